@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: Apache-2.0
+// The client API: one connection type for every driver, streamed results,
+// prepared statements, transactions with savepoints.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "dbridge/error.hpp"
+#include "dbridge/value.hpp"
+
+struct dbr_value;
+struct dbr_column;
+
+namespace dbridge {
+
+namespace detail {
+struct connection_impl;
+struct cursor_impl;
+struct statement_impl;
+}  // namespace detail
+
+using params = std::span<const value>;
+
+/// A column of a result.
+struct column_info {
+  std::string name;
+  value_type type = value_type::null;
+  std::string native_type;  ///< "INTEGER", "int4", "DATETIME"...
+  std::optional<bool> nullable;
+};
+
+/// One row of a streaming result: a view of borrowed cells, valid until the
+/// result advances. Copy what you keep (to_values()).
+class row {
+ public:
+  std::size_t size() const noexcept { return ncols_; }
+  bool is_null(std::size_t i) const;
+  bool is_null(std::string_view column) const;
+  value_type type(std::size_t i) const;
+  /// Typed getters; T as in value::as<T>(), plus std::optional<T> (NULL ->
+  /// nullopt) and std::string_view (borrowed, text/bytes/decimal/json only).
+  /// A NULL read as a non-optional T throws data_error. Out-of-range index or
+  /// unknown name throws invalid_argument_error.
+  template <class T>
+  T get(std::size_t i) const;
+  template <class T>
+  T get(std::string_view column) const { return get<T>(index_of(column)); }
+  value get_value(std::size_t i) const;
+  std::size_t index_of(std::string_view column) const;
+  std::vector<value> to_values() const;
+  const dbr_value& raw(std::size_t i) const;
+
+ private:
+  friend class result;
+  template <class T>
+  T get_plain(std::size_t i) const;
+  const dbr_value* cells_ = nullptr;
+  std::size_t ncols_ = 0;
+  const detail::cursor_impl* cur_ = nullptr;
+};
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+template <class T>
+T row::get(std::size_t i) const {
+  if constexpr (is_optional<T>::value) {
+    if (is_null(i)) return std::nullopt;
+    return get_plain<typename T::value_type>(i);
+  } else {
+    return get_plain<T>(i);
+  }
+}
+
+/// A streamed result. Holds one fetched batch at a time (for SQLite one row);
+/// iterate once. Destroying it early finishes the statement.
+class result {
+ public:
+  result() = default;
+  result(result&&) noexcept;
+  result& operator=(result&&) noexcept;
+  ~result();
+
+  const std::vector<column_info>& columns() const;
+  std::size_t column_count() const;
+  /// Rows affected for DML (-1 if unknown); last insert id where the driver has one.
+  std::int64_t affected_rows() const noexcept { return affected_; }
+  std::optional<std::int64_t> last_insert_id() const noexcept { return last_id_; }
+
+  /// The next row, or nullptr at the end. The pointer is valid until the next call.
+  const row* next();
+  /// Moves on to the next result set (stored procedures). False when none.
+  bool next_result();
+
+  class iterator {
+   public:
+    using value_type = row;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    explicit iterator(result* r) : r_(r), cur_(r ? r->next() : nullptr) {}
+    const row& operator*() const { return *cur_; }
+    const row* operator->() const { return cur_; }
+    iterator& operator++() {
+      cur_ = r_->next();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(const iterator& o) const { return cur_ == o.cur_; }
+
+   private:
+    result* r_ = nullptr;
+    const row* cur_ = nullptr;
+  };
+  iterator begin() { return iterator(this); }
+  iterator end() { return iterator(); }
+
+  /// Drains the rest into owned values (handy for small results).
+  std::vector<std::vector<value>> to_vector();
+
+ private:
+  friend struct detail::connection_impl;
+  friend class statement;
+  explicit result(std::unique_ptr<detail::cursor_impl> cur, std::int64_t affected, std::optional<std::int64_t> last_id);
+  std::unique_ptr<detail::cursor_impl> cur_;
+  std::int64_t affected_ = -1;
+  std::optional<std::int64_t> last_id_;
+};
+
+/// An owned copy of one row (query_one).
+class record {
+ public:
+  record() = default;
+  record(std::vector<column_info> cols, std::vector<value> vals) : cols_(std::move(cols)), vals_(std::move(vals)) {}
+  std::size_t size() const noexcept { return vals_.size(); }
+  const value& operator[](std::size_t i) const;
+  const value& operator[](std::string_view column) const;
+  template <class T>
+  T get(std::size_t i) const {
+    if constexpr (is_optional<T>::value) {
+      if ((*this)[i].is_null()) return std::nullopt;
+      return (*this)[i].template as<typename T::value_type>();
+    } else {
+      return (*this)[i].template as<T>();
+    }
+  }
+  template <class T>
+  T get(std::string_view column) const { return get<T>(index_of(column)); }
+  std::size_t index_of(std::string_view column) const;
+  const std::vector<column_info>& columns() const noexcept { return cols_; }
+  const std::vector<value>& values() const noexcept { return vals_; }
+
+ private:
+  std::vector<column_info> cols_;
+  std::vector<value> vals_;
+};
+
+/// What execute() reports.
+struct exec_result {
+  std::int64_t affected_rows = -1;
+  std::optional<std::int64_t> last_insert_id;
+};
+
+/// An explicitly prepared statement, reusable across executions. Belongs to
+/// its connection and must not outlive it.
+class statement {
+ public:
+  statement(statement&&) noexcept;
+  statement& operator=(statement&&) noexcept;
+  ~statement();
+  result query(params p = {});
+  result query(std::initializer_list<value> p) { return query(params(p.begin(), p.size())); }
+  exec_result execute(params p = {});
+  exec_result execute(std::initializer_list<value> p) { return execute(params(p.begin(), p.size())); }
+  /// Fast path for benchmarks and hot loops: binds borrowed ABI values as they are.
+  exec_result execute_raw(const dbr_value* p, std::uint32_t n);
+  std::uint32_t param_count() const;
+  const std::string& sql() const;
+
+ private:
+  friend class connection;
+  explicit statement(std::unique_ptr<detail::statement_impl> impl);
+  std::unique_ptr<detail::statement_impl> impl_;
+};
+
+enum class isolation_level : std::uint32_t { default_level = 0, read_uncommitted, read_committed, repeatable_read, serializable };
+struct transaction_options {
+  isolation_level isolation = isolation_level::default_level;
+  bool read_only = false;
+  bool deferrable = false;
+};
+
+class connection;
+
+/// A transaction or, when nested, a savepoint. Rolls back in its destructor
+/// unless committed.
+class transaction {
+ public:
+  transaction(transaction&&) noexcept;
+  transaction& operator=(transaction&&) = delete;
+  ~transaction();
+  void commit();
+  void rollback();
+  bool active() const noexcept { return active_; }
+  std::size_t depth() const noexcept { return depth_; }  ///< 0 = top level, 1+ = savepoint
+
+  result query(std::string_view sql, params p = {});
+  result query(std::string_view sql, std::initializer_list<value> p) { return query(sql, params(p.begin(), p.size())); }
+  exec_result execute(std::string_view sql, params p = {});
+  exec_result execute(std::string_view sql, std::initializer_list<value> p) {
+    return execute(sql, params(p.begin(), p.size()));
+  }
+  record query_one(std::string_view sql, params p = {});
+  record query_one(std::string_view sql, std::initializer_list<value> p) {
+    return query_one(sql, params(p.begin(), p.size()));
+  }
+  /// A nested block: a savepoint released on success, rolled back to when f throws.
+  template <class F>
+  decltype(auto) transaction(F&& f);
+  /// Manual savepoint.
+  dbridge::transaction savepoint();
+  connection& conn() noexcept { return *conn_; }
+
+ private:
+  friend class connection;
+  transaction(connection* c, std::size_t depth, std::string savepoint_name);
+  connection* conn_;
+  std::size_t depth_;
+  std::string savepoint_;
+  bool active_ = true;
+};
+
+/// Options for connect().
+struct connect_options {
+  std::string opened_by;              ///< label shown in the registry
+  std::size_t statement_cache_size = 64;  ///< implicit prepared-statement cache (0 = off)
+};
+
+/// A connection to any backend. Move-only; not for concurrent use by two
+/// threads (the core reports such use as invalid_state_error rather than
+/// corrupting the driver), except cancel(), which any thread may call.
+class connection {
+ public:
+  connection(connection&&) noexcept;
+  connection& operator=(connection&&) noexcept;
+  ~connection();
+
+  /// Streams rows. Parameters bind by position ($1 / ?1 / ? / :name in order).
+  /// Repeated SQL reuses a cached prepared statement.
+  result query(std::string_view sql, params p = {});
+  result query(std::string_view sql, std::initializer_list<value> p) { return query(sql, params(p.begin(), p.size())); }
+  /// Exactly one row expected: throws not_found_error when there is none.
+  record query_one(std::string_view sql, params p = {});
+  record query_one(std::string_view sql, std::initializer_list<value> p) {
+    return query_one(sql, params(p.begin(), p.size()));
+  }
+  exec_result execute(std::string_view sql, params p = {});
+  exec_result execute(std::string_view sql, std::initializer_list<value> p) {
+    return execute(sql, params(p.begin(), p.size()));
+  }
+  /// Several statements, no parameters, no results (scripts, ATTACH, PRAGMA).
+  void execute_script(std::string_view sql);
+  statement prepare(std::string_view sql);
+
+  /// Manual transaction.
+  dbridge::transaction begin(const transaction_options& opts = {});
+  /// Block form: commits when f returns, rolls back when f throws (and rethrows).
+  template <class F>
+  decltype(auto) transaction(F&& f, const transaction_options& opts = {});
+  bool in_transaction() const;
+
+  /// Command-shaped backends (Redis): argv in, reply tree out.
+  // (declared in command.hpp by the drivers that need it)
+
+  /// Registers fn as a scalar SQL function (capability "functions").
+  void create_function(std::string_view name, int nargs, std::function<value(std::span<const value>)> fn,
+                       bool deterministic = true);
+
+  /// Schema introspection (capability "introspect"); each returns the
+  /// standard columns documented in abi.h (DBR_META_*).
+  result databases();
+  result schemas();
+  result tables(std::string_view schema = {});
+  result columns(std::string_view table, std::string_view schema = {});
+  result indexes(std::string_view table = {}, std::string_view schema = {});
+  result foreign_keys(std::string_view table = {}, std::string_view schema = {});
+  result primary_keys(std::string_view table = {}, std::string_view schema = {});
+
+  /// Round trip to the server; false (not an exception) when it is gone.
+  bool ping();
+  /// Cancels the running call from another thread (capability "cancel").
+  void cancel();
+  /// Closes now; the connection leaves the registry. Idempotent.
+  void close();
+  bool is_open() const noexcept;
+
+  std::uint64_t id() const noexcept;
+  const std::string& scheme() const noexcept;
+  const std::string& redacted_url() const noexcept;
+  const std::string& database() const noexcept;
+  const std::string& plugin_id() const noexcept;
+  const std::string& plugin_version() const noexcept;
+  bool has_capability(std::string_view name) const noexcept;
+
+  /// For core internals and extensions (pool, mapper, command helpers).
+  detail::connection_impl& impl() const { return *impl_; }
+
+ private:
+  friend connection connect(std::string_view, const connect_options&);
+  friend class dbridge::transaction;
+  explicit connection(std::unique_ptr<detail::connection_impl> impl);
+  dbridge::transaction begin_nested(std::size_t depth);
+  std::unique_ptr<detail::connection_impl> impl_;
+};
+
+/// Opens a connection; the URL's scheme picks the driver plugin, which is
+/// loaded on first use.
+connection connect(std::string_view url, const connect_options& opts = {});
+
+template <class F>
+decltype(auto) connection::transaction(F&& f, const transaction_options& opts) {
+  dbridge::transaction tx = begin(opts);
+  if constexpr (std::is_void_v<std::invoke_result_t<F, dbridge::transaction&>>) {
+    f(tx);
+    if (tx.active()) tx.commit();
+  } else {
+    auto r = f(tx);
+    if (tx.active()) tx.commit();
+    return r;
+  }
+}
+
+template <class F>
+decltype(auto) transaction::transaction(F&& f) {
+  dbridge::transaction sp = savepoint();
+  if constexpr (std::is_void_v<std::invoke_result_t<F, dbridge::transaction&>>) {
+    f(sp);
+    if (sp.active()) sp.commit();
+  } else {
+    auto r = f(sp);
+    if (sp.active()) sp.commit();
+    return r;
+  }
+}
+
+}  // namespace dbridge

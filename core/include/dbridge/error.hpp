@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// The exception family of the C++ client API, one class per error category of
+// the ABI, so callers catch what they can act on and read the ABI record.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace dbridge {
+
+/// The ABI error categories (DBR_CAT_*), same numbers.
+enum class errc : std::uint32_t {
+  connection = 1,
+  auth = 2,
+  syntax = 3,
+  constraint = 4,
+  txn_conflict = 5,
+  timeout = 6,
+  cancelled = 7,
+  unsupported = 8,
+  invalid_argument = 9,
+  incompatible = 10,
+  resource = 11,
+  internal = 12,
+  not_found = 13,
+  data = 14,
+  invalid_state = 15,
+  backend = 16,
+};
+
+/// The ABI retry classes (DBR_RETRY_*).
+enum class retry_class : std::uint8_t { none = 0, same_connection = 1, new_connection = 2, unknown_outcome = 3 };
+
+/// The ABI subcategories (DBR_SUB_*), same numbers.
+enum class suberrc : std::uint32_t {
+  none = 0,
+  unique_violation = 1,
+  foreign_key_violation = 2,
+  not_null_violation = 3,
+  check_violation = 4,
+  serialization_failure = 5,
+  deadlock = 6,
+  lock_timeout = 7,
+  undefined_table = 8,
+  undefined_column = 9,
+  admin_shutdown = 10,
+  pool_exhausted = 11,
+  invalid_utf8 = 12,
+  wrong_type = 13,
+};
+
+/// Everything known about one failure: the ABI record plus where it happened.
+/// Never holds a password: URLs in messages are redacted before they get here.
+struct error_info {
+  errc category = errc::internal;
+  suberrc subcategory = suberrc::none;
+  std::string sqlstate;       ///< 5 chars or empty
+  std::int64_t native_code = 0;
+  std::string native_domain;  ///< "sqlite", "libpq", "mariadb", "hiredis", "dbridge"
+  std::string message;
+  retry_class retry = retry_class::none;
+  bool connection_broken = false;
+  std::string detail, hint, severity, constraint, table, column, schema, backend_code;
+  std::string driver;         ///< plugin id, empty for core errors
+  std::string query;          ///< the SQL or command at fault, when known
+};
+
+/// Root of every exception dbridge throws.
+class error : public std::runtime_error {
+ public:
+  explicit error(error_info info);
+  const error_info& info() const noexcept { return info_; }
+  errc category() const noexcept { return info_.category; }
+  suberrc subcategory() const noexcept { return info_.subcategory; }
+  std::string_view sqlstate() const noexcept { return info_.sqlstate; }
+  std::int64_t native_code() const noexcept { return info_.native_code; }
+  std::string_view driver() const noexcept { return info_.driver; }
+  std::string_view query() const noexcept { return info_.query; }
+  /// True when running the same work again may succeed (see retry_class).
+  bool retryable() const noexcept {
+    return info_.retry == retry_class::same_connection || info_.retry == retry_class::new_connection;
+  }
+  bool connection_broken() const noexcept { return info_.connection_broken; }
+
+ private:
+  error_info info_;
+};
+
+class connection_error : public error { using error::error; };
+class auth_error : public error { using error::error; };
+class syntax_error : public error { using error::error; };
+class constraint_violation : public error { using error::error; };
+class transaction_conflict : public error { using error::error; };
+class timeout_error : public error { using error::error; };
+class cancelled_error : public error { using error::error; };
+class unsupported_error : public error { using error::error; };
+class invalid_argument_error : public error { using error::error; };
+class incompatible_error : public error { using error::error; };
+class resource_error : public error { using error::error; };
+class internal_error : public error { using error::error; };
+class not_found_error : public error { using error::error; };
+class data_error : public error { using error::error; };
+class invalid_state_error : public error { using error::error; };
+class backend_error : public error { using error::error; };
+
+/// Throws the subclass that matches info.category.
+[[noreturn]] void throw_error(error_info info);
+
+/// Shorthand for core-side errors (native_domain "dbridge").
+[[noreturn]] void throw_error(errc category, std::string message);
+
+/// The lowercase name of a category ("connection", "txn_conflict", ...).
+std::string_view to_string(errc category) noexcept;
+std::string_view to_string(retry_class retry) noexcept;
+
+}  // namespace dbridge

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+// The registry of every open connection (the seed's universe:connections),
+// readable while the program runs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbridge {
+
+enum class connection_state { connecting, idle, in_use, in_transaction, broken };
+std::string_view to_string(connection_state s) noexcept;
+
+/// A snapshot of one open connection. Never holds a password.
+struct connection_entry {
+  std::uint64_t id = 0;
+  std::string scheme;
+  std::string driver;          ///< plugin id
+  std::string driver_version;  ///< plugin version
+  std::string redacted_url;
+  std::string database;
+  connection_state state = connection_state::idle;
+  std::string opened_by;
+  std::chrono::system_clock::time_point created_at;
+  std::chrono::system_clock::time_point last_used_at;
+  std::string pool;            ///< pool name, empty when not pooled
+};
+
+/// Process-wide; every function is thread-safe.
+class registry {
+ public:
+  static registry& global();
+  std::vector<connection_entry> list() const;
+  std::vector<connection_entry> list(const std::function<bool(const connection_entry&)>& filter) const;
+  std::vector<connection_entry> opened_by(std::string_view label) const;
+  std::size_t size() const;
+  /// JSON array of entries (ISO-8601 UTC times).
+  std::string to_json() const;
+
+  // Used by the core when connections open, change state and close.
+  std::uint64_t add(connection_entry e);
+  void set_state(std::uint64_t id, connection_state s);
+  void touch(std::uint64_t id);
+  void set_pool(std::uint64_t id, std::string pool);
+  void remove(std::uint64_t id);
+
+ private:
+  registry() = default;
+};
+
+}  // namespace dbridge
