@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// Plugin discovery: which folders are searched, which manifests were found,
+// which are broken and why, and a step-by-step load report (`dbridge doctor`).
+// Listing reads manifests only; nothing is loaded until a scheme is used or a
+// report is asked for.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbridge {
+
+/// One folder of the search path and where it came from.
+struct search_dir {
+  std::filesystem::path path;
+  std::string origin;  ///< "DBRIDGE_PLUGIN_PATH", "config", "XDG_DATA_HOME", "install prefix", "build tree"
+  bool exists = false;
+};
+
+/// What a valid manifest says (DESIGN §4).
+struct plugin_info {
+  std::string id;
+  std::string version;
+  std::string kind;            ///< driver | pool | mapper
+  std::string summary;
+  std::uint32_t abi_major = 0;
+  std::uint32_t abi_min_minor = 0;
+  std::vector<std::string> schemes;
+  std::vector<std::string> capabilities;
+  std::string threading;
+  std::filesystem::path manifest_path;
+  std::filesystem::path library_path;  ///< absolute
+  std::string sha256;
+  std::string requires_dbridge;        ///< e.g. ">=1.0, <2"
+  /// "ok" (manifest valid; not loaded yet), "loaded", or "broken" (see problem).
+  std::string status = "ok";
+  std::string problem;
+};
+
+/// A manifest that could not be used, and why.
+struct plugin_problem {
+  std::filesystem::path manifest_path;
+  std::string message;  ///< names the file, line:column when known, and the field
+  std::string fix;      ///< what to do about it
+};
+
+/// One step of loading a plugin.
+struct load_step {
+  std::string name;    ///< "manifest", "abi range", "library file", "checksum", "dependencies",
+                       ///< "load", "entry symbol", "descriptor", "init"
+  bool ok = false;
+  std::string detail;
+  std::string fix;     ///< empty when ok
+};
+
+struct load_report {
+  plugin_info plugin;
+  std::vector<load_step> steps;
+  bool ok = false;
+};
+
+/// Why a URL maps to a plugin (`dbridge which`).
+struct scheme_resolution {
+  std::string scheme;
+  std::optional<plugin_info> plugin;       ///< the winner
+  std::vector<plugin_info> candidates;     ///< every plugin claiming the scheme
+  std::string reason;                      ///< e.g. "only plugin declaring scheme 'sqlite'"
+  std::vector<std::string> nearest;        ///< for an unknown scheme: closest known schemes
+};
+
+/// The process-wide catalog. Thread-safe.
+class plugin_catalog {
+ public:
+  static plugin_catalog& global();
+
+  /// The search path in order (DESIGN §4), computed from the environment now.
+  static std::vector<search_dir> default_search_path();
+  std::vector<search_dir> search_path() const;
+
+  /// Valid manifests (all versions), sorted by id then version.
+  std::vector<plugin_info> plugins() const;
+  /// Every manifest that could not be used.
+  std::vector<plugin_problem> problems() const;
+  /// Every scheme some valid driver manifest declares, sorted.
+  std::vector<std::string> schemes() const;
+
+  /// Which plugin would serve this scheme, and why (never loads).
+  scheme_resolution resolve(std::string_view scheme) const;
+
+  /// Loads (if not yet loaded) and reports every step; never throws.
+  load_report diagnose(const plugin_info& plugin);
+
+  /// Forgets cached discovery results (not loaded libraries) and reads the
+  /// manifests again, e.g. after DBRIDGE_PLUGIN_PATH changed (tests).
+  void rescan();
+
+ private:
+  plugin_catalog() = default;
+};
+
+/// Up to `max` known schemes closest to `scheme` (edit distance), best first.
+std::vector<std::string> nearest_schemes(std::string_view scheme, const std::vector<std::string>& known,
+                                         std::size_t max = 3);
+
+}  // namespace dbridge
