@@ -583,7 +583,11 @@ typedef struct dbr_batch_vtable {
 } dbr_batch_vtable;
 
 /* capability "introspect": each call returns a standalone cursor with the
- * columns named below (in this order; extra columns may follow). */
+ * columns named below (in this order; extra columns may follow). Types: names,
+ * "type", "default" and "columns" are TEXT ("columns": comma-separated, in key
+ * order; "default" NULL when none); sizes, "ordinal", "max_length",
+ * "row_estimate" and "keys" INT64 (NULL when unknown); "nullable", "unique",
+ * "primary" and "primary_key" BOOL. */
 #define DBR_META_DATABASES 1   /* name, size_bytes */
 #define DBR_META_SCHEMAS 2     /* name */
 #define DBR_META_TABLES 3      /* schema, name, type ("table"/"view"), size_bytes, row_estimate */

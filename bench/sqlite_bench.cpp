@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// dbridge (through the plugin ABI) against raw sqlite3, same process, same run.
+// Run: build/bench/bench_sqlite --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// Targets (issue 2): prepared point select within 1.10x of raw; plain query()
+// through the statement cache within 1.5x of raw prepared; 100k INSERTs in one
+// transaction within 1.10x of raw.
+#include <benchmark/benchmark.h>
+#include <dbridge/connection.hpp>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+
+namespace {
+
+void check(int rc, sqlite3* db) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) throw std::runtime_error(sqlite3_errmsg(db));
+}
+
+// --- (1) SELECT ?1 + 1 through an explicitly prepared statement -------------
+void raw_prepared_select(benchmark::State& state) {
+  sqlite3* db = nullptr;
+  check(sqlite3_open(":memory:", &db), db);
+  sqlite3_stmt* st = nullptr;
+  check(sqlite3_prepare_v3(db, "SELECT ?1 + 1", -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db);
+  int64_t i = 0, sum = 0;
+  for (auto _ : state) {
+    sqlite3_bind_int64(st, 1, ++i);
+    check(sqlite3_step(st), db);
+    sum += sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+  }
+  benchmark::DoNotOptimize(sum);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+BENCHMARK(raw_prepared_select);
+
+void dbridge_prepared_select(benchmark::State& state) {
+  auto db = dbridge::connect("sqlite://:memory:");
+  auto st = db.prepare("SELECT ?1 + 1");
+  int64_t i = 0, sum = 0;
+  for (auto _ : state) {
+    const dbridge::value p[] = {++i};
+    auto r = st.query(dbridge::params(p));
+    sum += r.next()->get<int64_t>(0);
+  }
+  benchmark::DoNotOptimize(sum);
+}
+BENCHMARK(dbridge_prepared_select);
+
+// --- (2) the same through plain query(sql, params) every time ----------------
+void raw_reprepare_select(benchmark::State& state) {
+  sqlite3* db = nullptr;
+  check(sqlite3_open(":memory:", &db), db);
+  int64_t i = 0, sum = 0;
+  for (auto _ : state) {
+    sqlite3_stmt* st = nullptr;
+    check(sqlite3_prepare_v2(db, "SELECT ?1 + 1", -1, &st, nullptr), db);
+    sqlite3_bind_int64(st, 1, ++i);
+    check(sqlite3_step(st), db);
+    sum += sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  benchmark::DoNotOptimize(sum);
+  sqlite3_close(db);
+}
+BENCHMARK(raw_reprepare_select);
+
+void dbridge_query_cached_select(benchmark::State& state) {
+  auto db = dbridge::connect("sqlite://:memory:");
+  int64_t i = 0, sum = 0;
+  for (auto _ : state) {
+    auto r = db.query("SELECT ?1 + 1", {++i});
+    sum += r.next()->get<int64_t>(0);
+  }
+  benchmark::DoNotOptimize(sum);
+}
+BENCHMARK(dbridge_query_cached_select);
+
+// --- (3) 100k INSERTs of (int, text, double) in one transaction, file db -----
+std::string temp_db_path(const char* tag) {
+  auto p = std::filesystem::temp_directory_path() /
+           (std::string("dbridge_bench_") + tag + "_" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(p);
+  return p.string();
+}
+constexpr int64_t kRows = 100000;
+const char* const kText = "a short row payload";
+
+void raw_insert_100k(benchmark::State& state) {
+  const auto path = temp_db_path("raw");
+  sqlite3* db = nullptr;
+  check(sqlite3_open(path.c_str(), &db), db);
+  check(sqlite3_exec(db, "CREATE TABLE t(a INTEGER, b TEXT, c REAL)", nullptr, nullptr, nullptr), db);
+  sqlite3_stmt* ins = nullptr;
+  check(sqlite3_prepare_v3(db, "INSERT INTO t VALUES (?1, ?2, ?3)", -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr), db);
+  for (auto _ : state) {
+    check(sqlite3_exec(db, "DELETE FROM t; BEGIN", nullptr, nullptr, nullptr), db);
+    for (int64_t i = 0; i < kRows; ++i) {
+      sqlite3_bind_int64(ins, 1, i);
+      sqlite3_bind_text(ins, 2, kText, -1, SQLITE_STATIC);
+      sqlite3_bind_double(ins, 3, static_cast<double>(i) * 1.5);
+      check(sqlite3_step(ins), db);
+      sqlite3_reset(ins);
+    }
+    check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db);
+  }
+  state.SetItemsProcessed(state.iterations() * kRows);
+  sqlite3_finalize(ins);
+  sqlite3_close(db);
+  std::filesystem::remove(path);
+}
+BENCHMARK(raw_insert_100k)->Unit(benchmark::kMillisecond);
+
+void dbridge_insert_100k(benchmark::State& state) {
+  const auto path = temp_db_path("dbridge");
+  {
+    auto db = dbridge::connect("sqlite://" + path);
+    db.execute("CREATE TABLE t(a INTEGER, b TEXT, c REAL)");
+    auto ins = db.prepare("INSERT INTO t VALUES (?1, ?2, ?3)");
+    for (auto _ : state) {
+      db.execute("DELETE FROM t");
+      auto tx = db.begin();
+      for (int64_t i = 0; i < kRows; ++i) {
+        const dbridge::value p[] = {i, std::string_view(kText), static_cast<double>(i) * 1.5};
+        ins.execute(dbridge::params(p));
+      }
+      tx.commit();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kRows);
+  std::filesystem::remove(path);
+}
+BENCHMARK(dbridge_insert_100k)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
