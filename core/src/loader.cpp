@@ -1,0 +1,786 @@
+// SPDX-License-Identifier: Apache-2.0
+// The plugin loader (DESIGN §3.10, §4; research/abi-anchors.md (f), (g)).
+//
+// TOCTOU: the library is opened once, hashed through that descriptor and then
+// loaded as /proc/self/fd/N, so the bytes that were checked are the bytes that
+// run. The descriptor stays open for the life of the process: glibc matches
+// dlopen names against loaded objects, and a reused fd number would otherwise
+// hand back a different, already loaded library.
+#include "loader.hpp"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "host.hpp"
+#include "manifest.hpp"
+#include "sha256.hpp"
+
+namespace dbridge::detail {
+
+namespace fs = std::filesystem;
+
+// ------------------------------------------------------------ plugin_record
+
+plugin_record::~plugin_record() {
+  if (instance == nullptr) return;
+  void (*shutdown)(dbr_plugin*) = nullptr;
+  if (kind_code == DBR_KIND_DRIVER) shutdown = driver.shutdown;
+  else if (kind_code == DBR_KIND_POOL) shutdown = pool.shutdown;
+  else if (kind_code == DBR_KIND_MAPPER) shutdown = mapper.shutdown;
+  if (shutdown == nullptr) return;
+  if (threading == DBR_THREADING_GLOBAL_SERIAL) {
+    std::lock_guard<std::mutex> lock(serial_mutex);
+    shutdown(instance);
+  } else {
+    shutdown(instance);
+  }
+  instance = nullptr;
+}
+
+// ------------------------------------------------------------- loader state
+
+namespace {
+
+struct loader_state {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<plugin_record>> records;  // by record_key
+  std::map<std::string, std::string> failures;                   // by manifest path
+  // Never destroyed: dlclose would run (or unmap) plugin code at an arbitrary
+  // point, and STB_GNU_UNIQUE / thread_local symbols pin libraries anyway.
+  std::vector<std::shared_ptr<boost::dll::shared_library>> parked;
+  std::vector<int> parked_fds;
+};
+
+loader_state& state() {
+  static loader_state* s = new loader_state();  // leaked on purpose: outlives static destructors
+  return *s;
+}
+
+std::string record_key(const plugin_info& info) {
+  std::error_code ec;
+  fs::path lib = fs::weakly_canonical(info.library_path, ec);
+  if (ec) lib = info.library_path;
+  return lib.string() + '\n' + info.id + '\n' + info.version;
+}
+
+std::string who(const plugin_info& info) {
+  return "plugin '" + info.id + "' " + info.version + " (" + info.manifest_path.string() + ")";
+}
+
+std::string bounded(const char* p, std::size_t max = 256) {
+  if (p == nullptr) return {};
+  return std::string(p, strnlen(p, max));
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+struct fd_guard {
+  int fd = -1;
+  ~fd_guard() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() {
+    int f = fd;
+    fd = -1;
+    return f;
+  }
+};
+
+// ------------------------------------------------------------ ELF reading
+
+bool pread_all(int fd, void* buf, std::size_t len, std::uint64_t off) {
+  auto* p = static_cast<char*>(buf);
+  while (len > 0) {
+    ssize_t n = ::pread(fd, p, len, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    len -= static_cast<std::size_t>(n);
+    off += static_cast<std::uint64_t>(n);
+  }
+  return true;
+}
+
+std::uint16_t host_machine() {
+#if defined(__x86_64__)
+  return EM_X86_64;
+#elif defined(__aarch64__)
+  return EM_AARCH64;
+#elif defined(__riscv)
+  return EM_RISCV;
+#elif defined(__powerpc64__)
+  return EM_PPC64;
+#elif defined(__s390x__)
+  return EM_S390;
+#else
+  return EM_NONE;
+#endif
+}
+
+std::vector<std::string> split_path_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    std::size_t e = s.find_first_of(":;", i);
+    if (e == std::string::npos) e = s.size();
+    if (e > i) out.push_back(s.substr(i, e - i));
+    i = e + 1;
+  }
+  return out;
+}
+
+void read_ld_so_conf(const fs::path& file, std::vector<std::string>& out, int depth) {
+  if (depth > 8) return;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    auto b = line.find_first_not_of(" \t");
+    if (b == std::string::npos) continue;
+    line = line.substr(b, line.find_last_not_of(" \t") - b + 1);
+    if (line.rfind("include", 0) == 0 && line.size() > 8 && (line[7] == ' ' || line[7] == '\t')) {
+      std::string pattern = line.substr(8);
+      pattern = pattern.substr(pattern.find_first_not_of(" \t"));
+      if (pattern[0] != '/') pattern = (file.parent_path() / pattern).string();
+      glob_t g{};
+      if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+        for (std::size_t i = 0; i < g.gl_pathc; ++i) read_ld_so_conf(g.gl_pathv[i], out, depth + 1);
+      }
+      ::globfree(&g);
+    } else if (line[0] == '/') {
+      out.push_back(line);
+    }
+  }
+}
+
+// The folders ld.so searches after RPATH/LD_LIBRARY_PATH/RUNPATH: those of
+// ld.so.conf (what ld.so.cache is built from) and the built-in defaults.
+const std::vector<std::string>& system_library_dirs() {
+  static const std::vector<std::string> dirs = [] {
+    std::vector<std::string> d;
+    read_ld_so_conf("/etc/ld.so.conf", d, 0);
+    for (const char* p : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+                          "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"})
+      d.emplace_back(p);
+    return d;
+  }();
+  return dirs;
+}
+
+bool library_findable(const std::string& soname, const std::vector<std::string>& rpath,
+                      const std::vector<std::string>& runpath, const fs::path& origin) {
+  std::error_code ec;
+  if (soname.find('/') != std::string::npos) return fs::exists(soname, ec);
+  // Already in the process (e.g. libc): found without any search.
+  if (void* h = ::dlopen(soname.c_str(), RTLD_LAZY | RTLD_NOLOAD)) {
+    ::dlclose(h);
+    return true;
+  }
+  auto expand = [&](std::string dir) {
+    for (const char* token : {"$ORIGIN", "${ORIGIN}"}) {
+      for (auto pos = dir.find(token); pos != std::string::npos; pos = dir.find(token)) {
+        dir.replace(pos, std::strlen(token), origin.string());
+      }
+    }
+    return dir;
+  };
+  std::vector<std::string> dirs;
+  if (runpath.empty()) dirs.insert(dirs.end(), rpath.begin(), rpath.end());
+  if (const char* llp = ::secure_getenv("LD_LIBRARY_PATH")) {
+    for (auto& d : split_path_list(llp)) dirs.push_back(d);
+  }
+  dirs.insert(dirs.end(), runpath.begin(), runpath.end());
+  const auto& sys = system_library_dirs();
+  dirs.insert(dirs.end(), sys.begin(), sys.end());
+  for (const auto& d : dirs) {
+    if (fs::exists(fs::path(expand(d)) / soname, ec)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+elf_dependencies read_elf_dependencies(int fd, const fs::path& real_path) {
+  elf_dependencies out;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    out.problem = std::string("cannot stat: ") + std::strerror(errno);
+    return out;
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  unsigned char ident[EI_NIDENT] = {};
+  if (size < sizeof(Elf64_Ehdr) || !pread_all(fd, ident, sizeof ident, 0) ||
+      std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
+    out.problem = "is not a shared library (no ELF header; the file may be a text file, a linker script or corrupt)";
+    return out;
+  }
+  if (ident[EI_CLASS] != ELFCLASS64 || sizeof(void*) != 8) {
+    out.problem = "is a 32-bit ELF file; this process is 64-bit";
+    return out;
+  }
+  if (ident[EI_DATA] != ELFDATA2LSB) {
+    out.problem = "has a byte order this machine does not use";
+    return out;
+  }
+  Elf64_Ehdr eh{};
+  if (!pread_all(fd, &eh, sizeof eh, 0)) {
+    out.problem = "has a truncated ELF header";
+    return out;
+  }
+  if (eh.e_type != ET_DYN) {
+    out.problem = "is an ELF file but not a shared object (e.g. an executable or object file)";
+    return out;
+  }
+  if (host_machine() != EM_NONE && eh.e_machine != host_machine()) {
+    out.problem = "is built for another CPU architecture (ELF machine " + std::to_string(eh.e_machine) +
+                  ", this process is " + std::to_string(host_machine()) + ")";
+    return out;
+  }
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 4096 ||
+      eh.e_phoff + std::uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > size) {
+    out.problem = "has a corrupt program header table";
+    return out;
+  }
+  std::vector<Elf64_Phdr> ph(eh.e_phnum);
+  if (!pread_all(fd, ph.data(), ph.size() * sizeof(Elf64_Phdr), eh.e_phoff)) {
+    out.problem = "has a truncated program header table";
+    return out;
+  }
+  out.ok = true;
+  const Elf64_Phdr* dyn = nullptr;
+  for (const auto& p : ph)
+    if (p.p_type == PT_DYNAMIC) dyn = &p;
+  if (dyn == nullptr) return out;  // no dependencies at all
+  if (dyn->p_offset + dyn->p_filesz > size || dyn->p_filesz > (1u << 20)) {
+    out.ok = false;
+    out.problem = "has a corrupt dynamic section";
+    return out;
+  }
+  std::vector<Elf64_Dyn> entries(dyn->p_filesz / sizeof(Elf64_Dyn));
+  if (!pread_all(fd, entries.data(), entries.size() * sizeof(Elf64_Dyn), dyn->p_offset)) {
+    out.ok = false;
+    out.problem = "has a truncated dynamic section";
+    return out;
+  }
+  std::uint64_t strtab = 0, strsz = 0;
+  std::vector<std::uint64_t> needed, rpath, runpath;
+  for (const auto& d : entries) {
+    if (d.d_tag == DT_NULL) break;
+    switch (d.d_tag) {
+      case DT_NEEDED: needed.push_back(d.d_un.d_val); break;
+      case DT_STRTAB: strtab = d.d_un.d_ptr; break;
+      case DT_STRSZ: strsz = d.d_un.d_val; break;
+      case DT_RPATH: rpath.push_back(d.d_un.d_val); break;
+      case DT_RUNPATH: runpath.push_back(d.d_un.d_val); break;
+      default: break;
+    }
+  }
+  // DT_STRTAB is a virtual address: find the file offset through PT_LOAD.
+  std::uint64_t str_off = 0;
+  bool mapped = false;
+  for (const auto& p : ph) {
+    if (p.p_type == PT_LOAD && strtab >= p.p_vaddr && strtab < p.p_vaddr + p.p_filesz) {
+      str_off = strtab - p.p_vaddr + p.p_offset;
+      mapped = true;
+    }
+  }
+  if (!mapped || strsz == 0 || strsz > (16u << 20) || str_off + strsz > size) {
+    if (!needed.empty()) {
+      out.ok = false;
+      out.problem = "has a corrupt dynamic string table";
+    }
+    return out;
+  }
+  std::string strings(strsz, '\0');
+  if (!pread_all(fd, strings.data(), strsz, str_off)) {
+    out.ok = false;
+    out.problem = "has a truncated dynamic string table";
+    return out;
+  }
+  auto str_at = [&](std::uint64_t off) -> std::string {
+    if (off >= strings.size()) return {};
+    return std::string(strings.c_str() + off);
+  };
+  std::vector<std::string> rp, rup;
+  for (auto o : rpath)
+    for (auto& d : split_path_list(str_at(o))) rp.push_back(d);
+  for (auto o : runpath)
+    for (auto& d : split_path_list(str_at(o))) rup.push_back(d);
+  for (auto o : needed) {
+    std::string name = str_at(o);
+    if (name.empty()) continue;
+    out.needed.push_back(name);
+    if (!library_findable(name, rp, rup, real_path.parent_path())) out.missing.push_back(name);
+  }
+  return out;
+}
+
+std::string missing_library_fix(const std::vector<std::string>& sonames) {
+  static const std::map<std::string, std::string> packages = {
+      {"libpq.so.5", "libpq5"},           {"libmariadb.so.3", "libmariadb3"},
+      {"libhiredis.so.0.14", "libhiredis0.14"}, {"libsqlite3.so.0", "libsqlite3-0"},
+      {"libssl.so.3", "libssl3"},         {"libcrypto.so.3", "libssl3"},
+      {"libstdc++.so.6", "libstdc++6"},   {"libz.so.1", "zlib1g"},
+  };
+  std::vector<std::string> pkgs, unknown;
+  for (const auto& s : sonames) {
+    auto it = packages.find(s);
+    if (it != packages.end()) {
+      if (std::find(pkgs.begin(), pkgs.end(), it->second) == pkgs.end()) pkgs.push_back(it->second);
+    } else {
+      unknown.push_back(s);
+    }
+  }
+  std::string fix;
+  if (!pkgs.empty()) fix = "install the missing libraries: apt-get install " + join(pkgs, " ");
+  if (!unknown.empty()) {
+    if (!fix.empty()) fix += "; ";
+    fix += "install the package that provides " + join(unknown) +
+           " (find it with `apt-file search " + unknown.front() +
+           "`), or add the folder holding it to LD_LIBRARY_PATH";
+  }
+  return fix;
+}
+
+// --------------------------------------------------------------- loading
+
+namespace {
+
+template <typename T>
+void copy_table(const void* src, T& dst) {
+  dst = T{};
+  if (src == nullptr) return;
+  std::uint32_t size = 0;
+  std::memcpy(&size, src, sizeof size);
+  // Never read past what the plugin says it has; fields it lacks stay zero.
+  std::memcpy(static_cast<void*>(&dst), src, std::min<std::size_t>(size, sizeof(T)));
+}
+
+class loader_run {
+ public:
+  explicit loader_run(const plugin_info& info) : info_(info) {}
+
+  load_outcome run();
+
+ private:
+  bool step_ok(const char* name, std::string detail) {
+    out_.steps.push_back(load_step{name, true, std::move(detail), {}});
+    return true;
+  }
+  bool step_fail(const char* name, errc category, std::string detail, std::string fix) {
+    out_.steps.push_back(load_step{name, false, detail, fix});
+    out_.category = category;
+    out_.message = who(info_) + ": " + detail;
+    out_.fix = fix;
+    if (!fix.empty()) out_.message += "; fix: " + fix;
+    return false;
+  }
+  bool check_descriptor(const dbr_plugin_desc& desc, plugin_record& rec);
+  bool check_slots(plugin_record& rec);
+
+  const plugin_info& info_;
+  load_outcome out_;
+};
+
+bool loader_run::check_descriptor(const dbr_plugin_desc& desc, plugin_record& rec) {
+  std::vector<std::string> diffs;
+  const std::string m = "manifest " + info_.manifest_path.filename().string();
+  if (desc.abi_major != DBR_ABI_MAJOR) {
+    return step_fail("descriptor", errc::incompatible,
+                     "the library is built for plugin ABI major " + std::to_string(desc.abi_major) +
+                         ", but its manifest says " + std::to_string(info_.abi_major) + " and this core speaks " +
+                         std::to_string(DBR_ABI_MAJOR),
+                     "rebuild the plugin against this dbridge SDK, or install the build matching this dbridge");
+  }
+  if (desc.abi_minor > DBR_ABI_MINOR) {
+    return step_fail("descriptor", errc::incompatible,
+                     "the plugin negotiated ABI minor " + std::to_string(desc.abi_minor) +
+                         ", above this core's minor " + std::to_string(DBR_ABI_MINOR) +
+                         " (the entry must answer min(core, plugin))",
+                     "report this to the plugin's author; install another version meanwhile");
+  }
+  if (desc.abi_minor < info_.abi_min_minor) {
+    return step_fail("descriptor", errc::incompatible,
+                     "the plugin negotiated ABI minor " + std::to_string(desc.abi_minor) +
+                         ", below its manifest's abi.min_minor " + std::to_string(info_.abi_min_minor),
+                     "make the manifest's abi.min_minor match the library (rebuild with dbridge_add_plugin())");
+  }
+  std::string id = bounded(desc.id), version = bounded(desc.version);
+  if (desc.id == nullptr || id != info_.id) {
+    diffs.push_back("id: library says '" + id + "', " + m + " says '" + info_.id + "'");
+  }
+  if (desc.version == nullptr || version != info_.version) {
+    diffs.push_back("version: library says '" + version + "', " + m + " says '" + info_.version + "'");
+  }
+  if (desc.kind != kind_code(info_.kind)) {
+    diffs.push_back("kind: library says " + kind_name(desc.kind) + ", " + m + " says " + info_.kind);
+  }
+  if (desc.threading != threading_code(info_.threading)) {
+    diffs.push_back("threading: library says " + threading_name(desc.threading) + ", " + m + " says " +
+                    info_.threading);
+  }
+  if (desc.kind == DBR_KIND_DRIVER) {
+    std::uint64_t manifest_caps = capability_bits(info_.capabilities);
+    if (desc.capabilities != manifest_caps) {
+      diffs.push_back("capabilities: library says [" + join(capability_names(desc.capabilities)) + "], " + m +
+                      " says [" + join(capability_names(manifest_caps)) + "]");
+    }
+    std::vector<std::string> schemes;
+    if (desc.schemes != nullptr) {
+      for (std::size_t i = 0; i < 64 && desc.schemes[i] != nullptr; ++i) schemes.push_back(bounded(desc.schemes[i]));
+    }
+    std::vector<std::string> a = schemes, b = info_.schemes;
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    if (a != b) {
+      diffs.push_back("schemes: library says [" + join(schemes) + "], " + m + " says [" + join(info_.schemes) + "]");
+    }
+  }
+  if (!diffs.empty()) {
+    return step_fail("descriptor", errc::incompatible, "the library disagrees with its manifest: " + join(diffs, "; "),
+                     "reinstall the plugin so library and manifest come from the same build "
+                     "(dbridge_add_plugin() generates both)");
+  }
+  if (desc.vtable == nullptr) {
+    return step_fail("descriptor", errc::incompatible, "the descriptor has no vtable",
+                     "report this to the plugin's author");
+  }
+  rec.id = id;
+  rec.version = version;
+  rec.kind = info_.kind;
+  rec.kind_code = desc.kind;
+  rec.negotiated_minor = desc.abi_minor;
+  rec.threading = desc.threading;
+  rec.flags = desc.flags;
+  rec.capabilities = desc.capabilities;
+  rec.schemes = info_.schemes;
+  rec.manifest_path = info_.manifest_path;
+  rec.library_path = info_.library_path;
+  if (desc.kind == DBR_KIND_DRIVER) {
+    copy_table(desc.vtable, rec.driver);
+    copy_table(rec.driver.conn, rec.conn);
+    copy_table(rec.driver.sql, rec.sql);
+    copy_table(rec.driver.txn, rec.txn);
+    copy_table(rec.driver.command, rec.command);
+    copy_table(rec.driver.notify, rec.notify);
+    copy_table(rec.driver.bulk, rec.bulk);
+    copy_table(rec.driver.batch, rec.batch);
+    copy_table(rec.driver.introspect, rec.introspect);
+    copy_table(rec.driver.functions, rec.functions);
+    copy_table(rec.driver.cursor, rec.cursor);
+  } else if (desc.kind == DBR_KIND_POOL) {
+    copy_table(desc.vtable, rec.pool);
+  } else {
+    copy_table(desc.vtable, rec.mapper);
+  }
+  return check_slots(rec);
+}
+
+// The capabilities a driver declares must be backed by the tables and slots
+// the core will call (DESIGN §3.7).
+bool loader_run::check_slots(plugin_record& rec) {
+  std::vector<std::string> missing;
+  auto need = [&](bool present, const char* what) {
+    if (!present) missing.push_back(what);
+  };
+  if (rec.kind_code == DBR_KIND_DRIVER) {
+    need(rec.driver.init != nullptr, "init");
+    need(rec.driver.conn != nullptr && rec.conn.connect != nullptr && rec.conn.close != nullptr,
+         "conn table (connect, close)");
+    if (rec.has(DBR_CAP_SQL)) {
+      need(rec.driver.sql != nullptr && rec.sql.prepare && rec.sql.execute && rec.sql.finalize,
+           "sql table (capability sql)");
+    }
+    if (rec.has(DBR_CAP_SQL) || rec.has(DBR_CAP_INTROSPECT) || rec.has(DBR_CAP_BATCH)) {
+      need(rec.driver.cursor != nullptr && rec.cursor.fetch && rec.cursor.close, "cursor table");
+    }
+    if (rec.has(DBR_CAP_TRANSACTIONS)) {
+      need(rec.driver.txn != nullptr && rec.txn.begin && rec.txn.commit && rec.txn.rollback,
+           "txn table (capability transactions)");
+    }
+    if (rec.has(DBR_CAP_COMMAND)) need(rec.driver.command != nullptr && rec.command.execute, "command table");
+    if (rec.has(DBR_CAP_NOTIFY)) need(rec.driver.notify != nullptr, "notify table");
+    if (rec.has(DBR_CAP_BULK)) need(rec.driver.bulk != nullptr, "bulk table");
+    if (rec.has(DBR_CAP_BATCH)) need(rec.driver.batch != nullptr, "batch table");
+    if (rec.has(DBR_CAP_INTROSPECT)) need(rec.driver.introspect != nullptr && rec.introspect.list, "introspect table");
+    if (rec.has(DBR_CAP_FUNCTIONS)) {
+      need(rec.driver.functions != nullptr && rec.functions.create_scalar, "functions table");
+    }
+    if (rec.has(DBR_CAP_CANCEL)) need(rec.conn.cancel != nullptr, "conn.cancel (capability cancel)");
+  } else if (rec.kind_code == DBR_KIND_POOL) {
+    need(rec.pool.init != nullptr, "init");
+    need(rec.pool.create && rec.pool.destroy && rec.pool.choose, "create/destroy/choose");
+  } else {
+    need(rec.mapper.init != nullptr, "init");
+    need(rec.mapper.store && rec.mapper.load, "store/load");
+  }
+  if (!missing.empty()) {
+    return step_fail("descriptor", errc::incompatible,
+                     "the vtable lacks what the plugin declares: " + join(missing),
+                     "report this to the plugin's author: fill these slots or drop the capability");
+  }
+  return step_ok("descriptor", "ABI " + std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(rec.negotiated_minor) +
+                                   ", " + rec.kind + " '" + rec.id + "' " + rec.version + ", threading " +
+                                   threading_name(rec.threading) + " match the manifest");
+}
+
+load_outcome loader_run::run() {
+  auto& st = state();
+  step_ok("manifest", info_.manifest_path.string() + " is valid (" + info_.id + " " + info_.version + ")");
+
+  if (auto problem = compatibility_problem(info_)) {
+    step_fail("abi range", errc::incompatible, problem->message, problem->fix);
+    out_.message = problem->message + " (" + info_.manifest_path.string() + "); fix: " + problem->fix;
+    return std::move(out_);
+  }
+  step_ok("abi range", "needs ABI " + std::to_string(info_.abi_major) + "." + std::to_string(info_.abi_min_minor) +
+                           "+, core provides " + std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
+                           (info_.requires_dbridge.empty() ? std::string()
+                                                           : "; dbridge " + std::string(core_version()) +
+                                                                 " satisfies " + info_.requires_dbridge));
+
+  const std::string key = record_key(info_);
+  if (auto it = st.records.find(key); it != st.records.end()) {
+    step_ok("load", "already loaded from " + info_.library_path.string());
+    out_.record = it->second;
+    return std::move(out_);
+  }
+
+  // library file
+  fd_guard fd;
+  fd.fd = ::open(info_.library_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd.fd < 0) {
+    int e = errno;
+    step_fail("library file", e == ENOENT ? errc::not_found : errc::resource,
+              "cannot open the library " + info_.library_path.string() + ": " + std::strerror(e),
+              "reinstall the plugin, or correct library.path in " + info_.manifest_path.string());
+    return std::move(out_);
+  }
+  struct stat sb {};
+  if (::fstat(fd.fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    step_fail("library file", errc::not_found, "the library " + info_.library_path.string() + " is not a regular file",
+              "reinstall the plugin");
+    return std::move(out_);
+  }
+  step_ok("library file", info_.library_path.string() + " (" + std::to_string(sb.st_size) + " bytes)");
+
+  // checksum of the very file that will be loaded
+  std::string actual;
+  try {
+    actual = sha256_hex_fd(fd.fd);
+  } catch (const std::exception& e) {
+    step_fail("checksum", errc::resource, std::string("cannot hash the library: ") + e.what(), "check the file");
+    return std::move(out_);
+  }
+  if (actual != info_.sha256) {
+    step_fail("checksum", errc::incompatible,
+              "checksum mismatch: the library " + info_.library_path.string() + " has sha256 " + actual +
+                  ", the manifest says " + info_.sha256,
+              "reinstall the plugin (the library was changed or replaced after its manifest was stamped); "
+              "if you built it yourself, rebuild with dbridge_add_plugin() so the manifest is stamped again");
+    return std::move(out_);
+  }
+  step_ok("checksum", "sha256 " + actual + " matches the manifest");
+
+  // dependencies (read from the same descriptor; nothing runs)
+  elf_dependencies deps = read_elf_dependencies(fd.fd, info_.library_path);
+  if (!deps.ok) {
+    step_fail("dependencies", errc::incompatible, "the library " + info_.library_path.string() + " " + deps.problem,
+              "reinstall the plugin; library.path must name the plugin's compiled .so for this machine");
+    return std::move(out_);
+  }
+
+  // load /proc/self/fd/N: the hashed bytes are the loaded bytes
+  std::string load_path = "/proc/self/fd/" + std::to_string(fd.fd);
+  std::error_code access_ec;
+  if (!fs::exists(load_path, access_ec)) {
+    // No procfs: fall back to the path, re-checking it is still the hashed file.
+    load_path = info_.library_path.string();
+  }
+  auto lib = std::make_shared<boost::dll::shared_library>();
+  boost::dll::fs::error_code ec;
+  ::dlerror();
+  lib->load(boost::dll::fs::path(load_path),
+            boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+  if (ec || !lib->is_loaded()) {
+    const char* dl = ::dlerror();
+    std::string why = dl != nullptr ? std::string(dl) : ec.message();
+    for (auto pos = why.find(load_path); pos != std::string::npos && load_path != info_.library_path.string();
+         pos = why.find(load_path)) {
+      why.replace(pos, load_path.size(), info_.library_path.string());
+    }
+    // glibc: "<soname>: cannot open shared object file: No such file or directory"
+    std::vector<std::string> missing = deps.missing;
+    if (auto p = why.find(": cannot open shared object file"); p != std::string::npos) {
+      std::string head = why.substr(0, p);
+      auto colon = head.rfind(": ");
+      std::string so = colon == std::string::npos ? head : head.substr(colon + 2);
+      if (so != info_.library_path.string() && std::find(missing.begin(), missing.end(), so) == missing.end()) {
+        missing.push_back(so);
+      }
+    }
+    if (!missing.empty()) {
+      step_fail("dependencies", errc::not_found,
+                "the library needs shared libraries that are not installed: " + join(missing) +
+                    " (the dynamic loader said: " + why + ")",
+                missing_library_fix(missing));
+      out_.steps.push_back(load_step{"load", false, "dlopen failed: " + why, missing_library_fix(missing)});
+    } else {
+      step_ok("dependencies", deps.needed.empty() ? "none" : "found: " + join(deps.needed));
+      step_fail("load", errc::incompatible, "the dynamic loader refused " + info_.library_path.string() + ": " + why,
+                "reinstall the plugin; if it was built on another system, rebuild it here");
+    }
+    return std::move(out_);
+  }
+  if (load_path == info_.library_path.string()) {
+    struct stat now {};
+    if (::stat(load_path.c_str(), &now) != 0 || now.st_ino != sb.st_ino || now.st_dev != sb.st_dev) {
+      st.parked.push_back(lib);
+      step_fail("load", errc::incompatible, "the library file was replaced while it was being verified",
+                "retry; if it happens again, check what rewrites " + info_.library_path.string());
+      return std::move(out_);
+    }
+  }
+  // From here on the library stays mapped for good, and so does its fd
+  // (its number names the loaded object).
+  st.parked.push_back(lib);
+  if (load_path != info_.library_path.string()) st.parked_fds.push_back(fd.release());
+  step_ok("dependencies", deps.needed.empty() ? "none" : "found: " + join(deps.needed));
+  step_ok("load", "loaded " + info_.library_path.string() + " (RTLD_NOW | RTLD_LOCAL)");
+
+  if (!lib->has(DBR_ENTRY_SYMBOL)) {
+    std::string detail = "the library does not export " + std::string(DBR_ENTRY_SYMBOL);
+    for (int major = 2; major <= 9; ++major) {
+      std::string other = "dbridge_plugin_entry_v" + std::to_string(major);
+      if (lib->has(other)) {
+        detail += "; it exports " + other + ", i.e. it is built for plugin ABI major " + std::to_string(major);
+        break;
+      }
+    }
+    step_fail("entry symbol", errc::incompatible, detail,
+              "is it a dbridge plugin? build it with the dbridge SDK (dbridge_add_plugin() and the export macro "
+              "keep " + std::string(DBR_ENTRY_SYMBOL) + " visible)");
+    return std::move(out_);
+  }
+  auto entry = lib->get<std::int32_t(const dbr_host*, std::uint32_t, dbr_plugin_desc*)>(DBR_ENTRY_SYMBOL);
+  step_ok("entry symbol", std::string(DBR_ENTRY_SYMBOL) + " found");
+
+  dbr_plugin_desc desc;
+  std::memset(&desc, 0, sizeof desc);
+  desc.struct_size = sizeof desc;
+  const std::int32_t status = entry(host_table(), 0, &desc);
+  if (status == DBR_E_INCOMPATIBLE) {
+    step_fail("descriptor", errc::incompatible,
+              "the plugin refused this core: its entry answered DBR_E_INCOMPATIBLE for core ABI " +
+                  std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
+                  " (it needs another ABI major or a newer minor than its manifest's abi.min_minor " +
+                  std::to_string(info_.abi_min_minor) + " says)",
+              "upgrade dbridge or install a version of '" + info_.id + "' built for dbridge " +
+                  std::string(core_version()));
+    return std::move(out_);
+  }
+  if (status == DBR_DONE) {
+    step_fail("descriptor", errc::incompatible, "the library holds no plugin (its entry answered DBR_DONE for index 0)",
+              "report this to the plugin's author");
+    return std::move(out_);
+  }
+  if (status != DBR_OK) {
+    step_fail("descriptor", errc::internal, "the entry failed with status " + std::to_string(status),
+              "report this to the plugin's author");
+    return std::move(out_);
+  }
+  auto rec = std::make_shared<plugin_record>();
+  rec->library = lib;
+  if (!check_descriptor(desc, *rec)) return std::move(out_);
+
+  // init
+  int32_t (*init)(const dbr_host*, const dbr_param*, uint32_t, dbr_plugin**, dbr_error*) =
+      rec->kind_code == DBR_KIND_DRIVER ? rec->driver.init
+      : rec->kind_code == DBR_KIND_POOL ? rec->pool.init
+                                        : rec->mapper.init;
+  abi_error err;
+  dbr_plugin* instance = nullptr;
+  const std::int32_t rc = init(host_table(), nullptr, 0, &instance, err);
+  if (rc != DBR_OK) {
+    error_info ei = err.to_info(rc < 0 ? rc : DBR_E_INTERNAL, rec->id);
+    step_fail("init", ei.category, "the plugin refused to start (init failed): " + ei.message,
+              "see the plugin's message above; check its installation and the libraries it needs");
+    return std::move(out_);
+  }
+  rec->instance = instance;
+  step_ok("init", "plugin instance created");
+  st.records.emplace(key, rec);
+  out_.record = std::move(rec);
+  return std::move(out_);
+}
+
+}  // namespace
+
+load_outcome load_plugin(const plugin_info& info) noexcept {
+  auto& st = state();
+  try {
+    std::lock_guard<std::mutex> lock(st.mu);
+    load_outcome out = loader_run(info).run();
+    if (out.record) {
+      st.failures.erase(info.manifest_path.string());
+    } else {
+      st.failures[info.manifest_path.string()] = out.message;
+    }
+    return out;
+  } catch (const std::exception& e) {
+    load_outcome out;
+    out.category = errc::internal;
+    out.message = who(info) + ": loading failed: " + e.what();
+    out.steps.push_back(load_step{"load", false, e.what(), "report this as a dbridge bug"});
+    return out;
+  } catch (...) {
+    load_outcome out;
+    out.category = errc::internal;
+    out.message = who(info) + ": loading failed";
+    out.steps.push_back(load_step{"load", false, "unknown failure", "report this as a dbridge bug"});
+    return out;
+  }
+}
+
+std::shared_ptr<plugin_record> loaded_record(const plugin_info& info) {
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  auto it = st.records.find(record_key(info));
+  return it == st.records.end() ? nullptr : it->second;
+}
+
+std::string load_failure(const plugin_info& info) {
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  auto it = st.failures.find(info.manifest_path.string());
+  return it == st.failures.end() ? std::string() : it->second;
+}
+
+void forget_load_failures() {
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.failures.clear();
+}
+
+}  // namespace dbridge::detail

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// Loading one plugin package: ABI range, checksum of the open file, shared
+// library dependencies, dlopen (Boost.DLL), entry symbol, descriptor checks,
+// init. Every step is recorded for `dbridge doctor`.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dbridge/error.hpp"
+#include "dbridge/plugin_catalog.hpp"
+#include "plugin_record.hpp"
+
+namespace dbridge::detail {
+
+struct load_outcome {
+  std::shared_ptr<plugin_record> record;  ///< null when a step failed
+  std::vector<load_step> steps;
+  errc category = errc::internal;         ///< of the failure
+  std::string message;                    ///< the failure, ready for an exception (names plugin and path)
+  std::string fix;
+};
+
+/// Loads the plugin a valid manifest describes, once per library (later calls
+/// return the same record); thread-safe; never throws.
+load_outcome load_plugin(const plugin_info& info) noexcept;
+
+/// The record already loaded for this manifest, if any (never loads).
+std::shared_ptr<plugin_record> loaded_record(const plugin_info& info);
+/// The last load failure of this manifest, if any ("" when none).
+std::string load_failure(const plugin_info& info);
+/// Forgets remembered failures (rescan: the package may have been fixed).
+void forget_load_failures();
+
+/// What the ELF dynamic section of a library says about its dependencies.
+struct elf_dependencies {
+  bool ok = false;                    ///< a shared object for this machine
+  std::string problem;                ///< why not, when !ok
+  std::vector<std::string> needed;    ///< DT_NEEDED
+  std::vector<std::string> missing;   ///< needed ones not found where ld.so looks
+};
+/// Reads the library open on fd (real_path for $ORIGIN and messages).
+elf_dependencies read_elf_dependencies(int fd, const std::filesystem::path& real_path);
+
+/// A fix-it line for a missing shared library ("apt-get install libpq5").
+std::string missing_library_fix(const std::vector<std::string>& sonames);
+
+}  // namespace dbridge::detail

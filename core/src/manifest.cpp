@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: Apache-2.0
+// Manifest validation. Every error names the manifest, the line:column when
+// the TOML gives one, the field, and a fix; all errors of one file are
+// collected so an author fixes them in one round.
+#include "manifest.hpp"
+
+#include <dbridge/abi.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace dbridge::detail {
+
+namespace fs = std::filesystem;
+
+#ifndef DBRIDGE_VERSION
+#define DBRIDGE_VERSION "1.0.0"
+#endif
+
+std::string_view core_version() noexcept { return DBRIDGE_VERSION; }
+
+// ------------------------------------------------------------ versions
+
+namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<std::uint64_t> to_number(std::string_view s) {
+  if (!all_digits(s) || s.size() > 18) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  return v;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (true) {
+    std::size_t e = s.find(sep, i);
+    out.push_back(s.substr(i, e == std::string_view::npos ? std::string_view::npos : e - i));
+    if (e == std::string_view::npos) break;
+    i = e + 1;
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<semver> parse_semver(std::string_view text) {
+  std::size_t plus = text.find('+');
+  if (plus != std::string_view::npos) {
+    std::string_view build = text.substr(plus + 1);
+    if (build.empty()) return std::nullopt;
+    for (auto id : split(build, '.')) {
+      if (id.empty() || !std::all_of(id.begin(), id.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+          }))
+        return std::nullopt;
+    }
+    text = text.substr(0, plus);
+  }
+  std::string_view pre;
+  std::size_t dash = text.find('-');
+  if (dash != std::string_view::npos) {
+    pre = text.substr(dash + 1);
+    if (pre.empty()) return std::nullopt;
+    text = text.substr(0, dash);
+  }
+  auto parts = split(text, '.');
+  if (parts.size() != 3) return std::nullopt;
+  semver v;
+  std::uint64_t* fields[3] = {&v.major, &v.minor, &v.patch};
+  for (int i = 0; i < 3; ++i) {
+    auto n = to_number(parts[i]);
+    if (!n || (parts[i].size() > 1 && parts[i][0] == '0')) return std::nullopt;
+    *fields[i] = *n;
+  }
+  if (!pre.empty()) {
+    for (auto id : split(pre, '.')) {
+      if (id.empty() || !std::all_of(id.begin(), id.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+          }))
+        return std::nullopt;
+      if (all_digits(id) && id.size() > 1 && id[0] == '0') return std::nullopt;
+      v.pre.emplace_back(id);
+    }
+  }
+  return v;
+}
+
+int compare(const semver& a, const semver& b) noexcept {
+  if (a.major != b.major) return a.major < b.major ? -1 : 1;
+  if (a.minor != b.minor) return a.minor < b.minor ? -1 : 1;
+  if (a.patch != b.patch) return a.patch < b.patch ? -1 : 1;
+  // A pre-release sorts before the release itself.
+  if (a.pre.empty() != b.pre.empty()) return a.pre.empty() ? 1 : -1;
+  for (std::size_t i = 0; i < a.pre.size() && i < b.pre.size(); ++i) {
+    const auto& x = a.pre[i];
+    const auto& y = b.pre[i];
+    bool xn = all_digits(x), yn = all_digits(y);
+    if (xn && yn) {
+      if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
+      if (x != y) return x < y ? -1 : 1;
+    } else if (xn != yn) {
+      return xn ? -1 : 1;
+    } else if (x != y) {
+      return x < y ? -1 : 1;
+    }
+  }
+  if (a.pre.size() != b.pre.size()) return a.pre.size() < b.pre.size() ? -1 : 1;
+  return 0;
+}
+
+int compare_versions(std::string_view a, std::string_view b) {
+  auto x = parse_semver(a), y = parse_semver(b);
+  if (x && y) return compare(*x, *y);
+  if (x || y) return x ? 1 : -1;
+  return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
+}
+
+std::optional<bool> version_satisfies(std::string_view version, std::string_view range, std::string* error) {
+  auto set_error = [&](std::string msg) {
+    if (error) *error = std::move(msg);
+    return std::optional<bool>();
+  };
+  auto v = parse_semver(version);
+  if (!v) return set_error("'" + std::string(version) + "' is not a semantic version");
+  if (trim(range).empty()) return set_error("the range is empty");
+  bool ok = true;
+  for (auto raw : split(range, ',')) {
+    std::string_view c = trim(raw);
+    std::string_view op;
+    for (std::string_view candidate : {">=", "<=", "==", ">", "<", "=", "^", "~"}) {
+      if (c.substr(0, candidate.size()) == candidate) {
+        op = candidate;
+        break;
+      }
+    }
+    std::string_view num = trim(c.substr(op.size()));
+    if (op.empty()) op = "=";
+    auto parts = split(num, '.');
+    if (num.empty() || parts.size() > 3) {
+      return set_error("'" + std::string(c) + "' is not a comparator like >=1.0 or <2");
+    }
+    semver bound;
+    std::uint64_t* fields[3] = {&bound.major, &bound.minor, &bound.patch};
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      auto n = to_number(parts[i]);
+      if (!n) return set_error("'" + std::string(c) + "' is not a comparator like >=1.0 or <2");
+      *fields[i] = *n;
+    }
+    semver plain = *v;
+    plain.pre.clear();  // ranges speak about releases; a pre-release matches its release
+    int cmp = compare(plain, bound);
+    bool holds = false;
+    if (op == ">=") holds = cmp >= 0;
+    else if (op == ">") holds = cmp > 0;
+    else if (op == "<=") holds = cmp <= 0;
+    else if (op == "<") holds = cmp < 0;
+    else if (op == "=" || op == "==") {
+      // "=1.2" means any 1.2.x: compare only the parts written.
+      holds = plain.major == bound.major && (parts.size() < 2 || plain.minor == bound.minor) &&
+              (parts.size() < 3 || plain.patch == bound.patch);
+    } else if (op == "^") {
+      holds = cmp >= 0 && plain.major == bound.major;
+    } else if (op == "~") {
+      holds = cmp >= 0 && plain.major == bound.major && (parts.size() < 2 || plain.minor == bound.minor);
+    }
+    ok = ok && holds;
+  }
+  return ok;
+}
+
+// ------------------------------------------------------ codes and names
+
+namespace {
+struct cap_name {
+  const char* name;
+  std::uint64_t bit;
+};
+constexpr std::array<cap_name, 9> caps = {{{"sql", DBR_CAP_SQL},
+                                           {"transactions", DBR_CAP_TRANSACTIONS},
+                                           {"command", DBR_CAP_COMMAND},
+                                           {"notify", DBR_CAP_NOTIFY},
+                                           {"bulk", DBR_CAP_BULK},
+                                           {"batch", DBR_CAP_BATCH},
+                                           {"introspect", DBR_CAP_INTROSPECT},
+                                           {"functions", DBR_CAP_FUNCTIONS},
+                                           {"cancel", DBR_CAP_CANCEL}}};
+}  // namespace
+
+const std::vector<std::string>& known_capabilities() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& c : caps) v.emplace_back(c.name);
+    return v;
+  }();
+  return names;
+}
+
+std::uint64_t capability_bits(const std::vector<std::string>& names) {
+  std::uint64_t bits = 0;
+  for (const auto& n : names)
+    for (const auto& c : caps)
+      if (n == c.name) bits |= c.bit;
+  return bits;
+}
+
+std::vector<std::string> capability_names(std::uint64_t bits) {
+  std::vector<std::string> out;
+  for (const auto& c : caps)
+    if (bits & c.bit) {
+      out.emplace_back(c.name);
+      bits &= ~c.bit;
+    }
+  for (int i = 0; i < 64; ++i)
+    if (bits & (std::uint64_t{1} << i)) out.push_back("unknown bit " + std::to_string(i));
+  return out;
+}
+
+std::uint32_t kind_code(std::string_view kind) noexcept {
+  if (kind == "driver") return DBR_KIND_DRIVER;
+  if (kind == "pool") return DBR_KIND_POOL;
+  if (kind == "mapper") return DBR_KIND_MAPPER;
+  return 0;
+}
+
+std::string kind_name(std::uint32_t code) {
+  switch (code) {
+    case DBR_KIND_DRIVER: return "driver";
+    case DBR_KIND_POOL: return "pool";
+    case DBR_KIND_MAPPER: return "mapper";
+  }
+  return "unknown kind " + std::to_string(code);
+}
+
+std::uint32_t threading_code(std::string_view t) noexcept {
+  if (t == "global_serial") return DBR_THREADING_GLOBAL_SERIAL;
+  if (t == "per_connection") return DBR_THREADING_PER_CONNECTION;
+  if (t == "free") return DBR_THREADING_FREE;
+  return 0;
+}
+
+std::string threading_name(std::uint32_t code) {
+  switch (code) {
+    case DBR_THREADING_GLOBAL_SERIAL: return "global_serial";
+    case DBR_THREADING_PER_CONNECTION: return "per_connection";
+    case DBR_THREADING_FREE: return "free";
+  }
+  return "unknown threading level " + std::to_string(code);
+}
+
+// ------------------------------------------------------------ manifests
+
+namespace {
+
+constexpr std::size_t max_manifest_bytes = 1 << 20;
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+class validator {
+ public:
+  explicit validator(const fs::path& path) : path_(path) {}
+
+  void error(const toml::node* at, std::string_view field, std::string what, std::string fix) {
+    std::string msg = path_.string();
+    if (at != nullptr && at->source().begin.line > 0) {
+      msg += ":" + std::to_string(at->source().begin.line) + ":" + std::to_string(at->source().begin.column);
+    }
+    msg += ": ";
+    if (!field.empty()) {
+      msg += "field '";
+      msg += field;
+      msg += "': ";
+    }
+    msg += what;
+    problems_.push_back(plugin_problem{path_, std::move(msg), std::move(fix)});
+  }
+
+  const toml::table* table(const toml::table& parent, std::string_view key, std::string_view field, bool required,
+                           const std::string& fix) {
+    const toml::node* n = parent.get(key);
+    if (n == nullptr) {
+      if (required) error(&parent, field, "missing table [" + std::string(field) + "]", fix);
+      return nullptr;
+    }
+    if (!n->is_table()) {
+      error(n, field, "must be a table, found " + type_name(*n), fix);
+      return nullptr;
+    }
+    return n->as_table();
+  }
+
+  std::optional<std::string> string(const toml::table* parent, std::string_view key, std::string_view field,
+                                    bool required, const std::string& fix) {
+    if (parent == nullptr) return std::nullopt;
+    const toml::node* n = parent->get(key);
+    if (n == nullptr) {
+      if (required) error(parent, field, "missing (required)", fix);
+      return std::nullopt;
+    }
+    if (!n->is_string()) {
+      error(n, field, "must be a string, found " + type_name(*n), fix);
+      return std::nullopt;
+    }
+    return std::string(n->as_string()->get());
+  }
+
+  std::optional<std::int64_t> integer(const toml::table* parent, std::string_view key, std::string_view field,
+                                      bool required, const std::string& fix) {
+    if (parent == nullptr) return std::nullopt;
+    const toml::node* n = parent->get(key);
+    if (n == nullptr) {
+      if (required) error(parent, field, "missing (required)", fix);
+      return std::nullopt;
+    }
+    if (!n->is_integer()) {
+      error(n, field, "must be an integer, found " + type_name(*n), fix);
+      return std::nullopt;
+    }
+    return n->as_integer()->get();
+  }
+
+  std::optional<std::vector<std::pair<std::string, const toml::node*>>> strings(const toml::table* parent,
+                                                                                 std::string_view key,
+                                                                                 std::string_view field,
+                                                                                 bool required,
+                                                                                 const std::string& fix) {
+    if (parent == nullptr) return std::nullopt;
+    const toml::node* n = parent->get(key);
+    if (n == nullptr) {
+      if (required) error(parent, field, "missing (required)", fix);
+      return std::nullopt;
+    }
+    if (!n->is_array()) {
+      error(n, field, "must be an array of strings, found " + type_name(*n), fix);
+      return std::nullopt;
+    }
+    std::vector<std::pair<std::string, const toml::node*>> out;
+    for (const toml::node& el : *n->as_array()) {
+      if (!el.is_string()) {
+        error(&el, field, "must be an array of strings, found an element that is " + type_name(el), fix);
+        return std::nullopt;
+      }
+      out.emplace_back(std::string(el.as_string()->get()), &el);
+    }
+    return out;
+  }
+
+  const toml::node* node(const toml::table* parent, std::string_view key) {
+    return parent ? parent->get(key) : nullptr;
+  }
+
+  std::vector<plugin_problem>& problems() { return problems_; }
+
+ private:
+  fs::path path_;
+  std::vector<plugin_problem> problems_;
+};
+
+bool valid_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+bool valid_scheme(std::string_view s) {
+  if (s.empty() || s.size() > 64 || !(s[0] >= 'a' && s[0] <= 'z')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
+  });
+}
+
+bool is_hex64(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+         });
+}
+
+std::string quoted_list(const std::vector<std::string>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ", ";
+    out += v[i];
+  }
+  return out;
+}
+
+manifest_result validate(const toml::table& doc, const fs::path& path) {
+  validator v(path);
+  manifest_result result;
+  plugin_info info;
+  info.manifest_path = path;
+
+  // manifest_version first: a newer format may mean anything below, so stop.
+  if (auto mv = v.integer(&doc, "manifest_version", "manifest_version", true,
+                          "add manifest_version = 1 at the top of the file")) {
+    if (*mv > manifest_version_supported) {
+      v.error(doc.get("manifest_version"), "manifest_version",
+              "manifest_version " + std::to_string(*mv) + " is newer than this dbridge " +
+                  std::string(core_version()) + " understands (it reads version " +
+                  std::to_string(manifest_version_supported) + ")",
+              "upgrade dbridge, or install a build of this plugin made for manifest_version 1");
+      result.problems = std::move(v.problems());
+      return result;
+    }
+    if (*mv < 1) {
+      v.error(doc.get("manifest_version"), "manifest_version", "must be 1 or more, found " + std::to_string(*mv),
+              "set manifest_version = 1");
+    }
+  }
+
+  const toml::table* plugin = v.table(doc, "plugin", "plugin", true,
+                                      "add a [plugin] table with id, kind and version");
+  if (auto id = v.string(plugin, "id", "plugin.id", true, "add id = \"my-plugin\" under [plugin]")) {
+    if (!valid_id(*id)) {
+      v.error(v.node(plugin, "id"), "plugin.id",
+              "'" + *id + "' is not a valid id (1-64 characters of a-z, 0-9 and '-')",
+              "use lowercase letters, digits and dashes, e.g. id = \"postgres\"");
+    } else {
+      info.id = *id;
+    }
+  }
+  const std::string kind_fix = "set kind = \"driver\", \"pool\" or \"mapper\" under [plugin]";
+  if (auto kind = v.string(plugin, "kind", "plugin.kind", true, kind_fix)) {
+    if (kind_code(*kind) == 0) {
+      v.error(v.node(plugin, "kind"), "plugin.kind", "unknown kind '" + *kind + "' (expected driver, pool or mapper)",
+              kind_fix);
+    } else {
+      info.kind = *kind;
+    }
+  }
+  const std::string version_fix = "set version = \"MAJOR.MINOR.PATCH\" (semver), e.g. \"1.0.0\", under [plugin]";
+  if (auto version = v.string(plugin, "version", "plugin.version", true, version_fix)) {
+    if (!parse_semver(*version)) {
+      v.error(v.node(plugin, "version"), "plugin.version", "'" + *version + "' is not a semantic version",
+              version_fix);
+    } else {
+      info.version = *version;
+    }
+  }
+  if (auto summary = v.string(plugin, "summary", "plugin.summary", false, "make summary a string")) {
+    info.summary = *summary;
+  }
+
+  const toml::table* abi = v.table(doc, "abi", "abi", true, "add [abi] with major = 1 and min_minor = 0");
+  if (auto major = v.integer(abi, "major", "abi.major", true, "add major = 1 under [abi]")) {
+    if (*major < 1 || *major > 0xFFFF) {
+      v.error(v.node(abi, "major"), "abi.major", "must be 1 to 65535, found " + std::to_string(*major),
+              "set major = 1 under [abi]");
+    } else {
+      info.abi_major = static_cast<std::uint32_t>(*major);
+    }
+  }
+  if (auto minor = v.integer(abi, "min_minor", "abi.min_minor", true,
+                             "add min_minor = 0 under [abi] (the oldest core ABI minor the plugin works with)")) {
+    if (*minor < 0 || *minor > 0xFFFF) {
+      v.error(v.node(abi, "min_minor"), "abi.min_minor", "must be 0 to 65535, found " + std::to_string(*minor),
+              "set min_minor = 0 under [abi]");
+    } else {
+      info.abi_min_minor = static_cast<std::uint32_t>(*minor);
+    }
+  }
+
+  const toml::table* library = v.table(doc, "library", "library", true,
+                                       "add [library] with path and sha256 (dbridge_add_plugin() stamps them)");
+  const std::string path_fix = "set path = \"libdbridge_<id>.so\" under [library], relative to the manifest's folder";
+  if (auto lib = v.string(library, "path", "library.path", true, path_fix)) {
+    fs::path p(*lib);
+    bool escapes = std::any_of(p.begin(), p.end(), [](const fs::path& part) { return part == ".."; });
+    if (lib->empty()) {
+      v.error(v.node(library, "path"), "library.path", "is empty", path_fix);
+    } else if (p.is_absolute()) {
+      v.error(v.node(library, "path"), "library.path", "'" + *lib + "' is absolute; it must be relative", path_fix);
+    } else if (escapes) {
+      v.error(v.node(library, "path"), "library.path",
+              "'" + *lib + "' leaves the plugin's folder through '..'", path_fix);
+    } else {
+      info.library_path = (path.parent_path() / p).lexically_normal();
+    }
+  }
+  const std::string sha_fix =
+      "set sha256 = \"<64 hex digits>\" under [library] (`sha256sum <library>`; dbridge_add_plugin() stamps it)";
+  if (auto sha = v.string(library, "sha256", "library.sha256", true, sha_fix)) {
+    if (!is_hex64(*sha)) {
+      v.error(v.node(library, "sha256"), "library.sha256", "must be 64 hexadecimal digits", sha_fix);
+    } else {
+      std::string lower = *sha;
+      for (auto& c : lower) c = static_cast<char>((c >= 'A' && c <= 'F') ? c - 'A' + 'a' : c);
+      info.sha256 = lower;
+    }
+  }
+
+  const bool is_driver = info.kind == "driver";
+  const toml::table* driver = v.table(doc, "driver", "driver", is_driver,
+                                      "add [driver] with schemes = [\"myscheme\"] and capabilities = [...]");
+  if (driver != nullptr && !info.kind.empty() && !is_driver) {
+    v.error(doc.get("driver"), "driver", "only plugins of kind \"driver\" have a [driver] table (this is a " +
+                                            info.kind + ")",
+            "remove [driver] or set kind = \"driver\"");
+  } else if (driver != nullptr) {
+    const std::string scheme_fix = "set schemes = [\"myscheme\"] under [driver] (lowercase, [a-z][a-z0-9+.-]*)";
+    if (auto schemes = v.strings(driver, "schemes", "driver.schemes", is_driver, scheme_fix)) {
+      if (schemes->empty()) v.error(v.node(driver, "schemes"), "driver.schemes", "is empty", scheme_fix);
+      for (const auto& [s, at] : *schemes) {
+        if (!valid_scheme(s)) {
+          v.error(at, "driver.schemes", "'" + s + "' is not a valid URL scheme", scheme_fix);
+        } else if (std::find(info.schemes.begin(), info.schemes.end(), s) != info.schemes.end()) {
+          v.error(at, "driver.schemes", "'" + s + "' is listed twice", "list each scheme once");
+        } else {
+          info.schemes.push_back(s);
+        }
+      }
+    }
+    const std::string cap_fix = "use only: " + quoted_list(known_capabilities());
+    if (auto capabilities = v.strings(driver, "capabilities", "driver.capabilities", false, cap_fix)) {
+      for (const auto& [c, at] : *capabilities) {
+        const auto& known = known_capabilities();
+        if (std::find(known.begin(), known.end(), c) == known.end()) {
+          v.error(at, "driver.capabilities", "unknown capability '" + c + "'", cap_fix);
+        } else if (std::find(info.capabilities.begin(), info.capabilities.end(), c) == info.capabilities.end()) {
+          info.capabilities.push_back(c);
+        }
+      }
+    }
+  }
+
+  const std::string threading_fix =
+      "set threading = \"global_serial\", \"per_connection\" or \"free\" under [runtime]";
+  const toml::table* runtime = v.table(doc, "runtime", "runtime", true, threading_fix);
+  if (auto threading = v.string(runtime, "threading", "runtime.threading", true, threading_fix)) {
+    if (threading_code(*threading) == 0) {
+      v.error(v.node(runtime, "threading"), "runtime.threading", "unknown threading level '" + *threading + "'",
+              threading_fix);
+    } else {
+      info.threading = *threading;
+    }
+  }
+
+  const toml::table* requires_table = v.table(doc, "requires", "requires", false, "make [requires] a table");
+  const std::string req_fix = "write dbridge = \">=1.0, <2\" under [requires]";
+  if (auto req = v.string(requires_table, "dbridge", "requires.dbridge", false, req_fix)) {
+    std::string why;
+    if (!version_satisfies(core_version(), *req, &why)) {
+      v.error(v.node(requires_table, "dbridge"), "requires.dbridge", "cannot read '" + *req + "': " + why, req_fix);
+    } else {
+      info.requires_dbridge = *req;
+    }
+  }
+
+  if (!v.problems().empty()) {
+    result.problems = std::move(v.problems());
+    return result;
+  }
+  result.info = std::move(info);
+  return result;
+}
+
+}  // namespace
+
+manifest_result parse_manifest(std::string_view text, const fs::path& path) noexcept {
+  manifest_result result;
+  try {
+    toml::table doc;
+    try {
+      doc = toml::parse(text, path.string());
+    } catch (const toml::parse_error& e) {
+      std::string msg = path.string() + ":" + std::to_string(e.source().begin.line) + ":" +
+                        std::to_string(e.source().begin.column) + ": TOML syntax error: " +
+                        std::string(e.description());
+      result.problems.push_back(plugin_problem{path, std::move(msg),
+                                               "fix the TOML syntax at that line and column (see toml.io)"});
+      return result;
+    }
+    return validate(doc, path);
+  } catch (const std::exception& e) {
+    result.info.reset();
+    result.problems.push_back(plugin_problem{path, path.string() + ": cannot read the manifest: " + e.what(),
+                                             "reinstall the plugin"});
+  } catch (...) {
+    result.info.reset();
+    result.problems.push_back(plugin_problem{path, path.string() + ": cannot read the manifest", "reinstall the plugin"});
+  }
+  return result;
+}
+
+manifest_result read_manifest(const fs::path& path) noexcept {
+  try {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      manifest_result r;
+      r.problems.push_back(plugin_problem{path, path.string() + ": cannot open the manifest for reading",
+                                          "check that the file exists and is readable"});
+      return r;
+    }
+    std::string text;
+    std::array<char, 8192> buf;
+    while (in.read(buf.data(), buf.size()) || in.gcount() > 0) {
+      text.append(buf.data(), static_cast<std::size_t>(in.gcount()));
+      if (text.size() > max_manifest_bytes) {
+        manifest_result r;
+        r.problems.push_back(plugin_problem{path, path.string() + ": the manifest is larger than 1 MiB",
+                                            "a plugin.toml is a few lines; replace this file"});
+        return r;
+      }
+    }
+    return parse_manifest(text, path);
+  } catch (...) {
+    manifest_result r;
+    r.problems.push_back(plugin_problem{path, path.string() + ": cannot read the manifest", "reinstall the plugin"});
+    return r;
+  }
+}
+
+std::optional<plugin_problem> compatibility_problem(const plugin_info& info) {
+  const std::string who = "plugin '" + info.id + "' " + info.version;
+  if (info.abi_major != DBR_ABI_MAJOR) {
+    return plugin_problem{info.manifest_path,
+                          who + " is built for plugin ABI major " + std::to_string(info.abi_major) +
+                              ", but this dbridge " + std::string(core_version()) + " speaks ABI major " +
+                              std::to_string(DBR_ABI_MAJOR),
+                          "install a build of '" + info.id + "' made for dbridge " + std::to_string(DBR_ABI_MAJOR) +
+                              ".x (abi.major = " + std::to_string(DBR_ABI_MAJOR) + ")"};
+  }
+  if (info.abi_min_minor > DBR_ABI_MINOR) {
+    return plugin_problem{info.manifest_path,
+                          who + " needs plugin ABI " + std::to_string(info.abi_major) + "." +
+                              std::to_string(info.abi_min_minor) + " or newer, but this dbridge " +
+                              std::string(core_version()) + " provides ABI " + std::to_string(DBR_ABI_MAJOR) + "." +
+                              std::to_string(DBR_ABI_MINOR),
+                          "upgrade dbridge, or install an older version of '" + info.id + "'"};
+  }
+  if (!info.requires_dbridge.empty()) {
+    std::string why;
+    auto ok = version_satisfies(core_version(), info.requires_dbridge, &why);
+    if (!ok || !*ok) {
+      return plugin_problem{info.manifest_path,
+                            who + " requires dbridge " + info.requires_dbridge + ", but this is dbridge " +
+                                std::string(core_version()),
+                            "install a version of '" + info.id + "' that supports dbridge " +
+                                std::string(core_version()) + ", or a dbridge matching " + info.requires_dbridge};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace dbridge::detail

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "search_path.hpp"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <set>
+#include <toml++/toml.h>
+
+namespace dbridge::detail {
+
+namespace fs = std::filesystem;
+
+#ifndef DBRIDGE_INSTALL_PLUGIN_DIR
+#define DBRIDGE_INSTALL_PLUGIN_DIR "/usr/local/lib/dbridge/plugins"
+#endif
+#ifndef DBRIDGE_BUILD_PLUGIN_DIR
+#define DBRIDGE_BUILD_PLUGIN_DIR ""
+#endif
+#ifndef DBRIDGE_BUILD_DIR
+#define DBRIDGE_BUILD_DIR ""
+#endif
+
+namespace {
+
+// secure_getenv: NULL in setuid/setgid programs, so a user cannot point a
+// privileged program at plugins of their choosing.
+std::string env(const char* name) {
+  const char* v = ::secure_getenv(name);
+  return v != nullptr ? std::string(v) : std::string();
+}
+
+fs::path home_dir() {
+  std::string h = env("HOME");
+  if (h.empty() || h[0] != '/') return {};
+  return fs::path(h);
+}
+
+fs::path xdg_dir(const char* var, const char* fallback_under_home) {
+  std::string v = env(var);
+  // The XDG spec says relative values are invalid and must be ignored.
+  if (!v.empty() && v[0] == '/') return fs::path(v);
+  fs::path home = home_dir();
+  if (home.empty()) return {};
+  return home / fallback_under_home;
+}
+
+bool is_dir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
+}  // namespace
+
+user_config read_user_config(const fs::path& path, std::vector<plugin_problem>& problems) {
+  user_config cfg;
+  cfg.path = path;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return cfg;
+  cfg.found = true;
+  auto problem = [&](const toml::node* at, std::string what, std::string fix) {
+    std::string msg = path.string();
+    if (at != nullptr && at->source().begin.line > 0) {
+      msg += ":" + std::to_string(at->source().begin.line) + ":" + std::to_string(at->source().begin.column);
+    }
+    problems.push_back(plugin_problem{path, msg + ": " + what, std::move(fix)});
+  };
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    problems.push_back(plugin_problem{
+        path,
+        path.string() + ":" + std::to_string(e.source().begin.line) + ":" + std::to_string(e.source().begin.column) +
+            ": TOML syntax error: " + std::string(e.description()),
+        "fix the TOML syntax of the dbridge configuration"});
+    return cfg;
+  } catch (const std::exception& e) {
+    problems.push_back(plugin_problem{path, path.string() + ": cannot read: " + e.what(), "check the file"});
+    return cfg;
+  }
+  if (const toml::node* pp = doc.get("plugin_path")) {
+    if (!pp->is_array()) {
+      problem(pp, "plugin_path must be an array of folder names", "write plugin_path = [\"/opt/dbridge/plugins\"]");
+    } else {
+      for (const toml::node& el : *pp->as_array()) {
+        if (!el.is_string()) {
+          problem(&el, "plugin_path entries must be strings", "write plugin_path = [\"/opt/dbridge/plugins\"]");
+          continue;
+        }
+        std::string s(el.as_string()->get());
+        if (s.rfind("~/", 0) == 0 && !home_dir().empty()) s = (home_dir() / s.substr(2)).string();
+        if (s.empty() || s[0] != '/') {
+          problem(&el, "plugin_path entry '" + s + "' is not an absolute path and is ignored",
+                  "use absolute folders (or ~/...); plugins are never searched relative to the current directory");
+          continue;
+        }
+        cfg.plugin_path.emplace_back(s);
+      }
+    }
+  }
+  auto string_table = [&](const char* key, std::map<std::string, std::string>& out, const char* fix) {
+    const toml::node* n = doc.get(key);
+    if (n == nullptr) return;
+    if (!n->is_table()) {
+      problem(n, std::string("[") + key + "] must be a table", fix);
+      return;
+    }
+    for (const auto& [k, v] : *n->as_table()) {
+      if (!v.is_string()) {
+        problem(&v, std::string("[") + key + "] " + std::string(k.str()) + " must be a string", fix);
+        continue;
+      }
+      out[std::string(k.str())] = std::string(v.as_string()->get());
+    }
+  };
+  string_table("pins", cfg.pins, "write e.g. [pins] postgres = \"1.2.0\"");
+  string_table("schemes", cfg.schemes, "write e.g. [schemes] postgres = \"postgres\" (scheme = plugin id)");
+  return cfg;
+}
+
+bool core_runs_from_build_tree() {
+  std::string build = DBRIDGE_BUILD_DIR;
+  if (build.empty()) return false;
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&core_runs_from_build_tree), &info) == 0 || info.dli_fname == nullptr) {
+    return false;
+  }
+  std::error_code ec;
+  fs::path self = fs::weakly_canonical(fs::path(info.dli_fname), ec);
+  if (ec) return false;
+  fs::path root = fs::weakly_canonical(fs::path(build), ec);
+  if (ec) return false;
+  auto [r, s] = std::mismatch(root.begin(), root.end(), self.begin(), self.end());
+  return r == root.end();
+}
+
+search_setup compute_search_setup() {
+  search_setup setup;
+  std::set<fs::path> seen;
+  auto add = [&](const fs::path& p, const char* origin) {
+    fs::path norm = p.lexically_normal();
+    if (norm.has_filename() == false && norm.has_parent_path()) norm = norm.parent_path();
+    std::error_code ec;
+    fs::path key = fs::weakly_canonical(norm, ec);
+    if (ec) key = norm;
+    if (!seen.insert(key).second) return;
+    setup.dirs.push_back(search_dir{norm, origin, is_dir(norm)});
+  };
+
+  std::string list = env("DBRIDGE_PLUGIN_PATH");
+  std::size_t i = 0;
+  while (!list.empty() && i <= list.size()) {
+    std::size_t e = list.find(':', i);
+    if (e == std::string::npos) e = list.size();
+    std::string item = list.substr(i, e - i);
+    if (!item.empty()) {
+      if (item[0] != '/') {
+        setup.problems.push_back(plugin_problem{
+            fs::path(item),
+            "DBRIDGE_PLUGIN_PATH entry '" + item + "' is not an absolute path and is ignored",
+            "use absolute folders in DBRIDGE_PLUGIN_PATH; plugins are never searched relative to the current "
+            "directory"});
+      } else {
+        add(fs::path(item), "DBRIDGE_PLUGIN_PATH");
+      }
+    }
+    i = e + 1;
+  }
+
+  fs::path config_home = xdg_dir("XDG_CONFIG_HOME", ".config");
+  if (!config_home.empty()) {
+    setup.config = read_user_config(config_home / "dbridge" / "dbridge.toml", setup.problems);
+    for (const auto& p : setup.config.plugin_path) add(p, "config");
+  }
+  fs::path data_home = xdg_dir("XDG_DATA_HOME", ".local/share");
+  if (!data_home.empty()) add(data_home / "dbridge" / "plugins", "XDG_DATA_HOME");
+  add(fs::path(DBRIDGE_INSTALL_PLUGIN_DIR), "install prefix");
+  if (std::string build_plugins = DBRIDGE_BUILD_PLUGIN_DIR; !build_plugins.empty() && core_runs_from_build_tree()) {
+    add(fs::path(build_plugins), "build tree");
+  }
+  return setup;
+}
+
+std::vector<fs::path> manifests_in(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  std::vector<fs::path> subdirs;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (it->is_directory(e2)) subdirs.push_back(it->path());
+  }
+  // readdir order is arbitrary; sort so discovery is reproducible.
+  std::sort(subdirs.begin(), subdirs.end());
+  for (const auto& sub : subdirs) {
+    fs::path m = sub / "plugin.toml";
+    std::error_code e3;
+    if (fs::is_regular_file(m, e3)) out.push_back(m);
+  }
+  fs::path direct = dir / "plugin.toml";
+  if (fs::is_regular_file(direct, ec)) out.push_back(direct);
+  return out;
+}
+
+}  // namespace dbridge::detail

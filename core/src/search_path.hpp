@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where plugins are looked for (DESIGN §4) and the user configuration that
+// adds folders, pins versions and settles scheme conflicts.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dbridge/plugin_catalog.hpp"
+
+namespace dbridge::detail {
+
+/// $XDG_CONFIG_HOME/dbridge/dbridge.toml
+struct user_config {
+  std::filesystem::path path;                ///< where it was looked for (empty: no HOME/XDG)
+  bool found = false;
+  std::vector<std::filesystem::path> plugin_path;  ///< plugin_path = [...]
+  std::map<std::string, std::string> pins;         ///< [pins] id = "version"
+  std::map<std::string, std::string> schemes;      ///< [schemes] scheme = "id"
+};
+
+struct search_setup {
+  std::vector<search_dir> dirs;           ///< in search order, duplicates removed
+  user_config config;
+  std::vector<plugin_problem> problems;   ///< ignored entries, config errors
+};
+
+/// Computes the search path from the environment now (secure_getenv: a setuid
+/// program sees none of the variables).
+search_setup compute_search_setup();
+
+/// Reads a dbridge.toml (tests call it directly). Problems are appended.
+user_config read_user_config(const std::filesystem::path& path, std::vector<plugin_problem>& problems);
+
+/// True when this libdbridge is the one in the build tree (DBRIDGE_BUILD_DIR).
+bool core_runs_from_build_tree();
+
+/// The manifests of one search folder: plugin.toml in each immediate
+/// subfolder (sorted by name), then plugin.toml in the folder itself.
+std::vector<std::filesystem::path> manifests_in(const std::filesystem::path& dir);
+
+}  // namespace dbridge::detail

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: Apache-2.0
+// Connection URL parsing and password redaction.
+//
+// Error messages never echo the input: a malformed URL may have its password
+// anywhere (e.g. "postgresql://user:secret" reads as host "user", port
+// "secret"), so messages name the part and the character position only.
+#include "dbridge/url.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "dbridge/error.hpp"
+
+namespace dbridge {
+
+namespace {
+
+constexpr std::size_t max_url_length = 64 * 1024;
+
+[[noreturn]] void fail(std::string_view scheme, std::string what, std::string fix = {}) {
+  std::string msg = "invalid connection URL";
+  if (!scheme.empty()) {
+    msg += " (scheme '";
+    msg += scheme;
+    msg += "')";
+  }
+  msg += ": ";
+  msg += what;
+  if (!fix.empty()) {
+    msg += "; ";
+    msg += fix;
+  }
+  throw_error(errc::invalid_argument, std::move(msg));
+}
+
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Schemes whose URL body is a file path, not an authority.
+bool is_file_scheme(std::string_view scheme) {
+  return scheme == "sqlite" || scheme == "sqlite3" || scheme == "file" || scheme == "duckdb";
+}
+
+// Schemes whose path names a Unix socket (redis+unix:///run/redis.sock).
+bool is_socket_scheme(std::string_view scheme) {
+  return scheme.size() > 5 && scheme.substr(scheme.size() - 5) == "+unix";
+}
+
+// Decodes %XX escapes of text, which starts at byte `offset` of the URL (for
+// positions in messages).
+std::string decode(std::string_view text, std::size_t offset, std::string_view scheme, const char* part) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c != '%') {
+      out += c;
+      continue;
+    }
+    int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+    int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+    if (hi < 0 || lo < 0) {
+      fail(scheme,
+           std::string("invalid percent-escape in the ") + part + " at position " + std::to_string(offset + i + 1),
+           "'%' must be followed by two hex digits; write a literal '%' as %25");
+    }
+    char decoded = static_cast<char>(hi * 16 + lo);
+    if (decoded == '\0') {
+      fail(scheme, std::string("the ") + part + " contains an encoded NUL byte (%00) at position " +
+                       std::to_string(offset + i + 1));
+    }
+    out += decoded;
+    i += 2;
+  }
+  return out;
+}
+
+std::uint16_t parse_port(std::string_view text, std::string_view scheme) {
+  if (text.empty()) fail(scheme, "empty port after ':'", "write host:port with a port of 1-65535, or drop the ':'");
+  if (text.size() > 5 || !std::all_of(text.begin(), text.end(), is_digit)) {
+    fail(scheme, "the port is not a number of 1-65535",
+         "write host:port; if this part is a password, put user:password@ before the host");
+  }
+  unsigned long v = 0;
+  for (char c : text) v = v * 10 + static_cast<unsigned long>(c - '0');
+  if (v == 0 || v > 65535) fail(scheme, "port " + std::to_string(v) + " is out of range (1-65535)");
+  return static_cast<std::uint16_t>(v);
+}
+
+void parse_hosts(std::string_view list, std::size_t offset, std::string_view scheme, std::vector<url_host>& out) {
+  if (list.empty()) return;
+  std::size_t i = 0;
+  while (true) {
+    url_host h;
+    std::size_t start = i;
+    std::string_view port_text;
+    bool has_port = false;
+    if (i < list.size() && list[i] == '[') {
+      std::size_t close = list.find(']', i);
+      if (close == std::string_view::npos) {
+        fail(scheme, "unterminated '[' in the host at position " + std::to_string(offset + i + 1),
+             "write IPv6 addresses as [::1]:5432");
+      }
+      std::string addr = decode(list.substr(i + 1, close - i - 1), offset + i + 1, scheme, "host");
+      std::string bare = addr.substr(0, addr.find('%'));  // zone id (fe80::1%eth0) is not part of the address
+      in6_addr tmp{};
+      if (bare.empty() || inet_pton(AF_INET6, bare.c_str(), &tmp) != 1) {
+        fail(scheme, "the bracketed host at position " + std::to_string(offset + i + 1) +
+                         " is not an IPv6 address", "use [::1] style addresses inside brackets");
+      }
+      h.host = std::move(addr);
+      i = close + 1;
+      if (i < list.size() && list[i] == ':') {
+        std::size_t end = list.find(',', i);
+        if (end == std::string_view::npos) end = list.size();
+        port_text = list.substr(i + 1, end - i - 1);
+        has_port = true;
+        i = end;
+      }
+      if (i < list.size() && list[i] != ',') {
+        fail(scheme, "unexpected character after ']' at position " + std::to_string(offset + i + 1),
+             "write [address]:port");
+      }
+    } else {
+      std::size_t end = list.find(',', i);
+      if (end == std::string_view::npos) end = list.size();
+      std::string_view item = list.substr(i, end - i);
+      if (item.find(']') != std::string_view::npos || item.find('[') != std::string_view::npos) {
+        fail(scheme, "misplaced '[' or ']' in the host at position " + std::to_string(offset + i + 1),
+             "write IPv6 addresses as [::1]:5432");
+      }
+      std::size_t colon = item.find(':');
+      std::string_view name = item.substr(0, colon);
+      if (colon != std::string_view::npos) {
+        port_text = item.substr(colon + 1);
+        has_port = true;
+      }
+      h.host = decode(name, offset + i, scheme, "host");
+      i = end;
+    }
+    if (has_port) h.port = parse_port(port_text, scheme);
+    if (h.host.empty() && !has_port && list.size() > 0 && (list.find(',') != std::string_view::npos)) {
+      fail(scheme, "empty host in the host list at position " + std::to_string(offset + start + 1),
+           "separate hosts with single commas: h1:5432,h2:5432");
+    }
+    out.push_back(std::move(h));
+    if (i >= list.size()) break;
+    ++i;  // skip ','
+    if (i >= list.size()) {
+      fail(scheme, "the host list ends with ','", "remove the trailing comma");
+    }
+  }
+}
+
+void parse_options(std::string_view query, std::size_t offset, std::string_view scheme,
+                   std::vector<std::pair<std::string, std::string>>& out) {
+  std::size_t i = 0;
+  while (i <= query.size()) {
+    std::size_t end = query.find('&', i);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view item = query.substr(i, end - i);
+    if (!item.empty()) {
+      std::size_t eq = item.find('=');
+      std::string_view k = item.substr(0, eq);
+      std::string_view v = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+      if (k.empty()) {
+        fail(scheme, "an option without a name at position " + std::to_string(offset + i + 1),
+             "write options as ?key=value&key2=value2");
+      }
+      std::string key = decode(k, offset + i, scheme, "option name");
+      std::string value = decode(v, offset + i + k.size() + 1, scheme, "option value");
+      out.emplace_back(std::move(key), std::move(value));
+    }
+    i = end + 1;
+  }
+}
+
+std::string encode(std::string_view s, std::string_view keep) {
+  static const char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~' || u >= 0x80 ||
+        keep.find(c) != std::string_view::npos) {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    }
+  }
+  return out;
+}
+
+bool lower_contains(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    bool eq = true;
+    for (std::size_t j = 0; j < needle.size() && eq; ++j) {
+      char c = hay[i + j];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      eq = c == needle[j];
+    }
+    if (eq) return true;
+  }
+  return false;
+}
+
+// Option names whose values are secrets (case-insensitive; substrings count,
+// so "sslpassword" and "auth_token" are caught too).
+bool is_secret_key(std::string_view key) {
+  static constexpr std::array<std::string_view, 8> words = {"password", "passwd", "pass", "pwd",
+                                                            "secret", "token", "apikey", "api_key"};
+  for (auto w : words)
+    if (lower_contains(key, w)) return true;
+  std::string lower;
+  for (char c : key) lower += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+  return lower == "auth" || lower == "key";
+}
+
+// Where a URL embedded in free text ends. Other control bytes stay inside the
+// token so that odd input cannot split a password away from its '@'.
+bool is_token_end(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'' || c == '<' || c == '>' ||
+         c == '`';
+}
+
+}  // namespace
+
+std::optional<std::string> url::option(std::string_view key) const {
+  for (const auto& [k, v] : options)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+std::string url::redacted() const {
+  std::string out = scheme + "://";
+  if (user || password) {
+    if (user) out += encode(*user, "");
+    if (password) out += ":***";
+    out += '@';
+  }
+  if (is_file_scheme(scheme)) {
+    out += encode(database, "/:");
+  } else if (is_socket_scheme(scheme)) {
+    if (!hosts.empty()) out += encode(hosts.front().host, "/");
+  } else {
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+      if (i) out += ',';
+      const auto& h = hosts[i];
+      if (h.host.find(':') != std::string::npos) {
+        out += '[' + encode(h.host, ":") + ']';
+      } else {
+        out += encode(h.host, "");
+      }
+      if (h.port) out += ':' + std::to_string(h.port);
+    }
+    if (!database.empty()) out += '/' + encode(database, "");
+  }
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    out += i ? '&' : '?';
+    out += encode(options[i].first, "");
+    out += '=';
+    out += is_secret_key(options[i].first) ? std::string("***") : encode(options[i].second, "/:,");
+  }
+  return out;
+}
+
+url parse_url(std::string_view text) {
+  if (text.empty()) fail({}, "the URL is empty", "write e.g. sqlite:///path/to/file.db or postgresql://host/db");
+  if (text.size() > max_url_length) {
+    fail({}, "the URL is " + std::to_string(text.size()) + " bytes long; the limit is " +
+                 std::to_string(max_url_length));
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto u = static_cast<unsigned char>(text[i]);
+    if (u < 0x20 || u == 0x7f) {
+      fail({}, "control character (byte " + std::to_string(u) + ") at position " + std::to_string(i + 1),
+           "percent-encode special characters");
+    }
+    if (u == ' ') {
+      fail({}, "space at position " + std::to_string(i + 1), "percent-encode spaces as %20");
+    }
+  }
+
+  std::size_t sep = text.find("://");
+  if (sep == std::string_view::npos) {
+    std::size_t colon = text.find(':');
+    bool scheme_like = colon != std::string_view::npos && colon > 0 &&
+                       std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(colon),
+                                   [](char c) { return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.'; });
+    if (scheme_like) {
+      fail({}, "missing '//' after the scheme", "write scheme://..., e.g. sqlite:///abs/path.db");
+    }
+    fail({}, "no scheme", "write scheme://..., e.g. sqlite:///path/to/file.db or postgresql://host/db");
+  }
+  std::string_view raw_scheme = text.substr(0, sep);
+  if (raw_scheme.empty()) fail({}, "empty scheme before '://'", "write e.g. postgresql://host/db");
+  if (!is_alpha(raw_scheme[0])) fail({}, "the scheme must start with a letter");
+  for (char c : raw_scheme) {
+    if (!(is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.')) {
+      fail({}, "the scheme may hold only letters, digits, '+', '-' and '.'");
+    }
+  }
+  if (raw_scheme.size() > 64) fail({}, "the scheme is longer than 64 characters");
+
+  url u;
+  u.raw = std::string(text);
+  for (char c : raw_scheme) u.scheme += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+  const std::string_view scheme = u.scheme;
+
+  std::size_t body_start = sep + 3;
+  std::string_view rest = text.substr(body_start);
+  if (rest.find('#') != std::string_view::npos) {
+    fail(scheme, "'#' at position " + std::to_string(body_start + rest.find('#') + 1) + " (fragments are not used)",
+         "percent-encode '#' as %23");
+  }
+  std::size_t q = rest.find('?');
+  std::string_view body = rest.substr(0, q);
+  if (q != std::string_view::npos) parse_options(rest.substr(q + 1), body_start + q + 1, scheme, u.options);
+
+  if (is_file_scheme(scheme)) {
+    u.database = decode(body, body_start, scheme, "file path");
+    if (u.database.empty()) {
+      fail(scheme, "no database file", "write sqlite:///abs/path.db, sqlite://relative.db or sqlite://:memory:");
+    }
+    return u;
+  }
+
+  // The authority runs to the first '/'; credentials end at its last '@' so
+  // an unencoded '@' in a password still parses.
+  std::size_t slash = body.find('/');
+  std::string_view authority = body.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view() : body.substr(slash);
+  std::size_t at = authority.rfind('@');
+  std::string_view hostlist = authority;
+  std::size_t host_offset = body_start;
+  if (at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    std::size_t colon = userinfo.find(':');
+    std::string user = decode(userinfo.substr(0, colon), body_start, scheme, "user name");
+    if (!user.empty()) u.user = std::move(user);
+    if (colon != std::string_view::npos) {
+      u.password = decode(userinfo.substr(colon + 1), body_start + colon + 1, scheme, "password");
+    }
+    hostlist = authority.substr(at + 1);
+    host_offset = body_start + at + 1;
+  }
+
+  if (is_socket_scheme(scheme)) {
+    if (!hostlist.empty()) {
+      fail(scheme, "a socket URL takes no host", "write " + std::string(scheme) + ":///path/to/socket");
+    }
+    std::string socket = decode(path, body_start + slash, scheme, "socket path");
+    if (socket.empty()) fail(scheme, "no socket path", "write " + std::string(scheme) + ":///path/to/socket");
+    u.hosts.push_back(url_host{std::move(socket), 0});
+    return u;
+  }
+
+  parse_hosts(hostlist, host_offset, scheme, u.hosts);
+  if (u.hosts.size() == 1 && u.hosts.front().host.empty() && u.hosts.front().port == 0) u.hosts.clear();
+  if (!path.empty()) u.database = decode(path.substr(1), body_start + slash + 1, scheme, "database name");
+  return u;
+}
+
+std::string redact_url(std::string_view text) noexcept {
+  try {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+      std::size_t sep = text.find("://", i);
+      if (sep == std::string_view::npos) {
+        out.append(text.substr(i));
+        break;
+      }
+      out.append(text.substr(i, sep + 3 - i));
+      std::size_t start = sep + 3;
+      std::size_t end = start;
+      while (end < text.size() && !is_token_end(text[end])) ++end;
+      std::string_view token = text.substr(start, end - start);
+      // Credentials end at the last '@' before the query (a password may hold
+      // an unencoded '@' or '/').
+      std::size_t qpos = token.find('?');
+      std::size_t at = token.substr(0, qpos).rfind('@');
+      if (at == std::string_view::npos) at = token.rfind('@');
+      std::string_view userinfo = at == std::string_view::npos ? std::string_view() : token.substr(0, at);
+      std::size_t colon = userinfo.find(':');
+      if (at != std::string_view::npos && colon != std::string_view::npos) {
+        out.append(userinfo.substr(0, colon + 1));
+        out.append("***");
+        out.append(token.substr(at));
+      } else if (at == std::string_view::npos) {
+        // "user:secret" without '@' is indistinguishable from host:port only
+        // when the part after ':' is a number; anything else is hidden.
+        std::size_t slash = token.find_first_of("/?");
+        std::string_view auth = token.substr(0, slash);
+        std::size_t c = auth.find(':');
+        if (c != std::string_view::npos && auth.find('[') == std::string_view::npos) {
+          std::string_view after = auth.substr(c + 1);
+          std::size_t comma = after.find(',');
+          std::string_view port = after.substr(0, comma);
+          if (!port.empty() && !std::all_of(port.begin(), port.end(), is_digit)) {
+            out.append(auth.substr(0, c + 1));
+            out.append("***");
+            out.append(token.substr(auth.size()));
+          } else {
+            out.append(token);
+          }
+        } else {
+          out.append(token);
+        }
+      } else {
+        out.append(token);
+      }
+      i = end;
+    }
+    // key=value secrets anywhere (query strings, libpq keyword strings).
+    std::string result;
+    result.reserve(out.size());
+    std::size_t p = 0;
+    while (p < out.size()) {
+      std::size_t eq = out.find('=', p);
+      if (eq == std::string::npos) {
+        result.append(out, p, std::string::npos);
+        break;
+      }
+      std::size_t ks = eq;
+      while (ks > p && (is_alpha(out[ks - 1]) || is_digit(out[ks - 1]) || out[ks - 1] == '_' || out[ks - 1] == '-'))
+        --ks;
+      result.append(out, p, eq + 1 - p);
+      std::size_t ve = eq + 1;
+      while (ve < out.size() && out[ve] != '&' && out[ve] != ';' && !is_token_end(out[ve])) ++ve;
+      if (ks < eq && is_secret_key(std::string_view(out).substr(ks, eq - ks)) && ve > eq + 1) {
+        result.append("***");
+      } else {
+        result.append(out, eq + 1, ve - eq - 1);
+      }
+      p = ve;
+    }
+    return result;
+  } catch (...) {
+    return "<url hidden>";
+  }
+}
+
+}  // namespace dbridge
