@@ -24,6 +24,9 @@ struct dbr_column;
 
 namespace dbridge {
 
+class result;
+struct reply;  // command.hpp
+
 namespace detail {
 struct connection_impl;
 struct cursor_impl;
@@ -63,6 +66,7 @@ class row {
 
  private:
   friend class result;
+  friend struct detail::connection_impl;
   template <class T>
   T get_plain(std::size_t i) const;
   const dbr_value* cells_ = nullptr;
@@ -132,9 +136,10 @@ class result {
 
  private:
   friend struct detail::connection_impl;
-  friend class statement;
-  explicit result(std::unique_ptr<detail::cursor_impl> cur, std::int64_t affected, std::optional<std::int64_t> last_id);
-  std::unique_ptr<detail::cursor_impl> cur_;
+  result(detail::cursor_impl* cur, std::int64_t affected, std::optional<std::int64_t> last_id)
+      : cur_(cur), affected_(affected), last_id_(last_id) {}
+  // Raw, not unique_ptr: the connection recycles cursor objects (no allocation per query).
+  detail::cursor_impl* cur_ = nullptr;
   std::int64_t affected_ = -1;
   std::optional<std::int64_t> last_id_;
 };
@@ -205,12 +210,14 @@ struct transaction_options {
 class connection;
 
 /// A transaction or, when nested, a savepoint. Rolls back in its destructor
-/// unless committed.
-class transaction {
+/// unless committed. Spelled dbridge::transaction (an alias): the class has
+/// its own name because C++ forbids a member function named like its class,
+/// and nesting reads best as tx.transaction(f).
+class transaction_scope {
  public:
-  transaction(transaction&&) noexcept;
-  transaction& operator=(transaction&&) = delete;
-  ~transaction();
+  transaction_scope(transaction_scope&&) noexcept;
+  transaction_scope& operator=(transaction_scope&&) = delete;
+  ~transaction_scope();
   void commit();
   void rollback();
   bool active() const noexcept { return active_; }
@@ -230,16 +237,25 @@ class transaction {
   template <class F>
   decltype(auto) transaction(F&& f);
   /// Manual savepoint.
-  dbridge::transaction savepoint();
+  transaction_scope savepoint();
   connection& conn() noexcept { return *conn_; }
 
  private:
   friend class connection;
-  transaction(connection* c, std::size_t depth, std::string savepoint_name);
+  transaction_scope(connection* c, std::size_t depth, std::string savepoint_name);
   connection* conn_;
   std::size_t depth_;
   std::string savepoint_;
   bool active_ = true;
+};
+using transaction = transaction_scope;
+
+/// Counters of the implicit statement cache (see connect_options).
+struct statement_cache_stats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::size_t size = 0;
+  std::size_t capacity = 0;
 };
 
 /// Options for connect().
@@ -281,8 +297,11 @@ class connection {
   decltype(auto) transaction(F&& f, const transaction_options& opts = {});
   bool in_transaction() const;
 
-  /// Command-shaped backends (Redis): argv in, reply tree out.
-  // (declared in command.hpp by the drivers that need it)
+  /// Command-shaped backends (Redis): argv in, reply tree out (capability
+  /// "command"; include dbridge/command.hpp for reply). A server error reply
+  /// throws backend_error with info().backend_code set (e.g. "WRONGTYPE").
+  reply command(std::span<const std::string_view> argv);
+  reply command(std::initializer_list<std::string_view> argv);
 
   /// Registers fn as a scalar SQL function (capability "functions").
   void create_function(std::string_view name, int nargs, std::function<value(std::span<const value>)> fn,
@@ -297,11 +316,17 @@ class connection {
   result indexes(std::string_view table = {}, std::string_view schema = {});
   result foreign_keys(std::string_view table = {}, std::string_view schema = {});
   result primary_keys(std::string_view table = {}, std::string_view schema = {});
+  /// Key/value stores: keys per database (DBR_META_KEYSPACE: name, keys).
+  result keyspace();
 
   /// Round trip to the server; false (not an exception) when it is gone.
   bool ping();
   /// Cancels the running call from another thread (capability "cancel").
   void cancel();
+  /// Sets a driver option at run time, e.g. "statement_timeout_ms" (a query
+  /// running longer fails with timeout_error; 0 turns it off). Unknown keys
+  /// throw invalid_argument_error.
+  void set_option(std::string_view key, const value& v);
   /// Closes now; the connection leaves the registry. Idempotent.
   void close();
   bool is_open() const noexcept;
@@ -313,13 +338,14 @@ class connection {
   const std::string& plugin_id() const noexcept;
   const std::string& plugin_version() const noexcept;
   bool has_capability(std::string_view name) const noexcept;
+  statement_cache_stats cache_stats() const noexcept;
 
   /// For core internals and extensions (pool, mapper, command helpers).
   detail::connection_impl& impl() const { return *impl_; }
 
  private:
   friend connection connect(std::string_view, const connect_options&);
-  friend class dbridge::transaction;
+  friend class transaction_scope;
   explicit connection(std::unique_ptr<detail::connection_impl> impl);
   dbridge::transaction begin_nested(std::size_t depth);
   std::unique_ptr<detail::connection_impl> impl_;
@@ -343,7 +369,7 @@ decltype(auto) connection::transaction(F&& f, const transaction_options& opts) {
 }
 
 template <class F>
-decltype(auto) transaction::transaction(F&& f) {
+decltype(auto) transaction_scope::transaction(F&& f) {
   dbridge::transaction sp = savepoint();
   if constexpr (std::is_void_v<std::invoke_result_t<F, dbridge::transaction&>>) {
     f(sp);

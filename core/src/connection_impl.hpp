@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: Apache-2.0
+// The core side of one open connection: the plugin handle, the threading
+// guard, the statement cache and the live results and statements that must
+// be detached when it closes.
+#pragma once
+
+#include <dbridge/abi.h>
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dbridge/connection.hpp"
+#include "cursor_impl.hpp"
+#include "host.hpp"
+#include "plugin_record.hpp"
+#include "registry_slot.hpp"
+#include "statement_cache.hpp"
+#include "value_abi.hpp"
+
+namespace dbridge::detail {
+
+struct statement_impl {
+  connection_impl* conn = nullptr;  ///< nullptr once the connection closed
+  dbr_stmt* stmt = nullptr;
+  std::string sql;
+  std::uint32_t nparams = 0;
+  cursor_impl* live = nullptr;  ///< the result currently reading from stmt
+  statement_impl* prev = nullptr;
+  statement_impl* next = nullptr;
+};
+
+struct connection_impl {
+  std::shared_ptr<plugin_record> rec;  ///< keeps the library mapped
+  dbr_conn* conn = nullptr;            ///< nullptr once closed
+  std::shared_ptr<registry_slot> slot;
+  std::string scheme, redacted_url, database;
+  std::string password;  ///< only to scrub it from plugin messages; never printed
+  bool serial = false;   ///< DBR_THREADING_GLOBAL_SERIAL
+  std::atomic<bool> busy{false};
+  statement_cache cache;
+  cursor_impl* live_cursors = nullptr;
+  std::size_t nlive = 0;
+  statement_impl* live_stmts = nullptr;
+  cursor_impl* spare = nullptr;  ///< one recycled cursor_impl, so query() need not allocate
+  std::size_t tx_depth = 0;      ///< 0 none, 1 transaction, 2+ savepoints
+  bool broken = false;
+  abi_scratch scratch;
+  std::vector<dbr_value> big_params;  ///< for calls with more parameters than the stack buffer
+  /// Reused by every call: plugins write to it only on failure, and fail()
+  /// clears it, so the success path never builds or frees an error record.
+  abi_error err;
+
+  explicit connection_impl(std::size_t cache_size) : cache(cache_size) {}
+  ~connection_impl();
+  connection_impl(const connection_impl&) = delete;
+  connection_impl& operator=(const connection_impl&) = delete;
+
+  const std::string& driver() const noexcept { return rec->id; }
+
+  /// Throws the dbridge exception for a failed call; scrubs the password,
+  /// marks the connection broken when the plugin says so.
+  [[noreturn]] void fail(int32_t status, abi_error& err, std::string_view query = {});
+  /// unsupported_error naming the driver and capability.
+  [[noreturn]] void unsupported(std::string_view capability) const;
+  void require(std::uint64_t cap, const void* slot, std::string_view capability) const {
+    if (!rec->has(cap) || slot == nullptr) unsupported(capability);
+  }
+
+  /// Enter/leave a call into the plugin (see call_guard). Inline: they run
+  /// several times per query.
+  void enter() {
+    if (conn == nullptr) closed();
+    if (busy.exchange(true, std::memory_order_acquire)) concurrent();
+    if (serial) rec->serial_mutex.lock();
+    slot->set_state(connection_state::in_use);
+  }
+  bool try_enter() noexcept {
+    if (busy.exchange(true, std::memory_order_acquire)) return false;
+    if (serial) rec->serial_mutex.lock();
+    return true;
+  }
+  void leave() noexcept {
+    if (serial) rec->serial_mutex.unlock();
+    refresh_state();
+    busy.store(false, std::memory_order_release);
+  }
+  void refresh_state() noexcept {
+    connection_state s = connection_state::idle;
+    if (broken) s = connection_state::broken;
+    else if (tx_depth > 0) s = connection_state::in_transaction;
+    else if (nlive > 0) s = connection_state::in_use;
+    slot->set_state(s);
+  }
+  [[noreturn]] void closed() const;
+  [[noreturn]] void concurrent() const;
+
+  /// Fetches the first batch of a fresh cursor in the call that opened it,
+  /// saving a second guarded call; on failure the cursor is released and the
+  /// error thrown.
+  void prime(cursor_impl* c);
+  /// Reads the next batch into c (DBR_DONE marks it done).
+  void fetch_into(cursor_impl* c);
+
+  // Statement lifetime.
+  dbr_stmt* prepare(std::string_view sql, std::uint32_t flags, std::uint32_t& nparams);
+  void finalize(dbr_stmt* s) noexcept { rec->sql.finalize(s); }
+  void finalize_all(std::vector<dbr_stmt*>& stmts) noexcept {
+    for (auto* s : stmts) finalize(s);
+    stmts.clear();
+  }
+  /// Converts params to ABI values (stack buffer of `cap` entries, else big_params).
+  const dbr_value* bind(params p, dbr_value* stack_buf, std::size_t cap);
+
+  // Cursor bookkeeping.
+  cursor_impl* new_cursor();
+  void link(cursor_impl* c) noexcept;
+  void unlink(cursor_impl* c) noexcept;
+  /// Closes the plugin cursor and hands back its statement; no throw.
+  void close_cursor(cursor_impl* c) noexcept;
+  void recycle(cursor_impl* c) noexcept;
+
+  void link(statement_impl* s) noexcept;
+  void unlink(statement_impl* s) noexcept;
+
+  /// Detaches everything, closes the plugin connection, leaves the registry.
+  void close() noexcept;
+
+  static result make_result(cursor_impl* c, std::int64_t affected, std::optional<std::int64_t> last_id) {
+    return result(c, affected, last_id);
+  }
+};
+
+/// Holds a connection for one call: refuses a second thread (invalid_state_error),
+/// serialises GLOBAL_SERIAL plugins, and keeps the registry state current.
+class call_guard {
+ public:
+  explicit call_guard(connection_impl& c) : c_(c) { c_.enter(); }
+  ~call_guard() { c_.leave(); }
+  call_guard(const call_guard&) = delete;
+  call_guard& operator=(const call_guard&) = delete;
+
+ private:
+  connection_impl& c_;
+};
+
+
+// The per-query helpers are inline: with default visibility every call
+// between the core's own files would otherwise go through the PLT.
+inline void connection_impl::fetch_into(cursor_impl* c) {
+  dbr_rows rows;
+  std::memset(&rows, 0, sizeof rows);
+  rows.struct_size = sizeof rows;
+  // Batches amortise the indirect call; the plugin may return fewer rows.
+  const int32_t rc = rec->cursor.fetch(c->cur, 256, &rows, err);
+  if (rc < 0) fail(rc, err);
+  c->pos = 0;
+  if (rc == DBR_DONE || rows.nrows == 0) {
+    c->done = true;
+    c->batch = dbr_rows{};
+    return;
+  }
+  c->batch = rows;
+  c->current.ncols_ = rows.ncols;
+}
+
+
+inline void connection_impl::prime(cursor_impl* c) {
+  c->current.cur_ = c;
+  try {
+    fetch_into(c);
+  } catch (...) {
+    close_cursor(c);
+    unlink(c);
+    recycle(c);
+    throw;
+  }
+}
+
+
+inline const dbr_value* connection_impl::bind(params p, dbr_value* stack_buf, std::size_t cap) {
+  if (p.empty()) return nullptr;
+  scratch.reset();
+  dbr_value* out = stack_buf;
+  if (p.size() > cap) {
+    big_params.resize(p.size());
+    out = big_params.data();
+  }
+  to_abi(p, out, scratch);
+  return out;
+}
+
+
+inline cursor_impl* connection_impl::new_cursor() {
+  if (spare != nullptr) {
+    cursor_impl* c = spare;
+    spare = nullptr;
+    return c;
+  }
+  return new cursor_impl();
+}
+
+inline void connection_impl::link(cursor_impl* c) noexcept {
+  c->conn = this;
+  c->prev = nullptr;
+  c->next = live_cursors;
+  if (live_cursors) live_cursors->prev = c;
+  live_cursors = c;
+  ++nlive;
+}
+
+inline void connection_impl::unlink(cursor_impl* c) noexcept {
+  if (c->prev) c->prev->next = c->next;
+  else if (live_cursors == c) live_cursors = c->next;
+  if (c->next) c->next->prev = c->prev;
+  c->prev = c->next = nullptr;
+  if (nlive) --nlive;
+}
+
+inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
+  if (c->cur) rec->cursor.close(c->cur);
+  c->cur = nullptr;
+  switch (c->owner) {
+    case stmt_owner::cached:
+      if (c->entry) c->entry->in_use = false;
+      break;
+    case stmt_owner::owned:
+      if (c->owned_stmt) finalize(c->owned_stmt);
+      break;
+    case stmt_owner::statement:
+      if (c->stmt_impl && c->stmt_impl->live == c) c->stmt_impl->live = nullptr;
+      break;
+    case stmt_owner::none: break;
+  }
+  c->owner = stmt_owner::none;
+  c->entry = nullptr;
+  c->owned_stmt = nullptr;
+  c->stmt_impl = nullptr;
+  c->batch = dbr_rows{};
+  c->pos = 0;
+}
+
+inline void connection_impl::recycle(cursor_impl* c) noexcept {
+  c->conn = nullptr;
+  c->done = false;
+  c->invalid_reason = nullptr;
+  c->described = false;
+  c->columns.clear();
+  c->current = row();
+  if (spare == nullptr) spare = c;
+  else delete c;
+}
+
+
+/// Frees a result's cursor; used by ~result.
+inline void release_cursor(cursor_impl* c) noexcept {
+  if (c == nullptr) return;
+  connection_impl* conn = c->conn;
+  if (conn == nullptr) {
+    delete c;
+    return;
+  }
+  if (!conn->try_enter()) {
+    // Another thread is inside this connection: touching its lists now would
+    // race, so the cursor is abandoned (it is closed with the connection).
+    return;
+  }
+  conn->close_cursor(c);
+  conn->unlink(c);
+  conn->recycle(c);
+  conn->leave();
+}
+
+}  // namespace dbridge::detail

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+// The process-wide registry of open connections.
+#include "dbridge/registry.hpp"
+
+#include <time.h>
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "registry_slot.hpp"
+
+namespace dbridge {
+
+namespace detail {
+
+std::int64_t coarse_now_ns() noexcept {
+  timespec ts{};
+#ifdef CLOCK_REALTIME_COARSE
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+#else
+  clock_gettime(CLOCK_REALTIME, &ts);
+#endif
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void registry_slot::touch() noexcept { last_used_ns.store(coarse_now_ns(), std::memory_order_relaxed); }
+
+namespace {
+
+struct registry_state {
+  mutable std::mutex mutex;
+  std::map<std::uint64_t, std::shared_ptr<registry_slot>> slots;
+  std::uint64_t next_id = 1;
+};
+
+// Leaked on purpose: connections held by other statics may close after
+// static destruction has begun.
+registry_state& state() {
+  static auto* s = new registry_state();
+  return *s;
+}
+
+std::int64_t to_ns(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+std::chrono::system_clock::time_point from_ns(std::int64_t ns) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+connection_entry snapshot(const registry_slot& s) {
+  connection_entry e = s.entry;
+  e.state = s.get_state();
+  e.last_used_at = from_ns(s.last_used_ns.load(std::memory_order_relaxed));
+  return e;
+}
+
+std::string iso_utc(std::chrono::system_clock::time_point t) {
+  const auto ns = to_ns(t);
+  const std::int64_t secs = ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000);
+  const std::int64_t ms = (ns - secs * 1'000'000'000) / 1'000'000;
+  const time_t tt = static_cast<time_t>(secs);
+  tm utc{};
+  gmtime_r(&tt, &utc);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace
+
+std::shared_ptr<registry_slot> registry_attach(connection_entry e) {
+  auto& st = state();
+  auto slot = std::make_shared<registry_slot>();
+  const auto now = std::chrono::system_clock::now();
+  if (e.created_at == std::chrono::system_clock::time_point{}) e.created_at = now;
+  if (e.last_used_at == std::chrono::system_clock::time_point{}) e.last_used_at = e.created_at;
+  slot->set_state(e.state);
+  slot->last_used_ns.store(to_ns(e.last_used_at), std::memory_order_relaxed);
+  std::lock_guard lock(st.mutex);
+  e.id = st.next_id++;
+  slot->entry = std::move(e);
+  st.slots.emplace(slot->entry.id, slot);
+  return slot;
+}
+
+}  // namespace detail
+
+std::string_view to_string(connection_state s) noexcept {
+  switch (s) {
+    case connection_state::connecting: return "connecting";
+    case connection_state::idle: return "idle";
+    case connection_state::in_use: return "in_use";
+    case connection_state::in_transaction: return "in_transaction";
+    case connection_state::broken: return "broken";
+  }
+  return "unknown";
+}
+
+registry& registry::global() {
+  static registry r;
+  return r;
+}
+
+std::vector<connection_entry> registry::list() const {
+  return list([](const connection_entry&) { return true; });
+}
+
+std::vector<connection_entry> registry::list(const std::function<bool(const connection_entry&)>& filter) const {
+  std::vector<std::shared_ptr<detail::registry_slot>> slots;
+  {
+    auto& st = detail::state();
+    std::lock_guard lock(st.mutex);
+    slots.reserve(st.slots.size());
+    for (const auto& [id, s] : st.slots) slots.push_back(s);
+  }
+  // The filter is user code: run it without the lock so it may call back in.
+  std::vector<connection_entry> out;
+  for (const auto& s : slots) {
+    connection_entry e;
+    {
+      std::lock_guard lock(detail::state().mutex);
+      e = detail::snapshot(*s);
+    }
+    if (filter(e)) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<connection_entry> registry::opened_by(std::string_view label) const {
+  return list([label](const connection_entry& e) { return e.opened_by == label; });
+}
+
+std::size_t registry::size() const {
+  auto& st = detail::state();
+  std::lock_guard lock(st.mutex);
+  return st.slots.size();
+}
+
+std::string registry::to_json() const {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& e : list()) {
+    arr.push_back({
+        {"id", e.id},
+        {"scheme", e.scheme},
+        {"driver", e.driver},
+        {"driver_version", e.driver_version},
+        {"url", e.redacted_url},
+        {"database", e.database},
+        {"state", std::string(to_string(e.state))},
+        {"opened_by", e.opened_by},
+        {"created_at", detail::iso_utc(e.created_at)},
+        {"last_used_at", detail::iso_utc(e.last_used_at)},
+        {"pool", e.pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.pool)},
+    });
+  }
+  return arr.dump(2);
+}
+
+std::uint64_t registry::add(connection_entry e) { return detail::registry_attach(std::move(e))->entry.id; }
+
+void registry::set_state(std::uint64_t id, connection_state s) {
+  auto& st = detail::state();
+  std::lock_guard lock(st.mutex);
+  if (auto it = st.slots.find(id); it != st.slots.end()) it->second->set_state(s);
+}
+
+void registry::touch(std::uint64_t id) {
+  auto& st = detail::state();
+  std::lock_guard lock(st.mutex);
+  if (auto it = st.slots.find(id); it != st.slots.end()) it->second->touch();
+}
+
+void registry::set_pool(std::uint64_t id, std::string pool) {
+  auto& st = detail::state();
+  std::lock_guard lock(st.mutex);
+  if (auto it = st.slots.find(id); it != st.slots.end()) it->second->entry.pool = std::move(pool);
+}
+
+void registry::remove(std::uint64_t id) {
+  auto& st = detail::state();
+  std::lock_guard lock(st.mutex);
+  st.slots.erase(id);
+}
+
+}  // namespace dbridge

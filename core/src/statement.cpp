@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+// Explicitly prepared statements: the fast path of hot loops.
+#include <dbridge/abi.h>
+
+#include <cstring>
+
+#include "connection_impl.hpp"
+#include "dbridge/connection.hpp"
+
+namespace dbridge {
+
+namespace {
+
+detail::statement_impl& live(const std::unique_ptr<detail::statement_impl>& p) {
+  if (!p) throw_error(errc::invalid_state, "this statement object was moved from");
+  if (p->conn == nullptr || p->stmt == nullptr) {
+    throw_error(errc::invalid_state,
+                "the statement's connection was closed; prepare it again on an open connection: " + p->sql);
+  }
+  return *p;
+}
+
+// A statement has one cursor: executing again ends the previous result.
+void end_previous(detail::connection_impl& c, detail::statement_impl& s) noexcept {
+  if (detail::cursor_impl* prev = s.live) {
+    c.close_cursor(prev);
+    prev->done = true;
+    prev->invalid_reason = "its statement was executed again";
+    s.live = nullptr;
+  }
+}
+
+int32_t run(detail::connection_impl& c, detail::statement_impl& s, const dbr_value* p, std::uint32_t n,
+            dbr_exec_info& info, dbr_cursor** cur, detail::abi_error& err) {
+  std::memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  end_previous(c, s);
+  return c.rec->sql.execute(s.stmt, p, n, &info, cur, err);
+}
+
+[[noreturn]] void wrong_count(const detail::statement_impl& s, std::size_t given) {
+  throw_error(errc::invalid_argument, "the statement expects " + std::to_string(s.nparams) + " parameters but " +
+                                          std::to_string(given) + " were given: " + s.sql);
+}
+
+constexpr std::size_t stack_params = 16;
+
+}  // namespace
+
+statement::statement(std::unique_ptr<detail::statement_impl> impl) : impl_(std::move(impl)) {}
+statement::statement(statement&&) noexcept = default;
+
+statement& statement::operator=(statement&& o) noexcept {
+  if (this != &o) {
+    statement dying(std::move(*this));
+    impl_ = std::move(o.impl_);
+  }
+  return *this;
+}
+
+statement::~statement() {
+  if (!impl_) return;
+  detail::connection_impl* c = impl_->conn;
+  if (c == nullptr || impl_->stmt == nullptr) return;
+  if (!c->try_enter()) return;  // in use elsewhere: the connection finalizes it on close
+  if (detail::cursor_impl* cur = impl_->live) {
+    c->close_cursor(cur);
+    cur->done = true;
+    cur->invalid_reason = "its statement was destroyed";
+  }
+  c->finalize(impl_->stmt);
+  impl_->stmt = nullptr;
+  c->unlink(impl_.get());
+  c->leave();
+}
+
+result statement::query(params p) {
+  auto& s = live(impl_);
+  auto& c = *s.conn;
+  if (s.nparams != UINT32_MAX && s.nparams != p.size()) wrong_count(s, p.size());
+  detail::call_guard g(c);
+  c.slot->touch();
+  dbr_value buf[stack_params];
+  const dbr_value* pv = c.bind(p, buf, stack_params);
+  dbr_exec_info info;
+  dbr_cursor* cur = nullptr;
+  detail::abi_error& err = c.err;
+  const int32_t rc = run(c, s, pv, static_cast<std::uint32_t>(p.size()), info, &cur, err);
+  if (rc < 0) c.fail(rc, err, s.sql);
+  std::optional<std::int64_t> last;
+  if (info.has_last_insert_id) last = info.last_insert_id;
+  if (!info.has_rows || cur == nullptr) {
+    if (cur) c.rec->cursor.close(cur);
+    return detail::connection_impl::make_result(nullptr, info.affected_rows, last);
+  }
+  detail::cursor_impl* ci;
+  try {
+    ci = c.new_cursor();
+  } catch (...) {
+    c.rec->cursor.close(cur);
+    throw;
+  }
+  ci->cur = cur;
+  ci->owner = detail::stmt_owner::statement;
+  ci->stmt_impl = &s;
+  s.live = ci;
+  c.link(ci);
+  c.prime(ci);
+  return detail::connection_impl::make_result(ci, info.affected_rows, last);
+}
+
+exec_result statement::execute(params p) {
+  auto& s = live(impl_);
+  if (s.nparams != UINT32_MAX && s.nparams != p.size()) wrong_count(s, p.size());
+  // Converting needs no lock: it only reads the caller's values, and the
+  // scratch (for arrays only) allocates nothing until used.
+  detail::abi_scratch local;
+  if (p.size() <= stack_params) {
+    dbr_value buf[stack_params];
+    detail::to_abi(p, buf, local);
+    return execute_raw(buf, static_cast<std::uint32_t>(p.size()));
+  }
+  std::vector<dbr_value> big(p.size());
+  detail::to_abi(p, big.data(), local);
+  return execute_raw(big.data(), static_cast<std::uint32_t>(p.size()));
+}
+
+exec_result statement::execute_raw(const dbr_value* p, std::uint32_t n) {
+  auto& s = live(impl_);
+  auto& c = *s.conn;
+  if (s.nparams != UINT32_MAX && s.nparams != n) wrong_count(s, n);
+  detail::call_guard g(c);
+  c.slot->touch();
+  dbr_exec_info info;
+  dbr_cursor* cur = nullptr;
+  detail::abi_error& err = c.err;
+  const int32_t rc = run(c, s, n ? p : nullptr, n, info, &cur, err);
+  if (cur) c.rec->cursor.close(cur);
+  if (rc < 0) c.fail(rc, err, s.sql);
+  exec_result out;
+  out.affected_rows = info.affected_rows;
+  if (info.has_last_insert_id) out.last_insert_id = info.last_insert_id;
+  return out;
+}
+
+std::uint32_t statement::param_count() const {
+  if (!impl_) throw_error(errc::invalid_state, "this statement object was moved from");
+  return impl_->nparams;
+}
+
+const std::string& statement::sql() const {
+  if (!impl_) throw_error(errc::invalid_state, "this statement object was moved from");
+  return impl_->sql;
+}
+
+}  // namespace dbridge

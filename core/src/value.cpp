@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: Apache-2.0
+// dbridge::value: strict conversions, deep copies of ABI values, text rendering.
+#include "dbridge/value.hpp"
+
+#include <dbridge/abi.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "dbridge/error.hpp"
+#include "value_abi.hpp"
+
+namespace dbridge {
+
+std::string_view to_string(value_type t) noexcept {
+  switch (t) {
+    case value_type::null: return "null";
+    case value_type::boolean: return "bool";
+    case value_type::int64: return "int64";
+    case value_type::uint64: return "uint64";
+    case value_type::float64: return "double";
+    case value_type::text: return "text";
+    case value_type::bytes: return "bytes";
+    case value_type::decimal: return "decimal";
+    case value_type::date: return "date";
+    case value_type::time: return "time";
+    case value_type::timestamp: return "timestamp";
+    case value_type::timestamptz: return "timestamptz";
+    case value_type::interval: return "interval";
+    case value_type::uuid: return "uuid";
+    case value_type::json: return "json";
+    case value_type::array: return "array";
+  }
+  return "unknown";
+}
+
+// Howard Hinnant's published civil-calendar arithmetic (era of 400 years).
+std::int32_t days_from_civil(int y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2 ? 1 : 0;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<std::int32_t>(era * 146097 + static_cast<int>(doe) - 719468);
+}
+
+void civil_from_days(std::int32_t days, int& y, unsigned& m, unsigned& d) noexcept {
+  const std::int64_t z = std::int64_t{days} + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int>(yoe + era * 400) + (m <= 2 ? 1 : 0);
+}
+
+namespace {
+
+constexpr std::int64_t micros_per_day = 86'400'000'000LL;
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void append_2(std::string& out, unsigned v) {
+  out.push_back(static_cast<char>('0' + v / 10 % 10));
+  out.push_back(static_cast<char>('0' + v % 10));
+}
+
+void append_date(std::string& out, std::int32_t days) {
+  int y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  char buf[16];
+  if (y >= 0 && y <= 9999) {
+    std::snprintf(buf, sizeof buf, "%04d", y);
+  } else {
+    std::snprintf(buf, sizeof buf, "%+05d", y);  // ISO-8601 expanded year
+  }
+  out += buf;
+  out.push_back('-');
+  append_2(out, m);
+  out.push_back('-');
+  append_2(out, d);
+}
+
+// h:mm:ss[.ffffff] for a non-negative number of micros (hours may exceed 23).
+void append_clock(std::string& out, std::int64_t micros) {
+  const std::int64_t total_s = micros / 1'000'000;
+  const std::int64_t frac = micros % 1'000'000;
+  const std::int64_t h = total_s / 3600;
+  if (h < 10) out.push_back('0');
+  out += std::to_string(h);
+  out.push_back(':');
+  append_2(out, static_cast<unsigned>(total_s / 60 % 60));
+  out.push_back(':');
+  append_2(out, static_cast<unsigned>(total_s % 60));
+  if (frac != 0) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
+    std::string_view f(buf);
+    while (f.back() == '0') f.remove_suffix(1);
+    out += f;
+  }
+}
+
+void append_offset(std::string& out, std::int32_t offset_s) {
+  if (offset_s == 0) {
+    out.push_back('Z');
+    return;
+  }
+  out.push_back(offset_s < 0 ? '-' : '+');
+  const std::int32_t a = offset_s < 0 ? -offset_s : offset_s;
+  append_2(out, static_cast<unsigned>(a / 3600));
+  out.push_back(':');
+  append_2(out, static_cast<unsigned>(a / 60 % 60));
+  if (a % 60 != 0) {
+    out.push_back(':');
+    append_2(out, static_cast<unsigned>(a % 60));
+  }
+}
+
+void append_local_timestamp(std::string& out, std::int64_t micros) {
+  const std::int64_t days = floor_div(micros, micros_per_day);
+  append_date(out, static_cast<std::int32_t>(days));
+  out.push_back('T');
+  append_clock(out, micros - days * micros_per_day);
+}
+
+std::string double_text(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
+
+[[noreturn]] void cannot_convert(const value& v, std::string_view target, std::string_view why = {}) {
+  std::string msg = "cannot read a ";
+  msg += to_string(v.type());
+  msg += " value as ";
+  msg += target;
+  if (!why.empty()) {
+    msg += ": ";
+    msg += why;
+  } else {
+    msg += "; read it as its own type or convert it in the query";
+  }
+  throw_error(errc::data, std::move(msg));
+}
+
+template <class I>
+I checked_integer(const value& v, std::string_view target) {
+  const auto& s = v.get_storage();
+  constexpr auto lo = std::numeric_limits<I>::min();
+  constexpr auto hi = std::numeric_limits<I>::max();
+  if (const auto* b = std::get_if<bool>(&s)) return static_cast<I>(*b ? 1 : 0);
+  if (const auto* i = std::get_if<std::int64_t>(&s)) {
+    if (!std::in_range<I>(*i)) cannot_convert(v, target, std::to_string(*i) + " is out of range");
+    return static_cast<I>(*i);
+  }
+  if (const auto* u = std::get_if<std::uint64_t>(&s)) {
+    if (!std::in_range<I>(*u)) cannot_convert(v, target, std::to_string(*u) + " is out of range");
+    return static_cast<I>(*u);
+  }
+  if (const auto* d = std::get_if<double>(&s)) {
+    // Only integral doubles inside the range convert, so nothing is silently truncated.
+    // hi + 1 is a power of two, exact in a double even where hi is not.
+    const double upper = 2.0 * static_cast<double>(hi / 2 + 1);
+    if (std::isfinite(*d) && std::trunc(*d) == *d && *d >= static_cast<double>(lo) && *d < upper)
+      return static_cast<I>(*d);
+    cannot_convert(v, target, double_text(*d) + " is not an integer in range");
+  }
+  cannot_convert(v, target);
+}
+
+}  // namespace
+
+value_type value::type() const noexcept { return static_cast<value_type>(v_.index()); }
+
+namespace {
+
+template <class T>
+struct tag {};
+
+bool as_impl(const value& self, tag<bool>) {
+  if (const auto* b = std::get_if<bool>(&self.get_storage())) return *b;
+  if (const auto* i = std::get_if<std::int64_t>(&self.get_storage())) {
+    if (*i == 0 || *i == 1) return *i == 1;
+    cannot_convert(self, "bool", std::to_string(*i) + " is neither 0 nor 1");
+  }
+  if (const auto* u = std::get_if<std::uint64_t>(&self.get_storage())) {
+    if (*u <= 1) return *u == 1;
+    cannot_convert(self, "bool", std::to_string(*u) + " is neither 0 nor 1");
+  }
+  cannot_convert(self, "bool");
+}
+
+std::int32_t as_impl(const value& self, tag<std::int32_t>) { return checked_integer<std::int32_t>(self, "int32"); }
+std::int64_t as_impl(const value& self, tag<std::int64_t>) { return checked_integer<std::int64_t>(self, "int64"); }
+std::uint64_t as_impl(const value& self, tag<std::uint64_t>) { return checked_integer<std::uint64_t>(self, "uint64"); }
+
+double as_impl(const value& self, tag<double>) {
+  if (const auto* d = std::get_if<double>(&self.get_storage())) return *d;
+  if (const auto* i = std::get_if<std::int64_t>(&self.get_storage())) return static_cast<double>(*i);
+  if (const auto* u = std::get_if<std::uint64_t>(&self.get_storage())) return static_cast<double>(*u);
+  if (const auto* dec = std::get_if<decimal>(&self.get_storage())) {
+    double out = 0;
+    const char* b = dec->text.data();
+    const char* e = b + dec->text.size();
+    auto r = std::from_chars(b, e, out);
+    if (r.ec == std::errc() && r.ptr == e) return out;
+    if (dec->text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    cannot_convert(self, "double", "'" + dec->text + "' is not a number");
+  }
+  cannot_convert(self, "double");
+}
+
+std::string as_impl(const value& self, tag<std::string>) {
+  if (const auto* s = std::get_if<std::string>(&self.get_storage())) return *s;
+  if (const auto* d = std::get_if<decimal>(&self.get_storage())) return d->text;
+  if (const auto* j = std::get_if<json>(&self.get_storage())) return j->text;
+  cannot_convert(self, "string", "use to_string() for a text rendering");
+}
+
+bytes as_impl(const value& self, tag<bytes>) {
+  if (const auto* b = std::get_if<bytes>(&self.get_storage())) return *b;
+  if (const auto* s = std::get_if<std::string>(&self.get_storage())) return bytes(s->begin(), s->end());
+  cannot_convert(self, "bytes");
+}
+
+decimal as_impl(const value& self, tag<decimal>) {
+  if (const auto* d = std::get_if<decimal>(&self.get_storage())) return *d;
+  if (const auto* i = std::get_if<std::int64_t>(&self.get_storage())) return decimal{std::to_string(*i)};
+  if (const auto* u = std::get_if<std::uint64_t>(&self.get_storage())) return decimal{std::to_string(*u)};
+  cannot_convert(self, "decimal");
+}
+
+date as_impl(const value& self, tag<date>) {
+  if (const auto* d = std::get_if<date>(&self.get_storage())) return *d;
+  cannot_convert(self, "date");
+}
+time_of_day as_impl(const value& self, tag<time_of_day>) {
+  if (const auto* t = std::get_if<time_of_day>(&self.get_storage())) return *t;
+  cannot_convert(self, "time");
+}
+timestamp as_impl(const value& self, tag<timestamp>) {
+  if (const auto* t = std::get_if<timestamp>(&self.get_storage())) return *t;
+  cannot_convert(self, "timestamp");
+}
+timestamptz as_impl(const value& self, tag<timestamptz>) {
+  if (const auto* t = std::get_if<timestamptz>(&self.get_storage())) return *t;
+  cannot_convert(self, "timestamptz");
+}
+interval as_impl(const value& self, tag<interval>) {
+  if (const auto* i = std::get_if<interval>(&self.get_storage())) return *i;
+  cannot_convert(self, "interval");
+}
+
+uuid as_impl(const value& self, tag<uuid>) {
+  if (const auto* u = std::get_if<uuid>(&self.get_storage())) return *u;
+  if (const auto* s = std::get_if<std::string>(&self.get_storage())) return uuid::parse(*s);
+  if (const auto* b = std::get_if<bytes>(&self.get_storage())) {
+    if (b->size() != 16) cannot_convert(self, "uuid", std::to_string(b->size()) + " bytes instead of 16");
+    uuid u;
+    std::copy(b->begin(), b->end(), u.octets.begin());
+    return u;
+  }
+  cannot_convert(self, "uuid");
+}
+
+json as_impl(const value& self, tag<json>) {
+  if (const auto* j = std::get_if<json>(&self.get_storage())) return *j;
+  if (const auto* s = std::get_if<std::string>(&self.get_storage())) {
+    // Text becomes JSON only when it is a valid document, never by quoting it.
+    if (!nlohmann::json::accept(*s)) cannot_convert(self, "json", "the text is not a valid JSON document");
+    return json{*s};
+  }
+  cannot_convert(self, "json");
+}
+
+array as_impl(const value& self, tag<array>) {
+  if (const auto* a = std::get_if<array>(&self.get_storage())) return *a;
+  cannot_convert(self, "array");
+}
+
+}  // namespace
+
+template <class T>
+T value::as() const {
+  return as_impl(*this, tag<T>{});
+}
+
+template bool value::as<bool>() const;
+template std::int32_t value::as<std::int32_t>() const;
+template std::int64_t value::as<std::int64_t>() const;
+template std::uint64_t value::as<std::uint64_t>() const;
+template double value::as<double>() const;
+template std::string value::as<std::string>() const;
+template bytes value::as<bytes>() const;
+template decimal value::as<decimal>() const;
+template date value::as<date>() const;
+template time_of_day value::as<time_of_day>() const;
+template timestamp value::as<timestamp>() const;
+template timestamptz value::as<timestamptz>() const;
+template interval value::as<interval>() const;
+template uuid value::as<uuid>() const;
+template json value::as<json>() const;
+template array value::as<array>() const;
+
+std::string uuid::to_string() const {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(digits[octets[i] >> 4]);
+    out.push_back(digits[octets[i] & 0xF]);
+  }
+  return out;
+}
+
+uuid uuid::parse(std::string_view text) {
+  std::string_view t = text;
+  if (t.size() == 38 && t.front() == '{' && t.back() == '}') t = t.substr(1, 36);
+  const bool hyphenated = t.size() == 36;
+  if (!hyphenated && t.size() != 32) {
+    throw_error(errc::invalid_argument, "'" + std::string(text.substr(0, 64)) +
+                                            "' is not a UUID: expected 32 hex digits, as "
+                                            "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
+  }
+  uuid u;
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (hyphenated && (pos == 8 || pos == 13 || pos == 18 || pos == 23)) {
+      if (t[pos] != '-') {
+        throw_error(errc::invalid_argument, "'" + std::string(text) + "' is not a UUID: expected '-' at position " +
+                                                std::to_string(pos + 1));
+      }
+      ++pos;
+    }
+    const int hi = hex_digit(t[pos]);
+    const int lo = hex_digit(t[pos + 1]);
+    if (hi < 0 || lo < 0) {
+      throw_error(errc::invalid_argument,
+                  "'" + std::string(text) + "' is not a UUID: non-hex digit near position " + std::to_string(pos + 1));
+    }
+    u.octets[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    pos += 2;
+  }
+  return u;
+}
+
+value value::from_abi(const dbr_value& v) {
+  switch (v.type) {
+    case DBR_TYPE_NULL: return value();
+    case DBR_TYPE_BOOL: return value(v.u.i64 != 0);
+    case DBR_TYPE_INT64: return value(static_cast<long long>(v.u.i64));
+    case DBR_TYPE_UINT64: return value(static_cast<unsigned long long>(v.u.u64));
+    case DBR_TYPE_DOUBLE: return value(v.u.f64);
+    case DBR_TYPE_TEXT: return value(std::string(v.u.str.ptr ? v.u.str.ptr : "", v.u.str.len));
+    case DBR_TYPE_BYTES:
+      return value(v.u.bin.ptr ? bytes(v.u.bin.ptr, v.u.bin.ptr + v.u.bin.len) : bytes());
+    case DBR_TYPE_DECIMAL: return value(decimal{std::string(v.u.str.ptr ? v.u.str.ptr : "", v.u.str.len)});
+    case DBR_TYPE_JSON: return value(json{std::string(v.u.str.ptr ? v.u.str.ptr : "", v.u.str.len)});
+    case DBR_TYPE_DATE:
+      return value(date{static_cast<std::int32_t>(v.u.ts.micros), detail::infinity_of(v.flags)});
+    case DBR_TYPE_TIME: {
+      time_of_day t{v.u.ts.micros, std::nullopt};
+      if (v.flags & DBR_VF_HAS_OFFSET) t.offset_s = v.u.ts.offset_s;
+      return value(t);
+    }
+    case DBR_TYPE_TIMESTAMP: return value(timestamp{v.u.ts.micros, detail::infinity_of(v.flags)});
+    case DBR_TYPE_TIMESTAMPTZ:
+      return value(timestamptz{v.u.ts.micros, v.u.ts.offset_s, detail::infinity_of(v.flags)});
+    case DBR_TYPE_INTERVAL: return value(interval{v.u.iv.months, v.u.iv.days, v.u.iv.micros});
+    case DBR_TYPE_UUID: {
+      uuid u;
+      std::copy(v.u.uuid, v.u.uuid + 16, u.octets.begin());
+      return value(u);
+    }
+    case DBR_TYPE_ARRAY: {
+      array items;
+      if (v.u.arr != nullptr && v.u.arr->items != nullptr) {
+        items.reserve(v.u.arr->count);
+        for (std::uint64_t i = 0; i < v.u.arr->count; ++i) items.push_back(from_abi(v.u.arr->items[i]));
+      }
+      return value(std::move(items));
+    }
+    default: break;
+  }
+  throw_error(errc::data, "the driver returned a value with unknown type tag " + std::to_string(v.type) +
+                              "; upgrade dbridge or the plugin so they agree on the ABI minor");
+}
+
+std::string value::to_string() const {
+  struct visitor {
+    std::string operator()(std::monostate) const { return "NULL"; }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(std::int64_t i) const { return std::to_string(i); }
+    std::string operator()(std::uint64_t u) const { return std::to_string(u); }
+    std::string operator()(double d) const { return double_text(d); }
+    std::string operator()(const std::string& s) const { return s; }
+    std::string operator()(const bytes& b) const {
+      static constexpr char digits[] = "0123456789abcdef";
+      std::string out = "\\x";
+      out.reserve(2 + b.size() * 2);
+      for (auto c : b) {
+        out.push_back(digits[c >> 4]);
+        out.push_back(digits[c & 0xF]);
+      }
+      return out;
+    }
+    std::string operator()(const decimal& d) const { return d.text; }
+    std::string operator()(const date& d) const {
+      if (d.infinity != 0) return d.infinity > 0 ? "infinity" : "-infinity";
+      std::string out;
+      append_date(out, d.days);
+      return out;
+    }
+    std::string operator()(const time_of_day& t) const {
+      std::string out;
+      if (t.micros < 0) out.push_back('-');
+      append_clock(out, t.micros < 0 ? -t.micros : t.micros);
+      if (t.offset_s) append_offset(out, *t.offset_s);
+      return out;
+    }
+    std::string operator()(const timestamp& t) const {
+      if (t.infinity != 0) return t.infinity > 0 ? "infinity" : "-infinity";
+      std::string out;
+      append_local_timestamp(out, t.micros);
+      return out;
+    }
+    std::string operator()(const timestamptz& t) const {
+      if (t.infinity != 0) return t.infinity > 0 ? "infinity" : "-infinity";
+      // Shown in the offset it was read with: local time = UTC + offset.
+      std::string out;
+      append_local_timestamp(out, t.micros + std::int64_t{t.offset_s} * 1'000'000);
+      append_offset(out, t.offset_s);
+      return out;
+    }
+    std::string operator()(const interval& iv) const {
+      // ISO-8601 duration; each component keeps its own sign as PostgreSQL does.
+      std::string out = "P";
+      const std::int32_t years = iv.months / 12, months = iv.months % 12;
+      if (years) out += std::to_string(years) + "Y";
+      if (months) out += std::to_string(months) + "M";
+      if (iv.days) out += std::to_string(iv.days) + "D";
+      if (iv.micros != 0) {
+        out += "T";
+        const bool neg = iv.micros < 0;
+        const std::int64_t m = neg ? -iv.micros : iv.micros;
+        const std::int64_t h = m / 3'600'000'000LL, min = m / 60'000'000LL % 60, us = m % 60'000'000LL;
+        const char* sign = neg ? "-" : "";
+        if (h) out += sign + std::to_string(h) + "H";
+        if (min) out += sign + std::to_string(min) + "M";
+        if (us) {
+          out += sign + std::to_string(us / 1'000'000);
+          if (us % 1'000'000) {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(us % 1'000'000));
+            std::string_view f(buf);
+            while (f.back() == '0') f.remove_suffix(1);
+            out += f;
+          }
+          out += "S";
+        }
+      }
+      if (out == "P") out += "T0S";
+      return out;
+    }
+    std::string operator()(const uuid& u) const { return u.to_string(); }
+    std::string operator()(const json& j) const { return j.text; }
+    std::string operator()(const array& a) const {
+      std::string out = "[";
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (i) out += ", ";
+        out += a[i].to_string();
+      }
+      out += "]";
+      return out;
+    }
+  };
+  return std::visit(visitor{}, v_);
+}
+
+}  // namespace dbridge
