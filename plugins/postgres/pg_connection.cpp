@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: Apache-2.0
+// The PostgreSQL connection: connecting with the libpq URI as given,
+// transactions, scripts, options, cancel and LISTEN/NOTIFY; and the plugin's
+// exported entry.
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <string>
+
+#include "pg_plugin.hpp"
+
+namespace dbridge_postgres {
+
+namespace {
+
+// URL options this driver handles itself; libpq must not see them.
+constexpr std::string_view own_options[] = {"statement_timeout"};
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int v = 0;
+      auto r = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (r.ec == std::errc() && r.ptr == s.data() + i + 3) {
+        out.push_back(static_cast<char>(v));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i] == '+' ? ' ' : s[i]);
+  }
+  return out;
+}
+
+std::set<std::string> libpq_keywords() {
+  std::set<std::string> keys;
+  if (PQconninfoOption* opts = PQconndefaults()) {
+    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) keys.insert(o->keyword);
+    PQconninfoFree(opts);
+  }
+  return keys;
+}
+
+void on_notice(void*, const char* message) {
+  std::string_view m = message != nullptr ? message : "";
+  while (!m.empty() && m.back() == '\n') m.remove_suffix(1);
+  sdk::log(DBR_LOG_INFO, m);
+}
+
+std::int64_t parse_ms(std::string_view key, const dbr_value& v) {
+  std::int64_t ms = -1;
+  if (v.type == DBR_TYPE_INT64) {
+    ms = v.u.i64;
+  } else if (v.type == DBR_TYPE_TEXT) {
+    std::string_view s = sdk::string_of(v);
+    auto r = std::from_chars(s.data(), s.data() + s.size(), ms);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) ms = -1;
+  }
+  if (ms < 0 || ms > INT32_MAX)
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: option " + std::string(key) +
+                                                   " must be a whole number of milliseconds (0 = no timeout)");
+  return ms;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ connecting
+pg_connection::pg_connection(const dbr_url& url) {
+  if (url.raw == nullptr || *url.raw == '\0')
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: the core passed no URL");
+  if (url.password != nullptr) password_ = url.password;
+
+  // Options the core already consumed (pool settings...) are in raw but not
+  // in url.options: they are dropped quietly. An option neither we nor libpq
+  // know, that the core passed on, is the caller's mistake.
+  const std::set<std::string> known = libpq_keywords();
+  std::set<std::string> passed;
+  for (const dbr_param& p : sdk::param_list(url.options, url.noptions))
+    if (p.key != nullptr) passed.insert(p.key);
+  std::string_view raw = url.raw;
+  std::string cleaned(raw.substr(0, raw.find('?')));
+  std::int64_t timeout = -1;
+  if (std::size_t q = raw.find('?'); q != std::string_view::npos) {
+    std::string_view rest = raw.substr(q + 1);
+    if (std::size_t h = rest.find('#'); h != std::string_view::npos) rest = rest.substr(0, h);
+    char sep = '?';
+    while (!rest.empty()) {
+      std::size_t amp = rest.find('&');
+      std::string_view item = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      if (item.empty()) continue;
+      const std::string key = percent_decode(item.substr(0, item.find('=')));
+      const bool ours = std::find(std::begin(own_options), std::end(own_options), key) != std::end(own_options);
+      if (ours) {
+        std::string value = item.find('=') == std::string_view::npos ? "" : percent_decode(item.substr(item.find('=') + 1));
+        timeout = parse_ms(key, sdk::make_text(value));
+        continue;
+      }
+      if (known.count(key) == 0) {
+        if (passed.count(key) != 0)
+          throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                           "postgres: unknown URL option '" + key +
+                               "'; use a libpq connection parameter (sslmode, connect_timeout, application_name, "
+                               "options, target_session_attrs...) or statement_timeout");
+        continue;
+      }
+      cleaned.push_back(sep);
+      cleaned.append(item);
+      sep = '&';
+    }
+  }
+
+  conn_ = PQconnectdb(cleaned.c_str());
+  if (conn_ == nullptr) throw sdk::error(DBR_CAT_RESOURCE, "postgres: out of memory creating a connection");
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn_);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    if (!password_.empty())
+      for (std::size_t at; (at = msg.find(password_)) != std::string::npos;) msg.replace(at, password_.size(), "***");
+    const bool auth = PQconnectionNeedsPassword(conn_) || msg.find("authentication failed") != std::string::npos ||
+                      msg.find("no password supplied") != std::string::npos ||
+                      msg.find("role \"") != std::string::npos;
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw sdk::error(auth ? DBR_CAT_AUTH : DBR_CAT_CONNECTION, "postgres: cannot connect: " + msg)
+        .sqlstate(auth ? "28P01" : "08001")
+        .retry(auth ? DBR_RETRY_NONE : DBR_RETRY_NEW_CONN)
+        .connection_broken()
+        .native(0, native_domain);
+  }
+  PQsetNoticeProcessor(conn_, &on_notice, nullptr);
+  cancel_ = PQgetCancel(conn_);
+  if (timeout >= 0) {
+    try {
+      set_option("statement_timeout_ms", sdk::make_int64(timeout));
+    } catch (...) {
+      PQfreeCancel(cancel_);
+      PQfinish(conn_);
+      throw;
+    }
+  }
+}
+
+pg_connection::~pg_connection() {
+  batch_rows_.reset();
+  if (last_notify_ != nullptr) PQfreemem(last_notify_);
+  if (cancel_ != nullptr) PQfreeCancel(cancel_);
+  PQfinish(conn_);
+}
+
+// ------------------------------------------------------------ plumbing
+void pg_connection::settle(pg_statement* self) {
+  if (in_batch_)
+    throw sdk::error(DBR_CAT_INVALID_STATE, "postgres: a pipeline (batch) is open on this connection; end it first");
+  if (streaming_ != nullptr && streaming_ != self) streaming_->detach();
+  clear_cancel_flag();
+}
+
+void pg_connection::forget_statement(pg_statement* s, const std::string& name) noexcept {
+  if (streaming_ == s) streaming_ = nullptr;
+  try {
+    pending_dealloc_.push_back(name);
+  } catch (...) {
+    // A leaked server-side statement only costs server memory until close.
+  }
+}
+
+void pg_connection::flush_deallocations() {
+  // Batched: one round trip frees many statements (libpq 15 has no
+  // PQclosePrepared).
+  if (pending_dealloc_.size() < 16) return;
+  std::string sql;
+  for (const std::string& n : pending_dealloc_) sql += "DEALLOCATE " + n + ";";
+  pending_dealloc_.clear();
+  result_ptr r(PQexec(conn_, sql.c_str()));
+  if (r.status() != PGRES_COMMAND_OK) raise(r.get(), "DEALLOCATE");
+}
+
+result_ptr pg_connection::exec(const char* sql, std::span<const char* const> params, int result_format) {
+  settle();
+  result_ptr r(PQexecParams(conn_, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr,
+                            result_format));
+  const ExecStatusType st = r.status();
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) raise(r.get());
+  return r;
+}
+
+void pg_connection::simple(const char* sql, std::string_view context) {
+  settle();
+  result_ptr r(PQexec(conn_, sql));
+  if (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK) raise(r.get(), context);
+}
+
+result_ptr pg_connection::finish_command(std::string_view context) {
+  result_ptr last, failed;
+  while (PGresult* p = PQgetResult(conn_)) {
+    result_ptr r(p);
+    const ExecStatusType st = r.status();
+    if ((st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) && failed.get() == nullptr)
+      failed = std::move(r);
+    else
+      last = std::move(r);
+    if (PQstatus(conn_) == CONNECTION_BAD) break;
+  }
+  if (failed.get() != nullptr) raise(failed.get(), context);
+  if (last.get() == nullptr && PQstatus(conn_) == CONNECTION_BAD) raise(nullptr, context);
+  return last;
+}
+
+const std::string& pg_connection::type_name(Oid t) {
+  auto it = type_names_.find(t);
+  if (it != type_names_.end()) return it->second;
+  std::string name;
+  if (const char* b = builtin_name(t)) {
+    name = b;
+  } else {
+    const std::string s = std::to_string(t);
+    const char* params[] = {s.c_str()};
+    result_ptr r(PQexecParams(conn_, "SELECT format_type($1::oid, NULL)", 1, nullptr, params, nullptr, nullptr, 0));
+    name = r.status() == PGRES_TUPLES_OK && PQntuples(r.get()) == 1 ? PQgetvalue(r.get(), 0, 0) : "oid " + s;
+  }
+  return type_names_.emplace(t, std::move(name)).first->second;
+}
+
+std::string pg_connection::quote_ident(std::string_view name) {
+  char* q = PQescapeIdentifier(conn_, name.data(), name.size());
+  if (q == nullptr)
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: cannot quote identifier: " + std::string(PQerrorMessage(conn_)));
+  std::string out(q);
+  PQfreemem(q);
+  return out;
+}
+
+// ------------------------------------------------------------ connection
+void pg_connection::ping() {
+  settle();
+  result_ptr r(PQexec(conn_, ""));
+  if (r.status() != PGRES_EMPTY_QUERY && r.status() != PGRES_COMMAND_OK) raise(r.get(), "ping");
+}
+
+void pg_connection::set_option(const char* key, const dbr_value& value) {
+  const std::string_view k = key;
+  if (k == "statement_timeout_ms" || k == "statement_timeout") {
+    const std::int64_t ms = parse_ms(k, value);
+    const std::string sql = "SET statement_timeout = " + std::to_string(ms);
+    simple(sql.c_str(), "SET statement_timeout");
+    timeout_ms_ = ms;
+    return;
+  }
+  throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                   "postgres: unknown connection option '" + std::string(k) + "'; the driver knows statement_timeout_ms");
+}
+
+dbr_value pg_connection::get_info(const char* key) {
+  const std::string_view k = key;
+  if (k == "server_version") {
+    const char* v = PQparameterStatus(conn_, "server_version");
+    info_buf_ = v != nullptr ? v : std::to_string(PQserverVersion(conn_));
+    return sdk::make_text(info_buf_);
+  }
+  if (k == "database") {
+    info_buf_ = PQdb(conn_);
+    return sdk::make_text(info_buf_);
+  }
+  if (k == "user") {
+    info_buf_ = PQuser(conn_);
+    return sdk::make_text(info_buf_);
+  }
+  if (k == "backend_pid") return sdk::make_int64(PQbackendPID(conn_));
+  return sdk::connection::get_info(key);
+}
+
+void pg_connection::cancel_running() {
+  cancel_requested_.store(true, std::memory_order_relaxed);
+  char buf[256] = {};
+  if (cancel_ == nullptr || PQcancel(cancel_, buf, sizeof buf) == 0)
+    throw sdk::error(DBR_CAT_CONNECTION, std::string("postgres: cancel request failed: ") + buf)
+        .native(0, native_domain);
+}
+
+// ------------------------------------------------------------ sql
+std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std::uint32_t flags) {
+  (void)flags;  // every statement is named: cached or not, it may outlive the next prepare
+  settle();
+  flush_deallocations();
+  const std::string text(sql);
+  std::string name = "dbr_s" + std::to_string(++next_stmt_);
+  // Parse and Describe in one round trip.
+  if (PQenterPipelineMode(conn_) != 1) raise(nullptr, "prepare");
+  const bool sent = PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) == 1 &&
+                    PQsendDescribePrepared(conn_, name.c_str()) == 1 && PQpipelineSync(conn_) == 1;
+  result_ptr prep, desc, failed;
+  int nulls = 0;
+  if (sent) {
+    for (;;) {
+      PGresult* p = PQgetResult(conn_);
+      if (p == nullptr) {
+        if (PQstatus(conn_) == CONNECTION_BAD || ++nulls > 2) break;
+        continue;
+      }
+      result_ptr r(p);
+      const ExecStatusType st = r.status();
+      if (st == PGRES_PIPELINE_SYNC) break;
+      if (st == PGRES_FATAL_ERROR && failed.get() == nullptr)
+        failed = std::move(r);
+      else if (prep.get() == nullptr)
+        prep = std::move(r);
+      else if (desc.get() == nullptr)
+        desc = std::move(r);
+    }
+  }
+  PQexitPipelineMode(conn_);
+  if (!sent || failed.get() != nullptr || desc.get() == nullptr || desc.status() != PGRES_COMMAND_OK)
+    raise(failed.get(), "prepare");
+  std::vector<Oid> types(static_cast<std::size_t>(PQnparams(desc.get())));
+  for (std::size_t i = 0; i < types.size(); ++i) types[i] = PQparamtype(desc.get(), static_cast<int>(i));
+  return std::make_unique<pg_statement>(*this, std::move(name), std::move(types), desc.get());
+}
+
+void pg_connection::execute_script(std::string_view sql) {
+  settle();
+  const std::string text(sql);
+  if (PQsendQuery(conn_, text.c_str()) != 1) raise(nullptr, "script");
+  finish_command("script");
+}
+
+// ------------------------------------------------------------ transactions
+void pg_connection::begin(const dbr_txn_options& o) {
+  std::string sql = "BEGIN";
+  switch (o.isolation) {
+    case DBR_ISOLATION_READ_UNCOMMITTED: sql += " ISOLATION LEVEL READ UNCOMMITTED"; break;
+    case DBR_ISOLATION_READ_COMMITTED: sql += " ISOLATION LEVEL READ COMMITTED"; break;
+    case DBR_ISOLATION_REPEATABLE_READ: sql += " ISOLATION LEVEL REPEATABLE READ"; break;
+    case DBR_ISOLATION_SERIALIZABLE: sql += " ISOLATION LEVEL SERIALIZABLE"; break;
+    case DBR_ISOLATION_DEFAULT: break;
+    default:
+      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: unknown isolation level " + std::to_string(o.isolation));
+  }
+  if (o.read_only) sql += " READ ONLY";
+  if (o.deferrable) sql += " DEFERRABLE";
+  simple(sql.c_str(), "BEGIN");
+}
+
+void pg_connection::commit() {
+  settle();
+  result_ptr r(PQexec(conn_, "COMMIT"));
+  if (r.status() != PGRES_COMMAND_OK) {
+    sdk::error e = error_for(r.get(), "COMMIT");
+    // Lost while committing: the transaction may or may not have been applied.
+    if (PQstatus(conn_) == CONNECTION_BAD) e.retry(DBR_RETRY_UNKNOWN_OUTCOME);
+    throw e;
+  }
+  if (std::strcmp(PQcmdStatus(r.get()), "ROLLBACK") == 0)
+    throw sdk::error(DBR_CAT_INVALID_STATE,
+                     "postgres: COMMIT rolled the transaction back because an earlier statement in it failed")
+        .sqlstate("25P02")
+        .native(0, native_domain);
+}
+
+void pg_connection::rollback() { simple("ROLLBACK", "ROLLBACK"); }
+
+void pg_connection::savepoint(const char* name) { simple(("SAVEPOINT " + std::string(name)).c_str(), "SAVEPOINT"); }
+void pg_connection::release_savepoint(const char* name) {
+  simple(("RELEASE SAVEPOINT " + std::string(name)).c_str(), "RELEASE SAVEPOINT");
+}
+void pg_connection::rollback_to_savepoint(const char* name) {
+  simple(("ROLLBACK TO SAVEPOINT " + std::string(name)).c_str(), "ROLLBACK TO SAVEPOINT");
+}
+
+bool pg_connection::in_transaction() {
+  PGTransactionStatusType st = PQtransactionStatus(conn_);
+  if (st == PQTRANS_ACTIVE && streaming_ != nullptr && !in_batch_) {
+    // A result is still streaming; the answer is behind it.
+    streaming_->detach();
+    st = PQtransactionStatus(conn_);
+  }
+  return st == PQTRANS_INTRANS || st == PQTRANS_INERROR;
+}
+
+// ------------------------------------------------------------ notify
+void pg_connection::listen(std::string_view channel, std::uint32_t flags) {
+  if (flags & DBR_LISTEN_PATTERN) sdk::unsupported("postgres", "pattern subscriptions (LISTEN takes exact channel names)");
+  simple(("LISTEN " + quote_ident(channel)).c_str(), "LISTEN");
+}
+
+void pg_connection::unlisten(std::string_view channel, std::uint32_t flags) {
+  if (flags & DBR_LISTEN_PATTERN) sdk::unsupported("postgres", "pattern subscriptions (LISTEN takes exact channel names)");
+  simple(channel.empty() || channel == "*" ? "UNLISTEN *" : ("UNLISTEN " + quote_ident(channel)).c_str(), "UNLISTEN");
+}
+
+void pg_connection::notify_channel(std::string_view channel, std::string_view payload) {
+  const std::string ch(channel), pl(payload);
+  const char* params[] = {ch.c_str(), pl.c_str()};
+  exec("SELECT pg_notify($1, $2)", params);
+}
+
+bool pg_connection::wait(std::int64_t timeout_ms, dbr_notification& out) {
+  settle();
+  if (last_notify_ != nullptr) {
+    PQfreemem(last_notify_);
+    last_notify_ = nullptr;
+  }
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
+  for (;;) {
+    if (PQconsumeInput(conn_) != 1) raise(nullptr, "waiting for notifications");
+    if (PGnotify* n = PQnotifies(conn_)) {
+      last_notify_ = n;
+      out.channel = n->relname;
+      out.channel_len = std::strlen(n->relname);
+      out.payload = n->extra != nullptr ? n->extra : "";
+      out.payload_len = std::strlen(out.payload);
+      out.pattern = nullptr;
+      out.pattern_len = 0;
+      out.sender_pid = n->be_pid;
+      return true;
+    }
+    int wait_ms = -1;
+    if (timeout_ms >= 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+      if (left <= 0) return false;
+      wait_ms = static_cast<int>(left > INT32_MAX ? INT32_MAX : left);
+    }
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    if (pfd.fd < 0) raise(nullptr, "waiting for notifications");
+    const int rc = ::poll(&pfd, 1, wait_ms);
+    if (rc < 0 && errno != EINTR)
+      throw sdk::error(DBR_CAT_CONNECTION, std::string("postgres: poll failed: ") + std::strerror(errno));
+  }
+}
+
+// ------------------------------------------------------------ driver
+class pg_driver final : public sdk::driver<pg_connection> {
+ public:
+  static constexpr const char* schemes[] = {"postgresql", "postgres", nullptr};
+  static constexpr sdk::plugin_info info{
+      .id = DBRIDGE_PLUGIN_ID,
+      .version = DBRIDGE_PLUGIN_VERSION,
+      .threading = DBR_THREADING_PER_CONNECTION,
+      .flags = DBR_PF_CANCEL_ANY_THREAD,  // PQcancel is thread-safe by design
+      .schemes = schemes,
+  };
+  pg_driver() {
+    if (PQisthreadsafe() == 0)
+      throw sdk::error(DBR_CAT_INCOMPATIBLE, "postgres: libpq was built without thread safety");
+  }
+  std::unique_ptr<pg_connection> connect(const dbr_url& url) override { return std::make_unique<pg_connection>(url); }
+};
+
+}  // namespace dbridge_postgres
+
+DBRIDGE_SDK_DRIVER(dbridge_postgres::pg_driver)

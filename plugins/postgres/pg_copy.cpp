@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+// COPY: typed rows streamed into binary COPY FROM STDIN (the PGCOPY format:
+// signature, flags, header extension, then per row a field count and
+// length-prefixed binary fields), and COPY ... TO STDOUT streamed out.
+#include <cstring>
+#include <string>
+
+#include "pg_plugin.hpp"
+
+namespace dbridge_postgres {
+
+namespace {
+
+constexpr std::size_t flush_at = 256 * 1024;
+
+void put16(std::string& b, std::uint16_t v) {
+  b.push_back(static_cast<char>(v >> 8));
+  b.push_back(static_cast<char>(v));
+}
+void put32(std::string& b, std::uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<char>(v >> s));
+}
+
+class copy_in_transfer final : public sdk::bulk_transfer {
+ public:
+  copy_in_transfer(pg_connection& c, std::vector<Oid> types, std::vector<std::string> names)
+      : c_(c), types_(std::move(types)), names_(std::move(names)) {
+    static const char signature[] = "PGCOPY\n\377\r\n";
+    buf_.append(signature, 11);
+    put32(buf_, 0);  // flags: no OIDs
+    put32(buf_, 0);  // header extension length
+  }
+  ~copy_in_transfer() override { abort(); }
+
+  void write_rows(const dbr_value* cells, std::uint64_t nrows) override {
+    if (done_) throw sdk::error(DBR_CAT_INVALID_STATE, "postgres: this COPY has already ended");
+    const std::size_t nc = types_.size();
+    for (std::uint64_t r = 0; r < nrows; ++r) {
+      const std::size_t row_start = buf_.size();
+      put16(buf_, static_cast<std::uint16_t>(nc));
+      for (std::size_t i = 0; i < nc; ++i) {
+        const dbr_value& v = cells[r * nc + i];
+        if (v.type == DBR_TYPE_NULL) {
+          put32(buf_, 0xFFFFFFFFu);
+          continue;
+        }
+        const std::size_t at = buf_.size();
+        put32(buf_, 0);
+        if (!encode_binary(types_[i], v, buf_)) {
+          buf_.resize(row_start);
+          throw sdk::error(DBR_CAT_DATA, "postgres: COPY row " + std::to_string(rows_ + 1) + ", column \"" +
+                                             names_[i] + "\" (" + c_.type_name(types_[i]) + ") cannot take a " +
+                                             sdk::type_name(v.type) + " value")
+              .sqlstate("22P03");
+        }
+        const std::uint32_t len = static_cast<std::uint32_t>(buf_.size() - at - 4);
+        for (int k = 0; k < 4; ++k) buf_[at + k] = static_cast<char>(len >> (24 - 8 * k));
+      }
+      ++rows_;
+      if (buf_.size() >= flush_at) send();
+    }
+  }
+
+  std::int64_t finish() override {
+    if (done_) throw sdk::error(DBR_CAT_INVALID_STATE, "postgres: this COPY has already ended");
+    put16(buf_, 0xFFFF);  // file trailer
+    send();
+    done_ = true;
+    if (PQputCopyEnd(c_.raw(), nullptr) != 1) c_.raise(nullptr, "COPY");
+    result_ptr r = c_.finish_command("COPY");
+    const char* t = r.get() != nullptr ? PQcmdTuples(r.get()) : "";
+    return t != nullptr && *t != '\0' ? std::strtoll(t, nullptr, 10) : rows_;
+  }
+
+  void abort() noexcept override {
+    if (done_) return;
+    done_ = true;
+    PQputCopyEnd(c_.raw(), "aborted by the client");
+    while (PGresult* r = PQgetResult(c_.raw())) PQclear(r);
+  }
+
+ private:
+  void send() {
+    if (buf_.empty()) return;
+    if (PQputCopyData(c_.raw(), buf_.data(), static_cast<int>(buf_.size())) != 1) c_.raise(nullptr, "COPY");
+    buf_.clear();
+  }
+
+  pg_connection& c_;
+  std::vector<Oid> types_;
+  std::vector<std::string> names_;
+  std::string buf_;
+  std::int64_t rows_ = 0;
+  bool done_ = false;
+};
+
+class copy_out_transfer final : public sdk::bulk_transfer {
+ public:
+  explicit copy_out_transfer(pg_connection& c) : c_(c) {}
+  ~copy_out_transfer() override {
+    release();
+    if (!done_) {
+      // Drain the rest: the connection is unusable until the COPY ends.
+      char* p = nullptr;
+      while (PQgetCopyData(c_.raw(), &p, 0) > 0) PQfreemem(p);
+      while (PGresult* r = PQgetResult(c_.raw())) PQclear(r);
+    }
+  }
+  bool read_chunk(std::string_view& chunk) override {
+    release();
+    if (done_) return false;
+    const int n = PQgetCopyData(c_.raw(), &data_, 0);
+    if (n > 0) {
+      chunk = std::string_view(data_, static_cast<std::size_t>(n));
+      return true;
+    }
+    done_ = true;
+    if (n == -2) c_.raise(nullptr, "COPY TO");
+    c_.finish_command("COPY TO");
+    return false;
+  }
+
+ private:
+  void release() noexcept {
+    if (data_ != nullptr) PQfreemem(data_);
+    data_ = nullptr;
+  }
+  pg_connection& c_;
+  char* data_ = nullptr;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<sdk::bulk_transfer> pg_connection::copy_in(const char* table, std::span<const char* const> columns,
+                                                           const sdk::param_list& options) {
+  for (const dbr_param& p : options)
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, std::string("postgres: unknown COPY option '") +
+                                                   (p.key != nullptr ? p.key : "") + "'; binary COPY takes none");
+  settle();
+  // "schema.table" quotes each part; a name that itself holds a dot must be
+  // given pre-split by the caller as it cannot be told apart.
+  std::string target;
+  std::string_view t = table;
+  if (t.empty()) throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: COPY needs a table name");
+  for (std::size_t start = 0;;) {
+    const std::size_t dot = t.find('.', start);
+    if (!target.empty()) target += '.';
+    target += quote_ident(t.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  std::string cols;
+  for (const char* c : columns) {
+    if (c == nullptr || *c == '\0') throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: COPY column name is empty");
+    if (!cols.empty()) cols += ", ";
+    cols += quote_ident(c);
+  }
+  // The column types decide each field's binary encoding.
+  result_ptr probe = exec(("SELECT " + (cols.empty() ? std::string("*") : cols) + " FROM " + target + " LIMIT 0").c_str());
+  std::vector<Oid> types;
+  std::vector<std::string> names;
+  for (int i = 0; i < PQnfields(probe.get()); ++i) {
+    types.push_back(PQftype(probe.get(), i));
+    names.emplace_back(PQfname(probe.get(), i));
+  }
+  std::string sql = "COPY " + target;
+  if (!cols.empty()) sql += " (" + cols + ")";
+  sql += " FROM STDIN (FORMAT binary)";
+  result_ptr r(PQexec(conn_, sql.c_str()));
+  if (r.status() != PGRES_COPY_IN) raise(r.get(), "COPY");
+  return std::make_unique<copy_in_transfer>(*this, std::move(types), std::move(names));
+}
+
+std::unique_ptr<sdk::bulk_transfer> pg_connection::copy_out(std::string_view sql) {
+  settle();
+  const std::string text(sql);
+  result_ptr r(PQexec(conn_, text.c_str()));
+  if (r.status() == PGRES_COPY_OUT) return std::make_unique<copy_out_transfer>(*this);
+  if (r.status() == PGRES_FATAL_ERROR || r.status() == PGRES_BAD_RESPONSE) raise(r.get(), "COPY TO");
+  if (r.status() == PGRES_COPY_IN) {
+    PQputCopyEnd(conn_, "not an export");
+    while (PGresult* p = PQgetResult(conn_)) PQclear(p);
+  }
+  throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                   "postgres: copy_out needs a COPY ... TO STDOUT statement, e.g. COPY t TO STDOUT (FORMAT csv)");
+}
+
+}  // namespace dbridge_postgres

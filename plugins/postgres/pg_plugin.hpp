@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+// The PostgreSQL driver's classes, on libpq. Everything crosses the boundary
+// through the SDK (dbridge/sdk/*.hpp); nothing here knows the core.
+#pragma once
+
+#include <dbridge/sdk/cursor.hpp>
+#include <dbridge/sdk/driver.hpp>
+#include <dbridge/sdk/error.hpp>
+#include <dbridge/sdk/value.hpp>
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pg_types.hpp"
+
+namespace dbridge_postgres {
+
+namespace sdk = dbridge::sdk;
+
+inline constexpr const char* native_domain = "libpq";
+
+class pg_connection;
+
+/// Owns a PGresult.
+struct result_ptr {
+  PGresult* r = nullptr;
+  result_ptr() = default;
+  explicit result_ptr(PGresult* p) noexcept : r(p) {}
+  result_ptr(result_ptr&& o) noexcept : r(o.r) { o.r = nullptr; }
+  result_ptr& operator=(result_ptr&& o) noexcept {
+    if (this != &o) {
+      PQclear(r);
+      r = o.r;
+      o.r = nullptr;
+    }
+    return *this;
+  }
+  ~result_ptr() { PQclear(r); }
+  PGresult* get() const noexcept { return r; }
+  ExecStatusType status() const noexcept { return PQresultStatus(r); }
+};
+
+/// How the columns of a result are decoded; shared by statement cursors,
+/// pipeline results and introspection.
+struct column_plan {
+  std::vector<std::string> names, type_names;
+  std::vector<codec> codecs;
+  std::vector<dbr_column> cols;
+  int format = 1;  ///< 1 binary, 0 text (a column of a type we cannot decode in binary)
+  /// Builds the plan from a described or executed result.
+  /// From a Describe (from_result false: picks the format to request) or
+  /// from a result whose per-column formats are already fixed.
+  void build(pg_connection& c, const PGresult* desc, bool from_result = false);
+  void decode_row(const PGresult* r, int row, dbr_value* out, arena& a) const;
+};
+
+/// A standalone cursor over complete PGresults (pipeline items).
+class result_cursor final : public sdk::cursor {
+ public:
+  result_cursor(pg_connection& c, result_ptr r);
+  std::span<const dbr_column> columns() override { return plan_.cols; }
+  std::int32_t fetch(std::uint32_t max_rows, dbr_rows& out) override;
+  void close() override {}  // owned by the connection's batch state
+
+ private:
+  result_ptr res_;
+  column_plan plan_;
+  int next_ = 0;
+  std::vector<dbr_value> cells_;
+  arena arena_;
+};
+
+/// A server-side prepared statement; it is also its own cursor, streaming in
+/// libpq's single-row mode.
+class pg_statement final : public sdk::statement, public sdk::cursor {
+ public:
+  pg_statement(pg_connection& c, std::string name, std::vector<Oid> param_types, const PGresult* desc);
+  ~pg_statement() override;
+
+  std::uint32_t param_count() override { return static_cast<std::uint32_t>(param_types_.size()); }
+  sdk::cursor* execute(std::span<const dbr_value> params, dbr_exec_info& info) override;
+
+  std::span<const dbr_column> columns() override { return plan_.cols; }
+  std::int32_t fetch(std::uint32_t max_rows, dbr_rows& out) override;
+  void close() override;
+
+  /// Pulls the rest of the running result off the wire into memory so the
+  /// connection can run something else; the rows stay readable.
+  void detach();
+
+ private:
+  PGresult* next_row();   // next single-row result, or nullptr at the end
+  PGresult* read_wire();  // same, straight from libpq; errors parked in failed_
+  void release_batch() noexcept;
+  void discard() noexcept;
+
+  pg_connection& c_;
+  std::string name_;
+  std::vector<Oid> param_types_;
+  column_plan plan_;
+  bool streaming_ = false;   // our query owns the connection's wire
+  bool finished_ = true;
+  std::deque<PGresult*> buffered_;
+  result_ptr failed_;
+  std::vector<PGresult*> batch_;
+  std::vector<dbr_value> cells_;
+  arena arena_;
+  param_buffers params_;
+};
+
+class pg_connection final : public sdk::connection,
+                            public sdk::cap::sql,
+                            public sdk::cap::transactions,
+                            public sdk::cap::notify,
+                            public sdk::cap::bulk,
+                            public sdk::cap::batch,
+                            public sdk::cap::introspect,
+                            public sdk::cap::cancel {
+ public:
+  explicit pg_connection(const dbr_url& url);
+  ~pg_connection() override;
+
+  PGconn* raw() const noexcept { return conn_; }
+
+  /// Makes the wire free for a new command: an active streaming result is
+  /// buffered (except `self`, which is discarded by its owner).
+  void settle(pg_statement* self = nullptr);
+  void set_streaming(pg_statement* s) noexcept { streaming_ = s; }
+  pg_statement* streaming() const noexcept { return streaming_; }
+  void forget_statement(pg_statement* s, const std::string& name) noexcept;
+
+  /// The error of a failed result (or of the connection when r is NULL).
+  sdk::error error_for(const PGresult* r, std::string_view context = {});
+  [[noreturn]] void raise(const PGresult* r, std::string_view context = {}) { throw error_for(r, context); }
+  /// Runs sql with text parameters (text results); throws on failure.
+  result_ptr exec(const char* sql, std::span<const char* const> params = {}, int result_format = 0);
+  /// Reads every remaining result of the command in flight; throws the first error.
+  result_ptr finish_command(std::string_view context);
+
+  const std::string& type_name(Oid oid);
+  std::string quote_ident(std::string_view name);
+  void clear_cancel_flag() noexcept { cancel_requested_.store(false, std::memory_order_relaxed); }
+
+  // connection
+  void ping() override;
+  void set_option(const char* key, const dbr_value& value) override;
+  dbr_value get_info(const char* key) override;
+
+  // sql
+  std::unique_ptr<sdk::statement> prepare(std::string_view sql, std::uint32_t flags) override;
+  void execute_script(std::string_view sql) override;
+
+  // transactions
+  void begin(const dbr_txn_options& opts) override;
+  void commit() override;
+  void rollback() override;
+  void savepoint(const char* name) override;
+  void release_savepoint(const char* name) override;
+  void rollback_to_savepoint(const char* name) override;
+  bool in_transaction() override;
+
+  // notify
+  void listen(std::string_view channel, std::uint32_t flags) override;
+  void unlisten(std::string_view channel, std::uint32_t flags) override;
+  void notify_channel(std::string_view channel, std::string_view payload) override;
+  bool wait(std::int64_t timeout_ms, dbr_notification& out) override;
+
+  // bulk
+  std::unique_ptr<sdk::bulk_transfer> copy_in(const char* table, std::span<const char* const> columns,
+                                              const sdk::param_list& options) override;
+  std::unique_ptr<sdk::bulk_transfer> copy_out(std::string_view sql) override;
+
+  // batch
+  void batch_begin() override;
+  void batch_add_sql(std::string_view sql, std::span<const dbr_value> params) override;
+  void batch_add_command(const sdk::argv_view& args) override;
+  void batch_send() override;
+  bool batch_next(dbr_batch_item& item, dbr_error* item_err) override;
+  void batch_end() override;
+
+  // introspect
+  std::unique_ptr<sdk::cursor> list(std::uint32_t what, const char* schema, const char* table) override;
+
+  // cancel
+  void cancel_running() override;
+
+ private:
+  void simple(const char* sql, std::string_view context);
+  void flush_deallocations();
+
+  PGconn* conn_ = nullptr;
+  PGcancel* cancel_ = nullptr;
+  std::atomic<bool> cancel_requested_{false};
+  std::int64_t timeout_ms_ = 0;
+  std::string password_;  // only to scrub it from libpq messages
+  pg_statement* streaming_ = nullptr;
+  std::uint64_t next_stmt_ = 0;
+  std::vector<std::string> pending_dealloc_;
+  std::unordered_map<Oid, std::string> type_names_;
+  std::string info_buf_;
+  PGnotify* last_notify_ = nullptr;
+  // pipeline state
+  bool in_batch_ = false;
+  std::uint32_t batch_queued_ = 0, batch_read_ = 0;
+  std::unique_ptr<result_cursor> batch_rows_;
+  param_buffers batch_params_;
+};
+
+}  // namespace dbridge_postgres

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+// Prepared statements and their cursor: parameters encoded per the types the
+// server inferred, results in binary, streamed in single-row mode so a large
+// result never sits in memory. A warm cursor allocates nothing but libpq's
+// per-row PGresult.
+#include <charconv>
+#include <cstring>
+#include <string>
+
+#include "pg_plugin.hpp"
+
+namespace dbridge_postgres {
+
+// ------------------------------------------------------------ column plans
+void column_plan::build(pg_connection& c, const PGresult* desc, bool from_result) {
+  const int n = PQnfields(desc);
+  names.assign(static_cast<std::size_t>(n), std::string());
+  type_names.assign(static_cast<std::size_t>(n), std::string());
+  codecs.assign(static_cast<std::size_t>(n), codec::text_raw);
+  std::vector<std::uint32_t> tags(static_cast<std::size_t>(n), DBR_TYPE_TEXT);
+  format = 1;
+  for (int i = 0; i < n; ++i) {
+    const Oid t = PQftype(desc, i);
+    names[i] = PQfname(desc, i);
+    type_names[i] = c.type_name(t);
+    codec k;
+    if (from_result) {
+      if (PQfformat(desc, i) == 0)
+        k = text_codec(t);
+      else if (!binary_codec(t, k))
+        k = codec::bytea;  // an unknown type's wire bytes, as they are
+    } else if (!binary_codec(t, k)) {
+      format = 0;
+    }
+    codecs[i] = k;
+  }
+  if (format == 0 && !from_result) {
+    // libpq asks for one format for all columns: a single type we cannot
+    // decode in binary sends the whole statement to text.
+    for (int i = 0; i < n; ++i) codecs[i] = text_codec(PQftype(desc, i));
+  }
+  cols.clear();
+  for (int i = 0; i < n; ++i) {
+    dbr_column col = sdk::make_column(names[i].c_str(), codec_type(codecs[i]), type_names[i].c_str());
+    const Oid t = PQftype(desc, i);
+    const int mod = PQfmod(desc, i);
+    if ((t == oid::varchar || t == oid::bpchar) && mod > 4) col.max_length = mod - 4;
+    if (t == oid::numeric && mod >= 4) {
+      col.precision = ((mod - 4) >> 16) & 0xFFFF;
+      col.scale = (mod - 4) & 0xFFFF;
+    }
+    cols.push_back(col);
+  }
+}
+
+void column_plan::decode_row(const PGresult* r, int row, dbr_value* out, arena& a) const {
+  const int n = static_cast<int>(codecs.size());
+  for (int i = 0; i < n; ++i) {
+    if (PQgetisnull(r, row, i)) {
+      out[i] = sdk::make_null();
+      continue;
+    }
+    decode_cell(codecs[i], PQgetvalue(r, row, i), PQgetlength(r, row, i), out[i], a);
+  }
+}
+
+// ------------------------------------------------------------ result cursor
+result_cursor::result_cursor(pg_connection& c, result_ptr r) : res_(std::move(r)) { plan_.build(c, res_.get(), true); }
+
+std::int32_t result_cursor::fetch(std::uint32_t max_rows, dbr_rows& out) {
+  const int total = PQntuples(res_.get());
+  if (next_ >= total) return DBR_DONE;
+  int n = total - next_;
+  if (max_rows != 0 && static_cast<std::uint32_t>(n) > max_rows) n = static_cast<int>(max_rows);
+  const std::size_t nc = plan_.cols.size();
+  arena_.reset();
+  cells_.resize(static_cast<std::size_t>(n) * nc);
+  for (int k = 0; k < n; ++k) plan_.decode_row(res_.get(), next_ + k, cells_.data() + k * nc, arena_);
+  next_ += n;
+  out.ncols = static_cast<std::uint32_t>(nc);
+  out.nrows = static_cast<std::uint64_t>(n);
+  out.cells = cells_.data();
+  return DBR_OK;
+}
+
+// ------------------------------------------------------------ statements
+pg_statement::pg_statement(pg_connection& c, std::string name, std::vector<Oid> param_types, const PGresult* desc)
+    : c_(c), name_(std::move(name)), param_types_(std::move(param_types)) {
+  plan_.build(c, desc);
+  params_.resize(param_types_.size());
+}
+
+pg_statement::~pg_statement() {
+  discard();
+  c_.forget_statement(this, name_);
+}
+
+void pg_statement::release_batch() noexcept {
+  for (PGresult* r : batch_) PQclear(r);
+  batch_.clear();
+}
+
+void pg_statement::discard() noexcept {
+  release_batch();
+  for (PGresult* r : buffered_) PQclear(r);
+  buffered_.clear();
+  failed_ = result_ptr();
+  if (streaming_) {
+    PGconn* conn = c_.raw();
+    while (PGresult* r = PQgetResult(conn)) PQclear(r);
+    streaming_ = false;
+    c_.set_streaming(nullptr);
+  }
+  finished_ = true;
+}
+
+PGresult* pg_statement::read_wire() {
+  if (!streaming_) return nullptr;
+  PGconn* conn = c_.raw();
+  for (;;) {
+    PGresult* r = PQgetResult(conn);
+    const ExecStatusType st = r != nullptr ? PQresultStatus(r) : PGRES_COMMAND_OK;
+    if (r != nullptr && st == PGRES_SINGLE_TUPLE) return r;
+    if (r != nullptr && (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR)) {
+      if (failed_.get() == nullptr)
+        failed_ = result_ptr(r);
+      else
+        PQclear(r);
+      continue;  // libpq ends every command with a NULL result
+    }
+    if (r != nullptr) {  // the final TUPLES_OK (or COMMAND_OK): the stream is over
+      PQclear(r);
+      continue;
+    }
+    streaming_ = false;
+    c_.set_streaming(nullptr);
+    if (failed_.get() == nullptr && PQstatus(conn) == CONNECTION_BAD) failed_ = result_ptr(PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR));
+    return nullptr;
+  }
+}
+
+PGresult* pg_statement::next_row() {
+  if (!buffered_.empty()) {
+    PGresult* r = buffered_.front();
+    buffered_.pop_front();
+    return r;
+  }
+  if (PGresult* r = read_wire()) return r;
+  finished_ = true;
+  if (failed_.get() != nullptr) {
+    result_ptr f = std::move(failed_);
+    c_.raise(f.get());
+  }
+  return nullptr;
+}
+
+void pg_statement::detach() {
+  while (PGresult* r = read_wire()) buffered_.push_back(r);
+}
+
+sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
+  if (params.size() != param_types_.size())
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: the statement takes " + std::to_string(param_types_.size()) +
+                                                   " parameter(s) ($1..$n) but " + std::to_string(params.size()) +
+                                                   " were given");
+  discard();
+  c_.settle(this);
+  const std::size_t n = params.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (params[i].type == DBR_TYPE_NULL) {
+      params_.values[i] = nullptr;
+      params_.lengths[i] = 0;
+      params_.formats[i] = 0;
+      continue;
+    }
+    std::string& b = params_.data[i];
+    params_.formats[i] = encode_param(param_types_[i], params[i], b, i + 1);
+    params_.values[i] = b.data();
+    params_.lengths[i] = static_cast<int>(b.size());
+  }
+  PGconn* conn = c_.raw();
+  if (PQsendQueryPrepared(conn, name_.c_str(), static_cast<int>(n), params_.values.data(), params_.lengths.data(),
+                          params_.formats.data(), plan_.format) != 1)
+    c_.raise(nullptr);
+  if (plan_.cols.empty()) {
+    result_ptr last = c_.finish_command({});
+    if (last.get() != nullptr) {
+      const char* t = PQcmdTuples(last.get());
+      std::int64_t rows = 0;
+      if (t != nullptr && *t != '\0' && std::from_chars(t, t + std::strlen(t), rows).ec == std::errc())
+        info.affected_rows = rows;
+    }
+    return nullptr;
+  }
+  PQsetSingleRowMode(conn);
+  streaming_ = true;
+  finished_ = false;
+  c_.set_streaming(this);
+  // Read the first row now so that errors surface from execute.
+  if (PGresult* first = next_row()) buffered_.push_back(first);
+  return this;
+}
+
+std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
+  release_batch();
+  arena_.reset();
+  while (batch_.size() < max_rows) {
+    PGresult* r = next_row();
+    if (r == nullptr) break;
+    batch_.push_back(r);
+  }
+  if (batch_.empty()) return DBR_DONE;
+  const std::size_t nc = plan_.cols.size();
+  cells_.resize(batch_.size() * nc);
+  for (std::size_t k = 0; k < batch_.size(); ++k) plan_.decode_row(batch_[k], 0, cells_.data() + k * nc, arena_);
+  out.ncols = static_cast<std::uint32_t>(nc);
+  out.nrows = batch_.size();
+  out.cells = cells_.data();
+  return DBR_OK;
+}
+
+void pg_statement::close() { discard(); }
+
+}  // namespace dbridge_postgres

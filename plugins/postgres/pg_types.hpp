@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// PostgreSQL type codecs: the binary wire formats (send/recv) of the built-in
+// types both ways, plus the text fallback for types we do not decode.
+#pragma once
+
+#include <dbridge/abi.h>
+#include <libpq-fe.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbridge_postgres {
+
+// Built-in type OIDs (pg_type.dat; stable across server versions).
+namespace oid {
+inline constexpr Oid unspecified = 0, bool_ = 16, bytea = 17, char_ = 18, name = 19, int8 = 20, int2 = 21,
+                     int4 = 23, text = 25, oid_ = 26, json = 114, xml = 142, float4 = 700, float8 = 701,
+                     unknown = 705, cidr = 650, inet = 869, bpchar = 1042, varchar = 1043, date = 1082,
+                     time = 1083, timestamp = 1114, timestamptz = 1184, interval = 1186, timetz = 1266,
+                     numeric = 1700, uuid = 2950, jsonb = 3802;
+}
+
+/// How one column (or array element) is decoded.
+enum class codec : std::uint8_t {
+  text_raw,   // bytes are the text (text, varchar, name, xml, unknown, anything in text mode)
+  bool_, int2, int4, int8, oid_, float4, float8, numeric, bytea, date, time, timetz, timestamp,
+  timestamptz, interval, uuid, json, jsonb, inet,
+  array,      // binary array; element codec looked up per value
+  // text-format decoders (the statement fell back to text results)
+  t_bool, t_int, t_float, t_numeric, t_json, t_uuid, t_bytea,
+};
+
+/// The dbridge tag a codec produces.
+std::uint32_t codec_type(codec c) noexcept;
+/// The binary codec of a type, or false when we have none (then the result
+/// is requested in text).
+bool binary_codec(Oid type, codec& out) noexcept;
+/// The text-mode codec of a type (always succeeds; text_raw by default).
+codec text_codec(Oid type) noexcept;
+/// Element type of a built-in array type, 0 if not one.
+Oid array_element(Oid array_type) noexcept;
+/// Array type of a built-in element type, 0 if none.
+Oid array_of(Oid elem_type) noexcept;
+/// Name of a built-in type, nullptr when not built in.
+const char* builtin_name(Oid type) noexcept;
+
+/// A bump allocator for decoded cells (decimal text, arrays, inet text),
+/// reset per fetch; blocks are kept, so a warm cursor allocates nothing.
+class arena {
+ public:
+  void* alloc(std::size_t n, std::size_t align = alignof(std::max_align_t));
+  char* chars(std::size_t n) { return static_cast<char*>(alloc(n, 1)); }
+  void reset() noexcept {
+    block_ = 0;
+    used_ = 0;
+  }
+
+ private:
+  struct block {
+    std::unique_ptr<char[]> mem;
+    std::size_t size;
+  };
+  std::vector<block> blocks_;
+  std::size_t block_ = 0, used_ = 0;
+};
+
+/// Decodes one non-NULL cell. Throws sdk::error (DBR_CAT_DATA) on malformed input.
+void decode_cell(codec c, const char* p, int len, dbr_value& out, arena& a);
+
+/// Reusable storage for PQexecPrepared's parameter arrays.
+struct param_buffers {
+  std::vector<std::string> data;
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  std::vector<Oid> types;
+  void resize(std::size_t n);
+};
+
+/// Encodes v for a parameter of type target into buf (binary when we have
+/// an exact binary encoding, else text the server parses). Returns the
+/// format (1 binary, 0 text). index is 1-based, for messages.
+int encode_param(Oid target, const dbr_value& v, std::string& buf, std::size_t index);
+/// Binary encoding only (COPY BINARY); false when there is none for the pair.
+bool encode_binary(Oid target, const dbr_value& v, std::string& buf);
+/// The parameter type to declare for a value when the server has not told
+/// us one (pipelines): a built-in OID, or 0 to let the server infer it.
+Oid natural_type(const dbr_value& v) noexcept;
+/// Text rendering the server's input functions accept.
+void render_text(const dbr_value& v, std::string& buf);
+
+}  // namespace dbridge_postgres
