@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+// The SQLite driver's classes. Everything crosses the boundary through the
+// SDK (dbridge/sdk/*.hpp); nothing here knows the core.
+#pragma once
+
+#include <dbridge/sdk/cursor.hpp>
+#include <dbridge/sdk/driver.hpp>
+#include <dbridge/sdk/error.hpp>
+#include <dbridge/sdk/value.hpp>
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbridge_sqlite {
+
+namespace sdk = dbridge::sdk;
+
+inline constexpr const char* native_domain = "sqlite";
+
+/// The error for a failed sqlite call, read from db (extended codes on).
+sdk::error make_error(sqlite3* db, int rc);
+
+/// Declared column types that get a dbridge type beyond the storage class.
+std::uint32_t type_from_declared(std::string_view decl) noexcept;
+
+class sqlite_connection;
+
+/// A prepared statement; it is also its own (only) cursor, so executing and
+/// streaming never allocate.
+class sqlite_statement final : public sdk::statement, public sdk::cursor {
+ public:
+  sqlite_statement(sqlite_connection& conn, sqlite3_stmt* st, bool is_insert);
+  ~sqlite_statement() override;
+
+  std::uint32_t param_count() override { return nparams_; }
+  std::uint32_t param_index(const char* name) override;
+  sdk::cursor* execute(std::span<const dbr_value> params, dbr_exec_info& info) override;
+
+  std::span<const dbr_column> columns() override { return cols_; }
+  std::int32_t fetch(std::uint32_t max_rows, dbr_rows& out) override;
+  void close() override;  // back to the statement: reset, keep prepared
+
+ private:
+  enum class state : std::uint8_t { idle, row_pending, streaming };
+  void bind(std::span<const dbr_value> params);
+  void bind_one(int index, const dbr_value& v, std::string& buf);
+  void describe();
+  void fill_row();
+  [[noreturn]] void fail_step(int rc);
+
+  sqlite_connection& conn_;
+  sqlite3_stmt* st_;
+  bool is_insert_;
+  state state_ = state::idle;
+  std::uint32_t nparams_ = 0;
+  std::vector<int> positions_;  // $N statements: sqlite index of $k at [k-1] (0: unused); empty: identity
+  std::vector<std::string> param_buf_;  // bound text/blob bytes: must outlive every step
+  std::vector<std::string> col_names_, col_decls_;
+  std::vector<dbr_column> cols_;
+  std::vector<dbr_value> cells_;
+  std::vector<std::string> cell_buf_;   // converted cells (decimal text) for the current row
+};
+
+class sqlite_connection final : public sdk::connection,
+                                public sdk::cap::sql,
+                                public sdk::cap::transactions,
+                                public sdk::cap::introspect,
+                                public sdk::cap::functions,
+                                public sdk::cap::cancel {
+ public:
+  explicit sqlite_connection(const dbr_url& url);
+  ~sqlite_connection() override;
+
+  sqlite3* db() const noexcept { return db_; }
+  /// Throws the error of a failed call, preferring an error a host function
+  /// raised during it (so its category survives the trip through SQLite).
+  [[noreturn]] void raise(int rc);
+  sdk::error error_for(int rc);
+  void clear_function_error() noexcept { fn_error_pending_ = false; }
+  void set_function_error(std::uint32_t category, std::string message);
+
+  // connection
+  void ping() override;
+  void set_option(const char* key, const dbr_value& value) override;
+  dbr_value get_info(const char* key) override;
+
+  // sql
+  std::unique_ptr<sdk::statement> prepare(std::string_view sql, std::uint32_t flags) override;
+  void execute_script(std::string_view sql) override;
+
+  // transactions
+  void begin(const dbr_txn_options& opts) override;
+  void commit() override;
+  void rollback() override;
+  void savepoint(const char* name) override;
+  void release_savepoint(const char* name) override;
+  void rollback_to_savepoint(const char* name) override;
+  bool in_transaction() override { return sqlite3_get_autocommit(db_) == 0; }
+
+  // introspect
+  std::unique_ptr<sdk::cursor> list(std::uint32_t what, const char* schema, const char* table) override;
+
+  // functions
+  void create_scalar(const char* name, std::int32_t nargs, std::uint32_t flags,
+                     std::unique_ptr<sdk::host_function> fn) override;
+
+  // cancel
+  void cancel_running() override { sqlite3_interrupt(db_); }
+
+ private:
+  void exec(const char* sql);
+  void run_cached(sqlite3_stmt*& slot, const char* sql);
+  void apply_options(const dbr_url& url);
+  void end_read_only();
+
+  sqlite3* db_ = nullptr;
+  std::string filename_;
+  std::string info_buf_;
+  bool read_only_txn_ = false;
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* begin_immediate_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+  sqlite3_stmt* rollback_ = nullptr;
+  bool fn_error_pending_ = false;
+  std::uint32_t fn_error_category_ = 0;
+  std::string fn_error_message_;
+};
+
+}  // namespace dbridge_sqlite

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: Apache-2.0
+// Prepared statements and their cursor: binding every dbridge type, one
+// sqlite3_step per fetch, cells borrowed straight from SQLite's row buffer.
+// The hot path (execute + fetch) allocates nothing once buffers are warm.
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <string>
+
+#include <dbridge/sdk/convert.hpp>
+
+#include "sqlite_plugin.hpp"
+
+namespace dbridge_sqlite {
+
+namespace {
+
+// "$12" -> 12; 0 when name is not a $N placeholder.
+std::uint32_t dollar_number(const char* name) noexcept {
+  if (name == nullptr || name[0] != '$' || name[1] == '\0') return 0;
+  std::uint32_t k = 0;
+  for (const char* p = name + 1; *p != '\0'; ++p) {
+    if (*p < '0' || *p > '9' || k > 100000) return 0;
+    k = k * 10 + static_cast<std::uint32_t>(*p - '0');
+  }
+  return k;
+}
+
+bool looks_numeric(std::string_view s) noexcept {
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  std::size_t digits = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    std::size_t exp = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++exp;
+    if (exp == 0) return false;
+  }
+  return i == s.size();
+}
+
+}  // namespace
+
+sqlite_statement::sqlite_statement(sqlite_connection& conn, sqlite3_stmt* st, bool is_insert)
+    : conn_(conn), st_(st), is_insert_(is_insert) {
+  const int n = sqlite3_bind_parameter_count(st_);
+  // SQLite numbers "$2, $1" by first appearance, so $N placeholders get a
+  // position map; ?, ?N, :name and @name bind by SQLite's own numbering.
+  std::uint32_t max_k = 0;
+  bool others = false;
+  for (int i = 1; i <= n; ++i) {
+    const char* name = sqlite3_bind_parameter_name(st_, i);
+    std::uint32_t k = dollar_number(name);
+    if (k == 0) {
+      others = true;
+      continue;
+    }
+    if (k > max_k) {
+      max_k = k;
+      positions_.resize(k, 0);
+    }
+    positions_[k - 1] = i;
+  }
+  if (max_k > 0 && others)
+    throw sdk::error(DBR_CAT_SYNTAX,
+                     "sqlite: this statement mixes $N placeholders with ?, :name or @name ones; use one style")
+        .sqlstate("42601");
+  nparams_ = max_k > 0 ? max_k : static_cast<std::uint32_t>(n);
+  param_buf_.resize(static_cast<std::size_t>(n) + 1);
+  describe();
+}
+
+sqlite_statement::~sqlite_statement() { sqlite3_finalize(st_); }
+
+void sqlite_statement::describe() {
+  const int n = sqlite3_column_count(st_);
+  // Names and declared types are copied: SQLite's pointers die when the
+  // statement is re-prepared after a schema change.
+  col_names_.assign(static_cast<std::size_t>(n), std::string());
+  col_decls_.assign(static_cast<std::size_t>(n), std::string());
+  for (int i = 0; i < n; ++i) {
+    const char* name = sqlite3_column_name(st_, i);
+    const char* decl = sqlite3_column_decltype(st_, i);
+    col_names_[i] = name != nullptr ? name : "";
+    col_decls_[i] = decl != nullptr ? decl : "";
+  }
+  cols_.clear();
+  for (int i = 0; i < n; ++i)
+    cols_.push_back(sdk::make_column(col_names_[i].c_str(), type_from_declared(col_decls_[i]),
+                                     col_decls_[i].c_str(), DBR_NULLABLE_UNKNOWN));
+  cells_.assign(static_cast<std::size_t>(n), sdk::make_null());
+  cell_buf_.resize(static_cast<std::size_t>(n));
+}
+
+std::uint32_t sqlite_statement::param_index(const char* name) {
+  int idx = sqlite3_bind_parameter_index(st_, name);
+  if (idx == 0 && name[0] != ':' && name[0] != '@' && name[0] != '$' && name[0] != '?') {
+    // Accept the bare name for :name, @name and $name placeholders.
+    char buf[256];
+    const std::size_t len = std::strlen(name);
+    if (len + 2 > sizeof buf) return 0;
+    std::memcpy(buf + 1, name, len + 1);
+    for (char prefix : {':', '@', '$'}) {
+      buf[0] = prefix;
+      idx = sqlite3_bind_parameter_index(st_, buf);
+      if (idx != 0) break;
+    }
+  }
+  if (idx == 0 || positions_.empty()) return static_cast<std::uint32_t>(idx);
+  for (std::size_t k = 0; k < positions_.size(); ++k)
+    if (positions_[k] == idx) return static_cast<std::uint32_t>(k + 1);
+  return 0;
+}
+
+void sqlite_statement::bind_one(int index, const dbr_value& v, std::string& buf) {
+  int rc = SQLITE_OK;
+  char tmp[96];
+  std::size_t n = 0;
+  auto bind_text = [&](const char* p, std::size_t len) {
+    // Copied into a statement-owned buffer: the cursor keeps stepping after
+    // execute returns, when the caller's memory is no longer ours to read.
+    buf.assign(p, len);
+    return sqlite3_bind_text64(st_, index, buf.data(), buf.size(), SQLITE_STATIC, SQLITE_UTF8);
+  };
+  auto bad = [&](const std::string& what) {
+    return sdk::error(DBR_CAT_DATA, "sqlite: parameter " + std::to_string(index) + ": " + what).sqlstate("22023");
+  };
+  switch (v.type) {
+    case DBR_TYPE_NULL:
+      rc = sqlite3_bind_null(st_, index);
+      break;
+    case DBR_TYPE_BOOL:
+      rc = sqlite3_bind_int64(st_, index, v.u.i64 != 0 ? 1 : 0);
+      break;
+    case DBR_TYPE_INT64:
+      rc = sqlite3_bind_int64(st_, index, v.u.i64);
+      break;
+    case DBR_TYPE_UINT64:
+      if (v.u.u64 > static_cast<std::uint64_t>(INT64_MAX))
+        throw bad("unsigned value " + std::to_string(v.u.u64) +
+                  " does not fit SQLite's signed 64-bit INTEGER; pass it as text or decimal");
+      rc = sqlite3_bind_int64(st_, index, static_cast<std::int64_t>(v.u.u64));
+      break;
+    case DBR_TYPE_DOUBLE:
+      rc = sqlite3_bind_double(st_, index, v.u.f64);
+      break;
+    case DBR_TYPE_TEXT:
+    case DBR_TYPE_DECIMAL:
+    case DBR_TYPE_JSON:
+      rc = bind_text(v.u.str.len != 0 ? v.u.str.ptr : "", static_cast<std::size_t>(v.u.str.len));
+      break;
+    case DBR_TYPE_BYTES:
+      if (v.u.bin.len == 0) {
+        rc = sqlite3_bind_zeroblob(st_, index, 0);  // a NULL pointer would bind NULL
+      } else {
+        buf.assign(reinterpret_cast<const char*>(v.u.bin.ptr), static_cast<std::size_t>(v.u.bin.len));
+        rc = sqlite3_bind_blob64(st_, index, buf.data(), buf.size(), SQLITE_STATIC);
+      }
+      break;
+    case DBR_TYPE_DATE:
+    case DBR_TYPE_TIMESTAMP:
+    case DBR_TYPE_TIMESTAMPTZ:
+      if (v.flags & (DBR_VF_POS_INFINITY | DBR_VF_NEG_INFINITY)) {
+        rc = (v.flags & DBR_VF_POS_INFINITY) ? bind_text("infinity", 8) : bind_text("-infinity", 9);
+        break;
+      }
+      if (v.type == DBR_TYPE_DATE) {
+        n = sdk::format_date(v.u.ts.micros, tmp);
+      } else if (v.type == DBR_TYPE_TIMESTAMP) {
+        n = sdk::format_timestamp(v.u.ts.micros, tmp);
+      } else {
+        // Shown in the offset it came with, which SQLite's date functions read.
+        n = sdk::format_timestamp(v.u.ts.micros + static_cast<std::int64_t>(v.u.ts.offset_s) * 1000000, tmp);
+        n += sdk::format_offset(v.u.ts.offset_s, tmp + n);
+      }
+      rc = bind_text(tmp, n);
+      break;
+    case DBR_TYPE_TIME:
+      n = sdk::format_time(v.u.ts.micros, tmp);
+      if (v.flags & DBR_VF_HAS_OFFSET) n += sdk::format_offset(v.u.ts.offset_s, tmp + n);
+      rc = bind_text(tmp, n);
+      break;
+    case DBR_TYPE_INTERVAL: {
+      // ISO-8601 duration: P<months>M<days>DT<seconds>S.
+      const std::int64_t us = v.u.iv.micros;
+      const std::int64_t a = us < 0 ? -us : us;
+      int w = std::snprintf(tmp, sizeof tmp, "P%dM%dDT%s%lld.%06lldS", v.u.iv.months, v.u.iv.days,
+                            us < 0 ? "-" : "", static_cast<long long>(a / 1000000),
+                            static_cast<long long>(a % 1000000));
+      rc = bind_text(tmp, w > 0 ? static_cast<std::size_t>(w) : 0);
+      break;
+    }
+    case DBR_TYPE_UUID:
+      n = sdk::format_uuid(v.u.uuid, tmp);
+      rc = bind_text(tmp, n);
+      break;
+    case DBR_TYPE_ARRAY:
+      throw bad("SQLite has no array type; pass the array as JSON text");
+    default:
+      throw bad("unknown value type tag " + std::to_string(v.type));
+  }
+  if (rc != SQLITE_OK) throw conn_.error_for(rc);
+}
+
+void sqlite_statement::bind(std::span<const dbr_value> params) {
+  if (positions_.empty()) {
+    for (std::size_t k = 0; k < params.size(); ++k)
+      bind_one(static_cast<int>(k + 1), params[k], param_buf_[k + 1]);
+    return;
+  }
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const int idx = positions_[k];
+    if (idx != 0) bind_one(idx, params[k], param_buf_[idx]);  // $k not used by the SQL
+  }
+}
+
+sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
+  if (state_ != state::idle) {
+    sqlite3_reset(st_);  // the previous result was not read to the end
+    state_ = state::idle;
+  }
+  if (params.size() != nparams_)
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "sqlite: the statement takes " + std::to_string(nparams_) +
+                                                   " parameter(s) but " + std::to_string(params.size()) +
+                                                   " were given")
+        .sqlstate("07001");
+  bind(params);
+  conn_.clear_function_error();
+  const int rc = sqlite3_step(st_);
+  if (rc == SQLITE_ROW) {
+    if (sqlite3_column_count(st_) != static_cast<int>(cols_.size())) describe();  // re-prepared after ALTER
+    state_ = state::row_pending;
+    return this;
+  }
+  if (rc != SQLITE_DONE) fail_step(rc);
+  sqlite3* db = conn_.db();
+  if (cols_.empty()) {
+    info.affected_rows = sqlite3_changes64(db);
+    if (is_insert_) {
+      info.last_insert_id = sqlite3_last_insert_rowid(db);
+      info.has_last_insert_id = 1;
+    }
+    sqlite3_reset(st_);
+    return nullptr;
+  }
+  // A query with no rows still has a (empty) result with columns.
+  sqlite3_reset(st_);
+  return this;
+}
+
+void sqlite_statement::fail_step(int rc) {
+  sdk::error e = conn_.error_for(rc);  // read the message before reset clears the statement
+  sqlite3_reset(st_);
+  state_ = state::idle;
+  throw e;
+}
+
+void sqlite_statement::fill_row() {
+  const std::size_t n = cols_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const int col = static_cast<int>(i);
+    const std::uint32_t want = cols_[i].type;
+    dbr_value& c = cells_[i];
+    switch (sqlite3_column_type(st_, col)) {
+      case SQLITE_NULL:
+        c = sdk::make_null();
+        break;
+      case SQLITE_INTEGER: {
+        const std::int64_t v = sqlite3_column_int64(st_, col);
+        if (want == DBR_TYPE_BOOL) {
+          c = sdk::make_bool(v != 0);
+        } else if (want == DBR_TYPE_DECIMAL) {
+          char tmp[24];
+          auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+          cell_buf_[i].assign(tmp, r.ptr);
+          c = sdk::make_decimal(cell_buf_[i]);
+        } else {
+          c = sdk::make_int64(v);
+        }
+        break;
+      }
+      case SQLITE_FLOAT: {
+        const double d = sqlite3_column_double(st_, col);
+        if (want == DBR_TYPE_DECIMAL) {
+          char tmp[32];
+          auto r = std::to_chars(tmp, tmp + sizeof tmp, d);  // shortest text that reads back exactly
+          cell_buf_[i].assign(tmp, r.ptr);
+          c = sdk::make_decimal(cell_buf_[i]);
+        } else {
+          c = sdk::make_double(d);
+        }
+        break;
+      }
+      case SQLITE_TEXT: {
+        const char* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+        const std::string_view s(p != nullptr ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st_, col)));
+        std::int64_t t = 0;
+        // Declared dates, times and JSON are converted; text that does not
+        // parse stays TEXT rather than becoming a wrong value.
+        switch (want) {
+          case DBR_TYPE_DATE:
+            c = sdk::parse_date(s, t) ? sdk::make_temporal(DBR_TYPE_DATE, t) : sdk::make_text(s);
+            break;
+          case DBR_TYPE_TIMESTAMP:
+            c = sdk::parse_timestamp(s, t) ? sdk::make_temporal(DBR_TYPE_TIMESTAMP, t) : sdk::make_text(s);
+            break;
+          case DBR_TYPE_TIME:
+            c = sdk::parse_time(s, t) ? sdk::make_temporal(DBR_TYPE_TIME, t) : sdk::make_text(s);
+            break;
+          case DBR_TYPE_JSON:
+            c = sdk::make_json(s);
+            break;
+          case DBR_TYPE_DECIMAL:
+            c = looks_numeric(s) ? sdk::make_decimal(s) : sdk::make_text(s);
+            break;
+          case DBR_TYPE_BOOL:
+            if (s == "true" || s == "TRUE")
+              c = sdk::make_bool(true);
+            else if (s == "false" || s == "FALSE")
+              c = sdk::make_bool(false);
+            else
+              c = sdk::make_text(s);
+            break;
+          default:
+            c = sdk::make_text(s);
+        }
+        break;
+      }
+      default: {  // SQLITE_BLOB
+        const void* p = sqlite3_column_blob(st_, col);
+        const int len = sqlite3_column_bytes(st_, col);
+        c = sdk::make_bytes(p != nullptr ? p : "", static_cast<std::size_t>(len));
+        break;
+      }
+    }
+  }
+}
+
+std::int32_t sqlite_statement::fetch(std::uint32_t, dbr_rows& out) {
+  // One row per fetch: SQLite's cell memory is only valid until the next step.
+  switch (state_) {
+    case state::row_pending:
+      state_ = state::streaming;
+      break;
+    case state::streaming: {
+      const int rc = sqlite3_step(st_);
+      if (rc == SQLITE_DONE) {
+        sqlite3_reset(st_);
+        state_ = state::idle;
+        return DBR_DONE;
+      }
+      if (rc != SQLITE_ROW) fail_step(rc);
+      break;
+    }
+    case state::idle:
+      return DBR_DONE;
+  }
+  fill_row();
+  out.ncols = static_cast<std::uint32_t>(cols_.size());
+  out.nrows = 1;
+  out.cells = cells_.data();
+  return DBR_OK;
+}
+
+void sqlite_statement::close() {
+  if (state_ != state::idle) {
+    sqlite3_reset(st_);
+    state_ = state::idle;
+  }
+}
+
+}  // namespace dbridge_sqlite

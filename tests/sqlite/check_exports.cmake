@@ -1,0 +1,17 @@
+# cmake -DLIBRARY=<plugin.so> -P check_exports.cmake: fails unless the dynamic
+# symbol table defines exactly dbridge_plugin_entry_v1.
+find_program(NM nm REQUIRED)
+execute_process(COMMAND ${NM} -D --defined-only "${LIBRARY}" OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm failed on ${LIBRARY}")
+endif()
+string(REGEX MATCHALL "[^\n]+" lines "${out}")
+set(names "")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "^.* " "" name "${line}")
+  list(APPEND names "${name}")
+endforeach()
+if(NOT names STREQUAL "dbridge_plugin_entry_v1")
+  message(FATAL_ERROR "${LIBRARY} exports [${names}]; only dbridge_plugin_entry_v1 is allowed")
+endif()
+message(STATUS "${LIBRARY}: exports only dbridge_plugin_entry_v1")
