@@ -80,9 +80,18 @@ void host_log(void*, uint32_t level, const char* plugin_id, const char* message,
   }
 }
 
+void host_error_clear(dbr_error* err) {
+  if (err == nullptr) return;
+  const uint32_t size = err->struct_size;
+  std::free(err->message);
+  delete static_cast<error_fields*>(err->host_private);
+  std::memset(err, 0, size < sizeof(dbr_error) && size != 0 ? size : sizeof(dbr_error));
+  err->struct_size = size;
+}
+
 const dbr_host the_host = {
-    sizeof(dbr_host), DBR_ABI_MAJOR, DBR_ABI_MINOR, nullptr, host_alloc, host_free,
-    host_error_set,   host_error_set_field, host_log,
+    sizeof(dbr_host), DBR_ABI_MAJOR,        DBR_ABI_MINOR, nullptr,          host_alloc,
+    host_free,        host_error_set,       host_error_set_field, host_log, host_error_clear,
 };
 
 }  // namespace

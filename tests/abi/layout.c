@@ -65,6 +65,7 @@ int main(void) {
   F(dbr_host, error_set);
   F(dbr_host, error_set_field);
   F(dbr_host, log);
+  F(dbr_host, error_clear);
   S(dbr_plugin_desc);
   F(dbr_plugin_desc, struct_size);
   F(dbr_plugin_desc, abi_major);

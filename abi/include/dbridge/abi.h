@@ -298,6 +298,11 @@ typedef struct dbr_host {
   /* 1.0: log a line (copied); level DBR_LOG_*. Never pass secrets. */
   void (*log)(void* host_ctx, uint32_t level, const char* plugin_id, const char* message,
               uint64_t message_len);
+  /* 1.0: release what error_set / error_set_field attached to err and
+   * zero it again (struct_size kept). For plugins that receive an error
+   * record from a host callback (SQL functions, a mapper's lent connection)
+   * and do not hand it back to the core. err may be NULL. */
+  void (*error_clear)(dbr_error* err);
 } dbr_host;
 
 /* ----------------------------------------------------- the entry symbol */
