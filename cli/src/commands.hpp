@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+// One run_* function per sub-command. main.cpp parses the command line into
+// these option structs, so only main.cpp pays for CLI11's templates.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "output.hpp"
+
+namespace dbridge::cli {
+
+struct plugins_options {
+  output_format format = output_format::table;
+};
+int run_plugins(const plugins_options& o);
+
+struct doctor_options {
+  std::string target;  ///< scheme or URL; empty = every plugin
+  output_format format = output_format::table;
+};
+int run_doctor(const doctor_options& o);
+
+struct which_options {
+  std::string target;  ///< URL or bare scheme
+  output_format format = output_format::table;
+};
+int run_which(const which_options& o);
+
+struct query_options {
+  std::string url;
+  std::string sql;
+  std::vector<std::string> params;  ///< TYPE:VALUE or plain text, see parse_param
+  output_format format = output_format::table;
+};
+int run_query(const query_options& o);
+
+struct ping_options {
+  std::string url;
+  output_format format = output_format::table;
+};
+int run_ping(const ping_options& o);
+
+struct inspect_options {
+  std::string url;
+  std::string table;  ///< empty = list the tables
+  output_format format = output_format::table;
+};
+int run_inspect(const inspect_options& o);
+
+struct version_options {
+  output_format format = output_format::table;
+};
+int run_version(const version_options& o);
+
+struct command_options {
+  std::string url;
+  std::vector<std::string> args;  ///< the command and its arguments, binary as given
+  output_format format = output_format::table;
+};
+int run_command(const command_options& o);
+
+struct subscribe_options {
+  std::string url;
+  std::vector<std::string> channels;
+  bool pattern = false;      ///< channels are glob patterns (PSUBSCRIBE)
+  std::uint64_t count = 0;   ///< stop after this many messages (0 = no limit)
+  double timeout_s = 0;      ///< stop after this many seconds (0 = no limit)
+  output_format format = output_format::table;
+};
+int run_subscribe(const subscribe_options& o);
+
+/// The scheme of a URL, or the text itself when it is a bare scheme name
+/// ("sqlite"). Throws invalid_argument_error for anything else.
+std::string scheme_of(const std::string& url_or_scheme);
+
+/// Throws not_found_error, with the nearest known schemes as the fix, when no
+/// plugin declares the URL's scheme; so every command reports it the same way
+/// before anything is loaded.
+void require_known_scheme(const dbridge::url& u);
+
+}  // namespace dbridge::cli

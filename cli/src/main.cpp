@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+// `dbridge`: list and verify plugins, run queries, inspect schemas, check
+// health. This file only parses the command line; each command lives in its
+// own cmd_*.cpp and shares the printing code in output.cpp.
+#include <CLI/CLI.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <new>
+#include <sstream>
+
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace dbridge::cli {
+namespace {
+
+constexpr const char* main_footer = R"(
+Exit status: 0 success, 1 runtime failure (or `doctor` found a problem), 2 bad command line.
+Plugins are searched in DBRIDGE_PLUGIN_PATH (colon-separated) first, then the user config
+($XDG_CONFIG_HOME/dbridge/dbridge.toml), $XDG_DATA_HOME/dbridge/plugins, the install prefix
+and, when run from a build tree, its plugin folder. Passwords in URLs are never printed.)";
+
+constexpr const char* query_footer = R"(
+Parameters bind to $1, $2, ... (or ?, ?N, :name in order) and are TEXT unless written TYPE:VALUE:
+  int:42  float:1.5  bool:true  null:  text:int:7 (the text "int:7")  hex:DEADBEEF  base64:3q2+7w==
+  decimal:12.50  json:{"a":1}
+A plain 42 is the text "42" (SQLite converts it for INTEGER/REAL columns; untyped columns keep text).
+A parameter starting with '-' must follow `--`.
+
+Output: table (aligned, NULL shown as NULL), json (array of row objects: numbers, null, true/false,
+bytes as base64, decimals as exact strings, dates/times ISO-8601, JSON columns embedded, NaN and
+infinities as strings), csv (RFC 4180, CRLF line ends, NULL as an empty field, "" for empty text).
+A statement without result columns prints "N rows affected" or {"affected_rows":N,"last_insert_id":ID}.)";
+
+CLI::Option* format_option(CLI::App* app, output_format& target, bool with_csv) {
+  auto* opt = app->add_option_function<std::string>(
+      "-f,--format",
+      [&target](const std::string& s) {
+        target = s == "json" ? output_format::json : s == "csv" ? output_format::csv : output_format::table;
+      },
+      with_csv ? "Output format: table, json or csv (default table)" : "Output format: table or json (default table)");
+  opt->check(with_csv ? CLI::IsMember({"table", "json", "csv"}) : CLI::IsMember({"table", "json"}));
+  return opt;
+}
+
+int run_main(int argc, char** argv) {
+  // Before anything can echo an argument (CLI11's own errors included).
+  for (int i = 1; i < argc; ++i) remember_secrets(argv[i]);
+
+  CLI::App app{"dbridge: list and verify database driver plugins, run queries, inspect schemas", "dbridge"};
+  app.footer(main_footer);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("dbridge ") + DBRIDGE_VERSION);
+
+  std::function<int()> action;
+
+  plugins_options plugins_o;
+  auto* plugins = app.add_subcommand("plugins", "List every discovered plugin and every broken package (reads manifests only)");
+  format_option(plugins, plugins_o.format, false);
+  plugins->callback([&] { action = [&] { return run_plugins(plugins_o); }; });
+
+  doctor_options doctor_o;
+  auto* doctor = app.add_subcommand(
+      "doctor", "Report every folder searched, every manifest found and each load step of each plugin, with fixes");
+  doctor->add_option("target", doctor_o.target, "Only the plugin serving this SCHEME or URL");
+  format_option(doctor, doctor_o.format, false);
+  doctor->footer("\nExit status 0 when everything checked is fine, 1 otherwise.");
+  doctor->callback([&] { action = [&] { return run_doctor(doctor_o); }; });
+
+  which_options which_o;
+  auto* which = app.add_subcommand("which", "Name the plugin that would serve a URL, and why");
+  which->add_option("url", which_o.target, "URL (or bare scheme)")->required();
+  format_option(which, which_o.format, false);
+  which->callback([&] { action = [&] { return run_which(which_o); }; });
+
+  query_options query_o;
+  auto* query = app.add_subcommand("query", "Run one SQL statement with positional parameters");
+  query->add_option("url", query_o.url, "Database URL, e.g. sqlite:///tmp/app.db")->required();
+  query->add_option("sql", query_o.sql, "One SQL statement")->required();
+  query->add_option("params", query_o.params, "Parameters, in order: text, or TYPE:VALUE (see below)");
+  format_option(query, query_o.format, true);
+  query->footer(query_footer);
+  query->callback([&] { action = [&] { return run_query(query_o); }; });
+
+  ping_options ping_o;
+  auto* ping = app.add_subcommand("ping", "Connect and make one round trip; exit 1 when the database is down");
+  ping->add_option("url", ping_o.url, "Database URL")->required();
+  format_option(ping, ping_o.format, false);
+  ping->callback([&] { action = [&] { return run_ping(ping_o); }; });
+
+  inspect_options inspect_o;
+  auto* inspect = app.add_subcommand("inspect", "List tables, or one table's columns, indexes and foreign keys");
+  inspect->add_option("url", inspect_o.url, "Database URL")->required();
+  inspect->add_option("table", inspect_o.table, "Table to describe");
+  format_option(inspect, inspect_o.format, false);
+  inspect->callback([&] { action = [&] { return run_inspect(inspect_o); }; });
+
+  command_options command_o;
+  auto* command = app.add_subcommand("command", "Run one command of a command-shaped backend (Redis) and print its reply");
+  command->add_option("url", command_o.url, "Database URL, e.g. redis://:password@localhost:6379/0")->required();
+  command->add_option("args", command_o.args, "The command and its arguments, e.g. GET key")->required();
+  format_option(command, command_o.format, false);
+  command->footer("\nJSON: nil as null, integers as numbers, strings as strings or {\"base64\": ...} when not valid "
+                  "UTF-8, arrays as arrays.\nAn error reply goes to stderr with exit status 1. Arguments starting "
+                  "with '-' must follow `--`.");
+  command->callback([&] { action = [&] { return run_command(command_o); }; });
+
+  subscribe_options subscribe_o;
+  auto* subscribe = app.add_subcommand("subscribe", "Print messages published on channels as they arrive");
+  subscribe->add_option("url", subscribe_o.url, "Database URL")->required();
+  subscribe->add_option("channels", subscribe_o.channels, "Channels to listen to")->required();
+  subscribe->add_flag("-p,--pattern", subscribe_o.pattern, "The channels are glob patterns (Redis PSUBSCRIBE)");
+  subscribe->add_option("-n,--count", subscribe_o.count, "Exit after N messages (exit 1 if --timeout ends first)");
+  subscribe->add_option("-t,--timeout", subscribe_o.timeout_s, "Exit after S seconds (decimals allowed)");
+  format_option(subscribe, subscribe_o.format, false);
+  subscribe->footer("\nOne line per message: CHANNEL<TAB>PAYLOAD (escaped), or one JSON object per line with "
+                    "channel, payload and pattern.");
+  subscribe->callback([&] { action = [&] { return run_subscribe(subscribe_o); }; });
+
+  version_options version_o;
+  auto* version = app.add_subcommand("version", "Print the versions of dbridge and its plugin ABI");
+  format_option(version, version_o.format, false);
+  version->callback([&] { action = [&] { return run_version(version_o); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream o, err;
+    const int code = app.exit(e, o, err);
+    std::fputs(scrub(o.str()).c_str(), stdout);
+    std::fputs(scrub(err.str()).c_str(), stderr);
+    return code == 0 ? exit_ok : exit_usage;
+  }
+
+  int rc = action ? action() : exit_usage;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    report_failure("resource", std::string("could not write the output: ") + std::strerror(errno));
+    rc = exit_failure;
+  }
+  return rc;
+}
+
+}  // namespace
+}  // namespace dbridge::cli
+
+int main(int argc, char** argv) {
+  using namespace dbridge::cli;
+  // Every failure ends here as one message and a status, never a crash or a
+  // stack trace.
+  try {
+    return run_main(argc, argv);
+  } catch (const usage_error& e) {
+    std::string text = std::string("dbridge: usage error: ") + e.what() + "\n";
+    if (!e.fix().empty()) text += "  fix: " + e.fix() + "\n";
+    std::fputs(scrub(text).c_str(), stderr);
+    return exit_usage;
+  } catch (const dbridge::error& e) {
+    return report_error(e);
+  } catch (const std::bad_alloc&) {
+    std::fputs("dbridge: resource error: out of memory\n", stderr);
+    return exit_failure;
+  } catch (const std::exception& e) {
+    return report_failure("internal", e.what(), "this is a bug in dbridge or a plugin; please report it");
+  } catch (...) {
+    return report_failure("internal", "unknown exception", "this is a bug in dbridge or a plugin; please report it");
+  }
+}

@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "output.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <type_traits>
+#include <variant>
+
+namespace dbridge::cli {
+
+namespace {
+
+constexpr std::int64_t micros_per_second = 1'000'000;
+constexpr std::int64_t micros_per_day = 86'400 * micros_per_second;
+
+// Short secrets are not scrubbed: blanking every "a" or "12" in a message would
+// make it unreadable, and the core already redacts what it prints; scrubbing is
+// the second line of defence for the secrets worth guessing.
+constexpr std::size_t min_scrubbed_secret = 3;
+
+std::vector<std::string>& secrets() {
+  static std::vector<std::string> s;
+  return s;
+}
+
+void add_secret(std::string s) {
+  if (s.size() < min_scrubbed_secret) return;
+  auto& all = secrets();
+  if (std::find(all.begin(), all.end(), s) == all.end()) all.push_back(std::move(s));
+}
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Lenient: a bad escape is kept as written, since this only feeds scrubbing.
+std::string percent_decode(std::string_view s) {
+  std::string r;
+  r.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        r.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    r.push_back(s[i]);
+  }
+  return r;
+}
+
+bool is_secret_option(std::string_view key) {
+  static constexpr std::string_view names[] = {"password", "pass", "pwd", "passwd", "sslpassword",
+                                               "secret", "token", "auth", "api_key", "apikey"};
+  std::string lower(key);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(std::begin(names), std::end(names), lower) != std::end(names);
+}
+
+std::string escape_cell(std::string_view s) {
+  std::string r;
+  r.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '\n': r += "\\n"; break;
+      case '\r': r += "\\r"; break;
+      case '\t': r += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+          r += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        else
+          r.push_back(c);
+    }
+  }
+  return r;
+}
+
+std::string format_double(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  return fmt::format("{}", d);
+}
+
+std::string iso_date(std::int32_t days, std::int8_t infinity) {
+  if (infinity > 0) return "infinity";
+  if (infinity < 0) return "-infinity";
+  int y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(days, y, m, d);
+  // ISO 8601 needs a sign and more digits outside 0000..9999.
+  if (y >= 0 && y <= 9999) return fmt::format("{:04}-{:02}-{:02}", y, m, d);
+  return fmt::format("{:+05}-{:02}-{:02}", y, m, d);
+}
+
+std::string iso_offset(std::int32_t offset_s, bool z_for_utc) {
+  if (offset_s == 0 && z_for_utc) return "Z";
+  const char sign = offset_s < 0 ? '-' : '+';
+  const std::int32_t a = offset_s < 0 ? -offset_s : offset_s;
+  std::string r = fmt::format("{}{:02}:{:02}", sign, a / 3600, a / 60 % 60);
+  if (a % 60 != 0) r += fmt::format(":{:02}", a % 60);
+  return r;
+}
+
+// Hours may exceed 23 and the value may be negative (MySQL TIME); ISO has no
+// form for that, so the same shape is kept with a sign and more hour digits.
+std::string iso_clock(std::int64_t micros) {
+  const bool neg = micros < 0;
+  const std::uint64_t a = neg ? 0 - static_cast<std::uint64_t>(micros) : static_cast<std::uint64_t>(micros);
+  const std::uint64_t secs = a / micros_per_second, frac = a % micros_per_second;
+  std::string r = fmt::format("{}{:02}:{:02}:{:02}", neg ? "-" : "", secs / 3600, secs / 60 % 60, secs % 60);
+  if (frac != 0) r += fmt::format(".{:06}", frac);
+  return r;
+}
+
+std::string iso_date_time(std::int64_t micros) {
+  // Floor division: 1969-12-31T23:59:59 is day -1, not day 0 minus a second.
+  std::int64_t days = micros / micros_per_day;
+  std::int64_t rem = micros % micros_per_day;
+  if (rem < 0) {
+    rem += micros_per_day;
+    --days;
+  }
+  return iso_date(static_cast<std::int32_t>(days), 0) + "T" + iso_clock(rem);
+}
+
+std::string iso_interval(const interval& iv) {
+  std::string r = "P";
+  const std::int32_t years = iv.months / 12, months = iv.months % 12;
+  if (years != 0) r += fmt::format("{}Y", years);
+  if (months != 0) r += fmt::format("{}M", months);
+  if (iv.days != 0) r += fmt::format("{}D", iv.days);
+  if (iv.micros != 0) {
+    r += "T";
+    const bool neg = iv.micros < 0;
+    const std::uint64_t a =
+        neg ? 0 - static_cast<std::uint64_t>(iv.micros) : static_cast<std::uint64_t>(iv.micros);
+    const std::uint64_t secs = a / micros_per_second, frac = a % micros_per_second;
+    const char* sign = neg ? "-" : "";
+    if (secs / 3600 != 0) r += fmt::format("{}{}H", sign, secs / 3600);
+    if (secs / 60 % 60 != 0) r += fmt::format("{}{}M", sign, secs / 60 % 60);
+    if (secs % 60 != 0 || frac != 0) {
+      std::string f = frac != 0 ? fmt::format(".{:06}", frac) : std::string();
+      while (!f.empty() && f.back() == '0') f.pop_back();
+      r += fmt::format("{}{}{}S", sign, secs % 60, f);
+    }
+  }
+  if (r == "P") r = "PT0S";
+  return r;
+}
+
+std::string hex_bytes(const bytes& b) {
+  std::string r = "\\x";
+  r.reserve(2 + b.size() * 2);
+  static constexpr char digits[] = "0123456789abcdef";
+  for (std::uint8_t c : b) {
+    r.push_back(digits[c >> 4]);
+    r.push_back(digits[c & 0xf]);
+  }
+  return r;
+}
+
+}  // namespace
+
+dbridge::url parse_cli_url(const std::string& text) {
+  try {
+    return parse_url(text);
+  } catch (const dbridge::error& e) {
+    throw usage_error(e.info().message.empty() ? e.what() : e.info().message,
+                      "write the URL as scheme://[user[:password]@]host[:port]/database, or for SQLite "
+                      "sqlite:///absolute/path.db, sqlite://relative.db or sqlite://:memory:");
+  }
+}
+
+void remember_secrets(std::string_view arg) noexcept {
+  try {
+    const auto sep = arg.find("://");
+    if (sep == std::string_view::npos) return;
+    const std::string_view rest = arg.substr(sep + 3);
+    const std::size_t query_at = rest.find_first_of("?#");
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    std::size_t at = authority.rfind('@');
+    if (at == std::string_view::npos) {
+      // A password holding an unescaped '/' ends the authority early: look
+      // for the '@' up to the query instead.
+      authority = rest.substr(0, query_at);
+      at = authority.rfind('@');
+    }
+    if (at != std::string_view::npos) {
+      const std::string_view userinfo = authority.substr(0, at);
+      const std::size_t colon = userinfo.find(':');
+      if (colon != std::string_view::npos) {
+        const std::string_view pw = userinfo.substr(colon + 1);
+        add_secret(std::string(pw));
+        add_secret(percent_decode(pw));
+      }
+    }
+    if (query_at != std::string_view::npos && rest[query_at] == '?') {
+      std::string_view q = rest.substr(query_at + 1);
+      q = q.substr(0, q.find('#'));
+      while (!q.empty()) {
+        const std::size_t amp = q.find('&');
+        const std::string_view kv = q.substr(0, amp);
+        const std::size_t eq = kv.find('=');
+        if (eq != std::string_view::npos && is_secret_option(percent_decode(kv.substr(0, eq)))) {
+          add_secret(std::string(kv.substr(eq + 1)));
+          add_secret(percent_decode(kv.substr(eq + 1)));
+        }
+        if (amp == std::string_view::npos) break;
+        q.remove_prefix(amp + 1);
+      }
+    }
+  } catch (...) {
+    // Out of memory while noting a secret: nothing sensible left to do.
+  }
+}
+
+std::string scrub(std::string_view text) {
+  std::string r(text);
+  for (const auto& s : secrets()) {
+    for (std::size_t pos = r.find(s); pos != std::string::npos; pos = r.find(s, pos + 3))
+      r.replace(pos, s.size(), "***");
+  }
+  return r;
+}
+
+std::string_view default_fix(errc category) noexcept {
+  switch (category) {
+    case errc::connection:
+      return "check that the server is running and that host, port and database in the URL are right";
+    case errc::auth:
+      return "check the user name and password in the URL (the password is never printed)";
+    case errc::syntax:
+      return "check the statement against the SQL dialect of this database";
+    case errc::timeout:
+      return "check the network, or raise connect_timeout in the URL (?connect_timeout=SECONDS)";
+    case errc::unsupported:
+      return "run `dbridge plugins` to see what each plugin can do";
+    case errc::incompatible:
+      return "run `dbridge doctor` for the load report of every plugin";
+    case errc::not_found:
+      return "run `dbridge plugins` to list what is installed, `dbridge doctor` to see what is broken";
+    case errc::txn_conflict:
+      return "run the statement again";
+    default:
+      return {};
+  }
+}
+
+int report_error(const dbridge::error& e) {
+  const error_info& i = e.info();
+  std::vector<std::string> where;
+  if (!i.driver.empty()) where.push_back("driver " + i.driver);
+  if (!i.sqlstate.empty()) where.push_back("SQLSTATE " + i.sqlstate);
+  if (i.native_code != 0 && !i.native_domain.empty() && i.native_domain != "dbridge")
+    where.push_back(fmt::format("{} code {}", i.native_domain, i.native_code));
+  std::string text = fmt::format("dbridge: {} error", to_string(i.category));
+  if (!where.empty()) text += fmt::format(" ({})", fmt::join(where, ", "));
+  text += ": ";
+  text += i.message.empty() ? std::string(e.what()) : i.message;
+  text += "\n";
+  if (!i.detail.empty()) text += "  detail: " + i.detail + "\n";
+  // Core messages about plugins often carry their own "fix:"; one is enough.
+  const bool has_fix = text.find("fix: ") != std::string::npos;
+  const std::string fix = !i.hint.empty() ? i.hint : has_fix ? std::string() : std::string(default_fix(i.category));
+  if (!fix.empty()) text += "  fix: " + fix + "\n";
+  std::fputs(scrub(text).c_str(), stderr);
+  return exit_failure;
+}
+
+int report_failure(std::string_view category, std::string_view message, std::string_view fix) {
+  std::string text = fmt::format("dbridge: {} error: {}\n", category, message);
+  if (!fix.empty()) text += fmt::format("  fix: {}\n", fix);
+  std::fputs(scrub(text).c_str(), stderr);
+  return exit_failure;
+}
+
+std::string json_text(const ojson& j, int indent) {
+  // Text from a backend may hold invalid UTF-8; replacing it beats a throw.
+  return j.dump(indent, ' ', false, ojson::error_handler_t::replace);
+}
+
+void out(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+std::size_t display_width(std::string_view s) noexcept {
+  std::size_t n = 0;
+  for (char c : s)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+text_table::text_table(std::vector<std::string> headers) : right_(headers.size(), false) {
+  headers_.reserve(headers.size());
+  for (auto& h : headers) headers_.push_back(escape_cell(h));
+}
+
+void text_table::set_right_aligned(std::size_t column, bool right) {
+  if (column < right_.size()) right_[column] = right;
+}
+
+void text_table::add_row(std::vector<std::string> cells) {
+  cells.resize(headers_.size());
+  for (auto& c : cells) c = escape_cell(c);
+  rows_.push_back(std::move(cells));
+}
+
+std::string text_table::render(bool with_header) const {
+  std::vector<std::size_t> width(headers_.size(), 0);
+  for (std::size_t i = 0; i < headers_.size(); ++i) width[i] = display_width(headers_[i]);
+  for (const auto& r : rows_)
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
+
+  std::string res;
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string l;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) l += "  ";
+      const std::string pad(width[i] - display_width(cells[i]), ' ');
+      l += right_[i] ? pad + cells[i] : cells[i] + pad;
+    }
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+    res += l;
+    res += '\n';
+  };
+  if (with_header) {
+    line(headers_);
+    std::vector<std::string> rule;
+    for (std::size_t w : width) rule.emplace_back(w, '-');
+    line(rule);
+  }
+  for (const auto& r : rows_) line(r);
+  return res;
+}
+
+bool is_numeric(value_type t) noexcept {
+  return t == value_type::int64 || t == value_type::uint64 || t == value_type::float64 || t == value_type::decimal;
+}
+
+std::string to_text(const dbridge::value& v) {
+  return std::visit(
+      [&](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) return "NULL";
+        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, std::uint64_t>)
+          return fmt::format("{}", x);
+        else if constexpr (std::is_same_v<T, double>) return format_double(x);
+        else if constexpr (std::is_same_v<T, std::string>) return x;
+        else if constexpr (std::is_same_v<T, bytes>) return hex_bytes(x);
+        else if constexpr (std::is_same_v<T, decimal> || std::is_same_v<T, json>) return x.text;
+        else if constexpr (std::is_same_v<T, date>) return iso_date(x.days, x.infinity);
+        else if constexpr (std::is_same_v<T, time_of_day>)
+          return iso_clock(x.micros) + (x.offset_s ? iso_offset(*x.offset_s, true) : std::string());
+        else if constexpr (std::is_same_v<T, timestamp>)
+          return x.infinity ? iso_date(0, x.infinity) : iso_date_time(x.micros);
+        else if constexpr (std::is_same_v<T, timestamptz>)
+          return x.infinity ? iso_date(0, x.infinity)
+                            : iso_date_time(x.micros + std::int64_t{x.offset_s} * micros_per_second) +
+                                  iso_offset(x.offset_s, true);
+        else if constexpr (std::is_same_v<T, interval>) return iso_interval(x);
+        else if constexpr (std::is_same_v<T, uuid>) return x.to_string();
+        else return json_text(to_json(v));  // array
+      },
+      v.get_storage());
+}
+
+ojson to_json(const dbridge::value& v) {
+  return std::visit(
+      [&](const auto& x) -> ojson {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) return nullptr;
+        else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::int64_t> ||
+                           std::is_same_v<T, std::uint64_t> || std::is_same_v<T, std::string>)
+          return x;
+        else if constexpr (std::is_same_v<T, double>) {
+          if (std::isfinite(x)) return x;
+          return format_double(x);
+        } else if constexpr (std::is_same_v<T, bytes>) return base64(x);
+        else if constexpr (std::is_same_v<T, json>) {
+          ojson parsed = ojson::parse(x.text, nullptr, false);
+          // A backend that labels malformed text as JSON still gets printed.
+          if (parsed.is_discarded()) return x.text;
+          return parsed;
+        } else if constexpr (std::is_same_v<T, array>) {
+          ojson a = ojson::array();
+          for (const auto& e : x) a.push_back(to_json(e));
+          return a;
+        } else return to_text(v);  // decimal, dates and times, interval, uuid
+      },
+      v.get_storage());
+}
+
+std::string base64(const dbridge::bytes& b) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string r;
+  r.reserve((b.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= b.size(); i += 3) {
+    const std::uint32_t n = (std::uint32_t{b[i]} << 16) | (std::uint32_t{b[i + 1]} << 8) | b[i + 2];
+    r.push_back(alphabet[n >> 18]);
+    r.push_back(alphabet[(n >> 12) & 63]);
+    r.push_back(alphabet[(n >> 6) & 63]);
+    r.push_back(alphabet[n & 63]);
+  }
+  if (const std::size_t left = b.size() - i; left > 0) {
+    std::uint32_t n = std::uint32_t{b[i]} << 16;
+    if (left == 2) n |= std::uint32_t{b[i + 1]} << 8;
+    r.push_back(alphabet[n >> 18]);
+    r.push_back(alphabet[(n >> 12) & 63]);
+    r.push_back(left == 2 ? alphabet[(n >> 6) & 63] : '=');
+    r.push_back('=');
+  }
+  return r;
+}
+
+std::string csv_field(std::string_view s) {
+  if (!s.empty() && s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string r = "\"";
+  for (char c : s) {
+    if (c == '"') r.push_back('"');
+    r.push_back(c);
+  }
+  r.push_back('"');
+  return r;
+}
+
+std::vector<std::string> json_keys(const std::vector<column_info>& cols) {
+  std::vector<std::string> keys;
+  keys.reserve(cols.size());
+  for (const auto& c : cols) {
+    std::string k = c.name;
+    for (int n = 2; std::find(keys.begin(), keys.end(), k) != keys.end(); ++n) k = fmt::format("{}_{}", c.name, n);
+    keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+ojson to_json(const plugin_info& p) {
+  return {{"id", p.id},
+          {"version", p.version},
+          {"kind", p.kind},
+          {"summary", p.summary},
+          {"abi", {{"major", p.abi_major}, {"min_minor", p.abi_min_minor}}},
+          {"schemes", p.schemes},
+          {"capabilities", p.capabilities},
+          {"threading", p.threading},
+          {"manifest", p.manifest_path.string()},
+          {"library", p.library_path.string()},
+          {"status", p.status},
+          {"problem", p.problem}};
+}
+
+std::string plugin_label(const plugin_info& p) { return fmt::format("{} {} ({})", p.id, p.version, p.kind); }
+
+ojson result_to_json(dbridge::result& r) {
+  const auto keys = json_keys(r.columns());
+  ojson rows = ojson::array();
+  while (const row* w = r.next()) {
+    ojson o = ojson::object();
+    for (std::size_t i = 0; i < keys.size() && i < w->size(); ++i) o[keys[i]] = to_json(w->get_value(i));
+    rows.push_back(std::move(o));
+  }
+  return rows;
+}
+
+text_table result_to_table(dbridge::result& r) {
+  const auto& cols = r.columns();
+  std::vector<std::string> headers;
+  for (const auto& c : cols) headers.push_back(c.name);
+  text_table t(std::move(headers));
+  for (std::size_t i = 0; i < cols.size(); ++i) t.set_right_aligned(i, is_numeric(cols[i].type));
+  while (const row* w = r.next()) {
+    std::vector<std::string> cells;
+    cells.reserve(w->size());
+    for (std::size_t i = 0; i < w->size(); ++i) {
+      const value v = w->get_value(i);
+      cells.push_back(to_text(v));
+    }
+    t.add_row(std::move(cells));
+  }
+  return t;
+}
+
+std::size_t print_result(dbridge::result& r, output_format f) {
+  std::size_t n = 0;
+  switch (f) {
+    case output_format::json: {
+      const auto keys = json_keys(r.columns());
+      out("[");
+      while (const row* w = r.next()) {
+        ojson o = ojson::object();
+        for (std::size_t i = 0; i < keys.size() && i < w->size(); ++i) o[keys[i]] = to_json(w->get_value(i));
+        out(n++ == 0 ? "\n  " : ",\n  ");
+        out(json_text(o));
+      }
+      out(n == 0 ? "]\n" : "\n]\n");
+      break;
+    }
+    case output_format::csv: {
+      // RFC 4180: CRLF line ends, header line first.
+      std::string line;
+      for (const auto& c : r.columns()) {
+        if (!line.empty() || &c != &r.columns().front()) line += ',';
+        line += csv_field(c.name);
+      }
+      out(line + "\r\n");
+      while (const row* w = r.next()) {
+        line.clear();
+        for (std::size_t i = 0; i < w->size(); ++i) {
+          if (i > 0) line += ',';
+          if (!w->is_null(i)) line += csv_field(to_text(w->get_value(i)));
+        }
+        out(line + "\r\n");
+        ++n;
+      }
+      break;
+    }
+    case output_format::table: {
+      const text_table t = result_to_table(r);
+      n = t.rows();
+      out(t.render());
+      out(n == 1 ? "(1 row)\n" : fmt::format("({} rows)\n", n));
+      break;
+    }
+  }
+  std::fflush(stdout);
+  return n;
+}
+
+}  // namespace dbridge::cli
