@@ -51,8 +51,17 @@ inline void log(void*, uint32_t, const char* id, const char* msg, uint64_t len) 
 inline void* alloc(uint64_t n) { return std::malloc(n ? n : 1); }
 inline void release(void* p) { std::free(p); }
 
+inline void error_clear(dbr_error* err) {
+  if (err == nullptr) return;
+  std::free(err->message);
+  delete static_cast<fields*>(err->host_private);
+  const uint32_t size = err->struct_size;
+  std::memset(err, 0, sizeof *err);
+  err->struct_size = size;
+}
+
 inline dbr_host make_host(uint16_t major = DBR_ABI_MAJOR, uint16_t minor = DBR_ABI_MINOR) {
-  return dbr_host{sizeof(dbr_host), major, minor, nullptr, alloc, release, error_set, error_set_field, log};
+  return dbr_host{sizeof(dbr_host), major, minor, nullptr, alloc, release, error_set, error_set_field, log, error_clear};
 }
 inline const dbr_host* host() {
   static const dbr_host h = make_host();
