@@ -431,18 +431,27 @@ TEST_F(command, doctor_on_unknown_scheme_suggests_nearest) {
 
 TEST_F(command, password_is_never_printed) {
   const std::string url = "postgresql://u:s3cret@127.0.0.1:1/db";
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"ping", url},
-           {"ping", "--format", "json", url},
-           {"query", url, "SELECT 1"},
-           {"inspect", url},
-           {"which", url},
-           {"doctor", url},
-           {"version", url},  // CLI11 echoes unexpected arguments
-           {"query", "postgresql://u:s3cret@[::1/db", "SELECT 1"},  // malformed: parse error message
+  // Port 1 refuses connections, so the commands that connect must fail; which
+  // and doctor may succeed (when a postgres plugin is installed) or not, but
+  // must never print the password either way.
+  struct call {
+    std::vector<std::string> args;
+    bool must_fail;
+  };
+  for (const auto& [args, must_fail] : std::vector<call>{
+           {{"ping", url}, true},
+           {{"ping", "--format", "json", url}, true},
+           {{"query", url, "SELECT 1"}, true},
+           {{"inspect", url}, true},
+           {{"which", url}, false},
+           {{"doctor", url}, false},
+           {{"version", url}, true},  // CLI11 echoes unexpected arguments
+           {{"query", "postgresql://u:s3cret@[::1/db", "SELECT 1"}, true},  // malformed: parse error message
        }) {
     const process_result r = run(args);
-    EXPECT_NE(r.exit_code, 0) << args[0];
+    if (must_fail) {
+      EXPECT_NE(r.exit_code, 0) << args[0];
+    }
     EXPECT_EQ(r.out.find("s3cret"), std::string::npos) << no_password_context(r);
     EXPECT_EQ(r.err.find("s3cret"), std::string::npos) << no_password_context(r);
   }
