@@ -524,3 +524,26 @@ TEST_F(RedisTest, redis_CancelReleasesABlockedCommand) {
   EXPECT_EQ(fut.get(), "cancelled");
   EXPECT_EQ(blocked.command({"PING"}).str, "PONG");  // CLIENT UNBLOCK keeps it usable
 }
+
+// redis+unix: the same server over its unix socket (scripts/servers exports
+// DBRIDGE_TEST_REDIS_SOCKET_URL, selecting database 2 through ?db=).
+TEST_F(RedisTest, redis_UnixSocketConnectsAuthenticatesAndSelects) {
+  const char* sock = std::getenv("DBRIDGE_TEST_REDIS_SOCKET_URL");
+  if (sock == nullptr || *sock == '\0') {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") FAIL() << "DBRIDGE_TEST_REDIS_SOCKET_URL is not set (CI=true)";
+    GTEST_SKIP() << "DBRIDGE_TEST_REDIS_SOCKET_URL is not set";
+  }
+  auto over_socket = connect(sock);
+  redis r(over_socket);
+  const std::string k = key("unix");
+  r.set(k, "via socket");
+  // Database 2 holds it; the TCP connection (database 0) does not see it.
+  EXPECT_EQ(r.get(k).value_or(""), "via socket");
+  EXPECT_FALSE(redis(db()).get(k).has_value());
+  EXPECT_EQ(over_socket.command({"CLIENT", "INFO"}).as_string().find("db=2") != std::string::npos, true);
+  r.del(k);
+  // The registry shows the socket URL without its password.
+  for (const auto& e : registry::global().list())
+    EXPECT_EQ(e.redacted_url.find("dbridge-redis-secret"), std::string::npos) << e.redacted_url;
+}
