@@ -71,6 +71,26 @@ struct subscribe_options {
 };
 int run_subscribe(const subscribe_options& o);
 
+struct listen_options {
+  std::string url;
+  std::vector<std::string> channels;
+  std::uint64_t count = 0;   ///< stop after this many notifications (0 = no limit)
+  double timeout_s = 0;      ///< stop after this many seconds without one (0 = no limit)
+  output_format format = output_format::table;
+};
+int run_listen(const listen_options& o);
+
+struct copy_options {
+  std::string url;
+  std::string table;                 ///< TABLE or SCHEMA.TABLE
+  std::string from;                  ///< CSV to load ("-" = stdin)
+  std::string to;                    ///< CSV to write ("-" = stdout)
+  std::vector<std::string> columns;  ///< empty = every column (or the header's names)
+  bool header = false;
+  std::string delimiter = ",";
+};
+int run_copy(const copy_options& o);
+
 /// The scheme of a URL, or the text itself when it is a bare scheme name
 /// ("sqlite"). Throws invalid_argument_error for anything else.
 std::string scheme_of(const std::string& url_or_scheme);

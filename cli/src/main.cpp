@@ -119,6 +119,52 @@ int run_main(int argc, char** argv) {
                     "channel, payload and pattern.");
   subscribe->callback([&] { action = [&] { return run_subscribe(subscribe_o); }; });
 
+  listen_options listen_o;
+  auto* listen = app.add_subcommand("listen", "LISTEN on channels and print each notification as it arrives");
+  listen->add_option("url", listen_o.url, "Database URL, e.g. postgresql://user@localhost/app")->required();
+  listen->add_option("channels", listen_o.channels, "Channels to listen on")->required();
+  listen->add_option("-n,--count", listen_o.count, "Exit after N notifications");
+  listen->add_option("-t,--timeout", listen_o.timeout_s,
+                     "Exit after S seconds without a notification (restarts with each one; decimals allowed)");
+  listen
+      ->add_option_function<std::string>(
+          "-f,--format",
+          [&listen_o](const std::string& s) {
+            listen_o.format = s == "json" ? output_format::json : output_format::table;
+          },
+          "Output format: text or json (default text)")
+      ->check(CLI::IsMember({"text", "table", "json"}));
+  listen->footer("\nOne line per notification, flushed as it arrives: CHANNEL<TAB>PAYLOAD<TAB>SENDER_PID (escaped),\n"
+                 "or one JSON object per line: {\"channel\":...,\"payload\":...,\"sender_pid\":...}.\n"
+                 "Exit status: 0 after --count notifications, or when --timeout passes after at least one;\n"
+                 "1 when --timeout passes with none at all (a timeout error on stderr).");
+  listen->callback([&] { action = [&] { return run_listen(listen_o); }; });
+
+  copy_options copy_o;
+  auto* copy = app.add_subcommand("copy", "Bulk-load a CSV file into a table (PostgreSQL binary COPY), or export one");
+  copy->add_option("url", copy_o.url, "Database URL")->required();
+  copy->add_option("table", copy_o.table, "TABLE or SCHEMA.TABLE")->required();
+  auto* copy_from = copy->add_option("--from", copy_o.from, "CSV file to load (- for stdin)");
+  copy->add_option("--to", copy_o.to, "CSV file to write (- for stdout)")->excludes(copy_from);
+  copy->add_option("--columns", copy_o.columns, "Columns the fields fill, in order: a,b,c (default: all)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  copy->add_flag("--header", copy_o.header,
+                 "The first line names the columns (used as --columns unless given); --to writes one");
+  copy->add_option("--delimiter", copy_o.delimiter, "Field delimiter: one character, or tab (default ,)");
+  copy->footer(R"(
+CSV as in RFC 4180: fields may be quoted, "" inside quotes is a quote, quoted fields may hold delimiters
+and line breaks; CRLF or LF line ends; empty lines are skipped. An empty unquoted field is NULL, "" is
+empty text. Each field is converted to its column's type (from the table's introspection):
+  integers, floats (NaN, Infinity), numeric (exact), bool (true/false, t/f, yes/no, on/off, 1/0),
+  date YYYY-MM-DD, time HH:MM[:SS[.ffffff]], timestamp YYYY-MM-DD[ T]HH:MM:SS[.ffffff],
+  timestamptz the same plus Z or +HH[:MM] (none = UTC), interval (P1DT2H or '1 day 02:00:00'),
+  uuid, json, bytea (\x hex, else the bytes as written), arrays {a,"b c",NULL}; other types as text.
+A bad value stops the load with its line and column and exit status 1; nothing is stored.
+A progress bar is drawn on stderr when it is a terminal; "N rows copied in T s" is printed at the end
+(on stderr when the data goes to stdout).)");
+  copy->callback([&] { action = [&] { return run_copy(copy_o); }; });
+
   version_options version_o;
   auto* version = app.add_subcommand("version", "Print the versions of dbridge and its plugin ABI");
   format_option(version, version_o.format, false);

@@ -49,6 +49,7 @@ struct connection_impl {
   cursor_impl* spare = nullptr;  ///< one recycled cursor_impl, so query() need not allocate
   std::size_t tx_depth = 0;      ///< 0 none, 1 transaction, 2+ savepoints
   bool broken = false;
+  bool leased = false;  ///< handed out by a pool: in_use between calls too
   abi_scratch scratch;
   std::vector<dbr_value> big_params;  ///< for calls with more parameters than the stack buffer
   /// Reused by every call: plugins write to it only on failure, and fail()
@@ -93,7 +94,7 @@ struct connection_impl {
     connection_state s = connection_state::idle;
     if (broken) s = connection_state::broken;
     else if (tx_depth > 0) s = connection_state::in_transaction;
-    else if (nlive > 0) s = connection_state::in_use;
+    else if (nlive > 0 || leased) s = connection_state::in_use;
     slot->set_state(s);
   }
   [[noreturn]] void closed() const;
@@ -248,9 +249,12 @@ inline void connection_impl::recycle(cursor_impl* c) noexcept {
   c->conn = nullptr;
   c->done = false;
   c->invalid_reason = nullptr;
-  c->described = false;
-  c->columns.clear();
-  c->current = row();
+  if (c->described) {
+    c->described = false;
+    c->columns.clear();
+  }
+  c->current.cells_ = nullptr;
+  c->current.ncols_ = 0;
   if (spare == nullptr) spare = c;
   else delete c;
 }

@@ -87,6 +87,13 @@ std::shared_ptr<registry_slot> registry_attach(connection_entry e) {
   return slot;
 }
 
+void registry_set_pool(registry_slot& slot, std::string name, std::shared_ptr<pool_probe> probe) {
+  auto& st = state();
+  std::lock_guard lock(st.mutex);
+  slot.entry.pool = std::move(name);
+  slot.probe = std::move(probe);
+}
+
 }  // namespace detail
 
 std::string_view to_string(connection_state s) noexcept {
@@ -121,10 +128,14 @@ std::vector<connection_entry> registry::list(const std::function<bool(const conn
   std::vector<connection_entry> out;
   for (const auto& s : slots) {
     connection_entry e;
+    std::shared_ptr<detail::pool_probe> probe;
     {
       std::lock_guard lock(detail::state().mutex);
       e = detail::snapshot(*s);
+      probe = s->probe;
     }
+    // Read outside the registry lock: the pool's figures are its own business.
+    if (probe) e.pool_stats = probe->metrics();
     if (filter(e)) out.push_back(std::move(e));
   }
   return out;
@@ -156,6 +167,13 @@ std::string registry::to_json() const {
         {"last_used_at", detail::iso_utc(e.last_used_at)},
         {"pool", e.pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.pool)},
     });
+    if (e.pool_stats) {
+      const pool_metrics& m = *e.pool_stats;
+      arr.back()["pool_stats"] = {
+          {"total", m.total}, {"idle", m.idle}, {"in_use", m.in_use}, {"waiting", m.waiting},
+          {"min", m.min}, {"max", m.max}, {"exhausted", m.exhausted()},
+      };
+    }
   }
   return arr.dump(2);
 }

@@ -7,10 +7,32 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 
+#include "dbridge/pool_metrics.hpp"
 #include "dbridge/registry.hpp"
 
 namespace dbridge::detail {
+
+/// Lets a registry listing read the live figures of the pool a connection
+/// belongs to. The pool detaches it before it goes away; listers lock `mu`
+/// only around that read, never on the pool's hot path.
+struct pool_probe {
+  std::mutex mu;
+  const void* owner = nullptr;
+  pool_metrics (*read)(const void* owner) = nullptr;
+  std::optional<pool_metrics> metrics() {
+    std::lock_guard lock(mu);
+    if (owner == nullptr || read == nullptr) return std::nullopt;
+    return read(owner);
+  }
+  void detach() {
+    std::lock_guard lock(mu);
+    owner = nullptr;
+  }
+};
 
 struct registry_slot {
   connection_entry entry;  ///< fixed fields; state/last_used_at below win over entry's
@@ -22,6 +44,7 @@ struct registry_slot {
     return static_cast<connection_state>(state.load(std::memory_order_relaxed));
   }
   void touch() noexcept;
+  std::shared_ptr<pool_probe> probe;  ///< guarded by the registry lock; null when not pooled
 };
 
 /// A coarse wall clock (a few nanoseconds): last-use times do not need better.
@@ -29,5 +52,8 @@ std::int64_t coarse_now_ns() noexcept;
 
 /// Adds an entry and returns its live slot (the id is in slot->entry.id).
 std::shared_ptr<registry_slot> registry_attach(connection_entry e);
+
+/// Marks a connection as a member of pool `name` whose live figures `probe` reads.
+void registry_set_pool(registry_slot& slot, std::string name, std::shared_ptr<pool_probe> probe);
 
 }  // namespace dbridge::detail

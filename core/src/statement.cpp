@@ -11,13 +11,16 @@ namespace dbridge {
 
 namespace {
 
-detail::statement_impl& live(const std::unique_ptr<detail::statement_impl>& p) {
-  if (!p) throw_error(errc::invalid_state, "this statement object was moved from");
-  if (p->conn == nullptr || p->stmt == nullptr) {
-    throw_error(errc::invalid_state,
-                "the statement's connection was closed; prepare it again on an open connection: " + p->sql);
-  }
-  return *p;
+[[noreturn]] void not_live(const detail::statement_impl* p) {
+  if (p == nullptr) throw_error(errc::invalid_state, "this statement object was moved from");
+  throw_error(errc::invalid_state,
+              "the statement's connection was closed; prepare it again on an open connection: " + p->sql);
+}
+
+inline detail::statement_impl& live(const std::unique_ptr<detail::statement_impl>& p) {
+  detail::statement_impl* s = p.get();
+  if (s == nullptr || s->conn == nullptr || s->stmt == nullptr) [[unlikely]] not_live(s);
+  return *s;
 }
 
 // A statement has one cursor: executing again ends the previous result.
@@ -30,11 +33,11 @@ void end_previous(detail::connection_impl& c, detail::statement_impl& s) noexcep
   }
 }
 
-int32_t run(detail::connection_impl& c, detail::statement_impl& s, const dbr_value* p, std::uint32_t n,
-            dbr_exec_info& info, dbr_cursor** cur, detail::abi_error& err) {
+inline int32_t run(detail::connection_impl& c, detail::statement_impl& s, const dbr_value* p, std::uint32_t n,
+                   dbr_exec_info& info, dbr_cursor** cur, detail::abi_error& err) {
   std::memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;
-  end_previous(c, s);
+  if (s.live != nullptr) end_previous(c, s);
   return c.rec->sql.execute(s.stmt, p, n, &info, cur, err);
 }
 

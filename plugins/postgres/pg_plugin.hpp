@@ -55,11 +55,17 @@ struct column_plan {
   std::vector<codec> codecs;
   std::vector<dbr_column> cols;
   int format = 1;  ///< 1 binary, 0 text (a column of a type we cannot decode in binary)
+  /// No array columns: a decoded row borrows from its PGresult only through
+  /// top-level text/bytes cells, which decode_row_owned copies.
+  bool self_contained = true;
   /// Builds the plan from a described or executed result.
   /// From a Describe (from_result false: picks the format to request) or
   /// from a result whose per-column formats are already fixed.
   void build(pg_connection& c, const PGresult* desc, bool from_result = false);
   void decode_row(const PGresult* r, int row, dbr_value* out, arena& a) const;
+  /// decode_row for a self_contained plan, copying into a whatever still
+  /// points into r, so r can be freed at once.
+  void decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a) const;
 };
 
 /// A standalone cursor over complete PGresults (pipeline items).

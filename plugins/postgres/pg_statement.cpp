@@ -51,6 +51,9 @@ void column_plan::build(pg_connection& c, const PGresult* desc, bool from_result
     }
     cols.push_back(col);
   }
+  self_contained = true;
+  for (codec k : codecs)
+    if (k == codec::array) self_contained = false;
 }
 
 void column_plan::decode_row(const PGresult* r, int row, dbr_value* out, arena& a) const {
@@ -61,6 +64,70 @@ void column_plan::decode_row(const PGresult* r, int row, dbr_value* out, arena& 
       continue;
     }
     decode_cell(codecs[i], PQgetvalue(r, row, i), PQgetlength(r, row, i), out[i], a);
+  }
+}
+
+namespace {
+inline std::uint32_t load_be32(const char* p) noexcept {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) | u[3];
+}
+}  // namespace
+
+void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a) const {
+  const int n = static_cast<int>(codecs.size());
+  for (int i = 0; i < n; ++i) {
+    // A NULL reports length 0, so only empty values need the NULL check.
+    const int len = PQgetlength(r, row, i);
+    if (len == 0 && PQgetisnull(r, row, i)) {
+      out[i] = sdk::make_null();
+      continue;
+    }
+    const char* p = PQgetvalue(r, row, i);
+    dbr_value& v = out[i];
+    // The commonest cells inline; everything else (and every malformed
+    // value, for its message) through decode_cell.
+    switch (codecs[i]) {
+      case codec::int4:
+        if (len != 4) break;
+        v.type = DBR_TYPE_INT64;
+        v.flags = 0;
+        v.u.i64 = static_cast<std::int32_t>(load_be32(p));
+        continue;
+      case codec::int8:
+        if (len != 8) break;
+        v.type = DBR_TYPE_INT64;
+        v.flags = 0;
+        v.u.i64 = static_cast<std::int64_t>((std::uint64_t{load_be32(p)} << 32) | load_be32(p + 4));
+        continue;
+      case codec::text_raw: {
+        char* copy = a.chars(static_cast<std::size_t>(len));
+        std::memcpy(copy, p, static_cast<std::size_t>(len));
+        v.type = DBR_TYPE_TEXT;
+        v.flags = 0;
+        v.u.str.ptr = copy;
+        v.u.str.len = static_cast<std::uint64_t>(len);
+        continue;
+      }
+      default:
+        break;
+    }
+    decode_cell(codecs[i], p, len, v, a);
+    switch (v.type) {
+      case DBR_TYPE_TEXT:
+      case DBR_TYPE_JSON:
+      case DBR_TYPE_DECIMAL:
+      case DBR_TYPE_BYTES:
+        // str and bin share their layout.
+        if (v.u.str.ptr >= p && v.u.str.ptr <= p + len && v.u.str.len != 0) {
+          char* copy = a.chars(static_cast<std::size_t>(v.u.str.len));
+          std::memcpy(copy, v.u.str.ptr, static_cast<std::size_t>(v.u.str.len));
+          v.u.str.ptr = copy;
+        }
+        break;
+      default:
+        break;
+    }
   }
 }
 
@@ -204,13 +271,32 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
 std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
   release_batch();
   arena_.reset();
+  const std::size_t nc = plan_.cols.size();
+  if (plan_.self_contained) {
+    // Each single-row PGresult is decoded and freed before the next is read:
+    // holding a batch of them would make every malloc of the next ones miss
+    // the allocator's fast path (and hold more memory).
+    std::size_t k = 0;
+    while (k < max_rows) {
+      PGresult* r = next_row();
+      if (r == nullptr) break;
+      result_ptr owned(r);
+      if (cells_.size() < (k + 1) * nc) cells_.resize((k + 1) * nc);
+      plan_.decode_row_owned(r, 0, cells_.data() + k * nc, arena_);
+      ++k;
+    }
+    if (k == 0) return DBR_DONE;
+    out.ncols = static_cast<std::uint32_t>(nc);
+    out.nrows = k;
+    out.cells = cells_.data();
+    return DBR_OK;
+  }
   while (batch_.size() < max_rows) {
     PGresult* r = next_row();
     if (r == nullptr) break;
     batch_.push_back(r);
   }
   if (batch_.empty()) return DBR_DONE;
-  const std::size_t nc = plan_.cols.size();
   cells_.resize(batch_.size() * nc);
   for (std::size_t k = 0; k < batch_.size(); ++k) plan_.decode_row(batch_[k], 0, cells_.data() + k * nc, arena_);
   out.ncols = static_cast<std::uint32_t>(nc);

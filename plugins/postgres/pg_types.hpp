@@ -53,7 +53,16 @@ const char* builtin_name(Oid type) noexcept;
 class arena {
  public:
   void* alloc(std::size_t n, std::size_t align = alignof(std::max_align_t));
-  char* chars(std::size_t n) { return static_cast<char*>(alloc(n, 1)); }
+  /// Unaligned bytes; the current block's fast path is inline (every text
+  /// cell of a streamed row lands here).
+  char* chars(std::size_t n) {
+    if (block_ < blocks_.size() && used_ + n <= blocks_[block_].size) {
+      char* p = blocks_[block_].mem.get() + used_;
+      used_ += n;
+      return p;
+    }
+    return static_cast<char*>(alloc(n, 1));
+  }
   void reset() noexcept {
     block_ = 0;
     used_ = 0;

@@ -231,7 +231,24 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
                                                    " parameter(s) but " + std::to_string(params.size()) +
                                                    " were given")
         .sqlstate("07001");
-  bind(params);
+  if (positions_.empty()) {
+    // Numbers, the common case of hot loops, bind inline; the rest (and any
+    // failure, with its message) goes through bind_one.
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      const dbr_value& v = params[k];
+      const int index = static_cast<int>(k + 1);
+      int rc;
+      if (v.type == DBR_TYPE_INT64)
+        rc = sqlite3_bind_int64(st_, index, v.u.i64);
+      else if (v.type == DBR_TYPE_DOUBLE)
+        rc = sqlite3_bind_double(st_, index, v.u.f64);
+      else
+        rc = SQLITE_MISUSE;
+      if (rc != SQLITE_OK) bind_one(index, v, param_buf_[k + 1]);
+    }
+  } else {
+    bind(params);
+  }
   conn_.clear_function_error();
   const int rc = sqlite3_step(st_);
   if (rc == SQLITE_ROW) {
@@ -264,30 +281,41 @@ void sqlite_statement::fail_step(int rc) {
 
 void sqlite_statement::fill_row() {
   const std::size_t n = cols_.size();
+  const dbr_column* cols = cols_.data();
+  dbr_value* cells = cells_.data();
   for (std::size_t i = 0; i < n; ++i) {
     const int col = static_cast<int>(i);
-    const std::uint32_t want = cols_[i].type;
-    dbr_value& c = cells_[i];
-    switch (sqlite3_column_type(st_, col)) {
+    const std::uint32_t want = cols[i].type;
+    dbr_value& c = cells[i];
+    // One column lookup per cell: the value's own accessors read the type
+    // and numbers without the column API's per-call mutex and error
+    // bookkeeping. The value is "unprotected", which only matters when two
+    // threads share the connection, and the core never lets them.
+    sqlite3_value* cv = sqlite3_column_value(st_, col);
+    switch (sqlite3_value_type(cv)) {
       case SQLITE_NULL:
         c = sdk::make_null();
         break;
       case SQLITE_INTEGER: {
-        const std::int64_t v = sqlite3_column_int64(st_, col);
+        const std::int64_t v = sqlite3_value_int64(cv);
+        if (want != DBR_TYPE_BOOL && want != DBR_TYPE_DECIMAL) {
+          c.type = DBR_TYPE_INT64;
+          c.flags = 0;
+          c.u.i64 = v;
+          break;
+        }
         if (want == DBR_TYPE_BOOL) {
           c = sdk::make_bool(v != 0);
-        } else if (want == DBR_TYPE_DECIMAL) {
+        } else {
           char tmp[24];
           auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
           cell_buf_[i].assign(tmp, r.ptr);
           c = sdk::make_decimal(cell_buf_[i]);
-        } else {
-          c = sdk::make_int64(v);
         }
         break;
       }
       case SQLITE_FLOAT: {
-        const double d = sqlite3_column_double(st_, col);
+        const double d = sqlite3_value_double(cv);
         if (want == DBR_TYPE_DECIMAL) {
           char tmp[32];
           auto r = std::to_chars(tmp, tmp + sizeof tmp, d);  // shortest text that reads back exactly

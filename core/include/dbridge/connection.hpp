@@ -16,11 +16,10 @@
 #include <utility>
 #include <vector>
 
+#include <dbridge/abi.h>
+
 #include "dbridge/error.hpp"
 #include "dbridge/value.hpp"
-
-struct dbr_value;
-struct dbr_column;
 
 namespace dbridge {
 
@@ -81,6 +80,19 @@ struct is_optional<std::optional<T>> : std::true_type {};
 
 template <class T>
 T row::get(std::size_t i) const {
+  // The cell types hot loops read are answered inline from the borrowed
+  // cell; anything else (conversions, NULL, a bad index) goes out of line.
+  if constexpr (std::is_same_v<T, std::int64_t>) {
+    if (i < ncols_ && cells_[i].type == DBR_TYPE_INT64) return cells_[i].u.i64;
+  } else if constexpr (std::is_same_v<T, double>) {
+    if (i < ncols_ && cells_[i].type == DBR_TYPE_DOUBLE) return cells_[i].u.f64;
+  } else if constexpr (std::is_same_v<T, std::string_view>) {
+    if (i < ncols_) {
+      const dbr_value& v = cells_[i];
+      if ((v.type == DBR_TYPE_TEXT || v.type == DBR_TYPE_DECIMAL || v.type == DBR_TYPE_JSON) && v.u.str.ptr != nullptr)
+        return std::string_view(v.u.str.ptr, static_cast<std::size_t>(v.u.str.len));
+    }
+  }
   if constexpr (is_optional<T>::value) {
     if (is_null(i)) return std::nullopt;
     return get_plain<typename T::value_type>(i);

@@ -6,9 +6,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "dbridge/pool_metrics.hpp"
 
 namespace dbridge {
 
@@ -28,6 +31,7 @@ struct connection_entry {
   std::chrono::system_clock::time_point created_at;
   std::chrono::system_clock::time_point last_used_at;
   std::string pool;            ///< pool name, empty when not pooled
+  std::optional<pool_metrics> pool_stats;  ///< that pool's live figures when listed
 };
 
 /// Process-wide; every function is thread-safe.

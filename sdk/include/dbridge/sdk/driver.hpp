@@ -409,25 +409,35 @@ struct driver_glue {
   }
   static std::int32_t execute(dbr_stmt* s, const dbr_value* params, std::uint32_t n, dbr_exec_info* info,
                               dbr_cursor** out, dbr_error* err) noexcept {
-    return guard(err, [&] {
+    // The hot path of every query, so no closure: a caller's record of at
+    // least our size (the core's always is) is filled in place; an older,
+    // shorter one gets a narrowed copy.
+    try {
       dbr_exec_info mine;
-      std::memset(&mine, 0, sizeof mine);
-      mine.struct_size = sizeof mine;
-      mine.affected_rows = -1;
+      const bool in_place = info != nullptr && info->struct_size >= sizeof(dbr_exec_info);
+      dbr_exec_info& x = in_place ? *info : mine;
+      x.struct_size = sizeof(dbr_exec_info);
+      x.has_rows = 0;
+      x.affected_rows = -1;
+      x.last_insert_id = 0;
+      x.has_last_insert_id = 0;
+      x.reserved = 0;
       if (out != nullptr) *out = nullptr;
       if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
-      cursor* result = stmt(s).execute(std::span<const dbr_value>(params, n), mine);
+      cursor* result = stmt(s).execute(std::span<const dbr_value>(params, n), x);
       if (result != nullptr) {
         if (out == nullptr) {
           result->close();
         } else {
           *out = reinterpret_cast<dbr_cursor*>(result);
-          mine.has_rows = 1;
+          x.has_rows = 1;
         }
       }
-      if (info != nullptr) narrow(mine, info);
+      if (!in_place && info != nullptr) narrow(mine, info);
       return DBR_OK;
-    });
+    } catch (...) {
+      return report_current_exception(err);
+    }
   }
   static void finalize(dbr_stmt* s) noexcept {
     try {
@@ -460,14 +470,16 @@ struct driver_glue {
     });
   }
   static std::int32_t fetch(dbr_cursor* c, std::uint32_t max_rows, dbr_rows* out, dbr_error* err) noexcept {
-    return guard(err, [&] {
+    try {
       if (out == nullptr) fail(DBR_CAT_INVALID_ARGUMENT, "fetch: out is NULL");
       // dbr_rows has had one layout since 1.0, so it is filled in place.
       out->ncols = 0;
       out->nrows = 0;
       out->cells = nullptr;
       return cur(c).fetch(max_rows == 0 ? 1 : max_rows, *out);
-    });
+    } catch (...) {
+      return report_current_exception(err);
+    }
   }
   static std::int32_t next_result(dbr_cursor* c, dbr_error* err) noexcept {
     return guard(err, [&] { return cur(c).next_result() ? DBR_OK : DBR_DONE; });

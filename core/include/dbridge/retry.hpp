@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// with_retry: re-runs work that failed with an error flagged retryable
+// (serialization failure, deadlock, a connection lost before anything was
+// acknowledged), with exponential backoff and jitter. Anything else -- and
+// errors whose outcome is unknown, such as a COMMIT cut off mid-flight --
+// passes through at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <type_traits>
+
+#include "dbridge/error.hpp"
+
+namespace dbridge {
+
+struct retry_policy {
+  std::uint32_t max_attempts = 5;  ///< including the first; 1 = no retry
+  std::chrono::milliseconds initial_backoff{10};
+  std::chrono::milliseconds max_backoff{1000};
+  double multiplier = 2.0;
+  double jitter = 0.5;  ///< each delay is scaled by a random factor in [1 - jitter, 1]
+  /// Overrides the default test (error::retryable()).
+  std::function<bool(const error&)> retry_if;
+  /// Called before each retry with the error, the attempt that failed (1-based) and the delay.
+  std::function<void(const error&, std::uint32_t attempt, std::chrono::nanoseconds delay)> on_retry;
+};
+
+namespace detail {
+/// Decides whether to go again after `e` failed attempt `attempt`; sleeps the
+/// backoff and returns true, or returns false (the caller rethrows).
+bool retry_after(const error& e, std::uint32_t attempt, const retry_policy& p);
+}  // namespace detail
+
+/// Runs fn() until it returns or throws something not retryable, at most
+/// policy.max_attempts times. fn should acquire its connection inside (a
+/// connection lost on attempt 1 is useless on attempt 2).
+template <class F>
+decltype(auto) with_retry(F&& fn, const retry_policy& policy = {}) {
+  for (std::uint32_t attempt = 1;; ++attempt) {
+    try {
+      return fn();
+    } catch (const error& e) {
+      if (!detail::retry_after(e, attempt, policy)) throw;
+    }
+  }
+}
+
+}  // namespace dbridge

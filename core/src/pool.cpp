@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: Apache-2.0
+// The pool: a mutex-guarded idle list handed to the strategy plugin, strict
+// FIFO hand-off to waiters, and a maintainer thread for minimum size,
+// eviction, health checks and reconnect backoff. Connects and closes never
+// run under the lock, so callers that can be served are never held up by a
+// slow or unreachable server.
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "dbridge/pool.hpp"
+#include "dbridge/registry.hpp"
+#include "host.hpp"
+#include "pool_impl.hpp"
+#include "pool_options.hpp"
+#include "registry_slot.hpp"
+
+namespace dbridge::detail {
+
+std::int64_t mono_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::int64_t mono_coarse_ns() noexcept {
+  timespec ts{};
+#ifdef CLOCK_MONOTONIC_COARSE
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+namespace {
+
+// Per-thread generator for jitter: no lock, no shared state.
+double rand01() noexcept {
+  thread_local std::uint64_t s = [] {
+    std::uint64_t seed = static_cast<std::uint64_t>(mono_ns());
+    seed ^= reinterpret_cast<std::uintptr_t>(&seed);
+    return seed | 1;
+  }();
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return static_cast<double>(s >> 11) * (1.0 / 9007199254740992.0);
+}
+
+std::string ms_text(std::int64_t ns) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.1f ms", static_cast<double>(ns) / 1e6);
+  return buf;
+}
+
+// Results still open when a connection goes back would read another
+// caller's rows later: they are ended and report why.
+void detach_results(connection_impl& c) noexcept {
+  for (cursor_impl* cur = c.live_cursors; cur != nullptr;) {
+    cursor_impl* next = cur->next;
+    c.close_cursor(cur);
+    cur->conn = nullptr;
+    cur->done = true;
+    cur->invalid_reason = "its connection went back to the pool";
+    cur->prev = cur->next = nullptr;
+    cur = next;
+  }
+  c.live_cursors = nullptr;
+  c.nlive = 0;
+}
+
+pool_metrics read_probe(const void* owner) { return static_cast<const pool_core*>(owner)->metrics(); }
+
+}  // namespace
+
+// ------------------------------------------------------------ histogram
+
+int wait_histogram::index(std::int64_t ns) noexcept {
+  if (ns < 4) return ns <= 0 ? 0 : static_cast<int>(ns);
+  const int l = 63 - __builtin_clzll(static_cast<unsigned long long>(ns));
+  const int sub = static_cast<int>((ns >> (l - 2)) & 3);
+  const int idx = 4 * (l - 1) + sub;
+  return idx < buckets ? idx : buckets - 1;
+}
+
+std::int64_t wait_histogram::upper(int idx) noexcept {
+  if (idx < 4) return idx;
+  const int l = idx / 4 + 1;
+  const int sub = idx % 4;
+  const std::int64_t lower = static_cast<std::int64_t>(4 + sub) << (l - 2);
+  return lower + (std::int64_t{1} << (l - 2)) - 1;
+}
+
+void wait_histogram::record_locked(std::int64_t ns) noexcept {
+  bump(b_[index(ns)], std::uint64_t{1});
+  if (ns > max_.load(std::memory_order_relaxed)) max_.store(ns, std::memory_order_relaxed);
+}
+
+std::int64_t wait_histogram::quantile(double q) const noexcept {
+  std::uint64_t counts[buckets];
+  std::uint64_t total = 0;
+  for (int i = 0; i < buckets; ++i) total += counts[i] = b_[i].load(std::memory_order_relaxed);
+  if (total == 0) return 0;
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
+  std::uint64_t seen = 0;
+  for (int i = 0; i < buckets; ++i) {
+    seen += counts[i];
+    if (seen >= rank && counts[i] > 0) return std::min(upper(i), max());
+  }
+  return max();
+}
+
+// ------------------------------------------------------------ pool_core
+
+pool_core::pool_core(pool_config cfg) : cfg_(std::move(cfg)) {
+  std::string id = cfg_.strategy;
+  if (id.rfind("pool-", 0) != 0) id = "pool-" + id;
+  try {
+    strategy_rec_ = plugin_by_id(id, "pool");
+  } catch (const error& e) {
+    error_info info = e.info();
+    info.message = "pool '" + cfg_.name + "': strategy '" + cfg_.strategy + "' is not available (" +
+                   info.message + "); use \"lifo\" or \"fifo\", or install the pool-" + cfg_.strategy + " plugin";
+    throw_error(std::move(info));
+  }
+  vt_ = strategy_rec_->pool;
+  abi_error err;
+  const int32_t rc = vt_.create(strategy_rec_->instance, nullptr, 0, &strategy_, err);
+  if (rc < 0 || strategy_ == nullptr) {
+    error_info info = err.to_info(rc < 0 ? rc : DBR_E_INTERNAL, strategy_rec_->id);
+    info.message = "pool '" + cfg_.name + "': strategy plugin '" + strategy_rec_->id + "' failed to start: " + info.message;
+    throw_error(std::move(info));
+  }
+  idle_.reserve(cfg_.max);
+  cands_.reserve(cfg_.max);
+  probe_ = std::make_shared<pool_probe>();
+  probe_->owner = this;
+  probe_->read = &read_probe;
+  backoff_ns_ = cfg_.backoff_min_ns;
+}
+
+pool_core::~pool_core() {
+  probe_->detach();
+  if (strategy_ != nullptr && vt_.destroy != nullptr) vt_.destroy(strategy_);
+}
+
+void pool_core::start() { maint_ = std::thread([this] { maintain(); }); }
+
+void pool_core::fill_stats_locked(dbr_pool_stats& s, std::int64_t now) const noexcept {
+  s.struct_size = sizeof s;
+  s.total = total_.load(std::memory_order_relaxed);
+  s.idle = idle_n_.load(std::memory_order_relaxed);
+  s.in_use = in_use_.load(std::memory_order_relaxed);
+  s.waiting = waiting_.load(std::memory_order_relaxed);
+  s.min = cfg_.min;
+  s.max = cfg_.max;
+  s.reserved = 0;
+  s.now_ns = now;
+  s.idle_timeout_ns = cfg_.idle_timeout_ns;
+}
+
+pooled* pool_core::take_idle_locked() noexcept {
+  const auto n = static_cast<std::uint32_t>(idle_.size());
+  std::uint32_t i = n - 1;
+  // One candidate leaves no choice: skip the plugin call.
+  if (n > 1) {
+    dbr_pool_stats st;
+    // The latest return is within a clock tick of now: the candidates'
+    // own times come from the same coarse clock.
+    fill_stats_locked(st, last_release_ns_);
+    i = vt_.choose(strategy_, cands_.data(), n, &st);
+    if (i >= n) i = n - 1;
+  }
+  pooled* p = idle_[i];
+  if (i == n - 1) {
+    idle_.pop_back();
+    cands_.pop_back();
+  } else {
+    idle_.erase(idle_.begin() + i);
+    cands_.erase(cands_.begin() + i);
+  }
+  drop(idle_n_);
+  bump(in_use_);
+  ++p->use_count;
+  return p;
+}
+
+void pool_core::offer_locked(pooled* p) noexcept {
+  if (whead_ != nullptr) {
+    pool_waiter* w = whead_;
+    unlink_waiter_locked(w);
+    drop(waiting_);
+    bump(in_use_);
+    ++p->use_count;
+    w->handed = p;
+    // Under the lock: the waiter may return (and free w) as soon as it sees `handed`.
+    w->cv.notify_one();
+    return;
+  }
+  idle_.push_back(p);
+  dbr_pool_candidate c;
+  c.struct_size = sizeof c;
+  c.reserved = 0;
+  c.conn_id = p->impl->slot->entry.id;
+  c.created_ns = p->created_ns;
+  c.last_used_ns = p->last_used_ns;
+  c.use_count = p->use_count;
+  cands_.push_back(c);
+  bump(idle_n_);
+}
+
+void pool_core::link_waiter_locked(pool_waiter* w) noexcept {
+  w->prev = wtail_;
+  w->next = nullptr;
+  if (wtail_ != nullptr) wtail_->next = w;
+  else whead_ = w;
+  wtail_ = w;
+}
+
+void pool_core::unlink_waiter_locked(pool_waiter* w) noexcept {
+  if (w->prev != nullptr) w->prev->next = w->next;
+  else whead_ = w->next;
+  if (w->next != nullptr) w->next->prev = w->prev;
+  else wtail_ = w->prev;
+  w->prev = w->next = nullptr;
+}
+
+void pool_core::grant_open_locked() noexcept {
+  if (whead_ == nullptr || closed_) return;
+  if (total_.load(std::memory_order_relaxed) + opening_.load(std::memory_order_relaxed) >= cfg_.max) return;
+  pool_waiter* w = whead_;
+  unlink_waiter_locked(w);
+  drop(waiting_);
+  bump(opening_);
+  w->may_open = true;
+  w->cv.notify_one();
+}
+
+bool pool_core::strategy_should_grow_locked() noexcept {
+  if (vt_.should_grow == nullptr) return true;
+  dbr_pool_stats st;
+  fill_stats_locked(st, mono_coarse_ns());
+  return vt_.should_grow(strategy_, &st) != 0;
+}
+
+pooled* pool_core::open_one() {
+  // Shown as "connecting" while the connect runs, so a listing during an
+  // outage tells where callers are stuck.
+  connection_entry placeholder;
+  placeholder.scheme = cfg_.url.substr(0, cfg_.url.find(':'));
+  placeholder.driver = cfg_.driver;
+  placeholder.driver_version = cfg_.driver_version;
+  placeholder.redacted_url = cfg_.redacted;
+  placeholder.state = connection_state::connecting;
+  placeholder.opened_by = cfg_.opened_by;
+  placeholder.pool = cfg_.name;
+  auto ph = registry_attach(std::move(placeholder));
+  registry_set_pool(*ph, cfg_.name, probe_);
+  struct remove_guard {
+    std::uint64_t id;
+    ~remove_guard() { registry::global().remove(id); }
+  } guard{ph->entry.id};
+
+  connect_options co;
+  co.opened_by = cfg_.opened_by;
+  co.statement_cache_size = cfg_.statement_cache_size;
+  connection c = connect(cfg_.url, co);
+  registry_set_pool(*c.impl().slot, cfg_.name, probe_);
+  auto* p = new pooled(std::move(c));
+  const std::int64_t now = mono_coarse_ns();
+  p->created_ns = now;
+  p->last_used_ns = now;
+  if (cfg_.max_lifetime_ns > 0) {
+    const auto jitter = static_cast<std::int64_t>(static_cast<double>(cfg_.max_lifetime_ns) * cfg_.lifetime_jitter * rand01());
+    p->expires_ns = now + cfg_.max_lifetime_ns - jitter;
+  }
+  return p;
+}
+
+void pool_core::note_connect_failure_locked(const error& e) noexcept {
+  bump(connect_failures_, std::uint64_t{1});
+  down_.store(true, std::memory_order_relaxed);
+  try {
+    last_error_ = e.what();
+  } catch (...) {
+  }
+  ++consecutive_failures_;
+}
+
+void pool_core::note_connect_success_locked() noexcept {
+  down_.store(false, std::memory_order_relaxed);
+  consecutive_failures_ = 0;
+  backoff_ns_ = cfg_.backoff_min_ns;
+  next_connect_ns_ = 0;
+  last_error_.clear();
+}
+
+void pool_core::close_pooled(pooled* p) noexcept {
+  try {
+    p->conn.close();
+  } catch (...) {
+    // Still inside a call on another thread (misuse): closing would race;
+    // the connection is leaked rather than corrupted.
+    p->impl->leased = false;
+    return;
+  }
+  delete p;
+}
+
+bool pool_core::release_cleanup(pooled* p) noexcept {
+  connection_impl& c = *p->impl;
+  if (c.conn == nullptr || c.broken) return false;
+  if (c.busy.load(std::memory_order_relaxed)) return false;
+  if (c.nlive != 0) detach_results(c);
+  bool in_tx = c.tx_depth > 0;
+  if (!in_tx && c.rec->txn.in_transaction != nullptr) {
+    std::unique_lock lock(c.rec->serial_mutex, std::defer_lock);
+    if (c.serial) lock.lock();
+    in_tx = c.rec->txn.in_transaction(c.conn) > 0;
+  }
+  if (!in_tx) return true;
+  if (c.rec->txn.rollback == nullptr) return false;
+  if (!c.try_enter()) return false;
+  abi_error err;
+  const int32_t rc = c.rec->txn.rollback(c.conn, err);
+  c.tx_depth = 0;
+  if (rc < 0 && err.raw().conn_broken) c.broken = true;
+  c.leave();
+  return rc >= 0 && !c.broken;
+}
+
+void pool_core::mark_leased(pooled* p) noexcept {
+  p->impl->leased = true;
+  p->impl->slot->set_state(connection_state::in_use);
+}
+
+pooled* pool_core::open_for_caller(std::int64_t start_ns) {
+  pooled* p;
+  try {
+    p = open_one();
+  } catch (const error& e) {
+    std::lock_guard lk(mu_);
+    drop(opening_);
+    note_connect_failure_locked(e);
+    // Let the next waiter try too: during an outage every caller should
+    // hear about it now rather than at its timeout.
+    grant_open_locked();
+    throw;
+  } catch (...) {
+    std::lock_guard lk(mu_);
+    drop(opening_);
+    grant_open_locked();
+    throw;
+  }
+  std::unique_lock lk(mu_);
+  drop(opening_);
+  bump(total_);
+  bump(created_, std::uint64_t{1});
+  note_connect_success_locked();
+  if (closed_) {
+    drop(total_);
+    bump(closed_n_, std::uint64_t{1});
+    lk.unlock();
+    close_pooled(p);
+    throw_closed();
+  }
+  bump(in_use_);
+  ++p->use_count;
+  bump(acquires_, std::uint64_t{1});
+  hist_.record_locked(mono_ns() - start_ns);
+  lk.unlock();
+  mark_leased(p);
+  return p;
+}
+
+void pool_core::discard_checked_out(pooled* p, bool health_failure) noexcept {
+  std::unique_lock lk(mu_);
+  drop(in_use_);
+  drop(total_);
+  bump(closed_n_, std::uint64_t{1});
+  if (health_failure) bump(hc_failures_, std::uint64_t{1});
+  grant_open_locked();
+  maint_poke_ = true;
+  maint_cv_.notify_one();
+  lk.unlock();
+  close_pooled(p);
+}
+
+pooled* pool_core::acquire(std::int64_t timeout_ns) {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    if (closed_) throw_closed();
+    if (idle_.empty()) break;
+    pooled* p = take_idle_locked();
+    bump(acquires_, std::uint64_t{1});
+    hist_.record_zero_locked();
+    lk.unlock();
+    if (!cfg_.validate_on_acquire || p->conn.ping()) {
+      mark_leased(p);
+      return p;
+    }
+    discard_checked_out(p, true);
+    lk.lock();
+  }
+
+  const std::int64_t start = mono_ns();
+  const std::uint32_t used = total_.load(std::memory_order_relaxed) + opening_.load(std::memory_order_relaxed);
+  if (whead_ == nullptr && used < cfg_.max &&
+      (in_use_.load(std::memory_order_relaxed) == 0 || strategy_should_grow_locked())) {
+    bump(opening_);
+    lk.unlock();
+    return open_for_caller(start);
+  }
+
+  pool_waiter w;
+  link_waiter_locked(&w);
+  bump(waiting_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout_ns);
+  while (w.handed == nullptr && !w.may_open && !w.closed) {
+    if (w.cv.wait_until(lk, deadline) == std::cv_status::timeout && w.handed == nullptr && !w.may_open &&
+        !w.closed) {
+      unlink_waiter_locked(&w);
+      drop(waiting_);
+      bump(timeouts_, std::uint64_t{1});
+      throw_exhausted_locked(mono_ns() - start);
+    }
+  }
+  if (w.closed) throw_closed();
+  if (w.handed != nullptr) {
+    pooled* p = w.handed;
+    bump(acquires_, std::uint64_t{1});
+    hist_.record_locked(mono_ns() - start);
+    lk.unlock();
+    mark_leased(p);
+    return p;
+  }
+  lk.unlock();
+  return open_for_caller(start);
+}
+
+void pool_core::release(pooled* p, bool discard) noexcept {
+  connection_impl& c = *p->impl;
+  c.leased = false;
+  bool keep = !discard && release_cleanup(p);
+  const std::int64_t now = mono_coarse_ns();
+  if (keep && now >= p->expires_ns) keep = false;
+  p->last_used_ns = now;
+  const bool broken = c.broken;
+  if (keep) c.refresh_state();
+  std::unique_lock lk(mu_);
+  if (!keep || closed_) {
+    drop(in_use_);
+    drop(total_);
+    bump(closed_n_, std::uint64_t{1});
+    grant_open_locked();
+    if (broken) {
+      // Its siblings probably lost the server too: check them now.
+      probe_needed_ = true;
+      maint_poke_ = true;
+      maint_cv_.notify_one();
+    }
+    const bool del = deletable_locked();
+    lk.unlock();
+    close_pooled(p);
+    if (del) delete this;
+    return;
+  }
+  last_release_ns_ = now;
+  drop(in_use_);
+  offer_locked(p);
+}
+
+void pool_core::throw_exhausted_locked(std::int64_t waited_ns) {
+  error_info info;
+  info.category = errc::resource;
+  info.subcategory = suberrc::pool_exhausted;
+  info.native_domain = "dbridge";
+  const auto in_use = in_use_.load(std::memory_order_relaxed);
+  const auto waiting = waiting_.load(std::memory_order_relaxed);
+  info.message = "pool '" + cfg_.name + "' (" + cfg_.redacted + ") is exhausted: no connection within the acquire timeout (" +
+                 ms_text(waited_ns) + " waited); " + std::to_string(in_use) + " of max " + std::to_string(cfg_.max) +
+                 " connections in use, " + std::to_string(opening_.load(std::memory_order_relaxed)) +
+                 " opening, " + std::to_string(waiting) +
+                 " other callers waiting; raise max (pool_max), release connections sooner, or raise "
+                 "acquire_timeout";
+  throw_error(std::move(info));
+}
+
+void pool_core::throw_closed() const {
+  throw_error(errc::invalid_state, "pool '" + cfg_.name + "' is closed; create a new dbridge::pool");
+}
+
+void pool_core::poke() noexcept {
+  std::lock_guard lk(mu_);
+  maint_poke_ = true;
+  maint_cv_.notify_one();
+}
+
+// ------------------------------------------------------------ maintainer
+
+void pool_core::maintain() {
+  std::unique_lock lk(mu_);
+  while (!maint_stop_) {
+    std::int64_t wake = maintain_once(lk);
+    if (maint_stop_) break;
+    const std::int64_t now = mono_ns();
+    if (wake > now && !maint_poke_) {
+      maint_cv_.wait_for(lk, std::chrono::nanoseconds(wake - now), [&] { return maint_stop_ || maint_poke_; });
+    }
+    maint_poke_ = false;
+  }
+}
+
+std::int64_t pool_core::tick_ns() const noexcept {
+  std::int64_t t = 1'000'000'000;
+  if (cfg_.health_period_ns > 0) t = std::min(t, cfg_.health_period_ns / 2);
+  if (cfg_.idle_timeout_ns > 0) t = std::min(t, cfg_.idle_timeout_ns / 4);
+  if (cfg_.max_lifetime_ns > 0) t = std::min(t, cfg_.max_lifetime_ns / 8);
+  return std::max<std::int64_t>(t, 2'000'000);
+}
+
+std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
+  const std::int64_t now = mono_coarse_ns();
+  const bool health_due = cfg_.health_period_ns > 0 && now - last_health_ns_ >= cfg_.health_period_ns;
+  const bool check_all = probe_needed_;
+  std::vector<pooled*> doomed, checking;
+
+  // 1. Over-age connections go whatever min says (the refill replaces them);
+  //    idle ones go when the strategy agrees and the pool is above min.
+  for (std::size_t i = 0; i < idle_.size();) {
+    pooled* p = idle_[i];
+    bool evict = now >= p->expires_ns;
+    if (!evict && total_.load(std::memory_order_relaxed) > cfg_.min && vt_.should_evict != nullptr) {
+      dbr_pool_stats st;
+      fill_stats_locked(st, now);
+      evict = vt_.should_evict(strategy_, &cands_[i], &st) != 0;
+    }
+    const bool check = !evict && (check_all || (health_due && now - p->last_used_ns >= cfg_.health_period_ns / 2));
+    if (evict || check) {
+      idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+      cands_.erase(cands_.begin() + static_cast<std::ptrdiff_t>(i));
+      drop(idle_n_);
+      if (evict) {
+        drop(total_);
+        bump(closed_n_, std::uint64_t{1});
+        doomed.push_back(p);
+      } else {
+        bump(in_use_);  // held by the maintainer while it pings
+        checking.push_back(p);
+      }
+      continue;
+    }
+    ++i;
+  }
+  if (health_due) last_health_ns_ = now;
+
+  if (!doomed.empty() || !checking.empty()) {
+    lk.unlock();
+    for (pooled* p : doomed) close_pooled(p);
+    std::vector<bool> ok(checking.size());
+    for (std::size_t i = 0; i < checking.size(); ++i) ok[i] = checking[i]->conn.ping();
+    std::vector<pooled*> dead;
+    lk.lock();
+    for (std::size_t i = 0; i < checking.size(); ++i) {
+      drop(in_use_);
+      if (ok[i] && !closed_) {
+        offer_locked(checking[i]);
+      } else {
+        drop(total_);
+        bump(closed_n_, std::uint64_t{1});
+        if (!ok[i]) bump(hc_failures_, std::uint64_t{1});
+        dead.push_back(checking[i]);
+      }
+    }
+    // Only a pool left with nothing alive needs to probe the server; the
+    // refill below does that and clears the flag once a connect succeeds.
+    probe_needed_ = !dead.empty() && idle_.empty();
+    if (probe_needed_) next_connect_ns_ = 0;
+    for (std::size_t i = 0; i < dead.size(); ++i) grant_open_locked();
+    if (!dead.empty()) {
+      lk.unlock();
+      for (pooled* p : dead) close_pooled(p);
+      lk.lock();
+    }
+    if (maint_stop_) return 0;
+  }
+
+  // 2. Keep min open; while the server is (or may be) down, probe it with
+  //    one connect at a time, backing off exponentially with jitter.
+  for (;;) {
+    if (maint_stop_ || closed_) return 0;
+    const std::uint32_t have = total_.load(std::memory_order_relaxed) + opening_.load(std::memory_order_relaxed);
+    const bool below_min = have < cfg_.min;
+    const bool probe = (probe_needed_ || down_.load(std::memory_order_relaxed)) && have < cfg_.max &&
+                       opening_.load(std::memory_order_relaxed) == 0 && idle_.empty();
+    if (!below_min && !probe) break;
+    const std::int64_t t = mono_ns();
+    if (t < next_connect_ns_) return next_connect_ns_;
+    bump(opening_);
+    lk.unlock();
+    pooled* p = nullptr;
+    std::string failure;
+    try {
+      p = open_one();
+    } catch (const error& e) {
+      lk.lock();
+      drop(opening_);
+      note_connect_failure_locked(e);
+      const double factor = 1.0 - 0.5 * rand01();
+      next_connect_ns_ = mono_ns() + static_cast<std::int64_t>(static_cast<double>(backoff_ns_) * factor);
+      backoff_ns_ = std::min(cfg_.backoff_max_ns, backoff_ns_ * 2);
+      grant_open_locked();
+      return next_connect_ns_;
+    } catch (...) {
+      lk.lock();
+      drop(opening_);
+      next_connect_ns_ = mono_ns() + backoff_ns_;
+      return next_connect_ns_;
+    }
+    lk.lock();
+    drop(opening_);
+    bump(total_);
+    bump(created_, std::uint64_t{1});
+    note_connect_success_locked();
+    probe_needed_ = false;
+    if (closed_) {
+      drop(total_);
+      bump(closed_n_, std::uint64_t{1});
+      lk.unlock();
+      close_pooled(p);
+      lk.lock();
+      return 0;
+    }
+    offer_locked(p);
+  }
+  return mono_ns() + tick_ns();
+}
+
+void pool_core::close() noexcept {
+  std::vector<pooled*> idle;
+  {
+    std::lock_guard lk(mu_);
+    closed_ = true;
+    maint_stop_ = true;
+    maint_cv_.notify_all();
+    while (whead_ != nullptr) {
+      pool_waiter* w = whead_;
+      unlink_waiter_locked(w);
+      drop(waiting_);
+      w->closed = true;
+      w->cv.notify_one();
+    }
+  }
+  if (maint_.joinable()) maint_.join();
+  {
+    std::lock_guard lk(mu_);
+    idle.swap(idle_);
+    cands_.clear();
+    const auto n = static_cast<std::uint32_t>(idle.size());
+    drop(idle_n_, n);
+    drop(total_, n);
+    bump(closed_n_, std::uint64_t{n});
+  }
+  for (pooled* p : idle) close_pooled(p);
+}
+
+void pool_core::shutdown() noexcept {
+  close();
+  bool del;
+  {
+    std::lock_guard lk(mu_);
+    owner_gone_ = true;
+    del = deletable_locked();
+  }
+  if (del) delete this;
+}
+
+pool_metrics pool_core::metrics() const {
+  pool_metrics m;
+  m.name = cfg_.name;
+  m.role = cfg_.role;
+  m.total = total_.load(std::memory_order_relaxed);
+  m.idle = idle_n_.load(std::memory_order_relaxed);
+  m.in_use = in_use_.load(std::memory_order_relaxed);
+  m.waiting = waiting_.load(std::memory_order_relaxed);
+  m.opening = opening_.load(std::memory_order_relaxed);
+  m.min = cfg_.min;
+  m.max = cfg_.max;
+  m.created = created_.load(std::memory_order_relaxed);
+  m.closed = closed_n_.load(std::memory_order_relaxed);
+  m.acquires = acquires_.load(std::memory_order_relaxed);
+  m.timeouts = timeouts_.load(std::memory_order_relaxed);
+  m.health_check_failures = hc_failures_.load(std::memory_order_relaxed);
+  m.connect_failures = connect_failures_.load(std::memory_order_relaxed);
+  m.wait_p50 = std::chrono::nanoseconds(hist_.quantile(0.50));
+  m.wait_p99 = std::chrono::nanoseconds(hist_.quantile(0.99));
+  m.wait_max = std::chrono::nanoseconds(hist_.max());
+  return m;
+}
+
+std::string pool_core::last_error() const {
+  std::lock_guard lk(mu_);
+  return last_error_;
+}
+
+// ------------------------------------------------------------ pool_impl
+
+pool_impl::~pool_impl() { shutdown(); }
+
+void pool_impl::close() noexcept {
+  for (pool_core* r : replicas) r->close();
+  if (primary != nullptr) primary->close();
+}
+
+void pool_impl::shutdown() noexcept {
+  for (pool_core* r : replicas) r->shutdown();
+  replicas.clear();
+  if (primary != nullptr) primary->shutdown();
+  primary = nullptr;
+}
+
+}  // namespace dbridge::detail

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// The inside of a pool. One pool_core serves one server (the primary or one
+// replica); pool_impl groups them. Every field the maintainer or metrics()
+// reads without the lock is an atomic written under the lock, so readers
+// never stop the pool and writers pay no locked instruction.
+#pragma once
+
+#include <dbridge/abi.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "connection_impl.hpp"
+#include "dbridge/pool.hpp"
+#include "plugin_record.hpp"
+#include "registry_slot.hpp"
+
+namespace dbridge::detail {
+
+__attribute__((visibility("hidden"))) std::int64_t mono_ns() noexcept;  ///< precise steady clock
+/// Steady clock at tick resolution (about 10 ns to read).
+__attribute__((visibility("hidden"))) std::int64_t mono_coarse_ns() noexcept;
+
+/// A value only ever written under the pool lock: relaxed store of load + d,
+/// which compiles to plain moves, yet may be read from any thread.
+template <class T>
+inline void bump(std::atomic<T>& a, T d = 1) noexcept {
+  a.store(a.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+}
+template <class T>
+inline void drop(std::atomic<T>& a, T d = 1) noexcept {
+  a.store(a.load(std::memory_order_relaxed) - d, std::memory_order_relaxed);
+}
+
+/// Acquire waits on a log scale: four buckets per power of two of
+/// nanoseconds, so quantiles are within 25 %.
+class __attribute__((visibility("hidden"))) wait_histogram {
+ public:
+  static constexpr int buckets = 256;
+  void record_locked(std::int64_t ns) noexcept;  ///< writers hold the pool lock
+  void record_zero_locked() noexcept { bump(b_[0], std::uint64_t{1}); }
+  std::int64_t quantile(double q) const noexcept;
+  std::int64_t max() const noexcept { return max_.load(std::memory_order_relaxed); }
+  static int index(std::int64_t ns) noexcept;
+  static std::int64_t upper(int idx) noexcept;
+
+ private:
+  std::atomic<std::uint64_t> b_[buckets]{};
+  std::atomic<std::int64_t> max_{0};
+};
+
+/// Fully resolved settings of one pool_core.
+struct pool_config {
+  std::string url;       ///< without pool_* parameters; holds the password
+  std::string redacted;  ///< for messages
+  std::string name;
+  std::string role;      ///< "primary" | "replica"
+  std::string opened_by;
+  std::string driver, driver_version;  ///< the plugin serving the scheme
+  std::uint32_t min = 0, max = 10;
+  std::int64_t acquire_timeout_ns = 30'000'000'000;
+  std::int64_t idle_timeout_ns = 600'000'000'000;
+  std::int64_t max_lifetime_ns = 1'800'000'000'000;
+  double lifetime_jitter = 0.1;
+  std::int64_t health_period_ns = 30'000'000'000;
+  bool validate_on_acquire = false;
+  std::string strategy = "lifo";
+  std::int64_t backoff_min_ns = 50'000'000, backoff_max_ns = 5'000'000'000;
+  std::size_t statement_cache_size = 64;
+};
+
+/// One pooled connection.
+struct pooled {
+  connection conn;
+  connection_impl* impl = nullptr;
+  std::int64_t created_ns = 0;
+  std::int64_t expires_ns = INT64_MAX;
+  std::int64_t last_used_ns = 0;
+  std::uint64_t use_count = 0;
+  explicit pooled(connection c) : conn(std::move(c)), impl(&conn.impl()) {}
+};
+
+/// A caller blocked in acquire(), on its own stack. Served strictly in
+/// arrival order: a returned connection goes straight to the head waiter.
+struct pool_waiter {
+  std::condition_variable cv;
+  pooled* handed = nullptr;
+  bool may_open = false;  ///< a slot freed up: open a connection yourself
+  bool closed = false;
+  pool_waiter* prev = nullptr;
+  pool_waiter* next = nullptr;
+};
+
+// Hidden: calls between the pool's own files skip the PLT on the hot path.
+class __attribute__((visibility("hidden"))) pool_core {
+ public:
+  explicit pool_core(pool_config cfg);
+  pool_core(const pool_core&) = delete;
+  pool_core& operator=(const pool_core&) = delete;
+
+  /// Starts the maintainer (and opens min connections in the background).
+  void start();
+  pooled* acquire(std::int64_t timeout_ns);
+  void release(pooled* p, bool discard) noexcept;
+  /// Refuses new acquires, fails waiters, stops the maintainer and closes
+  /// idle connections; the rest close as they come back.
+  void close() noexcept;
+  /// close(), called by the owner when it goes away; the core deletes itself
+  /// once nothing is out (no caller can be inside acquire() by then).
+  void shutdown() noexcept;
+
+  pool_metrics metrics() const;
+  std::string last_error() const;
+  /// False while the server cannot be reached (a connect failed and none
+  /// has succeeded since).
+  bool up() const noexcept { return !down_.load(std::memory_order_relaxed); }
+  std::uint32_t in_use() const noexcept { return in_use_.load(std::memory_order_relaxed); }
+  std::uint32_t idle_count() const noexcept { return idle_n_.load(std::memory_order_relaxed); }
+  const pool_config& config() const noexcept { return cfg_; }
+  /// Wakes the maintainer for an early health check (a connection broke).
+  void poke() noexcept;
+
+ private:
+  ~pool_core();
+  pooled* take_idle_locked() noexcept;
+  void offer_locked(pooled* p) noexcept;  ///< p counted in neither idle nor in_use yet
+  void link_waiter_locked(pool_waiter* w) noexcept;
+  void unlink_waiter_locked(pool_waiter* w) noexcept;
+  void grant_open_locked() noexcept;
+  pooled* open_one();  ///< connects (no lock held); throws the connect error
+  pooled* open_for_caller(std::int64_t start_ns);
+  void note_connect_failure_locked(const error& e) noexcept;
+  void note_connect_success_locked() noexcept;
+  void fill_stats_locked(dbr_pool_stats& s, std::int64_t now) const noexcept;
+  bool strategy_should_grow_locked() noexcept;
+  void close_pooled(pooled* p) noexcept;     ///< outside the lock
+  bool release_cleanup(pooled* p) noexcept;  ///< rollback etc.; false = discard
+  void discard_checked_out(pooled* p, bool health_failure) noexcept;
+  static void mark_leased(pooled* p) noexcept;
+  [[noreturn]] void throw_exhausted_locked(std::int64_t waited_ns);
+  [[noreturn]] void throw_closed() const;
+  void maintain();
+  /// One round; returns when (mono_ns) it wants to run again.
+  std::int64_t maintain_once(std::unique_lock<std::mutex>& lk);
+  std::int64_t tick_ns() const noexcept;
+  bool deletable_locked() const noexcept {
+    return owner_gone_ && in_use_.load(std::memory_order_relaxed) == 0 &&
+           opening_.load(std::memory_order_relaxed) == 0;
+  }
+
+  pool_config cfg_;
+  std::shared_ptr<plugin_record> strategy_rec_;
+  std::shared_ptr<pool_probe> probe_;
+  dbr_pool_strategy* strategy_ = nullptr;
+  dbr_pool_vtable vt_{};
+
+  mutable std::mutex mu_;
+  std::vector<pooled*> idle_;               // oldest release first
+  std::vector<dbr_pool_candidate> cands_;   // parallel to idle_, handed to choose()
+  pool_waiter* whead_ = nullptr;
+  pool_waiter* wtail_ = nullptr;
+  bool closed_ = false;
+  bool owner_gone_ = false;
+
+  std::atomic<std::uint32_t> total_{0}, idle_n_{0}, in_use_{0}, waiting_{0}, opening_{0};
+  std::atomic<std::uint64_t> created_{0}, closed_n_{0}, acquires_{0}, timeouts_{0}, hc_failures_{0},
+      connect_failures_{0};
+  std::atomic<bool> down_{false};
+  std::int64_t last_release_ns_ = 0;  ///< "now" for choose(): saves a clock read per acquire
+  wait_histogram hist_;
+
+  // maintainer
+  std::thread maint_;
+  std::condition_variable maint_cv_;
+  bool maint_stop_ = false;
+  bool maint_poke_ = false;
+  bool probe_needed_ = false;  ///< a connection broke: check the others and the server
+  std::int64_t backoff_ns_ = 0;
+  std::int64_t next_connect_ns_ = 0;
+  std::int64_t last_health_ns_ = 0;
+  std::uint32_t consecutive_failures_ = 0;
+  std::string last_error_;
+};
+
+/// What a pool object shares between its copies.
+struct __attribute__((visibility("hidden"))) pool_impl {
+  std::string name;
+  pool_core* primary = nullptr;
+  std::vector<pool_core*> replicas;
+  replica_choice choice = replica_choice::round_robin;
+  std::atomic<std::uint64_t> rr{0};
+  ~pool_impl();
+  void close() noexcept;     ///< pool::close(): the cores stay for late callers and metrics
+  void shutdown() noexcept;  ///< the last copy went: the cores go once nothing is out
+};
+
+}  // namespace dbridge::detail

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+// Introspection from information_schema, in the column layout of abi.h's
+// DBR_META_*. In MySQL a schema is a database: a NULL schema filter means
+// the connection's current database (every database for DBR_META_DATABASES).
+#include <cstdlib>
+#include <string>
+
+#include "my_plugin.hpp"
+
+namespace dbridge_mysql {
+
+namespace {
+
+struct col {
+  const char* name;
+  std::uint32_t type;
+};
+
+std::vector<col> columns_for(std::uint32_t what) {
+  switch (what) {
+    case DBR_META_DATABASES: return {{"name", DBR_TYPE_TEXT}, {"size_bytes", DBR_TYPE_INT64}};
+    case DBR_META_SCHEMAS: return {{"name", DBR_TYPE_TEXT}};
+    case DBR_META_TABLES:
+      return {{"schema", DBR_TYPE_TEXT}, {"name", DBR_TYPE_TEXT}, {"type", DBR_TYPE_TEXT},
+              {"size_bytes", DBR_TYPE_INT64}, {"row_estimate", DBR_TYPE_INT64}};
+    case DBR_META_COLUMNS:
+      return {{"schema", DBR_TYPE_TEXT},   {"table", DBR_TYPE_TEXT},      {"name", DBR_TYPE_TEXT},
+              {"ordinal", DBR_TYPE_INT64}, {"type", DBR_TYPE_TEXT},       {"nullable", DBR_TYPE_BOOL},
+              {"default", DBR_TYPE_TEXT},  {"max_length", DBR_TYPE_INT64}, {"primary_key", DBR_TYPE_BOOL}};
+    case DBR_META_INDEXES:
+      return {{"schema", DBR_TYPE_TEXT},  {"table", DBR_TYPE_TEXT},  {"name", DBR_TYPE_TEXT},
+              {"columns", DBR_TYPE_TEXT}, {"unique", DBR_TYPE_BOOL}, {"primary", DBR_TYPE_BOOL}};
+    case DBR_META_FOREIGN_KEYS:
+      return {{"schema", DBR_TYPE_TEXT},     {"table", DBR_TYPE_TEXT},     {"name", DBR_TYPE_TEXT},
+              {"columns", DBR_TYPE_TEXT},    {"ref_schema", DBR_TYPE_TEXT}, {"ref_table", DBR_TYPE_TEXT},
+              {"ref_columns", DBR_TYPE_TEXT}};
+    case DBR_META_PRIMARY_KEYS:
+      return {{"schema", DBR_TYPE_TEXT}, {"table", DBR_TYPE_TEXT}, {"name", DBR_TYPE_TEXT}, {"columns", DBR_TYPE_TEXT}};
+    default: return {};
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<sdk::cursor> my_connection::list(std::uint32_t what, const char* schema, const char* table) {
+  const std::string sch = schema != nullptr ? quote(schema) : "DATABASE()";
+  const std::string tf = table != nullptr ? quote(table) : std::string();
+  auto table_is = [&](const char* column) { return tf.empty() ? std::string() : std::string(" AND ") + column + " = " + tf; };
+  std::string sql;
+  switch (what) {
+    case DBR_META_DATABASES:
+      sql = "SELECT s.schema_name, (SELECT CAST(SUM(t.data_length + t.index_length) AS SIGNED) FROM "
+            "information_schema.tables t WHERE t.table_schema = s.schema_name) FROM information_schema.schemata s";
+      if (schema != nullptr) sql += " WHERE s.schema_name = " + sch;
+      sql += " ORDER BY 1";
+      break;
+    case DBR_META_SCHEMAS:
+      sql = "SELECT schema_name FROM information_schema.schemata";
+      if (schema != nullptr) sql += " WHERE schema_name = " + sch;
+      sql += " ORDER BY 1";
+      break;
+    case DBR_META_TABLES:
+      sql = "SELECT table_schema, table_name, IF(table_type = 'VIEW', 'view', 'table'), "
+            "IF(table_type = 'VIEW', NULL, CAST(data_length + index_length AS SIGNED)), "
+            "IF(table_type = 'VIEW', NULL, CAST(table_rows AS SIGNED)) FROM information_schema.tables "
+            "WHERE table_schema = " + sch + table_is("table_name") + " ORDER BY 1, 2";
+      break;
+    case DBR_META_COLUMNS:
+      sql = "SELECT table_schema, table_name, column_name, CAST(ordinal_position AS SIGNED), column_type, "
+            "is_nullable = 'YES', NULLIF(column_default, 'NULL'), CAST(character_maximum_length AS SIGNED), column_key = 'PRI' "
+            "FROM information_schema.columns WHERE table_schema = " + sch + table_is("table_name") +
+            " ORDER BY 1, 2, 4";
+      break;
+    case DBR_META_INDEXES:
+      sql = "SELECT table_schema, table_name, index_name, GROUP_CONCAT(column_name ORDER BY seq_in_index SEPARATOR ','), "
+            "MIN(non_unique) = 0, index_name = 'PRIMARY' FROM information_schema.statistics "
+            "WHERE table_schema = " + sch + table_is("table_name") +
+            " GROUP BY table_schema, table_name, index_name ORDER BY 1, 2, 3";
+      break;
+    case DBR_META_FOREIGN_KEYS:
+      sql = "SELECT table_schema, table_name, constraint_name, "
+            "GROUP_CONCAT(column_name ORDER BY ordinal_position SEPARATOR ','), referenced_table_schema, "
+            "referenced_table_name, GROUP_CONCAT(referenced_column_name ORDER BY ordinal_position SEPARATOR ',') "
+            "FROM information_schema.key_column_usage WHERE referenced_table_name IS NOT NULL AND table_schema = " +
+            sch + table_is("table_name") +
+            " GROUP BY table_schema, table_name, constraint_name, referenced_table_schema, referenced_table_name "
+            "ORDER BY 1, 2, 3";
+      break;
+    case DBR_META_PRIMARY_KEYS:
+      sql = "SELECT table_schema, table_name, constraint_name, "
+            "GROUP_CONCAT(column_name ORDER BY ordinal_position SEPARATOR ',') "
+            "FROM information_schema.key_column_usage WHERE constraint_name = 'PRIMARY' AND table_schema = " +
+            sch + table_is("table_name") + " GROUP BY table_schema, table_name, constraint_name ORDER BY 1, 2";
+      break;
+    default:
+      throw sdk::error(DBR_CAT_UNSUPPORTED, "mysql: introspection kind " + std::to_string(what) +
+                                                " is not available (MySQL has databases, schemas, tables, columns, "
+                                                "indexes, foreign keys and primary keys)");
+  }
+  const text_rows rows = query_text(sql);
+  const std::vector<col> cols = columns_for(what);
+  if (rows.ncols != 0 && rows.ncols != cols.size())
+    throw sdk::error(DBR_CAT_INTERNAL, "mysql: introspection query returned an unexpected width");
+  auto cur = std::make_unique<sdk::table_cursor>();
+  for (const col& c : cols)
+    cur->add_column(c.name, c.type, c.type == DBR_TYPE_TEXT ? "VARCHAR" : c.type == DBR_TYPE_BOOL ? "BOOL" : "BIGINT");
+  std::vector<dbr_value> row(cols.size());
+  for (std::size_t r = 0; r < rows.nrows; ++r) {
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      const std::size_t at = r * rows.ncols + k;
+      if (!rows.present[at]) {
+        row[k] = sdk::make_null();
+        continue;
+      }
+      const std::string& v = rows.cells[at];
+      switch (cols[k].type) {
+        case DBR_TYPE_INT64: row[k] = sdk::make_int64(std::strtoll(v.c_str(), nullptr, 10)); break;
+        case DBR_TYPE_BOOL: row[k] = sdk::make_bool(v == "1"); break;
+        default: row[k] = cur->text(v); break;
+      }
+    }
+    // table_cursor takes rows as initializer lists; the widths are fixed above.
+    switch (row.size()) {
+      case 1: cur->add_row({row[0]}); break;
+      case 2: cur->add_row({row[0], row[1]}); break;
+      case 4: cur->add_row({row[0], row[1], row[2], row[3]}); break;
+      case 5: cur->add_row({row[0], row[1], row[2], row[3], row[4]}); break;
+      case 6: cur->add_row({row[0], row[1], row[2], row[3], row[4], row[5]}); break;
+      case 7: cur->add_row({row[0], row[1], row[2], row[3], row[4], row[5], row[6]}); break;
+      case 9: cur->add_row({row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8]}); break;
+      default: throw sdk::error(DBR_CAT_INTERNAL, "mysql: introspection row has an unexpected width");
+    }
+  }
+  return cur;
+}
+
+}  // namespace dbridge_mysql

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: Apache-2.0
+// The MySQL / MariaDB driver's classes, on MariaDB Connector/C. Everything
+// crosses the boundary through the SDK (dbridge/sdk/*.hpp); nothing here
+// knows the core.
+//
+// Type mapping (both ways), decided once for the whole driver:
+//   TINYINT..BIGINT, YEAR          INT64 (BIGINT UNSIGNED: UINT64, full range)
+//   BIT(n)                         UINT64 (the bits as a number, n <= 64)
+//   DECIMAL                        DECIMAL (exact text)
+//   FLOAT, DOUBLE                  DOUBLE
+//   CHAR/VARCHAR/TEXT/ENUM/SET     TEXT (utf8mb4; the connection charset)
+//   BINARY/VARBINARY/BLOB          BYTES (any string column with the binary
+//                                  collation, charset number 63)
+//   JSON                           JSON (MySQL's JSON type, MariaDB's json
+//                                  format attribute)
+//   DATE                           DATE;  TIME: TIME (micros, may be negative
+//                                  or past 24h: '-838:59:59' is exact)
+//   DATETIME                       TIMESTAMP (local, no zone)
+//   TIMESTAMP                      TIMESTAMPTZ with offset 0: the driver pins
+//                                  the session time_zone to '+00:00' at
+//                                  connect, so the server hands out the
+//                                  stored UTC instant unchanged.
+//   zero dates ('0000-00-00', '2024-00-10', zero DATETIME/TIMESTAMP)
+//                                  NULL, always: they name no real day.
+#pragma once
+
+#include <dbridge/sdk/cursor.hpp>
+#include <dbridge/sdk/driver.hpp>
+#include <dbridge/sdk/error.hpp>
+#include <dbridge/sdk/value.hpp>
+#include <mysql.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbridge_mysql {
+
+namespace sdk = dbridge::sdk;
+
+inline constexpr const char* native_domain = "mariadb";
+
+class my_connection;
+
+/// A bump allocator for copied cells; blocks never move, so pointers into it
+/// stay valid until reset(), and a warm one allocates nothing.
+class arena {
+ public:
+  char* alloc(std::size_t n);
+  std::string_view keep(std::string_view s);
+  void reset() noexcept {
+    block_ = 0;
+    used_ = 0;
+  }
+
+ private:
+  struct block {
+    std::unique_ptr<char[]> mem;
+    std::size_t size;
+  };
+  std::vector<block> blocks_;
+  std::size_t block_ = 0, used_ = 0;
+};
+
+// ------------------------------------------------------------ placeholders
+/// SQL with `$N` rewritten to `?`. order[k] is the 0-based caller parameter
+/// bound to the k-th `?`; nparams is what the caller passes.
+struct translated_sql {
+  std::string text;
+  std::vector<std::uint32_t> order;
+  std::uint32_t nparams = 0;
+  bool dollar = false;  ///< $N style (else native `?`, order is the identity)
+};
+/// Scans sql skipping '...', "...", `...` literals and -- / # / /* */
+/// comments. Mixing `?` and `$N` is an invalid_argument error.
+translated_sql translate_placeholders(std::string_view sql);
+
+// ------------------------------------------------------------ parameters
+/// Reusable MYSQL_BIND storage for statement parameters.
+class param_binder {
+ public:
+  void resize(std::size_t n);
+  /// Fills bind slot i from v (borrowed for the execute call); user_index is
+  /// the caller's 1-based parameter number, for messages.
+  void set(std::size_t i, const dbr_value& v, std::size_t user_index);
+  MYSQL_BIND* binds() noexcept { return binds_.data(); }
+  std::size_t size() const noexcept { return binds_.size(); }
+
+ private:
+  struct slot {
+    MYSQL_TIME t;
+    long long i;
+    double d;
+    signed char b;
+    my_bool is_null;
+    unsigned long length;
+  };
+  std::vector<MYSQL_BIND> binds_;
+  std::vector<slot> slots_;
+  std::vector<std::string> text_;
+};
+
+/// Fills a MYSQL_TIME from a temporal value (DATE/TIME/TIMESTAMP/TIMESTAMPTZ
+/// in UTC) and returns the MYSQL_TYPE_* to send it as.
+enum_field_types to_mysql_time(const dbr_value& v, MYSQL_TIME& t);
+/// Text the server parses for a value without a native binding (UUID).
+std::string render_text(const dbr_value& v);
+
+// ------------------------------------------------------------ results
+enum class kind : std::uint8_t {
+  int64, uint64, bit, float64, decimal, text, bytes, json, date, time, datetime, timestamp,
+};
+
+/// How the columns of one result set are described, bound and decoded.
+/// Column buffers are reused across rows; long values grow them once.
+class column_plan {
+ public:
+  /// From result metadata (freed by the caller).
+  void build(MYSQL_RES* meta);
+  /// (Re)binds the buffers to stmt's result.
+  void bind(MYSQL_STMT* stmt);
+  /// Decodes the row just fetched; cells borrow the column buffers.
+  /// truncated: mysql_stmt_fetch said MYSQL_DATA_TRUNCATED.
+  void decode(MYSQL_STMT* stmt, bool truncated, dbr_value* out);
+  std::span<const dbr_column> columns() const noexcept { return cols_; }
+  std::size_t size() const noexcept { return kinds_.size(); }
+  const std::vector<std::string>& names() const noexcept { return names_; }
+  const std::vector<std::string>& natives() const noexcept { return natives_; }
+
+ private:
+  struct buffer {
+    long long i = 0;
+    double d = 0;
+    MYSQL_TIME t{};
+    std::vector<char> s;
+    unsigned long length = 0;
+    my_bool is_null = 0;
+    my_bool error = 0;
+  };
+  std::vector<std::string> names_, natives_;
+  std::vector<dbr_column> cols_;
+  std::vector<kind> kinds_;
+  std::vector<MYSQL_BIND> binds_;
+  std::vector<buffer> bufs_;
+  bool rebind_ = false;
+};
+
+/// Decodes one column's current buffer into a cell (borrowing the buffer).
+/// Returns false when the value is a zero date (the cell is then NULL).
+bool decode_temporal(kind k, const MYSQL_TIME& t, dbr_value& out);
+
+// ------------------------------------------------------------ statements
+/// A prepared statement (binary protocol); also its own cursor, streaming
+/// with mysql_stmt_fetch straight off the wire.
+class my_statement final : public sdk::statement, public sdk::cursor {
+ public:
+  my_statement(my_connection& c, MYSQL_STMT* stmt, translated_sql sql);
+  ~my_statement() override;
+
+  std::uint32_t param_count() override { return sql_.nparams; }
+  sdk::cursor* execute(std::span<const dbr_value> params, dbr_exec_info& info) override;
+
+  std::span<const dbr_column> columns() override;
+  std::int32_t fetch(std::uint32_t max_rows, dbr_rows& out) override;
+  bool next_result() override;
+  void close() override { discard(); }
+
+  /// Copies everything still on the wire (the rest of this result set and
+  /// every later one) into memory so the connection can run something else;
+  /// the rows stay readable.
+  void detach();
+  MYSQL_STMT* raw() const noexcept { return stmt_; }
+
+ private:
+  struct stored_set {
+    std::vector<dbr_column> cols;
+    std::vector<dbr_value> cells;
+    std::size_t ncols = 0, next = 0;
+  };
+  /// Moves to the next result set that has columns (described by p);
+  /// false when none.
+  bool advance_on_wire(column_plan& p);
+  void start_set(column_plan& p);
+  void finish_wire() noexcept;
+  void discard() noexcept;
+  /// Copies the rest of the set p describes into s.
+  void store_current(column_plan& p, stored_set& s);
+  [[noreturn]] void raise(std::string_view context);
+
+  my_connection& c_;
+  MYSQL_STMT* stmt_;
+  translated_sql sql_;
+  param_binder params_;
+  column_plan plan_;
+  column_plan later_plan_;  // result sets after the current one, while detaching
+  bool streaming_ = false;  // this statement owns the connection's wire
+  bool set_done_ = true;    // the current set has no more rows
+  bool first_plan_ = false; // plan_ describes the first result set and is bound
+  std::deque<stored_set> stored_;
+  bool from_store_ = false;
+  arena arena_;
+  std::vector<dbr_value> cells_;    // the row handed out (borrowed by the core)
+  std::vector<dbr_value> scratch_;  // rows being copied while detaching
+};
+
+// ------------------------------------------------------------ connection
+struct connect_params {
+  std::string host, user, password, database, socket;
+  unsigned port = 0;
+};
+
+class my_connection final : public sdk::connection,
+                            public sdk::cap::sql,
+                            public sdk::cap::transactions,
+                            public sdk::cap::bulk,
+                            public sdk::cap::introspect,
+                            public sdk::cap::cancel {
+ public:
+  explicit my_connection(const dbr_url& url);
+  ~my_connection() override;
+
+  MYSQL* raw() const noexcept { return mysql_; }
+
+  /// Makes the wire free for a new command: a streaming result is copied
+  /// into memory (except self's, which its owner handles).
+  void settle(my_statement* self = nullptr);
+  void set_streaming(my_statement* s) noexcept { streaming_ = s; }
+  my_statement* streaming() const noexcept { return streaming_; }
+  void forget(my_statement* s) noexcept {
+    if (streaming_ == s) streaming_ = nullptr;
+  }
+
+  /// The error of the connection / of a statement, classified.
+  sdk::error error_for(unsigned err, const char* sqlstate, const char* message, std::string_view context);
+  [[noreturn]] void raise(std::string_view context);
+  [[noreturn]] void raise(MYSQL_STMT* stmt, std::string_view context);
+  sdk::error stmt_error(MYSQL_STMT* stmt, std::string_view context);
+  /// Runs one text command and discards every result; throws on failure.
+  void run(std::string_view sql, std::string_view context);
+  /// Runs a text query and returns its rows as strings (NULL: nullptr in
+  /// present[]). For introspection.
+  struct text_rows {
+    std::vector<std::string> cells;
+    std::vector<char> present;
+    std::size_t ncols = 0, nrows = 0;
+  };
+  text_rows query_text(const std::string& sql);
+  std::string quote(std::string_view value);        ///< 'escaped'
+  static std::string quote_ident(std::string_view name);  ///< `escaped`
+  bool bulk_supported() const noexcept;
+  const std::string& bulk_method() const noexcept { return bulk_method_; }
+  bool cancel_requested() const noexcept { return cancel_requested_.load(std::memory_order_relaxed); }
+  void clear_cancel() noexcept { cancel_requested_.store(false, std::memory_order_relaxed); }
+
+  // connection
+  void ping() override;
+  void set_option(const char* key, const dbr_value& value) override;
+  dbr_value get_info(const char* key) override;
+
+  // sql
+  std::unique_ptr<sdk::statement> prepare(std::string_view sql, std::uint32_t flags) override;
+  void execute_script(std::string_view sql) override;
+
+  // transactions
+  void begin(const dbr_txn_options& opts) override;
+  void commit() override;
+  void rollback() override;
+  void savepoint(const char* name) override;
+  void release_savepoint(const char* name) override;
+  void rollback_to_savepoint(const char* name) override;
+  bool in_transaction() override;
+
+  // bulk
+  std::unique_ptr<sdk::bulk_transfer> copy_in(const char* table, std::span<const char* const> columns,
+                                              const sdk::param_list& options) override;
+  std::unique_ptr<sdk::bulk_transfer> copy_out(std::string_view sql) override;
+
+  // introspect
+  std::unique_ptr<sdk::cursor> list(std::uint32_t what, const char* schema, const char* table) override;
+
+  // cancel
+  void cancel_running() override;
+
+ private:
+  void drain_results(std::string_view context);
+
+  MYSQL* mysql_ = nullptr;
+  connect_params params_;
+  unsigned connect_timeout_ = 10;
+  unsigned long thread_id_ = 0;
+  my_statement* streaming_ = nullptr;
+  std::string bulk_method_ = "auto";
+  std::string info_buf_;
+  std::atomic<bool> cancel_requested_{false};
+};
+
+}  // namespace dbridge_mysql

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: Apache-2.0
+// Prepared statements on the binary protocol and their cursor. Rows stream
+// with mysql_stmt_fetch straight off the wire (never mysql_stmt_store_result
+// up front), one row per fetch, the cells borrowing the column buffers. A
+// connection carries one unread result at a time: when something else needs
+// the wire, the rest of the streaming result (and any later result sets of a
+// CALL) is copied into memory and stays readable.
+#include <cstring>
+#include <string>
+
+#include "my_plugin.hpp"
+
+namespace dbridge_mysql {
+
+my_statement::my_statement(my_connection& c, MYSQL_STMT* stmt, translated_sql sql)
+    : c_(c), stmt_(stmt), sql_(std::move(sql)) {
+  params_.resize(sql_.order.size());
+}
+
+my_statement::~my_statement() {
+  discard();
+  c_.forget(this);
+  mysql_stmt_close(stmt_);
+}
+
+void my_statement::raise(std::string_view context) { c_.raise(stmt_, context); }
+
+std::span<const dbr_column> my_statement::columns() {
+  if (from_store_) return stored_.empty() ? std::span<const dbr_column>() : std::span<const dbr_column>(stored_.front().cols);
+  return plan_.columns();
+}
+
+void my_statement::start_set(column_plan& p) {
+  MYSQL_RES* meta = mysql_stmt_result_metadata(stmt_);
+  p.build(meta);
+  if (meta != nullptr) mysql_free_result(meta);
+  p.bind(stmt_);
+  if (&p == &plan_) cells_.resize(p.size());
+  set_done_ = false;
+}
+
+void my_statement::finish_wire() noexcept {
+  if (!streaming_) return;
+  streaming_ = false;
+  c_.forget(this);
+}
+
+bool my_statement::advance_on_wire(column_plan& p) {
+  // Skip what is left of the current set; the protocol has no way to jump.
+  if (!set_done_) {
+    for (;;) {
+      const int rc = mysql_stmt_fetch(stmt_);
+      if (rc == MYSQL_NO_DATA) break;
+      if (rc == 1) {
+        set_done_ = true;
+        sdk::error e = c_.stmt_error(stmt_, "reading a result");
+        finish_wire();
+        throw e;
+      }
+    }
+    set_done_ = true;
+  }
+  while (mysql_stmt_more_results(stmt_)) {
+    const int rc = mysql_stmt_next_result(stmt_);
+    if (rc > 0) {
+      sdk::error e = c_.stmt_error(stmt_, "reading the next result set");
+      finish_wire();
+      throw e;
+    }
+    if (rc < 0) break;
+    if (mysql_stmt_field_count(stmt_) > 0) {
+      if (&p == &plan_) first_plan_ = false;
+      start_set(p);
+      return true;
+    }
+  }
+  finish_wire();
+  return false;
+}
+
+void my_statement::discard() noexcept {
+  stored_.clear();
+  from_store_ = false;
+  arena_.reset();
+  if (streaming_) {
+    try {
+      while (advance_on_wire(plan_)) {
+      }
+    } catch (...) {
+      // The error belongs to rows nobody will read; the wire is free either way.
+    }
+    finish_wire();
+  }
+  set_done_ = true;
+  mysql_stmt_free_result(stmt_);
+}
+
+sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
+  if (params.size() != sql_.nparams)
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                     "mysql: the statement takes " + std::to_string(sql_.nparams) + " parameter(s) (" +
+                         (sql_.dollar ? "$1..$n" : "?") + ") but " + std::to_string(params.size()) + " were given");
+  discard();
+  c_.settle(this);
+  c_.clear_cancel();
+  for (std::size_t k = 0; k < sql_.order.size(); ++k) {
+    const std::uint32_t src = sql_.order[k];
+    params_.set(k, params[src], src + 1);
+  }
+  if (params_.size() > 0 && mysql_stmt_bind_param(stmt_, params_.binds()) != 0) raise("binding parameters");
+  if (mysql_stmt_execute(stmt_) != 0) raise({});
+  if (mysql_stmt_field_count(stmt_) == 0) {
+    info.affected_rows = static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt_));
+    const unsigned long long id = mysql_stmt_insert_id(stmt_);
+    if (id != 0) {
+      info.last_insert_id = static_cast<std::int64_t>(id);
+      info.has_last_insert_id = 1;
+    }
+    // A CALL without result sets still ends with a status result.
+    if (mysql_stmt_more_results(stmt_)) {
+      streaming_ = true;
+      c_.set_streaming(this);
+      if (advance_on_wire(plan_)) {
+        info.affected_rows = -1;
+        return this;
+      }
+    }
+    return nullptr;
+  }
+  streaming_ = true;
+  c_.set_streaming(this);
+  // The first result set of a re-executed statement has the shape it had
+  // last time (a changed table changes the count): keep the plan and binds.
+  if (first_plan_ && plan_.size() == mysql_stmt_field_count(stmt_)) {
+    set_done_ = false;
+  } else {
+    start_set(plan_);
+    first_plan_ = true;
+  }
+  return this;
+}
+
+std::int32_t my_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
+  (void)max_rows;  // one row per call: the cells borrow the bound buffers
+  if (from_store_) {
+    if (stored_.empty()) return DBR_DONE;
+    stored_set& s = stored_.front();
+    if (s.ncols == 0 || s.next * s.ncols >= s.cells.size()) return DBR_DONE;
+    const std::size_t avail = s.cells.size() / s.ncols - s.next;
+    const std::size_t n = max_rows != 0 && avail > max_rows ? max_rows : avail;
+    out.ncols = static_cast<std::uint32_t>(s.ncols);
+    out.nrows = n;
+    out.cells = s.cells.data() + s.next * s.ncols;
+    s.next += n;
+    return DBR_OK;
+  }
+  if (set_done_) return DBR_DONE;
+  const int rc = mysql_stmt_fetch(stmt_);
+  if (rc == MYSQL_NO_DATA) {
+    set_done_ = true;
+    if (!mysql_stmt_more_results(stmt_)) finish_wire();
+    return DBR_DONE;
+  }
+  if (rc == 1) {
+    set_done_ = true;
+    sdk::error e = c_.stmt_error(stmt_, "reading a result");
+    if (!mysql_stmt_more_results(stmt_)) finish_wire();
+    throw e;
+  }
+  plan_.decode(stmt_, rc == MYSQL_DATA_TRUNCATED, cells_.data());
+  out.ncols = static_cast<std::uint32_t>(cells_.size());
+  out.nrows = 1;
+  out.cells = cells_.data();
+  return DBR_OK;
+}
+
+bool my_statement::next_result() {
+  if (from_store_) {
+    if (!stored_.empty()) stored_.pop_front();
+    return !stored_.empty();
+  }
+  if (!streaming_) return false;
+  return advance_on_wire(plan_);
+}
+
+namespace {
+
+// Repoints a cell's bytes at a copy in a (the cell array itself stays put).
+void keep_in(arena& a, dbr_value& v) {
+  if (v.type == DBR_TYPE_TEXT || v.type == DBR_TYPE_DECIMAL || v.type == DBR_TYPE_JSON) {
+    v.u.str.ptr = a.keep({v.u.str.ptr, static_cast<std::size_t>(v.u.str.len)}).data();
+  } else if (v.type == DBR_TYPE_BYTES) {
+    v.u.bin.ptr = reinterpret_cast<const std::uint8_t*>(
+        a.keep({reinterpret_cast<const char*>(v.u.bin.ptr), static_cast<std::size_t>(v.u.bin.len)}).data());
+  }
+}
+
+}  // namespace
+
+void my_statement::store_current(column_plan& p, stored_set& s) {
+  const auto cols = p.columns();
+  s.ncols = cols.size();
+  for (const dbr_column& col : cols) {
+    dbr_column copy = col;
+    copy.name = arena_.keep(std::string_view(col.name, std::strlen(col.name) + 1)).data();
+    copy.native_type = arena_.keep(std::string_view(col.native_type, std::strlen(col.native_type) + 1)).data();
+    s.cols.push_back(copy);
+  }
+  scratch_.resize(s.ncols);
+  while (!set_done_) {
+    const int rc = mysql_stmt_fetch(stmt_);
+    if (rc == MYSQL_NO_DATA) {
+      set_done_ = true;
+      break;
+    }
+    if (rc == 1) {
+      set_done_ = true;
+      sdk::error e = c_.stmt_error(stmt_, "reading a result");
+      finish_wire();
+      throw e;
+    }
+    p.decode(stmt_, rc == MYSQL_DATA_TRUNCATED, scratch_.data());
+    for (dbr_value v : scratch_) {
+      keep_in(arena_, v);
+      s.cells.push_back(v);
+    }
+  }
+}
+
+void my_statement::detach() {
+  if (!streaming_ || from_store_) return;
+  // The row the caller holds borrows the column buffers the copying is
+  // about to overwrite: move its bytes out first, in place.
+  for (dbr_value& v : cells_) keep_in(arena_, v);
+  // The current set's columns stay described by plan_ (the caller may hold
+  // them); later sets get their own plan.
+  stored_.emplace_back();
+  store_current(plan_, stored_.back());
+  while (advance_on_wire(later_plan_)) {
+    stored_.emplace_back();
+    store_current(later_plan_, stored_.back());
+  }
+  from_store_ = true;
+  finish_wire();
+}
+
+// ------------------------------------------------------------ prepare
+std::unique_ptr<sdk::statement> my_connection::prepare(std::string_view sql, std::uint32_t flags) {
+  (void)flags;  // every statement is server-side prepared; the core caches them
+  translated_sql t = translate_placeholders(sql);
+  settle();
+  MYSQL_STMT* stmt = mysql_stmt_init(mysql_);
+  if (stmt == nullptr) throw sdk::error(DBR_CAT_RESOURCE, "mysql: out of memory creating a statement");
+  if (mysql_stmt_prepare(stmt, t.text.data(), t.text.size()) != 0) {
+    sdk::error e = error_for(mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt), "prepare");
+    mysql_stmt_close(stmt);
+    throw e;
+  }
+  if (mysql_stmt_param_count(stmt) != t.order.size()) {
+    const unsigned long n = mysql_stmt_param_count(stmt);
+    mysql_stmt_close(stmt);
+    throw sdk::error(DBR_CAT_INTERNAL, "mysql: the server counts " + std::to_string(n) + " placeholders, the driver " +
+                                           std::to_string(t.order.size()));
+  }
+  return std::make_unique<my_statement>(*this, stmt, std::move(t));
+}
+
+}  // namespace dbridge_mysql

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+// `dbridge listen` and `dbridge copy` run as a user runs them, against the
+// real server of DBRIDGE_TEST_POSTGRES_URL.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+
+#include "dbridge/connection.hpp"
+#include "dbridge/notify.hpp"
+#include "subprocess.hpp"
+
+using dbridge::test::process_result;
+using dbridge::test::run_process;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string server_url() {
+  const char* u = std::getenv("DBRIDGE_TEST_POSTGRES_URL");
+  return u != nullptr ? u : "";
+}
+
+class PostgresCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = server_url();
+    if (url_.empty()) {
+      const char* ci = std::getenv("CI");
+      if (ci != nullptr && std::string(ci) == "true") FAIL() << "DBRIDGE_TEST_POSTGRES_URL is unset";
+      GTEST_SKIP() << "DBRIDGE_TEST_POSTGRES_URL is unset; run scripts/servers start";
+    }
+    suffix_ = std::to_string(::getpid());
+    db_.emplace(dbridge::connect(url_));
+    table_ = "dbr_pgcli_" + suffix_;
+    db_->execute("DROP TABLE IF EXISTS " + table_);
+    char dir[] = "/tmp/dbridge-pgcli-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    dir_ = dir;
+  }
+  void TearDown() override {
+    if (db_) {
+      try {
+        db_->execute("DROP TABLE IF EXISTS " + table_);
+      } catch (...) {
+      }
+    }
+    if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
+  }
+  std::string write_file(const std::string& name, const std::string& content) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  std::int64_t count_rows() { return db_->query_one("SELECT count(*) FROM " + table_).get<std::int64_t>(0); }
+  dbridge::connection& db() { return *db_; }
+
+  std::string url_, suffix_, table_, dir_;
+  std::optional<dbridge::connection> db_;
+};
+
+/// Starts `dbridge listen ...` and sends NOTIFY from a second connection
+/// until the child exits (it only hears notifications sent after its LISTEN,
+/// which the test cannot observe from outside), or a deadline passes.
+process_result listen_while_notifying(dbridge::connection& sender, const std::vector<std::string>& args,
+                                      const std::string& channel, const std::string& payload) {
+  auto child = std::async(std::launch::async, [args] { return run_process(DBRIDGE_EXE, args); });
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (child.wait_for(20ms) != std::future_status::ready) {
+    if (std::chrono::steady_clock::now() > deadline) break;
+    dbridge::notify(sender, channel, payload);
+  }
+  return child.get();
+}
+
+}  // namespace
+
+TEST_F(PostgresCli, postgres_cli_ListenPrintsJsonLine) {
+  const std::string channel = "dbr cli \"news\" " + suffix_;  // needs quoting as an identifier
+  const std::string payload = "héllo\twörld \xF0\x9F\x8E\x89";
+  const auto pid = db().query_one("SELECT pg_backend_pid()").get<std::int64_t>(0);
+  auto r = listen_while_notifying(db(), {"listen", url_, channel, "--count", "1", "--timeout", "10", "--format", "json"},
+                                  channel, payload);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_FALSE(r.out.empty());
+  ASSERT_EQ(r.out.back(), '\n');
+  ASSERT_EQ(r.out.find('\n'), r.out.size() - 1) << "exactly one line expected: " << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["channel"], channel);
+  EXPECT_EQ(j["payload"], payload);
+  EXPECT_EQ(j["sender_pid"], pid);
+}
+
+TEST_F(PostgresCli, postgres_cli_ListenTextOnSeveralChannels) {
+  const std::string quiet = "dbr_cli_quiet_" + suffix_, busy = "dbr_cli_busy_" + suffix_;
+  const auto pid = db().query_one("SELECT pg_backend_pid()").get<std::int64_t>(0);
+  auto r = listen_while_notifying(db(), {"listen", url_, quiet, busy, "-n", "2", "-t", "10"}, busy, "a\nb");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string line = busy + "\ta\\nb\t" + std::to_string(pid) + "\n";
+  EXPECT_EQ(r.out, line + line);
+}
+
+TEST_F(PostgresCli, postgres_cli_ListenTimesOutCleanly) {
+  auto r = run_process(DBRIDGE_EXE, {"listen", url_, "dbr_cli_nobody_" + suffix_, "--count", "1", "--timeout", "0.3"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("timeout error"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no notification"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("dbridge-pg-secret"), std::string::npos) << r.err;
+}
+
+TEST_F(PostgresCli, postgres_cli_CopyCsvWithEveryKindOfField) {
+  db().execute("CREATE TABLE " + table_ +
+               " (id int4 PRIMARY KEY, name text, code varchar(5), price numeric(40,10), qty int8, ratio float8,"
+               " ok bool, born date, at timestamp, atz timestamptz, tags text[], doc jsonb, uid uuid,"
+               " dur interval, raw bytea)");
+  // Header in another order than the table; CRLF and LF line ends; a quoted
+  // field with a delimiter, a doubled quote and a line break; NULLs; unicode.
+  const std::string csv =
+      "id,name,price,qty,ratio,ok,born,at,atz,tags,doc,uid,dur,raw,code\r\n"
+      "1,\"Smith, \"\"Jo\"\"\nsecond line\",123456789012345678901234567890.0123456789,-9223372036854775808,1.5,"
+      "t,1969-07-20,1969-07-20 20:17:40.123456,2040-02-29T12:00:00+02:00,\"{a,\"\"b c\"\",NULL}\","
+      "\"{\"\"k\"\": [1, 2]}\",0e8a5c1e-7d2b-4f7a-9c3d-2b1e4f5a6b7c,P1Y2M3DT4H5M6.5S,\\xdeadbeef,ab\r\n"
+      "2,Ünïcødé 日本,,,,,,,,,,,,,\n"
+      "3,\"\",-0.5,0,NaN,no,2038-01-19,2100-01-01 00:00:00,-infinity,{},null,,1 day 02:03:04,plain,\"\"\n";
+  const auto path = write_file("items.csv", csv);
+  auto r = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--from", path, "--header"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3 rows copied in "), std::string::npos) << r.out;
+  EXPECT_TRUE(r.err.empty()) << "no progress bar when stderr is not a terminal: " << r.err;
+
+  db().execute("SET TimeZone = 'UTC'");
+  db().execute("SET IntervalStyle = 'postgres'");
+  auto rows = db().query("SELECT id, name, code, price::text, qty, ratio::text, ok, born::text, at::text, atz::text,"
+                         " tags::text, doc::text, uid::text, dur::text, encode(raw, 'hex') FROM " + table_ +
+                         " ORDER BY id")
+                  .to_vector();
+  ASSERT_EQ(rows.size(), 3u);
+  using dbridge::value;
+  const std::vector<value> want1 = {1, "Smith, \"Jo\"\nsecond line", "ab", "123456789012345678901234567890.0123456789",
+                                    static_cast<std::int64_t>(INT64_MIN), "1.5", true, "1969-07-20",
+                                    "1969-07-20 20:17:40.123456", "2040-02-29 10:00:00+00", "{a,\"b c\",NULL}",
+                                    "{\"k\": [1, 2]}", "0e8a5c1e-7d2b-4f7a-9c3d-2b1e4f5a6b7c",
+                                    "1 year 2 mons 3 days 04:05:06.5", "deadbeef"};
+  EXPECT_EQ(rows[0], want1);
+  std::vector<value> want2(15, value(nullptr));
+  want2[0] = 2;
+  want2[1] = "Ünïcødé 日本";
+  EXPECT_EQ(rows[1], want2);
+  const std::vector<value> want3 = {3, "", "", "-0.5000000000", 0, "NaN", false, "2038-01-19", "2100-01-01 00:00:00",
+                                    "-infinity", "{}", "null", nullptr, "1 day 02:03:04", "706c61696e"};
+  EXPECT_EQ(rows[2], want3);
+}
+
+TEST_F(PostgresCli, postgres_cli_CopyBadLineStoresNothing) {
+  db().execute("CREATE TABLE " + table_ + " (id int4, label text, at timestamp)");
+  // Enough good rows that the driver has already streamed some to the server
+  // before the bad line: the abort must still leave the table empty.
+  std::string csv;
+  std::uint64_t line = 0;
+  for (int i = 1; i <= 20000; ++i, ++line) csv += std::to_string(i) + ",label number " + std::to_string(i) + ",2024-01-01 00:00:00\n";
+  csv += "20001,\"two\nlines\",2024-01-01 00:00:00\n";
+  line += 2;
+  csv += "20002,fine,2024-13-01 00:00:00\n";  // month 13
+  ++line;
+  const auto path = write_file("bad.csv", csv);
+  auto r = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--from", path});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("line " + std::to_string(line)), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("column \"at\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no row was stored"), std::string::npos) << r.err;
+  EXPECT_EQ(count_rows(), 0);
+
+  // A malformed CSV line and a value out of a column's range: same outcome.
+  auto unclosed = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--from",
+                                            write_file("q.csv", "1,ok,2024-01-01\n2,\"open,2024-01-01\n")});
+  EXPECT_EQ(unclosed.exit_code, 1);
+  EXPECT_NE(unclosed.err.find("q.csv line 2"), std::string::npos) << unclosed.err;
+  auto range = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--from", write_file("r.csv", "1,a,\n3000000000,b,\n")});
+  EXPECT_EQ(range.exit_code, 1);
+  EXPECT_NE(range.err.find("line 2, column \"id\""), std::string::npos) << range.err;
+  EXPECT_NE(range.err.find("out of range"), std::string::npos) << range.err;
+  EXPECT_EQ(count_rows(), 0);
+}
+
+TEST_F(PostgresCli, postgres_cli_CopyColumnsDelimiterAndExport) {
+  db().execute("CREATE TABLE " + table_ + " (id serial PRIMARY KEY, a text NOT NULL, b numeric)");
+  auto r = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--from", write_file("in.tsv", "x;1.10\n\"y;z\";\n"),
+                                     "--columns", "a,b", "--delimiter", ";"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 rows copied"), std::string::npos) << r.out;
+
+  const std::string out_path = dir_ + "/out.csv";
+  auto e = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--to", out_path, "--columns", "a,b", "--header"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("2 rows copied"), std::string::npos) << e.out;
+  std::ifstream f(out_path, std::ios::binary);
+  std::stringstream got;
+  got << f.rdbuf();
+  EXPECT_EQ(got.str(), "a,b\nx,1.10\ny;z,\n");
+
+  // NOT NULL column given an empty field: refused before the server sees it.
+  auto nn = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--from", write_file("nn.csv", ",5\n"), "--columns", "a,b"});
+  EXPECT_EQ(nn.exit_code, 1);
+  EXPECT_NE(nn.err.find("NOT NULL"), std::string::npos) << nn.err;
+  EXPECT_EQ(count_rows(), 2);
+}
