@@ -27,6 +27,7 @@
 #include <type_traits>
 
 #include "dbridge/sdk/boundary.hpp"
+#include "dbridge/sdk/lifecycle.hpp"
 #include "dbridge/sdk/cursor.hpp"
 #include "dbridge/sdk/error.hpp"
 #include "dbridge/sdk/value.hpp"
@@ -263,7 +264,12 @@ inline std::int32_t fill_entry(const plugin_info& info, std::uint32_t kind, std:
 /// are dispatched virtually (one driver has several kinds); connections and
 /// the instance statically.
 template <class D>
-struct driver_glue {
+struct driver_glue : plugin_lifecycle<D> {
+  using lifecycle = plugin_lifecycle<D>;
+  using lifecycle::get_extension;
+  using lifecycle::init;
+  using lifecycle::plugin;
+  using lifecycle::shutdown;
   using Conn = typename D::connection_type;
   static constexpr bool has_sql = std::is_base_of_v<cap::sql, Conn>;
   static constexpr bool has_txn = std::is_base_of_v<cap::transactions, Conn>;
@@ -285,7 +291,6 @@ struct driver_glue {
 
   static dbr_conn* to_handle(Conn* c) noexcept { return reinterpret_cast<dbr_conn*>(static_cast<connection*>(c)); }
   static Conn& conn(dbr_conn* h) noexcept { return *static_cast<Conn*>(reinterpret_cast<connection*>(h)); }
-  static D& plugin(dbr_plugin* p) noexcept { return *reinterpret_cast<D*>(p); }
   static statement& stmt(dbr_stmt* s) noexcept { return *reinterpret_cast<statement*>(s); }
   static cursor& cur(dbr_cursor* c) noexcept { return *reinterpret_cast<cursor*>(c); }
   static bulk_transfer& xfer(dbr_bulk* b) noexcept { return *reinterpret_cast<bulk_transfer*>(b); }
@@ -294,35 +299,6 @@ struct driver_glue {
   }
 
   // ---- plugin
-  static std::int32_t init(const dbr_host* h, const dbr_param* opts, std::uint32_t n, dbr_plugin** out,
-                           dbr_error* err) noexcept {
-    if (h != nullptr) g_host.store(h, std::memory_order_release);
-    return guard(err, [&] {
-      if (out == nullptr) fail(DBR_CAT_INVALID_ARGUMENT, "init: out is NULL");
-      D* d;
-      if constexpr (std::is_constructible_v<D, const param_list&>)
-        d = new D(param_list(opts, n));
-      else
-        d = new D();
-      *out = reinterpret_cast<dbr_plugin*>(d);
-      return DBR_OK;
-    });
-  }
-  static void shutdown(dbr_plugin* p) noexcept {
-    try {
-      delete &plugin(p);
-    } catch (...) {
-      log_current_exception("shutdown");
-    }
-  }
-  static const void* get_extension(dbr_plugin* p, const char* name) noexcept {
-    try {
-      return plugin(p).get_extension(name);
-    } catch (...) {
-      log_current_exception("get_extension");
-      return nullptr;
-    }
-  }
 
   // ---- connection
   static std::int32_t connect(dbr_plugin* p, const dbr_url* url, dbr_conn** out, dbr_error* err) noexcept {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "dbridge/sdk/boundary.hpp"
+#include "dbridge/sdk/lifecycle.hpp"
 #include "dbridge/sdk/driver.hpp"
 #include "dbridge/sdk/value.hpp"
 
@@ -86,41 +87,16 @@ class mapper_plugin {
 namespace detail {
 
 template <class M>
-struct mapper_glue {
+struct mapper_glue : plugin_lifecycle<M> {
+  using lifecycle = plugin_lifecycle<M>;
+  using lifecycle::get_extension;
+  using lifecycle::init;
+  using lifecycle::plugin;
+  using lifecycle::shutdown;
   static_assert(std::is_base_of_v<mapper_plugin, M>, "the mapper must derive from sdk::mapper_plugin");
-  static M& plugin(dbr_plugin* p) noexcept { return *reinterpret_cast<M*>(p); }
   static lent_connection lent(const dbr_lent_conn* c) {
     if (c == nullptr) fail(DBR_CAT_INVALID_ARGUMENT, "no connection lent to the mapper");
     return lent_connection(widen(c));
-  }
-  static std::int32_t init(const dbr_host* h, const dbr_param* opts, std::uint32_t n, dbr_plugin** out,
-                           dbr_error* err) noexcept {
-    if (h != nullptr) g_host.store(h, std::memory_order_release);
-    return guard(err, [&] {
-      if (out == nullptr) fail(DBR_CAT_INVALID_ARGUMENT, "init: out is NULL");
-      M* m;
-      if constexpr (std::is_constructible_v<M, const param_list&>)
-        m = new M(param_list(opts, n));
-      else
-        m = new M();
-      *out = reinterpret_cast<dbr_plugin*>(m);
-      return DBR_OK;
-    });
-  }
-  static void shutdown(dbr_plugin* p) noexcept {
-    try {
-      delete &plugin(p);
-    } catch (...) {
-      log_current_exception("shutdown");
-    }
-  }
-  static const void* get_extension(dbr_plugin* p, const char* name) noexcept {
-    try {
-      return plugin(p).get_extension(name);
-    } catch (...) {
-      log_current_exception("get_extension");
-      return nullptr;
-    }
   }
   static const char* const* schemes(dbr_plugin* p) noexcept {
     try {

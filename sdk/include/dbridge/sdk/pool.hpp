@@ -19,6 +19,7 @@
 #include <span>
 
 #include "dbridge/sdk/boundary.hpp"
+#include "dbridge/sdk/lifecycle.hpp"
 #include "dbridge/sdk/driver.hpp"
 #include "dbridge/sdk/value.hpp"
 
@@ -52,40 +53,15 @@ class pool_plugin {
 namespace detail {
 
 template <class P>
-struct pool_glue {
+struct pool_glue : plugin_lifecycle<P> {
+  using lifecycle = plugin_lifecycle<P>;
+  using lifecycle::get_extension;
+  using lifecycle::init;
+  using lifecycle::plugin;
+  using lifecycle::shutdown;
   static_assert(std::is_base_of_v<pool_plugin, P>, "the pool plugin must derive from sdk::pool_plugin");
-  static P& plugin(dbr_plugin* p) noexcept { return *reinterpret_cast<P*>(p); }
   static pool_strategy& strat(dbr_pool_strategy* s) noexcept { return *reinterpret_cast<pool_strategy*>(s); }
 
-  static std::int32_t init(const dbr_host* h, const dbr_param* opts, std::uint32_t n, dbr_plugin** out,
-                           dbr_error* err) noexcept {
-    if (h != nullptr) g_host.store(h, std::memory_order_release);
-    return guard(err, [&] {
-      if (out == nullptr) fail(DBR_CAT_INVALID_ARGUMENT, "init: out is NULL");
-      P* p;
-      if constexpr (std::is_constructible_v<P, const param_list&>)
-        p = new P(param_list(opts, n));
-      else
-        p = new P();
-      *out = reinterpret_cast<dbr_plugin*>(p);
-      return DBR_OK;
-    });
-  }
-  static void shutdown(dbr_plugin* p) noexcept {
-    try {
-      delete &plugin(p);
-    } catch (...) {
-      log_current_exception("shutdown");
-    }
-  }
-  static const void* get_extension(dbr_plugin* p, const char* name) noexcept {
-    try {
-      return plugin(p).get_extension(name);
-    } catch (...) {
-      log_current_exception("get_extension");
-      return nullptr;
-    }
-  }
   static std::int32_t create(dbr_plugin* p, const dbr_param* opts, std::uint32_t n, dbr_pool_strategy** out,
                              dbr_error* err) noexcept {
     return guard(err, [&] {
