@@ -4,6 +4,13 @@
 
 #include <dbridge/abi.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "connection_impl.hpp"
 
 namespace dbridge {
@@ -16,12 +23,37 @@ detail::connection_impl& bulk_impl(connection& conn) {
   return c;
 }
 
+std::vector<std::string> table_columns(connection& conn, std::string_view table) {
+  if (!conn.has_capability("introspect"))
+    throw_error(errc::invalid_argument, "copy into '" + std::string(table) + "': driver '" + conn.plugin_id() +
+                                            "' cannot list the table's columns; name the columns to load");
+  std::string_view schema, name = table;
+  if (const auto dot = table.rfind('.'); dot != std::string_view::npos) {
+    schema = table.substr(0, dot);
+    name = table.substr(dot + 1);
+  }
+  std::vector<std::pair<std::int64_t, std::string>> found;
+  for (auto& row : conn.columns(name, schema))
+    found.emplace_back(row.get<std::optional<std::int64_t>>("ordinal").value_or(0), row.get<std::string>("name"));
+  if (found.empty())
+    throw_error(errc::not_found, "copy into '" + std::string(table) + "': no such table, or it has no columns");
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> cols;
+  cols.reserve(found.size());
+  for (auto& f : found) cols.push_back(std::move(f.second));
+  return cols;
+}
+
 }  // namespace
 
 copy_in::copy_in(connection& conn, std::string_view table, std::vector<std::string> columns) : conn_(&conn) {
   if (table.empty()) throw_error(errc::invalid_argument, "copy_in needs a table name");
   detail::connection_impl& c = bulk_impl(conn);
   const std::string t(table);
+  // Every row must be exactly as wide as what the plugin will read, and a
+  // plugin given no column list reads the table's full width: so the core
+  // always names the columns, asking the schema when the caller did not.
+  if (columns.empty()) columns = table_columns(conn, table);
   std::vector<const char*> names;
   for (const auto& col : columns) names.push_back(col.c_str());
   detail::call_guard g(c);
@@ -36,7 +68,7 @@ copy_in::~copy_in() { abort(); }
 
 void copy_in::write_row(params row) {
   if (bulk_ == nullptr) throw_error(errc::invalid_state, "this copy_in has already finished or been aborted");
-  if (ncols_ != 0 && row.size() != ncols_)
+  if (row.size() != ncols_)
     throw_error(errc::invalid_argument, "copy_in row has " + std::to_string(row.size()) + " values for " +
                                             std::to_string(ncols_) + " columns");
   detail::connection_impl& c = conn_->impl();

@@ -607,6 +607,21 @@ TEST_F(Mysql, BulkInsertFallsBackToMultiRowInsertsAndAbortStoresNothing) {
   EXPECT_FALSE(c().in_transaction());
 }
 
+// A load without a column list covers every column: a short or long row is
+// refused by the core before any plugin reads past it, and nothing is stored.
+TEST_F(Mysql, BulkRowOfTheWrongWidthIsRefusedWhenNoColumnsAreNamed) {
+  table_guard t(c(), "bulkw", "id INT PRIMARY KEY, v DOUBLE, note TEXT");
+  {
+    copy_in in(c(), t.name);
+    in.write_row({1, 0.5, "ok"});
+    EXPECT_THROW(in.write_row({2, 1.5}), invalid_argument_error);
+    EXPECT_THROW(in.write_row({3, 2.5, "x", "extra"}), invalid_argument_error);
+    in.abort();
+  }
+  EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 0);
+  EXPECT_THROW(copy_in(c(), "dbr_test_no_such_table"), not_found_error);
+}
+
 // ------------------------------------------------------------ introspection
 TEST_F(Mysql, IntrospectionListsTablesColumnsIndexesAndKeys) {
   table_guard parent(c(), "mparent", "id INT PRIMARY KEY, code VARCHAR(10) NOT NULL DEFAULT 'x', UNIQUE KEY uq_code (code)");
