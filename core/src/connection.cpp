@@ -425,6 +425,7 @@ result connection::query(std::string_view sql, params p) {
   dbr_exec_info info;
   std::memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;
+  info.first_max = detail::fetch_batch;
   dbr_cursor* cur = nullptr;
   detail::abi_error& err = c.err;
   int32_t rc;
@@ -439,12 +440,10 @@ result connection::query(std::string_view sql, params p) {
     detail::release_stmt(c, l);
     c.fail(rc, err, sql);
   }
-  std::optional<std::int64_t> last;
-  if (info.has_last_insert_id) last = info.last_insert_id;
   if (!info.has_rows || cur == nullptr) {
     if (cur) c.rec->cursor.close(cur);
     detail::release_stmt(c, l);
-    return detail::connection_impl::make_result(nullptr, info.affected_rows, last);
+    return detail::connection_impl::make_result(nullptr, info);
   }
   detail::cursor_impl* ci;
   try {
@@ -463,8 +462,8 @@ result connection::query(std::string_view sql, params p) {
     ci->owned_stmt = l.stmt;
   }
   c.link(ci);
-  c.prime(ci);
-  return detail::connection_impl::make_result(ci, info.affected_rows, last);
+  c.prime(ci, info);
+  return detail::connection_impl::make_result(ci, info);
 }
 
 record connection::query_one(std::string_view sql, params p) {

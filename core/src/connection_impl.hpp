@@ -22,7 +22,22 @@
 #include "statement_cache.hpp"
 #include "value_abi.hpp"
 
+// Debug builds (and -DDBRIDGE_STRICT_THREAD_CHECK=1) refuse concurrent use
+// with an atomic exchange, which no interleaving slips past; release builds
+// use the cheaper check of connection_impl::claim.
+#ifndef DBRIDGE_STRICT_THREAD_CHECK
+#ifdef NDEBUG
+#define DBRIDGE_STRICT_THREAD_CHECK 0
+#else
+#define DBRIDGE_STRICT_THREAD_CHECK 1
+#endif
+#endif
+
 namespace dbridge::detail {
+
+/// Rows asked for per fetch: batches amortise the indirect call; plugins may
+/// return fewer (SQLite returns one, its cells live only until the next step).
+inline constexpr std::uint32_t fetch_batch = 256;
 
 struct statement_impl {
   connection_impl* conn = nullptr;  ///< nullptr once the connection closed
@@ -76,14 +91,29 @@ struct connection_impl {
   /// several times per query.
   void enter() {
     if (conn == nullptr) closed();
-    if (busy.exchange(true, std::memory_order_acquire)) concurrent();
+    if (!claim()) concurrent();
     if (serial) rec->serial_mutex.lock();
     slot->set_state(connection_state::in_use);
   }
   bool try_enter() noexcept {
-    if (busy.exchange(true, std::memory_order_acquire)) return false;
+    if (!claim()) return false;
     if (serial) rec->serial_mutex.lock();
     return true;
+  }
+  /// Marks the connection busy; false when another call already holds it.
+  bool claim() noexcept {
+#if DBRIDGE_STRICT_THREAD_CHECK
+    return !busy.exchange(true, std::memory_order_acquire);
+#else
+    // One thread at a time is the caller's contract (DESIGN.md §8). A plain
+    // load and store catch a second thread calling in while a call is in
+    // progress, without a locked instruction on every call (two per query
+    // were 6% of a prepared SQLite point select). Only two threads entering
+    // in the same few nanoseconds slip through; strict builds close that too.
+    if (busy.load(std::memory_order_relaxed)) return false;
+    busy.store(true, std::memory_order_relaxed);
+    return true;
+#endif
   }
   void leave() noexcept {
     if (serial) rec->serial_mutex.unlock();
@@ -104,6 +134,8 @@ struct connection_impl {
   /// saving a second guarded call; on failure the cursor is released and the
   /// error thrown.
   void prime(cursor_impl* c);
+  /// Same, taking the batch execute already read when the plugin did.
+  void prime(cursor_impl* c, const dbr_exec_info& info);
   /// Reads the next batch into c (DBR_DONE marks it done).
   void fetch_into(cursor_impl* c);
 
@@ -132,7 +164,10 @@ struct connection_impl {
   void close() noexcept;
 
   static result make_result(cursor_impl* c, std::int64_t affected, std::optional<std::int64_t> last_id) {
-    return result(c, affected, last_id);
+    return result(c, affected, last_id.value_or(0), last_id.has_value());
+  }
+  static result make_result(cursor_impl* c, const dbr_exec_info& info) {
+    return result(c, info.affected_rows, info.last_insert_id, info.has_last_insert_id != 0);
   }
 };
 
@@ -153,22 +188,48 @@ class call_guard {
 // The per-query helpers are inline: with default visibility every call
 // between the core's own files would otherwise go through the PLT.
 inline void connection_impl::fetch_into(cursor_impl* c) {
-  dbr_rows rows;
-  std::memset(&rows, 0, sizeof rows);
+  // The plugin writes straight into the cursor's batch: a copy from a stack
+  // record would read back 16 bytes just written in smaller pieces, which
+  // store forwarding cannot serve (a stall on every query).
+  dbr_rows& rows = c->batch;
   rows.struct_size = sizeof rows;
-  // Batches amortise the indirect call; the plugin may return fewer rows.
-  const int32_t rc = rec->cursor.fetch(c->cur, 256, &rows, err);
-  if (rc < 0) fail(rc, err);
+  rows.ncols = 0;
+  rows.nrows = 0;
+  rows.cells = nullptr;
+  const int32_t rc = rec->cursor.fetch(c->cur, fetch_batch, &rows, err);
   c->pos = 0;
+  if (rc < 0) {
+    rows = dbr_rows{};
+    fail(rc, err);
+  }
   if (rc == DBR_DONE || rows.nrows == 0) {
+    c->done = true;
+    rows = dbr_rows{};
+    return;
+  }
+  c->current.ncols_ = rows.ncols;
+}
+
+
+inline void connection_impl::prime(cursor_impl* c, const dbr_exec_info& info) {
+  if (!info.has_first) {
+    prime(c);
+    return;
+  }
+  c->current.cur_ = c;
+  c->pos = 0;
+  // Field by field: see fetch_into.
+  const std::uint64_t n = info.first.nrows;
+  if (n == 0) {
     c->done = true;
     c->batch = dbr_rows{};
     return;
   }
-  c->batch = rows;
-  c->current.ncols_ = rows.ncols;
+  c->batch.ncols = info.first.ncols;
+  c->batch.nrows = n;
+  c->batch.cells = info.first.cells;
+  c->current.ncols_ = info.first.ncols;
 }
-
 
 inline void connection_impl::prime(cursor_impl* c) {
   c->current.cur_ = c;

@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -13,18 +14,6 @@
 namespace dbridge {
 
 namespace detail {
-
-std::int64_t coarse_now_ns() noexcept {
-  timespec ts{};
-#ifdef CLOCK_REALTIME_COARSE
-  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-#else
-  clock_gettime(CLOCK_REALTIME, &ts);
-#endif
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
-void registry_slot::touch() noexcept { last_used_ns.store(coarse_now_ns(), std::memory_order_relaxed); }
 
 namespace {
 
@@ -45,15 +34,16 @@ std::int64_t to_ns(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-std::chrono::system_clock::time_point from_ns(std::int64_t ns) {
+std::chrono::system_clock::time_point from_s(std::int64_t s) {
   return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(s)));
 }
 
 connection_entry snapshot(const registry_slot& s) {
   connection_entry e = s.entry;
   e.state = s.get_state();
-  e.last_used_at = from_ns(s.last_used_ns.load(std::memory_order_relaxed));
+  // The stored second is floored; a connection is never used before it opened.
+  e.last_used_at = std::max(e.created_at, from_s(s.last_used_s.load(std::memory_order_relaxed)));
   return e;
 }
 
@@ -79,7 +69,7 @@ std::shared_ptr<registry_slot> registry_attach(connection_entry e) {
   if (e.created_at == std::chrono::system_clock::time_point{}) e.created_at = now;
   if (e.last_used_at == std::chrono::system_clock::time_point{}) e.last_used_at = e.created_at;
   slot->set_state(e.state);
-  slot->last_used_ns.store(to_ns(e.last_used_at), std::memory_order_relaxed);
+  slot->last_used_s.store(to_ns(e.last_used_at) / 1'000'000'000, std::memory_order_relaxed);
   std::lock_guard lock(st.mutex);
   e.id = st.next_id++;
   slot->entry = std::move(e);

@@ -202,7 +202,10 @@ template value row::get_plain<value>(std::size_t) const;
 
 // ---------------------------------------------------------------- result
 
-result::result(result&& o) noexcept : cur_(o.cur_), affected_(o.affected_), last_id_(o.last_id_) { o.cur_ = nullptr; }
+result::result(result&& o) noexcept
+    : cur_(o.cur_), affected_(o.affected_), last_id_(o.last_id_), has_last_id_(o.has_last_id_) {
+  o.cur_ = nullptr;
+}
 
 result& result::operator=(result&& o) noexcept {
   if (this != &o) {
@@ -210,6 +213,7 @@ result& result::operator=(result&& o) noexcept {
     cur_ = o.cur_;
     affected_ = o.affected_;
     last_id_ = o.last_id_;
+    has_last_id_ = o.has_last_id_;
     o.cur_ = nullptr;
   }
   return *this;

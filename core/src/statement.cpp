@@ -34,9 +34,10 @@ void end_previous(detail::connection_impl& c, detail::statement_impl& s) noexcep
 }
 
 inline int32_t run(detail::connection_impl& c, detail::statement_impl& s, const dbr_value* p, std::uint32_t n,
-                   dbr_exec_info& info, dbr_cursor** cur, detail::abi_error& err) {
+                   dbr_exec_info& info, dbr_cursor** cur, detail::abi_error& err, std::uint32_t first_max) {
   std::memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;
+  info.first_max = first_max;
   if (s.live != nullptr) end_previous(c, s);
   return c.rec->sql.execute(s.stmt, p, n, &info, cur, err);
 }
@@ -88,13 +89,11 @@ result statement::query(params p) {
   dbr_exec_info info;
   dbr_cursor* cur = nullptr;
   detail::abi_error& err = c.err;
-  const int32_t rc = run(c, s, pv, static_cast<std::uint32_t>(p.size()), info, &cur, err);
+  const int32_t rc = run(c, s, pv, static_cast<std::uint32_t>(p.size()), info, &cur, err, detail::fetch_batch);
   if (rc < 0) c.fail(rc, err, s.sql);
-  std::optional<std::int64_t> last;
-  if (info.has_last_insert_id) last = info.last_insert_id;
   if (!info.has_rows || cur == nullptr) {
     if (cur) c.rec->cursor.close(cur);
-    return detail::connection_impl::make_result(nullptr, info.affected_rows, last);
+    return detail::connection_impl::make_result(nullptr, info);
   }
   detail::cursor_impl* ci;
   try {
@@ -108,8 +107,8 @@ result statement::query(params p) {
   ci->stmt_impl = &s;
   s.live = ci;
   c.link(ci);
-  c.prime(ci);
-  return detail::connection_impl::make_result(ci, info.affected_rows, last);
+  c.prime(ci, info);
+  return detail::connection_impl::make_result(ci, info);
 }
 
 exec_result statement::execute(params p) {
@@ -137,7 +136,7 @@ exec_result statement::execute_raw(const dbr_value* p, std::uint32_t n) {
   dbr_exec_info info;
   dbr_cursor* cur = nullptr;
   detail::abi_error& err = c.err;
-  const int32_t rc = run(c, s, n ? p : nullptr, n, info, &cur, err);
+  const int32_t rc = run(c, s, n ? p : nullptr, n, info, &cur, err, 0);
   if (cur) c.rec->cursor.close(cur);
   if (rc < 0) c.fail(rc, err, s.sql);
   exec_result out;

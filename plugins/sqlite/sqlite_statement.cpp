@@ -253,7 +253,17 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
   const int rc = sqlite3_step(st_);
   if (rc == SQLITE_ROW) {
     if (sqlite3_column_count(st_) != static_cast<int>(cols_.size())) describe();  // re-prepared after ALTER
-    state_ = state::row_pending;
+    if (info.first_max != 0) {
+      // The caller takes the first row with the reply: no fetch call for it.
+      state_ = state::streaming;  // first, so a throw below still resets
+      fill_row();
+      info.first.ncols = static_cast<std::uint32_t>(cols_.size());
+      info.first.nrows = 1;
+      info.first.cells = cells_.data();
+      info.has_first = 1;
+    } else {
+      state_ = state::row_pending;
+    }
     return this;
   }
   if (rc != SQLITE_DONE) fail_step(rc);

@@ -99,6 +99,9 @@ int main(void) {
   F(dbr_exec_info, last_insert_id);
   F(dbr_exec_info, has_last_insert_id);
   F(dbr_exec_info, reserved);
+  F(dbr_exec_info, first_max);
+  F(dbr_exec_info, has_first);
+  F(dbr_exec_info, first);
   S(dbr_conn_vtable);
   F(dbr_conn_vtable, struct_size);
   F(dbr_conn_vtable, reserved);

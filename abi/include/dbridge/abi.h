@@ -386,6 +386,16 @@ typedef struct dbr_exec_info {
   int64_t last_insert_id;   /* 1.0: valid when has_last_insert_id */
   uint32_t has_last_insert_id; /* 1.0 */
   uint32_t reserved;
+  /* 1.0, in: when non-zero and execute returns a cursor, the plugin may read
+   * the first batch (at most first_max rows) before returning, as a fetch
+   * would, and save the caller that call. Plugins may ignore it. */
+  uint32_t first_max;
+  /* 1.0, out: 1 when `first` holds the first batch (nrows 0: no rows at
+   * all); 0 when the caller must fetch as usual. */
+  uint32_t has_first;
+  /* 1.0, out: borrowed like a fetch's rows, valid until the next fetch or
+   * close on the cursor. */
+  dbr_rows first;
 } dbr_exec_info;
 
 /* capability: connection basics (every driver).  Threading: per the level. */

@@ -114,7 +114,10 @@ class result {
   std::size_t column_count() const;
   /// Rows affected for DML (-1 if unknown); last insert id where the driver has one.
   std::int64_t affected_rows() const noexcept { return affected_; }
-  std::optional<std::int64_t> last_insert_id() const noexcept { return last_id_; }
+  std::optional<std::int64_t> last_insert_id() const noexcept {
+    if (!has_last_id_) return std::nullopt;
+    return last_id_;
+  }
 
   /// The next row, or nullptr at the end. The pointer is valid until the next call.
   const row* next();
@@ -148,12 +151,15 @@ class result {
 
  private:
   friend struct detail::connection_impl;
-  result(detail::cursor_impl* cur, std::int64_t affected, std::optional<std::int64_t> last_id)
-      : cur_(cur), affected_(affected), last_id_(last_id) {}
+  result(detail::cursor_impl* cur, std::int64_t affected, std::int64_t last_id, bool has_last_id)
+      : cur_(cur), affected_(affected), last_id_(last_id), has_last_id_(has_last_id) {}
   // Raw, not unique_ptr: the connection recycles cursor objects (no allocation per query).
   detail::cursor_impl* cur_ = nullptr;
   std::int64_t affected_ = -1;
-  std::optional<std::int64_t> last_id_;
+  // Not an optional: results are returned on every query, and building one
+  // field by field avoids copying an optional assembled on the stack.
+  std::int64_t last_id_ = 0;
+  bool has_last_id_ = false;
 };
 
 /// An owned copy of one row (query_one).

@@ -392,12 +392,15 @@ struct driver_glue : plugin_lifecycle<D> {
       dbr_exec_info mine;
       const bool in_place = info != nullptr && info->struct_size >= sizeof(dbr_exec_info);
       dbr_exec_info& x = in_place ? *info : mine;
+      const std::uint32_t first_max = in_place ? x.first_max : 0;
       x.struct_size = sizeof(dbr_exec_info);
       x.has_rows = 0;
       x.affected_rows = -1;
       x.last_insert_id = 0;
       x.has_last_insert_id = 0;
       x.reserved = 0;
+      x.first_max = first_max;
+      x.has_first = 0;
       if (out != nullptr) *out = nullptr;
       if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
       cursor* result = stmt(s).execute(std::span<const dbr_value>(params, n), x);
@@ -405,6 +408,10 @@ struct driver_glue : plugin_lifecycle<D> {
         if (out == nullptr) {
           result->close();
         } else {
+          // The first batch rides on execute when asked: one boundary
+          // crossing fewer for every query (most results fit one batch).
+          // A statement may have filled it itself (see dbr_exec_info).
+          if (first_max != 0 && x.has_first == 0) read_first(*result, first_max, x);
           *out = reinterpret_cast<dbr_cursor*>(result);
           x.has_rows = 1;
         }
@@ -414,6 +421,29 @@ struct driver_glue : plugin_lifecycle<D> {
     } catch (...) {
       return report_current_exception(err);
     }
+  }
+  static void read_first(cursor& result, std::uint32_t max_rows, dbr_exec_info& x) {
+    dbr_rows& rows = x.first;
+    rows.struct_size = sizeof(dbr_rows);
+    rows.ncols = 0;
+    rows.nrows = 0;
+    rows.cells = nullptr;
+    std::int32_t rc;
+    try {
+      rc = result.fetch(max_rows, rows);
+    } catch (...) {
+      result.close();  // nobody else holds it yet
+      throw;
+    }
+    if (rc < 0) {
+      result.close();
+      fail(DBR_CAT_INTERNAL, "fetch returned a failure status without an exception");
+    }
+    if (rc == DBR_DONE) {
+      rows.nrows = 0;
+      rows.cells = nullptr;
+    }
+    x.has_first = 1;
   }
   static void finalize(dbr_stmt* s) noexcept {
     try {
