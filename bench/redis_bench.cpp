@@ -12,10 +12,13 @@
 #include <dbridge/url.hpp>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -147,6 +150,115 @@ void dbridge_pipelined_set(benchmark::State& state) {
   if (failed != 0) throw std::runtime_error("pipelined SETs failed");
 }
 BENCHMARK(dbridge_pipelined_set)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// --- paired: the same work, raw and dbridge interleaved ----------------------
+// Server, loopback and client share two cores, so two benchmarks run one after
+// the other see different machines. Each pair below does a chunk of raw work
+// and the same chunk through dbridge back to back (order alternating) and
+// reports the median of the per-chunk ratios; the 100k operations of each
+// target are split into 100 chunks per side.
+//   build/bench/bench_redis --benchmark_filter=paired
+using pair_clock = std::chrono::steady_clock;
+
+template <class Raw, class Ours>
+void run_pairs(benchmark::State& state, int chunks, Raw&& raw, Ours&& ours) {
+  std::vector<double> raw_ms, ours_ms, ratio;
+  auto timed = [](auto& f, int chunk) {
+    const auto t0 = pair_clock::now();
+    f(chunk);
+    return std::chrono::duration<double, std::milli>(pair_clock::now() - t0).count();
+  };
+  for (auto _ : state) {
+    for (int chunk = 0; chunk < chunks; ++chunk) {
+      double a, b;
+      if (chunk % 2 == 0) {
+        a = timed(raw, chunk);
+        b = timed(ours, chunk);
+      } else {
+        b = timed(ours, chunk);
+        a = timed(raw, chunk);
+      }
+      raw_ms.push_back(a);
+      ours_ms.push_back(b);
+      ratio.push_back(b / a);
+    }
+  }
+  auto sum = [](const std::vector<double>& v) {
+    double t = 0;
+    for (double x : v) t += x;
+    return t;
+  };
+  state.counters["raw_total_ms"] = sum(raw_ms);
+  state.counters["dbridge_total_ms"] = sum(ours_ms);
+  std::sort(ratio.begin(), ratio.end());
+  state.counters["ratio_median"] = ratio.empty() ? 0.0 : ratio[ratio.size() / 2];
+  state.counters["ratio_of_totals"] = sum(ours_ms) / sum(raw_ms);
+}
+
+void paired_set_get(benchmark::State& state) {
+  constexpr int chunk_ops = 1000;
+  redisContext* c = raw_connect();
+  auto db = dbridge::connect(server_url());
+  const auto& k = keys();
+  std::size_t total = 0;
+  auto raw = [&](int chunk) {
+    for (int i = chunk * chunk_ops; i < (chunk + 1) * chunk_ops; ++i) {
+      const char* set_argv[] = {"SET", k[i].c_str(), value.c_str()};
+      const std::size_t set_len[] = {3, k[i].size(), value.size()};
+      auto* r = static_cast<redisReply*>(redisCommandArgv(c, 3, set_argv, set_len));
+      if (r == nullptr) throw std::runtime_error("SET failed");
+      freeReplyObject(r);
+      const char* get_argv[] = {"GET", k[i].c_str()};
+      const std::size_t get_len[] = {3, k[i].size()};
+      r = static_cast<redisReply*>(redisCommandArgv(c, 2, get_argv, get_len));
+      if (r == nullptr) throw std::runtime_error("GET failed");
+      std::string got(r->str, r->len);
+      total += got.size();
+      freeReplyObject(r);
+    }
+  };
+  auto ours = [&](int chunk) {
+    for (int i = chunk * chunk_ops; i < (chunk + 1) * chunk_ops; ++i) {
+      db.command({"SET", k[i], value});
+      total += db.command({"GET", k[i]}).str.size();
+    }
+  };
+  run_pairs(state, ops / chunk_ops, raw, ours);
+  benchmark::DoNotOptimize(total);
+  redisFree(c);
+}
+BENCHMARK(paired_set_get)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+void paired_pipelined_set(benchmark::State& state) {
+  redisContext* c = raw_connect();
+  auto db = dbridge::connect(server_url());
+  const auto& k = keys();
+  std::size_t failed = 0;
+  auto raw = [&](int chunk) {
+    const int base = chunk * pipeline_depth;
+    for (int i = base; i < base + pipeline_depth; ++i) {
+      const char* argv[] = {"SET", k[i].c_str(), value.c_str()};
+      const std::size_t len[] = {3, k[i].size(), value.size()};
+      redisAppendCommandArgv(c, 3, argv, len);
+    }
+    for (int i = 0; i < pipeline_depth; ++i) {
+      void* r = nullptr;
+      if (redisGetReply(c, &r) != REDIS_OK) throw std::runtime_error("pipelined SET failed");
+      freeReplyObject(r);
+    }
+  };
+  auto ours = [&](int chunk) {
+    const int base = chunk * pipeline_depth;
+    dbridge::batch b(db);
+    for (int i = base; i < base + pipeline_depth; ++i) b.add_command({"SET", k[i], value});
+    b.send();
+    while (const dbridge::batch_item* it = b.next()) failed += it->ok() ? 0 : 1;
+  };
+  run_pairs(state, ops / pipeline_depth, raw, ours);
+  if (failed != 0) throw std::runtime_error("pipelined SETs failed");
+  redisFree(c);
+}
+BENCHMARK(paired_pipelined_set)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 

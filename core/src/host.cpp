@@ -98,14 +98,7 @@ const dbr_host the_host = {
 
 const dbr_host* host_table() noexcept { return &the_host; }
 
-abi_error::abi_error() noexcept {
-  std::memset(&err_, 0, sizeof err_);
-  err_.struct_size = sizeof err_;
-}
-
-abi_error::~abi_error() { clear(); }
-
-void abi_error::clear() noexcept {
+void abi_error::release() noexcept {
   std::free(err_.message);
   delete static_cast<error_fields*>(err_.host_private);
   std::memset(&err_, 0, sizeof err_);

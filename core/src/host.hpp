@@ -5,6 +5,7 @@
 
 #include <dbridge/abi.h>
 
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -18,8 +19,12 @@ const dbr_host* host_table() noexcept;
 /// Owns a dbr_error and everything the host functions attached to it.
 class abi_error {
  public:
-  abi_error() noexcept;
-  ~abi_error();
+  // Inline and cheap when nothing was attached: one is made for most calls
+  // into a plugin, and almost all of them succeed.
+  abi_error() noexcept { reset_fields(); }
+  ~abi_error() {
+    if (err_.message != nullptr || err_.host_private != nullptr) release();
+  }
   abi_error(const abi_error&) = delete;
   abi_error& operator=(const abi_error&) = delete;
 
@@ -28,7 +33,10 @@ class abi_error {
   const dbr_error& raw() const noexcept { return err_; }
 
   /// Frees attached memory and zero-fills again.
-  void clear() noexcept;
+  void clear() noexcept {
+    if (err_.message != nullptr || err_.host_private != nullptr) release();
+    else reset_fields();
+  }
 
   /// Copies the record into an error_info. status is what the call returned;
   /// a plugin that failed without filling err still yields a useful message.
@@ -38,6 +46,13 @@ class abi_error {
   [[noreturn]] void raise(int32_t status, std::string_view driver, std::string_view query = {}) const;
 
  private:
+  void reset_fields() noexcept {
+    std::memset(&err_, 0, sizeof err_);
+    err_.struct_size = sizeof err_;
+  }
+  /// Frees message and fields, then zero-fills.
+  void release() noexcept;
+
   dbr_error err_;
 };
 

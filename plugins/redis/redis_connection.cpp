@@ -127,9 +127,14 @@ reply_ptr redis_connection::round_trip(std::initializer_list<std::string_view> a
 }
 
 reply_ptr redis_connection::read_reply(std::string_view what) {
-  running_scope rs(*this);
   void* r = nullptr;
-  if (redisGetReply(ctx_, &r) != REDIS_OK || r == nullptr) fail_io(what);
+  // A reply already in the input buffer (most of a pipeline's) is parsed
+  // without I/O, so it needs no cancel window and its two lock round trips.
+  if (redisGetReplyFromReader(ctx_, &r) != REDIS_OK) fail_io(what);
+  if (r == nullptr) {
+    running_scope rs(*this);
+    if (redisGetReply(ctx_, &r) != REDIS_OK || r == nullptr) fail_io(what);
+  }
   return reply_ptr(static_cast<redisReply*>(r));
 }
 
