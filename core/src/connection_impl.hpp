@@ -65,6 +65,9 @@ struct connection_impl {
   std::size_t tx_depth = 0;      ///< 0 none, 1 transaction, 2+ savepoints
   bool broken = false;
   bool leased = false;  ///< handed out by a pool: in_use between calls too
+  /// Has subscribed (LISTEN / SUBSCRIBE) at some point: a pool closes such a
+  /// connection on return rather than hand its channels to the next caller.
+  bool subscribed = false;
   abi_scratch scratch;
   std::vector<dbr_value> big_params;  ///< for calls with more parameters than the stack buffer
   /// Reused by every call: plugins write to it only on failure, and fail()

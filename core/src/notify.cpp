@@ -28,6 +28,8 @@ void subscription(connection& conn, listen_fn dbr_notify_vtable::*slot, std::str
   detail::call_guard g(c);
   c.slot->touch();
   detail::abi_error err;
+  // Marked before the call: a failed SUBSCRIBE may still have reached the server.
+  if (slot == &dbr_notify_vtable::listen) c.subscribed = true;
   const int32_t rc = fn(c.conn, name.data(), name.size(), flags, err);
   if (rc < 0) c.fail(rc, err, std::string(what) + " " + std::string(name));
 }

@@ -315,6 +315,10 @@ bool pool_core::release_cleanup(pooled* p) noexcept {
   connection_impl& c = *p->impl;
   if (c.conn == nullptr || c.broken) return false;
   if (c.busy.load(std::memory_order_relaxed)) return false;
+  // Channels and pending messages are per connection (a Redis subscriber
+  // cannot even run ordinary commands): such a connection is closed, never
+  // handed to the next caller.
+  if (c.subscribed) return false;
   if (c.nlive != 0) detach_results(c);
   bool in_tx = c.tx_depth > 0;
   if (!in_tx && c.rec->txn.in_transaction != nullptr) {

@@ -68,7 +68,8 @@ struct pool_options {
 };
 
 /// An acquired connection; goes back to its pool when destroyed (rolled back
-/// first if a transaction is still open, discarded if it is broken).
+/// first if a transaction is still open; closed instead if it is broken or
+/// has subscribed to notifications, whose channels must not follow it).
 class pooled_connection {
  public:
   pooled_connection() = default;
