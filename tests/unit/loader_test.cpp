@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "dbridge/connection.hpp"
 #include "dbridge/error.hpp"
 #include "dbridge/plugin_catalog.hpp"
 #include "host.hpp"
@@ -467,4 +468,32 @@ TEST_F(loader, config_errors_are_problems) {
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_TRUE(contains(problems[0].message, "dbridge.toml:1:")) << problems[0].message;
   EXPECT_TRUE(contains(problems[1].message, "[pins] a must be a string")) << problems[1].message;
+}
+
+// dbr_exec_info grew (first_max, has_first, first) after plugins were written
+// against its first 32 bytes. Such a plugin never fills the first batch, and
+// the core must notice and fetch every row itself.
+TEST_F(loader, plugin_built_against_the_shorter_exec_info_still_streams_every_row) {
+  use({"old-sql"});
+  auto db = dbridge::connect("fixoldsql://nowhere/db");
+  std::vector<std::int64_t> seen;
+  for (const auto& row : db.query("count 3")) seen.push_back(row.get<std::int64_t>(0));
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2, 3}));
+
+  auto none = db.query("count 0");
+  EXPECT_EQ(none.next(), nullptr);
+  ASSERT_EQ(none.columns().size(), 1u);
+  EXPECT_EQ(none.columns()[0].name, "n");
+
+  auto st = db.prepare("count 2");
+  for (int round = 0; round < 3; ++round) {
+    auto r = st.query();
+    const auto* first = r.next();
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->get<std::int64_t>("n"), 1);
+    const auto* second = r.next();
+    ASSERT_NE(second, nullptr);
+    EXPECT_EQ(second->get<std::int64_t>(0), 2);
+    EXPECT_EQ(r.next(), nullptr);
+  }
 }
