@@ -165,10 +165,7 @@ void connection_impl::unsupported(std::string_view capability) const {
 void connection_impl::fail(int32_t status, abi_error& e, std::string_view query) {
   error_info info = e.to_info(status, rec->id, query);
   e.clear();
-  if (info.connection_broken) {
-    broken = true;
-    slot->set_state(connection_state::broken);
-  }
+  if (info.connection_broken) broken = true;
   scrub(info, password, {}, redacted_url, 4);
   throw_error(std::move(info));
 }
@@ -379,6 +376,9 @@ connection connect(std::string_view text, const connect_options& opts) {
   e.opened_by = opts.opened_by;
   try {
     impl->slot = detail::registry_attach(std::move(e));
+    detail::registry_set_owner(*impl->slot, impl.get(), [](const void* c) noexcept {
+      return static_cast<const detail::connection_impl*>(c)->registry_state();
+    });
   } catch (...) {
     rec->conn.close(handle);
     impl->conn = nullptr;

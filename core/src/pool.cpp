@@ -339,7 +339,6 @@ bool pool_core::release_cleanup(pooled* p) noexcept {
 
 void pool_core::mark_leased(pooled* p) noexcept {
   p->impl->leased = true;
-  p->impl->slot->set_state(connection_state::in_use);
 }
 
 pooled* pool_core::open_for_caller(std::int64_t start_ns) {
@@ -454,7 +453,6 @@ void pool_core::release(pooled* p, bool discard) noexcept {
   if (keep && now >= p->expires_ns) keep = false;
   p->last_used_ns = now;
   const bool broken = c.broken;
-  if (keep) c.refresh_state();
   std::unique_lock lk(mu_);
   if (!keep || closed_) {
     drop(in_use_);

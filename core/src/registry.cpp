@@ -41,7 +41,7 @@ std::chrono::system_clock::time_point from_s(std::int64_t s) {
 
 connection_entry snapshot(const registry_slot& s) {
   connection_entry e = s.entry;
-  e.state = s.get_state();
+  e.state = s.owner != nullptr ? s.derive(s.owner) : s.get_state();
   // The stored second is floored; a connection is never used before it opened.
   e.last_used_at = std::max(e.created_at, from_s(s.last_used_s.load(std::memory_order_relaxed)));
   return e;
@@ -75,6 +75,13 @@ std::shared_ptr<registry_slot> registry_attach(connection_entry e) {
   slot->entry = std::move(e);
   st.slots.emplace(slot->entry.id, slot);
   return slot;
+}
+
+void registry_set_owner(registry_slot& slot, const void* owner, connection_state (*derive)(const void*) noexcept) {
+  auto& st = state();
+  std::lock_guard lock(st.mutex);
+  slot.derive = derive;
+  slot.owner = owner;
 }
 
 void registry_set_pool(registry_slot& slot, std::string name, std::shared_ptr<pool_probe> probe) {
@@ -191,7 +198,11 @@ void registry::set_pool(std::uint64_t id, std::string pool) {
 void registry::remove(std::uint64_t id) {
   auto& st = detail::state();
   std::lock_guard lock(st.mutex);
-  st.slots.erase(id);
+  auto it = st.slots.find(id);
+  if (it == st.slots.end()) return;
+  // A listing may still hold the slot: it must not reach the closed connection.
+  it->second->owner = nullptr;
+  st.slots.erase(it);
 }
 
 }  // namespace dbridge

@@ -41,7 +41,13 @@ struct pool_probe {
 
 struct registry_slot {
   connection_entry entry;  ///< fixed fields; state/last_used_at below win over entry's
+  /// The state of an entry without an owner (pool placeholders, registry::add).
   std::atomic<int> state{static_cast<int>(connection_state::idle)};
+  /// The open connection behind the entry, whose state a listing derives
+  /// with `derive` instead of the connection storing it on every call.
+  /// Set and cleared under the registry lock; read under it too.
+  const void* owner = nullptr;
+  connection_state (*derive)(const void* owner) noexcept = nullptr;
   std::atomic<std::int64_t> last_used_s{0};  ///< time(): seconds since the epoch
 
   void set_state(connection_state s) noexcept { state.store(static_cast<int>(s), std::memory_order_relaxed); }
@@ -54,6 +60,9 @@ struct registry_slot {
 
 /// Adds an entry and returns its live slot (the id is in slot->entry.id).
 std::shared_ptr<registry_slot> registry_attach(connection_entry e);
+
+/// Lets listings derive the slot's state from `owner` until registry::remove.
+void registry_set_owner(registry_slot& slot, const void* owner, connection_state (*derive)(const void*) noexcept);
 
 /// Marks a connection as a member of pool `name` whose live figures `probe` reads.
 void registry_set_pool(registry_slot& slot, std::string name, std::shared_ptr<pool_probe> probe);

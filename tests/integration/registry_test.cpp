@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "dbridge/connection.hpp"
@@ -71,6 +73,18 @@ TEST(Registry, ConnectionsAreListedAndRemoved) {
       auto tx = db.begin();
       EXPECT_EQ(entry_of(id)->state, connection_state::in_transaction);
     }
+    EXPECT_EQ(entry_of(id)->state, connection_state::idle);
+
+    // During a call the connection is in use, with no result open yet: a
+    // listing from inside a SQL function (run by the query) sees it.
+    std::optional<connection_state> during;
+    db.create_function("registry_probe", 0, [&](std::span<const value>) -> value {
+      during = entry_of(id)->state;
+      return 1;
+    });
+    db.execute("SELECT registry_probe()");
+    ASSERT_TRUE(during.has_value());
+    EXPECT_EQ(*during, connection_state::in_use);
     EXPECT_EQ(entry_of(id)->state, connection_state::idle);
 
     registry::global().set_pool(id, "main");

@@ -412,6 +412,10 @@ TEST_F(RedisTest, redis_ClientKillIsARetryableConnectionError) {
     EXPECT_EQ(e.info().retry, retry_class::new_connection);
     EXPECT_TRUE(e.connection_broken());
   }
+  // The registry reads the state from the connection: it shows broken now.
+  const auto listed = registry::global().list([&](const connection_entry& e) { return e.id == victim.id(); });
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state, connection_state::broken);
   EXPECT_FALSE(victim.ping());
   EXPECT_THROW(victim.command({"PING"}), error);
 }

@@ -45,7 +45,9 @@ class registry {
   /// JSON array of entries (ISO-8601 UTC times).
   std::string to_json() const;
 
-  // Used by the core when connections open, change state and close.
+  // Entries of other connections (an application's own, a bridge's). The
+  // core's connections register themselves, and their state is read from the
+  // connection when listed, so set_state does not apply to them.
   std::uint64_t add(connection_entry e);
   void set_state(std::uint64_t id, connection_state s);
   void touch(std::uint64_t id);
