@@ -56,59 +56,37 @@ void dbridge_prepared_select(benchmark::State& state) {
 }
 BENCHMARK(dbridge_prepared_select);
 
-// --- (1b) the same pair, interleaved ------------------------------------------
-// Run side by side as two benchmarks, a shared 2-core machine drifts between
-// them by more than the 10% being measured. Here each iteration times a
-// chunk of raw calls and a chunk of dbridge calls back to back (order
-// alternating), so drift hits both alike; the counters are the medians.
+// --- paired runs --------------------------------------------------------------
+// Run side by side as separate benchmarks, a shared 2-core machine drifts
+// between them by more than the 10% being measured. A paired benchmark times
+// a chunk of raw work and the same chunk through dbridge back to back (order
+// alternating) on every iteration, so drift hits both alike; its counters are
+// the medians of the per-chunk times and ratios.
 //   build/bench/bench_sqlite --benchmark_filter=paired
-void paired_prepared_select(benchmark::State& state) {
-  constexpr int kChunk = 2000;
-  sqlite3* raw = nullptr;
-  check(sqlite3_open(":memory:", &raw), raw);
-  sqlite3_stmt* rst = nullptr;
-  check(sqlite3_prepare_v3(raw, "SELECT ?1 + 1", -1, SQLITE_PREPARE_PERSISTENT, &rst, nullptr), raw);
-  auto db = dbridge::connect("sqlite://:memory:");
-  auto st = db.prepare("SELECT ?1 + 1");
-  int64_t i = 0, sum = 0;
-  auto raw_chunk = [&] {
-    for (int k = 0; k < kChunk; ++k) {
-      sqlite3_bind_int64(rst, 1, ++i);
-      check(sqlite3_step(rst), raw);
-      sum += sqlite3_column_int64(rst, 0);
-      sqlite3_reset(rst);
-    }
-  };
-  auto dbridge_chunk = [&] {
-    for (int k = 0; k < kChunk; ++k) {
-      const dbridge::value p[] = {++i};
-      auto r = st.query(dbridge::params(p));
-      sum += r.next()->get<int64_t>(0);
-    }
-  };
+template <class Raw, class Ours>
+void run_pairs(benchmark::State& state, int per_chunk, Raw&& raw, Ours&& ours) {
   using clock = std::chrono::steady_clock;
-  auto timed = [](auto&& f) {
+  auto timed = [per_chunk](auto& f) {
     const auto t0 = clock::now();
     f();
-    return std::chrono::duration<double, std::nano>(clock::now() - t0).count() / kChunk;
+    return std::chrono::duration<double, std::nano>(clock::now() - t0).count() / per_chunk;
   };
   std::vector<double> raw_ns, ours_ns, ratio;
   bool raw_first = true;
   for (auto _ : state) {
     double a, b;
     if (raw_first) {
-      a = timed(raw_chunk);
-      b = timed(dbridge_chunk);
+      a = timed(raw);
+      b = timed(ours);
     } else {
-      b = timed(dbridge_chunk);
-      a = timed(raw_chunk);
+      b = timed(ours);
+      a = timed(raw);
     }
     raw_first = !raw_first;
     raw_ns.push_back(a);
     ours_ns.push_back(b);
     ratio.push_back(b / a);
   }
-  benchmark::DoNotOptimize(sum);
   auto median = [](std::vector<double>& v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[v.size() / 2];
@@ -116,10 +94,72 @@ void paired_prepared_select(benchmark::State& state) {
   state.counters["raw_ns"] = median(raw_ns);
   state.counters["dbridge_ns"] = median(ours_ns);
   state.counters["ratio"] = median(ratio);
-  sqlite3_finalize(rst);
-  sqlite3_close(raw);
+}
+
+struct raw_select {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* st = nullptr;
+  raw_select() {
+    check(sqlite3_open(":memory:", &db), db);
+    check(sqlite3_prepare_v3(db, "SELECT ?1 + 1", -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db);
+  }
+  ~raw_select() {
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  int64_t run(int64_t i) {
+    sqlite3_bind_int64(st, 1, i);
+    check(sqlite3_step(st), db);
+    const int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
+  }
+};
+
+constexpr int kSelectChunk = 2000;
+
+// (1) paired: explicitly prepared statement against raw prepared. Target 1.10.
+void paired_prepared_select(benchmark::State& state) {
+  raw_select raw;
+  auto db = dbridge::connect("sqlite://:memory:");
+  auto st = db.prepare("SELECT ?1 + 1");
+  int64_t i = 0, sum = 0;
+  run_pairs(
+      state, kSelectChunk,
+      [&] {
+        for (int k = 0; k < kSelectChunk; ++k) sum += raw.run(++i);
+      },
+      [&] {
+        for (int k = 0; k < kSelectChunk; ++k) {
+          const dbridge::value p[] = {++i};
+          auto r = st.query(dbridge::params(p));
+          sum += r.next()->get<int64_t>(0);
+        }
+      });
+  benchmark::DoNotOptimize(sum);
 }
 BENCHMARK(paired_prepared_select)->Iterations(1000)->Unit(benchmark::kMillisecond);
+
+// (2) paired: plain query() through the statement cache against raw
+// *prepared*. Target 1.5.
+void paired_cached_query_select(benchmark::State& state) {
+  raw_select raw;
+  auto db = dbridge::connect("sqlite://:memory:");
+  int64_t i = 0, sum = 0;
+  run_pairs(
+      state, kSelectChunk,
+      [&] {
+        for (int k = 0; k < kSelectChunk; ++k) sum += raw.run(++i);
+      },
+      [&] {
+        for (int k = 0; k < kSelectChunk; ++k) {
+          auto r = db.query("SELECT ?1 + 1", {++i});
+          sum += r.next()->get<int64_t>(0);
+        }
+      });
+  benchmark::DoNotOptimize(sum);
+}
+BENCHMARK(paired_cached_query_select)->Iterations(1000)->Unit(benchmark::kMillisecond);
 
 // --- (2) the same through plain query(sql, params) every time ----------------
 void raw_reprepare_select(benchmark::State& state) {
@@ -205,6 +245,50 @@ void dbridge_insert_100k(benchmark::State& state) {
   std::filesystem::remove(path);
 }
 BENCHMARK(dbridge_insert_100k)->Unit(benchmark::kMillisecond);
+
+// (3) paired: 100k INSERTs in one transaction into a file database, raw and
+// dbridge alternating whole runs. Target 1.10.
+void paired_insert_100k(benchmark::State& state) {
+  const auto raw_path = temp_db_path("paired_raw");
+  const auto ours_path = temp_db_path("paired_dbridge");
+  sqlite3* raw = nullptr;
+  check(sqlite3_open(raw_path.c_str(), &raw), raw);
+  check(sqlite3_exec(raw, "CREATE TABLE t(a INTEGER, b TEXT, c REAL)", nullptr, nullptr, nullptr), raw);
+  sqlite3_stmt* ins = nullptr;
+  check(sqlite3_prepare_v3(raw, "INSERT INTO t VALUES (?1, ?2, ?3)", -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr), raw);
+  {
+    auto db = dbridge::connect("sqlite://" + ours_path);
+    db.execute("CREATE TABLE t(a INTEGER, b TEXT, c REAL)");
+    auto st = db.prepare("INSERT INTO t VALUES (?1, ?2, ?3)");
+    run_pairs(
+        state, kRows,
+        [&] {
+          check(sqlite3_exec(raw, "DELETE FROM t; BEGIN", nullptr, nullptr, nullptr), raw);
+          for (int64_t i = 0; i < kRows; ++i) {
+            sqlite3_bind_int64(ins, 1, i);
+            sqlite3_bind_text(ins, 2, kText, -1, SQLITE_STATIC);
+            sqlite3_bind_double(ins, 3, static_cast<double>(i) * 1.5);
+            check(sqlite3_step(ins), raw);
+            sqlite3_reset(ins);
+          }
+          check(sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr), raw);
+        },
+        [&] {
+          db.execute("DELETE FROM t");
+          auto tx = db.begin();
+          for (int64_t i = 0; i < kRows; ++i) {
+            const dbridge::value p[] = {i, std::string_view(kText), static_cast<double>(i) * 1.5};
+            st.execute(dbridge::params(p));
+          }
+          tx.commit();
+        });
+  }
+  sqlite3_finalize(ins);
+  sqlite3_close(raw);
+  std::filesystem::remove(raw_path);
+  std::filesystem::remove(ours_path);
+}
+BENCHMARK(paired_insert_100k)->Iterations(20)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
