@@ -25,7 +25,7 @@ enum class stmt_owner : std::uint8_t {
   statement,  ///< an explicit dbridge::statement's
 };
 
-struct cursor_impl {
+struct cursor_impl : cursor_head {
   connection_impl* conn = nullptr;  ///< nullptr once the connection closed under us
   dbr_cursor* cur = nullptr;
   stmt_owner owner = stmt_owner::none;
@@ -33,12 +33,9 @@ struct cursor_impl {
   dbr_stmt* owned_stmt = nullptr;
   statement_impl* stmt_impl = nullptr;
 
-  dbr_rows batch{};
-  std::uint64_t pos = 0;
   bool done = false;
   /// Why reading stopped early (connection closed, statement re-executed).
   const char* invalid_reason = nullptr;
-  row current;
 
   bool described = false;
   std::vector<column_info> columns;

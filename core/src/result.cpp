@@ -209,7 +209,7 @@ result::result(result&& o) noexcept
 
 result& result::operator=(result&& o) noexcept {
   if (this != &o) {
-    detail::release_cursor(cur_);
+    detail::release_cursor(impl());
     cur_ = o.cur_;
     affected_ = o.affected_;
     last_id_ = o.last_id_;
@@ -219,21 +219,23 @@ result& result::operator=(result&& o) noexcept {
   return *this;
 }
 
-result::~result() { detail::release_cursor(cur_); }
+detail::cursor_impl* result::impl() const noexcept { return static_cast<detail::cursor_impl*>(cur_); }
+
+result::~result() { detail::release_cursor(impl()); }
 
 const std::vector<column_info>& result::columns() const {
   static const std::vector<column_info> none;
   if (cur_ == nullptr) return none;
-  cur_->describe();
-  return cur_->columns;
+  impl()->describe();
+  return impl()->columns;
 }
 
 std::size_t result::column_count() const { return columns().size(); }
 
-const row* result::next() {
-  detail::cursor_impl* c = cur_;
+const row* result::next_batch() {
+  detail::cursor_impl* c = impl();
   if (c == nullptr) return nullptr;
-  if (c->pos < c->batch.nrows) {
+  if (c->pos < c->batch.nrows) {  // next() read this batch inline; kept for completeness
     c->current.cells_ = c->batch.cells + c->pos * c->batch.ncols;
     ++c->pos;
     return &c->current;
@@ -254,7 +256,7 @@ const row* result::next() {
 }
 
 bool result::next_result() {
-  detail::cursor_impl* c = cur_;
+  detail::cursor_impl* c = impl();
   if (c == nullptr || c->conn == nullptr || c->cur == nullptr) return false;
   detail::connection_impl& conn = *c->conn;
   if (conn.rec->cursor.next_result == nullptr) return false;

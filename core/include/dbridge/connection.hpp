@@ -73,6 +73,17 @@ class row {
   const detail::cursor_impl* cur_ = nullptr;
 };
 
+namespace detail {
+/// The part of a result's cursor that result::next() reads inline, so a row
+/// of an already fetched batch costs no call into the library. The rest of
+/// the cursor is the core's own (cursor_impl derives from this).
+struct cursor_head {
+  dbr_rows batch{};
+  std::uint64_t pos = 0;
+  row current;
+};
+}  // namespace detail
+
 template <class T>
 struct is_optional : std::false_type {};
 template <class T>
@@ -120,7 +131,15 @@ class result {
   }
 
   /// The next row, or nullptr at the end. The pointer is valid until the next call.
-  const row* next();
+  const row* next() {
+    detail::cursor_head* h = cur_;
+    if (h != nullptr && h->pos < h->batch.nrows) {
+      h->current.cells_ = h->batch.cells + h->pos * h->batch.ncols;
+      ++h->pos;
+      return &h->current;
+    }
+    return next_batch();
+  }
   /// Moves on to the next result set (stored procedures). False when none.
   bool next_result();
 
@@ -151,10 +170,13 @@ class result {
 
  private:
   friend struct detail::connection_impl;
-  result(detail::cursor_impl* cur, std::int64_t affected, std::int64_t last_id, bool has_last_id)
+  result(detail::cursor_head* cur, std::int64_t affected, std::int64_t last_id, bool has_last_id)
       : cur_(cur), affected_(affected), last_id_(last_id), has_last_id_(has_last_id) {}
+  /// Fetches the next batch (or reports why reading stopped).
+  const row* next_batch();
+  detail::cursor_impl* impl() const noexcept;
   // Raw, not unique_ptr: the connection recycles cursor objects (no allocation per query).
-  detail::cursor_impl* cur_ = nullptr;
+  detail::cursor_head* cur_ = nullptr;
   std::int64_t affected_ = -1;
   // Not an optional: results are returned on every query, and building one
   // field by field avoids copying an optional assembled on the stack.
