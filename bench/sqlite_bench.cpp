@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // dbridge (through the plugin ABI) against raw sqlite3, same process, same run.
 // Run: build/bench/bench_sqlite --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// Steadiest on a shared machine: taskset -c 1 build/bench/bench_sqlite --benchmark_filter=paired
+// (the paired_* counters give median and best-chunk ratios; see run_pairs).
 // Targets (issue 2): prepared point select within 1.10x of raw; plain query()
 // through the statement cache within 1.5x of raw prepared; 100k INSERTs in one
 // transaction within 1.10x of raw.
@@ -91,9 +93,14 @@ void run_pairs(benchmark::State& state, int per_chunk, Raw&& raw, Ours&& ours) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[v.size() / 2];
   };
+  // The fastest chunk of each side is the one the machine disturbed least;
+  // their ratio is the steadiest figure when neighbours come and go.
+  const double raw_min = raw_ns.empty() ? 0.0 : *std::min_element(raw_ns.begin(), raw_ns.end());
+  const double ours_min = ours_ns.empty() ? 0.0 : *std::min_element(ours_ns.begin(), ours_ns.end());
   state.counters["raw_ns"] = median(raw_ns);
   state.counters["dbridge_ns"] = median(ours_ns);
   state.counters["ratio"] = median(ratio);
+  state.counters["ratio_of_mins"] = raw_min > 0 ? ours_min / raw_min : 0.0;
 }
 
 struct raw_select {
