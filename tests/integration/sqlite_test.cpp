@@ -452,3 +452,34 @@ TEST(Sqlite, ResultsDrainToValues) {
   EXPECT_EQ(empty.column_count(), 1u);
   EXPECT_EQ(empty.next(), nullptr);
 }
+
+// The first row comes back with execute; a failure further on must still
+// surface from next() as a typed error, and both the statement and the
+// connection must work afterwards.
+TEST(Sqlite, ErrorAfterTheFirstRowSurfacesFromNextAndLosesNothing) {
+  auto db = connect("sqlite://:memory:");
+  db.execute("CREATE TABLE t(v INTEGER)");
+  db.execute("INSERT INTO t VALUES (1), (2), (3)");
+  // abs() of the smallest integer overflows when SQLite reaches row 2.
+  const std::string sql = "SELECT CASE WHEN v = 2 THEN abs(-9223372036854775807 - 1) ELSE v END FROM t";  // rowid order
+  auto st = db.prepare(sql);
+  for (int round = 0; round < 2; ++round) {
+    auto r = st.query();
+    const row* first = r.next();
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->get<std::int64_t>(0), 1);
+    try {
+      r.next();
+      FAIL() << "the overflow on row 2 was not reported";
+    } catch (const error& e) {
+      EXPECT_NE(std::string(e.what()).find("integer overflow"), std::string::npos) << e.what();
+    }
+  }
+  // Through the statement cache too, and the connection still works.
+  auto r = db.query(sql);
+  ASSERT_NE(r.next(), nullptr);
+  EXPECT_THROW(r.next(), error);
+  EXPECT_EQ(db.query_one("SELECT count(*) FROM t").get<std::int64_t>(0), 3);
+  auto ok = st.query();  // the statement is reset and runs again
+  EXPECT_EQ(ok.next()->get<std::int64_t>(0), 1);
+}

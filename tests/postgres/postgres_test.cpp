@@ -569,3 +569,33 @@ TEST(PostgresConnect, UnreachableServerAndUnknownOptions) {
   EXPECT_THROW(connect(server_url() + (server_url().find('?') == std::string::npos ? "?" : "&") + "bogus_opt=1"),
                invalid_argument_error);
 }
+
+// Rows stream in batches, the first one read with execute. A failure inside
+// the first batch or far beyond it is a typed error, never a truncated result
+// that looks complete, and the connection and statement go on working.
+TEST_F(Postgres, ErrorsMidStreamAreTypedWhereverTheyFall) {
+  for (const int bad : {2, 300}) {
+    const std::string sql =
+        "SELECT CASE WHEN x = $1 THEN 1 / (x - $1) ELSE x END FROM generate_series(1, 500) AS x";
+    auto st = c().prepare(sql);
+    for (int round = 0; round < 2; ++round) {
+      std::int64_t rows = 0;
+      try {
+        auto r = st.query({bad});
+        while (const row* rw = r.next()) {
+          EXPECT_EQ(rw->get<std::int64_t>(0), rows + 1);
+          ++rows;
+        }
+        FAIL() << "the division by zero on row " << bad << " was not reported";
+      } catch (const data_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22012");
+      }
+      EXPECT_LT(rows, bad);  // nothing past the failing row was handed out
+    }
+    EXPECT_EQ(c().query_one("SELECT 7").get<std::int64_t>(0), 7);
+    auto ok = st.query({1000});  // no row fails: all 500 arrive
+    std::int64_t n = 0;
+    while (ok.next()) ++n;
+    EXPECT_EQ(n, 500);
+  }
+}
