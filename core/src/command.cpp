@@ -111,6 +111,7 @@ reply connection::command(std::span<const std::string_view> argv) {
   const dbr_reply* r = nullptr;
   const int32_t rc =
       c.rec->command.execute(c.conn, static_cast<std::uint32_t>(argv.size()), ptrs.data(), lens.data(), &r, err);
+  if (detail::is_transaction_command(argv[0])) c.refresh_raw_tx();
   if (rc < 0) c.fail(rc, err, argv[0]);
   if (r != nullptr && r->type == DBR_REPLY_ERROR) raise_error_reply(c, *r, argv[0]);
   return copy_reply(r, 0);

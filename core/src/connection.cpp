@@ -436,6 +436,7 @@ result connection::query(std::string_view sql, params p) {
     detail::release_stmt(c, l);
     throw;
   }
+  if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
   if (rc < 0) {
     detail::release_stmt(c, l);
     c.fail(rc, err, sql);
@@ -506,6 +507,7 @@ exec_result connection::execute(std::string_view sql, params p) {
     detail::release_stmt(c, l);
     throw;
   }
+  if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
   if (cur) c.rec->cursor.close(cur);
   detail::release_stmt(c, l);
   if (rc < 0) c.fail(rc, err, sql);
@@ -527,6 +529,7 @@ void connection::execute_script(std::string_view sql) {
   c.slot->touch();
   detail::abi_error err;
   const int32_t rc = c.rec->sql.execute_script(c.conn, sql.data(), sql.size(), err);
+  c.refresh_raw_tx();  // a script may open or close a transaction anywhere in it
   if (rc < 0) c.fail(rc, err, detail::short_sql(sql));
 }
 
@@ -537,6 +540,7 @@ statement connection::prepare(std::string_view sql) {
   c.slot->touch();
   auto si = std::make_unique<detail::statement_impl>();
   si->sql.assign(sql);
+  si->transaction_sql = detail::is_transaction_sql(sql);
   si->stmt = c.prepare(sql, DBR_PREPARE_PERSISTENT, si->nparams);
   c.link(si.get());
   return statement(std::move(si));

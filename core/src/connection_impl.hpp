@@ -20,6 +20,7 @@
 #include "plugin_record.hpp"
 #include "registry_slot.hpp"
 #include "statement_cache.hpp"
+#include "transaction_control.hpp"
 #include "value_abi.hpp"
 
 // Debug builds (and -DDBRIDGE_STRICT_THREAD_CHECK=1) refuse concurrent use
@@ -65,6 +66,7 @@ struct statement_impl {
   dbr_stmt* stmt = nullptr;
   std::string sql;
   std::uint32_t nparams = 0;
+  bool transaction_sql = false;  ///< BEGIN, COMMIT...: ask the plugin after running it
   cursor_impl* live = nullptr;  ///< the result currently reading from stmt
   statement_impl* prev = nullptr;
   statement_impl* next = nullptr;
@@ -86,6 +88,9 @@ struct connection_impl {
   owner_field<std::size_t> tx_depth = 0;  ///< 0 none, 1 transaction, 2+ savepoints
   owner_field<bool> broken = false;
   owner_field<bool> leased = false;  ///< handed out by a pool: in_use between calls too
+  /// A transaction opened by raw SQL or commands (BEGIN, MULTI) rather than
+  /// the transaction API, as the plugin last reported it.
+  owner_field<bool> raw_tx = false;
   /// Has subscribed (LISTEN / SUBSCRIBE) at some point: a pool closes such a
   /// connection on return rather than hand its channels to the next caller.
   bool subscribed = false;
@@ -149,9 +154,16 @@ struct connection_impl {
   /// What the registry shows; runs on the listing thread (relaxed reads).
   connection_state registry_state() const noexcept {
     if (broken) return connection_state::broken;
-    if (tx_depth > 0) return connection_state::in_transaction;
+    if (tx_depth > 0 || raw_tx) return connection_state::in_transaction;
     if (busy.load(std::memory_order_relaxed) || nlive > 0 || leased) return connection_state::in_use;
     return connection_state::idle;
+  }
+  /// After raw transaction SQL or commands: asks the plugin whether a
+  /// transaction is open now (a local check in every driver, no round trip).
+  void refresh_raw_tx() noexcept {
+    if (conn == nullptr || rec->txn.in_transaction == nullptr) return;
+    const int32_t r = rec->txn.in_transaction(conn);
+    if (r >= 0) raw_tx = r > 0;
   }
   [[noreturn]] void closed() const;
   [[noreturn]] void concurrent() const;

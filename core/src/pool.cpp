@@ -332,6 +332,7 @@ bool pool_core::release_cleanup(pooled* p) noexcept {
   abi_error err;
   const int32_t rc = c.rec->txn.rollback(c.conn, err);
   c.tx_depth = 0;
+  c.raw_tx = false;
   if (rc < 0 && err.raw().conn_broken) c.broken = true;
   c.leave();
   return rc >= 0 && !c.broken;

@@ -39,7 +39,9 @@ inline int32_t run(detail::connection_impl& c, detail::statement_impl& s, const 
   info.struct_size = sizeof info;
   info.first_max = first_max;
   if (s.live != nullptr) end_previous(c, s);
-  return c.rec->sql.execute(s.stmt, p, n, &info, cur, err);
+  const int32_t rc = c.rec->sql.execute(s.stmt, p, n, &info, cur, err);
+  if (s.transaction_sql) [[unlikely]] c.refresh_raw_tx();
+  return rc;
 }
 
 [[noreturn]] void wrong_count(const detail::statement_impl& s, std::size_t given) {

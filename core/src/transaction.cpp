@@ -109,6 +109,7 @@ void transaction_scope::commit() {
   }
   active_ = false;
   c.tx_depth = depth_;
+  if (depth_ == 0) c.raw_tx = false;
 }
 
 void transaction_scope::rollback() {
@@ -125,6 +126,7 @@ void transaction_scope::rollback() {
   active_ = false;
   c.tx_depth = depth_;
   if (depth_ == 0) {
+    c.raw_tx = false;
     const int32_t rc = c.rec->txn.rollback(c.conn, err);
     if (rc < 0) c.fail(rc, err, "ROLLBACK");
   } else {

@@ -69,6 +69,7 @@ TEST(Registry, ConnectionsAreListedAndRemoved) {
       EXPECT_EQ(entry_of(id)->state, connection_state::in_use);
     }
     EXPECT_EQ(entry_of(id)->state, connection_state::idle);
+    db.execute("CREATE TABLE registry_t(v INTEGER)");
     {
       auto tx = db.begin();
       EXPECT_EQ(entry_of(id)->state, connection_state::in_transaction);
@@ -85,6 +86,25 @@ TEST(Registry, ConnectionsAreListedAndRemoved) {
     db.execute("SELECT registry_probe()");
     ASSERT_TRUE(during.has_value());
     EXPECT_EQ(*during, connection_state::in_use);
+    EXPECT_EQ(entry_of(id)->state, connection_state::idle);
+
+    // A transaction opened with raw SQL shows too, whatever the spelling,
+    // and through a prepared statement as well.
+    db.execute("  begin immediate");
+    EXPECT_EQ(entry_of(id)->state, connection_state::in_transaction);
+    db.execute("INSERT INTO registry_t VALUES (1)");
+    EXPECT_EQ(entry_of(id)->state, connection_state::in_transaction);
+    db.execute("COMMIT");
+    EXPECT_EQ(entry_of(id)->state, connection_state::idle);
+    auto begin = db.prepare("BEGIN");
+    auto rollback = db.prepare("ROLLBACK");
+    begin.execute();
+    EXPECT_EQ(entry_of(id)->state, connection_state::in_transaction);
+    rollback.execute();
+    EXPECT_EQ(entry_of(id)->state, connection_state::idle);
+    db.execute_script("BEGIN; INSERT INTO registry_t VALUES (2);");
+    EXPECT_EQ(entry_of(id)->state, connection_state::in_transaction);
+    db.execute_script("ROLLBACK");
     EXPECT_EQ(entry_of(id)->state, connection_state::idle);
 
     registry::global().set_pool(id, "main");

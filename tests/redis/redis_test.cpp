@@ -302,6 +302,17 @@ TEST_F(RedisTest, redis_MultiExecCommittedAndDiscarded) {
   EXPECT_EQ(r.get(key("a")), "1");
   EXPECT_EQ(r.get(key("n")), "1");
 
+  // Raw MULTI / EXEC show in the registry like the transaction API does.
+  auto state = [&] {
+    return registry::global().list([&](const connection_entry& e) { return e.id == db().id(); }).at(0).state;
+  };
+  db().command({"multi"});
+  EXPECT_EQ(state(), connection_state::in_transaction);
+  db().command({"SET", key("raw"), "1"});
+  db().command({"EXEC"});
+  EXPECT_EQ(state(), connection_state::idle);
+  EXPECT_EQ(r.get(key("raw")), "1");
+
   EXPECT_THROW(db().transaction([&](transaction&) {
     r.set(key("b"), "never");
     throw std::runtime_error("block failed");
