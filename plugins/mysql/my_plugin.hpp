@@ -24,6 +24,7 @@
 //                                  NULL, always: they name no real day.
 #pragma once
 
+#include <dbridge/sdk/arena.hpp>
 #include <dbridge/sdk/cursor.hpp>
 #include <dbridge/sdk/driver.hpp>
 #include <dbridge/sdk/error.hpp>
@@ -47,25 +48,8 @@ inline constexpr const char* native_domain = "mariadb";
 
 class my_connection;
 
-/// A bump allocator for copied cells; blocks never move, so pointers into it
-/// stay valid until reset(), and a warm one allocates nothing.
-class arena {
- public:
-  char* alloc(std::size_t n);
-  std::string_view keep(std::string_view s);
-  void reset() noexcept {
-    block_ = 0;
-    used_ = 0;
-  }
-
- private:
-  struct block {
-    std::unique_ptr<char[]> mem;
-    std::size_t size;
-  };
-  std::vector<block> blocks_;
-  std::size_t block_ = 0, used_ = 0;
-};
+/// Memory the copied cells of a batch borrow (SDK).
+using arena = sdk::arena;
 
 // ------------------------------------------------------------ placeholders
 /// SQL with `$N` rewritten to `?`. order[k] is the 0-based caller parameter

@@ -11,32 +11,6 @@
 
 namespace dbridge_mysql {
 
-// ------------------------------------------------------------ arena
-char* arena::alloc(std::size_t n) {
-  if (n == 0) n = 1;
-  while (block_ < blocks_.size()) {
-    block& b = blocks_[block_];
-    if (used_ + n <= b.size) {
-      char* p = b.mem.get() + used_;
-      used_ += n;
-      return p;
-    }
-    ++block_;
-    used_ = 0;
-  }
-  const std::size_t size = n > 64 * 1024 ? n : 64 * 1024;
-  blocks_.push_back(block{std::make_unique<char[]>(size), size});
-  block_ = blocks_.size() - 1;
-  used_ = n;
-  return blocks_.back().mem.get();
-}
-
-std::string_view arena::keep(std::string_view s) {
-  char* p = alloc(s.size());
-  if (!s.empty()) std::memcpy(p, s.data(), s.size());
-  return {p, s.size()};
-}
-
 // ------------------------------------------------------------ parameters
 namespace {
 

@@ -272,25 +272,6 @@ std::int64_t time_or_ts(const dbr_value& v) noexcept { return v.u.ts.micros; }
 }  // namespace
 
 // ------------------------------------------------------------- the arena
-void* arena::alloc(std::size_t n, std::size_t align) {
-  for (;;) {
-    if (block_ < blocks_.size()) {
-      block& b = blocks_[block_];
-      std::size_t at = (used_ + align - 1) & ~(align - 1);
-      if (at + n <= b.size) {
-        used_ = at + n;
-        return b.mem.get() + at;
-      }
-      ++block_;
-      used_ = 0;
-      continue;
-    }
-    std::size_t size = n + align > 65536 ? n + align : 65536;
-    blocks_.push_back(block{std::unique_ptr<char[]>(new char[size]), size});
-    // new char[] is aligned for max_align_t, so offset 0 satisfies align.
-  }
-}
-
 // ------------------------------------------------------------ type tables
 std::uint32_t codec_type(codec c) noexcept {
   switch (c) {

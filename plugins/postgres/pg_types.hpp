@@ -4,6 +4,7 @@
 #pragma once
 
 #include <dbridge/abi.h>
+#include <dbridge/sdk/arena.hpp>
 #include <libpq-fe.h>
 
 #include <cstddef>
@@ -48,34 +49,8 @@ Oid array_of(Oid elem_type) noexcept;
 /// Name of a built-in type, nullptr when not built in.
 const char* builtin_name(Oid type) noexcept;
 
-/// A bump allocator for decoded cells (decimal text, arrays, inet text),
-/// reset per fetch; blocks are kept, so a warm cursor allocates nothing.
-class arena {
- public:
-  void* alloc(std::size_t n, std::size_t align = alignof(std::max_align_t));
-  /// Unaligned bytes; the current block's fast path is inline (every text
-  /// cell of a streamed row lands here).
-  char* chars(std::size_t n) {
-    if (block_ < blocks_.size() && used_ + n <= blocks_[block_].size) {
-      char* p = blocks_[block_].mem.get() + used_;
-      used_ += n;
-      return p;
-    }
-    return static_cast<char*>(alloc(n, 1));
-  }
-  void reset() noexcept {
-    block_ = 0;
-    used_ = 0;
-  }
-
- private:
-  struct block {
-    std::unique_ptr<char[]> mem;
-    std::size_t size;
-  };
-  std::vector<block> blocks_;
-  std::size_t block_ = 0, used_ = 0;
-};
+/// Memory the cells of a batch borrow (SDK).
+using arena = dbridge::sdk::arena;
 
 /// Decodes one non-NULL cell. Throws sdk::error (DBR_CAT_DATA) on malformed input.
 void decode_cell(codec c, const char* p, int len, dbr_value& out, arena& a);
