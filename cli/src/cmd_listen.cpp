@@ -13,27 +13,6 @@
 #include "dbridge/notify.hpp"
 
 namespace dbridge::cli {
-namespace {
-
-/// A field on one line: backslash, tab, newline and control bytes escaped,
-/// so each notification is exactly one line of TAB-separated fields.
-std::string escaped(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (ch == '\\') o += "\\\\";
-    else if (ch == '\n') o += "\\n";
-    else if (ch == '\r') o += "\\r";
-    else if (ch == '\t') o += "\\t";
-    else if (c < 0x20 || c == 0x7f) o += fmt::format("\\x{:02x}", c);
-    else o += ch;
-  }
-  return o;
-}
-
-}  // namespace
-
 int run_listen(const listen_options& o) {
   const dbridge::url u = parse_cli_url(o.url);
   require_known_scheme(u);
@@ -63,7 +42,7 @@ int run_listen(const listen_options& o) {
     if (o.format == output_format::json) {
       out(json_text(ojson{{"channel", n->channel}, {"payload", n->payload}, {"sender_pid", n->sender_pid}}) + "\n");
     } else {
-      out(fmt::format("{}\t{}\t{}\n", escaped(n->channel), escaped(n->payload), n->sender_pid));
+      out(fmt::format("{}\t{}\t{}\n", escape_controls(n->channel, true), escape_controls(n->payload, true), n->sender_pid));
     }
     // Whoever reads a pipe sees each notification as it arrives.
     std::fflush(stdout);

@@ -11,26 +11,6 @@
 #include "dbridge/notify.hpp"
 
 namespace dbridge::cli {
-namespace {
-
-/// One line per message: tabs, newlines and control bytes escaped.
-std::string one_line(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (ch == '\\') o += "\\\\";
-    else if (ch == '\n') o += "\\n";
-    else if (ch == '\r') o += "\\r";
-    else if (ch == '\t') o += "\\t";
-    else if (c < 0x20 || c == 0x7f) o += fmt::format("\\x{:02x}", c);
-    else o += ch;
-  }
-  return o;
-}
-
-}  // namespace
-
 int run_subscribe(const subscribe_options& o) {
   const dbridge::url u = parse_cli_url(o.url);
   require_known_scheme(u);
@@ -64,7 +44,7 @@ int run_subscribe(const subscribe_options& o) {
       if (n->sender_pid != 0) j["sender_pid"] = n->sender_pid;
       out(json_text(j) + "\n");
     } else {
-      out(one_line(n->channel) + "\t" + one_line(n->payload) + "\n");
+      out(escape_controls(n->channel, true) + "\t" + escape_controls(n->payload, true) + "\n");
     }
     // Readers of a pipe see each message as it arrives.
     std::fflush(stdout);

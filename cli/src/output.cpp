@@ -66,23 +66,7 @@ bool is_secret_option(std::string_view key) {
   return std::find(std::begin(names), std::end(names), lower) != std::end(names);
 }
 
-std::string escape_cell(std::string_view s) {
-  std::string r;
-  r.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '\n': r += "\\n"; break;
-      case '\r': r += "\\r"; break;
-      case '\t': r += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-          r += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        else
-          r.push_back(c);
-    }
-  }
-  return r;
-}
+std::string escape_cell(std::string_view s) { return escape_controls(s, false); }
 
 std::string format_double(double d) {
   if (std::isnan(d)) return "NaN";
@@ -286,6 +270,21 @@ int report_failure(std::string_view category, std::string_view message, std::str
 std::string json_text(const ojson& j, int indent) {
   // Text from a backend may hold invalid UTF-8; replacing it beats a throw.
   return j.dump(indent, ' ', false, ojson::error_handler_t::replace);
+}
+
+std::string escape_controls(std::string_view s, bool backslash) {
+  std::string r;
+  r.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (ch == '\\' && backslash) r += "\\\\";
+    else if (ch == '\n') r += "\\n";
+    else if (ch == '\r') r += "\\r";
+    else if (ch == '\t') r += "\\t";
+    else if (c < 0x20 || c == 0x7f) r += fmt::format("\\x{:02x}", c);
+    else r.push_back(ch);
+  }
+  return r;
 }
 
 void out(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }

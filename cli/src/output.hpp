@@ -67,6 +67,10 @@ std::string_view default_fix(errc category) noexcept;
 
 // ---- plain output -----------------------------------------------------------
 
+/// s on one line: \n, \r, \t and other control bytes escaped (\x1b), and
+/// backslashes doubled when `backslash` (so a line reads back unambiguously).
+std::string escape_controls(std::string_view s, bool backslash);
+
 /// Writes to stdout (no formatting, no scrubbing: callers print redacted URLs only).
 void out(std::string_view text);
 
