@@ -24,67 +24,38 @@
 #include <libpq-fe.h>
 #endif
 
+#include "sqlite_workloads.hpp"
+
 #define PROBE __attribute__((noinline))
 
 namespace {
 
 volatile std::int64_t g_sink = 0;
 
-void check(int rc, sqlite3* db) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) throw std::runtime_error(sqlite3_errmsg(db));
-}
+using namespace sqlite_workloads;
 
 PROBE std::int64_t probe_sqlite_raw_prepared(sqlite3* db, sqlite3_stmt* st, std::int64_t n) {
   std::int64_t sum = 0;
-  for (std::int64_t i = 1; i <= n; ++i) {
-    sqlite3_bind_int64(st, 1, i);
-    check(sqlite3_step(st), db);
-    sum += sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-  }
+  for (std::int64_t i = 1; i <= n; ++i) sum += raw_select(db, st, i);
   return sum;
 }
 
 PROBE std::int64_t probe_sqlite_dbridge_prepared(dbridge::statement& st, std::int64_t n) {
   std::int64_t sum = 0;
-  for (std::int64_t i = 1; i <= n; ++i) {
-    const dbridge::value p[] = {i};
-    auto r = st.query(dbridge::params(p));
-    sum += r.next()->get<std::int64_t>(0);
-  }
+  for (std::int64_t i = 1; i <= n; ++i) sum += dbridge_select(st, i);
   return sum;
 }
 
 PROBE std::int64_t probe_sqlite_dbridge_cached(dbridge::connection& db, std::int64_t n) {
   std::int64_t sum = 0;
-  for (std::int64_t i = 1; i <= n; ++i) {
-    auto r = db.query("SELECT ?1 + 1", {i});
-    sum += r.next()->get<std::int64_t>(0);
-  }
+  for (std::int64_t i = 1; i <= n; ++i) sum += dbridge_cached_select(db, i);
   return sum;
 }
 
-const char* const kText = "a short row payload";
-
-PROBE void probe_sqlite_raw_insert(sqlite3* db, sqlite3_stmt* ins, std::int64_t n) {
-  check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db);
-  for (std::int64_t i = 0; i < n; ++i) {
-    sqlite3_bind_int64(ins, 1, i);
-    sqlite3_bind_text(ins, 2, kText, -1, SQLITE_STATIC);
-    sqlite3_bind_double(ins, 3, static_cast<double>(i) * 1.5);
-    check(sqlite3_step(ins), db);
-    sqlite3_reset(ins);
-  }
-  check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db);
-}
+PROBE void probe_sqlite_raw_insert(sqlite3* db, sqlite3_stmt* ins, std::int64_t n) { raw_insert(db, ins, n); }
 
 PROBE void probe_sqlite_dbridge_insert(dbridge::connection& db, dbridge::statement& ins, std::int64_t n) {
-  auto tx = db.begin();
-  for (std::int64_t i = 0; i < n; ++i) {
-    const dbridge::value p[] = {i, std::string_view(kText), static_cast<double>(i) * 1.5};
-    ins.execute(dbridge::params(p));
-  }
-  tx.commit();
+  dbridge_insert(db, ins, n);
 }
 
 std::string temp_db(const char* tag) {
@@ -99,7 +70,7 @@ std::int64_t run_sqlite(std::string_view what, std::int64_t n) {
     sqlite3* db = nullptr;
     check(sqlite3_open(":memory:", &db), db);
     sqlite3_stmt* st = nullptr;
-    check(sqlite3_prepare_v3(db, "SELECT ?1 + 1", -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db);
+    check(sqlite3_prepare_v3(db, select_sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db);
     const std::int64_t s = probe_sqlite_raw_prepared(db, st, n);
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -107,7 +78,7 @@ std::int64_t run_sqlite(std::string_view what, std::int64_t n) {
   }
   if (what == "sqlite_dbridge_prepared") {
     auto db = dbridge::connect("sqlite://:memory:");
-    auto st = db.prepare("SELECT ?1 + 1");
+    auto st = db.prepare(select_sql);
     return probe_sqlite_dbridge_prepared(st, n);
   }
   if (what == "sqlite_dbridge_cached") {
@@ -118,9 +89,9 @@ std::int64_t run_sqlite(std::string_view what, std::int64_t n) {
     const auto path = temp_db("raw");
     sqlite3* db = nullptr;
     check(sqlite3_open(path.c_str(), &db), db);
-    check(sqlite3_exec(db, "CREATE TABLE t(a INTEGER, b TEXT, c REAL)", nullptr, nullptr, nullptr), db);
+    check(sqlite3_exec(db, table_sql, nullptr, nullptr, nullptr), db);
     sqlite3_stmt* ins = nullptr;
-    check(sqlite3_prepare_v3(db, "INSERT INTO t VALUES (?1, ?2, ?3)", -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr),
+    check(sqlite3_prepare_v3(db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr),
           db);
     probe_sqlite_raw_insert(db, ins, n);
     sqlite3_finalize(ins);
@@ -132,8 +103,8 @@ std::int64_t run_sqlite(std::string_view what, std::int64_t n) {
     const auto path = temp_db("dbridge");
     {
       auto db = dbridge::connect("sqlite://" + path);
-      db.execute("CREATE TABLE t(a INTEGER, b TEXT, c REAL)");
-      auto ins = db.prepare("INSERT INTO t VALUES (?1, ?2, ?3)");
+      db.execute(table_sql);
+      auto ins = db.prepare(insert_sql);
       probe_sqlite_dbridge_insert(db, ins, n);
     }
     std::filesystem::remove(path);

@@ -59,27 +59,68 @@ redisContext* raw_connect() {
   return c;
 }
 
-void raw_set_get(benchmark::State& state) {
-  redisContext* c = raw_connect();
+// The work of each benchmark over keys [from, to), shared by the sequential
+// and the paired runs so both measure exactly the same thing.
+std::size_t raw_set_get_range(redisContext* c, int from, int to) {
   const auto& k = keys();
   std::size_t total = 0;
-  for (auto _ : state) {
-    for (int i = 0; i < ops; ++i) {
-      const char* set_argv[] = {"SET", k[i].c_str(), value.c_str()};
-      const std::size_t set_len[] = {3, k[i].size(), value.size()};
-      auto* r = static_cast<redisReply*>(redisCommandArgv(c, 3, set_argv, set_len));
-      if (r == nullptr) throw std::runtime_error("SET failed");
-      freeReplyObject(r);
-      const char* get_argv[] = {"GET", k[i].c_str()};
-      const std::size_t get_len[] = {3, k[i].size()};
-      r = static_cast<redisReply*>(redisCommandArgv(c, 2, get_argv, get_len));
-      if (r == nullptr) throw std::runtime_error("GET failed");
-      // Copy out, as any real caller does with a value it keeps.
-      std::string got(r->str, r->len);
-      total += got.size();
-      freeReplyObject(r);
-    }
+  for (int i = from; i < to; ++i) {
+    const char* set_argv[] = {"SET", k[i].c_str(), value.c_str()};
+    const std::size_t set_len[] = {3, k[i].size(), value.size()};
+    auto* r = static_cast<redisReply*>(redisCommandArgv(c, 3, set_argv, set_len));
+    if (r == nullptr) throw std::runtime_error("SET failed");
+    freeReplyObject(r);
+    const char* get_argv[] = {"GET", k[i].c_str()};
+    const std::size_t get_len[] = {3, k[i].size()};
+    r = static_cast<redisReply*>(redisCommandArgv(c, 2, get_argv, get_len));
+    if (r == nullptr) throw std::runtime_error("GET failed");
+    // Copy out, as any real caller does with a value it keeps.
+    std::string got(r->str, r->len);
+    total += got.size();
+    freeReplyObject(r);
   }
+  return total;
+}
+
+std::size_t dbridge_set_get_range(dbridge::connection& db, int from, int to) {
+  const auto& k = keys();
+  std::size_t total = 0;
+  for (int i = from; i < to; ++i) {
+    db.command({"SET", k[i], value});
+    total += db.command({"GET", k[i]}).str.size();
+  }
+  return total;
+}
+
+/// One pipeline of SETs for keys [base, base + pipeline_depth).
+void raw_pipeline(redisContext* c, int base) {
+  const auto& k = keys();
+  for (int i = base; i < base + pipeline_depth; ++i) {
+    const char* argv[] = {"SET", k[i].c_str(), value.c_str()};
+    const std::size_t len[] = {3, k[i].size(), value.size()};
+    redisAppendCommandArgv(c, 3, argv, len);
+  }
+  for (int i = 0; i < pipeline_depth; ++i) {
+    void* r = nullptr;
+    if (redisGetReply(c, &r) != REDIS_OK) throw std::runtime_error("pipelined SET failed");
+    freeReplyObject(r);
+  }
+}
+
+void dbridge_pipeline(dbridge::connection& db, int base) {
+  const auto& k = keys();
+  std::size_t failed = 0;
+  dbridge::batch b(db);
+  for (int i = base; i < base + pipeline_depth; ++i) b.add_command({"SET", k[i], value});
+  b.send();
+  while (const dbridge::batch_item* it = b.next()) failed += it->ok() ? 0 : 1;
+  if (failed != 0) throw std::runtime_error("pipelined SETs failed");
+}
+
+void raw_set_get(benchmark::State& state) {
+  redisContext* c = raw_connect();
+  std::size_t total = 0;
+  for (auto _ : state) total += raw_set_get_range(c, 0, ops);
   benchmark::DoNotOptimize(total);
   redisFree(c);
 }
@@ -87,14 +128,8 @@ BENCHMARK(raw_set_get)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 void dbridge_set_get_command(benchmark::State& state) {
   auto db = dbridge::connect(server_url());
-  const auto& k = keys();
   std::size_t total = 0;
-  for (auto _ : state) {
-    for (int i = 0; i < ops; ++i) {
-      db.command({"SET", k[i], value});
-      total += db.command({"GET", k[i]}).str.size();
-    }
-  }
+  for (auto _ : state) total += dbridge_set_get_range(db, 0, ops);
   benchmark::DoNotOptimize(total);
 }
 BENCHMARK(dbridge_set_get_command)->Unit(benchmark::kMillisecond)->Iterations(1);
@@ -116,38 +151,16 @@ BENCHMARK(dbridge_set_get_helpers)->Unit(benchmark::kMillisecond)->Iterations(1)
 
 void raw_pipelined_set(benchmark::State& state) {
   redisContext* c = raw_connect();
-  const auto& k = keys();
-  for (auto _ : state) {
-    for (int base = 0; base < ops; base += pipeline_depth) {
-      for (int i = base; i < base + pipeline_depth; ++i) {
-        const char* argv[] = {"SET", k[i].c_str(), value.c_str()};
-        const std::size_t len[] = {3, k[i].size(), value.size()};
-        redisAppendCommandArgv(c, 3, argv, len);
-      }
-      for (int i = 0; i < pipeline_depth; ++i) {
-        void* r = nullptr;
-        if (redisGetReply(c, &r) != REDIS_OK) throw std::runtime_error("pipelined SET failed");
-        freeReplyObject(r);
-      }
-    }
-  }
+  for (auto _ : state)
+    for (int base = 0; base < ops; base += pipeline_depth) raw_pipeline(c, base);
   redisFree(c);
 }
 BENCHMARK(raw_pipelined_set)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 void dbridge_pipelined_set(benchmark::State& state) {
   auto db = dbridge::connect(server_url());
-  const auto& k = keys();
-  std::size_t failed = 0;
-  for (auto _ : state) {
-    for (int base = 0; base < ops; base += pipeline_depth) {
-      dbridge::batch b(db);
-      for (int i = base; i < base + pipeline_depth; ++i) b.add_command({"SET", k[i], value});
-      b.send();
-      while (const dbridge::batch_item* it = b.next()) failed += it->ok() ? 0 : 1;
-    }
-  }
-  if (failed != 0) throw std::runtime_error("pipelined SETs failed");
+  for (auto _ : state)
+    for (int base = 0; base < ops; base += pipeline_depth) dbridge_pipeline(db, base);
 }
 BENCHMARK(dbridge_pipelined_set)->Unit(benchmark::kMillisecond)->Iterations(1);
 
@@ -199,31 +212,11 @@ void paired_set_get(benchmark::State& state) {
   constexpr int chunk_ops = 1000;
   redisContext* c = raw_connect();
   auto db = dbridge::connect(server_url());
-  const auto& k = keys();
   std::size_t total = 0;
-  auto raw = [&](int chunk) {
-    for (int i = chunk * chunk_ops; i < (chunk + 1) * chunk_ops; ++i) {
-      const char* set_argv[] = {"SET", k[i].c_str(), value.c_str()};
-      const std::size_t set_len[] = {3, k[i].size(), value.size()};
-      auto* r = static_cast<redisReply*>(redisCommandArgv(c, 3, set_argv, set_len));
-      if (r == nullptr) throw std::runtime_error("SET failed");
-      freeReplyObject(r);
-      const char* get_argv[] = {"GET", k[i].c_str()};
-      const std::size_t get_len[] = {3, k[i].size()};
-      r = static_cast<redisReply*>(redisCommandArgv(c, 2, get_argv, get_len));
-      if (r == nullptr) throw std::runtime_error("GET failed");
-      std::string got(r->str, r->len);
-      total += got.size();
-      freeReplyObject(r);
-    }
-  };
-  auto ours = [&](int chunk) {
-    for (int i = chunk * chunk_ops; i < (chunk + 1) * chunk_ops; ++i) {
-      db.command({"SET", k[i], value});
-      total += db.command({"GET", k[i]}).str.size();
-    }
-  };
-  run_pairs(state, ops / chunk_ops, raw, ours);
+  run_pairs(
+      state, ops / chunk_ops,
+      [&](int chunk) { total += raw_set_get_range(c, chunk * chunk_ops, (chunk + 1) * chunk_ops); },
+      [&](int chunk) { total += dbridge_set_get_range(db, chunk * chunk_ops, (chunk + 1) * chunk_ops); });
   benchmark::DoNotOptimize(total);
   redisFree(c);
 }
@@ -232,30 +225,9 @@ BENCHMARK(paired_set_get)->Unit(benchmark::kMillisecond)->Iterations(1);
 void paired_pipelined_set(benchmark::State& state) {
   redisContext* c = raw_connect();
   auto db = dbridge::connect(server_url());
-  const auto& k = keys();
-  std::size_t failed = 0;
-  auto raw = [&](int chunk) {
-    const int base = chunk * pipeline_depth;
-    for (int i = base; i < base + pipeline_depth; ++i) {
-      const char* argv[] = {"SET", k[i].c_str(), value.c_str()};
-      const std::size_t len[] = {3, k[i].size(), value.size()};
-      redisAppendCommandArgv(c, 3, argv, len);
-    }
-    for (int i = 0; i < pipeline_depth; ++i) {
-      void* r = nullptr;
-      if (redisGetReply(c, &r) != REDIS_OK) throw std::runtime_error("pipelined SET failed");
-      freeReplyObject(r);
-    }
-  };
-  auto ours = [&](int chunk) {
-    const int base = chunk * pipeline_depth;
-    dbridge::batch b(db);
-    for (int i = base; i < base + pipeline_depth; ++i) b.add_command({"SET", k[i], value});
-    b.send();
-    while (const dbridge::batch_item* it = b.next()) failed += it->ok() ? 0 : 1;
-  };
-  run_pairs(state, ops / pipeline_depth, raw, ours);
-  if (failed != 0) throw std::runtime_error("pipelined SETs failed");
+  run_pairs(
+      state, ops / pipeline_depth, [&](int chunk) { raw_pipeline(c, chunk * pipeline_depth); },
+      [&](int chunk) { dbridge_pipeline(db, chunk * pipeline_depth); });
   redisFree(c);
 }
 BENCHMARK(paired_pipelined_set)->Unit(benchmark::kMillisecond)->Iterations(1);

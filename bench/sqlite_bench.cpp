@@ -10,11 +10,14 @@
 #include <dbridge/connection.hpp>
 #include <sqlite3.h>
 
+#include "sqlite_workloads.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
@@ -22,41 +25,132 @@
 
 namespace {
 
-void check(int rc, sqlite3* db) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) throw std::runtime_error(sqlite3_errmsg(db));
+using namespace sqlite_workloads;
+
+/// A :memory: database with `SELECT ?1 + 1` prepared, opened the default way.
+struct raw_select_db {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* st = nullptr;
+  raw_select_db() {
+    check(sqlite3_open(":memory:", &db), db);
+    check(sqlite3_prepare_v3(db, select_sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db);
+  }
+  ~raw_select_db() {
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  std::int64_t run(std::int64_t i) { return raw_select(db, st, i); }
+};
+
+/// A file database with table t and the INSERT prepared, for (3).
+struct raw_insert_db {
+  std::string path;
+  sqlite3* db = nullptr;
+  sqlite3_stmt* ins = nullptr;
+  explicit raw_insert_db(std::string p) : path(std::move(p)) {
+    check(sqlite3_open(path.c_str(), &db), db);
+    check(sqlite3_exec(db, table_sql, nullptr, nullptr, nullptr), db);
+    check(sqlite3_prepare_v3(db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr), db);
+  }
+  ~raw_insert_db() {
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    std::filesystem::remove(path);
+  }
+  void run(std::int64_t n) {
+    check(sqlite3_exec(db, "DELETE FROM t", nullptr, nullptr, nullptr), db);
+    raw_insert(db, ins, n);
+  }
+};
+
+std::string temp_db_path(const char* tag) {
+  auto p = std::filesystem::temp_directory_path() /
+           (std::string("dbridge_bench_") + tag + "_" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(p);
+  return p.string();
 }
+
+/// The same through dbridge; the file goes with it.
+struct dbridge_insert_db {
+  std::string path;
+  std::optional<dbridge::connection> db;
+  std::optional<dbridge::statement> ins;
+  explicit dbridge_insert_db(std::string p) : path(std::move(p)) {
+    db.emplace(dbridge::connect("sqlite://" + path));
+    db->execute(table_sql);
+    ins.emplace(db->prepare(insert_sql));
+  }
+  ~dbridge_insert_db() {
+    ins.reset();
+    db.reset();
+    std::filesystem::remove(path);
+  }
+  void run(std::int64_t n) {
+    db->execute("DELETE FROM t");
+    dbridge_insert(*db, *ins, n);
+  }
+};
+
+constexpr std::int64_t kRows = 100000;
 
 // --- (1) SELECT ?1 + 1 through an explicitly prepared statement -------------
 void raw_prepared_select(benchmark::State& state) {
-  sqlite3* db = nullptr;
-  check(sqlite3_open(":memory:", &db), db);
-  sqlite3_stmt* st = nullptr;
-  check(sqlite3_prepare_v3(db, "SELECT ?1 + 1", -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db);
-  int64_t i = 0, sum = 0;
-  for (auto _ : state) {
-    sqlite3_bind_int64(st, 1, ++i);
-    check(sqlite3_step(st), db);
-    sum += sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-  }
+  raw_select_db raw;
+  std::int64_t i = 0, sum = 0;
+  for (auto _ : state) sum += raw.run(++i);
   benchmark::DoNotOptimize(sum);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
 }
 BENCHMARK(raw_prepared_select);
 
 void dbridge_prepared_select(benchmark::State& state) {
   auto db = dbridge::connect("sqlite://:memory:");
-  auto st = db.prepare("SELECT ?1 + 1");
-  int64_t i = 0, sum = 0;
-  for (auto _ : state) {
-    const dbridge::value p[] = {++i};
-    auto r = st.query(dbridge::params(p));
-    sum += r.next()->get<int64_t>(0);
-  }
+  auto st = db.prepare(select_sql);
+  std::int64_t i = 0, sum = 0;
+  for (auto _ : state) sum += dbridge_select(st, ++i);
   benchmark::DoNotOptimize(sum);
 }
 BENCHMARK(dbridge_prepared_select);
+
+// --- (2) the same through plain query(sql, params) every time ----------------
+void raw_reprepare_select(benchmark::State& state) {
+  sqlite3* db = nullptr;
+  check(sqlite3_open(":memory:", &db), db);
+  std::int64_t i = 0, sum = 0;
+  for (auto _ : state) {
+    sqlite3_stmt* st = nullptr;
+    check(sqlite3_prepare_v2(db, select_sql, -1, &st, nullptr), db);
+    sqlite3_bind_int64(st, 1, ++i);
+    check(sqlite3_step(st), db);
+    sum += sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  benchmark::DoNotOptimize(sum);
+  sqlite3_close(db);
+}
+BENCHMARK(raw_reprepare_select);
+
+void dbridge_query_cached_select(benchmark::State& state) {
+  auto db = dbridge::connect("sqlite://:memory:");
+  std::int64_t i = 0, sum = 0;
+  for (auto _ : state) sum += dbridge_cached_select(db, ++i);
+  benchmark::DoNotOptimize(sum);
+}
+BENCHMARK(dbridge_query_cached_select);
+
+// --- (3) 100k INSERTs of (int, text, double) in one transaction, file db -----
+void raw_insert_100k(benchmark::State& state) {
+  raw_insert_db raw(temp_db_path("raw"));
+  for (auto _ : state) raw.run(kRows);
+  state.SetItemsProcessed(state.iterations() * kRows);
+}
+BENCHMARK(raw_insert_100k)->Unit(benchmark::kMillisecond);
+
+void dbridge_insert_100k(benchmark::State& state) {
+  dbridge_insert_db ours(temp_db_path("dbridge"));
+  for (auto _ : state) ours.run(kRows);
+  state.SetItemsProcessed(state.iterations() * kRows);
+}
+BENCHMARK(dbridge_insert_100k)->Unit(benchmark::kMillisecond);
 
 // --- paired runs --------------------------------------------------------------
 // Run side by side as separate benchmarks, a shared 2-core machine drifts
@@ -66,12 +160,12 @@ BENCHMARK(dbridge_prepared_select);
 // the medians of the per-chunk times and ratios.
 //   build/bench/bench_sqlite --benchmark_filter=paired
 template <class Raw, class Ours>
-void run_pairs(benchmark::State& state, int per_chunk, Raw&& raw, Ours&& ours) {
+void run_pairs(benchmark::State& state, std::int64_t per_chunk, Raw&& raw, Ours&& ours) {
   using clock = std::chrono::steady_clock;
   auto timed = [per_chunk](auto& f) {
     const auto t0 = clock::now();
     f();
-    return std::chrono::duration<double, std::nano>(clock::now() - t0).count() / per_chunk;
+    return std::chrono::duration<double, std::nano>(clock::now() - t0).count() / static_cast<double>(per_chunk);
   };
   std::vector<double> raw_ns, ours_ns, ratio;
   bool raw_first = true;
@@ -103,45 +197,21 @@ void run_pairs(benchmark::State& state, int per_chunk, Raw&& raw, Ours&& ours) {
   state.counters["ratio_of_mins"] = raw_min > 0 ? ours_min / raw_min : 0.0;
 }
 
-struct raw_select {
-  sqlite3* db = nullptr;
-  sqlite3_stmt* st = nullptr;
-  raw_select() {
-    check(sqlite3_open(":memory:", &db), db);
-    check(sqlite3_prepare_v3(db, "SELECT ?1 + 1", -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr), db);
-  }
-  ~raw_select() {
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-  }
-  int64_t run(int64_t i) {
-    sqlite3_bind_int64(st, 1, i);
-    check(sqlite3_step(st), db);
-    const int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return v;
-  }
-};
-
 constexpr int kSelectChunk = 2000;
 
 // (1) paired: explicitly prepared statement against raw prepared. Target 1.10.
 void paired_prepared_select(benchmark::State& state) {
-  raw_select raw;
+  raw_select_db raw;
   auto db = dbridge::connect("sqlite://:memory:");
-  auto st = db.prepare("SELECT ?1 + 1");
-  int64_t i = 0, sum = 0;
+  auto st = db.prepare(select_sql);
+  std::int64_t i = 0, sum = 0;
   run_pairs(
       state, kSelectChunk,
       [&] {
         for (int k = 0; k < kSelectChunk; ++k) sum += raw.run(++i);
       },
       [&] {
-        for (int k = 0; k < kSelectChunk; ++k) {
-          const dbridge::value p[] = {++i};
-          auto r = st.query(dbridge::params(p));
-          sum += r.next()->get<int64_t>(0);
-        }
+        for (int k = 0; k < kSelectChunk; ++k) sum += dbridge_select(st, ++i);
       });
   benchmark::DoNotOptimize(sum);
 }
@@ -150,150 +220,27 @@ BENCHMARK(paired_prepared_select)->Iterations(1000)->Unit(benchmark::kMillisecon
 // (2) paired: plain query() through the statement cache against raw
 // *prepared*. Target 1.5.
 void paired_cached_query_select(benchmark::State& state) {
-  raw_select raw;
+  raw_select_db raw;
   auto db = dbridge::connect("sqlite://:memory:");
-  int64_t i = 0, sum = 0;
+  std::int64_t i = 0, sum = 0;
   run_pairs(
       state, kSelectChunk,
       [&] {
         for (int k = 0; k < kSelectChunk; ++k) sum += raw.run(++i);
       },
       [&] {
-        for (int k = 0; k < kSelectChunk; ++k) {
-          auto r = db.query("SELECT ?1 + 1", {++i});
-          sum += r.next()->get<int64_t>(0);
-        }
+        for (int k = 0; k < kSelectChunk; ++k) sum += dbridge_cached_select(db, ++i);
       });
   benchmark::DoNotOptimize(sum);
 }
 BENCHMARK(paired_cached_query_select)->Iterations(1000)->Unit(benchmark::kMillisecond);
 
-// --- (2) the same through plain query(sql, params) every time ----------------
-void raw_reprepare_select(benchmark::State& state) {
-  sqlite3* db = nullptr;
-  check(sqlite3_open(":memory:", &db), db);
-  int64_t i = 0, sum = 0;
-  for (auto _ : state) {
-    sqlite3_stmt* st = nullptr;
-    check(sqlite3_prepare_v2(db, "SELECT ?1 + 1", -1, &st, nullptr), db);
-    sqlite3_bind_int64(st, 1, ++i);
-    check(sqlite3_step(st), db);
-    sum += sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-  }
-  benchmark::DoNotOptimize(sum);
-  sqlite3_close(db);
-}
-BENCHMARK(raw_reprepare_select);
-
-void dbridge_query_cached_select(benchmark::State& state) {
-  auto db = dbridge::connect("sqlite://:memory:");
-  int64_t i = 0, sum = 0;
-  for (auto _ : state) {
-    auto r = db.query("SELECT ?1 + 1", {++i});
-    sum += r.next()->get<int64_t>(0);
-  }
-  benchmark::DoNotOptimize(sum);
-}
-BENCHMARK(dbridge_query_cached_select);
-
-// --- (3) 100k INSERTs of (int, text, double) in one transaction, file db -----
-std::string temp_db_path(const char* tag) {
-  auto p = std::filesystem::temp_directory_path() /
-           (std::string("dbridge_bench_") + tag + "_" + std::to_string(::getpid()) + ".db");
-  std::filesystem::remove(p);
-  return p.string();
-}
-constexpr int64_t kRows = 100000;
-const char* const kText = "a short row payload";
-
-void raw_insert_100k(benchmark::State& state) {
-  const auto path = temp_db_path("raw");
-  sqlite3* db = nullptr;
-  check(sqlite3_open(path.c_str(), &db), db);
-  check(sqlite3_exec(db, "CREATE TABLE t(a INTEGER, b TEXT, c REAL)", nullptr, nullptr, nullptr), db);
-  sqlite3_stmt* ins = nullptr;
-  check(sqlite3_prepare_v3(db, "INSERT INTO t VALUES (?1, ?2, ?3)", -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr), db);
-  for (auto _ : state) {
-    check(sqlite3_exec(db, "DELETE FROM t; BEGIN", nullptr, nullptr, nullptr), db);
-    for (int64_t i = 0; i < kRows; ++i) {
-      sqlite3_bind_int64(ins, 1, i);
-      sqlite3_bind_text(ins, 2, kText, -1, SQLITE_STATIC);
-      sqlite3_bind_double(ins, 3, static_cast<double>(i) * 1.5);
-      check(sqlite3_step(ins), db);
-      sqlite3_reset(ins);
-    }
-    check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db);
-  }
-  state.SetItemsProcessed(state.iterations() * kRows);
-  sqlite3_finalize(ins);
-  sqlite3_close(db);
-  std::filesystem::remove(path);
-}
-BENCHMARK(raw_insert_100k)->Unit(benchmark::kMillisecond);
-
-void dbridge_insert_100k(benchmark::State& state) {
-  const auto path = temp_db_path("dbridge");
-  {
-    auto db = dbridge::connect("sqlite://" + path);
-    db.execute("CREATE TABLE t(a INTEGER, b TEXT, c REAL)");
-    auto ins = db.prepare("INSERT INTO t VALUES (?1, ?2, ?3)");
-    for (auto _ : state) {
-      db.execute("DELETE FROM t");
-      auto tx = db.begin();
-      for (int64_t i = 0; i < kRows; ++i) {
-        const dbridge::value p[] = {i, std::string_view(kText), static_cast<double>(i) * 1.5};
-        ins.execute(dbridge::params(p));
-      }
-      tx.commit();
-    }
-  }
-  state.SetItemsProcessed(state.iterations() * kRows);
-  std::filesystem::remove(path);
-}
-BENCHMARK(dbridge_insert_100k)->Unit(benchmark::kMillisecond);
-
 // (3) paired: 100k INSERTs in one transaction into a file database, raw and
 // dbridge alternating whole runs. Target 1.10.
 void paired_insert_100k(benchmark::State& state) {
-  const auto raw_path = temp_db_path("paired_raw");
-  const auto ours_path = temp_db_path("paired_dbridge");
-  sqlite3* raw = nullptr;
-  check(sqlite3_open(raw_path.c_str(), &raw), raw);
-  check(sqlite3_exec(raw, "CREATE TABLE t(a INTEGER, b TEXT, c REAL)", nullptr, nullptr, nullptr), raw);
-  sqlite3_stmt* ins = nullptr;
-  check(sqlite3_prepare_v3(raw, "INSERT INTO t VALUES (?1, ?2, ?3)", -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr), raw);
-  {
-    auto db = dbridge::connect("sqlite://" + ours_path);
-    db.execute("CREATE TABLE t(a INTEGER, b TEXT, c REAL)");
-    auto st = db.prepare("INSERT INTO t VALUES (?1, ?2, ?3)");
-    run_pairs(
-        state, kRows,
-        [&] {
-          check(sqlite3_exec(raw, "DELETE FROM t; BEGIN", nullptr, nullptr, nullptr), raw);
-          for (int64_t i = 0; i < kRows; ++i) {
-            sqlite3_bind_int64(ins, 1, i);
-            sqlite3_bind_text(ins, 2, kText, -1, SQLITE_STATIC);
-            sqlite3_bind_double(ins, 3, static_cast<double>(i) * 1.5);
-            check(sqlite3_step(ins), raw);
-            sqlite3_reset(ins);
-          }
-          check(sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr), raw);
-        },
-        [&] {
-          db.execute("DELETE FROM t");
-          auto tx = db.begin();
-          for (int64_t i = 0; i < kRows; ++i) {
-            const dbridge::value p[] = {i, std::string_view(kText), static_cast<double>(i) * 1.5};
-            st.execute(dbridge::params(p));
-          }
-          tx.commit();
-        });
-  }
-  sqlite3_finalize(ins);
-  sqlite3_close(raw);
-  std::filesystem::remove(raw_path);
-  std::filesystem::remove(ours_path);
+  raw_insert_db raw(temp_db_path("paired_raw"));
+  dbridge_insert_db ours(temp_db_path("paired_dbridge"));
+  run_pairs(state, kRows, [&] { raw.run(kRows); }, [&] { ours.run(kRows); });
 }
 BENCHMARK(paired_insert_100k)->Iterations(20)->Unit(benchmark::kMillisecond);
 
