@@ -27,25 +27,9 @@ using dbridge::test::redis_url;
 
 namespace {
 
-class RedisPool : public ::testing::Test {
+class RedisPool : public dbridge::test::redis_keys_test {
  protected:
-  void SetUp() override {
-    url_ = redis_url();
-    if (url_.empty()) GTEST_SKIP() << dbridge::test::skip_message;
-    prefix_ = "dbridge_pool_test:" + std::to_string(::getpid()) + ":" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ":";
-  }
-  void TearDown() override {
-    if (url_.empty()) return;
-    auto clean = connect(url_);
-    redis r(clean);
-    for (const std::string& k : r.scan({.match = prefix_ + "*", .count = 1000}).to_vector()) r.del(k);
-  }
-  std::string key(std::string_view name) const { return prefix_ + std::string(name); }
   static std::int64_t client_id(connection& c) { return c.command({"CLIENT", "ID"}).integer; }
-
-  std::string url_;
-  std::string prefix_;
 };
 
 }  // namespace

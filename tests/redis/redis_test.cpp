@@ -27,27 +27,15 @@ using dbridge::test::redis_url;
 
 namespace {
 
-/// Every key a test touches starts with this prefix; the guard deletes them.
-class RedisTest : public ::testing::Test {
+/// Every key a test touches starts with a per-test prefix (deleted after).
+class RedisTest : public dbridge::test::redis_keys_test {
  protected:
   void SetUp() override {
-    url_ = redis_url();
-    if (url_.empty()) GTEST_SKIP() << dbridge::test::skip_message;
-    db_.emplace(connect(url_));
-    prefix_ = "dbridge_test:" + std::to_string(::getpid()) + ":" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ":";
+    redis_keys_test::SetUp();
+    if (!url_.empty()) db_.emplace(connect(url_));
   }
-  void TearDown() override {
-    if (url_.empty()) return;
-    auto clean = connect(url_);
-    redis r(clean);
-    for (const std::string& k : r.scan({.match = prefix_ + "*", .count = 1000}).to_vector()) r.del(k);
-  }
-  std::string key(std::string_view name) const { return prefix_ + std::string(name); }
   connection& db() { return *db_; }
 
-  std::string url_;
-  std::string prefix_;
   std::optional<connection> db_;
 };
 

@@ -5,8 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <string>
+#include <string_view>
+
+#include "dbridge/connection.hpp"
+#include "dbridge/redis.hpp"
 
 namespace dbridge::test {
 
@@ -22,5 +28,27 @@ inline std::string redis_url() {
   if (ci != nullptr && std::string(ci) == "true") ADD_FAILURE() << skip_message << " (CI=true: a missing server fails)";
   return {};
 }
+
+/// A test against the server whose keys all start with a per-test prefix;
+/// TearDown deletes them. Skips (or fails under CI=true) without a server.
+class redis_keys_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = redis_url();
+    if (url_.empty()) GTEST_SKIP() << skip_message;
+    prefix_ = "dbridge_test:" + std::to_string(::getpid()) + ":" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ":";
+  }
+  void TearDown() override {
+    if (url_.empty()) return;
+    auto clean = dbridge::connect(url_);
+    dbridge::redis r(clean);
+    for (const std::string& k : r.scan({.match = prefix_ + "*", .count = 1000}).to_vector()) r.del(k);
+  }
+  std::string key(std::string_view name) const { return prefix_ + std::string(name); }
+
+  std::string url_;
+  std::string prefix_;
+};
 
 }  // namespace dbridge::test
