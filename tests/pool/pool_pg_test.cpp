@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_server.hpp"
 #include "dbridge/pool.hpp"
 #include "dbridge/registry.hpp"
 #include "dbridge/url.hpp"
@@ -40,21 +41,13 @@ std::string env(const char* name) {
 }
 std::string server_url() { return env("DBRIDGE_TEST_POSTGRES_URL"); }
 
-#define REQUIRE_SERVER()                                                                             \
-  do {                                                                                               \
-    if (server_url().empty()) {                                                                      \
-      if (env("CI") == "true") FAIL() << "DBRIDGE_TEST_POSTGRES_URL is unset";                       \
-      GTEST_SKIP() << "DBRIDGE_TEST_POSTGRES_URL is unset; run scripts/servers start";               \
-    }                                                                                                \
-  } while (0)
+#define REQUIRE_SERVER() DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL")
 
-#define REQUIRE_SERVER_CONTROL()                                                                     \
-  do {                                                                                               \
-    REQUIRE_SERVER();                                                                                \
-    if (env("DBRIDGE_TEST_POSTGRES_BIN").empty() || env("DBRIDGE_TEST_POSTGRES_DATA").empty()) {     \
-      if (env("CI") == "true") FAIL() << "DBRIDGE_TEST_POSTGRES_BIN/DATA are unset";                 \
-      GTEST_SKIP() << "DBRIDGE_TEST_POSTGRES_BIN/DATA are unset (scripts/servers exports them)";     \
-    }                                                                                                \
+#define REQUIRE_SERVER_CONTROL()                             \
+  do {                                                       \
+    REQUIRE_SERVER();                                        \
+    DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_BIN");  \
+    DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_DATA"); \
   } while (0)
 
 /// Runs a server program (as the postgres user when we are root: the server

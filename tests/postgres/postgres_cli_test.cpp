@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "test_server.hpp"
 #include "dbridge/connection.hpp"
 #include "dbridge/notify.hpp"
 #include "subprocess.hpp"
@@ -23,20 +24,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string server_url() {
-  const char* u = std::getenv("DBRIDGE_TEST_POSTGRES_URL");
-  return u != nullptr ? u : "";
-}
+std::string server_url() { return dbridge::test::env_or_empty("DBRIDGE_TEST_POSTGRES_URL"); }
 
 class PostgresCli : public ::testing::Test {
  protected:
   void SetUp() override {
+    DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL");
     url_ = server_url();
-    if (url_.empty()) {
-      const char* ci = std::getenv("CI");
-      if (ci != nullptr && std::string(ci) == "true") FAIL() << "DBRIDGE_TEST_POSTGRES_URL is unset";
-      GTEST_SKIP() << "DBRIDGE_TEST_POSTGRES_URL is unset; run scripts/servers start";
-    }
     suffix_ = std::to_string(::getpid());
     db_.emplace(dbridge::connect(url_));
     table_ = "dbr_pgcli_" + suffix_;

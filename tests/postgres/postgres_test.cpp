@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "test_server.hpp"
 #include "dbridge/batch.hpp"
 #include "dbridge/connection.hpp"
 #include "dbridge/copy.hpp"
@@ -22,19 +23,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string server_url() {
-  const char* u = std::getenv("DBRIDGE_TEST_POSTGRES_URL");
-  return u != nullptr ? u : "";
-}
+std::string server_url() { return dbridge::test::env_or_empty("DBRIDGE_TEST_POSTGRES_URL"); }
 
-#define REQUIRE_SERVER()                                                                             \
-  do {                                                                                               \
-    if (server_url().empty()) {                                                                      \
-      const char* ci = std::getenv("CI");                                                            \
-      if (ci != nullptr && std::string(ci) == "true") FAIL() << "DBRIDGE_TEST_POSTGRES_URL is unset"; \
-      GTEST_SKIP() << "DBRIDGE_TEST_POSTGRES_URL is unset; run scripts/servers start";               \
-    }                                                                                                \
-  } while (0)
+#define REQUIRE_SERVER() DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL")
 
 /// Table names unique to this process, dropped by the guard.
 struct table_guard {

@@ -531,13 +531,8 @@ TEST_F(RedisTest, redis_CancelReleasesABlockedCommand) {
 // redis+unix: the same server over its unix socket (scripts/servers exports
 // DBRIDGE_TEST_REDIS_SOCKET_URL, selecting database 2 through ?db=).
 TEST_F(RedisTest, redis_UnixSocketConnectsAuthenticatesAndSelects) {
-  const char* sock = std::getenv("DBRIDGE_TEST_REDIS_SOCKET_URL");
-  if (sock == nullptr || *sock == '\0') {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) == "true") FAIL() << "DBRIDGE_TEST_REDIS_SOCKET_URL is not set (CI=true)";
-    GTEST_SKIP() << "DBRIDGE_TEST_REDIS_SOCKET_URL is not set";
-  }
-  auto over_socket = connect(sock);
+  DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_REDIS_SOCKET_URL");
+  auto over_socket = connect(dbridge::test::env_or_empty("DBRIDGE_TEST_REDIS_SOCKET_URL"));
   redis r(over_socket);
   const std::string k = key("unix");
   r.set(k, "via socket");

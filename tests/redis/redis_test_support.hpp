@@ -12,21 +12,18 @@
 #include <string_view>
 
 #include "dbridge/connection.hpp"
+#include "test_server.hpp"
 #include "dbridge/redis.hpp"
 
 namespace dbridge::test {
 
-inline constexpr const char* skip_message =
-    "DBRIDGE_TEST_REDIS_URL is not set; run `source scripts/servers; servers_start` to start a throwaway "
-    "redis-server, or point it at one (redis://:PASSWORD@127.0.0.1:PORT/0)";
+inline const std::string skip_message = server_missing("DBRIDGE_TEST_REDIS_URL");
 
 /// The server URL, or "" after recording a failure when CI requires one.
 inline std::string redis_url() {
-  const char* url = std::getenv("DBRIDGE_TEST_REDIS_URL");
-  if (url != nullptr && *url != '\0') return url;
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string(ci) == "true") ADD_FAILURE() << skip_message << " (CI=true: a missing server fails)";
-  return {};
+  std::string url = env_or_empty("DBRIDGE_TEST_REDIS_URL");
+  if (url.empty() && in_ci()) ADD_FAILURE() << skip_message << " (CI=true: a missing server fails the run)";
+  return url;
 }
 
 /// A test against the server whose keys all start with a per-test prefix;
