@@ -11,34 +11,7 @@ namespace dbridge_mysql {
 
 namespace {
 
-struct col {
-  const char* name;
-  std::uint32_t type;
-};
 
-std::vector<col> columns_for(std::uint32_t what) {
-  switch (what) {
-    case DBR_META_DATABASES: return {{"name", DBR_TYPE_TEXT}, {"size_bytes", DBR_TYPE_INT64}};
-    case DBR_META_SCHEMAS: return {{"name", DBR_TYPE_TEXT}};
-    case DBR_META_TABLES:
-      return {{"schema", DBR_TYPE_TEXT}, {"name", DBR_TYPE_TEXT}, {"type", DBR_TYPE_TEXT},
-              {"size_bytes", DBR_TYPE_INT64}, {"row_estimate", DBR_TYPE_INT64}};
-    case DBR_META_COLUMNS:
-      return {{"schema", DBR_TYPE_TEXT},   {"table", DBR_TYPE_TEXT},      {"name", DBR_TYPE_TEXT},
-              {"ordinal", DBR_TYPE_INT64}, {"type", DBR_TYPE_TEXT},       {"nullable", DBR_TYPE_BOOL},
-              {"default", DBR_TYPE_TEXT},  {"max_length", DBR_TYPE_INT64}, {"primary_key", DBR_TYPE_BOOL}};
-    case DBR_META_INDEXES:
-      return {{"schema", DBR_TYPE_TEXT},  {"table", DBR_TYPE_TEXT},  {"name", DBR_TYPE_TEXT},
-              {"columns", DBR_TYPE_TEXT}, {"unique", DBR_TYPE_BOOL}, {"primary", DBR_TYPE_BOOL}};
-    case DBR_META_FOREIGN_KEYS:
-      return {{"schema", DBR_TYPE_TEXT},     {"table", DBR_TYPE_TEXT},     {"name", DBR_TYPE_TEXT},
-              {"columns", DBR_TYPE_TEXT},    {"ref_schema", DBR_TYPE_TEXT}, {"ref_table", DBR_TYPE_TEXT},
-              {"ref_columns", DBR_TYPE_TEXT}};
-    case DBR_META_PRIMARY_KEYS:
-      return {{"schema", DBR_TYPE_TEXT}, {"table", DBR_TYPE_TEXT}, {"name", DBR_TYPE_TEXT}, {"columns", DBR_TYPE_TEXT}};
-    default: return {};
-  }
-}
 
 }  // namespace
 
@@ -98,11 +71,11 @@ std::unique_ptr<sdk::cursor> my_connection::list(std::uint32_t what, const char*
                                                 "indexes, foreign keys and primary keys)");
   }
   const text_rows rows = query_text(sql);
-  const std::vector<col> cols = columns_for(what);
+  const std::span<const sdk::meta_column> cols = sdk::meta_columns(what);
   if (rows.ncols != 0 && rows.ncols != cols.size())
     throw sdk::error(DBR_CAT_INTERNAL, "mysql: introspection query returned an unexpected width");
   auto cur = std::make_unique<sdk::table_cursor>();
-  for (const col& c : cols)
+  for (const sdk::meta_column& c : cols)
     cur->add_column(c.name, c.type, c.type == DBR_TYPE_TEXT ? "VARCHAR" : c.type == DBR_TYPE_BOOL ? "BOOL" : "BIGINT");
   std::vector<dbr_value> row(cols.size());
   for (std::size_t r = 0; r < rows.nrows; ++r) {
@@ -119,17 +92,7 @@ std::unique_ptr<sdk::cursor> my_connection::list(std::uint32_t what, const char*
         default: row[k] = cur->text(v); break;
       }
     }
-    // table_cursor takes rows as initializer lists; the widths are fixed above.
-    switch (row.size()) {
-      case 1: cur->add_row({row[0]}); break;
-      case 2: cur->add_row({row[0], row[1]}); break;
-      case 4: cur->add_row({row[0], row[1], row[2], row[3]}); break;
-      case 5: cur->add_row({row[0], row[1], row[2], row[3], row[4]}); break;
-      case 6: cur->add_row({row[0], row[1], row[2], row[3], row[4], row[5]}); break;
-      case 7: cur->add_row({row[0], row[1], row[2], row[3], row[4], row[5], row[6]}); break;
-      case 9: cur->add_row({row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8]}); break;
-      default: throw sdk::error(DBR_CAT_INTERNAL, "mysql: introspection row has an unexpected width");
-    }
+    cur->add_row(row);
   }
   return cur;
 }

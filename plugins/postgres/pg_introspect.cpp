@@ -17,10 +17,6 @@ constexpr const char* schema_filter =
     "(($1::text IS NULL AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE "
     "'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%') OR n.nspname = $1)";
 
-struct col {
-  const char* name;
-  std::uint32_t type;
-};
 
 std::string sql_for(std::uint32_t what) {
   const std::string sf = schema_filter;
@@ -78,29 +74,6 @@ std::string sql_for(std::uint32_t what) {
   }
 }
 
-std::vector<col> columns_for(std::uint32_t what) {
-  switch (what) {
-    case DBR_META_DATABASES: return {{"name", DBR_TYPE_TEXT}, {"size_bytes", DBR_TYPE_INT64}};
-    case DBR_META_SCHEMAS: return {{"name", DBR_TYPE_TEXT}};
-    case DBR_META_TABLES:
-      return {{"schema", DBR_TYPE_TEXT}, {"name", DBR_TYPE_TEXT}, {"type", DBR_TYPE_TEXT},
-              {"size_bytes", DBR_TYPE_INT64}, {"row_estimate", DBR_TYPE_INT64}};
-    case DBR_META_COLUMNS:
-      return {{"schema", DBR_TYPE_TEXT},   {"table", DBR_TYPE_TEXT},      {"name", DBR_TYPE_TEXT},
-              {"ordinal", DBR_TYPE_INT64}, {"type", DBR_TYPE_TEXT},       {"nullable", DBR_TYPE_BOOL},
-              {"default", DBR_TYPE_TEXT},  {"max_length", DBR_TYPE_INT64}, {"primary_key", DBR_TYPE_BOOL}};
-    case DBR_META_INDEXES:
-      return {{"schema", DBR_TYPE_TEXT},  {"table", DBR_TYPE_TEXT},  {"name", DBR_TYPE_TEXT},
-              {"columns", DBR_TYPE_TEXT}, {"unique", DBR_TYPE_BOOL}, {"primary", DBR_TYPE_BOOL}};
-    case DBR_META_FOREIGN_KEYS:
-      return {{"schema", DBR_TYPE_TEXT},     {"table", DBR_TYPE_TEXT},     {"name", DBR_TYPE_TEXT},
-              {"columns", DBR_TYPE_TEXT},    {"ref_schema", DBR_TYPE_TEXT}, {"ref_table", DBR_TYPE_TEXT},
-              {"ref_columns", DBR_TYPE_TEXT}};
-    case DBR_META_PRIMARY_KEYS:
-      return {{"schema", DBR_TYPE_TEXT}, {"table", DBR_TYPE_TEXT}, {"name", DBR_TYPE_TEXT}, {"columns", DBR_TYPE_TEXT}};
-    default: return {};
-  }
-}
 
 }  // namespace
 
@@ -112,9 +85,9 @@ std::unique_ptr<sdk::cursor> pg_connection::list(std::uint32_t what, const char*
                                               "columns, indexes, foreign keys and primary keys)");
   const char* params[] = {schema, table};
   result_ptr r = exec(sql.c_str(), params);
-  const std::vector<col> cols = columns_for(what);
+  const std::span<const sdk::meta_column> cols = sdk::meta_columns(what);
   auto cur = std::make_unique<sdk::table_cursor>();
-  for (const col& c : cols) cur->add_column(c.name, c.type, c.type == DBR_TYPE_TEXT ? "text" : c.type == DBR_TYPE_BOOL ? "bool" : "int8");
+  for (const sdk::meta_column& c : cols) cur->add_column(c.name, c.type, c.type == DBR_TYPE_TEXT ? "text" : c.type == DBR_TYPE_BOOL ? "bool" : "int8");
   std::vector<dbr_value> row(cols.size());
   const int n = PQntuples(r.get());
   for (int i = 0; i < n; ++i) {
@@ -131,17 +104,7 @@ std::unique_ptr<sdk::cursor> pg_connection::list(std::uint32_t what, const char*
         default: row[k] = cur->text(v); break;
       }
     }
-    // table_cursor takes rows as initializer lists; at most 9 columns here.
-    switch (row.size()) {
-      case 1: cur->add_row({row[0]}); break;
-      case 2: cur->add_row({row[0], row[1]}); break;
-      case 4: cur->add_row({row[0], row[1], row[2], row[3]}); break;
-      case 5: cur->add_row({row[0], row[1], row[2], row[3], row[4]}); break;
-      case 6: cur->add_row({row[0], row[1], row[2], row[3], row[4], row[5]}); break;
-      case 7: cur->add_row({row[0], row[1], row[2], row[3], row[4], row[5], row[6]}); break;
-      case 9: cur->add_row({row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8]}); break;
-      default: throw sdk::error(DBR_CAT_INTERNAL, "postgres: introspection row has an unexpected width");
-    }
+    cur->add_row(row);
   }
   return cur;
 }

@@ -49,6 +49,49 @@ inline dbr_column make_column(const char* name, std::uint32_t type, const char* 
   return c;
 }
 
+/// One column of an introspection result as abi.h fixes it.
+struct meta_column {
+  const char* name;
+  std::uint32_t type;
+};
+
+/// The columns abi.h gives each DBR_META_* kind, in order (empty for a kind
+/// it does not define). Every SQL driver's introspection returns these.
+inline std::span<const meta_column> meta_columns(std::uint32_t what) noexcept {
+  static constexpr meta_column databases[] = {{"name", DBR_TYPE_TEXT}, {"size_bytes", DBR_TYPE_INT64}};
+  static constexpr meta_column schemas[] = {{"name", DBR_TYPE_TEXT}};
+  static constexpr meta_column tables[] = {{"schema", DBR_TYPE_TEXT},
+                                           {"name", DBR_TYPE_TEXT},
+                                           {"type", DBR_TYPE_TEXT},
+                                           {"size_bytes", DBR_TYPE_INT64},
+                                           {"row_estimate", DBR_TYPE_INT64}};
+  static constexpr meta_column columns[] = {
+      {"schema", DBR_TYPE_TEXT},   {"table", DBR_TYPE_TEXT},       {"name", DBR_TYPE_TEXT},
+      {"ordinal", DBR_TYPE_INT64}, {"type", DBR_TYPE_TEXT},        {"nullable", DBR_TYPE_BOOL},
+      {"default", DBR_TYPE_TEXT},  {"max_length", DBR_TYPE_INT64}, {"primary_key", DBR_TYPE_BOOL}};
+  static constexpr meta_column indexes[] = {{"schema", DBR_TYPE_TEXT},  {"table", DBR_TYPE_TEXT},
+                                            {"name", DBR_TYPE_TEXT},    {"columns", DBR_TYPE_TEXT},
+                                            {"unique", DBR_TYPE_BOOL},  {"primary", DBR_TYPE_BOOL}};
+  static constexpr meta_column foreign_keys[] = {{"schema", DBR_TYPE_TEXT},     {"table", DBR_TYPE_TEXT},
+                                                 {"name", DBR_TYPE_TEXT},       {"columns", DBR_TYPE_TEXT},
+                                                 {"ref_schema", DBR_TYPE_TEXT}, {"ref_table", DBR_TYPE_TEXT},
+                                                 {"ref_columns", DBR_TYPE_TEXT}};
+  static constexpr meta_column primary_keys[] = {
+      {"schema", DBR_TYPE_TEXT}, {"table", DBR_TYPE_TEXT}, {"name", DBR_TYPE_TEXT}, {"columns", DBR_TYPE_TEXT}};
+  static constexpr meta_column keyspace[] = {{"name", DBR_TYPE_TEXT}, {"keys", DBR_TYPE_INT64}};
+  switch (what) {
+    case DBR_META_DATABASES: return databases;
+    case DBR_META_SCHEMAS: return schemas;
+    case DBR_META_TABLES: return tables;
+    case DBR_META_COLUMNS: return columns;
+    case DBR_META_INDEXES: return indexes;
+    case DBR_META_FOREIGN_KEYS: return foreign_keys;
+    case DBR_META_PRIMARY_KEYS: return primary_keys;
+    case DBR_META_KEYSPACE: return keyspace;
+    default: return {};
+  }
+}
+
 /// A standalone cursor over rows built in memory: the natural result of
 /// introspection and of small synthetic queries. Strings are copied into an
 /// arena that lives as long as the cursor.
@@ -68,7 +111,9 @@ class table_cursor final : public cursor {
     std::string_view k = keep(s);
     return make_bytes(k.data(), k.size());
   }
-  void add_row(std::initializer_list<dbr_value> cells) {
+  void add_row(std::initializer_list<dbr_value> cells) { add_row(std::span<const dbr_value>(cells.begin(), cells.size())); }
+  /// A row whose width is only known at run time (one cell per column).
+  void add_row(std::span<const dbr_value> cells) {
     if (cells.size() != cols_.size())
       throw error(DBR_CAT_INTERNAL, "table_cursor: row has " + std::to_string(cells.size()) + " cells for " +
                                         std::to_string(cols_.size()) + " columns");
