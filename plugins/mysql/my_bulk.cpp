@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include <dbridge/sdk/convert.hpp>
+
 #include "my_plugin.hpp"
 
 namespace dbridge_mysql {
@@ -302,14 +304,7 @@ std::unique_ptr<sdk::bulk_transfer> my_connection::copy_in(const char* table, st
   std::string_view t = table;
   if (t.empty()) throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "mysql: bulk insert needs a table name");
   // "db.table" quotes each part.
-  std::string target;
-  for (std::size_t start = 0;;) {
-    const std::size_t dot = t.find('.', start);
-    if (!target.empty()) target += '.';
-    target += quote_ident(t.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
+  const std::string target = sdk::quote_qualified(t, [](std::string_view part) { return quote_ident(part); });
   std::vector<std::string> names;
   for (const char* c : columns) {
     if (c == nullptr || *c == '\0') throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "mysql: bulk insert column name is empty");

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string>
 
+#include <dbridge/sdk/convert.hpp>
+
 #include "pg_plugin.hpp"
 
 namespace dbridge_postgres {
@@ -140,16 +142,9 @@ std::unique_ptr<sdk::bulk_transfer> pg_connection::copy_in(const char* table, st
   settle();
   // "schema.table" quotes each part; a name that itself holds a dot must be
   // given pre-split by the caller as it cannot be told apart.
-  std::string target;
   std::string_view t = table;
   if (t.empty()) throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: COPY needs a table name");
-  for (std::size_t start = 0;;) {
-    const std::size_t dot = t.find('.', start);
-    if (!target.empty()) target += '.';
-    target += quote_ident(t.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
+  const std::string target = sdk::quote_qualified(t, [this](std::string_view part) { return quote_ident(part); });
   std::string cols;
   for (const char* c : columns) {
     if (c == nullptr || *c == '\0') throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: COPY column name is empty");

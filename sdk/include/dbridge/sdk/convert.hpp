@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 #include <string_view>
 
 namespace dbridge::sdk {
@@ -175,6 +176,22 @@ inline std::size_t format_uuid(const std::uint8_t* octets, char* buf) noexcept {
   }
   buf[n] = '\0';
   return n;
+}
+
+/// A qualified name ("schema.table") with each dot-separated part quoted by
+/// quote_part(std::string_view). A part that itself holds a dot cannot be
+/// told apart and must be quoted by the caller.
+template <class Quote>
+std::string quote_qualified(std::string_view name, Quote&& quote_part) {
+  std::string out;
+  for (std::size_t start = 0;;) {
+    const std::size_t dot = name.find('.', start);
+    if (!out.empty()) out += '.';
+    out += quote_part(name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
 }
 
 }  // namespace dbridge::sdk
