@@ -380,6 +380,8 @@ connection connect(std::string_view text, const connect_options& opts) {
       return static_cast<const detail::connection_impl*>(c)->registry_state();
     });
   } catch (...) {
+    // An entry that made it in must not outlive the connection (nor point at it).
+    if (impl->slot) registry::global().remove(impl->slot->entry.id);
     rec->conn.close(handle);
     impl->conn = nullptr;
     throw;
