@@ -3,6 +3,8 @@
 // transactions), run-time options, cancel through KILL QUERY from a second
 // connection; and the plugin's exported entry.
 #include <charconv>
+#include <chrono>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -18,13 +20,10 @@ std::string_view text_option(const dbr_param& p) {
   return sdk::string_of(p.value);
 }
 
+// The MariaDB client counts these timeouts in whole seconds: a fraction is
+// rounded up (0.5 waits 1 s), never down to 0, which would mean no limit.
 unsigned seconds_option(std::string_view key, std::string_view v) {
-  unsigned n = 0;
-  auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (r.ec != std::errc() || r.ptr != v.data() + v.size() || n > 86400 * 365)
-    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "mysql: URL option " + std::string(key) +
-                                                   " must be a whole number of seconds, e.g. " + std::string(key) + "=10");
-  return n;
+  return static_cast<unsigned>(std::ceil(sdk::seconds_option("mysql", key, v)));
 }
 
 bool plain_word(std::string_view s) {
@@ -51,7 +50,6 @@ my_connection::my_connection(const dbr_url& url) {
   params_.port = url.port;
 
   std::string charset = "utf8mb4", ssl_mode = "preferred", ssl_ca, ssl_cert, ssl_key;
-  unsigned read_timeout = 0, write_timeout = 0;
   std::vector<std::string> init_commands;
   for (const dbr_param& p : sdk::param_list(url.options, url.noptions)) {
     if (p.key == nullptr) continue;
@@ -78,9 +76,9 @@ my_connection::my_connection(const dbr_url& url) {
     } else if (k == "connect_timeout") {
       connect_timeout_ = seconds_option(k, v);
     } else if (k == "read_timeout") {
-      read_timeout = seconds_option(k, v);
+      read_timeout_ = seconds_option(k, v);
     } else if (k == "write_timeout") {
-      write_timeout = seconds_option(k, v);
+      write_timeout_ = seconds_option(k, v);
     } else if (k == "socket") {
       params_.socket = v;
     } else if (k == "init_command") {
@@ -103,8 +101,8 @@ my_connection::my_connection(const dbr_url& url) {
   mysql_optionsv(mysql_, MYSQL_OPT_RECONNECT, &off);  // a silent reconnect would lose session state
   mysql_optionsv(mysql_, MYSQL_SET_CHARSET_NAME, charset.c_str());
   mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout_);
-  if (read_timeout != 0) mysql_optionsv(mysql_, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
-  if (write_timeout != 0) mysql_optionsv(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+  if (read_timeout_ != 0) mysql_optionsv(mysql_, MYSQL_OPT_READ_TIMEOUT, &read_timeout_);
+  if (write_timeout_ != 0) mysql_optionsv(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout_);
   // TIMESTAMP columns read as UTC instants (my_plugin.hpp); user commands run after.
   mysql_optionsv(mysql_, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
   for (const std::string& c : init_commands) mysql_optionsv(mysql_, MYSQL_INIT_COMMAND, c.c_str());
@@ -120,14 +118,26 @@ my_connection::my_connection(const dbr_url& url) {
 
   const char* host = params_.host.empty() ? (params_.socket.empty() ? "127.0.0.1" : "localhost") : params_.host.c_str();
   const unsigned long flags = CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS;
+  const auto started = std::chrono::steady_clock::now();
   if (mysql_real_connect(mysql_, host, params_.user.empty() ? nullptr : params_.user.c_str(),
                          params_.password.c_str(), params_.database.empty() ? nullptr : params_.database.c_str(),
                          params_.port, params_.socket.empty() ? nullptr : params_.socket.c_str(), flags) == nullptr) {
     sdk::error e = error_for(mysql_errno(mysql_), mysql_sqlstate(mysql_), mysql_error(mysql_), "cannot connect");
     const bool auth = e.category() == DBR_CAT_AUTH;
     if (!auth && e.category() != DBR_CAT_NOT_FOUND) {
-      // Whatever the number says, failing to connect is a connection error.
-      sdk::error c(DBR_CAT_CONNECTION, e.what());
+      // Whatever the number says, failing to connect is a connection error,
+      // or a timeout when the server did not answer within connect_timeout
+      // (the client reports that as a lost connection, errno ETIMEDOUT).
+      const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const std::string_view text = mysql_error(mysql_);
+      const bool timed_out = (connect_timeout_ > 0 && waited >= connect_timeout_ * 0.9) ||
+                             text.find("(110)") != std::string_view::npos ||
+                             text.find("timed out") != std::string_view::npos;
+      sdk::error c(timed_out ? DBR_CAT_TIMEOUT : DBR_CAT_CONNECTION,
+                   timed_out ? std::string(e.what()) + " (no answer within connect_timeout, " +
+                                   std::to_string(connect_timeout_) +
+                                   " s; is a MariaDB/MySQL server listening there? raise ?connect_timeout=)"
+                             : std::string(e.what()));
       c.sqlstate("08001").retry(DBR_RETRY_NEW_CONN).connection_broken().native(mysql_errno(mysql_), native_domain);
       mysql_close(mysql_);
       mysql_ = nullptr;

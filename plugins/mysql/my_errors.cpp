@@ -6,6 +6,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 
@@ -125,7 +126,14 @@ mapping classify(unsigned e) noexcept {
 }  // namespace
 
 sdk::error my_connection::error_for(unsigned err, const char* sqlstate, const char* message, std::string_view context) {
+  // Read first: the client leaves ETIMEDOUT behind when read_timeout /
+  // write_timeout expired, and the error number alone cannot tell.
+  const int os_error = errno;
   mapping m = classify(err);
+  const bool timed_out = (read_timeout_ > 0 || write_timeout_ > 0) &&
+                         (err == CR_SERVER_LOST || err == CR_SERVER_LOST_EXTENDED) &&
+                         (os_error == ETIMEDOUT || os_error == EAGAIN);
+  if (timed_out) m = {DBR_CAT_TIMEOUT, DBR_SUB_NONE, DBR_RETRY_UNKNOWN_OUTCOME, true, "08006"};
   std::string state = sqlstate != nullptr ? sqlstate : "";
   // A server SQLSTATE class the table does not know still says something.
   if (m.category == DBR_CAT_BACKEND && state.size() == 5) {
@@ -147,6 +155,9 @@ sdk::error my_connection::error_for(unsigned err, const char* sqlstate, const ch
   }
   full += msg;
   full += " (error " + std::to_string(err) + (state.empty() ? "" : ", SQLSTATE " + state) + ")";
+  if (timed_out)
+    full += "; no reply within read_timeout (" + std::to_string(read_timeout_) +
+            " s): the statement may or may not have run, and the connection is closed";
   sdk::error e(m.category, std::move(full));
   e.sqlstate(m.sqlstate != nullptr ? std::string_view(m.sqlstate) : std::string_view(state))
       .subcategory(m.sub)

@@ -28,6 +28,7 @@
 #include <dbridge/sdk/cursor.hpp>
 #include <dbridge/sdk/driver.hpp>
 #include <dbridge/sdk/error.hpp>
+#include <dbridge/sdk/timeout.hpp>
 #include <dbridge/sdk/value.hpp>
 #include <mysql.h>
 
@@ -275,7 +276,8 @@ class my_connection final : public sdk::connection,
 
   MYSQL* mysql_ = nullptr;
   connect_params params_;
-  unsigned connect_timeout_ = 10;
+  unsigned connect_timeout_ = static_cast<unsigned>(sdk::default_connect_timeout_s);
+  unsigned read_timeout_ = 0, write_timeout_ = 0;  ///< URL options; 0 = none
   unsigned long thread_id_ = 0;
   my_statement* streaming_ = nullptr;
   std::string bulk_method_ = "auto";

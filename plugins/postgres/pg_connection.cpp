@@ -3,14 +3,17 @@
 // transactions, scripts, options, cancel and LISTEN/NOTIFY; and the plugin's
 // exported entry.
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <charconv>
 #include <chrono>
 #include <cstring>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "pg_plugin.hpp"
 
@@ -19,7 +22,9 @@ namespace dbridge_postgres {
 namespace {
 
 // URL options this driver handles itself; libpq must not see them.
-constexpr std::string_view own_options[] = {"statement_timeout"};
+// connect_timeout is libpq's keyword too, but libpq takes whole seconds and
+// raises 1 to 2: the driver counts the deadline itself (decimals allowed).
+constexpr std::string_view own_options[] = {"statement_timeout", "connect_timeout", "read_timeout"};
 
 std::string percent_decode(std::string_view s) {
   std::string out;
@@ -86,6 +91,7 @@ pg_connection::pg_connection(const dbr_url& url) {
   std::string_view raw = url.raw;
   std::string cleaned(raw.substr(0, raw.find('?')));
   std::int64_t timeout = -1;
+  double connect_timeout = sdk::default_connect_timeout_s;
   if (std::size_t q = raw.find('?'); q != std::string_view::npos) {
     std::string_view rest = raw.substr(q + 1);
     if (std::size_t h = rest.find('#'); h != std::string_view::npos) rest = rest.substr(0, h);
@@ -99,7 +105,12 @@ pg_connection::pg_connection(const dbr_url& url) {
       const bool ours = std::find(std::begin(own_options), std::end(own_options), key) != std::end(own_options);
       if (ours) {
         std::string value = item.find('=') == std::string_view::npos ? "" : percent_decode(item.substr(item.find('=') + 1));
-        timeout = parse_ms(key, sdk::make_text(value));
+        if (key == "connect_timeout")
+          connect_timeout = sdk::seconds_option("postgres", key, value);
+        else if (key == "read_timeout")
+          read_timeout_s_ = sdk::seconds_option("postgres", key, value);
+        else
+          timeout = parse_ms(key, sdk::make_text(value));
         continue;
       }
       if (known.count(key) == 0) {
@@ -107,7 +118,8 @@ pg_connection::pg_connection(const dbr_url& url) {
           throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
                            "postgres: unknown URL option '" + key +
                                "'; use a libpq connection parameter (sslmode, connect_timeout, application_name, "
-                               "options, target_session_attrs...) or statement_timeout");
+                               "options, target_session_attrs...), connect_timeout, read_timeout or "
+                               "statement_timeout");
         continue;
       }
       cleaned.push_back(sep);
@@ -116,24 +128,7 @@ pg_connection::pg_connection(const dbr_url& url) {
     }
   }
 
-  conn_ = PQconnectdb(cleaned.c_str());
-  if (conn_ == nullptr) throw sdk::error(DBR_CAT_RESOURCE, "postgres: out of memory creating a connection");
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(conn_);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    if (!password_.empty())
-      for (std::size_t at; (at = msg.find(password_)) != std::string::npos;) msg.replace(at, password_.size(), "***");
-    const bool auth = PQconnectionNeedsPassword(conn_) || msg.find("authentication failed") != std::string::npos ||
-                      msg.find("no password supplied") != std::string::npos ||
-                      msg.find("role \"") != std::string::npos;
-    PQfinish(conn_);
-    conn_ = nullptr;
-    throw sdk::error(auth ? DBR_CAT_AUTH : DBR_CAT_CONNECTION, "postgres: cannot connect: " + msg)
-        .sqlstate(auth ? "28P01" : "08001")
-        .retry(auth ? DBR_RETRY_NONE : DBR_RETRY_NEW_CONN)
-        .connection_broken()
-        .native(0, native_domain);
-  }
+  open(cleaned, connect_timeout);
   PQsetNoticeProcessor(conn_, &on_notice, nullptr);
   cancel_ = PQgetCancel(conn_);
   if (timeout >= 0) {
@@ -145,6 +140,54 @@ pg_connection::pg_connection(const dbr_url& url) {
       throw;
     }
   }
+}
+
+void pg_connection::open(const std::string& conninfo, double connect_timeout) {
+  // PQconnectStart + PQconnectPoll: the whole connect (TCP, TLS, startup,
+  // authentication, every host of a multi-host URL) runs against one
+  // deadline, in fractions of a second.
+  const sdk::deadline until = sdk::deadline::after(connect_timeout);
+  conn_ = PQconnectStart(conninfo.c_str());
+  if (conn_ == nullptr) throw sdk::error(DBR_CAT_RESOURCE, "postgres: out of memory creating a connection");
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  bool timed_out = false;
+  while (PQstatus(conn_) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+    pollfd pfd{PQsocket(conn_), static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    if (pfd.fd < 0) break;
+    const int rc = ::poll(&pfd, 1, until.poll_ms());
+    if (rc == 0 || (rc < 0 && errno != EINTR && until.expired())) {
+      timed_out = true;
+      break;
+    }
+    if (rc < 0 && errno != EINTR) break;
+    st = PQconnectPoll(conn_);
+  }
+  if (!timed_out && PQstatus(conn_) == CONNECTION_OK) return;
+
+  const std::string where = std::string(PQhost(conn_) != nullptr ? PQhost(conn_) : "") + ":" +
+                            (PQport(conn_) != nullptr ? PQport(conn_) : "");
+  std::string msg = PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  if (!password_.empty())
+    for (std::size_t at; (at = msg.find(password_)) != std::string::npos;) msg.replace(at, password_.size(), "***");
+  const bool auth = !timed_out && (PQconnectionNeedsPassword(conn_) || msg.find("authentication failed") != std::string::npos ||
+                                   msg.find("no password supplied") != std::string::npos ||
+                                   msg.find("role \"") != std::string::npos);
+  PQfinish(conn_);
+  conn_ = nullptr;
+  if (timed_out)
+    throw sdk::error(DBR_CAT_TIMEOUT, "postgres: cannot connect: no answer from " + where + " within connect_timeout (" +
+                                          sdk::seconds_text(connect_timeout) +
+                                          "); is a PostgreSQL server listening there? (raise ?connect_timeout=)")
+        .sqlstate("08001")
+        .retry(DBR_RETRY_NEW_CONN)
+        .connection_broken()
+        .native(0, native_domain);
+  throw sdk::error(auth ? DBR_CAT_AUTH : DBR_CAT_CONNECTION, "postgres: cannot connect: " + msg)
+      .sqlstate(auth ? "28P01" : "08001")
+      .retry(auth ? DBR_RETRY_NONE : DBR_RETRY_NEW_CONN)
+      .connection_broken()
+      .native(0, native_domain);
 }
 
 pg_connection::~pg_connection() {
@@ -178,14 +221,13 @@ void pg_connection::flush_deallocations() {
   std::string sql;
   for (const std::string& n : pending_dealloc_) sql += "DEALLOCATE " + n + ";";
   pending_dealloc_.clear();
-  result_ptr r(PQexec(conn_, sql.c_str()));
+  result_ptr r = blocking_exec(sql.c_str());
   if (r.status() != PGRES_COMMAND_OK) raise(r.get(), "DEALLOCATE");
 }
 
 result_ptr pg_connection::exec(const char* sql, std::span<const char* const> params, int result_format) {
   settle();
-  result_ptr r(PQexecParams(conn_, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr,
-                            result_format));
+  result_ptr r = blocking_exec(sql, static_cast<int>(params.size()), params.data(), result_format);
   const ExecStatusType st = r.status();
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) raise(r.get());
   return r;
@@ -193,13 +235,13 @@ result_ptr pg_connection::exec(const char* sql, std::span<const char* const> par
 
 void pg_connection::simple(const char* sql, std::string_view context) {
   settle();
-  result_ptr r(PQexec(conn_, sql));
+  result_ptr r = blocking_exec(sql);
   if (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK) raise(r.get(), context);
 }
 
 result_ptr pg_connection::finish_command(std::string_view context) {
   result_ptr last, failed;
-  while (PGresult* p = PQgetResult(conn_)) {
+  while (PGresult* p = get_result()) {
     result_ptr r(p);
     const ExecStatusType st = r.status();
     if ((st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) && failed.get() == nullptr)
@@ -213,6 +255,86 @@ result_ptr pg_connection::finish_command(std::string_view context) {
   return last;
 }
 
+// ------------------------------------------------------------ read timeout
+void pg_connection::on_read_timeout() noexcept {
+  read_timed_out_ = true;
+  // The cancel request is a connection of its own, which a silent server
+  // could hold as long as this one: it runs on its own thread, which frees it.
+  if (PGcancel* c = PQgetCancel(conn_)) {
+    try {
+      std::thread([c] {
+        char buf[256];
+        PQcancel(c, buf, sizeof buf);
+        PQfreeCancel(c);
+      }).detach();
+    } catch (...) {
+      PQfreeCancel(c);
+    }
+  }
+  // libpq then reads end-of-file and marks the connection bad.
+  ::shutdown(PQsocket(conn_), SHUT_RDWR);
+}
+
+void pg_connection::await_input() noexcept {
+  const int ms = static_cast<int>(std::ceil(read_timeout_s_ * 1000));
+  while (PQisBusy(conn_) == 1 && PQstatus(conn_) == CONNECTION_OK) {
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    if (pfd.fd < 0) return;
+    const int rc = ::poll(&pfd, 1, ms);
+    if (rc == 0) {
+      on_read_timeout();
+      return;
+    }
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0 || PQconsumeInput(conn_) != 1) return;  // PQgetResult reports it
+  }
+}
+
+PGresult* pg_connection::get_result() noexcept {
+  if (read_timeout_s_ > 0 && !read_timed_out_) await_input();
+  return PQgetResult(conn_);
+}
+
+result_ptr pg_connection::collect() {
+  // As PQexec: the last result, but the first error wins; stops at COPY.
+  result_ptr last;
+  while (PGresult* p = get_result()) {
+    result_ptr r(p);
+    const bool failed = last.get() != nullptr && last.status() == PGRES_FATAL_ERROR;
+    if (!failed) last = std::move(r);
+    const ExecStatusType st = last.status();
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) break;
+    if (PQstatus(conn_) == CONNECTION_BAD) break;
+  }
+  return last;
+}
+
+result_ptr pg_connection::blocking_exec(const char* sql) {
+  if (read_timeout_s_ <= 0) return result_ptr(PQexec(conn_, sql));
+  if (PQsendQuery(conn_, sql) != 1) return result_ptr();
+  return collect();
+}
+
+result_ptr pg_connection::blocking_exec(const char* sql, int nparams, const char* const* values, int result_format) {
+  if (read_timeout_s_ <= 0)
+    return result_ptr(PQexecParams(conn_, sql, nparams, nullptr, values, nullptr, nullptr, result_format));
+  if (PQsendQueryParams(conn_, sql, nparams, nullptr, values, nullptr, nullptr, result_format) != 1) return result_ptr();
+  return collect();
+}
+
+int pg_connection::get_copy_data(char** out) noexcept {
+  if (read_timeout_s_ <= 0 || read_timed_out_) return PQgetCopyData(conn_, out, 0);
+  const int ms = static_cast<int>(std::ceil(read_timeout_s_ * 1000));
+  for (;;) {
+    const int n = PQgetCopyData(conn_, out, 1);
+    if (n != 0) return n;
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    const int rc = pfd.fd < 0 ? -1 : ::poll(&pfd, 1, ms);
+    if (rc == 0) on_read_timeout();
+    if (rc == 0 || (rc < 0 && errno != EINTR) || PQconsumeInput(conn_) != 1) return PQgetCopyData(conn_, out, 0);
+  }
+}
+
 const std::string& pg_connection::type_name(Oid t) {
   auto it = type_names_.find(t);
   if (it != type_names_.end()) return it->second;
@@ -222,7 +344,7 @@ const std::string& pg_connection::type_name(Oid t) {
   } else {
     const std::string s = std::to_string(t);
     const char* params[] = {s.c_str()};
-    result_ptr r(PQexecParams(conn_, "SELECT format_type($1::oid, NULL)", 1, nullptr, params, nullptr, nullptr, 0));
+    result_ptr r = blocking_exec("SELECT format_type($1::oid, NULL)", 1, params, 0);
     name = r.status() == PGRES_TUPLES_OK && PQntuples(r.get()) == 1 ? PQgetvalue(r.get(), 0, 0) : "oid " + s;
   }
   return type_names_.emplace(t, std::move(name)).first->second;
@@ -240,7 +362,7 @@ std::string pg_connection::quote_ident(std::string_view name) {
 // ------------------------------------------------------------ connection
 void pg_connection::ping() {
   settle();
-  result_ptr r(PQexec(conn_, ""));
+  result_ptr r = blocking_exec("");
   if (r.status() != PGRES_EMPTY_QUERY && r.status() != PGRES_COMMAND_OK) raise(r.get(), "ping");
 }
 
@@ -299,7 +421,7 @@ std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std
   int nulls = 0;
   if (sent) {
     for (;;) {
-      PGresult* p = PQgetResult(conn_);
+      PGresult* p = get_result();
       if (p == nullptr) {
         if (PQstatus(conn_) == CONNECTION_BAD || ++nulls > 2) break;
         continue;
@@ -349,7 +471,7 @@ void pg_connection::begin(const dbr_txn_options& o) {
 
 void pg_connection::commit() {
   settle();
-  result_ptr r(PQexec(conn_, "COMMIT"));
+  result_ptr r = blocking_exec("COMMIT");
   if (r.status() != PGRES_COMMAND_OK) {
     sdk::error e = error_for(r.get(), "COMMIT");
     // Lost while committing: the transaction may or may not have been applied.

@@ -78,7 +78,7 @@ class copy_in_transfer final : public sdk::bulk_transfer {
     if (done_) return;
     done_ = true;
     PQputCopyEnd(c_.raw(), "aborted by the client");
-    while (PGresult* r = PQgetResult(c_.raw())) PQclear(r);
+    while (PGresult* r = c_.get_result()) PQclear(r);
   }
 
  private:
@@ -104,14 +104,14 @@ class copy_out_transfer final : public sdk::bulk_transfer {
     if (!done_) {
       // Drain the rest: the connection is unusable until the COPY ends.
       char* p = nullptr;
-      while (PQgetCopyData(c_.raw(), &p, 0) > 0) PQfreemem(p);
-      while (PGresult* r = PQgetResult(c_.raw())) PQclear(r);
+      while (c_.get_copy_data(&p) > 0) PQfreemem(p);
+      while (PGresult* r = c_.get_result()) PQclear(r);
     }
   }
   bool read_chunk(std::string_view& chunk) override {
     release();
     if (done_) return false;
-    const int n = PQgetCopyData(c_.raw(), &data_, 0);
+    const int n = c_.get_copy_data(&data_);
     if (n > 0) {
       chunk = std::string_view(data_, static_cast<std::size_t>(n));
       return true;
@@ -162,7 +162,7 @@ std::unique_ptr<sdk::bulk_transfer> pg_connection::copy_in(const char* table, st
   std::string sql = "COPY " + target;
   if (!cols.empty()) sql += " (" + cols + ")";
   sql += " FROM STDIN (FORMAT binary)";
-  result_ptr r(PQexec(conn_, sql.c_str()));
+  result_ptr r = blocking_exec(sql.c_str());
   if (r.status() != PGRES_COPY_IN) raise(r.get(), "COPY");
   return std::make_unique<copy_in_transfer>(*this, std::move(types), std::move(names));
 }
@@ -170,12 +170,12 @@ std::unique_ptr<sdk::bulk_transfer> pg_connection::copy_in(const char* table, st
 std::unique_ptr<sdk::bulk_transfer> pg_connection::copy_out(std::string_view sql) {
   settle();
   const std::string text(sql);
-  result_ptr r(PQexec(conn_, text.c_str()));
+  result_ptr r = blocking_exec(text.c_str());
   if (r.status() == PGRES_COPY_OUT) return std::make_unique<copy_out_transfer>(*this);
   if (r.status() == PGRES_FATAL_ERROR || r.status() == PGRES_BAD_RESPONSE) raise(r.get(), "COPY TO");
   if (r.status() == PGRES_COPY_IN) {
     PQputCopyEnd(conn_, "not an export");
-    while (PGresult* p = PQgetResult(conn_)) PQclear(p);
+    while (PGresult* p = get_result()) PQclear(p);
   }
   throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
                    "postgres: copy_out needs a COPY ... TO STDOUT statement, e.g. COPY t TO STDOUT (FORMAT csv)");

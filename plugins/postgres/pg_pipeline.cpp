@@ -73,7 +73,7 @@ bool pg_connection::batch_next(dbr_batch_item& item, dbr_error* item_err) {
   result_ptr main;
   // One statement yields its result, a NULL, then its Sync.
   for (;;) {
-    PGresult* p = PQgetResult(conn_);
+    PGresult* p = get_result();
     if (p == nullptr) {
       if (PQstatus(conn_) == CONNECTION_BAD) raise(nullptr, "pipeline");
       continue;
@@ -105,7 +105,7 @@ void pg_connection::batch_end() {
   if (!in_batch_) return;
   batch_rows_.reset();
   while (batch_read_ < batch_queued_) {
-    PGresult* p = PQgetResult(conn_);
+    PGresult* p = get_result();
     if (p == nullptr) {
       if (PQstatus(conn_) == CONNECTION_BAD) break;
       continue;

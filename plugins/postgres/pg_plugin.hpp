@@ -6,6 +6,7 @@
 #include <dbridge/sdk/cursor.hpp>
 #include <dbridge/sdk/driver.hpp>
 #include <dbridge/sdk/error.hpp>
+#include <dbridge/sdk/timeout.hpp>
 #include <dbridge/sdk/value.hpp>
 #include <libpq-fe.h>
 
@@ -151,6 +152,18 @@ class pg_connection final : public sdk::connection,
   /// Reads every remaining result of the command in flight; throws the first error.
   result_ptr finish_command(std::string_view context);
 
+  // Read timeout (URL read_timeout): every wait for the server goes through
+  // these. When the server sends nothing for read_timeout, the statement is
+  // cancelled and the socket shut down, so libpq fails at once and
+  // error_for() reports a timeout whose outcome is unknown.
+  /// PQgetResult, waiting at most read_timeout between two reads.
+  PGresult* get_result() noexcept;
+  /// PQexec / PQexecParams (text results) under the read timeout.
+  result_ptr blocking_exec(const char* sql);
+  result_ptr blocking_exec(const char* sql, int nparams, const char* const* values, int result_format);
+  /// PQgetCopyData (blocking) under the read timeout.
+  int get_copy_data(char** out) noexcept;
+
   const std::string& type_name(Oid oid);
   std::string quote_ident(std::string_view name);
   void clear_cancel_flag() noexcept { cancel_requested_.store(false, std::memory_order_relaxed); }
@@ -199,6 +212,9 @@ class pg_connection final : public sdk::connection,
   void cancel_running() override;
 
  private:
+  /// Connects within connect_timeout seconds (0: no limit); throws timeout,
+  /// auth or connection errors.
+  void open(const std::string& conninfo, double connect_timeout);
   void simple(const char* sql, std::string_view context);
   void flush_deallocations();
 
@@ -206,6 +222,12 @@ class pg_connection final : public sdk::connection,
   PGcancel* cancel_ = nullptr;
   std::atomic<bool> cancel_requested_{false};
   std::int64_t timeout_ms_ = 0;
+  double read_timeout_s_ = 0;  ///< URL read_timeout; 0 = none
+  bool read_timed_out_ = false;  ///< the server fell silent: the connection was shut down
+  /// Waits until libpq has a whole result (or the connection failed).
+  void await_input() noexcept;
+  void on_read_timeout() noexcept;
+  result_ptr collect();
   std::string password_;  // only to scrub it from libpq messages
   pg_statement* streaming_ = nullptr;
   std::uint64_t next_stmt_ = 0;

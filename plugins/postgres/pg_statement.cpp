@@ -173,8 +173,7 @@ void pg_statement::discard() noexcept {
   buffered_.clear();
   failed_ = result_ptr();
   if (streaming_) {
-    PGconn* conn = c_.raw();
-    while (PGresult* r = PQgetResult(conn)) PQclear(r);
+    while (PGresult* r = c_.get_result()) PQclear(r);
     streaming_ = false;
     c_.set_streaming(nullptr);
   }
@@ -185,7 +184,7 @@ PGresult* pg_statement::read_wire() {
   if (!streaming_) return nullptr;
   PGconn* conn = c_.raw();
   for (;;) {
-    PGresult* r = PQgetResult(conn);
+    PGresult* r = c_.get_result();
     const ExecStatusType st = r != nullptr ? PQresultStatus(r) : PGRES_COMMAND_OK;
     if (r != nullptr && st == PGRES_SINGLE_TUPLE) return r;
     if (r != nullptr && (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR)) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <set>
@@ -54,6 +55,33 @@ bool is_message(const redisReply* r) noexcept {
   if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING) return false;
   const std::string_view kind = str_of(r->element[0]);
   return (kind == "message" && r->elements == 3) || (kind == "pmessage" && r->elements == 4);
+}
+
+/// How long a blocking command may legitimately wait for its reply, in
+/// seconds (0: without limit), or -1 for a command that does not block. A
+/// read timeout must not cut such a wait short: the caller asked for it.
+double blocking_wait_s(const sdk::argv_view& args) {
+  const std::string_view name = args[0];
+  auto seconds = [](std::string_view t, double scale) -> double {
+    const std::string s(t);
+    char* end = nullptr;
+    const double v = s.empty() ? -1 : std::strtod(s.c_str(), &end);
+    // A malformed timeout is refused by the server at once: nothing waits.
+    if (s.empty() || end != s.c_str() + s.size() || !(v >= 0)) return -1;
+    return v * scale;
+  };
+  const std::uint32_t n = args.size();
+  for (std::string_view last_arg_seconds : {"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BZPOPMIN", "BZPOPMAX"})
+    if (iequals(name, last_arg_seconds)) return n >= 3 ? seconds(args[n - 1], 1) : -1;
+  if (iequals(name, "BLMPOP") || iequals(name, "BZMPOP")) return n >= 2 ? seconds(args[1], 1) : -1;
+  if (iequals(name, "WAIT") || iequals(name, "WAITAOF")) return n >= 3 ? seconds(args[n - 1], 0.001) : -1;
+  if (iequals(name, "XREAD") || iequals(name, "XREADGROUP")) {
+    for (std::uint32_t i = 1; i + 1 < n; ++i) {
+      if (iequals(args[i], "STREAMS")) break;
+      if (iequals(args[i], "BLOCK")) return seconds(args[i + 1], 0.001);
+    }
+  }
+  return -1;
 }
 
 }  // namespace
@@ -222,7 +250,13 @@ const dbr_reply* redis_connection::execute_command(const sdk::argv_view& args) {
     argl_[i] = args[i].size();
   }
   last_.reset();
+  // A blocking command waits as long as it asked to, plus the read timeout
+  // for the reply itself to arrive; the read timeout comes back after.
+  const double blocks = settings_.timeout_s > 0 ? blocking_wait_s(args) : -1;
+  if (blocks >= 0 && redisSetTimeout(ctx_, to_timeval(blocks == 0 ? 0 : blocks + settings_.timeout_s)) != REDIS_OK)
+    fail_io("setting the timeout");
   reply_ptr r = round_trip(static_cast<int>(args.size()), argp_.data(), argl_.data(), name);
+  if (blocks >= 0 && redisSetTimeout(ctx_, to_timeval(settings_.timeout_s)) != REDIS_OK) fail_io("setting the timeout");
   if (r->type == REDIS_REPLY_ERROR && cancelled_.load(std::memory_order_relaxed) &&
       str_of(r.get()).substr(0, 9) == "UNBLOCKED")
     throw sdk::error(DBR_CAT_CANCELLED, std::string(name) + " was cancelled (CLIENT UNBLOCK)")

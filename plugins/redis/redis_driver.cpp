@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Redis driver: URL settings, connecting (AUTH + SELECT), error mapping,
 // the reply view and the plugin entry.
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -15,16 +16,6 @@ namespace {
 
 std::string text_of(const dbr_value& v) { return std::string(sdk::string_of(v)); }
 
-double parse_seconds(std::string_view key, const std::string& text) {
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !std::isfinite(v) || v < 0 || v > 86400 * 365)
-    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "option " + std::string(key) + "='" + text +
-                                                   "' is not a number of seconds (decimals allowed, e.g. 2.5)");
-  return v;
-}
-
 std::int64_t parse_db(std::string_view where, const std::string& text) {
   char* end = nullptr;
   errno = 0;
@@ -35,12 +26,16 @@ std::int64_t parse_db(std::string_view where, const std::string& text) {
   return v;
 }
 
+}  // namespace
+
 timeval to_timeval(double seconds) {
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(seconds);
   tv.tv_usec = static_cast<suseconds_t>((seconds - static_cast<double>(tv.tv_sec)) * 1e6);
   return tv;
 }
+
+namespace {
 
 std::string where_of(const settings& s) {
   return s.unix_socket ? "unix socket " + s.host : s.host + ":" + std::to_string(s.port);
@@ -93,9 +88,9 @@ settings parse_settings(const dbr_url& url) {
   for (const dbr_param& opt : sdk::param_list(url.options, url.noptions)) {
     const std::string_view key = opt.key != nullptr ? opt.key : "";
     if (key == "connect_timeout") {
-      s.connect_timeout_s = parse_seconds(key, text_of(opt.value));
-    } else if (key == "timeout") {
-      s.timeout_s = parse_seconds(key, text_of(opt.value));
+      s.connect_timeout_s = sdk::seconds_option("redis", key, text_of(opt.value));
+    } else if (key == "read_timeout" || key == "timeout") {
+      s.timeout_s = sdk::seconds_option("redis", key, text_of(opt.value));
     } else if (key == "db") {
       const std::int64_t db = parse_db("option db", text_of(opt.value));
       if (db_in_path && db != s.db)
@@ -106,10 +101,9 @@ settings parse_settings(const dbr_url& url) {
     } else {
       throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
                        "unknown URL option '" + std::string(key) +
-                           "'; the redis driver takes connect_timeout, timeout (seconds) and db");
+                           "'; the redis driver takes connect_timeout, read_timeout (seconds) and db");
     }
   }
-  if (s.connect_timeout_s == 0) s.connect_timeout_s = 10;
   return s;
 }
 
@@ -125,8 +119,8 @@ void raise_context_error(redisContext* ctx, std::string_view during, bool cancel
   const bool timed_out =
       code == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || detail == std::strerror(EAGAIN));
   if (timed_out)
-    throw sdk::error(DBR_CAT_TIMEOUT, what + "no reply within the timeout (?timeout=); the command may or may not "
-                                             "have run, and the connection is closed")
+    throw sdk::error(DBR_CAT_TIMEOUT, what + "no reply within read_timeout; the command may or may not have "
+                                             "run, and the connection is closed")
         .native(code, domain)
         .retry(DBR_RETRY_UNKNOWN_OUTCOME)
         .connection_broken();
@@ -142,9 +136,17 @@ void raise_context_error(redisContext* ctx, std::string_view during, bool cancel
 }
 
 redisContext* open_context(const settings& s, std::int64_t& client_id) {
+  // One deadline for the socket connect and the AUTH / SELECT / CLIENT ID
+  // round trip: a listener that accepts and never answers (or is not Redis)
+  // fails within connect_timeout.
+  const sdk::deadline until = sdk::deadline::after(s.connect_timeout_s);
   const timeval ctv = to_timeval(s.connect_timeout_s);
-  redisContext* ctx = s.unix_socket ? redisConnectUnixWithTimeout(s.host.c_str(), ctv)
-                                    : redisConnectWithTimeout(s.host.c_str(), s.port, ctv);
+  redisContext* ctx = nullptr;
+  if (until.limited())
+    ctx = s.unix_socket ? redisConnectUnixWithTimeout(s.host.c_str(), ctv)
+                        : redisConnectWithTimeout(s.host.c_str(), s.port, ctv);
+  else
+    ctx = s.unix_socket ? redisConnectUnix(s.host.c_str()) : redisConnect(s.host.c_str(), s.port);
   if (ctx == nullptr) throw sdk::error(DBR_CAT_RESOURCE, "out of memory creating a connection");
   struct closer {
     redisContext*& c;
@@ -160,9 +162,8 @@ redisContext* open_context(const settings& s, std::int64_t& client_id) {
         .native(ctx->err, domain)
         .retry(DBR_RETRY_NEW_CONN);
   }
-  // Setting it even when 0 makes "no timeout" explicit whatever the library
-  // did with the connect timeout.
-  if (redisSetTimeout(ctx, to_timeval(s.timeout_s)) != REDIS_OK) raise_context_error(ctx, "setting the timeout");
+  if (until.limited() && redisSetTimeout(ctx, to_timeval(std::max(until.seconds_left(), 0.001))) != REDIS_OK)
+    raise_context_error(ctx, "setting the timeout");
 
   // AUTH, SELECT and CLIENT ID go out in one write: one round trip to connect.
   int n = 0;
@@ -194,9 +195,27 @@ redisContext* open_context(const settings& s, std::int64_t& client_id) {
   std::vector<reply_ptr> replies;
   for (int i = 0; i < n; ++i) {
     void* r = nullptr;
-    if (redisGetReply(ctx, &r) != REDIS_OK) raise_context_error(ctx, "connecting to " + where_of(s));
+    if (redisGetReply(ctx, &r) != REDIS_OK) {
+      // Nothing but the handshake was sent: every failure here may be
+      // retried on a new connection.
+      const bool timed_out = ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || until.expired());
+      std::string why = timed_out ? "no reply within connect_timeout (" + sdk::seconds_text(s.connect_timeout_s) + ")"
+                        : ctx->err == REDIS_ERR_EOF ? std::string("the server closed the connection")
+                                                    : std::string(ctx->errstr);
+      throw sdk::error(timed_out ? DBR_CAT_TIMEOUT : DBR_CAT_CONNECTION,
+                       "cannot connect to " + where_of(s) + ": " + why +
+                           " during the handshake; is a Redis server listening there?" +
+                           (timed_out ? " (raise ?connect_timeout=)" : ""))
+          .native(ctx->err, domain)
+          .retry(DBR_RETRY_NEW_CONN)
+          .connection_broken();
+    }
     replies.emplace_back(static_cast<redisReply*>(r));
   }
+  // From here on the read timeout applies (0: none); setting it even when 0
+  // makes "no timeout" explicit whatever the library did with the connect
+  // timeout.
+  if (redisSetTimeout(ctx, to_timeval(s.timeout_s)) != REDIS_OK) raise_context_error(ctx, "setting the timeout");
   std::size_t i = 0;
   if (s.has_password) {
     const redisReply* auth = replies[i++].get();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dbridge/sdk/driver.hpp>
+#include <dbridge/sdk/timeout.hpp>
 #include <hiredis/hiredis.h>
 #include <hiredis/sds.h>
 
@@ -32,12 +33,15 @@ struct settings {
   std::string password;
   bool has_password = false;
   std::int64_t db = 0;
-  double connect_timeout_s = 10;
-  double timeout_s = 0;  ///< 0: no read/write timeout
+  double connect_timeout_s = sdk::default_connect_timeout_s;  ///< 0: no limit
+  double timeout_s = 0;  ///< read_timeout (alias timeout); 0: no read/write timeout
 };
 
 /// Parses the URL parts and options; throws DBR_CAT_INVALID_ARGUMENT.
 settings parse_settings(const dbr_url& url);
+
+/// seconds as hiredis wants them (0: no timeout).
+timeval to_timeval(double seconds);
 
 /// Opens a hiredis context, runs AUTH / SELECT / CLIENT ID in one round trip.
 /// Returns the context and the server's client id (0 when unknown).
