@@ -165,6 +165,13 @@ void connection_impl::unsupported(std::string_view capability) const {
 void connection_impl::fail(int32_t status, abi_error& e, std::string_view query) {
   error_info info = e.to_info(status, rec->id, query);
   e.clear();
+  // A call that failed past its transaction's deadline (typically cancelled
+  // by the watchdog) reports the transaction timeout, whatever it was.
+  if (tx_deadline_ns != 0 && mono_ns() >= tx_deadline_ns) [[unlikely]] {
+    if (info.connection_broken) broken = true;
+    scrub(info, password, {}, redacted_url, 4);
+    expire_transaction(info.message);
+  }
   if (info.connection_broken) broken = true;
   scrub(info, password, {}, redacted_url, 4);
   throw_error(std::move(info));
@@ -236,6 +243,11 @@ void connection_impl::close() noexcept {
   } catch (...) {
   }
   finalize_all(evicted);
+  if (watch) {
+    disarm_tx_deadline();
+    std::lock_guard lk(watch->mu);
+    watch->conn = nullptr;
+  }
   rec->conn.close(conn);
   conn = nullptr;
   tx_depth = 0;

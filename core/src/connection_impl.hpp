@@ -21,6 +21,7 @@
 #include "registry_slot.hpp"
 #include "statement_cache.hpp"
 #include "transaction_control.hpp"
+#include "tx_timeout.hpp"
 #include "value_abi.hpp"
 
 // Debug builds (and -DDBRIDGE_STRICT_THREAD_CHECK=1) refuse concurrent use
@@ -100,6 +101,25 @@ struct connection_impl {
   /// clears it, so the success path never builds or frees an error record.
   abi_error err;
 
+  // Transaction timeout (transaction_options::timeout, the pool's
+  // transaction_timeout): the deadline is checked on entry to every call and
+  // when a call fails; the watchdog cancels a call still running at it.
+  std::int64_t tx_default_timeout_ns = 0;  ///< set by a pool; 0 = none
+  std::int64_t tx_deadline_ns = 0;         ///< mono_ns(); 0 = none armed
+  std::int64_t tx_timeout_ns = 0;          ///< of the armed (or last expired) deadline
+  std::uint64_t tx_serial = 0;             ///< counts begin()s; a transaction object keeps its own
+  std::uint64_t tx_expired_serial = 0;     ///< the transaction rolled back at its deadline
+  std::shared_ptr<tx_watch> watch;         ///< created on first arm, when the plugin can cancel
+  void arm_tx_deadline(std::int64_t timeout_ns);
+  void disarm_tx_deadline() noexcept;
+  /// In enter(), with the connection claimed: expires the transaction when
+  /// its deadline has passed (leaving the claim before throwing).
+  void check_tx_deadline();
+  /// Rolls the transaction back and throws its timeout_error (cause: the
+  /// error the expiry replaces, if any). The connection must be claimed.
+  [[noreturn]] void expire_transaction(std::string cause);
+  [[noreturn]] void throw_expired(std::string cause) const;
+
   explicit connection_impl(std::size_t cache_size) : cache(cache_size) {}
   ~connection_impl();
   connection_impl(const connection_impl&) = delete;
@@ -126,6 +146,7 @@ struct connection_impl {
     if (conn == nullptr) closed();
     if (!claim()) concurrent();
     if (serial) rec->serial_mutex.lock();
+    if (tx_deadline_ns != 0) [[unlikely]] check_tx_deadline();
   }
   bool try_enter() noexcept {
     if (!claim()) return false;
@@ -164,6 +185,18 @@ struct connection_impl {
     if (conn == nullptr || rec->txn.in_transaction == nullptr) return;
     const int32_t r = rec->txn.in_transaction(conn);
     if (r >= 0) raw_tx = r > 0;
+    // A raw BEGIN gets the pool's transaction timeout too; a raw COMMIT ends it.
+    if (tx_depth == 0 && tx_default_timeout_ns > 0) {
+      if (raw_tx && tx_deadline_ns == 0) {
+        try {
+          arm_tx_deadline(tx_default_timeout_ns);
+        } catch (...) {
+          tx_deadline_ns = mono_ns() + tx_default_timeout_ns;  // checked on the next call, without the watchdog
+        }
+      } else if (!raw_tx && tx_deadline_ns != 0) {
+        disarm_tx_deadline();
+      }
+    }
   }
   [[noreturn]] void closed() const;
   [[noreturn]] void concurrent() const;

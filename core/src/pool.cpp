@@ -270,6 +270,7 @@ pooled* pool_core::open_one() {
   co.statement_cache_size = cfg_.statement_cache_size;
   connection c = connect(cfg_.url, co);
   registry_set_pool(*c.impl().slot, cfg_.name, probe_);
+  c.impl().tx_default_timeout_ns = cfg_.transaction_timeout_ns;
   auto* p = new pooled(std::move(c));
   const std::int64_t now = mono_coarse_ns();
   p->created_ns = now;
@@ -313,6 +314,9 @@ void pool_core::close_pooled(pooled* p) noexcept {
 
 bool pool_core::release_cleanup(pooled* p) noexcept {
   connection_impl& c = *p->impl;
+  // An open transaction is rolled back below, expired or not: its deadline
+  // must not follow the connection to the next caller.
+  c.disarm_tx_deadline();
   if (c.conn == nullptr || c.broken) return false;
   if (c.busy.load(std::memory_order_relaxed)) return false;
   // Channels and pending messages are per connection (a Redis subscriber

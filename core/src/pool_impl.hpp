@@ -70,6 +70,7 @@ struct pool_config {
   double lifetime_jitter = 0.1;
   std::int64_t health_period_ns = 30'000'000'000;
   bool validate_on_acquire = false;
+  std::int64_t transaction_timeout_ns = 0;  ///< 0 = none
   std::string strategy = "lifo";
   std::int64_t backoff_min_ns = 50'000'000, backoff_max_ns = 5'000'000'000;
   std::size_t statement_cache_size = 64;

@@ -217,6 +217,7 @@ pool_config resolve_one(std::string_view url_text, const pool_options& o, const 
   dur(o.idle_timeout, c.idle_timeout_ns, "idle_timeout");
   dur(o.max_lifetime, c.max_lifetime_ns, "max_lifetime");
   dur(o.health_check_period, c.health_period_ns, "health_check_period");
+  dur(o.transaction_timeout, c.transaction_timeout_ns, "transaction_timeout");
   if (o.max_lifetime_jitter) c.lifetime_jitter = *o.max_lifetime_jitter;
   if (o.validate_on_acquire) c.validate_on_acquire = *o.validate_on_acquire;
   if (o.strategy) c.strategy = *o.strategy;
@@ -239,6 +240,8 @@ pool_config resolve_one(std::string_view url_text, const pool_options& o, const 
     else if (k == "pool_max_lifetime") c.max_lifetime_ns = parse_duration(v, "max_lifetime", from);
     else if (k == "pool_health_check_period") c.health_period_ns = parse_duration(v, "health_check_period", from);
     else if (k == "pool_validate_on_acquire") c.validate_on_acquire = parse_bool(v, "validate_on_acquire", from);
+    else if (k == "pool_transaction_timeout")
+      c.transaction_timeout_ns = parse_duration(v, "transaction_timeout", from);
     else if (k == "pool_strategy") c.strategy = v;
     else if (k == "pool_name") c.name = v;
     else if (k == "pool_opened_by") c.opened_by = v;
@@ -252,8 +255,8 @@ pool_config resolve_one(std::string_view url_text, const pool_options& o, const 
       throw_error(errc::invalid_argument,
                   "unknown pool parameter '" + k + "' in " + c.redacted +
                       " (known: pool_min, pool_max, pool_strategy, pool_acquire_timeout, pool_idle_timeout, "
-                      "pool_max_lifetime, pool_health_check_period, pool_validate_on_acquire, pool_name, "
-                      "pool_opened_by, pool_read_strategy); remove or correct it");
+                      "pool_max_lifetime, pool_health_check_period, pool_validate_on_acquire, pool_transaction_timeout, "
+                      "pool_name, pool_opened_by, pool_read_strategy); remove or correct it");
     }
   }
 

@@ -47,6 +47,9 @@ transaction connection::begin(const transaction_options& opts) {
   const int32_t rc = c.rec->txn.begin(c.conn, &o, err);
   if (rc < 0) c.fail(rc, err, "BEGIN");
   c.tx_depth = 1;
+  ++c.tx_serial;
+  const std::int64_t timeout = opts.timeout ? static_cast<std::int64_t>(opts.timeout->count()) : c.tx_default_timeout_ns;
+  if (timeout > 0) c.arm_tx_deadline(timeout);
   return transaction_scope(this, 0, std::string());
 }
 
@@ -63,10 +66,10 @@ transaction connection::begin_nested(std::size_t depth) {
 }
 
 transaction_scope::transaction_scope(connection* c, std::size_t depth, std::string savepoint_name)
-    : conn_(c), depth_(depth), savepoint_(std::move(savepoint_name)) {}
+    : conn_(c), depth_(depth), savepoint_(std::move(savepoint_name)), serial_(c->impl().tx_serial) {}
 
 transaction_scope::transaction_scope(transaction_scope&& o) noexcept
-    : conn_(o.conn_), depth_(o.depth_), savepoint_(std::move(o.savepoint_)), active_(o.active_) {
+    : conn_(o.conn_), depth_(o.depth_), savepoint_(std::move(o.savepoint_)), active_(o.active_), serial_(o.serial_) {
   o.active_ = false;
 }
 
@@ -94,9 +97,15 @@ void check_innermost(const detail::connection_impl& c, std::size_t depth) {
 }
 }  // namespace
 
-void transaction_scope::commit() {
+detail::connection_impl& transaction_scope::live() {
   if (!active_) not_active();
   auto& c = conn_->impl();
+  if (c.tx_expired_serial == serial_) c.throw_expired({});
+  return c;
+}
+
+void transaction_scope::commit() {
+  auto& c = live();
   check_innermost(c, depth_);
   detail::call_guard g(c);
   detail::abi_error err;
@@ -109,17 +118,22 @@ void transaction_scope::commit() {
   }
   active_ = false;
   c.tx_depth = depth_;
-  if (depth_ == 0) c.raw_tx = false;
+  if (depth_ == 0) {
+    c.raw_tx = false;
+    c.disarm_tx_deadline();
+  }
 }
 
 void transaction_scope::rollback() {
   if (!active_) not_active();
   auto& c = conn_->impl();
-  if (c.conn == nullptr) {
-    // The connection closed: the backend already discarded the work.
+  if (c.conn == nullptr || c.tx_expired_serial == serial_) {
+    // Closed, or rolled back at its timeout: the work is already discarded.
     active_ = false;
     return;
   }
+  // Rolling back is what expiry would do: it is not an error past the deadline.
+  if (depth_ == 0) c.disarm_tx_deadline();
   detail::call_guard g(c);
   detail::abi_error err;
   // Whatever happens below, this level is over.
@@ -138,23 +152,22 @@ void transaction_scope::rollback() {
 }
 
 transaction_scope transaction_scope::savepoint() {
-  if (!active_) not_active();
-  check_innermost(conn_->impl(), depth_);
+  check_innermost(live(), depth_);
   return conn_->begin_nested(depth_ + 1);
 }
 
 result transaction_scope::query(std::string_view sql, params p) {
-  if (!active_) not_active();
+  live();
   return conn_->query(sql, p);
 }
 
 exec_result transaction_scope::execute(std::string_view sql, params p) {
-  if (!active_) not_active();
+  live();
   return conn_->execute(sql, p);
 }
 
 record transaction_scope::query_one(std::string_view sql, params p) {
-  if (!active_) not_active();
+  live();
   return conn_->query_one(sql, p);
 }
 

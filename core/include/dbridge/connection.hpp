@@ -3,6 +3,7 @@
 // prepared statements, transactions with savepoints.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -245,6 +246,23 @@ struct transaction_options {
   isolation_level isolation = isolation_level::default_level;
   bool read_only = false;
   bool deferrable = false;
+  /// How long the transaction may stay open, from begin(). Unset: the pool's
+  /// transaction_timeout for a pooled connection, else none; zero: none.
+  ///
+  /// Past the deadline the transaction is rolled back, never committed:
+  /// - the next call into the connection (through the transaction or not)
+  ///   rolls it back and throws timeout_error; so does commit();
+  /// - a call still running at the deadline is cancelled (drivers that can
+  ///   cancel from another thread: PostgreSQL, MariaDB, Redis) and fails
+  ///   with that timeout_error, after the rollback;
+  /// - afterwards the transaction object keeps refusing work with
+  ///   timeout_error (its rollback() and destructor do nothing), while the
+  ///   connection itself is usable again, outside any transaction;
+  /// - a pooled connection given back with the transaction still open is
+  ///   rolled back before anyone else gets it.
+  /// If the rollback itself fails, the connection is marked broken (a pool
+  /// closes it). A nested savepoint shares its transaction's deadline.
+  std::optional<std::chrono::nanoseconds> timeout{};
 };
 
 class connection;
@@ -284,9 +302,12 @@ class transaction_scope {
   friend class connection;
   transaction_scope(connection* c, std::size_t depth, std::string savepoint_name);
   connection* conn_;
+  /// Throws unless this level is active and its transaction did not expire.
+  detail::connection_impl& live();
   std::size_t depth_;
   std::string savepoint_;
   bool active_ = true;
+  std::uint64_t serial_ = 0;  ///< the connection's begin() count when it started
 };
 using transaction = transaction_scope;
 

@@ -12,7 +12,7 @@
 //
 // Settings come from, highest first: the URL's query (pool_min, pool_max,
 // pool_strategy, pool_acquire_timeout, pool_idle_timeout, pool_max_lifetime,
-// pool_health_check_period, pool_validate_on_acquire, pool_name,
+// pool_health_check_period, pool_validate_on_acquire, pool_transaction_timeout, pool_name,
 // pool_read_strategy; stripped before the driver sees the URL), the options
 // struct, the environment (DATABASE_POOL_MIN, DATABASE_POOL_MAX,
 // DATABASE_TIMEOUT; and DATABASE_URL / DATABASE_READ_URLS when no URL is
@@ -55,6 +55,9 @@ struct pool_options {
   std::optional<double> max_lifetime_jitter{};
   std::optional<std::chrono::nanoseconds> health_check_period{};  ///< default 30 s; 0 = never
   std::optional<bool> validate_on_acquire{};                      ///< ping before handing out; default off
+  /// Default transaction_options::timeout of the pool's connections (begin()
+  /// and raw BEGIN / MULTI); default none. See transaction_options::timeout.
+  std::optional<std::chrono::nanoseconds> transaction_timeout{};
   std::optional<std::string> strategy{};                          ///< "lifo" (default), "fifo", or a plugin id
   std::optional<std::string> name{};                              ///< registry label; default "pool-N"
   std::string opened_by{};                                        ///< registry label of its connections
