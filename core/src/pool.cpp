@@ -231,13 +231,79 @@ void pool_core::unlink_waiter_locked(pool_waiter* w) noexcept {
 
 void pool_core::grant_open_locked() noexcept {
   if (whead_ == nullptr || closed_) return;
-  if (total_.load(std::memory_order_relaxed) + opening_.load(std::memory_order_relaxed) >= cfg_.max) return;
-  pool_waiter* w = whead_;
-  unlink_waiter_locked(w);
-  drop(waiting_);
+  const std::uint32_t opening = opening_.load(std::memory_order_relaxed);
+  if (total_.load(std::memory_order_relaxed) + opening >= cfg_.max) return;
+  if (opening >= waiting_.load(std::memory_order_relaxed)) return;
+  start_open_locked();
+}
+
+void pool_core::start_open_locked(bool for_maintainer) noexcept {
   bump(opening_);
-  w->may_open = true;
-  w->cv.notify_one();
+  try {
+    std::thread([this, for_maintainer] { background_open(for_maintainer); }).detach();
+  } catch (...) {
+    // No thread to connect on: the waiters time out, the maintainer refills.
+    drop(opening_);
+    if (for_maintainer) maint_opening_ = false;
+  }
+}
+
+void pool_core::background_open(bool for_maintainer) noexcept {
+  pooled* p = nullptr;
+  std::exception_ptr failure;
+  try {
+    p = open_one();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  std::unique_lock lk(mu_);
+  drop(opening_);
+  if (for_maintainer) {
+    // The maintainer goes on (next connect, or its backoff) right away.
+    maint_opening_ = false;
+    maint_poke_ = true;
+    maint_cv_.notify_one();
+  }
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const error& e) {
+      note_connect_failure_locked(e);
+    } catch (...) {
+    }
+    if (for_maintainer) {
+      const double factor = 1.0 - 0.5 * rand01();
+      next_connect_ns_ = mono_ns() + static_cast<std::int64_t>(static_cast<double>(backoff_ns_) * factor);
+      backoff_ns_ = std::min(cfg_.backoff_max_ns, backoff_ns_ * 2);
+    }
+    // The head waiter hears about the outage now rather than at its
+    // timeout; the next one gets a connect of its own.
+    if (pool_waiter* w = whead_; w != nullptr) {
+      unlink_waiter_locked(w);
+      drop(waiting_);
+      w->open_failed = failure;
+      w->cv.notify_one();
+    }
+    grant_open_locked();
+    const bool del = deletable_locked();
+    lk.unlock();
+    if (del) delete this;
+    return;
+  }
+  bump(total_);
+  bump(created_, std::uint64_t{1});
+  note_connect_success_locked();
+  probe_needed_ = false;
+  if (closed_) {
+    drop(total_);
+    bump(closed_n_, std::uint64_t{1});
+    const bool del = deletable_locked();
+    lk.unlock();
+    close_pooled(p);
+    if (del) delete this;
+    return;
+  }
+  offer_locked(p);
 }
 
 bool pool_core::strategy_should_grow_locked() noexcept {
@@ -346,45 +412,6 @@ void pool_core::mark_leased(pooled* p) noexcept {
   p->impl->leased = true;
 }
 
-pooled* pool_core::open_for_caller(std::int64_t start_ns) {
-  pooled* p;
-  try {
-    p = open_one();
-  } catch (const error& e) {
-    std::lock_guard lk(mu_);
-    drop(opening_);
-    note_connect_failure_locked(e);
-    // Let the next waiter try too: during an outage every caller should
-    // hear about it now rather than at its timeout.
-    grant_open_locked();
-    throw;
-  } catch (...) {
-    std::lock_guard lk(mu_);
-    drop(opening_);
-    grant_open_locked();
-    throw;
-  }
-  std::unique_lock lk(mu_);
-  drop(opening_);
-  bump(total_);
-  bump(created_, std::uint64_t{1});
-  note_connect_success_locked();
-  if (closed_) {
-    drop(total_);
-    bump(closed_n_, std::uint64_t{1});
-    lk.unlock();
-    close_pooled(p);
-    throw_closed();
-  }
-  bump(in_use_);
-  ++p->use_count;
-  bump(acquires_, std::uint64_t{1});
-  hist_.record_locked(mono_ns() - start_ns);
-  lk.unlock();
-  mark_leased(p);
-  return p;
-}
-
 void pool_core::discard_checked_out(pooled* p, bool health_failure) noexcept {
   std::unique_lock lk(mu_);
   drop(in_use_);
@@ -416,20 +443,20 @@ pooled* pool_core::acquire(std::int64_t timeout_ns) {
   }
 
   const std::int64_t start = mono_ns();
-  const std::uint32_t used = total_.load(std::memory_order_relaxed) + opening_.load(std::memory_order_relaxed);
-  if (whead_ == nullptr && used < cfg_.max &&
-      (in_use_.load(std::memory_order_relaxed) == 0 || strategy_should_grow_locked())) {
-    bump(opening_);
-    lk.unlock();
-    return open_for_caller(start);
-  }
-
   pool_waiter w;
   link_waiter_locked(&w);
   bump(waiting_);
+  // Room to grow: a connect starts in the background and its connection
+  // comes to the head waiter (this caller, unless others wait already), so
+  // the wait below stays bounded by the acquire timeout however long the
+  // server takes to answer.
+  const std::uint32_t used = total_.load(std::memory_order_relaxed) + opening_.load(std::memory_order_relaxed);
+  if (used < cfg_.max && opening_.load(std::memory_order_relaxed) < waiting_.load(std::memory_order_relaxed) &&
+      (in_use_.load(std::memory_order_relaxed) == 0 || strategy_should_grow_locked()))
+    start_open_locked();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout_ns);
-  while (w.handed == nullptr && !w.may_open && !w.closed) {
-    if (w.cv.wait_until(lk, deadline) == std::cv_status::timeout && w.handed == nullptr && !w.may_open &&
+  while (w.handed == nullptr && !w.open_failed && !w.closed) {
+    if (w.cv.wait_until(lk, deadline) == std::cv_status::timeout && w.handed == nullptr && !w.open_failed &&
         !w.closed) {
       unlink_waiter_locked(&w);
       drop(waiting_);
@@ -437,7 +464,6 @@ pooled* pool_core::acquire(std::int64_t timeout_ns) {
       throw_exhausted_locked(mono_ns() - start);
     }
   }
-  if (w.closed) throw_closed();
   if (w.handed != nullptr) {
     pooled* p = w.handed;
     bump(acquires_, std::uint64_t{1});
@@ -446,8 +472,9 @@ pooled* pool_core::acquire(std::int64_t timeout_ns) {
     mark_leased(p);
     return p;
   }
+  if (w.closed) throw_closed();
   lk.unlock();
-  return open_for_caller(start);
+  std::rethrow_exception(w.open_failed);
 }
 
 void pool_core::release(pooled* p, bool discard) noexcept {
@@ -488,6 +515,15 @@ void pool_core::throw_exhausted_locked(std::int64_t waited_ns) {
   info.native_domain = "dbridge";
   const auto in_use = in_use_.load(std::memory_order_relaxed);
   const auto waiting = waiting_.load(std::memory_order_relaxed);
+  const auto opening = opening_.load(std::memory_order_relaxed);
+  if (in_use == 0 && opening > 0) {
+    // Nothing is borrowed: the wait was for the server to accept a connection.
+    info.message = "pool '" + cfg_.name + "' (" + cfg_.redacted + "): no connection within the acquire timeout (" +
+                   ms_text(waited_ns) + " waited) because the server has not completed a new connection (" +
+                   std::to_string(opening) + " connect(s) still under way, each bounded by the driver's " +
+                   "connect_timeout); check that the server is up and answering, or raise acquire_timeout";
+    throw_error(std::move(info));
+  }
   info.message = "pool '" + cfg_.name + "' (" + cfg_.redacted + ") is exhausted: no connection within the acquire timeout (" +
                  ms_text(waited_ns) + " waited); " + std::to_string(in_use) + " of max " + std::to_string(cfg_.max) +
                  " connections in use, " + std::to_string(opening_.load(std::memory_order_relaxed)) +
@@ -597,52 +633,19 @@ std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
   }
 
   // 2. Keep min open; while the server is (or may be) down, probe it with
-  //    one connect at a time, backing off exponentially with jitter.
-  for (;;) {
-    if (maint_stop_ || closed_) return 0;
+  //    one connect at a time, backing off exponentially with jitter. The
+  //    connect runs on a thread of its own (background_open), so neither
+  //    this thread nor close() waits for a server that does not answer.
+  if (!maint_stop_ && !closed_ && !maint_opening_) {
     const std::uint32_t have = total_.load(std::memory_order_relaxed) + opening_.load(std::memory_order_relaxed);
     const bool below_min = have < cfg_.min;
     const bool probe = (probe_needed_ || down_.load(std::memory_order_relaxed)) && have < cfg_.max &&
                        opening_.load(std::memory_order_relaxed) == 0 && idle_.empty();
-    if (!below_min && !probe) break;
-    const std::int64_t t = mono_ns();
-    if (t < next_connect_ns_) return next_connect_ns_;
-    bump(opening_);
-    lk.unlock();
-    pooled* p = nullptr;
-    std::string failure;
-    try {
-      p = open_one();
-    } catch (const error& e) {
-      lk.lock();
-      drop(opening_);
-      note_connect_failure_locked(e);
-      const double factor = 1.0 - 0.5 * rand01();
-      next_connect_ns_ = mono_ns() + static_cast<std::int64_t>(static_cast<double>(backoff_ns_) * factor);
-      backoff_ns_ = std::min(cfg_.backoff_max_ns, backoff_ns_ * 2);
-      grant_open_locked();
-      return next_connect_ns_;
-    } catch (...) {
-      lk.lock();
-      drop(opening_);
-      next_connect_ns_ = mono_ns() + backoff_ns_;
-      return next_connect_ns_;
+    if (below_min || probe) {
+      if (mono_ns() < next_connect_ns_) return next_connect_ns_;
+      maint_opening_ = true;
+      start_open_locked(true);
     }
-    lk.lock();
-    drop(opening_);
-    bump(total_);
-    bump(created_, std::uint64_t{1});
-    note_connect_success_locked();
-    probe_needed_ = false;
-    if (closed_) {
-      drop(total_);
-      bump(closed_n_, std::uint64_t{1});
-      lk.unlock();
-      close_pooled(p);
-      lk.lock();
-      return 0;
-    }
-    offer_locked(p);
   }
   return mono_ns() + tick_ns();
 }

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -92,7 +93,8 @@ struct pooled {
 struct pool_waiter {
   std::condition_variable cv;
   pooled* handed = nullptr;
-  bool may_open = false;  ///< a slot freed up: open a connection yourself
+  /// A connect started for the waiters failed: the head waiter hears why.
+  std::exception_ptr open_failed;
   bool closed = false;
   pool_waiter* prev = nullptr;
   pool_waiter* next = nullptr;
@@ -133,9 +135,15 @@ class __attribute__((visibility("hidden"))) pool_core {
   void offer_locked(pooled* p) noexcept;  ///< p counted in neither idle nor in_use yet
   void link_waiter_locked(pool_waiter* w) noexcept;
   void unlink_waiter_locked(pool_waiter* w) noexcept;
+  /// Starts a background connect for the waiters when there is room and
+  /// fewer connects under way than callers waiting.
   void grant_open_locked() noexcept;
+  /// Starts one background connect (opening_ counted); its connection goes
+  /// to the head waiter, else to the idle list. Waiters never run a connect
+  /// themselves, so a silent server cannot hold them past their timeout.
+  void start_open_locked(bool for_maintainer = false) noexcept;
+  void background_open(bool for_maintainer) noexcept;
   pooled* open_one();  ///< connects (no lock held); throws the connect error
-  pooled* open_for_caller(std::int64_t start_ns);
   void note_connect_failure_locked(const error& e) noexcept;
   void note_connect_success_locked() noexcept;
   void fill_stats_locked(dbr_pool_stats& s, std::int64_t now) const noexcept;
@@ -182,6 +190,7 @@ class __attribute__((visibility("hidden"))) pool_core {
   bool maint_stop_ = false;
   bool maint_poke_ = false;
   bool probe_needed_ = false;  ///< a connection broke: check the others and the server
+  bool maint_opening_ = false;  ///< the maintainer's own connect is under way
   std::int64_t backoff_ns_ = 0;
   std::int64_t next_connect_ns_ = 0;
   std::int64_t last_health_ns_ = 0;
