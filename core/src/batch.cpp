@@ -71,6 +71,9 @@ batch& batch::add(std::string_view sql, params p) {
   dbr_value stack[16];
   const dbr_value* vals = c.bind(p, stack, 16);
   detail::abi_error err;
+  // Batch items carry no session report (dbr_batch_item has no such field):
+  // the core's generic rule decides for every driver.
+  if (sdk::sql_changes_session(sql, sdk::generic_sql_dialect)) c.session_dirty = true;
   const int32_t rc = c.rec->batch.add_sql(c.conn, sql.data(), sql.size(), vals, static_cast<std::uint32_t>(p.size()), err);
   if (rc < 0) c.fail(rc, err, sql);
   ++queued_;
@@ -101,6 +104,7 @@ batch& batch::add_command(std::span<const std::string_view> argv) {
   }
   detail::call_guard g(c);
   detail::abi_error err;
+  if (sdk::command_changes_session(argv[0], sdk::generic_session_commands)) c.session_dirty = true;
   const int32_t rc = c.rec->batch.add_command(c.conn, static_cast<std::uint32_t>(argv.size()), ptrs, lens, err);
   if (rc < 0) c.fail(rc, err, argv[0]);
   ++queued_;

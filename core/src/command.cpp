@@ -5,6 +5,7 @@
 #include <dbridge/abi.h>
 
 #include <charconv>
+#include <cstddef>
 #include <vector>
 
 #include "connection_impl.hpp"
@@ -112,6 +113,14 @@ reply connection::command(std::span<const std::string_view> argv) {
   const int32_t rc =
       c.rec->command.execute(c.conn, static_cast<std::uint32_t>(argv.size()), ptrs.data(), lens.data(), &r, err);
   if (detail::is_transaction_command(argv[0])) c.refresh_raw_tx();
+  // A 1.1 plugin says on the reply whether the command changed the session;
+  // without a reply (a failure) or from a 1.0 plugin, the generic list decides.
+  if (c.plugin_reports_session && rc >= 0 && r != nullptr &&
+      r->struct_size >= offsetof(dbr_reply, reserved_1_1)) {
+    if (r->session_changed != 0) c.session_dirty = true;
+  } else if (sdk::command_changes_session(argv[0], sdk::generic_session_commands)) {
+    c.session_dirty = true;
+  }
   if (rc < 0) c.fail(rc, err, argv[0]);
   if (r != nullptr && r->type == DBR_REPLY_ERROR) raise_error_reply(c, *r, argv[0]);
   return copy_reply(r, 0);

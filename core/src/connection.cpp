@@ -342,6 +342,7 @@ connection connect(std::string_view text, const connect_options& opts) {
   auto impl = std::make_unique<detail::connection_impl>(opts.statement_cache_size);
   impl->rec = rec;
   impl->serial = rec->threading == DBR_THREADING_GLOBAL_SERIAL;
+  impl->plugin_reports_session = rec->negotiated_minor >= 1;
 
   detail::abi_error err;
   dbr_conn* handle = nullptr;
@@ -450,6 +451,7 @@ result connection::query(std::string_view sql, params p) {
     detail::release_stmt(c, l);
     throw;
   }
+  c.note_session(info, sql);
   if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
   if (rc < 0) {
     detail::release_stmt(c, l);
@@ -521,6 +523,7 @@ exec_result connection::execute(std::string_view sql, params p) {
     detail::release_stmt(c, l);
     throw;
   }
+  c.note_session(info, sql);
   if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
   if (cur) c.rec->cursor.close(cur);
   detail::release_stmt(c, l);
@@ -542,6 +545,9 @@ void connection::execute_script(std::string_view sql) {
   detail::call_guard g(c);
   c.slot->touch();
   detail::abi_error err;
+  // A script is several statements with no per-statement report: it counts
+  // as a session change.
+  c.session_dirty = true;
   const int32_t rc = c.rec->sql.execute_script(c.conn, sql.data(), sql.size(), err);
   c.refresh_raw_tx();  // a script may open or close a transaction anywhere in it
   if (rc < 0) c.fail(rc, err, detail::short_sql(sql));
@@ -571,6 +577,7 @@ void connection::create_function(std::string_view name, int nargs, std::function
   detail::call_guard g(c);
   detail::abi_error err;
   // The plugin owns the holder from here on, even when registration fails.
+  c.session_dirty = true;  // the function stays registered on this connection
   const int32_t rc = c.rec->functions.create_scalar(c.conn, fname.c_str(), nargs,
                                                     deterministic ? DBR_FN_DETERMINISTIC : 0u,
                                                     detail::function_thunk, holder.release(),

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dbridge/connection.hpp"
+#include "dbridge/sdk/session.hpp"
 #include "cursor_impl.hpp"
 #include "host.hpp"
 #include "plugin_record.hpp"
@@ -95,6 +96,14 @@ struct connection_impl {
   /// Has subscribed (LISTEN / SUBSCRIBE) at some point: a pool closes such a
   /// connection on return rather than hand its channels to the next caller.
   bool subscribed = false;
+  /// The session may hold state a later user must not see (a SET, a
+  /// temporary table, a session lock...): a pool resets it or closes the
+  /// connection on return. Cleared by a successful reset.
+  bool session_dirty = false;
+  /// The plugin reports session changes itself (negotiated ABI minor >= 1):
+  /// the rule for its backend lives in it. Otherwise the core applies its
+  /// generic, conservative rule to the SQL text.
+  bool plugin_reports_session = false;
   abi_scratch scratch;
   std::vector<dbr_value> big_params;  ///< for calls with more parameters than the stack buffer
   /// Reused by every call: plugins write to it only on failure, and fail()
@@ -197,6 +206,12 @@ struct connection_impl {
         disarm_tx_deadline();
       }
     }
+  }
+  /// After running sql, successful or not (a lock may be held all the same).
+  void note_session(const dbr_exec_info& info, std::string_view sql) noexcept {
+    if (plugin_reports_session ? info.session_changed != 0
+                               : sdk::sql_changes_session(sql, sdk::generic_sql_dialect)) [[unlikely]]
+      session_dirty = true;
   }
   [[noreturn]] void closed() const;
   [[noreturn]] void concurrent() const;

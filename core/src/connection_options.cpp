@@ -18,6 +18,7 @@ void connection::set_option(std::string_view key, const value& v) {
   c.scratch.reset();
   dbr_value abi{};
   detail::to_abi(v, abi, c.scratch);
+  c.session_dirty = true;  // an option set at run time outlives the caller's lease
   const int32_t rc = c.rec->conn.set_option(c.conn, k.c_str(), &abi, c.err);
   if (rc < 0) c.fail(rc, c.err, "set_option " + k);
 }

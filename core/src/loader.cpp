@@ -489,6 +489,9 @@ bool loader_run::check_descriptor(const dbr_plugin_desc& desc, plugin_record& re
     copy_table(rec.driver.introspect, rec.introspect);
     copy_table(rec.driver.functions, rec.functions);
     copy_table(rec.driver.cursor, rec.cursor);
+    // Slots newer than the negotiated minor are never called, whatever the
+    // table holds (abi.h: the negotiated minor is the only gate).
+    if (rec.negotiated_minor < 1) rec.conn.reset_session = nullptr;
   } else if (desc.kind == DBR_KIND_POOL) {
     copy_table(desc.vtable, rec.pool);
   } else {

@@ -4,16 +4,20 @@
 // eviction, health checks and reconnect backoff. Connects and closes never
 // run under the lock, so callers that can be served are never held up by a
 // slow or unreachable server.
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 
 #include "dbridge/pool.hpp"
 #include "dbridge/registry.hpp"
 #include "host.hpp"
+#include "logging.hpp"
 #include "pool_impl.hpp"
 #include "pool_options.hpp"
 #include "registry_slot.hpp"
@@ -74,6 +78,29 @@ void detach_results(connection_impl& c) noexcept {
 }
 
 pool_metrics read_probe(const void* owner) { return static_cast<const pool_core*>(owner)->metrics(); }
+
+// The kernel's id of the calling thread (what top, gdb and /proc show),
+// asked once per thread. Initial-exec TLS with a constant initializer: one
+// %fs-relative load per acquire, no TLS lookup call and no init guard.
+__attribute__((tls_model("initial-exec"))) thread_local long t_tid = 0;
+long current_tid() noexcept {
+  long t = t_tid;
+  if (t == 0) [[unlikely]] t_tid = t = static_cast<long>(::syscall(SYS_gettid));
+  return t;
+}
+
+// "1234 (worker-3)" while the thread lives, else "1234 (exited)".
+std::string thread_text(long tid) {
+  std::string name;
+  std::ifstream comm("/proc/self/task/" + std::to_string(tid) + "/comm");
+  if (!comm || !std::getline(comm, name)) name = "exited";
+  return std::to_string(tid) + " (" + name + ")";
+}
+
+std::string site_text(const std::source_location& s) {
+  if (s.file_name() == nullptr || *s.file_name() == '\0') return "an unknown place";
+  return std::string(s.file_name()) + ":" + std::to_string(s.line()) + " in " + s.function_name();
+}
 
 }  // namespace
 
@@ -211,6 +238,30 @@ void pool_core::offer_locked(pooled* p) noexcept {
   c.use_count = p->use_count;
   cands_.push_back(c);
   bump(idle_n_);
+}
+
+void pool_core::lease_locked(pooled* p, const std::source_location& site, std::int64_t now) noexcept {
+  p->acquired_ns = now;
+  p->site = site;
+  p->thread = current_tid();
+  p->leak_reported = false;
+  p->lnext = nullptr;
+  p->lprev = ltail_;
+  if (ltail_ != nullptr) ltail_->lnext = p;
+  else lhead_ = p;
+  ltail_ = p;
+}
+
+bool pool_core::unlease_locked(pooled* p) noexcept {
+  if (p->lprev == nullptr && lhead_ != p) return false;  // not leased (a validation failure)
+  if (p->lprev != nullptr) p->lprev->lnext = p->lnext;
+  else lhead_ = p->lnext;
+  if (p->lnext != nullptr) p->lnext->lprev = p->lprev;
+  else ltail_ = p->lprev;
+  p->lprev = p->lnext = nullptr;
+  const bool reported = p->leak_reported;
+  p->leak_reported = false;
+  return reported;
 }
 
 void pool_core::link_waiter_locked(pool_waiter* w) noexcept {
@@ -378,7 +429,7 @@ void pool_core::close_pooled(pooled* p) noexcept {
   delete p;
 }
 
-bool pool_core::release_cleanup(pooled* p) noexcept {
+bool pool_core::release_cleanup(pooled* p, bool& reset) noexcept {
   connection_impl& c = *p->impl;
   // An open transaction is rolled back below, expired or not: its deadline
   // must not follow the connection to the next caller.
@@ -396,16 +447,58 @@ bool pool_core::release_cleanup(pooled* p) noexcept {
     if (c.serial) lock.lock();
     in_tx = c.rec->txn.in_transaction(c.conn) > 0;
   }
-  if (!in_tx) return true;
-  if (c.rec->txn.rollback == nullptr) return false;
+  if (in_tx) {
+    if (c.rec->txn.rollback == nullptr) return false;
+    if (!c.try_enter()) return false;
+    abi_error err;
+    const int32_t rc = c.rec->txn.rollback(c.conn, err);
+    c.tx_depth = 0;
+    c.raw_tx = false;
+    if (rc < 0 && err.raw().conn_broken) c.broken = true;
+    c.leave();
+    if (rc < 0 || c.broken) return false;
+  }
+  return reset_session(c, reset);
+}
+
+bool pool_core::reset_session(connection_impl& c, bool& reset) noexcept {
+  if (cfg_.reset == session_reset::never) return true;
+  // A plain query leaves session_dirty alone: no call into the plugin.
+  if (cfg_.reset == session_reset::automatic && !c.session_dirty) [[likely]] return true;
+  // A driver that cannot reset (ABI 1.0 plugins, SQLite): the session may
+  // hold the borrower's state, so the connection is closed instead.
+  if (c.rec->conn.reset_session == nullptr) return false;
   if (!c.try_enter()) return false;
+  std::uint32_t flags = 0;
   abi_error err;
-  const int32_t rc = c.rec->txn.rollback(c.conn, err);
-  c.tx_depth = 0;
-  c.raw_tx = false;
-  if (rc < 0 && err.raw().conn_broken) c.broken = true;
+  const int32_t rc = c.rec->conn.reset_session(c.conn, &flags, err);
+  bool ok = rc >= 0;
+  if (!ok && err.raw().conn_broken) c.broken = true;
+  if (ok && (flags & DBR_RESET_STATEMENTS_DROPPED) != 0) {
+    // The server forgot them: the cache must not hand them out again.
+    std::vector<dbr_stmt*> dropped;
+    try {
+      c.cache.clear(dropped);
+    } catch (...) {
+      ok = false;  // out of memory: closing the connection drops them all
+    }
+    c.finalize_all(dropped);
+  }
   c.leave();
-  return rc >= 0 && !c.broken;
+  if (!ok) {
+    if (rc < 0) {
+      try {
+        log_line(DBR_LOG_WARN, "pool",
+                 "pool '" + cfg_.name + "': resetting the session of a returned connection failed (" +
+                     err.to_info(rc, c.driver()).message + "); the connection is closed instead");
+      } catch (...) {
+      }
+    }
+    return false;
+  }
+  c.session_dirty = false;
+  reset = true;
+  return true;
 }
 
 void pool_core::mark_leased(pooled* p) noexcept {
@@ -414,6 +507,7 @@ void pool_core::mark_leased(pooled* p) noexcept {
 
 void pool_core::discard_checked_out(pooled* p, bool health_failure) noexcept {
   std::unique_lock lk(mu_);
+  unlease_locked(p);
   drop(in_use_);
   drop(total_);
   bump(closed_n_, std::uint64_t{1});
@@ -425,7 +519,7 @@ void pool_core::discard_checked_out(pooled* p, bool health_failure) noexcept {
   close_pooled(p);
 }
 
-pooled* pool_core::acquire(std::int64_t timeout_ns) {
+pooled* pool_core::acquire(std::int64_t timeout_ns, const std::source_location& site) {
   std::unique_lock lk(mu_);
   for (;;) {
     if (closed_) throw_closed();
@@ -433,6 +527,9 @@ pooled* pool_core::acquire(std::int64_t timeout_ns) {
     pooled* p = take_idle_locked();
     bump(acquires_, std::uint64_t{1});
     hist_.record_zero_locked();
+    // No clock read here: the last return or maintainer round is a recent
+    // enough "now" for leak reports and the exhaustion error.
+    lease_locked(p, site, last_release_ns_);
     lk.unlock();
     if (!cfg_.validate_on_acquire || p->conn.ping()) {
       mark_leased(p);
@@ -467,7 +564,9 @@ pooled* pool_core::acquire(std::int64_t timeout_ns) {
   if (w.handed != nullptr) {
     pooled* p = w.handed;
     bump(acquires_, std::uint64_t{1});
-    hist_.record_locked(mono_ns() - start);
+    const std::int64_t now = mono_ns();
+    hist_.record_locked(now - start);
+    lease_locked(p, site, now);
     lk.unlock();
     mark_leased(p);
     return p;
@@ -480,12 +579,16 @@ pooled* pool_core::acquire(std::int64_t timeout_ns) {
 void pool_core::release(pooled* p, bool discard) noexcept {
   connection_impl& c = *p->impl;
   c.leased = false;
-  bool keep = !discard && release_cleanup(p);
+  bool reset = false;
+  bool keep = !discard && release_cleanup(p, reset);
   const std::int64_t now = mono_coarse_ns();
   if (keep && now >= p->expires_ns) keep = false;
   p->last_used_ns = now;
   const bool broken = c.broken;
   std::unique_lock lk(mu_);
+  // Rare (a leak was reported): the registry lock nests inside the pool's.
+  if (unlease_locked(p)) [[unlikely]] registry_set_leak(*c.slot, std::string());
+  if (reset) bump(resets_, std::uint64_t{1});
   if (!keep || closed_) {
     drop(in_use_);
     drop(total_);
@@ -528,9 +631,45 @@ void pool_core::throw_exhausted_locked(std::int64_t waited_ns) {
                  ms_text(waited_ns) + " waited); " + std::to_string(in_use) + " of max " + std::to_string(cfg_.max) +
                  " connections in use, " + std::to_string(opening_.load(std::memory_order_relaxed)) +
                  " opening, " + std::to_string(waiting) +
-                 " other callers waiting; raise max (pool_max), release connections sooner, or raise "
-                 "acquire_timeout";
+                 " other callers waiting" + holders_locked(mono_coarse_ns()) +
+                 "; raise max (pool_max), release connections sooner, or raise acquire_timeout";
   throw_error(std::move(info));
+}
+
+std::string pool_core::holders_locked(std::int64_t now) const {
+  // The borrowed list is in lease order: its head holds the oldest leases.
+  std::string out;
+  int n = 0;
+  for (const pooled* p = lhead_; p != nullptr && n < 3; p = p->lnext, ++n) {
+    out += n == 0 ? "; held longest by: " : ", ";
+    out += "connection " + std::to_string(p->impl->slot->entry.id) + " acquired at " + site_text(p->site) +
+           " by thread " + std::to_string(p->thread) + ", held " + ms_text(std::max<std::int64_t>(0, now - p->acquired_ns));
+  }
+  return out;
+}
+
+void pool_core::report_leaks_locked(std::unique_lock<std::mutex>& lk, std::int64_t now) {
+  // acquired_ns may be up to one maintainer tick early (a connection taken
+  // from the idle list gets the last recent clock reading), so the report
+  // waits that much longer: whatever it says was held at least the threshold.
+  const std::int64_t limit = cfg_.leak_threshold_ns + tick_ns();
+  std::vector<std::string> lines;
+  for (pooled* p = lhead_; p != nullptr; p = p->lnext) {
+    const std::int64_t held = now - p->acquired_ns;
+    if (held < limit || p->leak_reported) continue;
+    p->leak_reported = true;
+    bump(leaks_, std::uint64_t{1});
+    std::string text = "held for " + ms_text(held) + " (leak_detection_threshold " +
+                       ms_text(cfg_.leak_threshold_ns) + "); acquired at " + site_text(p->site) + " by thread " +
+                       thread_text(p->thread);
+    registry_set_leak(*p->impl->slot, text);
+    lines.push_back("pool '" + cfg_.name + "': possible connection leak: connection " +
+                    std::to_string(p->impl->slot->entry.id) + " " + std::move(text));
+  }
+  if (lines.empty()) return;
+  lk.unlock();
+  for (const auto& l : lines) log_line(DBR_LOG_WARN, "pool", l);
+  lk.lock();
 }
 
 void pool_core::throw_closed() const {
@@ -563,11 +702,17 @@ std::int64_t pool_core::tick_ns() const noexcept {
   if (cfg_.health_period_ns > 0) t = std::min(t, cfg_.health_period_ns / 2);
   if (cfg_.idle_timeout_ns > 0) t = std::min(t, cfg_.idle_timeout_ns / 4);
   if (cfg_.max_lifetime_ns > 0) t = std::min(t, cfg_.max_lifetime_ns / 8);
+  if (cfg_.leak_threshold_ns > 0) t = std::min(t, cfg_.leak_threshold_ns / 4);
   return std::max<std::int64_t>(t, 2'000'000);
 }
 
 std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
   const std::int64_t now = mono_coarse_ns();
+  // Keeps the acquire time of a connection taken from the idle list within
+  // one tick of the truth when nothing has been returned for a while.
+  last_release_ns_ = std::max(last_release_ns_, now);
+  if (cfg_.leak_threshold_ns > 0 && lhead_ != nullptr) report_leaks_locked(lk, now);
+  if (maint_stop_) return 0;
   const bool health_due = cfg_.health_period_ns > 0 && now - last_health_ns_ >= cfg_.health_period_ns;
   const bool check_all = probe_needed_;
   std::vector<pooled*> doomed, checking;
@@ -706,6 +851,8 @@ pool_metrics pool_core::metrics() const {
   m.timeouts = timeouts_.load(std::memory_order_relaxed);
   m.health_check_failures = hc_failures_.load(std::memory_order_relaxed);
   m.connect_failures = connect_failures_.load(std::memory_order_relaxed);
+  m.resets = resets_.load(std::memory_order_relaxed);
+  m.leaks = leaks_.load(std::memory_order_relaxed);
   m.wait_p50 = std::chrono::nanoseconds(hist_.quantile(0.50));
   m.wait_p99 = std::chrono::nanoseconds(hist_.quantile(0.99));
   m.wait_max = std::chrono::nanoseconds(hist_.max());

@@ -81,22 +81,22 @@ detail::pool_impl& live(const std::shared_ptr<detail::pool_impl>& p) {
 }
 }  // namespace
 
-pooled_connection pool::acquire() {
+pooled_connection pool::acquire(std::source_location site) {
   auto& i = live(impl_);
-  return pooled_connection(i.primary, i.primary->acquire(i.primary->config().acquire_timeout_ns));
+  return pooled_connection(i.primary, i.primary->acquire(i.primary->config().acquire_timeout_ns, site));
 }
 
-pooled_connection pool::acquire(std::chrono::nanoseconds timeout) {
+pooled_connection pool::acquire(std::chrono::nanoseconds timeout, std::source_location site) {
   auto& i = live(impl_);
   if (timeout.count() < 0)
     throw_error(errc::invalid_argument, "pool::acquire: the timeout is negative; give zero or more");
-  return pooled_connection(i.primary, i.primary->acquire(timeout.count()));
+  return pooled_connection(i.primary, i.primary->acquire(timeout.count(), site));
 }
 
-pooled_connection pool::read() {
+pooled_connection pool::read(std::source_location site) {
   auto& i = live(impl_);
   const std::size_t n = i.replicas.size();
-  if (n == 0) return acquire();
+  if (n == 0) return acquire(site);
   // Replicas in preference order; the primary is the last resort.
   std::size_t order[64];
   std::size_t m = 0;
@@ -118,12 +118,12 @@ pooled_connection pool::read() {
   for (std::size_t k = 0; k < m; ++k) {
     detail::pool_core* c = i.replicas[order[k]];
     try {
-      return pooled_connection(c, c->acquire(c->config().acquire_timeout_ns));
+      return pooled_connection(c, c->acquire(c->config().acquire_timeout_ns, site));
     } catch (const connection_error&) {
       // That replica cannot be reached (its core is now marked down): next.
     }
   }
-  return acquire();
+  return acquire(site);
 }
 
 pool_metrics pool::metrics() const { return live(impl_).primary->metrics(); }
@@ -194,6 +194,8 @@ nlohmann::json metrics_json(const pool_metrics& m) {
       {"timeouts", m.timeouts},
       {"health_check_failures", m.health_check_failures},
       {"connect_failures", m.connect_failures},
+      {"resets", m.resets},
+      {"leaks", m.leaks},
       {"acquire_wait_us",
        {{"p50", static_cast<double>(m.wait_p50.count()) / 1e3},
         {"p99", static_cast<double>(m.wait_p99.count()) / 1e3},

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <source_location>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,6 +76,8 @@ struct pool_config {
   std::string strategy = "lifo";
   std::int64_t backoff_min_ns = 50'000'000, backoff_max_ns = 5'000'000'000;
   std::size_t statement_cache_size = 64;
+  session_reset reset = session_reset::automatic;
+  std::int64_t leak_threshold_ns = 0;  ///< 0 = no leak detection
 };
 
 /// One pooled connection.
@@ -85,6 +88,14 @@ struct pooled {
   std::int64_t expires_ns = INT64_MAX;
   std::int64_t last_used_ns = 0;
   std::uint64_t use_count = 0;
+  // The current lease, written under the pool lock, read by the maintainer
+  // (leak detection) and the exhaustion error.
+  std::int64_t acquired_ns = 0;  ///< no later than the real acquire (see lease_locked)
+  std::source_location site{};   ///< where the borrower called acquire()
+  long thread = 0;               ///< the borrower's kernel thread id
+  bool leak_reported = false;
+  pooled* lprev = nullptr;  ///< the borrowed list, oldest lease first
+  pooled* lnext = nullptr;
   explicit pooled(connection c) : conn(std::move(c)), impl(&conn.impl()) {}
 };
 
@@ -109,7 +120,7 @@ class __attribute__((visibility("hidden"))) pool_core {
 
   /// Starts the maintainer (and opens min connections in the background).
   void start();
-  pooled* acquire(std::int64_t timeout_ns);
+  pooled* acquire(std::int64_t timeout_ns, const std::source_location& site);
   void release(pooled* p, bool discard) noexcept;
   /// Refuses new acquires, fails waiters, stops the maintainer and closes
   /// idle connections; the rest close as they come back.
@@ -149,7 +160,15 @@ class __attribute__((visibility("hidden"))) pool_core {
   void fill_stats_locked(dbr_pool_stats& s, std::int64_t now) const noexcept;
   bool strategy_should_grow_locked() noexcept;
   void close_pooled(pooled* p) noexcept;     ///< outside the lock
-  bool release_cleanup(pooled* p) noexcept;  ///< rollback etc.; false = discard
+  bool release_cleanup(pooled* p, bool& reset) noexcept;  ///< rollback etc.; false = discard
+  bool reset_session(connection_impl& c, bool& reset) noexcept;  ///< per reset_on_release; false = discard
+  /// p goes to a caller: onto the borrowed list, with `now` (a recent clock
+  /// reading, never later than now) as its acquire time.
+  void lease_locked(pooled* p, const std::source_location& site, std::int64_t now) noexcept;
+  /// Off the borrowed list; true when a leak report must be withdrawn.
+  bool unlease_locked(pooled* p) noexcept;
+  std::string holders_locked(std::int64_t now) const;  ///< the oldest three, for the exhaustion error
+  void report_leaks_locked(std::unique_lock<std::mutex>& lk, std::int64_t now);
   void discard_checked_out(pooled* p, bool health_failure) noexcept;
   static void mark_leased(pooled* p) noexcept;
   [[noreturn]] void throw_exhausted_locked(std::int64_t waited_ns);
@@ -179,9 +198,14 @@ class __attribute__((visibility("hidden"))) pool_core {
 
   std::atomic<std::uint32_t> total_{0}, idle_n_{0}, in_use_{0}, waiting_{0}, opening_{0};
   std::atomic<std::uint64_t> created_{0}, closed_n_{0}, acquires_{0}, timeouts_{0}, hc_failures_{0},
-      connect_failures_{0};
+      connect_failures_{0}, resets_{0}, leaks_{0};
   std::atomic<bool> down_{false};
-  std::int64_t last_release_ns_ = 0;  ///< "now" for choose(): saves a clock read per acquire
+  /// A recent coarse clock reading (the last return, or the maintainer's
+  /// last round): "now" for choose() and the acquire time of a connection
+  /// taken from the idle list, saving a clock read per acquire.
+  std::int64_t last_release_ns_ = 0;
+  pooled* lhead_ = nullptr;  ///< borrowed connections, oldest lease first
+  pooled* ltail_ = nullptr;
   wait_histogram hist_;
 
   // maintainer

@@ -229,6 +229,8 @@ pool_config resolve_one(std::string_view url_text, const pool_options& o, const 
   c.backoff_min_ns = o.reconnect_backoff_min.count();
   c.backoff_max_ns = o.reconnect_backoff_max.count();
   if (choice_out && o.read_strategy) *choice_out = *o.read_strategy;
+  if (o.reset_on_release) c.reset = *o.reset_on_release;
+  dur(o.leak_detection_threshold, c.leak_threshold_ns, "leak_detection_threshold");
 
   for (const auto& [k, v] : params) {
     const std::string from = url_source + " parameter " + k;
@@ -245,6 +247,13 @@ pool_config resolve_one(std::string_view url_text, const pool_options& o, const 
     else if (k == "pool_strategy") c.strategy = v;
     else if (k == "pool_name") c.name = v;
     else if (k == "pool_opened_by") c.opened_by = v;
+    else if (k == "pool_reset_on_release") {
+      if (v == "auto") c.reset = session_reset::automatic;
+      else if (v == "always") c.reset = session_reset::always;
+      else if (v == "never") c.reset = session_reset::never;
+      else bad("reset_on_release", from, "is '" + v + "'", "use auto, always or never");
+    } else if (k == "pool_leak_detection_threshold")
+      c.leak_threshold_ns = parse_duration(v, "leak_detection_threshold", from);
     else if (k == "pool_read_strategy") {
       replica_choice rc;
       if (v == "round_robin") rc = replica_choice::round_robin;
@@ -256,7 +265,8 @@ pool_config resolve_one(std::string_view url_text, const pool_options& o, const 
                   "unknown pool parameter '" + k + "' in " + c.redacted +
                       " (known: pool_min, pool_max, pool_strategy, pool_acquire_timeout, pool_idle_timeout, "
                       "pool_max_lifetime, pool_health_check_period, pool_validate_on_acquire, pool_transaction_timeout, "
-                      "pool_name, pool_opened_by, pool_read_strategy); remove or correct it");
+                      "pool_name, pool_opened_by, pool_read_strategy, pool_reset_on_release, "
+                      "pool_leak_detection_threshold); remove or correct it");
     }
   }
 

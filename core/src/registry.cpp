@@ -91,6 +91,12 @@ void registry_set_pool(registry_slot& slot, std::string name, std::shared_ptr<po
   slot.probe = std::move(probe);
 }
 
+void registry_set_leak(registry_slot& slot, std::string text) {
+  auto& st = state();
+  std::lock_guard lock(st.mutex);
+  slot.entry.leak = std::move(text);
+}
+
 }  // namespace detail
 
 std::string_view to_string(connection_state s) noexcept {
@@ -164,6 +170,7 @@ std::string registry::to_json() const {
         {"last_used_at", detail::iso_utc(e.last_used_at)},
         {"pool", e.pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.pool)},
     });
+    if (!e.leak.empty()) arr.back()["leak"] = e.leak;
     if (e.pool_stats) {
       const pool_metrics& m = *e.pool_stats;
       arr.back()["pool_stats"] = {

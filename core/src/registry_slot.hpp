@@ -67,4 +67,7 @@ void registry_set_owner(registry_slot& slot, const void* owner, connection_state
 /// Marks a connection as a member of pool `name` whose live figures `probe` reads.
 void registry_set_pool(registry_slot& slot, std::string name, std::shared_ptr<pool_probe> probe);
 
+/// Sets (or, with "", clears) the entry's leak report.
+void registry_set_leak(registry_slot& slot, std::string text);
+
 }  // namespace dbridge::detail

@@ -40,6 +40,7 @@ inline int32_t run(detail::connection_impl& c, detail::statement_impl& s, const 
   info.first_max = first_max;
   if (s.live != nullptr) end_previous(c, s);
   const int32_t rc = c.rec->sql.execute(s.stmt, p, n, &info, cur, err);
+  c.note_session(info, s.sql);
   if (s.transaction_sql) [[unlikely]] c.refresh_raw_tx();
   return rc;
 }

@@ -106,6 +106,9 @@ my_connection::my_connection(const dbr_url& url) {
   // TIMESTAMP columns read as UTC instants (my_plugin.hpp); user commands run after.
   mysql_optionsv(mysql_, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
   for (const std::string& c : init_commands) mysql_optionsv(mysql_, MYSQL_INIT_COMMAND, c.c_str());
+  // The charset name was checked above to be a bare name.
+  session_setup_ = "SET NAMES " + charset + "; SET time_zone = '+00:00'";
+  for (const std::string& c : init_commands) session_setup_ += "; " + c;
   if (ssl_mode != "disabled") {
     if (!ssl_ca.empty()) mysql_optionsv(mysql_, MYSQL_OPT_SSL_CA, ssl_ca.c_str());
     if (!ssl_cert.empty()) mysql_optionsv(mysql_, MYSQL_OPT_SSL_CERT, ssl_cert.c_str());
@@ -233,6 +236,22 @@ bool my_connection::bulk_supported() const noexcept {
 void my_connection::ping() {
   settle();
   if (mysql_ping(mysql_) != 0) raise("ping");
+}
+
+// COM_RESET_CONNECTION: rolls back, drops temporary tables, releases
+// GET_LOCK and table locks, clears user variables and resets session
+// variables to the global defaults, and closes every server-side prepared
+// statement (libmariadb invalidates the handles, so the core must drop its
+// cached ones: DBR_RESET_STATEMENTS_DROPPED). What connect set on top of the
+// defaults (charset, time zone, init_command) and the URL's database are then
+// applied again.
+std::uint32_t my_connection::reset_session() {
+  settle();
+  if (mysql_reset_connection(mysql_) != 0) raise("session reset (mysql_reset_connection)");
+  if (!params_.database.empty() && mysql_select_db(mysql_, params_.database.c_str()) != 0)
+    raise("session reset (selecting the URL's database)");
+  run(session_setup_, "session reset (re-applying the URL's charset, time zone and init_command)");
+  return DBR_RESET_STATEMENTS_DROPPED;
 }
 
 void my_connection::set_option(const char* key, const dbr_value& value) {

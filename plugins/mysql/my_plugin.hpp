@@ -29,6 +29,7 @@
 #include <dbridge/sdk/driver.hpp>
 #include <dbridge/sdk/error.hpp>
 #include <dbridge/sdk/timeout.hpp>
+#include <dbridge/sdk/session.hpp>
 #include <dbridge/sdk/value.hpp>
 #include <mysql.h>
 
@@ -48,6 +49,16 @@ namespace sdk = dbridge::sdk;
 inline constexpr const char* native_domain = "mariadb";
 
 class my_connection;
+
+/// What leaves a MariaDB/MySQL session alone. Suspect anywhere: '@' (user
+/// variables, SELECT ... INTO @v, @@session assignments), GET_LOCK (named
+/// locks are per session), TEMPORARY tables.
+inline constexpr std::string_view my_plain_words[] = {
+    "SELECT", "WITH",  "VALUES",  "TABLE",    "INSERT",  "UPDATE",   "DELETE",   "REPLACE",  "SHOW",
+    "EXPLAIN", "DESCRIBE", "DESC", "BEGIN",   "START",   "COMMIT",   "ROLLBACK", "SAVEPOINT", "RELEASE",
+    "CREATE",  "ALTER", "DROP",    "TRUNCATE", "RENAME", "GRANT",    "REVOKE",   "ANALYZE",  "OPTIMIZE"};
+inline constexpr std::string_view my_suspect_words[] = {"@", "get_lock", "temporary"};
+inline constexpr sdk::session_dialect my_session_dialect{my_plain_words, my_suspect_words};
 
 /// Memory the copied cells of a batch borrow (SDK).
 using arena = sdk::arena;
@@ -180,6 +191,7 @@ class my_statement final : public sdk::statement, public sdk::cursor {
   my_connection& c_;
   MYSQL_STMT* stmt_;
   translated_sql sql_;
+  bool changes_session_;
   param_binder params_;
   column_plan plan_;
   column_plan later_plan_;  // result sets after the current one, while detaching
@@ -204,7 +216,8 @@ class my_connection final : public sdk::connection,
                             public sdk::cap::transactions,
                             public sdk::cap::bulk,
                             public sdk::cap::introspect,
-                            public sdk::cap::cancel {
+                            public sdk::cap::cancel,
+                            public sdk::cap::session_reset {
  public:
   explicit my_connection(const dbr_url& url);
   ~my_connection() override;
@@ -271,6 +284,9 @@ class my_connection final : public sdk::connection,
   // cancel
   void cancel_running() override;
 
+  // session reset (ABI 1.1)
+  std::uint32_t reset_session() override;
+
  private:
   void drain_results(std::string_view context);
 
@@ -283,6 +299,9 @@ class my_connection final : public sdk::connection,
   std::string bulk_method_ = "auto";
   std::string info_buf_;
   std::atomic<bool> cancel_requested_{false};
+  /// What connect applied on top of the server's defaults, run again after
+  /// mysql_reset_connection: SET NAMES, the UTC time zone, init_command.
+  std::string session_setup_;
 };
 
 }  // namespace dbridge_mysql

@@ -13,7 +13,7 @@
 namespace dbridge_mysql {
 
 my_statement::my_statement(my_connection& c, MYSQL_STMT* stmt, translated_sql sql)
-    : c_(c), stmt_(stmt), sql_(std::move(sql)) {
+    : c_(c), stmt_(stmt), sql_(std::move(sql)), changes_session_(sdk::sql_changes_session(sql_.text, my_session_dialect)) {
   params_.resize(sql_.order.size());
 }
 
@@ -103,6 +103,7 @@ sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_i
   discard();
   c_.settle(this);
   c_.clear_cancel();
+  info.session_changed = changes_session_ ? 1 : 0;
   for (std::size_t k = 0; k < sql_.order.size(); ++k) {
     const std::uint32_t src = sql_.order[k];
     params_.set(k, params[src], src + 1);

@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 
+#include <dbridge/sdk/session.hpp>
+
 #include "pg_plugin.hpp"
 
 namespace dbridge_postgres {
@@ -73,7 +75,54 @@ std::int64_t parse_ms(std::string_view key, const dbr_value& v) {
   return ms;
 }
 
+// What leaves a PostgreSQL session alone. Suspect anywhere: set_config()
+// (SET by another name), advisory locks (session-level ones outlive the
+// statement, even a failed one), temporary objects (CREATE TEMP, SELECT INTO
+// TEMP, pg_temp), nextval/setval (currval and lastval are per session).
+constexpr std::string_view pg_plain_words[] = {
+    "SELECT", "WITH", "VALUES", "TABLE",  "INSERT", "UPDATE",   "DELETE",  "MERGE",   "COPY",  "SHOW",
+    "EXPLAIN", "BEGIN", "START", "COMMIT", "END",  "ROLLBACK", "ABORT",   "SAVEPOINT", "RELEASE", "CREATE",
+    "ALTER",  "DROP", "TRUNCATE", "COMMENT", "GRANT", "REVOKE",  "ANALYZE", "VACUUM",  "REFRESH"};
+constexpr std::string_view pg_suspect_words[] = {"set_config", "advisory", "temp", "nextval", "setval"};
+constexpr sdk::session_dialect pg_session_dialect{pg_plain_words, pg_suspect_words};
+
+bool starts_with_prepare(std::string_view sql) noexcept {
+  std::size_t i = 0;
+  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r')) ++i;
+  return sdk::contains_ci(sql.substr(i, 7), "prepare");
+}
+
 }  // namespace
+
+// ------------------------------------------------------------ session reset
+// Two ways back to a fresh session. DISCARD ALL is the complete one, but its
+// DEALLOCATE ALL also drops the statements this driver prepared (and the core
+// caches), which then cost a Parse each on the next use. So unless the
+// borrower ran a SQL-level PREPARE (only DEALLOCATE ALL removes those), the
+// reset runs DISCARD ALL's other parts in one round trip and keeps them:
+// CLOSE ALL (cursors), SET SESSION AUTHORIZATION DEFAULT and RESET ALL
+// (settings and role: back to the startup packet's, i.e. the URL's),
+// UNLISTEN *, pg_advisory_unlock_all(), DISCARD TEMP, DISCARD SEQUENCES.
+// DISCARD PLANS is left out: plans hold no user-visible state, and the server
+// re-plans by itself when search_path or a table they use changes.
+std::uint32_t pg_connection::reset_session() {
+  settle();
+  std::uint32_t flags = 0;
+  if (sql_prepared_) {
+    simple("DISCARD ALL", "session reset (DISCARD ALL)");  // refuses to run in a multi-statement string
+    ++generation_;
+    pending_dealloc_.clear();
+    flags |= DBR_RESET_STATEMENTS_DROPPED;
+  } else {
+    simple("CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; "
+           "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES",
+           "session reset");
+  }
+  sql_prepared_ = false;
+  timeout_ms_ = 0;
+  if (url_timeout_ms_ >= 0) set_option("statement_timeout_ms", sdk::make_int64(url_timeout_ms_));
+  return flags;
+}
 
 // ------------------------------------------------------------ connecting
 pg_connection::pg_connection(const dbr_url& url) {
@@ -131,6 +180,7 @@ pg_connection::pg_connection(const dbr_url& url) {
   open(cleaned, connect_timeout);
   PQsetNoticeProcessor(conn_, &on_notice, nullptr);
   cancel_ = PQgetCancel(conn_);
+  url_timeout_ms_ = timeout;
   if (timeout >= 0) {
     try {
       set_option("statement_timeout_ms", sdk::make_int64(timeout));
@@ -205,8 +255,9 @@ void pg_connection::settle(pg_statement* self) {
   clear_cancel_flag();
 }
 
-void pg_connection::forget_statement(pg_statement* s, const std::string& name) noexcept {
+void pg_connection::forget_statement(pg_statement* s, const std::string& name, std::uint64_t generation) noexcept {
   if (streaming_ == s) streaming_ = nullptr;
+  if (generation != generation_) return;  // the server dropped it already
   try {
     pending_dealloc_.push_back(name);
   } catch (...) {
@@ -442,11 +493,14 @@ std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std
     raise(failed.get(), "prepare");
   std::vector<Oid> types(static_cast<std::size_t>(PQnparams(desc.get())));
   for (std::size_t i = 0; i < types.size(); ++i) types[i] = PQparamtype(desc.get(), static_cast<int>(i));
-  return std::make_unique<pg_statement>(*this, std::move(name), std::move(types), desc.get());
+  auto s = std::make_unique<pg_statement>(*this, std::move(name), std::move(types), desc.get());
+  s->set_session_effect(sdk::sql_changes_session(sql, pg_session_dialect), starts_with_prepare(sql));
+  return s;
 }
 
 void pg_connection::execute_script(std::string_view sql) {
   settle();
+  if (sdk::contains_ci(sql, "prepare")) sql_prepared_ = true;
   const std::string text(sql);
   if (PQsendQuery(conn_, text.c_str()) != 1) raise(nullptr, "script");
   finish_command("script");

@@ -102,6 +102,11 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   /// Pulls the rest of the running result off the wire into memory so the
   /// connection can run something else; the rows stay readable.
   void detach();
+  /// What running it does to the session (see pg_connection::prepare).
+  void set_session_effect(bool changes, bool sql_prepare) noexcept {
+    changes_session_ = changes;
+    sql_prepare_ = sql_prepare;
+  }
 
  private:
   PGresult* next_row();   // next single-row result, or nullptr at the end
@@ -111,6 +116,9 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
 
   pg_connection& c_;
   std::string name_;
+  std::uint64_t generation_;  // the connection's statement generation at prepare
+  bool changes_session_ = true;
+  bool sql_prepare_ = false;  // a SQL-level PREPARE: the reset must DISCARD ALL
   std::vector<Oid> param_types_;
   column_plan plan_;
   bool streaming_ = false;   // our query owns the connection's wire
@@ -130,7 +138,8 @@ class pg_connection final : public sdk::connection,
                             public sdk::cap::bulk,
                             public sdk::cap::batch,
                             public sdk::cap::introspect,
-                            public sdk::cap::cancel {
+                            public sdk::cap::cancel,
+                            public sdk::cap::session_reset {
  public:
   explicit pg_connection(const dbr_url& url);
   ~pg_connection() override;
@@ -142,7 +151,11 @@ class pg_connection final : public sdk::connection,
   void settle(pg_statement* self = nullptr);
   void set_streaming(pg_statement* s) noexcept { streaming_ = s; }
   pg_statement* streaming() const noexcept { return streaming_; }
-  void forget_statement(pg_statement* s, const std::string& name) noexcept;
+  void forget_statement(pg_statement* s, const std::string& name, std::uint64_t generation) noexcept;
+  /// Bumped when a session reset dropped every server-side statement: older
+  /// pg_statement objects name statements the server no longer has.
+  std::uint64_t generation() const noexcept { return generation_; }
+  void note_sql_prepare() noexcept { sql_prepared_ = true; }
 
   /// The error of a failed result (or of the connection when r is NULL).
   sdk::error error_for(const PGresult* r, std::string_view context = {});
@@ -211,6 +224,9 @@ class pg_connection final : public sdk::connection,
   // cancel
   void cancel_running() override;
 
+  // session reset (ABI 1.1)
+  std::uint32_t reset_session() override;
+
  private:
   /// Connects within connect_timeout seconds (0: no limit); throws timeout,
   /// auth or connection errors.
@@ -228,6 +244,9 @@ class pg_connection final : public sdk::connection,
   void await_input() noexcept;
   void on_read_timeout() noexcept;
   result_ptr collect();
+  std::int64_t url_timeout_ms_ = -1;  // statement_timeout from the URL, re-applied after a reset
+  bool sql_prepared_ = false;         // a SQL-level PREPARE ran since the last reset
+  std::uint64_t generation_ = 0;
   std::string password_;  // only to scrub it from libpq messages
   pg_statement* streaming_ = nullptr;
   std::uint64_t next_stmt_ = 0;

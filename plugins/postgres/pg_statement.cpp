@@ -152,14 +152,14 @@ std::int32_t result_cursor::fetch(std::uint32_t max_rows, dbr_rows& out) {
 
 // ------------------------------------------------------------ statements
 pg_statement::pg_statement(pg_connection& c, std::string name, std::vector<Oid> param_types, const PGresult* desc)
-    : c_(c), name_(std::move(name)), param_types_(std::move(param_types)) {
+    : c_(c), name_(std::move(name)), generation_(c.generation()), param_types_(std::move(param_types)) {
   plan_.build(c, desc);
   params_.resize(param_types_.size());
 }
 
 pg_statement::~pg_statement() {
   discard();
-  c_.forget_statement(this, name_);
+  c_.forget_statement(this, name_, generation_);
 }
 
 void pg_statement::release_batch() noexcept {
@@ -229,8 +229,14 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: the statement takes " + std::to_string(param_types_.size()) +
                                                    " parameter(s) ($1..$n) but " + std::to_string(params.size()) +
                                                    " were given");
+  if (generation_ != c_.generation())
+    throw sdk::error(DBR_CAT_INVALID_STATE,
+                     "postgres: this prepared statement was dropped when the pool reset the connection's session "
+                     "(DISCARD ALL, after a SQL-level PREPARE); prepare it again");
   discard();
   c_.settle(this);
+  info.session_changed = changes_session_ ? 1 : 0;
+  if (sql_prepare_) c_.note_sql_prepare();
   const std::size_t n = params.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (params[i].type == DBR_TYPE_NULL) {

@@ -265,7 +265,67 @@ const dbr_reply* redis_connection::execute_command(const sdk::argv_view& args) {
   if (r->type != REDIS_REPLY_ERROR && iequals(name, "MULTI")) in_multi_ = true;
   if (iequals(name, "EXEC") || iequals(name, "DISCARD")) in_multi_ = false;
   last_ = std::move(r);
-  return view_.build(last_.get());
+  return view_.build(last_.get(), changes_session(args));
+}
+
+// Commands that change what the connection is for its next user: the
+// database, the login, the protocol, watched keys, tracking, read-only
+// routing, the client's name or reply mode. CLIENT's read-only subcommands
+// are the exception; anything else under CLIENT counts.
+bool redis_connection::changes_session(const sdk::argv_view& args) noexcept {
+  static constexpr std::string_view commands[] = {"SELECT", "CLIENT", "AUTH", "HELLO", "WATCH", "READONLY",
+                                                  "READWRITE", "ASKING", "RESET", "MULTI"};
+  if (!sdk::command_changes_session(args[0], commands)) return false;
+  if (iequals(args[0], "CLIENT") && args.size() >= 2)
+    for (std::string_view read_only : {"ID", "INFO", "LIST", "GETNAME", "GETREDIR", "TRACKINGINFO"})
+      if (iequals(args[1], read_only)) return false;
+  return true;
+}
+
+// RESET undoes SELECT, CLIENT SETNAME, TRACKING, REPLY, READONLY, WATCH,
+// MULTI and HELLO 3 in one command (Redis 6.2+), but it also logs the
+// connection out and selects database 0: the URL's login and database go back
+// on in the same write. (The URL has no client name to re-apply.)
+std::uint32_t redis_connection::reset_session() {
+  check_usable("session reset");
+  const std::string db = std::to_string(settings_.db);
+  int n = 0;
+  const char* reset_argv[] = {"RESET"};
+  const std::size_t reset_lens[] = {5};
+  redisAppendCommandArgv(ctx_, 1, reset_argv, reset_lens);
+  ++n;
+  if (settings_.has_password) {
+    if (!settings_.user.empty()) {
+      const char* argv[] = {"AUTH", settings_.user.c_str(), settings_.password.c_str()};
+      const std::size_t lens[] = {4, settings_.user.size(), settings_.password.size()};
+      redisAppendCommandArgv(ctx_, 3, argv, lens);
+    } else {
+      const char* argv[] = {"AUTH", settings_.password.c_str()};
+      const std::size_t lens[] = {4, settings_.password.size()};
+      redisAppendCommandArgv(ctx_, 2, argv, lens);
+    }
+    ++n;
+  }
+  if (settings_.db != 0) {
+    const char* argv[] = {"SELECT", db.c_str()};
+    const std::size_t lens[] = {6, db.size()};
+    redisAppendCommandArgv(ctx_, 2, argv, lens);
+    ++n;
+  }
+  std::string failure;
+  for (int i = 0; i < n; ++i) {
+    reply_ptr r = read_reply("session reset");
+    if (r->type == REDIS_REPLY_ERROR && failure.empty()) failure = std::string(str_of(r.get()));
+  }
+  in_multi_ = false;
+  if (!failure.empty()) {
+    // Half reset (logged out, or on database 0): never hand it on.
+    broken_ = true;
+    throw sdk::error(DBR_CAT_BACKEND, "session reset (RESET, AUTH, SELECT) failed: " + failure)
+        .native(0, domain)
+        .connection_broken();
+  }
+  return 0;
 }
 
 // ------------------------------------------------------------ transactions

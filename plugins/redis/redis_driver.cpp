@@ -264,7 +264,7 @@ void reply_view::count(const redisReply* r, std::size_t& nodes, std::size_t& slo
   }
 }
 
-const dbr_reply* reply_view::build(const redisReply* r) {
+const dbr_reply* reply_view::build(const redisReply* r, bool session_changed) {
   std::size_t nodes = 0, slots = 0;
   count(r, nodes, slots);
   nodes_.clear();
@@ -272,7 +272,9 @@ const dbr_reply* reply_view::build(const redisReply* r) {
   // Reserved up front so the pointers handed out never move.
   nodes_.reserve(nodes);
   slots_.reserve(slots);
-  return fill(r);
+  const dbr_reply* top = fill(r);
+  nodes_.front().session_changed = session_changed ? 1 : 0;
+  return top;
 }
 
 const dbr_reply* reply_view::fill(const redisReply* r) noexcept {

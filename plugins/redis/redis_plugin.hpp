@@ -4,6 +4,7 @@
 
 #include <dbridge/sdk/driver.hpp>
 #include <dbridge/sdk/timeout.hpp>
+#include <dbridge/sdk/session.hpp>
 #include <hiredis/hiredis.h>
 #include <hiredis/sds.h>
 
@@ -63,7 +64,8 @@ using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
 /// reused from call to call.
 class reply_view {
  public:
-  const dbr_reply* build(const redisReply* r);
+  /// session_changed goes on the top node (ABI 1.1).
+  const dbr_reply* build(const redisReply* r, bool session_changed = false);
 
  private:
   static void count(const redisReply* r, std::size_t& nodes, std::size_t& slots) noexcept;
@@ -78,7 +80,8 @@ class redis_connection final : public sdk::connection,
                                public sdk::cap::notify,
                                public sdk::cap::batch,
                                public sdk::cap::introspect,
-                               public sdk::cap::cancel {
+                               public sdk::cap::cancel,
+                               public sdk::cap::session_reset {
  public:
   redis_connection(settings s, redisContext* ctx, std::int64_t client_id) noexcept;
   ~redis_connection() override;
@@ -118,6 +121,9 @@ class redis_connection final : public sdk::connection,
   // cancel (any thread)
   void cancel_running() override;
 
+  // session reset (ABI 1.1)
+  std::uint32_t reset_session() override;
+
  private:
   /// Refuses calls that would read someone else's reply (open batch, subscribed).
   void check_usable(std::string_view what) const;
@@ -136,6 +142,7 @@ class redis_connection final : public sdk::connection,
   bool to_notification(reply_ptr r, dbr_notification& out);
   /// Runs f while marking the connection busy for cancel().
   struct running_scope;
+  static bool changes_session(const sdk::argv_view& args) noexcept;
 
   settings settings_;
   redisContext* ctx_;

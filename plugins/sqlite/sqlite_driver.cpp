@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <dbridge/sdk/convert.hpp>
+#include <dbridge/sdk/session.hpp>
 
 #include "sqlite_plugin.hpp"
 
@@ -326,6 +327,17 @@ dbr_value sqlite_connection::get_info(const char* key) {
   return sdk::connection::get_info(key);
 }
 
+// What leaves a SQLite connection alone. PRAGMA, ATTACH and DETACH are not
+// plain; "temp" anywhere (CREATE TEMP, temp.t) is suspect. The driver has no
+// session reset: a connection's state (PRAGMAs, the temp schema, attached
+// databases, registered functions) has no one command that undoes it, and a
+// new connection costs an open(2), so a pool closes a changed one instead.
+constexpr std::string_view sqlite_plain_words[] = {
+    "SELECT", "WITH",  "VALUES", "INSERT",  "UPDATE", "DELETE", "REPLACE", "CREATE",  "ALTER",  "DROP",
+    "BEGIN",  "COMMIT", "END",   "ROLLBACK", "SAVEPOINT", "RELEASE", "EXPLAIN", "ANALYZE", "VACUUM", "REINDEX"};
+constexpr std::string_view sqlite_suspect_words[] = {"temp"};
+constexpr sdk::session_dialect sqlite_session_dialect{sqlite_plain_words, sqlite_suspect_words};
+
 std::unique_ptr<sdk::statement> sqlite_connection::prepare(std::string_view sql, std::uint32_t flags) {
   if (sql.size() > static_cast<std::size_t>(INT_MAX))
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "sqlite: statement text is larger than 2 GiB");
@@ -352,7 +364,9 @@ std::unique_ptr<sdk::statement> sqlite_connection::prepare(std::string_view sql,
     }
   }
   try {
-    return std::make_unique<sqlite_statement>(*this, st, is_insert_sql(sql));
+    auto s = std::make_unique<sqlite_statement>(*this, st, is_insert_sql(sql));
+    s->set_changes_session(sdk::sql_changes_session(sql, sqlite_session_dialect));
+    return s;
   } catch (...) {
     sqlite3_finalize(st);  // the constructor did not complete, so no destructor will
     throw;

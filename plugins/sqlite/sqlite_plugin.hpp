@@ -44,6 +44,7 @@ class sqlite_statement final : public sdk::statement, public sdk::cursor {
   std::span<const dbr_column> columns() override { return cols_; }
   std::int32_t fetch(std::uint32_t max_rows, dbr_rows& out) override;
   void close() override;  // back to the statement: reset, keep prepared
+  void set_changes_session(bool v) noexcept { changes_session_ = v; }
 
  private:
   enum class state : std::uint8_t { idle, row_pending, streaming };
@@ -56,6 +57,7 @@ class sqlite_statement final : public sdk::statement, public sdk::cursor {
   sqlite_connection& conn_;
   sqlite3_stmt* st_;
   bool is_insert_;
+  bool changes_session_ = true;
   state state_ = state::idle;
   std::uint32_t nparams_ = 0;
   std::vector<int> positions_;  // $N statements: sqlite index of $k at [k-1] (0: unused); empty: identity

@@ -222,6 +222,7 @@ void sqlite_statement::bind(std::span<const dbr_value> params) {
 }
 
 sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
+  info.session_changed = changes_session_ ? 1 : 0;
   if (state_ != state::idle) {
     sqlite3_reset(st_);  // the previous result was not read to the end
     state_ = state::idle;

@@ -102,6 +102,10 @@ int main(void) {
   F(dbr_exec_info, first_max);
   F(dbr_exec_info, has_first);
   F(dbr_exec_info, first);
+#if DBR_ABI_MINOR >= 1
+  F(dbr_exec_info, session_changed);
+  F(dbr_exec_info, reserved_1_1);
+#endif
   S(dbr_conn_vtable);
   F(dbr_conn_vtable, struct_size);
   F(dbr_conn_vtable, reserved);
@@ -111,6 +115,9 @@ int main(void) {
   F(dbr_conn_vtable, cancel);
   F(dbr_conn_vtable, set_option);
   F(dbr_conn_vtable, get_info);
+#if DBR_ABI_MINOR >= 1
+  F(dbr_conn_vtable, reset_session);
+#endif
   S(dbr_cursor_vtable);
   F(dbr_cursor_vtable, struct_size);
   F(dbr_cursor_vtable, reserved);
@@ -151,6 +158,10 @@ int main(void) {
   F(struct dbr_reply, len);
   F(struct dbr_reply, elements);
   F(struct dbr_reply, element);
+#if DBR_ABI_MINOR >= 1
+  F(struct dbr_reply, session_changed);
+  F(struct dbr_reply, reserved_1_1);
+#endif
   S(dbr_command_vtable);
   F(dbr_command_vtable, struct_size);
   F(dbr_command_vtable, reserved);

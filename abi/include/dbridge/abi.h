@@ -58,7 +58,7 @@ extern "C" {
 #endif
 
 #define DBR_ABI_MAJOR 1
-#define DBR_ABI_MINOR 0
+#define DBR_ABI_MINOR 1
 
 #if defined(_WIN32)
 #define DBR_EXPORT __declspec(dllexport)
@@ -396,6 +396,16 @@ typedef struct dbr_exec_info {
   /* 1.0, out: borrowed like a fetch's rows, valid until the next fetch or
    * close on the cursor. */
   dbr_rows first;
+  /* 1.1, out: 1 when the statement may have changed session state that would
+   * outlive it and reach the next user of the connection (settings, temporary
+   * objects, session locks, listened channels, SQL-level prepared statements,
+   * user variables, the current database...): a pool then calls
+   * dbr_conn_vtable.reset_session before handing the connection on. Set it
+   * also when the statement fails (a lock may be held all the same); when in
+   * doubt, 1. The core reads it only with a negotiated minor >= 1 and otherwise
+   * classifies the SQL text itself, conservatively. */
+  uint32_t session_changed;
+  uint32_t reserved_1_1;
 } dbr_exec_info;
 
 /* capability: connection basics (every driver).  Threading: per the level. */
@@ -418,7 +428,27 @@ typedef struct dbr_conn_vtable {
   /* 1.0, optional: read connection facts ("server_version", "database",
    * "backend_pid"); *out borrowed until the next call on conn. */
   int32_t (*get_info)(dbr_conn* conn, const char* key, dbr_value* out, dbr_error* err);
+  /* 1.1, optional (NULL: the driver cannot reset; a pool then closes a
+   * connection whose session may have changed instead of reusing it). Only
+   * called when the negotiated minor is >= 1 and struct_size covers the slot
+   * (a 1.0 plugin's table ends before it; the core's zero-extended copy reads
+   * NULL). Returns the session to the state connect(url) left it in, so the
+   * next user cannot see what the previous one did: session settings back to
+   * the URL's, temporary tables and session-level locks gone, listened
+   * channels and open cursors dropped, user variables cleared, the URL's
+   * database selected and its login, client name and options re-applied.
+   * Never called inside a transaction (the core rolls back first) nor while a
+   * result is open on conn.
+   * *out_flags (set to 0 by the core) gets DBR_RESET_* bits. With
+   * DBR_RESET_STATEMENTS_DROPPED every dbr_stmt of conn lost its server side:
+   * the core finalizes the ones it cached (finalize must still work on them)
+   * and the plugin fails any other with an error rather than crash.
+   * DBR_OK when reset; on failure the core closes the connection. */
+  int32_t (*reset_session)(dbr_conn* conn, uint32_t* out_flags, dbr_error* err);
 } dbr_conn_vtable;
+
+/* Out flags of dbr_conn_vtable.reset_session (since 1.1). */
+#define DBR_RESET_STATEMENTS_DROPPED 0x1u
 
 /* A cursor streams rows.  Borrowed cells/columns stay valid until the next
  * call on the cursor or its statement. */
@@ -514,6 +544,14 @@ struct dbr_reply {
   uint64_t len;          /* 1.0 */
   uint64_t elements;     /* 1.0: ARRAY, MAP, SET, PUSH */
   const dbr_reply* const* element; /* 1.0 */
+  /* 1.1, out, meaningful on the reply execute returned (not on elements):
+   * 1 when the command may have changed connection state that would reach the
+   * next user (selected database, client name, authentication, protocol,
+   * watched keys, tracking...), as dbr_exec_info.session_changed. The core
+   * reads it only with a negotiated minor >= 1 and only when struct_size
+   * covers it. */
+  uint32_t session_changed;
+  uint32_t reserved_1_1;
 };
 typedef struct dbr_command_vtable {
   uint32_t struct_size; /* 1.0 */

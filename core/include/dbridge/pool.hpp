@@ -13,7 +13,8 @@
 // Settings come from, highest first: the URL's query (pool_min, pool_max,
 // pool_strategy, pool_acquire_timeout, pool_idle_timeout, pool_max_lifetime,
 // pool_health_check_period, pool_validate_on_acquire, pool_transaction_timeout, pool_name,
-// pool_read_strategy; stripped before the driver sees the URL), the options
+// pool_read_strategy, pool_reset_on_release, pool_leak_detection_threshold;
+// stripped before the driver sees the URL), the options
 // struct, the environment (DATABASE_POOL_MIN, DATABASE_POOL_MAX,
 // DATABASE_TIMEOUT; and DATABASE_URL / DATABASE_READ_URLS when no URL is
 // given), then the defaults below. Durations in URLs and the environment are
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +44,22 @@ struct pool_impl;
 
 /// How read() picks a replica.
 enum class replica_choice : std::uint8_t { round_robin, least_busy };
+
+/// What happens to a connection's session (settings, temporary tables,
+/// session locks, the selected database...) when it goes back to the pool.
+enum class session_reset : std::uint8_t {
+  /// Reset it only when the borrower ran something that may have changed it
+  /// (a SET, a temporary table, an advisory lock, Redis SELECT...; decided by
+  /// the driver, or conservatively by the core for drivers built against
+  /// ABI 1.0); a plain query costs nothing extra. A driver without a reset
+  /// (ABI 1.0 plugins, SQLite) gets such a connection closed instead.
+  automatic,
+  /// Reset on every return; a driver without a reset gets every returned
+  /// connection closed (each acquire then opens a new one).
+  always,
+  /// Never: the next borrower sees what the previous one left.
+  never,
+};
 
 /// Unset fields fall back to the URL, then the environment, then the default.
 struct pool_options {
@@ -64,6 +82,13 @@ struct pool_options {
   /// Read replicas: read() hands out connections to these.
   std::vector<std::string> read_urls{};
   std::optional<replica_choice> read_strategy{};  ///< default round_robin
+  /// URL: pool_reset_on_release=auto|always|never. Default automatic.
+  std::optional<session_reset> reset_on_release{};
+  /// A connection held longer than this is reported once (log at warn level
+  /// and the registry entry's `leak`) with where and by which thread it was
+  /// acquired. Checked by the pool's maintainer, so a report comes within a
+  /// quarter of the threshold after it passed. Default 0 = off.
+  std::optional<std::chrono::nanoseconds> leak_detection_threshold{};
   /// Reconnect backoff while the server is down (doubles, with jitter).
   std::chrono::nanoseconds reconnect_backoff_min = std::chrono::milliseconds(50);
   std::chrono::nanoseconds reconnect_backoff_max = std::chrono::seconds(5);
@@ -127,13 +152,16 @@ class pool {
 
   /// A connection to the primary; waits up to acquire_timeout, then throws
   /// resource_error (subcategory pool_exhausted) saying how many connections
-  /// are in use and how many callers wait.
-  pooled_connection acquire();
-  pooled_connection acquire(std::chrono::nanoseconds timeout);
-  pooled_connection write() { return acquire(); }
+  /// are in use, how many callers wait, and the three oldest holders with
+  /// where they acquired (`site`, the caller's line by default) and how long
+  /// they have held it.
+  pooled_connection acquire(std::source_location site = std::source_location::current());
+  pooled_connection acquire(std::chrono::nanoseconds timeout,
+                            std::source_location site = std::source_location::current());
+  pooled_connection write(std::source_location site = std::source_location::current()) { return acquire(site); }
   /// A connection to a replica (chosen by the read strategy); the primary
   /// when there are none or every replica is down.
-  pooled_connection read();
+  pooled_connection read(std::source_location site = std::source_location::current());
 
   pool_metrics metrics() const;
   std::vector<pool_metrics> replica_metrics() const;

@@ -27,6 +27,8 @@ struct pool_metrics {
   std::uint64_t timeouts = 0;   ///< acquire() calls that gave up
   std::uint64_t health_check_failures = 0;
   std::uint64_t connect_failures = 0;
+  std::uint64_t resets = 0;     ///< session resets run on return (reset_on_release)
+  std::uint64_t leaks = 0;      ///< connections reported held past leak_detection_threshold
   std::chrono::nanoseconds wait_p50{0};  ///< acquire wait, from a log-scale histogram
   std::chrono::nanoseconds wait_p99{0};
   std::chrono::nanoseconds wait_max{0};

@@ -32,6 +32,9 @@ struct connection_entry {
   std::chrono::system_clock::time_point last_used_at;
   std::string pool;            ///< pool name, empty when not pooled
   std::optional<pool_metrics> pool_stats;  ///< that pool's live figures when listed
+  /// Set while a pooled connection is held past its pool's
+  /// leak_detection_threshold: where, by which thread and since when.
+  std::string leak;
 };
 
 /// Process-wide; every function is thread-safe.

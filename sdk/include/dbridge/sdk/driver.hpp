@@ -60,7 +60,10 @@ class statement {
   /// Binds params (borrowed for this call only) and runs. Returns the
   /// statement's own cursor when the statement yields rows (it stays owned by
   /// the statement; its close() hands it back), else nullptr. Fills
-  /// info.affected_rows / last_insert_id (pre-set to -1 / none).
+  /// info.affected_rows / last_insert_id (pre-set to -1 / none) and
+  /// info.session_changed, pre-set to 1 ("may have changed the session",
+  /// what a pool must assume of a driver that does not say): set it to 0 for
+  /// statements that leave the session alone (sdk/session.hpp decides).
   virtual cursor* execute(std::span<const dbr_value> params, dbr_exec_info& info) = 0;
 };
 
@@ -203,6 +206,16 @@ class cancel {
   /// Interrupt the running call (any thread with DBR_PF_CANCEL_ANY_THREAD).
   virtual void cancel_running() = 0;
 };
+/// ABI 1.1: return the session to what connect() left (see
+/// dbr_conn_vtable.reset_session for what that covers). Without this base the
+/// slot stays NULL and a pool closes connections whose session changed.
+class session_reset {
+ public:
+  virtual ~session_reset() = default;
+  /// Returns DBR_RESET_* flags: DBR_RESET_STATEMENTS_DROPPED when the
+  /// server-side prepared statements of the connection are gone.
+  virtual std::uint32_t reset_session() = 0;
+};
 }  // namespace cap
 
 /// The plugin instance made by init. Derive with your connection class; a
@@ -280,6 +293,7 @@ struct driver_glue : plugin_lifecycle<D> {
   static constexpr bool has_introspect = std::is_base_of_v<cap::introspect, Conn>;
   static constexpr bool has_functions = std::is_base_of_v<cap::functions, Conn>;
   static constexpr bool has_cancel = std::is_base_of_v<cap::cancel, Conn>;
+  static constexpr bool has_reset = std::is_base_of_v<cap::session_reset, Conn>;
   static_assert(std::is_base_of_v<connection, Conn>, "the connection type must derive from sdk::connection");
   static_assert(std::is_base_of_v<driver<Conn>, D>, "the driver must derive from sdk::driver<connection>");
 
@@ -333,6 +347,18 @@ struct driver_glue : plugin_lifecycle<D> {
     } else {
       (void)c;
       return no_cap(err, "cancel");
+    }
+  }
+  static std::int32_t reset_session(dbr_conn* c, std::uint32_t* flags, dbr_error* err) noexcept {
+    if constexpr (has_reset) {
+      return guard(err, [&] {
+        const std::uint32_t f = static_cast<cap::session_reset&>(conn(c)).reset_session();
+        if (flags != nullptr) *flags = f;
+        return DBR_OK;
+      });
+    } else {
+      (void)c, (void)flags;
+      return no_cap(err, "session reset");
     }
   }
   static std::int32_t set_option(dbr_conn* c, const char* key, const dbr_value* v, dbr_error* err) noexcept {
@@ -401,6 +427,8 @@ struct driver_glue : plugin_lifecycle<D> {
       x.reserved = 0;
       x.first_max = first_max;
       x.has_first = 0;
+      x.session_changed = 1;  // until the statement says otherwise
+      x.reserved_1_1 = 0;
       if (out != nullptr) *out = nullptr;
       if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
       cursor* result = stmt(s).execute(std::span<const dbr_value>(params, n), x);
@@ -774,7 +802,8 @@ struct driver_glue : plugin_lifecycle<D> {
 
   // ---- the tables (static storage: the descriptor points at them)
   static constexpr dbr_conn_vtable conn_vt = {sizeof(dbr_conn_vtable), 0, &connect, &close, &ping,
-                                              has_cancel ? &cancel : nullptr, &set_option, &get_info};
+                                              has_cancel ? &cancel : nullptr, &set_option, &get_info,
+                                              has_reset ? &reset_session : nullptr};
   static constexpr dbr_sql_vtable sql_vt = {sizeof(dbr_sql_vtable), 0, &prepare, &param_count, &param_index,
                                             &execute, &finalize, &execute_script};
   static constexpr dbr_txn_vtable txn_vt = {sizeof(dbr_txn_vtable), 0, &begin, &commit, &rollback, &savepoint,
