@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#ifndef DBRIDGE_FAULT_PROXY
-#error "define DBRIDGE_FAULT_PROXY as the path of tests/support/fault_proxy.py"
+#if !defined(DBRIDGE_FAULT_PROXY) || !defined(DBRIDGE_PYTHON)
+#error "define DBRIDGE_FAULT_PROXY (tests/support/fault_proxy.py) and DBRIDGE_PYTHON (the python3 to run it)"
 #endif
 
 extern char** environ;
@@ -47,7 +47,7 @@ class fault_proxy {
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_addclose(&fa, in[1]);
     posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<std::string> args = {"python3",  DBRIDGE_FAULT_PROXY,          "--target",
+    std::vector<std::string> args = {DBRIDGE_PYTHON,  DBRIDGE_FAULT_PROXY,          "--target",
                                      o.target,   "--mode",                     o.mode,
                                      "--marker", o.marker,                     "--every",
                                      std::to_string(o.every), "--cuts",        std::to_string(o.cuts),
@@ -55,7 +55,7 @@ class fault_proxy {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int rc = posix_spawnp(&pid_, "python3", &fa, nullptr, argv.data(), environ);
+    const int rc = posix_spawn(&pid_, DBRIDGE_PYTHON, &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     ::close(in[0]);
     ::close(out[1]);
@@ -63,7 +63,7 @@ class fault_proxy {
     stdout_ = out[0];
     if (rc != 0) {
       pid_ = -1;
-      throw std::runtime_error(std::string("fault_proxy: cannot start python3: ") + std::strerror(rc));
+      throw std::runtime_error(std::string("fault_proxy: cannot start " DBRIDGE_PYTHON ": ") + std::strerror(rc));
     }
     const std::string ready = next_line(std::chrono::seconds(10));
     if (ready.rfind("ready ", 0) != 0) throw std::runtime_error("fault_proxy: no ready line, got '" + ready + "'");
