@@ -110,6 +110,7 @@ reply connection::command(std::span<const std::string_view> argv) {
   c.slot->touch();
   detail::abi_error err;
   const dbr_reply* r = nullptr;
+  const bool was_in_tx = c.in_explicit_tx();
   const int32_t rc =
       c.rec->command.execute(c.conn, static_cast<std::uint32_t>(argv.size()), ptrs.data(), lens.data(), &r, err);
   if (detail::is_transaction_command(argv[0])) c.refresh_raw_tx();
@@ -121,7 +122,7 @@ reply connection::command(std::span<const std::string_view> argv) {
   } else if (sdk::command_changes_session(argv[0], sdk::generic_session_commands)) {
     c.session_dirty = true;
   }
-  if (rc < 0) c.fail(rc, err, argv[0]);
+  if (rc < 0) c.fail_sent(rc, err, argv[0], detail::command_effect(argv[0]), was_in_tx);
   if (r != nullptr && r->type == DBR_REPLY_ERROR) raise_error_reply(c, *r, argv[0]);
   return copy_reply(r, 0);
 }

@@ -177,6 +177,16 @@ void connection_impl::fail(int32_t status, abi_error& e, std::string_view query)
   throw_error(std::move(info));
 }
 
+void connection_impl::fail_sent(int32_t status, abi_error& e, std::string_view query, statement_effect effect,
+                                bool was_in_tx) {
+  error_info info = e.to_info(status, rec->id, query);
+  e.clear();
+  info.retry = retry_after_loss(info.retry, effect, was_in_tx);
+  if (info.connection_broken) broken = true;
+  scrub(info, password, {}, redacted_url, 4);
+  throw_error(std::move(info));
+}
+
 void connection_impl::closed() const {
   throw_error(errc::invalid_state, "the connection is closed; open a new one with dbridge::connect()");
 }
@@ -443,6 +453,7 @@ result connection::query(std::string_view sql, params p) {
   info.first_max = detail::fetch_batch;
   dbr_cursor* cur = nullptr;
   detail::abi_error& err = c.err;
+  const bool was_in_tx = c.in_explicit_tx();
   int32_t rc;
   try {
     const dbr_value* pv = c.bind(p, buf, detail::stack_params);
@@ -455,7 +466,7 @@ result connection::query(std::string_view sql, params p) {
   if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
   if (rc < 0) {
     detail::release_stmt(c, l);
-    c.fail(rc, err, sql);
+    c.fail_sent(rc, err, sql, detail::sql_effect(sql, was_in_tx), was_in_tx);
   }
   if (!info.has_rows || cur == nullptr) {
     if (cur) c.rec->cursor.close(cur);
@@ -515,6 +526,7 @@ exec_result connection::execute(std::string_view sql, params p) {
   info.struct_size = sizeof info;
   dbr_cursor* cur = nullptr;
   detail::abi_error& err = c.err;
+  const bool was_in_tx = c.in_explicit_tx();
   int32_t rc;
   try {
     const dbr_value* pv = c.bind(p, buf, detail::stack_params);
@@ -527,7 +539,7 @@ exec_result connection::execute(std::string_view sql, params p) {
   if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
   if (cur) c.rec->cursor.close(cur);
   detail::release_stmt(c, l);
-  if (rc < 0) c.fail(rc, err, sql);
+  if (rc < 0) c.fail_sent(rc, err, sql, detail::sql_effect(sql, was_in_tx), was_in_tx);
   exec_result out;
   out.affected_rows = info.affected_rows;
   if (info.has_last_insert_id) out.last_insert_id = info.last_insert_id;
@@ -545,12 +557,13 @@ void connection::execute_script(std::string_view sql) {
   detail::call_guard g(c);
   c.slot->touch();
   detail::abi_error err;
+  const bool was_in_tx = c.in_explicit_tx();
   // A script is several statements with no per-statement report: it counts
   // as a session change.
   c.session_dirty = true;
   const int32_t rc = c.rec->sql.execute_script(c.conn, sql.data(), sql.size(), err);
   c.refresh_raw_tx();  // a script may open or close a transaction anywhere in it
-  if (rc < 0) c.fail(rc, err, detail::short_sql(sql));
+  if (rc < 0) c.fail_sent(rc, err, detail::short_sql(sql), detail::sql_effect(sql, was_in_tx), was_in_tx);
 }
 
 statement connection::prepare(std::string_view sql) {

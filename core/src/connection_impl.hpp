@@ -21,6 +21,7 @@
 #include "plugin_record.hpp"
 #include "registry_slot.hpp"
 #include "statement_cache.hpp"
+#include "statement_effect.hpp"
 #include "transaction_control.hpp"
 #include "tx_timeout.hpp"
 #include "value_abi.hpp"
@@ -139,6 +140,13 @@ struct connection_impl {
   /// Throws the dbridge exception for a failed call; scrubs the password,
   /// marks the connection broken when the plugin says so.
   [[noreturn]] void fail(int32_t status, abi_error& err, std::string_view query = {});
+  /// The same for a call that sent a statement (SQL text or a command name):
+  /// an unknown outcome is settled by the rule of statement_effect.hpp.
+  /// was_in_tx: a transaction was open before the call.
+  [[noreturn]] void fail_sent(int32_t status, abi_error& err, std::string_view query, statement_effect effect,
+                              bool was_in_tx);
+  /// Inside an explicit transaction, opened through the API or by raw SQL.
+  bool in_explicit_tx() const noexcept { return tx_depth > 0 || raw_tx; }
   /// unsupported_error naming the driver and capability.
   [[noreturn]] void unsupported(std::string_view capability) const;
   void require(std::uint64_t cap, const void* slot, std::string_view capability) const {

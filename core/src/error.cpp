@@ -19,6 +19,10 @@ std::string what_text(const error_info& info) {
     s += info.sqlstate;
     s += "]";
   }
+  // Said here, once, whichever driver or call lost the reply.
+  if (info.retry == retry_class::unknown_outcome)
+    s += " -- the connection was lost after the request was sent: the write may or may not have been applied; "
+         "check before running it again (with_retry re-runs it only with retry_policy::idempotent)";
   return s;
 }
 }  // namespace

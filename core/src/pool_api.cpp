@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // dbridge::pool and pooled_connection over the pool cores; replica choice
-// for read(); the health report; with_retry's backoff.
+// for read(); the health report.
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -221,29 +221,4 @@ std::string pool_health::to_json() const {
   return j.dump(2);
 }
 
-// ------------------------------------------------------------ retry
-
-namespace detail {
-
-bool retry_after(const error& e, std::uint32_t attempt, const retry_policy& p) {
-  const bool retry = p.retry_if ? p.retry_if(e) : e.retryable();
-  if (!retry || attempt >= p.max_attempts) return false;
-  double d = static_cast<double>(std::chrono::nanoseconds(p.initial_backoff).count()) *
-             std::pow(p.multiplier > 1.0 ? p.multiplier : 1.0, static_cast<double>(attempt - 1));
-  d = std::min(d, static_cast<double>(std::chrono::nanoseconds(p.max_backoff).count()));
-  const double jitter = std::clamp(p.jitter, 0.0, 1.0);
-  thread_local std::uint64_t s = 0x2545F4914F6CDD1Dull ^ static_cast<std::uint64_t>(
-                                     std::chrono::steady_clock::now().time_since_epoch().count());
-  s ^= s << 13;
-  s ^= s >> 7;
-  s ^= s << 17;
-  const double r = static_cast<double>(s >> 11) * (1.0 / 9007199254740992.0);
-  d *= 1.0 - jitter * r;
-  const std::chrono::nanoseconds delay(static_cast<std::int64_t>(d));
-  if (p.on_retry) p.on_retry(e, attempt, delay);
-  std::this_thread::sleep_for(delay);
-  return true;
-}
-
-}  // namespace detail
 }  // namespace dbridge

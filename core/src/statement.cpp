@@ -92,8 +92,9 @@ result statement::query(params p) {
   dbr_exec_info info;
   dbr_cursor* cur = nullptr;
   detail::abi_error& err = c.err;
+  const bool was_in_tx = c.in_explicit_tx();
   const int32_t rc = run(c, s, pv, static_cast<std::uint32_t>(p.size()), info, &cur, err, detail::fetch_batch);
-  if (rc < 0) c.fail(rc, err, s.sql);
+  if (rc < 0) c.fail_sent(rc, err, s.sql, detail::sql_effect(s.sql, was_in_tx), was_in_tx);
   if (!info.has_rows || cur == nullptr) {
     if (cur) c.rec->cursor.close(cur);
     return detail::connection_impl::make_result(nullptr, info);
@@ -139,9 +140,10 @@ exec_result statement::execute_raw(const dbr_value* p, std::uint32_t n) {
   dbr_exec_info info;
   dbr_cursor* cur = nullptr;
   detail::abi_error& err = c.err;
+  const bool was_in_tx = c.in_explicit_tx();
   const int32_t rc = run(c, s, n ? p : nullptr, n, info, &cur, err, 0);
   if (cur) c.rec->cursor.close(cur);
-  if (rc < 0) c.fail(rc, err, s.sql);
+  if (rc < 0) c.fail_sent(rc, err, s.sql, detail::sql_effect(s.sql, was_in_tx), was_in_tx);
   exec_result out;
   out.affected_rows = info.affected_rows;
   if (info.has_last_insert_id) out.last_insert_id = info.last_insert_id;

@@ -45,7 +45,7 @@ transaction connection::begin(const transaction_options& opts) {
   o.deferrable = opts.deferrable ? 1 : 0;
   detail::abi_error err;
   const int32_t rc = c.rec->txn.begin(c.conn, &o, err);
-  if (rc < 0) c.fail(rc, err, "BEGIN");
+  if (rc < 0) c.fail_sent(rc, err, "BEGIN", detail::statement_effect::none, false);
   c.tx_depth = 1;
   ++c.tx_serial;
   const std::int64_t timeout = opts.timeout ? static_cast<std::int64_t>(opts.timeout->count()) : c.tx_default_timeout_ns;
@@ -60,7 +60,7 @@ transaction connection::begin_nested(std::size_t depth) {
   detail::call_guard g(c);
   detail::abi_error err;
   const int32_t rc = c.rec->txn.savepoint(c.conn, name.c_str(), err);
-  if (rc < 0) c.fail(rc, err, "SAVEPOINT " + name);
+  if (rc < 0) c.fail_sent(rc, err, "SAVEPOINT " + name, detail::statement_effect::none, true);
   c.tx_depth = depth + 1;
   return transaction_scope(this, depth, std::move(name));
 }
@@ -114,7 +114,7 @@ void transaction_scope::commit() {
     if (rc < 0) c.fail(rc, err, "COMMIT");
   } else {
     const int32_t rc = c.rec->txn.release_savepoint(c.conn, savepoint_.c_str(), err);
-    if (rc < 0) c.fail(rc, err, "RELEASE SAVEPOINT " + savepoint_);
+    if (rc < 0) c.fail_sent(rc, err, "RELEASE SAVEPOINT " + savepoint_, detail::statement_effect::none, true);
   }
   active_ = false;
   c.tx_depth = depth_;
@@ -142,12 +142,12 @@ void transaction_scope::rollback() {
   if (depth_ == 0) {
     c.raw_tx = false;
     const int32_t rc = c.rec->txn.rollback(c.conn, err);
-    if (rc < 0) c.fail(rc, err, "ROLLBACK");
+    if (rc < 0) c.fail_sent(rc, err, "ROLLBACK", detail::statement_effect::none, true);
   } else {
     int32_t rc = c.rec->txn.rollback_to_savepoint(c.conn, savepoint_.c_str(), err);
-    if (rc < 0) c.fail(rc, err, "ROLLBACK TO SAVEPOINT " + savepoint_);
+    if (rc < 0) c.fail_sent(rc, err, "ROLLBACK TO SAVEPOINT " + savepoint_, detail::statement_effect::none, true);
     rc = c.rec->txn.release_savepoint(c.conn, savepoint_.c_str(), err);
-    if (rc < 0) c.fail(rc, err, "RELEASE SAVEPOINT " + savepoint_);
+    if (rc < 0) c.fail_sent(rc, err, "RELEASE SAVEPOINT " + savepoint_, detail::statement_effect::none, true);
   }
 }
 

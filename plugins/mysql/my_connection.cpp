@@ -2,6 +2,10 @@
 // The MySQL / MariaDB connection: URL options, text commands (scripts,
 // transactions), run-time options, cancel through KILL QUERY from a second
 // connection; and the plugin's exported entry.
+#include <errmsg.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -161,6 +165,28 @@ my_connection::~my_connection() {
 // ------------------------------------------------------------ plumbing
 void my_connection::settle(my_statement* self) {
   if (streaming_ != nullptr && streaming_ != self) streaming_->detach();
+  if (streaming_ == nullptr) check_alive();
+}
+
+void my_connection::check_alive() {
+  // An idle connection has nothing to read: an EOF, a reset or (without TLS,
+  // whose own records may arrive unasked) any byte waiting here means the
+  // server closed it (restart, wait_timeout, KILL). Finding out before
+  // sending lets the caller retry on a new connection; after sending, the
+  // outcome would be unknown. One non-blocking peek.
+  const my_socket fd = mysql_get_socket(mysql_);
+  if (fd == MARIADB_INVALID_SOCKET) return;  // no socket: Connector/C reports it itself (CR_SERVER_GONE_ERROR)
+  char byte = 0;
+  const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (n > 0 && mysql_get_ssl_cipher(mysql_) != nullptr) return;
+  throw sdk::error(DBR_CAT_CONNECTION,
+                   "mysql: the server closed the connection while it was idle; nothing was sent, open a new "
+                   "connection")
+      .sqlstate("08006")
+      .retry(DBR_RETRY_NEW_CONN)
+      .connection_broken()
+      .native(CR_SERVER_GONE_ERROR, native_domain);
 }
 
 void my_connection::drain_results(std::string_view context) {
@@ -348,15 +374,9 @@ void my_connection::begin(const dbr_txn_options& o) {
   run(sql, "BEGIN");
 }
 
-void my_connection::commit() {
-  try {
-    run("COMMIT", "COMMIT");
-  } catch (sdk::error& e) {
-    // Lost while committing: the transaction may or may not have been applied.
-    if (e.category() == DBR_CAT_CONNECTION) e.retry(DBR_RETRY_UNKNOWN_OUTCOME);
-    throw;
-  }
-}
+// Lost once sent, the transaction may or may not have been applied
+// (CR_SERVER_LOST, my_errors.cpp); not sent, the server rolled it back.
+void my_connection::commit() { run("COMMIT", "COMMIT"); }
 
 void my_connection::rollback() { run("ROLLBACK", "ROLLBACK"); }
 void my_connection::savepoint(const char* name) { run("SAVEPOINT " + std::string(name), "SAVEPOINT"); }

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // MySQL / MariaDB errors into dbridge error records: category, subcategory
 // and retry class from the error number (MySQL's SQLSTATEs are too coarse:
-// every integrity error is 23000), the error number and SQLSTATE kept, and
-// connection loss flagged retryable on a new connection.
+// every integrity error is 23000), the error number and SQLSTATE kept.
+// Connection loss: Connector/C reports a request it could not write (or a
+// connection already closed) as CR_SERVER_GONE_ERROR, and a reply it could not
+// read as CR_SERVER_LOST. Only the first is known not to have reached the
+// server (retry on a new connection); once sent, the outcome is unknown (the
+// core narrows that for reads and open transactions, statement_effect.hpp).
 #include <errmsg.h>
 #include <mysqld_error.h>
 
@@ -80,16 +84,17 @@ mapping classify(unsigned e) noexcept {
     case er_query_timeout_mysql:
       return {DBR_CAT_TIMEOUT, DBR_SUB_NONE, DBR_RETRY_NONE, false, "57014"};
     case ER_SERVER_SHUTDOWN:
-      return {DBR_CAT_CONNECTION, DBR_SUB_ADMIN_SHUTDOWN, DBR_RETRY_NEW_CONN, true, "57P01"};
-    case er_connection_killed:
-    case CR_SERVER_GONE_ERROR:
-    case CR_SERVER_LOST:
+      return {DBR_CAT_CONNECTION, DBR_SUB_ADMIN_SHUTDOWN, DBR_RETRY_UNKNOWN_OUTCOME, true, "57P01"};
+    case CR_SERVER_GONE_ERROR:  // the request was not written
     case CR_CONNECTION_ERROR:
     case CR_CONN_HOST_ERROR:
     case CR_UNKNOWN_HOST:
     case CR_SERVER_HANDSHAKE_ERR:
-    case CR_SERVER_LOST_EXTENDED:
       return {DBR_CAT_CONNECTION, DBR_SUB_NONE, DBR_RETRY_NEW_CONN, true, "08006"};
+    case er_connection_killed:
+    case CR_SERVER_LOST:  // sent, then the reply was lost
+    case CR_SERVER_LOST_EXTENDED:
+      return {DBR_CAT_CONNECTION, DBR_SUB_NONE, DBR_RETRY_UNKNOWN_OUTCOME, true, "08006"};
     case ER_CON_COUNT_ERROR:
     case ER_TOO_MANY_USER_CONNECTIONS:
       return {DBR_CAT_RESOURCE, DBR_SUB_NONE, DBR_RETRY_NEW_CONN, false, nullptr};
@@ -141,7 +146,7 @@ sdk::error my_connection::error_for(unsigned err, const char* sqlstate, const ch
     if (cls == "23") m = {DBR_CAT_CONSTRAINT, DBR_SUB_NONE, DBR_RETRY_NONE, false, nullptr};
     else if (cls == "42") m = {DBR_CAT_SYNTAX, DBR_SUB_NONE, DBR_RETRY_NONE, false, nullptr};
     else if (cls == "22") m = {DBR_CAT_DATA, DBR_SUB_NONE, DBR_RETRY_NONE, false, nullptr};
-    else if (cls == "08") m = {DBR_CAT_CONNECTION, DBR_SUB_NONE, DBR_RETRY_NEW_CONN, true, nullptr};
+    else if (cls == "08") m = {DBR_CAT_CONNECTION, DBR_SUB_NONE, DBR_RETRY_UNKNOWN_OUTCOME, true, nullptr};
     else if (cls == "40") m = {DBR_CAT_TXN_CONFLICT, DBR_SUB_NONE, DBR_RETRY_SAME_CONN, false, nullptr};
   }
   std::string msg = message != nullptr && *message != '\0' ? message : "unknown MySQL error " + std::to_string(err);

@@ -227,6 +227,9 @@ class my_connection final : public sdk::connection,
   /// Makes the wire free for a new command: a streaming result is copied
   /// into memory (except self's, which its owner handles).
   void settle(my_statement* self = nullptr);
+  /// Fails (retryable on a new connection) when an idle connection was
+  /// closed by the server.
+  void check_alive();
   void set_streaming(my_statement* s) noexcept { streaming_ = s; }
   my_statement* streaming() const noexcept { return streaming_; }
   void forget(my_statement* s) noexcept {

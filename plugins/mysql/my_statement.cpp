@@ -254,6 +254,8 @@ std::unique_ptr<sdk::statement> my_connection::prepare(std::string_view sql, std
   if (stmt == nullptr) throw sdk::error(DBR_CAT_RESOURCE, "mysql: out of memory creating a statement");
   if (mysql_stmt_prepare(stmt, t.text.data(), t.text.size()) != 0) {
     sdk::error e = error_for(mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt), "prepare");
+    // Preparing changes no data: lost or not, it is safe to run again.
+    if (e.category() == DBR_CAT_CONNECTION) e.retry(DBR_RETRY_NEW_CONN);
     mysql_stmt_close(stmt);
     throw e;
   }

@@ -253,6 +253,28 @@ void pg_connection::settle(pg_statement* self) {
     throw sdk::error(DBR_CAT_INVALID_STATE, "postgres: a pipeline (batch) is open on this connection; end it first");
   if (streaming_ != nullptr && streaming_ != self) streaming_->detach();
   clear_cancel_flag();
+  if (streaming_ == nullptr) check_alive();
+}
+
+void pg_connection::check_alive() {
+  // An idle connection has nothing to read. Bytes or an EOF waiting here mean
+  // the server is gone or going (a restart, an idle or admin termination
+  // sends FATAL and closes): finding out now, before sending, lets the
+  // caller retry on a new connection, where a loss discovered after sending
+  // would leave the outcome unknown. One poll() without waiting.
+  pollfd p{};
+  p.fd = PQsocket(conn_);
+  p.events = POLLIN;
+  if (p.fd < 0) throw unsent_error("the connection is closed");
+  if (::poll(&p, 1, 0) <= 0) return;
+  // A notification or parameter change is fine; a FATAL then EOF is not.
+  if (PQconsumeInput(conn_) != 1 || PQstatus(conn_) == CONNECTION_BAD)
+    throw unsent_error("the server closed the connection while it was idle, before the statement was sent");
+}
+
+result_ptr pg_connection::send_and_finish(const char* sql, std::string_view context) {
+  if (PQsendQuery(conn_, sql) != 1) throw unsent_error(context);
+  return finish_command(context);
 }
 
 void pg_connection::forget_statement(pg_statement* s, const std::string& name, std::uint64_t generation) noexcept {
@@ -272,22 +294,20 @@ void pg_connection::flush_deallocations() {
   std::string sql;
   for (const std::string& n : pending_dealloc_) sql += "DEALLOCATE " + n + ";";
   pending_dealloc_.clear();
-  result_ptr r = blocking_exec(sql.c_str());
-  if (r.status() != PGRES_COMMAND_OK) raise(r.get(), "DEALLOCATE");
+  send_and_finish(sql.c_str(), "DEALLOCATE");
 }
 
 result_ptr pg_connection::exec(const char* sql, std::span<const char* const> params, int result_format) {
   settle();
-  result_ptr r = blocking_exec(sql, static_cast<int>(params.size()), params.data(), result_format);
-  const ExecStatusType st = r.status();
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) raise(r.get());
-  return r;
+  if (PQsendQueryParams(conn_, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr,
+                        result_format) != 1)
+    throw unsent_error({});
+  return finish_command({});
 }
 
 void pg_connection::simple(const char* sql, std::string_view context) {
   settle();
-  result_ptr r = blocking_exec(sql);
-  if (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK) raise(r.get(), context);
+  send_and_finish(sql, context);
 }
 
 result_ptr pg_connection::finish_command(std::string_view context) {
@@ -413,8 +433,7 @@ std::string pg_connection::quote_ident(std::string_view name) {
 // ------------------------------------------------------------ connection
 void pg_connection::ping() {
   settle();
-  result_ptr r = blocking_exec("");
-  if (r.status() != PGRES_EMPTY_QUERY && r.status() != PGRES_COMMAND_OK) raise(r.get(), "ping");
+  send_and_finish("", "ping");
 }
 
 void pg_connection::set_option(const char* key, const dbr_value& value) {
@@ -465,7 +484,7 @@ std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std
   const std::string text(sql);
   std::string name = "dbr_s" + std::to_string(++next_stmt_);
   // Parse and Describe in one round trip.
-  if (PQenterPipelineMode(conn_) != 1) raise(nullptr, "prepare");
+  if (PQenterPipelineMode(conn_) != 1) throw unsent_error("prepare");
   const bool sent = PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) == 1 &&
                     PQsendDescribePrepared(conn_, name.c_str()) == 1 && PQpipelineSync(conn_) == 1;
   result_ptr prep, desc, failed;
@@ -489,8 +508,13 @@ std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std
     }
   }
   PQexitPipelineMode(conn_);
-  if (!sent || failed.get() != nullptr || desc.get() == nullptr || desc.status() != PGRES_COMMAND_OK)
-    raise(failed.get(), "prepare");
+  if (!sent) throw unsent_error("prepare");
+  if (failed.get() != nullptr || desc.get() == nullptr || desc.status() != PGRES_COMMAND_OK) {
+    sdk::error e = error_for(failed.get(), "prepare");
+    // Parse and Describe change no data: lost or not, running them again is safe.
+    if (PQstatus(conn_) == CONNECTION_BAD) e.retry(DBR_RETRY_NEW_CONN);
+    throw e;
+  }
   std::vector<Oid> types(static_cast<std::size_t>(PQnparams(desc.get())));
   for (std::size_t i = 0; i < types.size(); ++i) types[i] = PQparamtype(desc.get(), static_cast<int>(i));
   auto s = std::make_unique<pg_statement>(*this, std::move(name), std::move(types), desc.get());
@@ -502,7 +526,7 @@ void pg_connection::execute_script(std::string_view sql) {
   settle();
   if (sdk::contains_ci(sql, "prepare")) sql_prepared_ = true;
   const std::string text(sql);
-  if (PQsendQuery(conn_, text.c_str()) != 1) raise(nullptr, "script");
+  if (PQsendQuery(conn_, text.c_str()) != 1) throw unsent_error("script");
   finish_command("script");
 }
 
@@ -525,14 +549,10 @@ void pg_connection::begin(const dbr_txn_options& o) {
 
 void pg_connection::commit() {
   settle();
-  result_ptr r = blocking_exec("COMMIT");
-  if (r.status() != PGRES_COMMAND_OK) {
-    sdk::error e = error_for(r.get(), "COMMIT");
-    // Lost while committing: the transaction may or may not have been applied.
-    if (PQstatus(conn_) == CONNECTION_BAD) e.retry(DBR_RETRY_UNKNOWN_OUTCOME);
-    throw e;
-  }
-  if (std::strcmp(PQcmdStatus(r.get()), "ROLLBACK") == 0)
+  // Lost once sent, the transaction may or may not have been applied
+  // (error_for's rule); lost before, the server rolled it back.
+  result_ptr r = send_and_finish("COMMIT", "COMMIT");
+  if (r.get() != nullptr && std::strcmp(PQcmdStatus(r.get()), "ROLLBACK") == 0)
     throw sdk::error(DBR_CAT_INVALID_STATE,
                      "postgres: COMMIT rolled the transaction back because an earlier statement in it failed")
         .sqlstate("25P02")
@@ -585,7 +605,7 @@ bool pg_connection::wait(std::int64_t timeout_ms, dbr_notification& out) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
   for (;;) {
-    if (PQconsumeInput(conn_) != 1) raise(nullptr, "waiting for notifications");
+    if (PQconsumeInput(conn_) != 1) throw unsent_error("waiting for notifications");
     if (PGnotify* n = PQnotifies(conn_)) {
       last_notify_ = n;
       out.channel = n->relname;
@@ -604,7 +624,7 @@ bool pg_connection::wait(std::int64_t timeout_ms, dbr_notification& out) {
       wait_ms = static_cast<int>(left > INT32_MAX ? INT32_MAX : left);
     }
     pollfd pfd{PQsocket(conn_), POLLIN, 0};
-    if (pfd.fd < 0) raise(nullptr, "waiting for notifications");
+    if (pfd.fd < 0) throw unsent_error("waiting for notifications");
     const int rc = ::poll(&pfd, 1, wait_ms);
     if (rc < 0 && errno != EINTR)
       throw sdk::error(DBR_CAT_CONNECTION, std::string("postgres: poll failed: ") + std::strerror(errno));

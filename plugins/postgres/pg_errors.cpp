@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // libpq errors into dbridge error records: category and subcategory from the
-// SQLSTATE, the server's fields (detail, hint, constraint...) attached, and
-// connection loss flagged retryable on a new connection.
+// SQLSTATE, the server's fields (detail, hint, constraint...) attached. A
+// connection lost once a request was sent has an unknown outcome (the core
+// narrows that for reads and open transactions, statement_effect.hpp); one
+// found dead before anything was sent is retryable on a new connection
+// (unsent_error).
 #include <cstring>
 #include <string>
 
@@ -36,9 +39,11 @@ mapping classify(std::string_view st) noexcept {
   if (is("42P07") || is("42710") || is("42P06") || is("42723") || is("42P04"))
     return {DBR_CAT_BACKEND, DBR_SUB_NONE, DBR_RETRY_NONE, false};
   if (cls("42")) return {DBR_CAT_SYNTAX, DBR_SUB_NONE, DBR_RETRY_NONE, false};
+  // The server's answer to a request we sent: whether it committed first is
+  // not known (a crash shutdown can land after the commit record).
   if (is("57P01") || is("57P02") || is("57P03"))
-    return {DBR_CAT_CONNECTION, DBR_SUB_ADMIN_SHUTDOWN, DBR_RETRY_NEW_CONN, true};
-  if (cls("08")) return {DBR_CAT_CONNECTION, DBR_SUB_NONE, DBR_RETRY_NEW_CONN, true};
+    return {DBR_CAT_CONNECTION, DBR_SUB_ADMIN_SHUTDOWN, DBR_RETRY_UNKNOWN_OUTCOME, true};
+  if (cls("08")) return {DBR_CAT_CONNECTION, DBR_SUB_NONE, DBR_RETRY_UNKNOWN_OUTCOME, true};
   if (is("57014")) return {DBR_CAT_CANCELLED, DBR_SUB_NONE, DBR_RETRY_NONE, false};
   if (cls("22")) return {DBR_CAT_DATA, DBR_SUB_NONE, DBR_RETRY_NONE, false};
   if (cls("25") || is("2D000") || is("3B000") || is("3B001"))
@@ -77,7 +82,7 @@ sdk::error pg_connection::error_for(const PGresult* r, std::string_view context)
   const bool lost = PQstatus(conn_) == CONNECTION_BAD;
   if (lost) {
     m.broken = true;
-    if (m.category != DBR_CAT_CONNECTION) m = {DBR_CAT_CONNECTION, m.sub, DBR_RETRY_NEW_CONN, true};
+    if (m.category != DBR_CAT_CONNECTION) m = {DBR_CAT_CONNECTION, m.sub, DBR_RETRY_UNKNOWN_OUTCOME, true};
     if (sqlstate.empty()) sqlstate = "08006";
   }
   if (sqlstate == "57014" && !cancel_requested_.load(std::memory_order_relaxed) &&
@@ -104,6 +109,13 @@ sdk::error pg_connection::error_for(const PGresult* r, std::string_view context)
     for (const auto& f : fields)
       if (const char* v = PQresultErrorField(r, f.pg); v != nullptr && *v != '\0') e.field(f.ours, v);
   }
+  return e;
+}
+
+sdk::error pg_connection::unsent_error(std::string_view context) {
+  // libpq's message says why (e.g. "server closed the connection unexpectedly").
+  sdk::error e = error_for(nullptr, context);
+  e.retry(DBR_RETRY_NEW_CONN).connection_broken();
   return e;
 }
 

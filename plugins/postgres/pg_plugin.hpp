@@ -159,6 +159,9 @@ class pg_connection final : public sdk::connection,
 
   /// The error of a failed result (or of the connection when r is NULL).
   sdk::error error_for(const PGresult* r, std::string_view context = {});
+  /// The connection was found dead before the request went out: nothing
+  /// reached the server, so it is retryable on a new connection.
+  sdk::error unsent_error(std::string_view context);
   [[noreturn]] void raise(const PGresult* r, std::string_view context = {}) { throw error_for(r, context); }
   /// Runs sql with text parameters (text results); throws on failure.
   result_ptr exec(const char* sql, std::span<const char* const> params = {}, int result_format = 0);
@@ -232,6 +235,10 @@ class pg_connection final : public sdk::connection,
   /// auth or connection errors.
   void open(const std::string& conninfo, double connect_timeout);
   void simple(const char* sql, std::string_view context);
+  /// Sends one simple-protocol command and reads all of its results.
+  result_ptr send_and_finish(const char* sql, std::string_view context);
+  /// Fails with unsent_error when an idle connection was closed by the server.
+  void check_alive();
   void flush_deallocations();
 
   PGconn* conn_ = nullptr;

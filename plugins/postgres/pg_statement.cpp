@@ -253,7 +253,7 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
   PGconn* conn = c_.raw();
   if (PQsendQueryPrepared(conn, name_.c_str(), static_cast<int>(n), params_.values.data(), params_.lengths.data(),
                           params_.formats.data(), plan_.format) != 1)
-    c_.raise(nullptr);
+    throw c_.unsent_error({});
   if (plan_.cols.empty()) {
     result_ptr last = c_.finish_command({});
     if (last.get() != nullptr) {

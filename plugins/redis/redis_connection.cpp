@@ -33,23 +33,6 @@ std::string_view str_of(const redisReply* r) noexcept {
   return r != nullptr && r->str != nullptr ? std::string_view(r->str, r->len) : std::string_view();
 }
 
-std::string error_code_of(std::string_view msg) {
-  std::size_t n = 0;
-  while (n < msg.size() && ((msg[n] >= 'A' && msg[n] <= 'Z') || msg[n] == '_' || (msg[n] >= '0' && msg[n] <= '9'))) ++n;
-  return n > 0 && (n == msg.size() || msg[n] == ' ') ? std::string(msg.substr(0, n)) : std::string();
-}
-
-/// A server error reply as an error record (for pipeline items and commit).
-sdk::error backend_error(std::string_view msg, std::string_view context = {}) {
-  const std::string code = error_code_of(msg);
-  sdk::error e(DBR_CAT_BACKEND, context.empty() ? std::string(msg) : std::string(context) + std::string(msg));
-  e.native(0, domain);
-  if (!code.empty()) e.field(DBR_ERRF_BACKEND_CODE, code);
-  if (code == "WRONGTYPE") e.subcategory(DBR_SUB_WRONG_TYPE);
-  if (code == "NOAUTH" || code == "WRONGPASS") e = sdk::error(DBR_CAT_AUTH, std::string(msg)).field(DBR_ERRF_BACKEND_CODE, code);
-  return e;
-}
-
 /// A pub/sub push: ["message", ch, payload] or ["pmessage", pattern, ch, payload].
 bool is_message(const redisReply* r) noexcept {
   if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING) return false;
@@ -111,9 +94,23 @@ redis_connection::~redis_connection() {
   std::fill(settings_.password.begin(), settings_.password.end(), '\0');
 }
 
-void redis_connection::fail_io(std::string_view what) {
+void redis_connection::fail_io(std::string_view what, std::uint8_t if_lost) {
   broken_ = true;
-  raise_context_error(ctx_, what, cancelled_.load(std::memory_order_relaxed));
+  raise_context_error(ctx_, what, cancelled_.load(std::memory_order_relaxed), if_lost);
+}
+
+void redis_connection::check_alive(std::string_view what) {
+  // Outside pub/sub (checked by the caller) nothing arrives unasked: a
+  // readable socket between commands is the server closing the connection
+  // (restart, CLIENT KILL, idle timeout). Found now, before sending, the
+  // command can be retried on a new connection; after sending, a lost write
+  // would have an unknown outcome. One poll() without waiting.
+  if (ctx_->fd < 0) fail_io(what);
+  pollfd p{};
+  p.fd = ctx_->fd;
+  p.events = POLLIN;
+  if (::poll(&p, 1, 0) <= 0) return;
+  if (redisBufferRead(ctx_) != REDIS_OK) fail_io(what);
 }
 
 void redis_connection::check_usable(std::string_view what) const {
@@ -137,8 +134,17 @@ void redis_connection::check_usable(std::string_view what) const {
 
 reply_ptr redis_connection::round_trip(int argc, const char** argv, const std::size_t* lens, std::string_view what) {
   running_scope rs(*this);
-  void* r = redisCommandArgv(ctx_, argc, argv, lens);
-  if (r == nullptr) fail_io(what);
+  check_alive(what);
+  // Written and read in two steps (redisCommandArgv does both) so a failure
+  // says whether the command can have reached the server: a command cut
+  // while being written is incomplete, and Redis runs only complete ones.
+  if (redisAppendCommandArgv(ctx_, argc, argv, lens) != REDIS_OK) fail_io(what);
+  for (int done = 0; done == 0;)
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) fail_io(what);
+  void* r = nullptr;
+  if (redisGetReply(ctx_, &r) != REDIS_OK || r == nullptr)
+    fail_io(what, argc > 0 && read_only_command(std::string_view(argv[0], lens[0])) ? DBR_RETRY_NEW_CONN
+                                                                                     : DBR_RETRY_UNKNOWN_OUTCOME);
   return reply_ptr(static_cast<redisReply*>(r));
 }
 
@@ -261,6 +267,9 @@ const dbr_reply* redis_connection::execute_command(const sdk::argv_view& args) {
       str_of(r.get()).substr(0, 9) == "UNBLOCKED")
     throw sdk::error(DBR_CAT_CANCELLED, std::string(name) + " was cancelled (CLIENT UNBLOCK)")
         .native(0, domain);
+  // Refused for now and not run: an error the caller can retry, not a reply.
+  if (r->type == REDIS_REPLY_ERROR && transient_error(str_of(r.get())))
+    throw backend_error(str_of(r.get()), std::string(name) + ": ");
   // MULTI/EXEC/DISCARD sent by hand keep in_transaction() truthful.
   if (r->type != REDIS_REPLY_ERROR && iequals(name, "MULTI")) in_multi_ = true;
   if (iequals(name, "EXEC") || iequals(name, "DISCARD")) in_multi_ = false;
@@ -347,22 +356,10 @@ void redis_connection::begin(const dbr_txn_options& opts) {
 void redis_connection::commit() {
   check_usable("commit");
   if (!in_multi_) throw sdk::error(DBR_CAT_INVALID_STATE, "commit without a transaction (MULTI)");
-  running_scope rs(*this);
-  const char* argv[] = {"EXEC"};
-  const std::size_t lens[] = {4};
-  void* raw = redisCommandArgv(ctx_, 1, argv, lens);
+  // Whatever happens next, the MULTI is over. Lost once sent, EXEC may have
+  // run (round_trip's rule); lost before, the server discarded the queue.
   in_multi_ = false;
-  if (raw == nullptr) {
-    broken_ = true;
-    try {
-      raise_context_error(ctx_, "EXEC", cancelled_.load());
-    } catch (sdk::error& e) {
-      // Lost during EXEC: it may have run.
-      if (e.category() == DBR_CAT_CONNECTION) e.retry(DBR_RETRY_UNKNOWN_OUTCOME);
-      throw;
-    }
-  }
-  reply_ptr r(static_cast<redisReply*>(raw));
+  reply_ptr r = round_trip({"EXEC"}, "EXEC");
   if (r->type == REDIS_REPLY_NIL)
     throw sdk::error(DBR_CAT_TXN_CONFLICT,
                      "EXEC was refused because a WATCHed key changed; nothing was applied, run the "

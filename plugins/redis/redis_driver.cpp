@@ -45,13 +45,6 @@ bool starts_with_code(const redisReply* r, std::string_view code) {
   return r != nullptr && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).substr(0, code.size()) == code;
 }
 
-/// The first word of an error reply ("WRONGTYPE", "NOAUTH", "ERR").
-std::string error_code(std::string_view msg) {
-  std::size_t n = 0;
-  while (n < msg.size() && ((msg[n] >= 'A' && msg[n] <= 'Z') || msg[n] == '_' || (msg[n] >= '0' && msg[n] <= '9'))) ++n;
-  return n > 0 && (n == msg.size() || msg[n] == ' ') ? std::string(msg.substr(0, n)) : std::string();
-}
-
 }  // namespace
 
 settings parse_settings(const dbr_url& url) {
@@ -107,7 +100,7 @@ settings parse_settings(const dbr_url& url) {
   return s;
 }
 
-void raise_context_error(redisContext* ctx, std::string_view during, bool cancelled) {
+void raise_context_error(redisContext* ctx, std::string_view during, bool cancelled, std::uint8_t if_lost) {
   const int code = ctx != nullptr ? ctx->err : REDIS_ERR_OOM;
   const std::string detail = ctx != nullptr ? std::string(ctx->errstr) : std::string("out of memory");
   std::string what = std::string(during) + ": ";
@@ -131,7 +124,7 @@ void raise_context_error(redisContext* ctx, std::string_view during, bool cancel
   const std::string why = code == REDIS_ERR_EOF ? "the server closed the connection" : detail;
   throw sdk::error(DBR_CAT_CONNECTION, what + "connection lost: " + why)
       .native(code, domain)
-      .retry(DBR_RETRY_NEW_CONN)
+      .retry(if_lost)
       .connection_broken();
 }
 

@@ -48,8 +48,21 @@ timeval to_timeval(double seconds);
 /// Returns the context and the server's client id (0 when unknown).
 redisContext* open_context(const settings& s, std::int64_t& client_id);
 
-/// Throws the sdk::error for a failed context (ctx->err set).
-[[noreturn]] void raise_context_error(redisContext* ctx, std::string_view during, bool cancelled = false);
+/// Throws the sdk::error for a failed context (ctx->err set). if_lost: the
+/// retry class of a lost connection (DBR_RETRY_NEW_CONN when nothing was
+/// sent, DBR_RETRY_UNKNOWN_OUTCOME when a command may have reached the server).
+[[noreturn]] void raise_context_error(redisContext* ctx, std::string_view during, bool cancelled = false,
+                                      std::uint8_t if_lost = DBR_RETRY_NEW_CONN);
+
+// Server words (redis_errors.cpp).
+/// The first word of an error reply ("WRONGTYPE", "NOAUTH", "ERR"), or "".
+std::string error_code(std::string_view msg);
+/// The error for an error reply; context is prefixed to the message.
+sdk::error backend_error(std::string_view msg, std::string_view context = {});
+/// The reply refused the command for now without running it (LOADING, BUSY...).
+bool transient_error(std::string_view msg);
+/// The command changes nothing (GET, LRANGE, PING...); case-insensitive.
+bool read_only_command(std::string_view name);
 
 /// hiredis frees replies with freeReplyObject; this owns one.
 struct reply_deleter {
@@ -127,12 +140,16 @@ class redis_connection final : public sdk::connection,
  private:
   /// Refuses calls that would read someone else's reply (open batch, subscribed).
   void check_usable(std::string_view what) const;
-  /// One command, one reply (which may be an error reply). Throws on I/O errors.
+  /// One command, one reply (which may be an error reply). Throws on I/O
+  /// errors: retryable on a new connection when nothing was sent or the
+  /// command only reads, an unknown outcome otherwise.
   reply_ptr round_trip(int argc, const char** argv, const std::size_t* lens, std::string_view what);
   reply_ptr round_trip(std::initializer_list<std::string_view> args, std::string_view what);
   /// Reads the next reply of the stream, failing like a lost connection.
   reply_ptr read_reply(std::string_view what);
-  [[noreturn]] void fail_io(std::string_view what);
+  [[noreturn]] void fail_io(std::string_view what, std::uint8_t if_lost = DBR_RETRY_NEW_CONN);
+  /// Fails (nothing sent) when the server closed the idle connection.
+  void check_alive(std::string_view what);
   /// Sends (P)(UN)SUBSCRIBE and reads its confirmations, queueing messages
   /// that arrive in between.
   void subscribe_change(const char* verb, std::string_view channel, bool pattern);

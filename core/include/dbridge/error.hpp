@@ -30,7 +30,19 @@ enum class errc : std::uint32_t {
   backend = 16,
 };
 
-/// The ABI retry classes (DBR_RETRY_*).
+/// The ABI retry classes (DBR_RETRY_*): what running the failed work again
+/// would do.
+///  - none: it would fail the same way (a syntax error, a constraint...).
+///  - same_connection: the server rolled the transaction back (serialization
+///    failure, deadlock); run the whole transaction again.
+///  - new_connection: the connection is gone and nothing it was doing took
+///    effect: the request never reached the server, or it only read, or it
+///    ran inside a transaction the server rolled back; run the work again on
+///    a new connection (the whole transaction, when there was one).
+///  - unknown_outcome: the connection was lost after a write was sent (an
+///    autocommit INSERT, a COMMIT, a Redis INCR or EXEC): the server may or
+///    may not have applied it. Running it again may apply it twice; check
+///    first, or retry only work that is idempotent.
 enum class retry_class : std::uint8_t { none = 0, same_connection = 1, new_connection = 2, unknown_outcome = 3 };
 
 /// The ABI subcategories (DBR_SUB_*), same numbers.
@@ -78,10 +90,16 @@ class error : public std::runtime_error {
   std::int64_t native_code() const noexcept { return info_.native_code; }
   std::string_view driver() const noexcept { return info_.driver; }
   std::string_view query() const noexcept { return info_.query; }
-  /// True when running the same work again may succeed (see retry_class).
+  /// True when running the same work again may succeed and cannot apply
+  /// anything twice (same_connection or new_connection). False for
+  /// unknown_outcome: see outcome_unknown().
   bool retryable() const noexcept {
     return info_.retry == retry_class::same_connection || info_.retry == retry_class::new_connection;
   }
+  /// True when a write may or may not have been applied (retry_class::
+  /// unknown_outcome). Only idempotent work may run again blindly
+  /// (retry_policy::idempotent); what() says so.
+  bool outcome_unknown() const noexcept { return info_.retry == retry_class::unknown_outcome; }
   bool connection_broken() const noexcept { return info_.connection_broken; }
 
  private:

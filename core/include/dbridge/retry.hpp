@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // with_retry: re-runs work that failed with an error flagged retryable
-// (serialization failure, deadlock, a connection lost before anything was
-// acknowledged), with exponential backoff and jitter. Anything else -- and
-// errors whose outcome is unknown, such as a COMMIT cut off mid-flight --
-// passes through at once.
+// (serialization failure, deadlock, a connection lost when nothing it did
+// could have taken effect), with exponential backoff and jitter. Anything
+// else passes through at once -- in particular a write whose outcome is
+// unknown (an autocommit INSERT or a COMMIT whose reply was lost), unless the
+// policy says the work is idempotent.
 #pragma once
 
 #include <chrono>
@@ -21,7 +22,12 @@ struct retry_policy {
   std::chrono::milliseconds max_backoff{1000};
   double multiplier = 2.0;
   double jitter = 0.5;  ///< each delay is scaled by a random factor in [1 - jitter, 1]
-  /// Overrides the default test (error::retryable()).
+  /// The work may run twice without harm (a read, an upsert, SET k v): errors
+  /// whose outcome is unknown (error::outcome_unknown()) are retried too.
+  /// Off by default: a lost INSERT or INCR may already have been applied.
+  bool idempotent = false;
+  /// Overrides the default test (error::retryable(), or outcome_unknown()
+  /// too when idempotent).
   std::function<bool(const error&)> retry_if;
   /// Called before each retry with the error, the attempt that failed (1-based) and the delay.
   std::function<void(const error&, std::uint32_t attempt, std::chrono::nanoseconds delay)> on_retry;

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the Redis plugin knows about the server's words: the error codes of
+// error replies and which commands only read. Kept here, once, because the
+// retry rules depend on them: a transient error reply (the command was not
+// applied) is retryable on a new connection, and a read-only command lost in
+// flight is safe to run again, where a lost write has an unknown outcome.
+#include <algorithm>
+#include <iterator>
+#include <string>
+
+#include "redis_plugin.hpp"
+
+namespace dbridge_redis {
+
+namespace {
+
+// Replies that refuse a command without running it, while the server (or
+// the cluster) cannot serve it for now: loading its dataset, busy in a
+// script, a replica without its master, a cluster moving slots or down.
+constexpr std::string_view transient_codes[] = {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"};
+
+// Commands that change nothing, sorted for binary search (upper case). Any
+// command not listed (and every module command) counts as a write.
+constexpr std::string_view read_only[] = {
+    "BITCOUNT", "BITFIELD_RO", "BITPOS", "DBSIZE", "DUMP", "ECHO", "EVALSHA_RO", "EVAL_RO", "EXISTS", "EXPIRETIME",
+    "FCALL_RO", "GEODIST", "GEOHASH", "GEOPOS", "GEORADIUSBYMEMBER_RO", "GEORADIUS_RO", "GEOSEARCH", "GET",
+    "GETBIT", "GETRANGE", "HEXISTS", "HGET", "HGETALL", "HKEYS", "HLEN", "HMGET", "HRANDFIELD", "HSCAN", "HSTRLEN",
+    "HVALS", "INFO", "KEYS", "LASTSAVE", "LCS", "LINDEX", "LLEN", "LPOS", "LRANGE", "MGET", "PEXPIRETIME",
+    "PFCOUNT", "PING", "PTTL", "RANDOMKEY", "SCAN", "SCARD", "SDIFF", "SINTER", "SINTERCARD", "SISMEMBER",
+    "SMEMBERS", "SMISMEMBER", "SORT_RO", "SRANDMEMBER", "SSCAN", "STRLEN", "SUBSTR", "SUNION", "TIME", "TTL",
+    "TYPE", "XLEN", "XPENDING", "XRANGE", "XREAD", "XREVRANGE", "ZCARD", "ZCOUNT", "ZDIFF", "ZINTER", "ZINTERCARD",
+    "ZLEXCOUNT", "ZMSCORE", "ZRANDMEMBER", "ZRANGE", "ZRANGEBYLEX", "ZRANGEBYSCORE", "ZRANK", "ZREVRANGE",
+    "ZREVRANGEBYLEX", "ZREVRANGEBYSCORE", "ZREVRANK", "ZSCAN", "ZSCORE", "ZUNION"};
+static_assert(std::is_sorted(std::begin(read_only), std::end(read_only)), "read_only is searched by halves");
+
+}  // namespace
+
+std::string error_code(std::string_view msg) {
+  std::size_t n = 0;
+  while (n < msg.size() && ((msg[n] >= 'A' && msg[n] <= 'Z') || msg[n] == '_' || (msg[n] >= '0' && msg[n] <= '9'))) ++n;
+  return n > 0 && (n == msg.size() || msg[n] == ' ') ? std::string(msg.substr(0, n)) : std::string();
+}
+
+bool transient_error(std::string_view msg) {
+  const std::string code = error_code(msg);
+  return std::find(std::begin(transient_codes), std::end(transient_codes), code) != std::end(transient_codes);
+}
+
+sdk::error backend_error(std::string_view msg, std::string_view context) {
+  const std::string code = error_code(msg);
+  if (code == "NOAUTH" || code == "WRONGPASS")
+    return sdk::error(DBR_CAT_AUTH, std::string(msg)).field(DBR_ERRF_BACKEND_CODE, code);
+  sdk::error e(DBR_CAT_BACKEND, std::string(context) + std::string(msg));
+  e.native(0, domain);
+  if (!code.empty()) e.field(DBR_ERRF_BACKEND_CODE, code);
+  if (code == "WRONGTYPE") e.subcategory(DBR_SUB_WRONG_TYPE);
+  if (transient_error(msg)) e.retry(DBR_RETRY_NEW_CONN);
+  return e;
+}
+
+bool read_only_command(std::string_view name) {
+  char upper[24];
+  if (name.empty() || name.size() > sizeof upper) return false;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    upper[i] = name[i] >= 'a' && name[i] <= 'z' ? static_cast<char>(name[i] - 'a' + 'A') : name[i];
+  const std::string_view key(upper, name.size());
+  return std::binary_search(std::begin(read_only), std::end(read_only), key);
+}
+
+}  // namespace dbridge_redis
