@@ -181,7 +181,22 @@ void connection_impl::concurrent() const {
                   "connection per thread or a pool");
 }
 
+void check_sql_text(std::string_view sql, std::string_view driver) {
+  const std::size_t nul = sql.find('\0');
+  if (nul == std::string_view::npos) [[likely]] return;
+  error_info info;
+  info.category = errc::data;
+  info.subcategory = suberrc::nul_byte;
+  info.native_domain = "dbridge";
+  info.driver = std::string(driver);
+  info.message = "the SQL text holds a NUL byte at offset " + std::to_string(nul) +
+                 " (0-based); it was not sent, since the database would run only the text before it";
+  info.hint = "remove the NUL byte from the statement; pass binary data as a bytes parameter instead";
+  throw_error(std::move(info));
+}
+
 dbr_stmt* connection_impl::prepare(std::string_view sql, std::uint32_t flags, std::uint32_t& nparams) {
+  check_sql_text(sql, rec->id);
   dbr_stmt* st = nullptr;
   const int32_t rc = rec->sql.prepare(conn, sql.data(), sql.size(), flags, &st, err);
   if (rc < 0) fail(rc, err, sql);
@@ -527,6 +542,7 @@ void connection::execute_script(std::string_view sql) {
     execute(sql);
     return;
   }
+  detail::check_sql_text(sql, c.rec->id);
   detail::call_guard g(c);
   c.slot->touch();
   detail::abi_error err;

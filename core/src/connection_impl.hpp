@@ -378,4 +378,11 @@ inline void release_cursor(cursor_impl* c) noexcept {
   conn->leave();
 }
 
+/// Refuses SQL text holding a NUL byte (a data error naming its offset):
+/// C-string based backends (libpq, SQLite) would silently run only the part
+/// before it, e.g. "DELETE FROM t\0 WHERE id = 1" as "DELETE FROM t". Every SQL
+/// text passes here before any plugin sees it, so third-party drivers are
+/// covered too.
+void check_sql_text(std::string_view sql, std::string_view driver);
+
 }  // namespace dbridge::detail

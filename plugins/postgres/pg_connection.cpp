@@ -287,6 +287,9 @@ void pg_connection::cancel_running() {
 // ------------------------------------------------------------ sql
 std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std::uint32_t flags) {
   (void)flags;  // every statement is named: cached or not, it may outlive the next prepare
+  // The server would count more parameters than the protocol's 16 bits
+  // describe, and the connection would lose its place in the stream.
+  check_param_count(highest_placeholder(sql), true);
   settle();
   flush_deallocations();
   const std::string text(sql);

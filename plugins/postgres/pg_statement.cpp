@@ -230,6 +230,7 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: the statement takes " + std::to_string(param_types_.size()) +
                                                    " parameter(s) ($1..$n) but " + std::to_string(params.size()) +
                                                    " were given");
+  check_param_count(params.size());
   discard();
   c_.settle(this);
   const std::size_t n = params.size();
