@@ -18,40 +18,21 @@ namespace detail {
 
 namespace {
 
-void replace_all(std::string& s, std::string_view what, std::string_view with) {
-  if (what.empty()) return;
-  for (std::size_t pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + with.size()))
-    s.replace(pos, what.size(), with);
-}
-
-// Redacts each URL-shaped word, so a message quoting a URL keeps its text.
-void redact_urls_in(std::string& s) {
-  if (s.find("://") == std::string::npos) return;
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t start = s.find_first_not_of(" \t\n\"'", i);
-    out.append(s, i, (start == std::string::npos ? s.size() : start) - i);
-    if (start == std::string::npos) break;
-    std::size_t end = s.find_first_of(" \t\n\"'", start);
-    if (end == std::string::npos) end = s.size();
-    std::string_view word(s.data() + start, end - start);
-    if (word.find("://") != std::string_view::npos) out += redact_url(word);
-    else out.append(word);
-    i = end;
-  }
-  s = std::move(out);
-}
-
 /// Second line of defence: plugins are told never to echo secrets, but if one
-/// does, the password must still not reach an exception message.
-void scrub(error_info& info, std::string_view password, std::string_view raw_url, std::string_view redacted,
-           std::size_t min_password_len) {
-  for (std::string* f : {&info.message, &info.detail, &info.hint, &info.query}) {
-    if (!raw_url.empty()) replace_all(*f, raw_url, redacted);
-    if (password.size() >= min_password_len) replace_all(*f, password, "***");
-    redact_urls_in(*f);
-  }
+/// does, a URL's password or a secret must still not reach an exception
+/// message. Only whole URLs, key=value secrets and whole words are hidden
+/// (redact_secrets), so the rest of the message reads as the plugin wrote it.
+void scrub(error_info& info, const std::vector<std::string>& secrets) {
+  for (std::string* f : {&info.message, &info.detail, &info.hint, &info.query}) *f = redact_secrets(*f, secrets);
+}
+
+// The password and the values of secret options (?sslpassword=...).
+std::vector<std::string> secrets_of(const url& u) {
+  std::vector<std::string> out;
+  if (u.password && !u.password->empty()) out.push_back(*u.password);
+  for (const auto& [k, v] : u.options)
+    if (!v.empty() && is_secret_option(k)) out.push_back(v);
+  return out;
 }
 
 const char* capability_name(std::uint64_t cap) {
@@ -166,7 +147,7 @@ void connection_impl::fail(int32_t status, abi_error& e, std::string_view query)
   error_info info = e.to_info(status, rec->id, query);
   e.clear();
   if (info.connection_broken) broken = true;
-  scrub(info, password, {}, redacted_url, 4);
+  scrub(info, secrets);
   throw_error(std::move(info));
 }
 
@@ -354,13 +335,10 @@ connection connect(std::string_view text, const connect_options& opts) {
     if (impl->serial) lock.lock();
     rc = rec->conn.connect(rec->instance, &du, &handle, err);
   }
-  // Every password=... style option is a secret too.
-  std::string secret = u.password.value_or(std::string());
+  std::vector<std::string> secrets = detail::secrets_of(u);
   if (rc < 0) {
     error_info info = err.to_info(rc, rec->id);
-    detail::scrub(info, secret, u.raw, redacted, 1);
-    for (const auto& [k, v] : u.options)
-      if (k.find("password") != std::string::npos || k == "pass" || k == "secret") detail::scrub(info, v, {}, {}, 1);
+    detail::scrub(info, secrets);
     info.message = "cannot connect to " + redacted + ": " + info.message;
     throw_error(std::move(info));
   }
@@ -379,7 +357,7 @@ connection connect(std::string_view text, const connect_options& opts) {
     if (rec->conn.get_info(handle, "database", &v, info_err) >= 0 && v.type == DBR_TYPE_TEXT && v.u.str.ptr)
       impl->database.assign(v.u.str.ptr, v.u.str.len);
   }
-  impl->password = std::move(secret);
+  impl->secrets = std::move(secrets);
 
   connection_entry e;
   e.scheme = u.scheme;

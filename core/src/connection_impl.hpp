@@ -77,7 +77,9 @@ struct connection_impl {
   dbr_conn* conn = nullptr;            ///< nullptr once closed
   std::shared_ptr<registry_slot> slot;
   std::string scheme, redacted_url, database;
-  std::string password;  ///< only to scrub it from plugin messages; never printed
+  /// The password and secret options of the URL: only to scrub them from
+  /// plugin messages; never printed.
+  std::vector<std::string> secrets;
   bool serial = false;   ///< DBR_THREADING_GLOBAL_SERIAL
   std::atomic<bool> busy{false};
   statement_cache cache;

@@ -206,7 +206,6 @@ class pg_connection final : public sdk::connection,
   PGcancel* cancel_ = nullptr;
   std::atomic<bool> cancel_requested_{false};
   std::int64_t timeout_ms_ = 0;
-  std::string password_;  // only to scrub it from libpq messages
   pg_statement* streaming_ = nullptr;
   std::uint64_t next_stmt_ = 0;
   std::vector<std::string> pending_dealloc_;
