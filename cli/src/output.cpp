@@ -433,7 +433,8 @@ ojson to_json(const plugin_info& p) {
           {"manifest", p.manifest_path.string()},
           {"library", p.library_path.string()},
           {"status", p.status},
-          {"problem", p.problem}};
+          {"problem", p.problem},
+          {"warnings", p.warnings}};
 }
 
 std::string plugin_label(const plugin_info& p) { return fmt::format("{} {} ({})", p.id, p.version, p.kind); }
