@@ -22,11 +22,15 @@ inline std::string percent_byte(char c) {
   return std::string{'%', hex[u >> 4], hex[u & 15]};
 }
 
-/// One password per byte 0x20..0x7E.
-inline std::vector<generated_password> printable_passwords() {
+/// One password per byte 0x20..0x7E; with `punctuation_only`, only the bytes
+/// that are neither letters nor digits (the ones URL syntax cares about), for
+/// tests that spend a process or a server round trip per password.
+inline std::vector<generated_password> printable_passwords(bool punctuation_only = false) {
   std::vector<generated_password> out;
   for (int b = 0x20; b <= 0x7E; ++b) {
     const char c = static_cast<char>(b);
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (punctuation_only && alnum) continue;
     generated_password p;
     p.byte = c;
     const std::string s(1, c);
