@@ -77,6 +77,9 @@ int run_doctor(const doctor_options& o) {
   for (const auto& p : selected) reports.push_back(catalog.diagnose(p));
 
   bool ok = std::all_of(reports.begin(), reports.end(), [](const load_report& r) { return r.ok; });
+  // Finding nothing at all is the most common broken install, not "all good".
+  const bool none_found = plugins.empty();
+  if (none_found) ok = false;
   if (o.target.empty())
     ok = ok && problems.empty();
   else
@@ -114,6 +117,7 @@ int run_doctor(const doctor_options& o) {
         steps.push_back({{"name", s.name}, {"ok", s.ok}, {"detail", s.detail}, {"fix", s.fix}});
       j["plugins"].push_back({{"plugin", to_json(r.plugin)}, {"ok", r.ok}, {"steps", std::move(steps)}});
     }
+    if (none_found) j["problem"] = "no plugin found in any folder of the search path";
     if (resolution && !resolution->plugin) {
       j["reason"] = resolution->reason;
       j["nearest"] = resolution->nearest;
@@ -134,7 +138,9 @@ int run_doctor(const doctor_options& o) {
   if (manifests.empty()) out("  none: put plugin packages in one of the folders above, or set DBRIDGE_PLUGIN_PATH\n");
   for (const auto& m : manifests) {
     if (m.plugin) {
-      out(fmt::format("  {} {}  {}\n", good, m.path.string(), plugin_label(*m.plugin)));
+      out(fmt::format("  {} {}  {}\n", m.plugin->status == "broken" ? bad : good, m.path.string(),
+                      plugin_label(*m.plugin)));
+      for (const auto& w : m.plugin->warnings) out(indent_lines(w, "      warning: "));
     } else {
       out(fmt::format("  {} {}  broken\n", bad, m.path.string()));
       out(indent_lines(m.problem->message, "      problem: "));
@@ -162,6 +168,13 @@ int run_doctor(const doctor_options& o) {
     }
   }
 
+  if (none_found) {
+    out(fmt::format("\nProblems found: no plugin found in any of the {} folder(s) searched:\n", dirs.size()));
+    for (const auto& d : dirs) out(fmt::format("  {} ({}{})\n", d.path.string(), d.origin, d.exists ? "" : ", missing"));
+    out("  fix: install plugin packages into one of these folders, or set DBRIDGE_PLUGIN_PATH to a folder holding "
+        "them\n");
+    return exit_failure;
+  }
   const auto failing = std::count_if(reports.begin(), reports.end(), [](const load_report& r) { return !r.ok; });
   out(fmt::format("\n{}: {} plugin(s) checked, {} failing to load, {} broken package(s).\n",
                   ok ? "All good" : "Problems found", reports.size(), failing, problems.size()));

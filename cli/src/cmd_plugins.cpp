@@ -36,8 +36,10 @@ int run_plugins(const plugins_options& o) {
                  p.status, p.manifest_path.string()});
     out(t.render());
     // Problems are too long for a table cell: listed below it instead.
-    for (const auto& p : plugins)
+    for (const auto& p : plugins) {
       if (!p.problem.empty()) out(fmt::format("\n{}: {}\n", plugin_label(p), p.problem));
+      for (const auto& w : p.warnings) out(fmt::format("\n{}: warning: {}\n", plugin_label(p), w));
+    }
   }
   if (!problems.empty()) {
     out(fmt::format("\nBroken packages ({}):\n", problems.size()));

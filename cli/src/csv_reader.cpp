@@ -9,7 +9,7 @@
 namespace dbridge::cli {
 
 csv_reader::csv_reader(std::FILE* f, char delimiter, std::string name)
-    : f_(f), delim_(delimiter), name_(std::move(name)), buf_(64 * 1024) {}
+    : f_(f), delim_(static_cast<unsigned char>(delimiter)), name_(std::move(name)), buf_(64 * 1024) {}
 
 bool csv_reader::refill() {
   if (eof_) return false;

@@ -43,7 +43,7 @@ class csv_reader {
   [[noreturn]] void fail(std::uint64_t line, const std::string& what, const std::string& fix) const;
 
   std::FILE* f_;
-  char delim_;
+  int delim_;  ///< as an unsigned byte, like get(): a char >= 0x80 compares negative, and would equal EOF
   std::string name_;
   std::vector<char> buf_;
   std::size_t pos_ = 0, len_ = 0;

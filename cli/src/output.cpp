@@ -16,18 +16,13 @@ namespace {
 constexpr std::int64_t micros_per_second = 1'000'000;
 constexpr std::int64_t micros_per_day = 86'400 * micros_per_second;
 
-// Short secrets are not scrubbed: blanking every "a" or "12" in a message would
-// make it unreadable, and the core already redacts what it prints; scrubbing is
-// the second line of defence for the secrets worth guessing.
-constexpr std::size_t min_scrubbed_secret = 3;
-
 std::vector<std::string>& secrets() {
   static std::vector<std::string> s;
   return s;
 }
 
 void add_secret(std::string s) {
-  if (s.size() < min_scrubbed_secret) return;
+  if (s.empty()) return;
   auto& all = secrets();
   if (std::find(all.begin(), all.end(), s) == all.end()) all.push_back(std::move(s));
 }
@@ -55,15 +50,6 @@ std::string percent_decode(std::string_view s) {
     r.push_back(s[i]);
   }
   return r;
-}
-
-bool is_secret_option(std::string_view key) {
-  static constexpr std::string_view names[] = {"password", "pass", "pwd", "passwd", "sslpassword",
-                                               "secret", "token", "auth", "api_key", "apikey"};
-  std::string lower(key);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::find(std::begin(names), std::end(names), lower) != std::end(names);
 }
 
 std::string escape_cell(std::string_view s) { return escape_controls(s, false); }
@@ -207,14 +193,7 @@ void remember_secrets(std::string_view arg) noexcept {
   }
 }
 
-std::string scrub(std::string_view text) {
-  std::string r(text);
-  for (const auto& s : secrets()) {
-    for (std::size_t pos = r.find(s); pos != std::string::npos; pos = r.find(s, pos + 3))
-      r.replace(pos, s.size(), "***");
-  }
-  return r;
-}
+std::string scrub(std::string_view text) { return redact_secrets(text, secrets()); }
 
 std::string_view default_fix(errc category) noexcept {
   switch (category) {
@@ -454,7 +433,8 @@ ojson to_json(const plugin_info& p) {
           {"manifest", p.manifest_path.string()},
           {"library", p.library_path.string()},
           {"status", p.status},
-          {"problem", p.problem}};
+          {"problem", p.problem},
+          {"warnings", p.warnings}};
 }
 
 std::string plugin_label(const plugin_info& p) { return fmt::format("{} {} ({})", p.id, p.version, p.kind); }

@@ -48,11 +48,12 @@ dbridge::url parse_cli_url(const std::string& text);
 
 // ---- secrets --------------------------------------------------------------
 
-/// Remembers the password (and password-like options) of a URL-shaped
-/// argument so that scrub() can blank them wherever they might be echoed
-/// (CLI11 parse errors, driver messages). Accepts any text; never throws.
+/// Remembers the password (and secret options, see dbridge::is_secret_option)
+/// of a URL-shaped argument so that scrub() can blank them wherever they might
+/// be echoed (CLI11 parse errors, driver messages). Accepts any text; never throws.
 void remember_secrets(std::string_view arg) noexcept;
-/// `text` with every remembered secret replaced by "***".
+/// `text` with URL passwords and secret options redacted and every remembered
+/// secret that stands as a whole word replaced by "***" (dbridge::redact_secrets).
 std::string scrub(std::string_view text);
 
 // ---- errors ---------------------------------------------------------------

@@ -67,6 +67,7 @@ batch& batch::add(std::string_view sql, params p) {
   detail::connection_impl& c = batch_impl(conn_);
   if (!open_) throw_error(errc::invalid_state, "this batch has ended; start a new one");
   if (c.rec->batch.add_sql == nullptr) c.unsupported("batch sql");
+  detail::check_sql_text(sql, c.rec->id);
   detail::call_guard g(c);
   dbr_value stack[16];
   const dbr_value* vals = c.bind(p, stack, 16);

@@ -18,40 +18,21 @@ namespace detail {
 
 namespace {
 
-void replace_all(std::string& s, std::string_view what, std::string_view with) {
-  if (what.empty()) return;
-  for (std::size_t pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + with.size()))
-    s.replace(pos, what.size(), with);
-}
-
-// Redacts each URL-shaped word, so a message quoting a URL keeps its text.
-void redact_urls_in(std::string& s) {
-  if (s.find("://") == std::string::npos) return;
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t start = s.find_first_not_of(" \t\n\"'", i);
-    out.append(s, i, (start == std::string::npos ? s.size() : start) - i);
-    if (start == std::string::npos) break;
-    std::size_t end = s.find_first_of(" \t\n\"'", start);
-    if (end == std::string::npos) end = s.size();
-    std::string_view word(s.data() + start, end - start);
-    if (word.find("://") != std::string_view::npos) out += redact_url(word);
-    else out.append(word);
-    i = end;
-  }
-  s = std::move(out);
-}
-
 /// Second line of defence: plugins are told never to echo secrets, but if one
-/// does, the password must still not reach an exception message.
-void scrub(error_info& info, std::string_view password, std::string_view raw_url, std::string_view redacted,
-           std::size_t min_password_len) {
-  for (std::string* f : {&info.message, &info.detail, &info.hint, &info.query}) {
-    if (!raw_url.empty()) replace_all(*f, raw_url, redacted);
-    if (password.size() >= min_password_len) replace_all(*f, password, "***");
-    redact_urls_in(*f);
-  }
+/// does, a URL's password or a secret must still not reach an exception
+/// message. Only whole URLs, key=value secrets and whole words are hidden
+/// (redact_secrets), so the rest of the message reads as the plugin wrote it.
+void scrub(error_info& info, const std::vector<std::string>& secrets) {
+  for (std::string* f : {&info.message, &info.detail, &info.hint, &info.query}) *f = redact_secrets(*f, secrets);
+}
+
+// The password and the values of secret options (?sslpassword=...).
+std::vector<std::string> secrets_of(const url& u) {
+  std::vector<std::string> out;
+  if (u.password && !u.password->empty()) out.push_back(*u.password);
+  for (const auto& [k, v] : u.options)
+    if (!v.empty() && is_secret_option(k)) out.push_back(v);
+  return out;
 }
 
 const char* capability_name(std::uint64_t cap) {
@@ -183,7 +164,7 @@ void connection_impl::fail_sent(int32_t status, abi_error& e, std::string_view q
   e.clear();
   info.retry = retry_after_loss(info.retry, effect, was_in_tx);
   if (info.connection_broken) broken = true;
-  scrub(info, password, {}, redacted_url, 4);
+  scrub(info, secrets);
   throw_error(std::move(info));
 }
 
@@ -198,7 +179,22 @@ void connection_impl::concurrent() const {
                   "connection per thread or a pool");
 }
 
+void check_sql_text(std::string_view sql, std::string_view driver) {
+  const std::size_t nul = sql.find('\0');
+  if (nul == std::string_view::npos) [[likely]] return;
+  error_info info;
+  info.category = errc::data;
+  info.subcategory = suberrc::nul_byte;
+  info.native_domain = "dbridge";
+  info.driver = std::string(driver);
+  info.message = "the SQL text holds a NUL byte at offset " + std::to_string(nul) +
+                 " (0-based); it was not sent, since the database would run only the text before it";
+  info.hint = "remove the NUL byte from the statement; pass binary data as a bytes parameter instead";
+  throw_error(std::move(info));
+}
+
 dbr_stmt* connection_impl::prepare(std::string_view sql, std::uint32_t flags, std::uint32_t& nparams) {
+  check_sql_text(sql, rec->id);
   dbr_stmt* st = nullptr;
   const int32_t rc = rec->sql.prepare(conn, sql.data(), sql.size(), flags, &st, err);
   if (rc < 0) fail(rc, err, sql);
@@ -362,13 +358,10 @@ connection connect(std::string_view text, const connect_options& opts) {
     if (impl->serial) lock.lock();
     rc = rec->conn.connect(rec->instance, &du, &handle, err);
   }
-  // Every password=... style option is a secret too.
-  std::string secret = u.password.value_or(std::string());
+  std::vector<std::string> secrets = detail::secrets_of(u);
   if (rc < 0) {
     error_info info = err.to_info(rc, rec->id);
-    detail::scrub(info, secret, u.raw, redacted, 1);
-    for (const auto& [k, v] : u.options)
-      if (k.find("password") != std::string::npos || k == "pass" || k == "secret") detail::scrub(info, v, {}, {}, 1);
+    detail::scrub(info, secrets);
     info.message = "cannot connect to " + redacted + ": " + info.message;
     throw_error(std::move(info));
   }
@@ -387,7 +380,7 @@ connection connect(std::string_view text, const connect_options& opts) {
     if (rec->conn.get_info(handle, "database", &v, info_err) >= 0 && v.type == DBR_TYPE_TEXT && v.u.str.ptr)
       impl->database.assign(v.u.str.ptr, v.u.str.len);
   }
-  impl->password = std::move(secret);
+  impl->secrets = std::move(secrets);
 
   connection_entry e;
   e.scheme = u.scheme;
@@ -554,6 +547,7 @@ void connection::execute_script(std::string_view sql) {
     execute(sql);
     return;
   }
+  detail::check_sql_text(sql, c.rec->id);
   detail::call_guard g(c);
   c.slot->touch();
   detail::abi_error err;

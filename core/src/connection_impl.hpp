@@ -80,7 +80,9 @@ struct connection_impl {
   dbr_conn* conn = nullptr;            ///< nullptr once closed
   std::shared_ptr<registry_slot> slot;
   std::string scheme, redacted_url, database;
-  std::string password;  ///< only to scrub it from plugin messages; never printed
+  /// The password and secret options of the URL: only to scrub them from
+  /// plugin messages; never printed.
+  std::vector<std::string> secrets;
   bool serial = false;   ///< DBR_THREADING_GLOBAL_SERIAL
   std::atomic<bool> busy{false};
   statement_cache cache;
@@ -433,5 +435,12 @@ inline void release_cursor(cursor_impl* c) noexcept {
   conn->recycle(c);
   conn->leave();
 }
+
+/// Refuses SQL text holding a NUL byte (a data error naming its offset):
+/// C-string based backends (libpq, SQLite) would silently run only the part
+/// before it, e.g. "DELETE FROM t\0 WHERE id = 1" as "DELETE FROM t". Every SQL
+/// text passes here before any plugin sees it, so third-party drivers are
+/// covered too.
+void check_sql_text(std::string_view sql, std::string_view driver);
 
 }  // namespace dbridge::detail

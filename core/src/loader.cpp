@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -379,7 +380,7 @@ void copy_table(const void* src, T& dst) {
 
 class loader_run {
  public:
-  explicit loader_run(const plugin_info& info) : info_(info) {}
+  loader_run(const plugin_info& info, const load_policy& policy) : info_(info), policy_(policy) {}
 
   load_outcome run();
 
@@ -400,6 +401,7 @@ class loader_run {
   bool check_slots(plugin_record& rec);
 
   const plugin_info& info_;
+  const load_policy& policy_;
   load_outcome out_;
 };
 
@@ -588,6 +590,21 @@ load_outcome loader_run::run() {
   }
   step_ok("library file", info_.library_path.string() + " (" + std::to_string(sb.st_size) + " bytes)");
 
+  // Who else may change the code about to run in this process.
+  std::vector<std::string> warnings;
+  for (const file_finding& f : check_plugin_files(info_)) {
+    if (f.refuse && !policy_.allow_writable) {
+      const std::string cfg = policy_.config_path.empty() ? std::string("$XDG_CONFIG_HOME/dbridge/dbridge.toml")
+                                                          : policy_.config_path.string();
+      step_fail("permissions", errc::incompatible, f.message + ", so any user could replace the code it runs",
+                f.fix + "; or, if this is intended, set [security] allow_writable_plugins = true in " + cfg);
+      return std::move(out_);
+    }
+    warnings.push_back(f.message + " (fix: " + f.fix + ")");
+  }
+  step_ok("permissions", warnings.empty() ? std::string("only their owners may write to the library and its folders")
+                                          : "warning: " + join(warnings, "; warning: "));
+
   // checksum of the very file that will be loaded
   std::string actual;
   try {
@@ -740,11 +757,55 @@ load_outcome loader_run::run() {
 
 }  // namespace
 
-load_outcome load_plugin(const plugin_info& info) noexcept {
+std::vector<file_finding> check_plugin_files(const plugin_info& info) noexcept {
+  std::vector<file_finding> out;
+  try {
+    std::error_code ec;
+    const fs::path package = fs::weakly_canonical(info.manifest_path.parent_path(), ec);
+    if (ec) return out;
+    auto mode_of = [](const fs::path& p, struct stat& sb) { return ::stat(p.c_str(), &sb) == 0; };
+    auto writable = [&](const fs::path& p, const char* what) {
+      struct stat sb {};
+      if (!mode_of(p, sb)) return;
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(sb.st_mode & 07777));
+      if (sb.st_mode & S_IWOTH) {
+        out.push_back({p, std::string("the ") + what + " " + p.string() + " is writable by every user (mode " + octal + ")",
+                       "chmod go-w " + p.string(), true});
+      } else if (sb.st_mode & S_IWGRP) {
+        out.push_back({p, std::string("the ") + what + " " + p.string() + " is writable by its group (mode " + octal + ")",
+                       "chmod g-w " + p.string(), false});
+      }
+    };
+    writable(package, "plugin folder");
+    struct stat link {};
+    const bool is_link = ::lstat(info.library_path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
+    const fs::path real = fs::weakly_canonical(info.library_path, ec);
+    if (ec) return out;
+    if (real.parent_path() != package) writable(real.parent_path(), "library folder");
+    writable(real, "library");
+    if (is_link) {
+      auto [p, r] = std::mismatch(package.begin(), package.end(), real.begin(), real.end());
+      if (p != package.end()) {
+        out.push_back({info.library_path,
+                       "the library " + info.library_path.string() + " is a symlink to " + real.string() +
+                           ", outside its package folder " + package.string(),
+                       "put the library itself into " + package.string() + " (cp --remove-destination " +
+                           real.string() + " " + info.library_path.string() + ")",
+                       false});
+      }
+    }
+  } catch (...) {
+    // Out of memory while describing a finding: the load steps report the rest.
+  }
+  return out;
+}
+
+load_outcome load_plugin(const plugin_info& info, const load_policy& policy) noexcept {
   auto& st = state();
   try {
     std::lock_guard<std::mutex> lock(st.mu);
-    load_outcome out = loader_run(info).run();
+    load_outcome out = loader_run(info, policy).run();
     if (out.record) {
       st.failures.erase(info.manifest_path.string());
     } else {

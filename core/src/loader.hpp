@@ -24,9 +24,27 @@ struct load_outcome {
   std::string fix;
 };
 
+/// What the user configuration lets the loader accept.
+struct load_policy {
+  bool allow_writable = false;          ///< [security] allow_writable_plugins = true
+  std::filesystem::path config_path;    ///< for messages: where to write that
+};
+
+/// One risky file of a plugin package: a library or folder others may write
+/// to, or a library symlinked out of its package folder.
+struct file_finding {
+  std::filesystem::path path;
+  std::string message;   ///< names the path and what is wrong
+  std::string fix;       ///< e.g. "chmod o-w PATH"
+  bool refuse = false;   ///< world-writable: not loaded unless the config allows it
+};
+/// Checks the package folder, the library's folder and the library file of
+/// a manifest (never throws; unreadable paths are left to the load steps).
+std::vector<file_finding> check_plugin_files(const plugin_info& info) noexcept;
+
 /// Loads the plugin a valid manifest describes, once per library (later calls
 /// return the same record); thread-safe; never throws.
-load_outcome load_plugin(const plugin_info& info) noexcept;
+load_outcome load_plugin(const plugin_info& info, const load_policy& policy = {}) noexcept;
 
 /// The record already loaded for this manifest, if any (never loads).
 std::shared_ptr<plugin_record> loaded_record(const plugin_info& info);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
@@ -582,9 +583,122 @@ manifest_result validate(const toml::table& doc, const fs::path& path) {
 
 }  // namespace
 
+std::optional<toml_text_problem> check_toml_text(std::string_view text) noexcept {
+  enum class in { code, comment, basic, literal, ml_basic, ml_literal } state = in::code;
+  bool string_may_start = true;
+  std::size_t line = 1, column = 0;
+  auto fail = [&](std::string what) -> std::optional<toml_text_problem> {
+    try {
+      return toml_text_problem{line, column, std::move(what)};
+    } catch (...) {
+      return toml_text_problem{line, column, {}};
+    }
+  };
+  auto at = [&](std::size_t k, std::string_view s) { return text.substr(k, s.size()) == s; };
+  char hex[8];
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    ++column;
+    if (c == 0) return fail("a NUL byte");
+    if (c >= 0x80) {
+      // Strict UTF-8 (RFC 3629): the shortest form, no surrogates, at most U+10FFFF.
+      std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+      std::uint32_t cp = n == 4 ? c & 0x07u : n == 3 ? c & 0x0Fu : c & 0x1Fu;
+      std::snprintf(hex, sizeof hex, "0x%02X", c);
+      if (n == 0 || c > 0xF4 || i + n > text.size()) return fail(std::string("invalid UTF-8 (byte ") + hex + ")");
+      for (std::size_t k = 1; k < n; ++k) {
+        const auto cc = static_cast<unsigned char>(text[i + k]);
+        if ((cc & 0xC0) != 0x80) return fail(std::string("invalid UTF-8 (byte ") + hex + " not followed by enough continuation bytes)");
+        cp = (cp << 6) | (cc & 0x3Fu);
+      }
+      if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000))
+        return fail("invalid UTF-8 (an overlong encoding)");
+      if (cp >= 0xD800 && cp <= 0xDFFF) return fail("invalid UTF-8 (an encoded surrogate)");
+      if (cp > 0x10FFFF) return fail("invalid UTF-8 (a code point above U+10FFFF)");
+      if (state == in::code) return fail("a non-ASCII character outside a quoted string or comment; quote the key");
+      i += n;
+      continue;
+    }
+    switch (state) {
+      case in::code:
+        if (c == '#') {
+          state = in::comment;
+        } else if ((c == '"' || c == '\'') && !string_may_start) {
+          // Part of a bare token (0'x): toml++ scans it as a value, not a string.
+        } else if (at(i, "\"\"\"")) {
+          state = in::ml_basic;
+          i += 2;
+          column += 2;
+        } else if (at(i, "'''")) {
+          state = in::ml_literal;
+          i += 2;
+          column += 2;
+        } else if (c == '"') {
+          state = in::basic;
+        } else if (c == '\'') {
+          state = in::literal;
+        }
+        if (c == '\n') {
+          string_may_start = true;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+          // A string starts a key or a value: at a line's start or after '=', '[', ',', '{' or '.'.
+          string_may_start = c == '=' || c == '[' || c == ',' || c == '{' || c == '.';
+        }
+        break;
+      case in::comment:
+        if (c == '\n') {
+          state = in::code;
+          string_may_start = true;
+        }
+        break;
+      case in::basic:
+      case in::ml_basic:
+        if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n' && static_cast<unsigned char>(text[i + 1]) < 0x80) {
+          ++i;  // an escaped quote does not end the string
+          ++column;
+        } else if (state == in::basic && (c == '"' || c == '\n')) {
+          state = in::code;
+          string_may_start = c == '\n';
+        } else if (state == in::ml_basic && at(i, "\"\"\"")) {
+          state = in::code;
+          string_may_start = false;
+          i += 2;
+          column += 2;
+        }
+        break;
+      case in::literal:
+        if (c == '\'' || c == '\n') {
+          state = in::code;
+          string_may_start = c == '\n';
+        }
+        break;
+      case in::ml_literal:
+        if (at(i, "'''")) {
+          state = in::code;
+          string_may_start = false;
+          i += 2;
+          column += 2;
+        }
+        break;
+    }
+    if (text[i] == '\n') {
+      ++line;
+      column = 0;
+    }
+    ++i;
+  }
+  return std::nullopt;
+}
+
 manifest_result parse_manifest(std::string_view text, const fs::path& path) noexcept {
   manifest_result result;
   try {
+    if (auto bad = check_toml_text(text)) {
+      result.problems.push_back(plugin_problem{
+          path, path.string() + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) + ": " + bad->what,
+          "save the manifest as UTF-8 text without NUL bytes; quote keys that are not plain ASCII"});
+      return result;
+    }
     toml::table doc;
     try {
       doc = toml::parse(text, path.string());

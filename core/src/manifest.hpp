@@ -42,6 +42,17 @@ struct manifest_result {
   std::vector<plugin_problem> problems; ///< one entry per error found
 };
 
+/// Where TOML text is unsafe to hand to toml++ and why: a NUL byte, invalid
+/// UTF-8 (overlong forms, surrogates, code points above U+10FFFF, stray
+/// bytes), or a non-ASCII character outside strings and comments (TOML 1.0
+/// keys and values are ASCII there; toml++ 3.3.0, as Debian 12 ships it,
+/// reaches undefined behaviour on some, e.g. "a\xef\xbb\xa8=1").
+struct toml_text_problem {
+  std::size_t line = 0, column = 0;  ///< 1-based; column in characters
+  std::string what;
+};
+std::optional<toml_text_problem> check_toml_text(std::string_view text) noexcept;
+
 /// Reads and validates the manifest at `path` (never throws).
 manifest_result read_manifest(const std::filesystem::path& path) noexcept;
 /// Validates manifest text as if it were at `path` (never throws).

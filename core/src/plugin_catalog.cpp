@@ -81,6 +81,14 @@ std::shared_ptr<const discovery> scan() {
           info.problem = "library file " + info.library_path.string() +
                          " not found (library.path in the manifest); fix: reinstall the plugin";
         }
+        for (const auto& f : detail::check_plugin_files(info)) {
+          info.warnings.push_back(f.message + "; fix: " + f.fix);
+          if (f.refuse && !d->setup.config.allow_writable_plugins && info.status != "broken") {
+            info.status = "broken";
+            info.problem = f.message + ", so it is not loaded; fix: " + f.fix +
+                           ", or set [security] allow_writable_plugins = true in the dbridge config";
+          }
+        }
       }
       d->plugins.push_back(std::move(info));
     }
@@ -116,6 +124,10 @@ std::shared_ptr<const discovery> current() {
   std::lock_guard<std::mutex> lock(s.mu);
   if (!s.current) s.current = scan();
   return s.current;
+}
+
+detail::load_policy policy(const discovery& d) {
+  return {d.setup.config.allow_writable_plugins, d.setup.config.path};
 }
 
 plugin_info with_status(plugin_info p) {
@@ -256,7 +268,7 @@ load_report plugin_catalog::diagnose(const plugin_info& plugin) {
   load_report report;
   try {
     report.plugin = plugin;
-    auto out = detail::load_plugin(plugin);
+    auto out = detail::load_plugin(plugin, policy(*current()));
     report.steps = std::move(out.steps);
     report.ok = out.record != nullptr;
     report.plugin = with_status(plugin);
@@ -340,7 +352,7 @@ std::shared_ptr<plugin_record> driver_for_scheme(std::string_view scheme_in) {
     }
     throw_error(errc::invalid_argument, "cannot choose a plugin for scheme '" + scheme + "': " + r.reason);
   }
-  auto out = load_plugin(*r.plugin);
+  auto out = load_plugin(*r.plugin, policy(*d));
   if (!out.record) throw_error(out.category, out.message);
   std::lock_guard<std::mutex> lock(s.mu);
   // A rescan may have happened meanwhile; only cache against the same discovery.
@@ -368,7 +380,7 @@ std::shared_ptr<plugin_record> plugin_by_id(std::string_view id, std::string_vie
   std::string reason, error;
   auto chosen = pick_version(versions, *d, reason, error);
   if (!chosen) throw_error(errc::invalid_argument, error);
-  auto out = load_plugin(*chosen);
+  auto out = load_plugin(*chosen, policy(*d));
   if (!out.record) throw_error(out.category, out.message);
   return out.record;
 }

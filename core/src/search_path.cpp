@@ -5,8 +5,12 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <toml++/toml.h>
+
+#include "manifest.hpp"
 
 namespace dbridge::detail {
 
@@ -68,7 +72,16 @@ user_config read_user_config(const fs::path& path, std::vector<plugin_problem>& 
   };
   toml::table doc;
   try {
-    doc = toml::parse_file(path.string());
+    std::ifstream in(path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) throw std::runtime_error("cannot read the file");
+    if (auto bad = check_toml_text(text)) {
+      problems.push_back(plugin_problem{
+          path, path.string() + ":" + std::to_string(bad->line) + ":" + std::to_string(bad->column) + ": " + bad->what,
+          "save the dbridge configuration as UTF-8 text without NUL bytes; quote keys that are not plain ASCII"});
+      return cfg;
+    }
+    doc = toml::parse(text, path.string());
   } catch (const toml::parse_error& e) {
     problems.push_back(plugin_problem{
         path,
@@ -115,6 +128,22 @@ user_config read_user_config(const fs::path& path, std::vector<plugin_problem>& 
       out[std::string(k.str())] = std::string(v.as_string()->get());
     }
   };
+  if (const toml::node* sec = doc.get("security")) {
+    const char* fix = "write e.g. [security] allow_writable_plugins = true";
+    if (!sec->is_table()) {
+      problem(sec, "[security] must be a table", fix);
+    } else {
+      for (const auto& [k, v] : *sec->as_table()) {
+        if (k.str() != "allow_writable_plugins") {
+          problem(&v, "unknown setting [security] " + std::string(k.str()), fix);
+        } else if (!v.is_boolean()) {
+          problem(&v, "[security] allow_writable_plugins must be true or false", fix);
+        } else {
+          cfg.allow_writable_plugins = v.as_boolean()->get();
+        }
+      }
+    }
+  }
   string_table("pins", cfg.pins, "write e.g. [pins] postgres = \"1.2.0\"");
   string_table("schemes", cfg.schemes, "write e.g. [schemes] postgres = \"postgres\" (scheme = plugin id)");
   return cfg;

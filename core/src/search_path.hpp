@@ -19,6 +19,9 @@ struct user_config {
   std::vector<std::filesystem::path> plugin_path;  ///< plugin_path = [...]
   std::map<std::string, std::string> pins;         ///< [pins] id = "version"
   std::map<std::string, std::string> schemes;      ///< [schemes] scheme = "id"
+  /// [security] allow_writable_plugins = true: load libraries in folders
+  /// every user may write to (refused otherwise).
+  bool allow_writable_plugins = false;
 };
 
 struct search_setup {

@@ -215,23 +215,127 @@ bool lower_contains(std::string_view hay, std::string_view needle) {
   return false;
 }
 
-// Option names whose values are secrets (case-insensitive; substrings count,
-// so "sslpassword" and "auth_token" are caught too).
-bool is_secret_key(std::string_view key) {
-  static constexpr std::array<std::string_view, 8> words = {"password", "passwd", "pass", "pwd",
-                                                            "secret", "token", "apikey", "api_key"};
-  for (auto w : words)
-    if (lower_contains(key, w)) return true;
-  std::string lower;
-  for (char c : key) lower += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
-  return lower == "auth" || lower == "key";
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool is_word_char(char c) {
+  return is_alpha(c) || is_digit(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
 }
 
-// Where a URL embedded in free text ends. Other control bytes stay inside the
-// token so that odd input cannot split a password away from its '@'.
-bool is_token_end(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'' || c == '<' || c == '>' ||
-         c == '`';
+bool is_scheme_char(char c) { return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.'; }
+
+// The character that closes a URL quoted by `open`, or 0 when it is not a quote.
+char closing_quote(char open) {
+  switch (open) {
+    case '"': return '"';
+    case '\'': return '\'';
+    case '`': return '`';
+    case '<': return '>';
+    default: return 0;
+  }
+}
+
+// The URL-shaped part of redact_url: the password of every scheme://...
+// A URL runs to the next white space, or, when it is quoted ("...", '...',
+// <...>, `...`), to its closing quote. Credentials may hold such quotes
+// unencoded (parse_url accepts them), so when the quoted part has a ':' but
+// no '@', the '@' is looked for up to the next white space too.
+std::string redact_userinfo(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t sep = text.find("://", i);
+    if (sep == std::string_view::npos) {
+      out.append(text.substr(i));
+      break;
+    }
+    out.append(text.substr(i, sep + 3 - i));
+    std::size_t scheme_start = sep;
+    while (scheme_start > 0 && is_scheme_char(text[scheme_start - 1])) --scheme_start;
+    std::string scheme;
+    for (char c : text.substr(scheme_start, sep - scheme_start))
+      scheme += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+    const char close = scheme_start > 0 ? closing_quote(text[scheme_start - 1]) : 0;
+    const std::size_t start = sep + 3;
+    std::size_t word_end = start;
+    while (word_end < text.size() && !is_space(text[word_end])) ++word_end;
+    std::size_t end = start;
+    while (end < word_end && text[end] != close) ++end;
+    if (is_file_scheme(scheme)) {  // a path, never credentials: sqlite://:memory: stays as written
+      i = start;
+      continue;
+    }
+    i = end;
+    const std::string_view token = text.substr(start, end - start);
+    std::string_view creds = token;
+    if (token.find('@') == std::string_view::npos && end < word_end && token.find(':') != std::string_view::npos)
+      creds = text.substr(start, word_end - start);
+    // Credentials end at the last '@' before the query (a password may hold
+    // an unencoded '@' or '/'; an '@' in an option value is no credential).
+    const std::size_t at = creds.substr(0, creds.find('?')).rfind('@');
+    if (at != std::string_view::npos) {
+      const std::string_view userinfo = creds.substr(0, at);
+      const std::size_t colon = userinfo.find(':');
+      if (colon != std::string_view::npos) {
+        out.append(userinfo.substr(0, colon + 1));
+        out.append("***");
+      } else {
+        out.append(userinfo);
+      }
+      i = start + at;  // the rest is copied as written
+      continue;
+    }
+    // "user:secret" without '@' is indistinguishable from host:port only when
+    // the part after ':' is a number; anything else is hidden.
+    const std::string_view auth = token.substr(0, token.find_first_of("/?"));
+    const std::size_t c = auth.find(':');
+    if (c != std::string_view::npos && auth.find('[') == std::string_view::npos) {
+      const std::string_view after = auth.substr(c + 1);
+      const std::string_view port = after.substr(0, after.find(','));
+      if (!port.empty() && !std::all_of(port.begin(), port.end(), is_digit)) {
+        out.append(auth.substr(0, c + 1));
+        out.append("***");
+        i = start + auth.size();
+        continue;
+      }
+    }
+    out.append(token);
+  }
+  return out;
+}
+
+// The key=value part of redact_url: secrets in query strings and libpq
+// keyword strings ("host=h password=x"), quoted values ('a b') included.
+std::string redact_options(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t p = 0;
+  while (p < text.size()) {
+    const std::size_t eq = text.find('=', p);
+    if (eq == std::string_view::npos) {
+      out.append(text.substr(p));
+      break;
+    }
+    std::size_t ks = eq;
+    while (ks > p && (is_alpha(text[ks - 1]) || is_digit(text[ks - 1]) || text[ks - 1] == '_' || text[ks - 1] == '-'))
+      --ks;
+    out.append(text.substr(p, eq + 1 - p));
+    std::size_t ve = eq + 1;
+    if (ve < text.size() && text[ve] == '\'') {
+      for (++ve; ve < text.size() && text[ve] != '\''; ++ve)
+        if (text[ve] == '\\') ++ve;
+      ve = std::min(ve + 1, text.size());
+    } else {
+      while (ve < text.size() && text[ve] != '&' && !is_space(text[ve])) ++ve;
+    }
+    if (ks < eq && ve > eq + 1 && is_secret_option(text.substr(ks, eq - ks))) {
+      out.append("***");
+    } else {
+      out.append(text.substr(eq + 1, ve - eq - 1));
+    }
+    p = ve;
+  }
+  return out;
 }
 
 }  // namespace
@@ -270,7 +374,7 @@ std::string url::redacted() const {
     out += i ? '&' : '?';
     out += encode(options[i].first, "");
     out += '=';
-    out += is_secret_key(options[i].first) ? std::string("***") : encode(options[i].second, "/:,");
+    out += is_secret_option(options[i].first) ? std::string("***") : encode(options[i].second, "/:,");
   }
   return out;
 }
@@ -374,82 +478,46 @@ url parse_url(std::string_view text) {
 
 std::string redact_url(std::string_view text) noexcept {
   try {
-    std::string out;
-    out.reserve(text.size());
-    std::size_t i = 0;
-    while (i < text.size()) {
-      std::size_t sep = text.find("://", i);
-      if (sep == std::string_view::npos) {
-        out.append(text.substr(i));
-        break;
-      }
-      out.append(text.substr(i, sep + 3 - i));
-      std::size_t start = sep + 3;
-      std::size_t end = start;
-      while (end < text.size() && !is_token_end(text[end])) ++end;
-      std::string_view token = text.substr(start, end - start);
-      // Credentials end at the last '@' before the query (a password may hold
-      // an unencoded '@' or '/').
-      std::size_t qpos = token.find('?');
-      std::size_t at = token.substr(0, qpos).rfind('@');
-      if (at == std::string_view::npos) at = token.rfind('@');
-      std::string_view userinfo = at == std::string_view::npos ? std::string_view() : token.substr(0, at);
-      std::size_t colon = userinfo.find(':');
-      if (at != std::string_view::npos && colon != std::string_view::npos) {
-        out.append(userinfo.substr(0, colon + 1));
-        out.append("***");
-        out.append(token.substr(at));
-      } else if (at == std::string_view::npos) {
-        // "user:secret" without '@' is indistinguishable from host:port only
-        // when the part after ':' is a number; anything else is hidden.
-        std::size_t slash = token.find_first_of("/?");
-        std::string_view auth = token.substr(0, slash);
-        std::size_t c = auth.find(':');
-        if (c != std::string_view::npos && auth.find('[') == std::string_view::npos) {
-          std::string_view after = auth.substr(c + 1);
-          std::size_t comma = after.find(',');
-          std::string_view port = after.substr(0, comma);
-          if (!port.empty() && !std::all_of(port.begin(), port.end(), is_digit)) {
-            out.append(auth.substr(0, c + 1));
-            out.append("***");
-            out.append(token.substr(auth.size()));
-          } else {
-            out.append(token);
-          }
-        } else {
-          out.append(token);
-        }
-      } else {
-        out.append(token);
-      }
-      i = end;
-    }
-    // key=value secrets anywhere (query strings, libpq keyword strings).
-    std::string result;
-    result.reserve(out.size());
-    std::size_t p = 0;
-    while (p < out.size()) {
-      std::size_t eq = out.find('=', p);
-      if (eq == std::string::npos) {
-        result.append(out, p, std::string::npos);
-        break;
-      }
-      std::size_t ks = eq;
-      while (ks > p && (is_alpha(out[ks - 1]) || is_digit(out[ks - 1]) || out[ks - 1] == '_' || out[ks - 1] == '-'))
-        --ks;
-      result.append(out, p, eq + 1 - p);
-      std::size_t ve = eq + 1;
-      while (ve < out.size() && out[ve] != '&' && out[ve] != ';' && !is_token_end(out[ve])) ++ve;
-      if (ks < eq && is_secret_key(std::string_view(out).substr(ks, eq - ks)) && ve > eq + 1) {
-        result.append("***");
-      } else {
-        result.append(out, eq + 1, ve - eq - 1);
-      }
-      p = ve;
-    }
-    return result;
+    return redact_options(redact_userinfo(text));
   } catch (...) {
-    return "<url hidden>";
+    return "<text hidden>";
+  }
+}
+
+bool is_secret_option(std::string_view name) noexcept {
+  // Substrings count, so "sslpassword", "auth_token" and "client_secret" are
+  // caught too.
+  static constexpr std::array<std::string_view, 8> words = {"password", "passwd", "pass", "pwd",
+                                                            "secret", "token", "apikey", "api_key"};
+  for (auto w : words)
+    if (lower_contains(name, w)) return true;
+  if (name.size() != 3 && name.size() != 4) return false;
+  char lower[4] = {};
+  for (std::size_t i = 0; i < name.size(); ++i)
+    lower[i] = static_cast<char>((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
+  const std::string_view l(lower, name.size());
+  return l == "auth" || l == "key";
+}
+
+std::string redact_secrets(std::string_view text, const std::vector<std::string>& secrets) noexcept {
+  try {
+    std::string out = redact_url(text);
+    for (const std::string& s : secrets) {
+      if (s.empty()) continue;
+      for (std::size_t pos = out.find(s); pos != std::string::npos;) {
+        const bool starts_word = pos == 0 || !is_word_char(out[pos - 1]);
+        const bool ends_word = pos + s.size() == out.size() || !is_word_char(out[pos + s.size()]);
+        if (starts_word && ends_word) {
+          out.replace(pos, s.size(), "***");
+          pos = out.find(s, pos + 3);
+        } else {
+          pos = out.find(s, pos + 1);
+        }
+      }
+    }
+    return out;
+  } catch (...) {
+    return "<text hidden>";
   }
 }
 

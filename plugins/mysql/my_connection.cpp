@@ -232,6 +232,17 @@ my_connection::text_rows my_connection::query_text(const std::string& sql) {
   return out;
 }
 
+unsigned long long my_connection::max_allowed_packet() {
+  if (max_allowed_packet_ == 0) {
+    const text_rows r = query_text("SELECT @@max_allowed_packet");
+    unsigned long long v = 0;
+    if (r.nrows == 1 && r.ncols == 1 && r.present[0])
+      std::from_chars(r.cells[0].data(), r.cells[0].data() + r.cells[0].size(), v);
+    max_allowed_packet_ = v != 0 ? v : ~0ULL;  // unknown: let the server judge
+  }
+  return max_allowed_packet_;
+}
+
 std::string my_connection::quote(std::string_view value) {
   std::string out(value.size() * 2 + 3, '\0');
   out[0] = '\'';

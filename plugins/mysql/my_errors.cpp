@@ -150,9 +150,6 @@ sdk::error my_connection::error_for(unsigned err, const char* sqlstate, const ch
     else if (cls == "40") m = {DBR_CAT_TXN_CONFLICT, DBR_SUB_NONE, DBR_RETRY_SAME_CONN, false, nullptr};
   }
   std::string msg = message != nullptr && *message != '\0' ? message : "unknown MySQL error " + std::to_string(err);
-  if (!params_.password.empty())
-    for (std::size_t at; (at = msg.find(params_.password)) != std::string::npos;)
-      msg.replace(at, params_.password.size(), "***");
   std::string full = "mysql: ";
   if (!context.empty()) {
     full += context;

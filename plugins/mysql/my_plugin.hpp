@@ -255,6 +255,9 @@ class my_connection final : public sdk::connection,
   static std::string quote_ident(std::string_view name);  ///< `escaped`
   bool bulk_supported() const noexcept;
   const std::string& bulk_method() const noexcept { return bulk_method_; }
+  /// The session's max_allowed_packet in bytes, read from the server the
+  /// first time it is needed (it cannot change within a session).
+  unsigned long long max_allowed_packet();
   bool cancel_requested() const noexcept { return cancel_requested_.load(std::memory_order_relaxed); }
   void clear_cancel() noexcept { cancel_requested_.store(false, std::memory_order_relaxed); }
 
@@ -305,6 +308,7 @@ class my_connection final : public sdk::connection,
   /// What connect applied on top of the server's defaults, run again after
   /// mysql_reset_connection: SET NAMES, the UTC time zone, init_command.
   std::string session_setup_;
+  unsigned long long max_allowed_packet_ = 0;  // 0: not read yet
 };
 
 }  // namespace dbridge_mysql

@@ -95,6 +95,49 @@ void my_statement::discard() noexcept {
   mysql_stmt_free_result(stmt_);
 }
 
+namespace {
+
+std::size_t payload_size(const dbr_value& v) noexcept {
+  switch (v.type) {
+    case DBR_TYPE_TEXT:
+    case DBR_TYPE_JSON:
+    case DBR_TYPE_DECIMAL: return static_cast<std::size_t>(v.u.str.len);
+    case DBR_TYPE_BYTES: return static_cast<std::size_t>(v.u.bin.len);
+    default: return 16;
+  }
+}
+
+// The server never reads a packet over max_allowed_packet: it drops the
+// connection, and the client reports only "server has gone away". Whether
+// the statement ran would then look unknown; here nothing is sent.
+void check_packet_size(my_connection& c, std::span<const dbr_value> params) {
+  // 1024 is the smallest max_allowed_packet a server accepts: below it no
+  // round trip is spent asking.
+  constexpr std::size_t smallest_limit = 1024;
+  constexpr std::size_t overhead_per_param = 16;  // type, length prefix, null bitmap
+  std::size_t total = 32, biggest = 0, biggest_at = 0;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const std::size_t n = payload_size(params[i]);
+    total += n + overhead_per_param;
+    if (n > biggest) {
+      biggest = n;
+      biggest_at = i;
+    }
+  }
+  if (total < smallest_limit) return;
+  const unsigned long long limit = c.max_allowed_packet();
+  if (total <= limit) return;
+  throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                   "mysql: the parameters take " + std::to_string(total) + " bytes (the largest, parameter " +
+                       std::to_string(biggest_at + 1) + ", " + std::to_string(biggest) +
+                       " bytes), over the server's max_allowed_packet of " + std::to_string(limit) +
+                       " bytes; nothing was sent")
+      .field(DBR_ERRF_HINT, "send smaller values, or raise max_allowed_packet on the server (SET GLOBAL "
+                            "max_allowed_packet = ...; it applies to new connections)");
+}
+
+}  // namespace
+
 sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
   if (params.size() != sql_.nparams)
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
@@ -103,6 +146,7 @@ sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_i
   discard();
   c_.settle(this);
   c_.clear_cancel();
+  check_packet_size(c_, params);
   info.session_changed = changes_session_ ? 1 : 0;
   for (std::size_t k = 0; k < sql_.order.size(); ++k) {
     const std::uint32_t src = sql_.order[k];

@@ -45,6 +45,36 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+// The URL without its query, for libpq, with the user and password the core
+// parsed written back fully percent-encoded: libpq ends the userinfo at the
+// first '@' where dbridge takes the last, so "u:p@ss@h" would otherwise send
+// "ss@h" to the resolver, and echo part of the password in its error.
+std::string libpq_base(std::string_view raw, const dbr_url& url) {
+  std::string base(raw.substr(0, raw.find('?')));
+  const std::size_t sep = base.find("://");
+  if (sep == std::string::npos || (url.user == nullptr && url.password == nullptr)) return base;
+  const std::size_t slash = base.find('/', sep + 3);
+  const std::size_t at = base.substr(0, slash).rfind('@');
+  if (at == std::string::npos || at < sep + 3) return base;
+  auto encode = [](const char* s) {
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char* p = s; p != nullptr && *p != '\0'; ++p) {
+      const auto c = static_cast<unsigned char>(*p);
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+          c == '_' || c == '~') {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out += {'%', hex[c >> 4], hex[c & 15]};
+      }
+    }
+    return out;
+  };
+  std::string userinfo = encode(url.user);
+  if (url.password != nullptr) userinfo += ":" + encode(url.password);
+  return base.substr(0, sep + 3) + userinfo + base.substr(at);
+}
+
 std::set<std::string> libpq_keywords() {
   std::set<std::string> keys;
   if (PQconninfoOption* opts = PQconndefaults()) {
@@ -128,7 +158,6 @@ std::uint32_t pg_connection::reset_session() {
 pg_connection::pg_connection(const dbr_url& url) {
   if (url.raw == nullptr || *url.raw == '\0')
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: the core passed no URL");
-  if (url.password != nullptr) password_ = url.password;
 
   // Options the core already consumed (pool settings...) are in raw but not
   // in url.options: they are dropped quietly. An option neither we nor libpq
@@ -138,7 +167,7 @@ pg_connection::pg_connection(const dbr_url& url) {
   for (const dbr_param& p : sdk::param_list(url.options, url.noptions))
     if (p.key != nullptr) passed.insert(p.key);
   std::string_view raw = url.raw;
-  std::string cleaned(raw.substr(0, raw.find('?')));
+  std::string cleaned = libpq_base(raw, url);
   std::int64_t timeout = -1;
   double connect_timeout = sdk::default_connect_timeout_s;
   if (std::size_t q = raw.find('?'); q != std::string_view::npos) {
@@ -218,8 +247,6 @@ void pg_connection::open(const std::string& conninfo, double connect_timeout) {
                             (PQport(conn_) != nullptr ? PQport(conn_) : "");
   std::string msg = PQerrorMessage(conn_);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  if (!password_.empty())
-    for (std::size_t at; (at = msg.find(password_)) != std::string::npos;) msg.replace(at, password_.size(), "***");
   const bool auth = !timed_out && (PQconnectionNeedsPassword(conn_) || msg.find("authentication failed") != std::string::npos ||
                                    msg.find("no password supplied") != std::string::npos ||
                                    msg.find("role \"") != std::string::npos);
@@ -479,6 +506,9 @@ void pg_connection::cancel_running() {
 // ------------------------------------------------------------ sql
 std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std::uint32_t flags) {
   (void)flags;  // every statement is named: cached or not, it may outlive the next prepare
+  // The server would count more parameters than the protocol's 16 bits
+  // describe, and the connection would lose its place in the stream.
+  check_param_count(highest_placeholder(sql), true);
   settle();
   flush_deallocations();
   const std::string text(sql);

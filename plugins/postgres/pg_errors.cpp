@@ -88,8 +88,6 @@ sdk::error pg_connection::error_for(const PGresult* r, std::string_view context)
   if (sqlstate == "57014" && !cancel_requested_.load(std::memory_order_relaxed) &&
       (timeout_ms_ > 0 || msg.find("statement timeout") != std::string::npos))
     m.category = DBR_CAT_TIMEOUT;
-  if (!password_.empty())
-    for (std::size_t at; (at = msg.find(password_)) != std::string::npos;) msg.replace(at, password_.size(), "***");
   std::string full = "postgres: ";
   if (!context.empty()) {
     full += context;

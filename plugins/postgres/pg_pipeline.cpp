@@ -21,6 +21,7 @@ void pg_connection::batch_begin() {
 
 void pg_connection::batch_add_sql(std::string_view sql, std::span<const dbr_value> params) {
   if (!in_batch_) throw sdk::error(DBR_CAT_INVALID_STATE, "postgres: no batch is open; call begin first");
+  check_param_count(params.size());
   param_buffers& p = batch_params_;
   p.resize(params.size());
   for (std::size_t i = 0; i < params.size(); ++i) {
@@ -42,6 +43,7 @@ void pg_connection::batch_add_sql(std::string_view sql, std::span<const dbr_valu
     } else {
       b.clear();
       render_text(v, b);
+      check_text_param(b, i + 1);
       p.formats[i] = 0;
     }
     p.values[i] = b.data();

@@ -254,7 +254,6 @@ class pg_connection final : public sdk::connection,
   std::int64_t url_timeout_ms_ = -1;  // statement_timeout from the URL, re-applied after a reset
   bool sql_prepared_ = false;         // a SQL-level PREPARE ran since the last reset
   std::uint64_t generation_ = 0;
-  std::string password_;  // only to scrub it from libpq messages
   pg_statement* streaming_ = nullptr;
   std::uint64_t next_stmt_ = 0;
   std::vector<std::string> pending_dealloc_;

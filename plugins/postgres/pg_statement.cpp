@@ -233,6 +233,7 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     throw sdk::error(DBR_CAT_INVALID_STATE,
                      "postgres: this prepared statement was dropped when the pool reset the connection's session "
                      "(DISCARD ALL, after a SQL-level PREPARE); prepare it again");
+  check_param_count(params.size());
   discard();
   c_.settle(this);
   info.session_changed = changes_session_ ? 1 : 0;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -917,8 +918,96 @@ bool encode_binary(Oid target, const dbr_value& v, std::string& b) {
   return true;
 }
 
+void check_param_count(std::uint64_t n, bool placeholder) {
+  const std::size_t limit = placeholder ? max_described_params : max_params;
+  if (n <= limit) return;
+  std::string msg = placeholder ? "postgres: the statement uses parameter $" + std::to_string(n) +
+                                      "; a prepared statement takes at most " + std::to_string(limit) +
+                                      " parameters (libpq cannot read a longer parameter description; "
+                                      "PostgreSQL's own limit is " + std::to_string(max_params) + ")"
+                                : "postgres: " + std::to_string(n) + " parameters were given; PostgreSQL takes at most " +
+                                      std::to_string(limit) + " per statement";
+  throw sdk::error(DBR_CAT_INVALID_ARGUMENT, std::move(msg) + "; nothing was sent")
+      .field(DBR_ERRF_HINT, "split the statement, or pass the values as one array parameter (= ANY($1))");
+}
+
+namespace {
+bool ident_start(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+}
+bool ident_char(char c) noexcept { return ident_start(c) || (c >= '0' && c <= '9') || c == '$'; }
+}  // namespace
+
+std::uint64_t highest_placeholder(std::string_view s) noexcept {
+  std::uint64_t highest = 0;
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const char c = s[i];
+    if (c == '\'' || c == '"') {
+      // E'...' takes backslash escapes; '' and "" are doubled quotes.
+      const bool escapes = c == '\'' && i > 0 && (s[i - 1] == 'e' || s[i - 1] == 'E') && (i < 2 || !ident_char(s[i - 2]));
+      for (++i; i < n; ++i) {
+        if (escapes && s[i] == '\\') {
+          ++i;
+        } else if (s[i] == c) {
+          if (i + 1 < n && s[i + 1] == c) {
+            ++i;
+          } else {
+            break;
+          }
+        }
+      }
+      ++i;
+    } else if (c == '-' && i + 1 < n && s[i + 1] == '-') {
+      while (i < n && s[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+      int depth = 1;  // PostgreSQL comments nest
+      for (i += 2; i < n && depth > 0; ++i) {
+        if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+          ++depth;
+          ++i;
+        } else if (s[i] == '*' && i + 1 < n && s[i + 1] == '/') {
+          --depth;
+          ++i;
+        }
+      }
+    } else if (ident_start(c)) {
+      while (i < n && ident_char(s[i])) ++i;  // foo$1 is one identifier
+    } else if (c == '$' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9') {
+      std::uint64_t v = 0;
+      for (++i; i < n && s[i] >= '0' && s[i] <= '9'; ++i) v = std::min<std::uint64_t>(v * 10 + (s[i] - '0'), UINT32_MAX);
+      highest = std::max(highest, v);
+    } else if (c == '$') {
+      // $tag$ ... $tag$ (the tag may be empty)
+      std::size_t e = i + 1;
+      while (e < n && ident_char(s[e]) && s[e] != '$') ++e;
+      if (e < n && s[e] == '$' && (e == i + 1 || ident_start(s[i + 1]))) {
+        const std::string_view tag = s.substr(i, e - i + 1);
+        const std::size_t close = s.find(tag, e + 1);
+        i = close == std::string_view::npos ? n : close + tag.size();
+      } else {
+        ++i;
+      }
+    } else {
+      ++i;
+    }
+  }
+  return highest;
+}
+
+void check_text_param(std::string_view text, std::size_t index) {
+  const std::size_t nul = text.find('\0');
+  if (nul == std::string_view::npos) [[likely]] return;
+  throw sdk::error(DBR_CAT_DATA, "postgres: parameter $" + std::to_string(index) + " holds a NUL byte at offset " +
+                                     std::to_string(nul) +
+                                     "; PostgreSQL text cannot store it, and it was not sent (it would have been cut "
+                                     "there)")
+      .subcategory(DBR_SUB_NUL_BYTE)
+      .field(DBR_ERRF_HINT, "remove the NUL byte, or store the value as bytea (pass it as bytes)");
+}
+
 int encode_param(Oid target, const dbr_value& v, std::string& b, std::size_t index) {
-  (void)index;
   b.clear();
   // Text targets and numerics take text: identical bytes, or the server's
   // own exact parser.
@@ -926,9 +1015,10 @@ int encode_param(Oid target, const dbr_value& v, std::string& b, std::size_t ind
   b.clear();
   if (v.type == DBR_TYPE_BYTES && is_text_like(target)) {
     b.append(reinterpret_cast<const char*>(v.u.bin.ptr), static_cast<std::size_t>(v.u.bin.len));
-    return 0;
+  } else {
+    render_text(v, b);
   }
-  render_text(v, b);
+  check_text_param(b, index);
   return 0;
 }
 

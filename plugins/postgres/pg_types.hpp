@@ -68,6 +68,26 @@ struct param_buffers {
 /// an exact binary encoding, else text the server parses). Returns the
 /// format (1 binary, 0 text). index is 1-based, for messages.
 int encode_param(Oid target, const dbr_value& v, std::string& buf, std::size_t index);
+/// The most parameters one statement may carry: the protocol counts them in
+/// 16 bits, and a larger count desynchronizes the connection.
+inline constexpr std::size_t max_params = 65535;
+/// The most parameters a prepared statement may have here: prepare reads the
+/// server's parameter description, and libpq (up to 16 at least) drops the
+/// connection as out of sync on one longer than 30000 bytes (4 per
+/// parameter plus 6).
+inline constexpr std::size_t max_described_params = (30000 - 6) / 4;
+/// Throws invalid_argument naming the limit: n is the count of parameters
+/// given (limit max_params), or with `placeholder` the highest $n of a
+/// statement to prepare (limit max_described_params).
+void check_param_count(std::uint64_t n, bool placeholder = false);
+/// The highest $n placeholder in sql (0 when none), skipping literals,
+/// quoted identifiers, comments and dollar-quoted strings. Saturates at
+/// UINT32_MAX.
+std::uint64_t highest_placeholder(std::string_view sql) noexcept;
+/// Throws a data error (DBR_SUB_NUL_BYTE) naming parameter `index` (1-based)
+/// when a text-format parameter holds a NUL byte: libpq sends text
+/// parameters as C strings, so the server would get only the part before it.
+void check_text_param(std::string_view text, std::size_t index);
 /// Binary encoding only (COPY BINARY); false when there is none for the pair.
 bool encode_binary(Oid target, const dbr_value& v, std::string& buf);
 /// The parameter type to declare for a value when the server has not told

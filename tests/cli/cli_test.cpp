@@ -11,6 +11,7 @@
 #include <fstream>
 #include <system_error>
 
+#include "generated_passwords.hpp"
 #include "subprocess.hpp"
 
 namespace fs = std::filesystem;
@@ -465,6 +466,113 @@ TEST_F(command, percent_encoded_password_is_never_printed) {
     EXPECT_EQ(s.find("p%40ss"), std::string::npos) << no_password_context(r);
     EXPECT_EQ(s.find("p@ss:w0rd"), std::string::npos) << no_password_context(r);
   }
+}
+
+// ---- issue 10 ------------------------------------------------------------------------
+
+TEST_F(command, which_never_prints_a_password_of_any_punctuation_byte) {
+  const process_result lt = run({"which", "postgresql://u:<Secret99@h/db"});
+  EXPECT_EQ(lt.out.find("Secret99"), std::string::npos) << no_password_context(lt);
+  EXPECT_EQ(lt.err.find("Secret99"), std::string::npos) << no_password_context(lt);
+  EXPECT_NE((lt.out + lt.err).find("postgresql://u:***@h/db"), std::string::npos) << no_password_context(lt);
+
+  const process_result mem = run({"which", "sqlite://:memory:"});
+  EXPECT_EQ(mem.exit_code, 0) << mem.err;
+  EXPECT_NE(mem.out.find("sqlite://:memory:"), std::string::npos) << mem.out;
+
+  for (const auto& p : dbridge::test::printable_passwords(true)) {
+    const process_result r = run({"which", "postgresql://app:" + p.minimal + "@db.example:5432/shop"});
+    const std::string all = r.out + r.err;
+    EXPECT_EQ(all.find(p.plain), std::string::npos) << no_password_context(r);
+    EXPECT_EQ(all.find(p.minimal), std::string::npos) << no_password_context(r);
+    EXPECT_NE(all.find("postgresql://app:***@db.example:5432/shop"), std::string::npos) << no_password_context(r);
+  }
+}
+
+TEST_F(command, short_password_leaves_the_rest_of_the_message_alone) {
+  // mysql://u:p@... used to print "reading initial communication ***acket":
+  // now only the password itself is hidden, once.
+  const process_result r = run({"ping", "postgresql://u:p@127.0.0.1:1/db?connect_timeout=1"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("postgresql://u:***@127.0.0.1:1/db?connect_timeout=1"), std::string::npos) << r.err;
+  std::size_t hidden = 0;
+  for (std::size_t at = r.err.find("***"); at != std::string::npos; at = r.err.find("***", at + 3)) ++hidden;
+  EXPECT_EQ(hidden, 1u) << r.err;
+}
+
+TEST_F(command, doctor_without_any_plugin_fails_and_lists_the_folders) {
+  // A copy of libdbridge outside the build tree does not search the build's
+  // plugin folder: with an empty home, nothing is found.
+  temp_dir lib;
+  const fs::path core = fs::canonical(DBRIDGE_CORE_LIB);
+  for (const auto& e : fs::directory_iterator(core.parent_path()))
+    if (e.path().filename().string().rfind("libdbridge.so", 0) == 0)
+      fs::copy(e.path(), lib.path() / e.path().filename(), fs::copy_options::copy_symlinks);
+  const std::map<std::string, std::optional<std::string>> env{{"LD_LIBRARY_PATH", lib.path().string()}};
+  const process_result list = run({"plugins", "--format", "json"}, env);
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  if (!json::parse(list.out).at("plugins").empty()) GTEST_SKIP() << "plugins are installed system-wide here";
+
+  const process_result r = run({"doctor"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(r.out.find("All good"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no plugin found"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find((home_.path() / "data" / "dbridge" / "plugins").string()), std::string::npos) << r.out;
+
+  const process_result jr = run({"doctor", "--format", "json"}, env);
+  EXPECT_EQ(jr.exit_code, 1);
+  const json j = json::parse(jr.out);
+  EXPECT_EQ(j.at("ok"), false);
+  EXPECT_FALSE(j.at("problem").get<std::string>().empty());
+  EXPECT_FALSE(j.at("search_path").empty());
+}
+
+TEST_F(command, writable_plugin_is_shown_by_plugins_and_doctor) {
+  const process_result list = run({"plugins", "--format", "json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  fs::path manifest;
+  const json listed = json::parse(list.out);
+  for (const auto& p : listed.at("plugins"))
+    if (p.at("id") == "sqlite") manifest = p.at("manifest").get<std::string>();
+  ASSERT_FALSE(manifest.empty()) << list.out;
+  temp_dir plugins;
+  const fs::path pkg = plugins.path() / "sqlite";
+  fs::copy(manifest.parent_path(), pkg, fs::copy_options::recursive);
+  fs::path lib;
+  for (const auto& e : fs::directory_iterator(pkg))
+    if (e.path().extension() == ".so") lib = e.path();
+  ASSERT_FALSE(lib.empty());
+  fs::permissions(lib, fs::perms::others_write, fs::perm_options::add);
+  const std::map<std::string, std::optional<std::string>> env{{"DBRIDGE_PLUGIN_PATH", plugins.path().string()}};
+
+  const process_result r = run({"plugins", "--format", "json"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  bool seen = false;
+  const json with_copy = json::parse(r.out);
+  for (const auto& p : with_copy.at("plugins")) {
+    if (fs::path(p.at("manifest").get<std::string>()) != pkg / "plugin.toml") continue;
+    seen = true;
+    EXPECT_EQ(p.at("status"), "broken");
+    EXPECT_NE(p.at("problem").get<std::string>().find("chmod go-w " + lib.string()), std::string::npos) << p.dump();
+    EXPECT_FALSE(p.at("warnings").empty());
+  }
+  EXPECT_TRUE(seen) << r.out;
+  const process_result text = run({"plugins"}, env);
+  EXPECT_NE(text.out.find("writable by every user"), std::string::npos) << text.out;
+
+  const process_result doc = run({"doctor"}, env);
+  EXPECT_EQ(doc.exit_code, 1) << doc.out;
+  EXPECT_NE(doc.out.find("warning: the library " + lib.string()), std::string::npos) << doc.out;
+  EXPECT_NE(doc.out.find("permissions"), std::string::npos) << doc.out;
+
+  // Allowed in the user config: loads, with the warning still shown.
+  fs::create_directories(home_.path() / "config" / "dbridge");
+  std::ofstream(home_.path() / "config" / "dbridge" / "dbridge.toml") << "[security]\nallow_writable_plugins = true\n";
+  const process_result allowed = run({"query", "--format", "json", "sqlite://:memory:", "SELECT 1 AS x"}, env);
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  const process_result doc2 = run({"doctor", "sqlite"}, env);
+  EXPECT_EQ(doc2.exit_code, 0) << doc2.out;
+  EXPECT_NE(doc2.out.find("warning:"), std::string::npos) << doc2.out;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "dbridge/connection.hpp"
 #include "dbridge/error.hpp"
 #include "dbridge/registry.hpp"
+#include "generated_passwords.hpp"
 
 using namespace dbridge;
 
@@ -170,5 +171,35 @@ TEST(Redaction, FailedConnectNamesTheRedactedUrl) {
     FAIL() << "no exception";
   } catch (const error& e) {
     EXPECT_NE(std::string(e.what()).find("nonexistent-dir-dbridge"), std::string::npos) << e.what();
+  }
+}
+
+// Issue 10: every printable byte in a password, written as a URL needs it.
+TEST(Redaction, GeneratedPasswordsNeverShownInTheRegistryOrConnectErrors) {
+  for (const auto& p : dbridge::test::printable_passwords()) {
+    for (const std::string& written : {p.minimal, p.encoded}) {
+      SCOPED_TRACE("byte '" + std::string(1, p.byte) + "' written as " + written);
+      {
+        auto db = connect("memkv://admin:" + written + "@store", {.opened_by = "generated-passwords"});
+        EXPECT_EQ(db.redacted_url(), "memkv://admin:***@store");
+        const std::string listing = registry::global().to_json();
+        EXPECT_EQ(listing.find(p.plain), std::string::npos);
+        EXPECT_EQ(listing.find(written), std::string::npos);
+        EXPECT_NE(listing.find("memkv://admin:***@store"), std::string::npos);
+      }
+      // Nothing listens on port 1: the connect fails, naming the URL.
+      const std::string url = "postgresql://app:" + written + "@127.0.0.1:1/shop?connect_timeout=1";
+      try {
+        connect(url);
+        ADD_FAILURE() << "connected to port 1";
+      } catch (const error& e) {
+        const std::string what = e.what();
+        EXPECT_EQ(what.find(p.plain), std::string::npos) << what;
+        EXPECT_EQ(what.find(written), std::string::npos) << what;
+        if (e.category() != errc::not_found) {  // not_found: no postgres plugin in this build
+          EXPECT_NE(what.find("postgresql://app:***@127.0.0.1:1/shop?connect_timeout=1"), std::string::npos) << what;
+        }
+      }
+    }
   }
 }

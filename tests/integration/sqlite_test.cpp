@@ -483,3 +483,38 @@ TEST(Sqlite, ErrorAfterTheFirstRowSurfacesFromNextAndLosesNothing) {
   auto ok = st.query();  // the statement is reset and runs again
   EXPECT_EQ(ok.next()->get<std::int64_t>(0), 1);
 }
+
+// ---------------------------------------------------------------- issue 10
+// SQLite reads SQL as a C string: "DELETE FROM t\0 WHERE id = 1" used to run
+// as "DELETE FROM t" and empty the table. The core refuses it before any
+// plugin sees it.
+TEST(Sqlite, NulInSqlIsRefusedBeforeAnythingRuns) {
+  auto db = connect("sqlite://:memory:");
+  db.execute_script("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('a'), ('b'), ('c');");
+  const std::string sql("DELETE FROM t\0 WHERE id = 1", 27);
+  auto expect_refused = [&](auto&& run) {
+    try {
+      run();
+      ADD_FAILURE() << "a statement holding a NUL byte ran";
+    } catch (const data_error& e) {
+      EXPECT_EQ(e.category(), errc::data);
+      EXPECT_EQ(e.subcategory(), suberrc::nul_byte);
+      EXPECT_NE(std::string(e.what()).find("offset 13"), std::string::npos) << e.what();
+    }
+  };
+  expect_refused([&] { db.execute(sql); });
+  expect_refused([&] { db.query(sql); });
+  expect_refused([&] { db.prepare(sql); });
+  expect_refused([&] { db.execute_script(sql); });
+  EXPECT_EQ(db.query_one("SELECT count(*) FROM t").get<std::int64_t>(0), 3);
+  EXPECT_EQ(db.query_one("SELECT 1").get<std::int64_t>(0), 1);  // the connection is fine
+}
+
+// Parameters carry their length: a NUL inside one is data, kept whole.
+TEST(Sqlite, NulInsideATextParameterIsStoredWhole) {
+  auto db = connect("sqlite://:memory:");
+  db.execute("CREATE TABLE t(v TEXT)");
+  const std::string v("a\0b", 3);
+  db.execute("INSERT INTO t VALUES ($1)", {value(v)});
+  EXPECT_EQ(db.query_one("SELECT length(CAST(v AS BLOB)) FROM t").get<std::int64_t>(0), 3);
+}

@@ -15,6 +15,7 @@
 #include "dbridge/connection.hpp"
 #include "dbridge/copy.hpp"
 #include "dbridge/error.hpp"
+#include "dbridge/url.hpp"
 
 using namespace dbridge;
 
@@ -653,4 +654,66 @@ TEST_F(Mysql, IntrospectionListsTablesColumnsIndexesAndKeys) {
   auto pks = c().primary_keys(child.name).to_vector();
   ASSERT_EQ(pks.size(), 1u);
   EXPECT_EQ(pks[0][3], value("id,pid"));
+}
+
+// ---------------------------------------------------------------- issue 10
+
+// MariaDB's client refuses SQL with a NUL byte itself; the core now refuses
+// it first, for every driver, with the same data error.
+TEST_F(Mysql, NulInSqlIsRefused) {
+  try {
+    c().execute(std::string("SELECT 1\0 WHERE 0", 17));
+    FAIL() << "a NUL byte was sent";
+  } catch (const data_error& e) {
+    EXPECT_EQ(e.subcategory(), suberrc::nul_byte) << e.what();
+    EXPECT_NE(std::string(e.what()).find("offset 8"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(c().query_one("SELECT 1").get<std::int64_t>(0), 1);
+}
+
+// Length-carrying binds: a NUL inside a parameter is data.
+TEST_F(Mysql, NulInsideATextParameterIsStoredWhole) {
+  const std::string v("a\0b", 3);
+  EXPECT_EQ(c().query_one("SELECT LENGTH(?)", {value(v)}).get<std::int64_t>(0), 3);
+}
+
+TEST_F(Mysql, ParameterOverMaxAllowedPacketSaysSoWithoutSending) {
+  const auto limit = c().query_one("SELECT @@max_allowed_packet").get<std::int64_t>(0);
+  ASSERT_GT(limit, 0);
+  const std::string big(static_cast<std::size_t>(limit) + 1, 'x');
+  try {
+    c().query_one("SELECT LENGTH(?)", {value(big)});
+    FAIL() << "a parameter over max_allowed_packet was sent";
+  } catch (const invalid_argument_error& e) {
+    const std::string what = e.what();
+    EXPECT_FALSE(e.retryable());
+    EXPECT_FALSE(e.connection_broken());
+    EXPECT_NE(what.find("max_allowed_packet"), std::string::npos) << what;
+    EXPECT_NE(what.find(std::to_string(limit)), std::string::npos) << what;
+  }
+  // Nothing was sent: the connection is still there.
+  EXPECT_EQ(c().query_one("SELECT 2").get<std::int64_t>(0), 2);
+  const std::string fits(1 << 20, 'y');
+  EXPECT_EQ(c().query_one("SELECT LENGTH(?)", {value(fits)}).get<std::int64_t>(0), 1 << 20);
+}
+
+TEST_F(Mysql, FailedLoginWithAShortPasswordKeepsTheMessage) {
+  // mysql://u:p@... used to print "***acket" and "using ***assword".
+  const std::string u = server_url();
+  const std::string pw = parse_url(u).password.value_or("");
+  const auto at = u.find(":" + pw + "@");
+  ASSERT_NE(at, std::string::npos);
+  for (const std::string& written : {std::string("p"), std::string("<Pw\"'`\\;>@x")}) {
+    try {
+      connect(u.substr(0, at + 1) + written + u.substr(at + 1 + pw.size()));
+      FAIL() << "connected with a wrong password";
+    } catch (const auth_error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("using password: YES"), std::string::npos) << what;
+      EXPECT_NE(what.find(":***@"), std::string::npos) << what;
+      if (written.size() > 1) {
+        EXPECT_EQ(what.find("Pw\""), std::string::npos) << what;
+      }
+    }
+  }
 }

@@ -17,6 +17,8 @@
 #include "dbridge/copy.hpp"
 #include "dbridge/error.hpp"
 #include "dbridge/notify.hpp"
+#include "dbridge/url.hpp"
+#include "generated_passwords.hpp"
 
 using namespace dbridge;
 using namespace std::chrono_literals;
@@ -588,5 +590,128 @@ TEST_F(Postgres, ErrorsMidStreamAreTypedWhereverTheyFall) {
     std::int64_t n = 0;
     while (ok.next()) ++n;
     EXPECT_EQ(n, 500);
+  }
+}
+
+// ---------------------------------------------------------------- issue 10
+
+namespace {
+
+// The server URL with its password replaced by `written` (as in a URL).
+std::string with_password(const std::string& url, const std::string& written) {
+  const std::string pw = parse_url(url).password.value_or("");
+  const auto at = url.find(":" + pw + "@");
+  if (pw.empty() || at == std::string::npos) throw std::runtime_error("test bug: no password in the server URL");
+  return url.substr(0, at + 1) + written + url.substr(at + 1 + pw.size());
+}
+
+template <typename F>
+void expect_nul_refused(F&& run, const std::string& names) {
+  try {
+    run();
+    ADD_FAILURE() << "a NUL byte was sent";
+  } catch (const data_error& e) {
+    EXPECT_EQ(e.subcategory(), suberrc::nul_byte) << e.what();
+    EXPECT_NE(std::string(e.what()).find(names), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+// libpq sends SQL and text parameters as C strings: "DELETE FROM t\0 WHERE
+// id = 1" deleted every row, and "a\0b" was stored as "a".
+TEST_F(Postgres, NulInSqlIsRefusedAndNothingIsDeleted) {
+  table_guard t(c(), "nulsql");
+  c().execute("CREATE TABLE " + t.name + " (id int PRIMARY KEY, v text)");
+  c().execute("INSERT INTO " + t.name + " SELECT g, 'x' FROM generate_series(1, 3) g");
+  const std::string head = "DELETE FROM " + t.name;
+  const std::string sql = head + std::string("\0 WHERE id = 1", 14);
+  expect_nul_refused([&] { c().execute(sql); }, "offset " + std::to_string(head.size()));
+  expect_nul_refused([&] { c().execute_script(sql); }, "offset " + std::to_string(head.size()));
+  EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 3);
+}
+
+TEST_F(Postgres, NulInsideATextParameterIsRefusedNamingIt) {
+  table_guard t(c(), "nulparam");
+  c().execute("CREATE TABLE " + t.name + " (a text, b varchar(10), c bytea)");
+  const std::string nul("a\0b", 3);
+  const std::string insert = "INSERT INTO " + t.name + " VALUES ($1, $2, $3)";
+  const bytes raw{'a', 0, 'b'};
+  expect_nul_refused([&] { c().execute(insert, {value(nul), value("ok"), value(raw)}); }, "parameter $1");
+  expect_nul_refused([&] { c().execute(insert, {value("ok"), value(nul), value(raw)}); }, "parameter $2");
+  // Bytes bound to a text column go as text too.
+  expect_nul_refused([&] { c().execute(insert, {value(raw), value("ok"), value(raw)}); }, "parameter $1");
+  EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 0);
+  // bytea takes any byte.
+  c().execute(insert, {value("a"), value("b"), value(raw)});
+  EXPECT_EQ(c().query_one("SELECT length(c) FROM " + t.name).get<std::int64_t>(0), 3);
+}
+
+// More parameters than libpq can read the description of (7498) used to
+// drop the connection as "lost synchronization" and come back retryable;
+// 65536 overflowed the protocol's 16-bit count.
+TEST_F(Postgres, TooManyParametersAreRefusedBeforeSending) {
+  auto in_list = [](std::size_t n) {
+    std::string sql = "SELECT count(*) FROM (VALUES (1)) v(x) WHERE x IN (";
+    for (std::size_t i = 1; i <= n; ++i) sql += (i > 1 ? ",$" : "$") + std::to_string(i) + "::int";
+    return sql + ")";
+  };
+  for (const std::size_t n : {std::size_t{65536}, std::size_t{7499}}) {
+    const std::vector<value> params(n, value(std::int64_t{1}));
+    try {
+      c().query(in_list(n), params);
+      FAIL() << n << " parameters were sent";
+    } catch (const invalid_argument_error& e) {
+      EXPECT_FALSE(e.retryable());
+      EXPECT_FALSE(e.connection_broken());
+      EXPECT_NE(std::string(e.what()).find("at most 7498 parameters"), std::string::npos) << e.what();
+    }
+    // The connection never lost its place.
+    EXPECT_EQ(c().query_one("SELECT 7").get<std::int64_t>(0), 7);
+  }
+  const std::vector<value> params(7498, value(std::int64_t{1}));
+  EXPECT_EQ(c().query_one(in_list(7498), params).get<std::int64_t>(0), 1);
+
+  // A batch sends without a description: there the protocol's 65535 is the limit.
+  const std::vector<value> many(65536, value(std::int64_t{1}));
+  try {
+    batch b(c());
+    b.add(in_list(65536), many);
+    b.end();
+    FAIL() << "65536 parameters were sent";
+  } catch (const invalid_argument_error& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 65535"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(c().query_one("SELECT 8").get<std::int64_t>(0), 8);
+}
+
+TEST_F(Postgres, PlaceholdersInLiteralsDoNotCountTowardsTheLimit) {
+  EXPECT_EQ(c().query_one("SELECT '$70000' || $1::text -- $80000\n/* $90000 /* $1 */ */", {value("x")}).get<std::string>(0),
+            "$70000x");
+  EXPECT_EQ(c().query_one("SELECT $q$ $70000 $q$ || $$ $99999 $$ || E'\\' $70000' || \"x$1\" FROM (SELECT 1 AS \"x$1\") s")
+                .get<std::string>(0),
+            " $70000  $99999 ' $700001");
+}
+
+TEST_F(Postgres, FailedLoginNeverShowsThePasswordAndKeepsTheMessage) {
+  // A one-letter password used to blank every 'p' of the message.
+  try {
+    connect(with_password(server_url(), "p"));
+    FAIL() << "connected with a wrong password";
+  } catch (const auth_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("password authentication failed"), std::string::npos) << what;
+    EXPECT_NE(what.find(":***@"), std::string::npos) << what;
+  }
+  for (const auto& p : dbridge::test::printable_passwords(true)) {
+    try {
+      connect(with_password(server_url(), p.minimal));
+      ADD_FAILURE() << "connected with a wrong password";
+    } catch (const error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(e.category(), errc::auth) << what;
+      EXPECT_EQ(what.find(p.plain), std::string::npos) << what;
+      EXPECT_EQ(what.find(p.minimal), std::string::npos) << what;
+    }
   }
 }

@@ -163,8 +163,8 @@ TEST_F(loader, diagnose_reports_every_step) {
     EXPECT_TRUE(s.ok) << s.name << ": " << s.detail;
     EXPECT_FALSE(s.detail.empty()) << s.name;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"manifest", "abi range", "library file", "checksum", "dependencies",
-                                             "load", "entry symbol", "descriptor", "init"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"manifest", "abi range", "library file", "permissions", "checksum",
+                                             "dependencies", "load", "entry symbol", "descriptor", "init"}));
   EXPECT_EQ(report.plugin.status, "loaded");
   // Asking again reports the loaded plugin without loading twice.
   auto again = plugin_catalog::global().diagnose(*p);
@@ -496,4 +496,106 @@ TEST_F(loader, plugin_built_against_the_shorter_exec_info_still_streams_every_ro
     EXPECT_EQ(second->get<std::int64_t>(0), 2);
     EXPECT_EQ(r.next(), nullptr);
   }
+}
+
+// ---------------------------------------------------------------- issue 10
+// Who may change a plugin's code: a library or folder every user may write to
+// is refused unless the user config allows it; group-writable files and a
+// library symlinked out of its package are loaded with a warning.
+
+TEST_F(loader, world_writable_library_is_refused_unless_the_config_allows_it) {
+  const fs::path dir = copy_case("good");
+  const fs::path lib = dir / "good" / "libdbrfix_good.so";
+  fs::permissions(lib, fs::perms::others_write, fs::perm_options::add);
+  use({dir.string()});
+  const auto listed = plugin_catalog::global().plugins();
+  const auto* p = find_plugin(listed, "fixture-good");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->status, "broken");
+  EXPECT_TRUE(contains(p->problem, lib.string())) << p->problem;
+  EXPECT_TRUE(contains(p->problem, "chmod go-w " + lib.string())) << p->problem;
+  ASSERT_FALSE(p->warnings.empty());
+
+  const std::string msg = load_error<dbridge::incompatible_error>("fixgood", dbridge::errc::incompatible);
+  EXPECT_TRUE(contains(msg, lib.string())) << msg;
+  EXPECT_TRUE(contains(msg, "chmod go-w")) << msg;
+  EXPECT_TRUE(contains(msg, "allow_writable_plugins")) << msg;
+  const auto report = plugin_catalog::global().diagnose(*p);
+  EXPECT_FALSE(report.ok);
+  ASSERT_FALSE(report.steps.empty());
+  EXPECT_EQ(report.steps.back().name, "permissions");
+  EXPECT_FALSE(report.steps.back().ok);
+
+  config("[security]\nallow_writable_plugins = true\n");
+  const auto allowed = plugin_catalog::global().plugins();
+  const auto* q = find_plugin(allowed, "fixture-good");
+  ASSERT_NE(q, nullptr);
+  EXPECT_NE(q->status, "broken") << q->problem;
+  EXPECT_FALSE(q->warnings.empty());
+  EXPECT_TRUE(driver_for_scheme("fixgood"));
+}
+
+TEST_F(loader, world_writable_package_folder_is_refused) {
+  const fs::path dir = copy_case("good");
+  fs::permissions(dir / "good", fs::perms::others_write, fs::perm_options::add);
+  use({dir.string()});
+  const std::string msg = load_error<dbridge::incompatible_error>("fixgood", dbridge::errc::incompatible);
+  EXPECT_TRUE(contains(msg, "plugin folder " + (dir / "good").string())) << msg;
+  EXPECT_TRUE(contains(msg, "chmod go-w " + (dir / "good").string())) << msg;
+}
+
+TEST_F(loader, group_writable_or_symlinked_libraries_load_with_a_warning) {
+  const fs::path dir = copy_case("good");
+  const fs::path lib = dir / "good" / "libdbrfix_good.so";
+  fs::permissions(lib, fs::perms::group_write, fs::perm_options::add);
+  use({dir.string()});
+  auto listed = plugin_catalog::global().plugins();
+  const auto* p = find_plugin(listed, "fixture-good");
+  ASSERT_NE(p, nullptr);
+  EXPECT_NE(p->status, "broken") << p->problem;
+  ASSERT_EQ(p->warnings.size(), 1u);
+  EXPECT_TRUE(contains(p->warnings[0], "writable by its group")) << p->warnings[0];
+  EXPECT_TRUE(contains(p->warnings[0], "chmod g-w " + lib.string())) << p->warnings[0];
+  EXPECT_TRUE(driver_for_scheme("fixgood"));
+
+  // The library moved elsewhere, a symlink left in its place.
+  const fs::path dir2 = copy_case("good");
+  const fs::path elsewhere = home_ / "elsewhere";
+  fs::create_directories(elsewhere);
+  fs::rename(dir2 / "good" / "libdbrfix_good.so", elsewhere / "libdbrfix_good.so");
+  fs::create_symlink(elsewhere / "libdbrfix_good.so", dir2 / "good" / "libdbrfix_good.so");
+  const auto info = [&] {
+    use({dir2.string()});
+    return *find_plugin(plugin_catalog::global().plugins(), "fixture-good");
+  }();
+  ASSERT_EQ(info.warnings.size(), 1u);
+  EXPECT_TRUE(contains(info.warnings[0], "symlink to " + (elsewhere / "libdbrfix_good.so").string()))
+      << info.warnings[0];
+  EXPECT_NE(info.status, "broken");
+}
+
+TEST_F(loader, built_packages_are_not_refused_with_the_build_umask) {
+  use({"good"});
+  const auto listed = plugin_catalog::global().plugins();
+  const auto* p = find_plugin(listed, "fixture-good");
+  ASSERT_NE(p, nullptr);
+  for (const auto& f : dbridge::detail::check_plugin_files(*p)) EXPECT_FALSE(f.refuse) << f.message;
+}
+
+TEST_F(loader, security_config_errors_are_problems) {
+  std::ofstream(home_ / "config" / "dbridge" / "dbridge.toml")
+      << "[security]\nallow_writable_plugins = \"yes\"\nother = 1\n";
+  std::vector<dbridge::plugin_problem> problems;
+  auto cfg = dbridge::detail::read_user_config(home_ / "config" / "dbridge" / "dbridge.toml", problems);
+  EXPECT_FALSE(cfg.allow_writable_plugins);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_TRUE(contains(problems[0].message, "dbridge.toml:2:")) << problems[0].message;
+}
+
+TEST_F(loader, user_config_with_a_non_ascii_bare_key_is_a_problem_not_undefined_behaviour) {
+  std::ofstream(home_ / "config" / "dbridge" / "dbridge.toml") << "plugin_path = []\na\xef\xbb\xa8=1\n";
+  std::vector<dbridge::plugin_problem> problems;
+  dbridge::detail::read_user_config(home_ / "config" / "dbridge" / "dbridge.toml", problems);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(contains(problems[0].message, "dbridge.toml:2:2:")) << problems[0].message;
 }

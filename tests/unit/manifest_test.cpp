@@ -337,3 +337,49 @@ TEST(capabilities, names_and_bits) {
   EXPECT_EQ(threading_code("free"), std::uint32_t{DBR_THREADING_FREE});
   EXPECT_EQ(threading_name(DBR_THREADING_GLOBAL_SERIAL), "global_serial");
 }
+
+// ---------------------------------------------------------------- issue 10
+// Text toml++ 3.3.0 must never see: it reached __builtin_unreachable on
+// "a\xef\xbb\xa8=1" (a non-ASCII bare key); invalid UTF-8 and NUL bytes are
+// refused before parsing too, each with line and column.
+
+TEST_F(manifest, non_ascii_bare_key_is_refused_before_toml_parsing) {
+  auto msg = only_problem(read(std::string("manifest_version = 1\na\xef\xbb\xa8=1\n")));
+  EXPECT_NE(msg.find(path_.string() + ":2:2:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("non-ASCII"), std::string::npos) << msg;
+}
+
+TEST_F(manifest, nul_and_invalid_utf8_name_line_and_column) {
+  struct bad_text {
+    std::string text, where;
+  };
+  const bad_text cases[] = {
+      {std::string("id = \"a\0b\"\n", 11), ":1:8:"},           // NUL byte
+      {"x = 1\ny = \"\xc0\xaf\"\n", ":2:6:"},                   // overlong '/'
+      {"x = \"\xed\xa0\x80\"\n", ":1:6:"},                      // surrogate U+D800
+      {"x = \"\xf4\x90\x80\x80\"\n", ":1:6:"},                  // above U+10FFFF
+      {"x = \"ab\x80\"\n", ":1:8:"},                            // stray continuation byte
+      {"# \xe2\x82\n", ":1:3:"},                                // truncated sequence in a comment
+      {"x = \"\xc3\xa9\" \xc3\xa9 = 1\n", ":1:9:"},             // after a string, a bare non-ASCII key
+      {"x = 0'\xc3\x92'\n", ":1:7:"},  // a quote inside a bare value starts no string (found by fuzz_manifest)
+  };
+  for (const auto& c : cases) {
+    const std::string msg = only_problem(read(c.text));
+    EXPECT_NE(msg.find(path_.string() + c.where), std::string::npos) << msg;
+  }
+}
+
+TEST_F(manifest, non_ascii_in_strings_and_comments_is_fine) {
+  auto r = read(valid("summary = \"PostgreSQL driver on libpq\"",
+                      "summary = \"caf\xc3\xa9 \\\" \xe2\x82\xac\" # \xe2\x82\xac\nnote = '''\n\xef\xbb\xa8'''"));
+  ASSERT_TRUE(r.info.has_value()) << (r.problems.empty() ? "" : r.problems[0].message);
+  EXPECT_EQ(r.info->summary, "caf\xc3\xa9 \" \xe2\x82\xac");
+}
+
+TEST(toml_text, check_is_exact_about_positions) {
+  EXPECT_FALSE(check_toml_text("a = \"\xf0\x9f\x98\x80\"\nb = 'x' # \xef\xbf\xbe\n").has_value());
+  const auto p = check_toml_text("a = 1\nb = \"x\" \xc3\xa9");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->line, 2u);
+  EXPECT_EQ(p->column, 9u);
+}

@@ -6,6 +6,7 @@
 
 #include "dbridge/error.hpp"
 #include "dbridge/url.hpp"
+#include "generated_passwords.hpp"
 
 using dbridge::parse_url;
 
@@ -222,4 +223,66 @@ TEST(url, redact_url_on_any_text) {
   EXPECT_EQ(dbridge::redact_url(""), "");
   std::string weird = "x://\x01\xff:s3cr3t@" + std::string(100000, '@');
   EXPECT_EQ(dbridge::redact_url(weird).find("s3cr3t"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- issue 10
+
+TEST(redact, passwords_of_every_printable_byte) {
+  const std::string rest = "@db.example:5432/shop?sslmode=require";
+  const std::string expected = "postgresql://app:***" + rest;
+  for (const auto& p : dbridge::test::printable_passwords()) {
+    for (const std::string& written : {p.minimal, p.encoded}) {
+      SCOPED_TRACE("byte '" + std::string(1, p.byte) + "' written as " + written);
+      const std::string text = "postgresql://app:" + written + rest;
+      const dbridge::url u = parse_url(text);
+      ASSERT_EQ(u.password, p.plain);
+      EXPECT_EQ(u.redacted(), expected);
+      EXPECT_EQ(dbridge::redact_url(text), expected);
+      // Inside a message, quoted or not: only the password goes.
+      EXPECT_EQ(dbridge::redact_url("cannot connect to " + text + " (timeout)"),
+                "cannot connect to " + expected + " (timeout)");
+      EXPECT_EQ(dbridge::redact_url("url '" + text + "' refused"), "url '" + expected + "' refused");
+      // The same password as a secret option.
+      const std::string opt = "redis://h:6379/0?password=" + written + "&db=1";
+      EXPECT_EQ(parse_url(opt).redacted(), "redis://h:6379/0?password=***&db=1");
+      EXPECT_EQ(dbridge::redact_url(opt), "redis://h:6379/0?password=***&db=1");
+      // And as a whole word of free text a plugin wrote.
+      const std::string said = "auth failed (" + p.plain + ") for app";
+      EXPECT_EQ(dbridge::redact_secrets(said, {p.plain}).find(p.plain), std::string::npos);
+    }
+  }
+}
+
+TEST(redact, angle_brackets_and_quotes_in_passwords) {
+  EXPECT_EQ(dbridge::redact_url("postgresql://u:<Secret99@h/db"), "postgresql://u:***@h/db");
+  EXPECT_EQ(dbridge::redact_url("postgresql://u:ab>Secret99@h/db"), "postgresql://u:***@h/db");
+  EXPECT_EQ(dbridge::redact_url("see <postgresql://u:a\"b`c'd@h/db>"), "see <postgresql://u:***@h/db>");
+  EXPECT_EQ(dbridge::redact_url("redis://h?password=<Secret99>&db=1"), "redis://h?password=***&db=1");
+  EXPECT_EQ(dbridge::redact_url("host=h password='a b<c' dbname=x"), "host=h password=*** dbname=x");
+}
+
+TEST(redact, file_urls_are_paths_not_credentials) {
+  EXPECT_EQ(dbridge::redact_url("sqlite://:memory:"), "sqlite://:memory:");
+  EXPECT_EQ(dbridge::redact_url("opened sqlite://:memory: and sqlite3://:memory:"),
+            "opened sqlite://:memory: and sqlite3://:memory:");
+  EXPECT_EQ(dbridge::redact_url("sqlite:///tmp/a:b.db"), "sqlite:///tmp/a:b.db");
+  EXPECT_EQ(dbridge::redact_url("sqlite://:memory:?password=Secret99"), "sqlite://:memory:?password=***");
+}
+
+TEST(redact, short_passwords_never_mangle_words) {
+  // mysql://u:p@... once printed "reading initial communication ***acket".
+  const std::string msg = "Lost connection to server at 'reading initial communication packet' (p) p: p";
+  EXPECT_EQ(dbridge::redact_secrets(msg, {"p"}),
+            "Lost connection to server at 'reading initial communication packet' (***) ***: ***");
+  EXPECT_EQ(dbridge::redact_secrets("mysql://u:p@h/db failed: passwordless", {"p"}), "mysql://u:***@h/db failed: passwordless");
+  EXPECT_EQ(dbridge::redact_secrets("a1 a a_a", {"a"}), "a1 *** a_a");
+  EXPECT_EQ(dbridge::redact_secrets("nothing", {""}), "nothing");
+}
+
+TEST(redact, one_list_of_secret_options) {
+  for (const char* name : {"password", "PASSWORD", "sslpassword", "pass", "passwd", "pwd", "secret", "client_secret",
+                           "token", "auth_token", "api_key", "apikey", "auth", "key", "Key"})
+    EXPECT_TRUE(dbridge::is_secret_option(name)) << name;
+  for (const char* name : {"sslmode", "db", "host", "user", "connect_timeout", "keys_limit", "author", ""})
+    EXPECT_FALSE(dbridge::is_secret_option(name)) << name;
 }

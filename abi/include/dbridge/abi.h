@@ -132,6 +132,7 @@ extern "C" {
 #define DBR_SUB_POOL_EXHAUSTED 11
 #define DBR_SUB_INVALID_UTF8 12
 #define DBR_SUB_WRONG_TYPE 13 /* e.g. Redis WRONGTYPE */
+#define DBR_SUB_NUL_BYTE 14 /* 1.1: a NUL byte in SQL text or a text parameter that cannot carry it */
 
 /* Retry classes, decided by the plugin that knows the native semantics. */
 #define DBR_RETRY_NONE 0

@@ -61,6 +61,7 @@ enum class suberrc : std::uint32_t {
   pool_exhausted = 11,
   invalid_utf8 = 12,
   wrong_type = 13,
+  nul_byte = 14,  ///< 1.1: refused before sending, the text would have been cut there
 };
 
 /// Everything known about one failure: the ABI record plus where it happened.

@@ -39,6 +39,11 @@ struct plugin_info {
   /// "ok" (manifest valid; not loaded yet), "loaded", or "broken" (see problem).
   std::string status = "ok";
   std::string problem;
+  /// Risky files of the package, each with its fix: a library or folder
+  /// others may write to, a library symlinked out of its package folder.
+  /// A world-writable one also makes the plugin "broken" unless the user
+  /// config allows it ([security] allow_writable_plugins = true).
+  std::vector<std::string> warnings;
 };
 
 /// A manifest that could not be used, and why.

@@ -45,7 +45,20 @@ struct url {
 /// characters...) without echoing the password.
 url parse_url(std::string_view text);
 
-/// Redacts any URL-shaped text, even one parse_url rejects. Never throws.
+/// Redacts any URL-shaped text, even one parse_url rejects: the password of
+/// every scheme://user:password@host in it and the value of every secret
+/// key=value option (see is_secret_option). Nothing else changes. Never throws.
 std::string redact_url(std::string_view text) noexcept;
+
+/// True when the option `name` holds a secret (case-insensitive: password,
+/// sslpassword, passwd, pwd, secret, token, api_key, auth, ...). The one list
+/// every redaction in dbridge and its CLI uses.
+bool is_secret_option(std::string_view name) noexcept;
+
+/// redact_url(text), then every occurrence of one of `secrets` that stands as
+/// a whole word (no letter, digit or '_' right before or after it) replaced by
+/// "***". Never a substring of another word: the password "p" leaves "packet"
+/// alone. For messages that may quote a connection's secrets. Never throws.
+std::string redact_secrets(std::string_view text, const std::vector<std::string>& secrets) noexcept;
 
 }  // namespace dbridge
