@@ -168,6 +168,15 @@ void connection_impl::fail_sent(int32_t status, abi_error& e, std::string_view q
   throw_error(std::move(info));
 }
 
+void connection_impl::fail_reading(int32_t status, const cursor_impl& c) {
+  std::string_view sql;
+  if (c.owner == stmt_owner::cached && c.entry != nullptr) sql = c.entry->sql;
+  if (c.owner == stmt_owner::statement && c.stmt_impl != nullptr) sql = c.stmt_impl->sql;
+  if (sql.empty()) fail(status, err);  // an uncached one-off statement: its text is gone
+  const bool in_tx = in_explicit_tx();
+  fail_sent(status, err, {}, sql_effect(sql, in_tx), in_tx);
+}
+
 void connection_impl::closed() const {
   throw_error(errc::invalid_state, "the connection is closed; open a new one with dbridge::connect()");
 }

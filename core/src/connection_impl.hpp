@@ -147,6 +147,9 @@ struct connection_impl {
   /// was_in_tx: a transaction was open before the call.
   [[noreturn]] void fail_sent(int32_t status, abi_error& err, std::string_view query, statement_effect effect,
                               bool was_in_tx);
+  /// The same for a failure while reading a result's rows: the statement
+  /// was sent, and its text (when the core kept it) decides the outcome.
+  [[noreturn]] void fail_reading(int32_t status, const cursor_impl& c);
   /// Inside an explicit transaction, opened through the API or by raw SQL.
   bool in_explicit_tx() const noexcept { return tx_depth > 0 || raw_tx; }
   /// unsupported_error naming the driver and capability.
@@ -296,7 +299,7 @@ inline void connection_impl::fetch_into(cursor_impl* c) {
   c->pos = 0;
   if (rc < 0) {
     rows = dbr_rows{};
-    fail(rc, err);
+    fail_reading(rc, *c);
   }
   if (rc == DBR_DONE || rows.nrows == 0) {
     c->done = true;

@@ -118,7 +118,8 @@ void each_statement_start(std::string_view sql, F&& f) {
 /// was open before it ran (BEGIN inside one implicitly commits on MySQL).
 inline statement_effect sql_effect(std::string_view sql, bool in_tx) noexcept {
   using namespace sql_words;
-  static constexpr std::string_view reads[] = {"SELECT", "SHOW", "EXPLAIN", "VALUES", "TABLE", "WITH", "DESCRIBE", "DESC"};
+  static constexpr std::string_view reads[] = {"SELECT", "SHOW",     "EXPLAIN", "VALUES",
+                                               "TABLE",  "WITH",     "DESCRIBE", "DESC"};
   static constexpr std::string_view nothing_durable[] = {"ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE"};
   static constexpr std::string_view opens[] = {"BEGIN", "START"};
   static constexpr std::string_view writes[] = {"INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE"};

@@ -40,18 +40,21 @@ class fault_proxy {
  public:
   explicit fault_proxy(const fault_proxy_options& o) {
     int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("fault_proxy: pipe failed");
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
+      throw std::runtime_error("fault_proxy: pipe failed");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_addclose(&fa, in[1]);
     posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<std::string> args = {DBRIDGE_PYTHON,  DBRIDGE_FAULT_PROXY,          "--target",
-                                     o.target,   "--mode",                     o.mode,
-                                     "--marker", o.marker,                     "--every",
-                                     std::to_string(o.every), "--cuts",        std::to_string(o.cuts),
-                                     "--lifetime", std::to_string(o.lifetime_s)};
+    std::vector<std::string> args = {DBRIDGE_PYTHON, DBRIDGE_FAULT_PROXY,
+                                     "--target",     o.target,
+                                     "--mode",       o.mode,
+                                     "--marker",     o.marker,
+                                     "--every",      std::to_string(o.every),
+                                     "--cuts",       std::to_string(o.cuts),
+                                     "--lifetime",   std::to_string(o.lifetime_s)};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -91,7 +94,8 @@ class fault_proxy {
   bool wait_cuts(int n, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (cuts_ < n) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return false;
       if (next_line(left).rfind("cut ", 0) == 0) ++cuts_;
     }

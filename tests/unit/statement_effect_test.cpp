@@ -26,7 +26,8 @@ TEST(StatementEffect, ReadsAndTransactionNoOps) {
 TEST(StatementEffect, WritesThatCannotEndATransaction) {
   for (const char* sql :
        {"INSERT INTO t VALUES (1)", "update t set a = 1", "DELETE FROM t", "REPLACE INTO t VALUES (1)",
-        "MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE", "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
+        "MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE",
+        "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
         "SELECT * INTO t2 FROM t", "EXPLAIN ANALYZE INSERT INTO t VALUES (1)", "SELECT nextval('s')",
         "SELECT 1; INSERT INTO t VALUES (1)", "SELECT 'delete'"}) {
     EXPECT_EQ(sql_effect(sql, false), statement_effect::tx_write) << sql;
