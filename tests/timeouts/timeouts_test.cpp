@@ -146,6 +146,21 @@ TEST_P(SilentServer, PoolAcquireHonoursItsTimeoutWhileAConnectIsStuck) {
 INSTANTIATE_TEST_SUITE_P(Drivers, SilentServer, ::testing::ValuesIn(kinds),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// A server that greets and then hangs in the middle of the handshake: the
+// authentication exchange is bounded by connect_timeout too.
+TEST(SilentHandshake, MysqlServerThatStopsAfterItsGreeting) {
+  silent_server server("mysql");
+  const auto t0 = clock_type::now();
+  try {
+    dbridge::connect("mysql://u:pw@" + server.hostport() + "/db?connect_timeout=1");
+    FAIL() << "connected to a server that never finishes the handshake";
+  } catch (const dbridge::timeout_error& e) {
+    EXPECT_GE(since(t0), 0.9) << e.what();
+    EXPECT_LT(since(t0), 2.0) << e.what();
+    EXPECT_EQ(e.info().retry, dbridge::retry_class::new_connection) << e.what();
+  }
+}
+
 // ------------------------------------------------------------ wrong kind
 
 struct wrong_kind {
