@@ -5,7 +5,10 @@
 // on the real servers of DBRIDGE_TEST_{POSTGRES,MYSQL,REDIS}_URL.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -328,6 +331,41 @@ const sql_kind sql_kinds[] = {
 };
 INSTANTIATE_TEST_SUITE_P(Drivers, TxTimeout, ::testing::ValuesIn(sql_kinds),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// The same rules on SQLite, which every build has: no server needed.
+TEST(SqliteTxTimeout, RolledBackAtTheNextCallAndWhileRunning) {
+  char path[] = "/tmp/dbridge-txto-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  const std::string url = std::string("sqlite://") + path;
+  {
+    auto c = dbridge::connect(url);
+    auto other = dbridge::connect(url);
+    c.execute("CREATE TABLE t (id INTEGER)");
+    {
+      auto tx = c.begin({.timeout = 200ms});
+      tx.execute("INSERT INTO t VALUES (1)");
+      std::this_thread::sleep_for(300ms);
+      EXPECT_THROW(tx.execute("INSERT INTO t VALUES (2)"), dbridge::timeout_error);
+      EXPECT_THROW(tx.commit(), dbridge::timeout_error);
+    }
+    EXPECT_EQ(other.query_one("SELECT count(*) FROM t").get<std::int64_t>(0), 0);
+    {
+      // A statement that would run for minutes is interrupted at the deadline.
+      auto tx = c.begin({.timeout = 300ms});
+      tx.execute("INSERT INTO t VALUES (3)");
+      const auto t0 = clock_type::now();
+      EXPECT_THROW(tx.query_one("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+                                "SELECT count(*) FROM n"),
+                   dbridge::timeout_error);
+      EXPECT_LT(since(t0), 2.0);
+    }
+    EXPECT_FALSE(c.in_transaction());
+    EXPECT_EQ(c.query_one("SELECT count(*) FROM t").get<std::int64_t>(0), 0);
+  }
+  ::unlink(path);
+}
 
 // ------------------------------------------------------------ read timeouts
 
