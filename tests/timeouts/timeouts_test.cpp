@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <ostream>
 #include <string>
 #include <thread>
 
@@ -42,6 +43,9 @@ const kind kinds[] = {
     {"mysql", "DBRIDGE_TEST_MYSQL_URL", "mysql://u:pw@", "/db"},
     {"redis", "DBRIDGE_TEST_REDIS_URL", "redis://", "/0"},
 };
+
+// gtest names the parameters by these instead of dumping their bytes.
+void PrintTo(const kind& k, std::ostream* os) { *os << k.name; }
 
 std::string port_of(const char* env) {
   const dbridge::url u = dbridge::parse_url(dbridge::test::env_or_empty(env));
@@ -173,6 +177,8 @@ struct wrong_kind {
   const char* target_env;  ///< the server it is aimed at
 };
 
+void PrintTo(const wrong_kind& k, std::ostream* os) { *os << k.name; }
+
 class WrongKind : public ::testing::TestWithParam<wrong_kind> {};
 
 TEST_P(WrongKind, FailsWithinTheConnectTimeout) {
@@ -206,6 +212,8 @@ struct sql_kind {
   const char* sleep_sql;  ///< runs 5 s
   const char* int_type;
 };
+
+void PrintTo(const sql_kind& k, std::ostream* os) { *os << k.name; }
 
 class TxTimeout : public ::testing::TestWithParam<sql_kind> {
  protected:
