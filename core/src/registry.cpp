@@ -111,8 +111,10 @@ std::string_view to_string(connection_state s) noexcept {
 }
 
 registry& registry::global() {
-  static registry r;
-  return r;
+  // Never destroyed: a pool's connect may still be finishing on its own
+  // thread while the program exits, and it leaves the registry last.
+  static registry* r = new registry();
+  return *r;
 }
 
 std::vector<connection_entry> registry::list() const {

@@ -234,11 +234,14 @@ void pg_connection::open(const std::string& conninfo, double connect_timeout) {
     pollfd pfd{PQsocket(conn_), static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
     if (pfd.fd < 0) break;
     const int rc = ::poll(&pfd, 1, until.poll_ms());
-    if (rc == 0 || (rc < 0 && errno != EINTR && until.expired())) {
+    if (rc == 0) {
       timed_out = true;
       break;
     }
-    if (rc < 0 && errno != EINTR) break;
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
     st = PQconnectPoll(conn_);
   }
   if (!timed_out && PQstatus(conn_) == CONNECTION_OK) return;

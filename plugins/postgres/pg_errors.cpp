@@ -62,7 +62,10 @@ std::string trimmed(const char* s) {
 }  // namespace
 
 sdk::error pg_connection::error_for(const PGresult* r, std::string_view context) {
-  if (read_timed_out_)
+  // Reported once, by the call that waited; later calls on the closed
+  // connection fail as on any lost connection.
+  if (read_timed_out_ && !read_timeout_reported_) {
+    read_timeout_reported_ = true;
     return sdk::error(DBR_CAT_TIMEOUT, "postgres: " + (context.empty() ? std::string() : std::string(context) + ": ") +
                                            "no reply from the server within read_timeout (" +
                                            sdk::seconds_text(read_timeout_s_) +
@@ -72,6 +75,7 @@ sdk::error pg_connection::error_for(const PGresult* r, std::string_view context)
         .retry(DBR_RETRY_UNKNOWN_OUTCOME)
         .connection_broken()
         .native(0, native_domain);
+  }
   const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string msg = trimmed(r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr);
   if (msg.empty()) msg = trimmed(r != nullptr ? PQresultErrorMessage(r) : nullptr);

@@ -247,6 +247,7 @@ class pg_connection final : public sdk::connection,
   std::int64_t timeout_ms_ = 0;
   double read_timeout_s_ = 0;  ///< URL read_timeout; 0 = none
   bool read_timed_out_ = false;  ///< the server fell silent: the connection was shut down
+  bool read_timeout_reported_ = false;
   /// Waits until libpq has a whole result (or the connection failed).
   void await_input() noexcept;
   void on_read_timeout() noexcept;

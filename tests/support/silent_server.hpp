@@ -23,9 +23,10 @@ namespace dbridge::test {
 
 /// Starts silent_server.py; port() is where it listens. The process ends when
 /// this object goes (its stdin closes), or after `lifetime_s` whatever happens.
+/// greet "mysql": it sends a MySQL greeting first, then falls silent.
 class silent_server {
  public:
-  explicit silent_server(double lifetime_s = 60) {
+  explicit silent_server(const std::string& greet = {}, double lifetime_s = 60) {
     int out[2], in[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     posix_spawn_file_actions_t fa;
@@ -38,7 +39,10 @@ class silent_server {
     // take a second to start.
     const char* python = ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
     std::vector<char*> argv{const_cast<char*>(python), const_cast<char*>(script.c_str()),
-                            const_cast<char*>("--lifetime"), const_cast<char*>(life.c_str()), nullptr};
+                            const_cast<char*>("--lifetime"), const_cast<char*>(life.c_str())};
+    const std::string greet_arg = "--greet=" + greet;
+    if (!greet.empty()) argv.push_back(const_cast<char*>(greet_arg.c_str()));
+    argv.push_back(nullptr);
     const int rc = ::posix_spawnp(&pid_, python, &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     ::close(out[1]);

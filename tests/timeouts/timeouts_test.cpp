@@ -5,7 +5,11 @@
 // on the real servers of DBRIDGE_TEST_{POSTGRES,MYSQL,REDIS}_URL.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <ostream>
 #include <string>
 #include <thread>
 
@@ -39,6 +43,9 @@ const kind kinds[] = {
     {"mysql", "DBRIDGE_TEST_MYSQL_URL", "mysql://u:pw@", "/db"},
     {"redis", "DBRIDGE_TEST_REDIS_URL", "redis://", "/0"},
 };
+
+// gtest names the parameters by these instead of dumping their bytes.
+void PrintTo(const kind& k, std::ostream* os) { *os << k.name; }
 
 std::string port_of(const char* env) {
   const dbridge::url u = dbridge::parse_url(dbridge::test::env_or_empty(env));
@@ -146,6 +153,21 @@ TEST_P(SilentServer, PoolAcquireHonoursItsTimeoutWhileAConnectIsStuck) {
 INSTANTIATE_TEST_SUITE_P(Drivers, SilentServer, ::testing::ValuesIn(kinds),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// A server that greets and then hangs in the middle of the handshake: the
+// authentication exchange is bounded by connect_timeout too.
+TEST(SilentHandshake, MysqlServerThatStopsAfterItsGreeting) {
+  silent_server server("mysql");
+  const auto t0 = clock_type::now();
+  try {
+    dbridge::connect("mysql://u:pw@" + server.hostport() + "/db?connect_timeout=1");
+    FAIL() << "connected to a server that never finishes the handshake";
+  } catch (const dbridge::timeout_error& e) {
+    EXPECT_GE(since(t0), 0.9) << e.what();
+    EXPECT_LT(since(t0), 2.0) << e.what();
+    EXPECT_EQ(e.info().retry, dbridge::retry_class::new_connection) << e.what();
+  }
+}
+
 // ------------------------------------------------------------ wrong kind
 
 struct wrong_kind {
@@ -154,6 +176,8 @@ struct wrong_kind {
   const char* path;
   const char* target_env;  ///< the server it is aimed at
 };
+
+void PrintTo(const wrong_kind& k, std::ostream* os) { *os << k.name; }
 
 class WrongKind : public ::testing::TestWithParam<wrong_kind> {};
 
@@ -188,6 +212,8 @@ struct sql_kind {
   const char* sleep_sql;  ///< runs 5 s
   const char* int_type;
 };
+
+void PrintTo(const sql_kind& k, std::ostream* os) { *os << k.name; }
 
 class TxTimeout : public ::testing::TestWithParam<sql_kind> {
  protected:
@@ -313,6 +339,41 @@ const sql_kind sql_kinds[] = {
 };
 INSTANTIATE_TEST_SUITE_P(Drivers, TxTimeout, ::testing::ValuesIn(sql_kinds),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// The same rules on SQLite, which every build has: no server needed.
+TEST(SqliteTxTimeout, RolledBackAtTheNextCallAndWhileRunning) {
+  char path[] = "/tmp/dbridge-txto-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  const std::string url = std::string("sqlite://") + path;
+  {
+    auto c = dbridge::connect(url);
+    auto other = dbridge::connect(url);
+    c.execute("CREATE TABLE t (id INTEGER)");
+    {
+      auto tx = c.begin({.timeout = 200ms});
+      tx.execute("INSERT INTO t VALUES (1)");
+      std::this_thread::sleep_for(300ms);
+      EXPECT_THROW(tx.execute("INSERT INTO t VALUES (2)"), dbridge::timeout_error);
+      EXPECT_THROW(tx.commit(), dbridge::timeout_error);
+    }
+    EXPECT_EQ(other.query_one("SELECT count(*) FROM t").get<std::int64_t>(0), 0);
+    {
+      // A statement that would run for minutes is interrupted at the deadline.
+      auto tx = c.begin({.timeout = 300ms});
+      tx.execute("INSERT INTO t VALUES (3)");
+      const auto t0 = clock_type::now();
+      EXPECT_THROW(tx.query_one("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+                                "SELECT count(*) FROM n"),
+                   dbridge::timeout_error);
+      EXPECT_LT(since(t0), 2.0);
+    }
+    EXPECT_FALSE(c.in_transaction());
+    EXPECT_EQ(c.query_one("SELECT count(*) FROM t").get<std::int64_t>(0), 0);
+  }
+  ::unlink(path);
+}
 
 // ------------------------------------------------------------ read timeouts
 
