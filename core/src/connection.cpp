@@ -146,16 +146,7 @@ void connection_impl::unsupported(std::string_view capability) const {
 void connection_impl::fail(int32_t status, abi_error& e, std::string_view query) {
   error_info info = e.to_info(status, rec->id, query);
   e.clear();
-  // A call that failed past its transaction's deadline (typically cancelled
-  // by the watchdog) reports the transaction timeout, whatever it was.
-  if (tx_deadline_ns != 0 && mono_ns() >= tx_deadline_ns) [[unlikely]] {
-    if (info.connection_broken) broken = true;
-    scrub(info, password, {}, redacted_url, 4);
-    expire_transaction(info.message);
-  }
-  if (info.connection_broken) broken = true;
-  scrub(info, password, {}, redacted_url, 4);
-  throw_error(std::move(info));
+  raise(std::move(info));
 }
 
 void connection_impl::fail_sent(int32_t status, abi_error& e, std::string_view query, statement_effect effect,
@@ -163,8 +154,16 @@ void connection_impl::fail_sent(int32_t status, abi_error& e, std::string_view q
   error_info info = e.to_info(status, rec->id, query);
   e.clear();
   info.retry = retry_after_loss(info.retry, effect, was_in_tx);
+  raise(std::move(info));
+}
+
+void connection_impl::raise(error_info info) {
   if (info.connection_broken) broken = true;
   scrub(info, secrets);
+  // A call that failed past its transaction's deadline (typically cancelled
+  // by the watchdog) reports the transaction timeout, whatever it was.
+  if (tx_deadline_ns != 0 && mono_ns() >= tx_deadline_ns) [[unlikely]]
+    expire_transaction(info.message);
   throw_error(std::move(info));
 }
 

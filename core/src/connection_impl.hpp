@@ -145,6 +145,9 @@ struct connection_impl {
   /// The same for a call that sent a statement (SQL text or a command name):
   /// an unknown outcome is settled by the rule of statement_effect.hpp.
   /// was_in_tx: a transaction was open before the call.
+  /// The common end of fail and fail_sent: marks broken, scrubs secrets,
+  /// reports an expired transaction instead when its deadline has passed.
+  [[noreturn]] void raise(error_info info);
   [[noreturn]] void fail_sent(int32_t status, abi_error& err, std::string_view query, statement_effect effect,
                               bool was_in_tx);
   /// The same for a failure while reading a result's rows: the statement
