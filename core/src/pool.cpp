@@ -595,7 +595,7 @@ void pool_core::throw_exhausted_locked(std::int64_t waited_ns) {
                  ms_text(waited_ns) + " waited); " + std::to_string(in_use) + " of max " + std::to_string(cfg_.max) +
                  " connections in use, " + std::to_string(opening_.load(std::memory_order_relaxed)) +
                  " opening, " + std::to_string(waiting) +
-                 " other callers waiting" + holders_locked(mono_coarse_ns()) +
+                 " other callers waiting" + holders_locked(mono_ns()) +
                  "; raise max (pool_max), release connections sooner, or raise acquire_timeout";
   throw_error(std::move(info));
 }
@@ -680,7 +680,9 @@ std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
   // Keeps the acquire time of a connection taken from the idle list within
   // one tick of the truth when nothing has been returned for a while.
   last_release_ns_ = std::max(last_release_ns_, now);
-  if (cfg_.leak_threshold_ns > 0 && in_use_.load(std::memory_order_relaxed) > 0) report_leaks_locked(lk, now);
+  // The precise clock: the coarse one lags by up to a tick, and a report
+  // must never claim less than it saw.
+  if (cfg_.leak_threshold_ns > 0 && in_use_.load(std::memory_order_relaxed) > 0) report_leaks_locked(lk, mono_ns());
   if (maint_stop_) return 0;
   const bool health_due = cfg_.health_period_ns > 0 && now - last_health_ns_ >= cfg_.health_period_ns;
   const bool check_all = probe_needed_;
