@@ -241,7 +241,7 @@ void pool_core::offer_locked(pooled* p) noexcept {
   bump(idle_n_);
 }
 
-void pool_core::lease_locked(pooled* p, const std::source_location& site, std::int64_t now) noexcept {
+void pool_core::lease_locked(pooled* p, std::source_location site, std::int64_t now) noexcept {
   p->acquired_ns = now;
   p->site = site;
   p->thread = current_tid();
@@ -440,7 +440,7 @@ void pool_core::mark_leased(pooled* p) noexcept {
   p->impl->leased = true;
 }
 
-pooled* pool_core::open_for_caller(std::int64_t start_ns, const std::source_location& site) {
+pooled* pool_core::open_for_caller(std::int64_t start_ns, std::source_location site) {
   pooled* p;
   try {
     p = open_one();
@@ -494,7 +494,7 @@ void pool_core::discard_checked_out(pooled* p, bool health_failure) noexcept {
   close_pooled(p);
 }
 
-pooled* pool_core::acquire(std::int64_t timeout_ns, const std::source_location& site) {
+pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
   std::unique_lock lk(mu_);
   for (;;) {
     if (closed_) throw_closed();

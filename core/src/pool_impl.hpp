@@ -115,7 +115,7 @@ class __attribute__((visibility("hidden"))) pool_core {
 
   /// Starts the maintainer (and opens min connections in the background).
   void start();
-  pooled* acquire(std::int64_t timeout_ns, const std::source_location& site);
+  pooled* acquire(std::int64_t timeout_ns, std::source_location site);
   void release(pooled* p, bool discard) noexcept;
   /// Refuses new acquires, fails waiters, stops the maintainer and closes
   /// idle connections; the rest close as they come back.
@@ -143,7 +143,7 @@ class __attribute__((visibility("hidden"))) pool_core {
   void unlink_waiter_locked(pool_waiter* w) noexcept;
   void grant_open_locked() noexcept;
   pooled* open_one();  ///< connects (no lock held); throws the connect error
-  pooled* open_for_caller(std::int64_t start_ns, const std::source_location& site);
+  pooled* open_for_caller(std::int64_t start_ns, std::source_location site);
   void note_connect_failure_locked(const error& e) noexcept;
   void note_connect_success_locked() noexcept;
   void fill_stats_locked(dbr_pool_stats& s, std::int64_t now) const noexcept;
@@ -154,7 +154,7 @@ class __attribute__((visibility("hidden"))) pool_core {
   /// p goes to a caller, with `now` (a recent clock reading, never later
   /// than now) as its acquire time. Three stores into p, no list to link:
   /// held connections are the ones of all_ whose impl is leased.
-  void lease_locked(pooled* p, const std::source_location& site, std::int64_t now) noexcept;
+  void lease_locked(pooled* p, std::source_location site, std::int64_t now) noexcept;
   /// p came back; true when a leak report must be withdrawn.
   bool unlease_locked(pooled* p) noexcept;
   void adopt_locked(pooled* p) noexcept;   ///< p now counts in total_
