@@ -164,6 +164,7 @@ pool_core::pool_core(pool_config cfg) : cfg_(std::move(cfg)) {
   }
   idle_.reserve(cfg_.max);
   cands_.reserve(cfg_.max);
+  all_.reserve(cfg_.max);
   probe_ = std::make_shared<pool_probe>();
   probe_->owner = this;
   probe_->read = &read_probe;
@@ -240,28 +241,30 @@ void pool_core::offer_locked(pooled* p) noexcept {
   bump(idle_n_);
 }
 
-void pool_core::lease_locked(pooled* p, const std::source_location& site, std::int64_t now) noexcept {
+void pool_core::lease_locked(pooled* p, std::source_location site, std::int64_t now) noexcept {
   p->acquired_ns = now;
   p->site = site;
   p->thread = current_tid();
-  p->leak_reported = false;
-  p->lnext = nullptr;
-  p->lprev = ltail_;
-  if (ltail_ != nullptr) ltail_->lnext = p;
-  else lhead_ = p;
-  ltail_ = p;
 }
 
 bool pool_core::unlease_locked(pooled* p) noexcept {
-  if (p->lprev == nullptr && lhead_ != p) return false;  // not leased (a validation failure)
-  if (p->lprev != nullptr) p->lprev->lnext = p->lnext;
-  else lhead_ = p->lnext;
-  if (p->lnext != nullptr) p->lnext->lprev = p->lprev;
-  else ltail_ = p->lprev;
-  p->lprev = p->lnext = nullptr;
-  const bool reported = p->leak_reported;
+  if (!p->leak_reported) [[likely]] return false;
   p->leak_reported = false;
-  return reported;
+  return true;
+}
+
+void pool_core::adopt_locked(pooled* p) noexcept {
+  bump(total_);
+  all_.push_back(p);  // reserved to max in the constructor
+}
+
+void pool_core::forget_locked(pooled* p) noexcept {
+  drop(total_);
+  const auto it = std::find(all_.begin(), all_.end(), p);
+  if (it != all_.end()) {
+    *it = all_.back();
+    all_.pop_back();
+  }
 }
 
 void pool_core::link_waiter_locked(pool_waiter* w) noexcept {
@@ -341,12 +344,10 @@ void pool_core::background_open(bool for_maintainer) noexcept {
     if (del) delete this;
     return;
   }
-  bump(total_);
   bump(created_, std::uint64_t{1});
   note_connect_success_locked();
   probe_needed_ = false;
   if (closed_) {
-    drop(total_);
     bump(closed_n_, std::uint64_t{1});
     const bool del = deletable_locked();
     lk.unlock();
@@ -354,6 +355,7 @@ void pool_core::background_open(bool for_maintainer) noexcept {
     if (del) delete this;
     return;
   }
+  adopt_locked(p);
   offer_locked(p);
 }
 
@@ -429,7 +431,7 @@ void pool_core::close_pooled(pooled* p) noexcept {
   delete p;
 }
 
-bool pool_core::release_cleanup(pooled* p, bool& reset) noexcept {
+bool pool_core::release_cleanup(pooled* p) noexcept {
   connection_impl& c = *p->impl;
   // An open transaction is rolled back below, expired or not: its deadline
   // must not follow the connection to the next caller.
@@ -458,13 +460,13 @@ bool pool_core::release_cleanup(pooled* p, bool& reset) noexcept {
     c.leave();
     if (rc < 0 || c.broken) return false;
   }
-  return reset_session(c, reset);
+  // A plain query leaves session_dirty alone: no call at all.
+  if (cfg_.reset == session_reset::automatic && !c.session_dirty) [[likely]] return true;
+  return reset_session(c);
 }
 
-bool pool_core::reset_session(connection_impl& c, bool& reset) noexcept {
+bool pool_core::reset_session(connection_impl& c) noexcept {
   if (cfg_.reset == session_reset::never) return true;
-  // A plain query leaves session_dirty alone: no call into the plugin.
-  if (cfg_.reset == session_reset::automatic && !c.session_dirty) [[likely]] return true;
   // A driver that cannot reset (ABI 1.0 plugins, SQLite): the session may
   // hold the borrower's state, so the connection is closed instead.
   if (c.rec->conn.reset_session == nullptr) return false;
@@ -497,7 +499,9 @@ bool pool_core::reset_session(connection_impl& c, bool& reset) noexcept {
     return false;
   }
   c.session_dirty = false;
-  reset = true;
+  // Outside the pool lock, unlike the other counters: the rare path pays
+  // the locked add so the common one carries no flag back.
+  resets_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
@@ -509,7 +513,7 @@ void pool_core::discard_checked_out(pooled* p, bool health_failure) noexcept {
   std::unique_lock lk(mu_);
   unlease_locked(p);
   drop(in_use_);
-  drop(total_);
+  forget_locked(p);
   bump(closed_n_, std::uint64_t{1});
   if (health_failure) bump(hc_failures_, std::uint64_t{1});
   grant_open_locked();
@@ -519,7 +523,7 @@ void pool_core::discard_checked_out(pooled* p, bool health_failure) noexcept {
   close_pooled(p);
 }
 
-pooled* pool_core::acquire(std::int64_t timeout_ns, const std::source_location& site) {
+pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
   std::unique_lock lk(mu_);
   for (;;) {
     if (closed_) throw_closed();
@@ -579,8 +583,7 @@ pooled* pool_core::acquire(std::int64_t timeout_ns, const std::source_location& 
 void pool_core::release(pooled* p, bool discard) noexcept {
   connection_impl& c = *p->impl;
   c.leased = false;
-  bool reset = false;
-  bool keep = !discard && release_cleanup(p, reset);
+  bool keep = !discard && release_cleanup(p);
   const std::int64_t now = mono_coarse_ns();
   if (keep && now >= p->expires_ns) keep = false;
   p->last_used_ns = now;
@@ -588,10 +591,9 @@ void pool_core::release(pooled* p, bool discard) noexcept {
   std::unique_lock lk(mu_);
   // Rare (a leak was reported): the registry lock nests inside the pool's.
   if (unlease_locked(p)) [[unlikely]] registry_set_leak(*c.slot, std::string());
-  if (reset) bump(resets_, std::uint64_t{1});
   if (!keep || closed_) {
     drop(in_use_);
-    drop(total_);
+    forget_locked(p);
     bump(closed_n_, std::uint64_t{1});
     grant_open_locked();
     if (broken) {
@@ -631,16 +633,21 @@ void pool_core::throw_exhausted_locked(std::int64_t waited_ns) {
                  ms_text(waited_ns) + " waited); " + std::to_string(in_use) + " of max " + std::to_string(cfg_.max) +
                  " connections in use, " + std::to_string(opening_.load(std::memory_order_relaxed)) +
                  " opening, " + std::to_string(waiting) +
-                 " other callers waiting" + holders_locked(mono_coarse_ns()) +
+                 " other callers waiting" + holders_locked(mono_ns()) +
                  "; raise max (pool_max), release connections sooner, or raise acquire_timeout";
   throw_error(std::move(info));
 }
 
 std::string pool_core::holders_locked(std::int64_t now) const {
-  // The borrowed list is in lease order: its head holds the oldest leases.
+  std::vector<const pooled*> held;
+  for (const pooled* p : all_)
+    if (p->impl->leased) held.push_back(p);
+  const std::size_t n_show = std::min<std::size_t>(3, held.size());
+  std::partial_sort(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(n_show), held.end(),
+                    [](const pooled* a, const pooled* b) { return a->acquired_ns < b->acquired_ns; });
   std::string out;
-  int n = 0;
-  for (const pooled* p = lhead_; p != nullptr && n < 3; p = p->lnext, ++n) {
+  for (std::size_t n = 0; n < n_show; ++n) {
+    const pooled* p = held[n];
     out += n == 0 ? "; held longest by: " : ", ";
     out += "connection " + std::to_string(p->impl->slot->entry.id) + " acquired at " + site_text(p->site) +
            " by thread " + std::to_string(p->thread) + ", held " + ms_text(std::max<std::int64_t>(0, now - p->acquired_ns));
@@ -654,9 +661,9 @@ void pool_core::report_leaks_locked(std::unique_lock<std::mutex>& lk, std::int64
   // waits that much longer: whatever it says was held at least the threshold.
   const std::int64_t limit = cfg_.leak_threshold_ns + tick_ns();
   std::vector<std::string> lines;
-  for (pooled* p = lhead_; p != nullptr; p = p->lnext) {
+  for (pooled* p : all_) {
     const std::int64_t held = now - p->acquired_ns;
-    if (held < limit || p->leak_reported) continue;
+    if (!p->impl->leased || held < limit || p->leak_reported) continue;
     p->leak_reported = true;
     bump(leaks_, std::uint64_t{1});
     std::string text = "held for " + ms_text(held) + " (leak_detection_threshold " +
@@ -711,7 +718,9 @@ std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
   // Keeps the acquire time of a connection taken from the idle list within
   // one tick of the truth when nothing has been returned for a while.
   last_release_ns_ = std::max(last_release_ns_, now);
-  if (cfg_.leak_threshold_ns > 0 && lhead_ != nullptr) report_leaks_locked(lk, now);
+  // The precise clock: the coarse one lags by up to a tick, and a report
+  // must never claim less than it saw.
+  if (cfg_.leak_threshold_ns > 0 && in_use_.load(std::memory_order_relaxed) > 0) report_leaks_locked(lk, mono_ns());
   if (maint_stop_) return 0;
   const bool health_due = cfg_.health_period_ns > 0 && now - last_health_ns_ >= cfg_.health_period_ns;
   const bool check_all = probe_needed_;
@@ -733,7 +742,7 @@ std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
       cands_.erase(cands_.begin() + static_cast<std::ptrdiff_t>(i));
       drop(idle_n_);
       if (evict) {
-        drop(total_);
+        forget_locked(p);
         bump(closed_n_, std::uint64_t{1});
         doomed.push_back(p);
       } else {
@@ -758,7 +767,7 @@ std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
       if (ok[i] && !closed_) {
         offer_locked(checking[i]);
       } else {
-        drop(total_);
+        forget_locked(checking[i]);
         bump(closed_n_, std::uint64_t{1});
         if (!ok[i]) bump(hc_failures_, std::uint64_t{1});
         dead.push_back(checking[i]);
@@ -817,7 +826,7 @@ void pool_core::close() noexcept {
     cands_.clear();
     const auto n = static_cast<std::uint32_t>(idle.size());
     drop(idle_n_, n);
-    drop(total_, n);
+    for (pooled* p : idle) forget_locked(p);
     bump(closed_n_, std::uint64_t{n});
   }
   for (pooled* p : idle) close_pooled(p);

@@ -94,8 +94,6 @@ struct pooled {
   std::source_location site{};   ///< where the borrower called acquire()
   long thread = 0;               ///< the borrower's kernel thread id
   bool leak_reported = false;
-  pooled* lprev = nullptr;  ///< the borrowed list, oldest lease first
-  pooled* lnext = nullptr;
   explicit pooled(connection c) : conn(std::move(c)), impl(&conn.impl()) {}
 };
 
@@ -120,7 +118,7 @@ class __attribute__((visibility("hidden"))) pool_core {
 
   /// Starts the maintainer (and opens min connections in the background).
   void start();
-  pooled* acquire(std::int64_t timeout_ns, const std::source_location& site);
+  pooled* acquire(std::int64_t timeout_ns, std::source_location site);
   void release(pooled* p, bool discard) noexcept;
   /// Refuses new acquires, fails waiters, stops the maintainer and closes
   /// idle connections; the rest close as they come back.
@@ -160,13 +158,16 @@ class __attribute__((visibility("hidden"))) pool_core {
   void fill_stats_locked(dbr_pool_stats& s, std::int64_t now) const noexcept;
   bool strategy_should_grow_locked() noexcept;
   void close_pooled(pooled* p) noexcept;     ///< outside the lock
-  bool release_cleanup(pooled* p, bool& reset) noexcept;  ///< rollback etc.; false = discard
-  bool reset_session(connection_impl& c, bool& reset) noexcept;  ///< per reset_on_release; false = discard
-  /// p goes to a caller: onto the borrowed list, with `now` (a recent clock
-  /// reading, never later than now) as its acquire time.
-  void lease_locked(pooled* p, const std::source_location& site, std::int64_t now) noexcept;
-  /// Off the borrowed list; true when a leak report must be withdrawn.
+  bool release_cleanup(pooled* p) noexcept;  ///< rollback etc.; false = discard
+  bool reset_session(connection_impl& c) noexcept;  ///< per reset_on_release; false = discard
+  /// p goes to a caller, with `now` (a recent clock reading, never later
+  /// than now) as its acquire time. Three stores into p, no list to link:
+  /// held connections are the ones of all_ whose impl is leased.
+  void lease_locked(pooled* p, std::source_location site, std::int64_t now) noexcept;
+  /// p came back; true when a leak report must be withdrawn.
   bool unlease_locked(pooled* p) noexcept;
+  void adopt_locked(pooled* p) noexcept;   ///< p now counts in total_
+  void forget_locked(pooled* p) noexcept;  ///< p no longer does
   std::string holders_locked(std::int64_t now) const;  ///< the oldest three, for the exhaustion error
   void report_leaks_locked(std::unique_lock<std::mutex>& lk, std::int64_t now);
   void discard_checked_out(pooled* p, bool health_failure) noexcept;
@@ -204,8 +205,9 @@ class __attribute__((visibility("hidden"))) pool_core {
   /// last round): "now" for choose() and the acquire time of a connection
   /// taken from the idle list, saving a clock read per acquire.
   std::int64_t last_release_ns_ = 0;
-  pooled* lhead_ = nullptr;  ///< borrowed connections, oldest lease first
-  pooled* ltail_ = nullptr;
+  /// Every open connection (total_ of them; capacity max, so adding never
+  /// allocates). Only leak checks and the exhaustion error walk it.
+  std::vector<pooled*> all_;
   wait_histogram hist_;
 
   // maintainer

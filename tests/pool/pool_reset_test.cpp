@@ -149,6 +149,19 @@ TEST_F(pg_reset, cached_statements_work_after_either_kind_of_reset) {
   EXPECT_EQ(db.metrics().resets, 2u);
 }
 
+TEST_F(pg_reset, the_urls_statement_timeout_is_applied_again) {
+  const std::string u = url() + (url().find('?') == std::string::npos ? "?" : "&") + "statement_timeout=1500";
+  pool db(u, one_connection());
+  {
+    auto c = db.acquire();
+    ASSERT_EQ(text_of(*c, "SHOW statement_timeout"), "1500ms");
+    c->execute("SET statement_timeout = 9");
+  }
+  auto c = db.acquire();
+  EXPECT_EQ(text_of(*c, "SHOW statement_timeout"), "1500ms");
+  EXPECT_EQ(db.metrics().resets, 1u);
+}
+
 // ------------------------------------------------------------ MariaDB
 
 class mysql_reset : public ::testing::Test {
@@ -185,6 +198,20 @@ TEST_F(mysql_reset, variables_temp_tables_and_named_locks_do_not_reach_the_next_
   EXPECT_THROW(c->query("SELECT * FROM reset_probe"), dbridge::error);
   EXPECT_EQ(int_of(other, "SELECT IS_FREE_LOCK('dbridge_reset_lock')"), 1);
   EXPECT_EQ(c->query_one(cached, {1}).get<std::int64_t>(0), 2) << "statements cached before the reset";
+  EXPECT_EQ(db.metrics().resets, 1u);
+}
+
+TEST_F(mysql_reset, the_urls_init_command_is_applied_again) {
+  const std::string u = url() + (url().find('?') == std::string::npos ? "?" : "&") +
+                        "init_command=SET%20SESSION%20wait_timeout%3D1234";
+  pool db(u, one_connection());
+  {
+    auto c = db.acquire();
+    ASSERT_EQ(int_of(*c, "SELECT @@SESSION.wait_timeout"), 1234);
+    c->execute("SET SESSION wait_timeout = 99");
+  }
+  auto c = db.acquire();
+  EXPECT_EQ(int_of(*c, "SELECT @@SESSION.wait_timeout"), 1234);
   EXPECT_EQ(db.metrics().resets, 1u);
 }
 

@@ -47,6 +47,10 @@ enum class replica_choice : std::uint8_t { round_robin, least_busy };
 
 /// What happens to a connection's session (settings, temporary tables,
 /// session locks, the selected database...) when it goes back to the pool.
+/// A reset that drops the server's prepared statements (MariaDB always;
+/// PostgreSQL after a SQL-level PREPARE) also empties the connection's
+/// statement cache; a dbridge::statement kept across the return then fails
+/// with invalid_state and must be prepared again.
 enum class session_reset : std::uint8_t {
   /// Reset it only when the borrower ran something that may have changed it
   /// (a SET, a temporary table, an advisory lock, Redis SELECT...; decided by

@@ -28,6 +28,7 @@
 
 #include "dbridge/sdk/boundary.hpp"
 #include "dbridge/sdk/lifecycle.hpp"
+#include "dbridge/sdk/session.hpp"
 #include "dbridge/sdk/cursor.hpp"
 #include "dbridge/sdk/error.hpp"
 #include "dbridge/sdk/value.hpp"
@@ -61,10 +62,13 @@ class statement {
   /// statement's own cursor when the statement yields rows (it stays owned by
   /// the statement; its close() hands it back), else nullptr. Fills
   /// info.affected_rows / last_insert_id (pre-set to -1 / none) and
-  /// info.session_changed, pre-set to 1 ("may have changed the session",
-  /// what a pool must assume of a driver that does not say): set it to 0 for
-  /// statements that leave the session alone (sdk/session.hpp decides).
+  /// info.session_changed, pre-set from generic_session_change: overwrite it
+  /// when the driver knows its backend better (sdk/session.hpp).
   virtual cursor* execute(std::span<const dbr_value> params, dbr_exec_info& info) = 0;
+  /// What the generic rule of sdk/session.hpp says of this statement's SQL,
+  /// set when it was prepared: a driver that says nothing reports what the
+  /// core would assume of an ABI 1.0 plugin.
+  bool generic_session_change = true;
 };
 
 /// A COPY-style transfer (capability "bulk"); one object serves in or out.
@@ -385,6 +389,8 @@ struct driver_glue : plugin_lifecycle<D> {
         std::unique_ptr<statement> s =
             static_cast<cap::sql&>(conn(c)).prepare(std::string_view(sql, static_cast<std::size_t>(len)), flags);
         if (!s) fail(DBR_CAT_INTERNAL, "prepare returned no statement");
+        s->generic_session_change =
+            sql_changes_session(std::string_view(sql, static_cast<std::size_t>(len)), generic_sql_dialect);
         *out = reinterpret_cast<dbr_stmt*>(s.release());
         return DBR_OK;
       });
@@ -427,7 +433,7 @@ struct driver_glue : plugin_lifecycle<D> {
       x.reserved = 0;
       x.first_max = first_max;
       x.has_first = 0;
-      x.session_changed = 1;  // until the statement says otherwise
+      x.session_changed = stmt(s).generic_session_change ? 1 : 0;
       x.reserved_1_1 = 0;
       if (out != nullptr) *out = nullptr;
       if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
