@@ -297,30 +297,10 @@ bool redis_connection::changes_session(const sdk::argv_view& args) noexcept {
 // on in the same write. (The URL has no client name to re-apply.)
 std::uint32_t redis_connection::reset_session() {
   check_usable("session reset");
-  const std::string db = std::to_string(settings_.db);
-  int n = 0;
   const char* reset_argv[] = {"RESET"};
   const std::size_t reset_lens[] = {5};
   redisAppendCommandArgv(ctx_, 1, reset_argv, reset_lens);
-  ++n;
-  if (settings_.has_password) {
-    if (!settings_.user.empty()) {
-      const char* argv[] = {"AUTH", settings_.user.c_str(), settings_.password.c_str()};
-      const std::size_t lens[] = {4, settings_.user.size(), settings_.password.size()};
-      redisAppendCommandArgv(ctx_, 3, argv, lens);
-    } else {
-      const char* argv[] = {"AUTH", settings_.password.c_str()};
-      const std::size_t lens[] = {4, settings_.password.size()};
-      redisAppendCommandArgv(ctx_, 2, argv, lens);
-    }
-    ++n;
-  }
-  if (settings_.db != 0) {
-    const char* argv[] = {"SELECT", db.c_str()};
-    const std::size_t lens[] = {6, db.size()};
-    redisAppendCommandArgv(ctx_, 2, argv, lens);
-    ++n;
-  }
+  const int n = 1 + append_login(ctx_, settings_);
   std::string failure;
   for (int i = 0; i < n; ++i) {
     reply_ptr r = read_reply("session reset");

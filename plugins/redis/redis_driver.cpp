@@ -128,6 +128,30 @@ void raise_context_error(redisContext* ctx, std::string_view during, bool cancel
       .connection_broken();
 }
 
+int append_login(redisContext* ctx, const settings& s) {
+  int n = 0;
+  if (s.has_password) {
+    if (!s.user.empty()) {
+      const char* argv[] = {"AUTH", s.user.c_str(), s.password.c_str()};
+      const std::size_t lens[] = {4, s.user.size(), s.password.size()};
+      redisAppendCommandArgv(ctx, 3, argv, lens);
+    } else {
+      const char* argv[] = {"AUTH", s.password.c_str()};
+      const std::size_t lens[] = {4, s.password.size()};
+      redisAppendCommandArgv(ctx, 2, argv, lens);
+    }
+    ++n;
+  }
+  if (s.db != 0) {
+    const std::string db = std::to_string(s.db);
+    const char* argv[] = {"SELECT", db.c_str()};
+    const std::size_t lens[] = {6, db.size()};
+    redisAppendCommandArgv(ctx, 2, argv, lens);
+    ++n;
+  }
+  return n;
+}
+
 redisContext* open_context(const settings& s, std::int64_t& client_id) {
   // One deadline for the socket connect and the AUTH / SELECT / CLIENT ID
   // round trip: a listener that accepts and never answers (or is not Redis)
@@ -159,26 +183,7 @@ redisContext* open_context(const settings& s, std::int64_t& client_id) {
     raise_context_error(ctx, "setting the timeout");
 
   // AUTH, SELECT and CLIENT ID go out in one write: one round trip to connect.
-  int n = 0;
-  if (s.has_password) {
-    if (!s.user.empty()) {
-      const char* argv[] = {"AUTH", s.user.c_str(), s.password.c_str()};
-      const std::size_t lens[] = {4, s.user.size(), s.password.size()};
-      redisAppendCommandArgv(ctx, 3, argv, lens);
-    } else {
-      const char* argv[] = {"AUTH", s.password.c_str()};
-      const std::size_t lens[] = {4, s.password.size()};
-      redisAppendCommandArgv(ctx, 2, argv, lens);
-    }
-    ++n;
-  }
-  std::string db = std::to_string(s.db);
-  if (s.db != 0) {
-    const char* argv[] = {"SELECT", db.c_str()};
-    const std::size_t lens[] = {6, db.size()};
-    redisAppendCommandArgv(ctx, 2, argv, lens);
-    ++n;
-  }
+  int n = append_login(ctx, s);
   {
     const char* argv[] = {"CLIENT", "ID"};
     const std::size_t lens[] = {6, 2};
@@ -230,7 +235,7 @@ redisContext* open_context(const settings& s, std::int64_t& client_id) {
           .field(DBR_ERRF_BACKEND_CODE, "NOAUTH");
     }
     if (sel->type == REDIS_REPLY_ERROR)
-      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "cannot select database " + db + ": " +
+      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "cannot select database " + std::to_string(s.db) + ": " +
                                                      std::string(sel->str, sel->len))
           .field(DBR_ERRF_BACKEND_CODE, error_code(std::string_view(sel->str, sel->len)));
   }

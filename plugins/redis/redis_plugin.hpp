@@ -46,6 +46,9 @@ timeval to_timeval(double seconds);
 
 /// Opens a hiredis context, runs AUTH / SELECT / CLIENT ID in one round trip.
 /// Returns the context and the server's client id (0 when unknown).
+/// Appends AUTH (when the URL has a password) and SELECT (when its database
+/// is not 0) to ctx's output buffer; returns how many replies to read.
+int append_login(redisContext* ctx, const settings& s);
 redisContext* open_context(const settings& s, std::int64_t& client_id);
 
 /// Throws the sdk::error for a failed context (ctx->err set). if_lost: the

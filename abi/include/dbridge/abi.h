@@ -134,11 +134,17 @@ extern "C" {
 #define DBR_SUB_WRONG_TYPE 13 /* e.g. Redis WRONGTYPE */
 #define DBR_SUB_NUL_BYTE 14 /* 1.1: a NUL byte in SQL text or a text parameter that cannot carry it */
 
-/* Retry classes, decided by the plugin that knows the native semantics. */
+/* Retry classes, decided by the plugin that knows the native semantics. A
+ * connection lost after the request may have reached the server is
+ * UNKNOWN_OUTCOME; NEW_CONN only when the plugin knows the server never
+ * received it (the connect failed, the request was not written, the
+ * connection was found closed before sending). The core relaxes
+ * UNKNOWN_OUTCOME to NEW_CONN for statements that only read, or inside an
+ * explicit transaction the server has rolled back. */
 #define DBR_RETRY_NONE 0
 #define DBR_RETRY_SAME_CONN 1      /* transaction rolled back: retry it on this connection */
-#define DBR_RETRY_NEW_CONN 2       /* connection lost before anything was acknowledged */
-#define DBR_RETRY_UNKNOWN_OUTCOME 3 /* lost during COMMIT: the effect may or may not exist */
+#define DBR_RETRY_NEW_CONN 2       /* the server never received the request: retry on a new connection */
+#define DBR_RETRY_UNKNOWN_OUTCOME 3 /* lost after sending: the effect may or may not exist */
 
 /* Extra text fields of an error, set through dbr_host.error_set_field. */
 #define DBR_ERRF_DETAIL 1
