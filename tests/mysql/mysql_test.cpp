@@ -418,6 +418,8 @@ TEST_F(Mysql, ErrorsCarryTheNumberSqlstateAndCategory) {
                         std::string("dbr_mytest_parent_") + std::to_string(::getpid()) + "(id)");
   c().execute("INSERT INTO " + parent.name + " VALUES (1)");
   c().execute("INSERT INTO " + child.name + " VALUES (1, 1, 1)");
+  // The SQLSTATE is MariaDB's own (a PostgreSQL code would mislead); the
+  // portable meaning is in the category and subcategory.
   auto expect = [&](const std::string& sql, errc cat, suberrc sub, std::int64_t code, const char* state) {
     try {
       c().execute(sql);
@@ -430,21 +432,16 @@ TEST_F(Mysql, ErrorsCarryTheNumberSqlstateAndCategory) {
       EXPECT_EQ(e.info().native_domain, "mariadb");
     }
   };
-  expect("INSERT INTO " + child.name + " VALUES (1, 1, 1)", errc::constraint, suberrc::unique_violation, 1062, "23505");
+  expect("INSERT INTO " + child.name + " VALUES (1, 1, 1)", errc::constraint, suberrc::unique_violation, 1062, "23000");
   expect("INSERT INTO " + child.name + " VALUES (2, 99, 1)", errc::constraint, suberrc::foreign_key_violation, 1452,
-         "23503");
-  expect("DELETE FROM " + parent.name, errc::constraint, suberrc::foreign_key_violation, 1451, "23503");
+         "23000");
+  expect("DELETE FROM " + parent.name, errc::constraint, suberrc::foreign_key_violation, 1451, "23000");
   expect("INSERT INTO " + child.name + " VALUES (3, NULL, 1)", errc::constraint, suberrc::not_null_violation, 1048,
-         "23502");
-  expect("INSERT INTO " + child.name + " VALUES (4, 1, -5)", errc::constraint, suberrc::check_violation, 4025, "23514");
+         "23000");
+  expect("INSERT INTO " + child.name + " VALUES (4, 1, -5)", errc::constraint, suberrc::check_violation, 4025, "23000");
   expect("SELEC 1", errc::syntax, suberrc::none, 1064, "42000");
-  expect("SELECT * FROM dbr_mytest_no_such_table", errc::not_found, suberrc::undefined_table, 1146, "42P01");
-  expect("SELECT no_such_column FROM " + parent.name, errc::not_found, suberrc::undefined_column, 1054, "42703");
-  try {
-    c().execute("INSERT INTO " + child.name + " VALUES (1, 1, 1)");
-  } catch (const constraint_violation& e) {
-    EXPECT_EQ(e.info().backend_code, "23000");  // the server's own SQLSTATE stays readable
-  }
+  expect("SELECT * FROM dbr_mytest_no_such_table", errc::not_found, suberrc::undefined_table, 1146, "42S02");
+  expect("SELECT no_such_column FROM " + parent.name, errc::not_found, suberrc::undefined_column, 1054, "42S22");
   EXPECT_TRUE(c().ping());
 }
 
