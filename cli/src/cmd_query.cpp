@@ -139,18 +139,23 @@ int run_query(const query_options& o) {
   while (res.next() != nullptr) {
   }
   const std::int64_t affected = res.affected_rows();
-  const std::optional<std::int64_t> last_id = res.last_insert_id();
+  // Unsigned reads every MariaDB id; signed keeps SQLite's negative rowids.
+  const std::optional<std::uint64_t> last_id_u64 = res.last_insert_id_u64();
+  const std::optional<std::int64_t> last_id_s64 = res.last_insert_id();
+  const std::optional<std::string> last_id = last_id_u64   ? std::optional(std::to_string(*last_id_u64))
+                                             : last_id_s64 ? std::optional(std::to_string(*last_id_s64))
+                                                           : std::nullopt;
   switch (o.format) {
     case output_format::json: {
       ojson j = ojson::object();
       j["affected_rows"] = affected >= 0 ? ojson(affected) : ojson(nullptr);
-      j["last_insert_id"] = last_id ? ojson(*last_id) : ojson(nullptr);
+      j["last_insert_id"] = last_id_u64 ? ojson(*last_id_u64) : last_id_s64 ? ojson(*last_id_s64) : ojson(nullptr);
       out(json_text(j) + "\n");
       break;
     }
     case output_format::csv:
       out(fmt::format("affected_rows,last_insert_id\r\n{},{}\r\n", affected >= 0 ? std::to_string(affected) : "",
-                      last_id ? std::to_string(*last_id) : ""));
+                      last_id.value_or("")));
       break;
     case output_format::table:
       if (affected < 0)

@@ -541,10 +541,7 @@ exec_result connection::execute(std::string_view sql, params p) {
   if (cur) c.rec->cursor.close(cur);
   detail::release_stmt(c, l);
   if (rc < 0) c.fail_sent(rc, err, sql, detail::sql_effect(sql, was_in_tx), was_in_tx);
-  exec_result out;
-  out.affected_rows = info.affected_rows;
-  if (info.has_last_insert_id) out.last_insert_id = info.last_insert_id;
-  return out;
+  return detail::connection_impl::make_exec_result(info);
 }
 
 void connection::execute_script(std::string_view sql) {
@@ -611,7 +608,7 @@ result introspect(detail::connection_impl& c, std::uint32_t what, std::string_vi
   const int32_t rc =
       c.rec->introspect.list(c.conn, what, s.empty() ? nullptr : s.c_str(), t.empty() ? nullptr : t.c_str(), &cur, err);
   if (rc < 0) c.fail(rc, err);
-  if (cur == nullptr) return detail::connection_impl::make_result(nullptr, -1, std::nullopt);
+  if (cur == nullptr) return detail::connection_impl::make_result(nullptr, -1);
   detail::cursor_impl* ci;
   try {
     ci = c.new_cursor();
@@ -623,7 +620,7 @@ result introspect(detail::connection_impl& c, std::uint32_t what, std::string_vi
   ci->owner = detail::stmt_owner::none;
   c.link(ci);
   c.prime(ci);
-  return detail::connection_impl::make_result(ci, -1, std::nullopt);
+  return detail::connection_impl::make_result(ci, -1);
 }
 }  // namespace
 

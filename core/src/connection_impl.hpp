@@ -265,11 +265,18 @@ struct connection_impl {
   /// Detaches everything, closes the plugin connection, leaves the registry.
   void close() noexcept;
 
-  static result make_result(cursor_impl* c, std::int64_t affected, std::optional<std::int64_t> last_id) {
-    return result(c, affected, last_id.value_or(0), last_id.has_value());
-  }
+  static result make_result(cursor_impl* c, std::int64_t affected) { return result(c, affected, {}); }
   static result make_result(cursor_impl* c, const dbr_exec_info& info) {
-    return result(c, info.affected_rows, info.last_insert_id, info.has_last_insert_id != 0);
+    return result(c, info.affected_rows, insert_id_of(info));
+  }
+  static detail::insert_id insert_id_of(const dbr_exec_info& info) noexcept {
+    // The core zeroes last_insert_id_unsigned before every call, so an older
+    // plugin that does not know it reads as signed.
+    return {info.last_insert_id, info.has_last_insert_id != 0, info.last_insert_id_unsigned != 0};
+  }
+  static exec_result make_exec_result(const dbr_exec_info& info) {
+    const detail::insert_id id = insert_id_of(info);
+    return exec_result{info.affected_rows, id.as_signed(), id.as_unsigned()};
   }
 };
 

@@ -203,7 +203,7 @@ template value row::get_plain<value>(std::size_t) const;
 // ---------------------------------------------------------------- result
 
 result::result(result&& o) noexcept
-    : cur_(o.cur_), affected_(o.affected_), last_id_(o.last_id_), has_last_id_(o.has_last_id_) {
+    : cur_(o.cur_), affected_(o.affected_), last_id_(o.last_id_) {
   o.cur_ = nullptr;
 }
 
@@ -213,7 +213,6 @@ result& result::operator=(result&& o) noexcept {
     cur_ = o.cur_;
     affected_ = o.affected_;
     last_id_ = o.last_id_;
-    has_last_id_ = o.has_last_id_;
     o.cur_ = nullptr;
   }
   return *this;

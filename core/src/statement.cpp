@@ -144,10 +144,7 @@ exec_result statement::execute_raw(const dbr_value* p, std::uint32_t n) {
   const int32_t rc = run(c, s, n ? p : nullptr, n, info, &cur, err, 0);
   if (cur) c.rec->cursor.close(cur);
   if (rc < 0) c.fail_sent(rc, err, s.sql, detail::sql_effect(s.sql, was_in_tx), was_in_tx);
-  exec_result out;
-  out.affected_rows = info.affected_rows;
-  if (info.has_last_insert_id) out.last_insert_id = info.last_insert_id;
-  return out;
+  return detail::connection_impl::make_exec_result(info);
 }
 
 std::uint32_t statement::param_count() const {

@@ -158,8 +158,9 @@ sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     info.affected_rows = static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt_));
     const unsigned long long id = mysql_stmt_insert_id(stmt_);
     if (id != 0) {
-      info.last_insert_id = static_cast<std::int64_t>(id);
+      info.last_insert_id = static_cast<std::int64_t>(id);  // the bits; unsigned says how to read them
       info.has_last_insert_id = 1;
+      info.last_insert_id_unsigned = 1;
     }
     // A CALL without result sets still ends with a status result.
     if (mysql_stmt_more_results(stmt_)) {

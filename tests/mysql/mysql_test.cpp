@@ -338,6 +338,23 @@ TEST_F(Mysql, ExecuteReportsAffectedRowsAndLastInsertId) {
   EXPECT_EQ(c().execute("DELETE FROM " + t.name).affected_rows, 4);
 }
 
+TEST_F(Mysql, UnsignedInsertIdPastInt64MaxIsNotWrapped) {
+  table_guard t(c(), "uid", "id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, v INT");
+  c().execute("ALTER TABLE " + t.name + " AUTO_INCREMENT = 18446744073709551610");
+  auto r = c().execute("INSERT INTO " + t.name + " (v) VALUES ($1)", {1});
+  ASSERT_TRUE(r.last_insert_id_u64.has_value());
+  EXPECT_EQ(*r.last_insert_id_u64, 18446744073709551610ULL);
+  EXPECT_FALSE(r.last_insert_id.has_value()) << *r.last_insert_id;  // never the wrapped -6
+  auto q = c().query("INSERT INTO " + t.name + " (v) VALUES (2)");
+  EXPECT_EQ(q.last_insert_id_u64(), std::optional<std::uint64_t>(18446744073709551611ULL));
+  EXPECT_FALSE(q.last_insert_id().has_value());
+  // An id that fits reads both ways.
+  table_guard small(c(), "uid_small", "id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, v INT");
+  auto s = c().execute("INSERT INTO " + small.name + " (v) VALUES (1)");
+  EXPECT_EQ(s.last_insert_id, std::optional<std::int64_t>(1));
+  EXPECT_EQ(s.last_insert_id_u64, std::optional<std::uint64_t>(1));
+}
+
 TEST_F(Mysql, ScriptsRunEveryStatement) {
   table_guard t(c(), "script", "v INT");
   c().execute_script("INSERT INTO " + t.name + " VALUES (1); INSERT INTO " + t.name + " VALUES (2); SELECT 1; "

@@ -413,6 +413,12 @@ typedef struct dbr_exec_info {
    * classifies the SQL text itself, conservatively. */
   uint32_t session_changed;
   uint32_t reserved_1_1;
+  /* 1.1, out: 1 when last_insert_id holds the bits of a uint64_t (cast), as
+   * MariaDB's BIGINT UNSIGNED AUTO_INCREMENT can pass INT64_MAX; 0: a signed
+   * id (SQLite rowids may be negative). The caller zeroes it, so a plugin
+   * built against an older header leaves it 0. */
+  uint32_t last_insert_id_unsigned;
+  uint32_t reserved_1_1_b;
 } dbr_exec_info;
 
 /* capability: connection basics (every driver).  Threading: per the level. */

@@ -83,6 +83,23 @@ struct cursor_head {
   std::uint64_t pos = 0;
   row current;
 };
+
+/// An insert id as a driver reports it: MariaDB's are unsigned and may pass
+/// INT64_MAX, SQLite's rowids are signed and may be negative. Each reading
+/// gives the id only when its type can hold it exactly.
+struct insert_id {
+  std::int64_t bits = 0;
+  bool present = false;
+  bool is_unsigned = false;
+  std::optional<std::int64_t> as_signed() const noexcept {
+    if (!present || (is_unsigned && bits < 0)) return std::nullopt;
+    return bits;
+  }
+  std::optional<std::uint64_t> as_unsigned() const noexcept {
+    if (!present || (!is_unsigned && bits < 0)) return std::nullopt;
+    return static_cast<std::uint64_t>(bits);
+  }
+};
 }  // namespace detail
 
 template <class T>
@@ -126,10 +143,10 @@ class result {
   std::size_t column_count() const;
   /// Rows affected for DML (-1 if unknown); last insert id where the driver has one.
   std::int64_t affected_rows() const noexcept { return affected_; }
-  std::optional<std::int64_t> last_insert_id() const noexcept {
-    if (!has_last_id_) return std::nullopt;
-    return last_id_;
-  }
+  /// Empty also when the id does not fit (a MariaDB unsigned id past INT64_MAX).
+  std::optional<std::int64_t> last_insert_id() const noexcept { return last_id_.as_signed(); }
+  /// The same id as unsigned: every MariaDB id; empty for a negative SQLite rowid.
+  std::optional<std::uint64_t> last_insert_id_u64() const noexcept { return last_id_.as_unsigned(); }
 
   /// The next row, or nullptr at the end. The pointer is valid until the next call.
   const row* next() {
@@ -171,8 +188,8 @@ class result {
 
  private:
   friend struct detail::connection_impl;
-  result(detail::cursor_head* cur, std::int64_t affected, std::int64_t last_id, bool has_last_id)
-      : cur_(cur), affected_(affected), last_id_(last_id), has_last_id_(has_last_id) {}
+  result(detail::cursor_head* cur, std::int64_t affected, detail::insert_id last_id)
+      : cur_(cur), affected_(affected), last_id_(last_id) {}
   /// Fetches the next batch (or reports why reading stopped).
   const row* next_batch();
   detail::cursor_impl* impl() const noexcept;
@@ -181,8 +198,7 @@ class result {
   std::int64_t affected_ = -1;
   // Not an optional: results are returned on every query, and building one
   // field by field avoids copying an optional assembled on the stack.
-  std::int64_t last_id_ = 0;
-  bool has_last_id_ = false;
+  detail::insert_id last_id_;
 };
 
 /// An owned copy of one row (query_one).
@@ -216,7 +232,10 @@ class record {
 /// What execute() reports.
 struct exec_result {
   std::int64_t affected_rows = -1;
+  /// Empty also when the id does not fit (a MariaDB unsigned id past INT64_MAX).
   std::optional<std::int64_t> last_insert_id;
+  /// The same id as unsigned: every MariaDB id; empty for a negative SQLite rowid.
+  std::optional<std::uint64_t> last_insert_id_u64;
 };
 
 /// An explicitly prepared statement, reusable across executions. Belongs to

@@ -435,6 +435,8 @@ struct driver_glue : plugin_lifecycle<D> {
       x.has_first = 0;
       x.session_changed = stmt(s).generic_session_change ? 1 : 0;
       x.reserved_1_1 = 0;
+      x.last_insert_id_unsigned = 0;
+      x.reserved_1_1_b = 0;
       if (out != nullptr) *out = nullptr;
       if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
       cursor* result = stmt(s).execute(std::span<const dbr_value>(params, n), x);
