@@ -91,11 +91,18 @@ my_connection::my_connection(const dbr_url& url) {
       if (v != "auto" && v != "array" && v != "multirow")
         throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "mysql: bulk '" + std::string(v) + "' is not one of auto, array, multirow");
       bulk_method_ = v;
+    } else if (k == "zero_date") {
+      if (v == "error") zero_date_ = zero_date_mode::error;
+      else if (v == "null") zero_date_ = zero_date_mode::null;
+      else if (v == "text") zero_date_ = zero_date_mode::text;
+      else
+        throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                         "mysql: zero_date '" + std::string(v) + "' is not one of error, null, text");
     } else {
       throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
                        "mysql: unknown URL option '" + std::string(k) +
                            "'; the driver knows charset, ssl_mode, ssl_ca, ssl_cert, ssl_key, connect_timeout, "
-                           "read_timeout, write_timeout, socket, init_command and bulk");
+                           "read_timeout, write_timeout, socket, init_command, bulk and zero_date");
     }
   }
 

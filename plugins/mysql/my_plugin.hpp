@@ -20,8 +20,10 @@
 //                                  the session time_zone to '+00:00' at
 //                                  connect, so the server hands out the
 //                                  stored UTC instant unchanged.
-//   zero dates ('0000-00-00', '2024-00-10', zero DATETIME/TIMESTAMP)
-//                                  NULL, always: they name no real day.
+//   zero dates ('0000-00-00', '2024-02-00', zero DATETIME/TIMESTAMP)
+//                                  name no real day: a data error naming the
+//                                  column, unless the URL says zero_date=null
+//                                  (NULL) or zero_date=text (the server's text).
 #pragma once
 
 #include <dbridge/sdk/arena.hpp>
@@ -112,12 +114,16 @@ enum class kind : std::uint8_t {
   int64, uint64, bit, float64, decimal, text, bytes, json, date, time, datetime, timestamp,
 };
 
+/// What a zero date ('0000-00-00', '2024-02-00') reads as: the URL's
+/// zero_date option; by default an error, since no value can stand for it.
+enum class zero_date_mode : std::uint8_t { error, null, text };
+
 /// How the columns of one result set are described, bound and decoded.
 /// Column buffers are reused across rows; long values grow them once.
 class column_plan {
  public:
   /// From result metadata (freed by the caller).
-  void build(MYSQL_RES* meta);
+  void build(MYSQL_RES* meta, zero_date_mode zero_date);
   /// (Re)binds the buffers to stmt's result.
   void bind(MYSQL_STMT* stmt);
   /// Decodes the row just fetched; cells borrow the column buffers.
@@ -144,10 +150,13 @@ class column_plan {
   std::vector<MYSQL_BIND> binds_;
   std::vector<buffer> bufs_;
   bool rebind_ = false;
+  zero_date_mode zero_date_ = zero_date_mode::error;
+  /// A zero date in column i, as the URL's zero_date says.
+  dbr_value zero_date(std::size_t i);
 };
 
-/// Decodes one column's current buffer into a cell (borrowing the buffer).
-/// Returns false when the value is a zero date (the cell is then NULL).
+/// Decodes a date, time or timestamp into a cell. Returns false when the
+/// value is a zero date (no day: out is left alone).
 bool decode_temporal(kind k, const MYSQL_TIME& t, dbr_value& out);
 
 // ------------------------------------------------------------ statements
@@ -255,6 +264,7 @@ class my_connection final : public sdk::connection,
   static std::string quote_ident(std::string_view name);  ///< `escaped`
   bool bulk_supported() const noexcept;
   const std::string& bulk_method() const noexcept { return bulk_method_; }
+  zero_date_mode zero_date() const noexcept { return zero_date_; }
   /// The session's max_allowed_packet in bytes, read from the server the
   /// first time it is needed (it cannot change within a session).
   unsigned long long max_allowed_packet();
@@ -303,6 +313,7 @@ class my_connection final : public sdk::connection,
   unsigned long thread_id_ = 0;
   my_statement* streaming_ = nullptr;
   std::string bulk_method_ = "auto";
+  zero_date_mode zero_date_ = zero_date_mode::error;
   std::string info_buf_;
   std::atomic<bool> cancel_requested_{false};
   /// What connect applied on top of the server's defaults, run again after

@@ -32,7 +32,7 @@ std::span<const dbr_column> my_statement::columns() {
 
 void my_statement::start_set(column_plan& p) {
   MYSQL_RES* meta = mysql_stmt_result_metadata(stmt_);
-  p.build(meta);
+  p.build(meta, c_.zero_date());
   if (meta != nullptr) mysql_free_result(meta);
   p.bind(stmt_);
   if (&p == &plan_) cells_.resize(p.size());

@@ -4,6 +4,7 @@
 // from reusable per-column buffers that grow once for long values.
 #include <dbridge/sdk/convert.hpp>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -251,7 +252,8 @@ std::uint32_t tag_of(kind k) noexcept {
 
 }  // namespace
 
-void column_plan::build(MYSQL_RES* meta) {
+void column_plan::build(MYSQL_RES* meta, zero_date_mode zero_date) {
+  zero_date_ = zero_date;
   const unsigned n = meta != nullptr ? mysql_num_fields(meta) : 0;
   const MYSQL_FIELD* fields = meta != nullptr ? mysql_fetch_fields(meta) : nullptr;
   names_.assign(n, std::string());
@@ -365,10 +367,7 @@ bool decode_temporal(kind k, const MYSQL_TIME& t, dbr_value& out) {
     out = sdk::make_temporal(DBR_TYPE_TIME, micros);
     return true;
   }
-  if (t.month == 0 || t.day == 0 || t.month > 12) {
-    out = sdk::make_null();
-    return false;
-  }
+  if (t.month == 0 || t.day == 0 || t.month > 12) return false;
   const std::int64_t days = sdk::days_from_civil(t.year, t.month, t.day);
   if (k == kind::date) {
     out = sdk::make_temporal(DBR_TYPE_DATE, days);
@@ -379,6 +378,32 @@ bool decode_temporal(kind k, const MYSQL_TIME& t, dbr_value& out) {
                               static_cast<std::int64_t>(t.second_part);
   out = sdk::make_temporal(k == kind::timestamp ? DBR_TYPE_TIMESTAMPTZ : DBR_TYPE_TIMESTAMP, micros, 0);
   return true;
+}
+
+dbr_value column_plan::zero_date(std::size_t i) {
+  buffer& buf = bufs_[i];
+  const MYSQL_TIME& t = buf.t;
+  // The server's own spelling, e.g. 2024-02-00 or 0000-00-00 00:00:00.
+  char text[40];
+  int n = std::snprintf(text, sizeof text, "%04u-%02u-%02u", t.year, t.month, t.day);
+  if (kinds_[i] != kind::date) {
+    n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), " %02u:%02u:%02u", t.hour, t.minute,
+                       t.second);
+    if (t.second_part != 0)
+      n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ".%06lu", t.second_part);
+  }
+  switch (zero_date_) {
+    case zero_date_mode::null: return sdk::make_null();
+    case zero_date_mode::text:
+      // buf.s is free for temporal columns (they bind buf.t); the cell borrows it.
+      buf.s.assign(text, text + n);
+      return sdk::make_text({buf.s.data(), buf.s.size()});
+    case zero_date_mode::error: break;
+  }
+  throw sdk::error(DBR_CAT_DATA, "mysql: column '" + names_[i] + "' holds the zero date '" + std::string(text, n) +
+                                     "', which names no day; add zero_date=null or zero_date=text to the URL to "
+                                     "read such values as NULL or as text")
+      .sqlstate("22007");
 }
 
 void column_plan::decode(MYSQL_STMT* stmt, bool truncated, dbr_value* out) {
@@ -397,7 +422,9 @@ void column_plan::decode(MYSQL_STMT* stmt, bool truncated, dbr_value* out) {
       case kind::date:
       case kind::time:
       case kind::datetime:
-      case kind::timestamp: decode_temporal(k, buf.t, out[i]); continue;
+      case kind::timestamp:
+        if (!decode_temporal(k, buf.t, out[i])) out[i] = zero_date(i);
+        continue;
       default: break;
     }
     if (truncated && buf.length > binds_[i].buffer_length) {

@@ -259,15 +259,45 @@ TEST_F(Mysql, DatesTimesAndTimestampsRoundTripWithMicroseconds) {
             std::to_string((ts.micros - 1) / 1'000'000) + ".000001");
 }
 
-TEST_F(Mysql, ZeroDatesReadAsNull) {
-  table_guard t(c(), "zero", "d DATE, dt DATETIME, part DATE");
+TEST_F(Mysql, ZeroDatesAreADataErrorUnlessTheUrlSaysNullOrText) {
+  table_guard t(c(), "zero", "id INT PRIMARY KEY, d DATE, dt DATETIME(6), part DATE");
   c().execute("SET SESSION sql_mode = ''");
-  c().execute("INSERT INTO " + t.name + " VALUES ('0000-00-00', '0000-00-00 00:00:00', '2024-00-10')");
-  auto r = c().query_one("SELECT d, dt, part, d IS NULL FROM " + t.name);
-  EXPECT_TRUE(r[0].is_null());
-  EXPECT_TRUE(r[1].is_null());
-  EXPECT_TRUE(r[2].is_null());
-  EXPECT_EQ(r.get<std::int64_t>(3), 0);  // the server holds a value; the driver reports NULL
+  c().execute("INSERT INTO " + t.name +
+              " VALUES (1, '0000-00-00', '0000-00-00 00:00:00', '2024-02-00'),"
+              " (2, '2024-01-02', '2024-02-00 10:20:30.5', '2024-00-10')");
+  // By default no value is made up: the error names the column and the option.
+  for (const char* column : {"d", "dt", "part"}) {
+    try {
+      c().query("SELECT " + std::string(column) + " FROM " + t.name + " ORDER BY id").to_vector();
+      ADD_FAILURE() << column << ": a zero date was read";
+    } catch (const data_error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("'" + std::string(column) + "'"), std::string::npos) << what;
+      EXPECT_NE(what.find("zero_date"), std::string::npos) << what;
+    }
+  }
+  EXPECT_EQ(c().query_one("SELECT d FROM " + t.name + " WHERE id = 2")[0], value(date{19724}));  // still usable
+
+  auto as_null = connect(url_with("zero_date=null"));
+  auto n = as_null.query("SELECT d, dt, part FROM " + t.name + " ORDER BY id").to_vector();
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_TRUE(n[0][0].is_null());
+  EXPECT_TRUE(n[0][1].is_null());
+  EXPECT_TRUE(n[0][2].is_null());
+  EXPECT_EQ(n[1][0], value(date{19724}));
+  EXPECT_TRUE(n[1][1].is_null());
+  EXPECT_TRUE(n[1][2].is_null());
+
+  auto as_text = connect(url_with("zero_date=text"));
+  auto x = as_text.query("SELECT d, dt, part FROM " + t.name + " ORDER BY id").to_vector();
+  ASSERT_EQ(x.size(), 2u);
+  EXPECT_EQ(x[0][0], value("0000-00-00"));
+  EXPECT_EQ(x[0][1], value("0000-00-00 00:00:00"));
+  EXPECT_EQ(x[0][2], value("2024-02-00"));
+  EXPECT_EQ(x[1][1], value("2024-02-00 10:20:30.500000"));
+  EXPECT_EQ(x[1][2], value("2024-00-10"));
+
+  EXPECT_THROW(connect(url_with("zero_date=maybe")), invalid_argument_error);
 }
 
 TEST_F(Mysql, JsonColumnsAreJson) {
