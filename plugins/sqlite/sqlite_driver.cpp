@@ -391,8 +391,11 @@ void sqlite_connection::begin(const dbr_txn_options& opts) {
   }
   try {
     // SERIALIZABLE takes the write lock up front (BEGIN IMMEDIATE), so a
-    // later write cannot fail with BUSY halfway through.
-    if (opts.isolation == DBR_ISOLATION_SERIALIZABLE)
+    // later write cannot fail with BUSY halfway through. A read-only one
+    // never writes: BEGIN IMMEDIATE is itself a write that query_only refuses,
+    // and a deferred transaction already reads one consistent snapshot
+    // (SQLite transactions are serializable).
+    if (opts.isolation == DBR_ISOLATION_SERIALIZABLE && opts.read_only == 0)
       run_cached(begin_immediate_, "BEGIN IMMEDIATE");
     else
       run_cached(begin_, "BEGIN");

@@ -264,6 +264,22 @@ TEST_P(conformance, sql_transaction_rolls_back_on_throw) {
   EXPECT_EQ(db().query_one("SELECT count(*) FROM " + t).get<std::int64_t>(0), 1);
 }
 
+TEST_P(conformance, sql_read_only_serializable_transaction) {
+  REQUIRE_CAPABILITY("sql");
+  REQUIRE_CAPABILITY("transactions");
+  auto t = table("readonly", "id BIGINT");
+  db().execute("INSERT INTO " + t + " VALUES ($1)", {1});
+  {
+    auto tx = db().begin({.isolation = dbridge::isolation_level::serializable, .read_only = true});
+    EXPECT_EQ(tx.query_one("SELECT count(*) FROM " + t).get<std::int64_t>(0), 1);
+    EXPECT_THROW(tx.execute("INSERT INTO " + t + " VALUES ($1)", {2}), dbridge::error);
+    tx.rollback();
+  }
+  // Writable again once it is over.
+  db().execute("INSERT INTO " + t + " VALUES ($1)", {3});
+  EXPECT_EQ(db().query_one("SELECT count(*) FROM " + t).get<std::int64_t>(0), 2);
+}
+
 TEST_P(conformance, sql_savepoints) {
   REQUIRE_CAPABILITY("sql");
   REQUIRE_CAPABILITY("transactions");
