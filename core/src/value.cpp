@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <string_view>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -185,6 +187,33 @@ I checked_integer(const value& v, std::string_view target) {
     if (std::isfinite(*d) && std::trunc(*d) == *d && *d >= static_cast<double>(lo) && *d < upper)
       return static_cast<I>(*d);
     cannot_convert(v, target, double_text(*d) + " is not an integer in range");
+  }
+  if (const auto* dec = std::get_if<decimal>(&s)) {
+    // Exact only: SUM() of integers is a DECIMAL on MariaDB and PostgreSQL,
+    // and "6" or "6.00" is 6; "1.5", NaN or a value out of range is not.
+    const std::string_view text = dec->text;
+    std::string_view whole = text;
+    if (!whole.empty() && whole.front() == '+') whole.remove_prefix(1);
+    std::string_view fraction;
+    if (const auto dot = whole.find('.'); dot != std::string_view::npos) {
+      fraction = whole.substr(dot + 1);
+      whole = whole.substr(0, dot);
+    }
+    const bool negative = !whole.empty() && whole.front() == '-';
+    const std::string_view magnitude = negative ? whole.substr(1) : whole;
+    const bool digits = !magnitude.empty() && magnitude.find_first_not_of("0123456789") == std::string_view::npos &&
+                        fraction.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits || fraction.find_first_not_of('0') != std::string_view::npos)
+      cannot_convert(v, target, "'" + dec->text + "' is not an integer");
+    if (negative && std::is_unsigned_v<I>) {
+      if (magnitude.find_first_not_of('0') == std::string_view::npos) return 0;  // -0
+      cannot_convert(v, target, dec->text + " is out of range");
+    }
+    I out{};
+    const auto r = std::from_chars(whole.data(), whole.data() + whole.size(), out);
+    if (r.ec != std::errc() || r.ptr != whole.data() + whole.size())
+      cannot_convert(v, target, dec->text + " is out of range");
+    return out;
   }
   cannot_convert(v, target);
 }

@@ -215,6 +215,25 @@ TEST_P(conformance, sql_streams_100k_rows) {
   EXPECT_EQ(sum, 99999LL * 100000 / 2);
 }
 
+TEST_P(conformance, sql_integral_decimal_reads_as_integer) {
+  REQUIRE_CAPABILITY("sql");
+  // SUM() of integers is a DECIMAL on MariaDB and PostgreSQL (an integer on SQLite).
+  auto t = table("sums", "n BIGINT");
+  db().execute("INSERT INTO " + t + " VALUES ($1), ($2), ($3)", {1, 2, 3});
+  auto sum = db().query_one("SELECT SUM(n) FROM " + t);
+  EXPECT_EQ(sum.get<std::int64_t>(0), 6);
+  EXPECT_EQ(sum.get<std::uint64_t>(0), 6u);
+  auto r = db().query_one("SELECT CAST('6.00' AS DECIMAL(30,2)), CAST('1.50' AS DECIMAL(30,2)), "
+                          "CAST('9223372036854775808' AS DECIMAL(30,0)), CAST('-5' AS DECIMAL(30,0))");
+  EXPECT_EQ(r.get<std::int64_t>(0), 6);
+  EXPECT_THROW(r.get<std::int64_t>(1), dbridge::data_error);  // never truncated
+  EXPECT_EQ(r.get<std::uint64_t>(2), 9223372036854775808ULL);
+  EXPECT_THROW(r.get<std::int64_t>(2), dbridge::data_error);
+  EXPECT_EQ(r.get<std::int64_t>(3), -5);
+  EXPECT_THROW(r.get<std::uint64_t>(3), dbridge::data_error);
+  EXPECT_EQ(r.values()[0].as<std::int64_t>(), 6);  // the same rule through value
+}
+
 TEST_P(conformance, sql_error_categories) {
   REQUIRE_CAPABILITY("sql");
   auto t = table("errors", "id BIGINT PRIMARY KEY, v " + dialect_.text);
