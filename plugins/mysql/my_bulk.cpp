@@ -227,7 +227,7 @@ class insert_transfer final : public sdk::bulk_transfer {
           case c_double: col.dd[r] = v.u.f64; break;
           case c_date:
           case c_time:
-          case c_datetime: to_mysql_time(v, col.tt[r]); break;
+          case c_datetime: to_mysql_time(v, col.tt[r], c_.zone()); break;
           case c_bytes:
             col.pp[r] = const_cast<char*>(reinterpret_cast<const char*>(v.u.bin.ptr));
             col.len[r] = static_cast<unsigned long>(v.u.bin.len);
@@ -249,7 +249,7 @@ class insert_transfer final : public sdk::bulk_transfer {
     const std::size_t n = pending_;
     MYSQL_STMT* s = n == multirow_batch_rows ? prepared(n, stmt_, stmt_rows_) : prepared(n, tail_, tail_rows_);
     params_.resize(n * ncols_);
-    for (std::size_t i = 0; i < n * ncols_; ++i) params_.set(i, rows_[i], i % ncols_ + 1);
+    for (std::size_t i = 0; i < n * ncols_; ++i) params_.set(i, rows_[i], i % ncols_ + 1, c_.zone());
     if (mysql_stmt_bind_param(s, params_.binds()) != 0) c_.raise(s, "bulk insert");
     execute(s);
   }

@@ -120,6 +120,7 @@ my_connection::my_connection(const dbr_url& url) {
   // The charset name was checked above to be a bare name.
   session_setup_ = "SET NAMES " + charset + "; SET time_zone = '+00:00'";
   for (const std::string& c : init_commands) session_setup_ += "; " + c;
+  has_init_commands_ = !init_commands.empty();
   if (ssl_mode != "disabled") {
     if (!ssl_ca.empty()) mysql_optionsv(mysql_, MYSQL_OPT_SSL_CA, ssl_ca.c_str());
     if (!ssl_cert.empty()) mysql_optionsv(mysql_, MYSQL_OPT_SSL_CERT, ssl_cert.c_str());
@@ -162,6 +163,15 @@ my_connection::my_connection(const dbr_url& url) {
     throw e.connection_broken();
   }
   thread_id_ = mysql_thread_id(mysql_);
+  if (has_init_commands_) {
+    try {
+      read_session_zone();
+    } catch (...) {
+      mysql_close(mysql_);
+      mysql_ = nullptr;
+      throw;
+    }
+  }
 }
 
 my_connection::~my_connection() {
@@ -196,8 +206,26 @@ void my_connection::check_alive() {
       .native(CR_SERVER_GONE_ERROR, native_domain);
 }
 
+void my_connection::track_session_state() noexcept {
+  // Name and value alternate in the list of changed system variables.
+  const char* data = nullptr;
+  std::size_t len = 0;
+  if (mysql_session_track_get_first(mysql_, SESSION_TRACK_SYSTEM_VARIABLES, &data, &len) != 0) return;
+  do {
+    const std::string_view name(data, len);
+    if (mysql_session_track_get_next(mysql_, SESSION_TRACK_SYSTEM_VARIABLES, &data, &len) != 0) return;
+    if (name == "time_zone") zone_ = session_zone::parse({data, len});
+  } while (mysql_session_track_get_next(mysql_, SESSION_TRACK_SYSTEM_VARIABLES, &data, &len) == 0);
+}
+
+void my_connection::read_session_zone() {
+  const text_rows r = query_text("SELECT @@session.time_zone");
+  if (r.nrows == 1 && r.ncols == 1 && r.present[0] != 0) zone_ = session_zone::parse(r.cells[0]);
+}
+
 void my_connection::drain_results(std::string_view context) {
   for (;;) {
+    track_session_state();
     MYSQL_RES* r = mysql_store_result(mysql_);
     if (r != nullptr)
       mysql_free_result(r);
@@ -219,6 +247,7 @@ void my_connection::run(std::string_view sql, std::string_view context) {
 my_connection::text_rows my_connection::query_text(const std::string& sql) {
   settle();
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) raise("introspection");
+  track_session_state();
   MYSQL_RES* r = mysql_store_result(mysql_);
   if (r == nullptr && mysql_field_count(mysql_) != 0) raise("introspection");
   text_rows out;
@@ -295,6 +324,8 @@ std::uint32_t my_connection::reset_session() {
   if (!params_.database.empty() && mysql_select_db(mysql_, params_.database.c_str()) != 0)
     raise("session reset (selecting the URL's database)");
   run(session_setup_, "session reset (re-applying the URL's charset, time zone and init_command)");
+  zone_ = session_zone{};
+  if (has_init_commands_) read_session_zone();
   return DBR_RESET_STATEMENTS_DROPPED;
 }
 

@@ -16,10 +16,13 @@
 //   DATE                           DATE;  TIME: TIME (micros, may be negative
 //                                  or past 24h: '-838:59:59' is exact)
 //   DATETIME                       TIMESTAMP (local, no zone)
-//   TIMESTAMP                      TIMESTAMPTZ with offset 0: the driver pins
-//                                  the session time_zone to '+00:00' at
-//                                  connect, so the server hands out the
-//                                  stored UTC instant unchanged.
+//   TIMESTAMP                      TIMESTAMPTZ with offset 0 (the UTC
+//                                  instant): the server speaks TIMESTAMP in
+//                                  the session time_zone, which the driver
+//                                  pins to '+00:00' at connect and follows
+//                                  through session state tracking when a user
+//                                  changes it; a fixed offset converts exactly,
+//                                  a named zone (DST) is refused.
 //   zero dates ('0000-00-00', '2024-02-00', zero DATETIME/TIMESTAMP)
 //                                  name no real day: a data error naming the
 //                                  column, unless the URL says zero_date=null
@@ -39,6 +42,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -78,6 +82,16 @@ struct translated_sql {
 /// comments. Mixing `?` and `$N` is an invalid_argument error.
 translated_sql translate_placeholders(std::string_view sql);
 
+/// The session's time_zone: the server reads and writes TIMESTAMP as wall
+/// time in it.
+struct session_zone {
+  std::string name = "+00:00";
+  std::optional<std::int32_t> offset_s = 0;  ///< empty: a named zone, whose offset varies
+  static session_zone parse(std::string_view name);
+  /// Seconds from UTC to the session's wall time; a data error for a named zone.
+  std::int32_t offset(std::string_view what) const;
+};
+
 // ------------------------------------------------------------ parameters
 /// Reusable MYSQL_BIND storage for statement parameters.
 class param_binder {
@@ -85,7 +99,7 @@ class param_binder {
   void resize(std::size_t n);
   /// Fills bind slot i from v (borrowed for the execute call); user_index is
   /// the caller's 1-based parameter number, for messages.
-  void set(std::size_t i, const dbr_value& v, std::size_t user_index);
+  void set(std::size_t i, const dbr_value& v, std::size_t user_index, const session_zone& zone);
   MYSQL_BIND* binds() noexcept { return binds_.data(); }
   std::size_t size() const noexcept { return binds_.size(); }
 
@@ -103,9 +117,10 @@ class param_binder {
   std::vector<std::string> text_;
 };
 
-/// Fills a MYSQL_TIME from a temporal value (DATE/TIME/TIMESTAMP/TIMESTAMPTZ
-/// in UTC) and returns the MYSQL_TYPE_* to send it as.
-enum_field_types to_mysql_time(const dbr_value& v, MYSQL_TIME& t);
+/// Fills a MYSQL_TIME from a temporal value (DATE/TIME/TIMESTAMP, or a
+/// TIMESTAMPTZ instant as wall time in zone) and returns the MYSQL_TYPE_* to
+/// send it as.
+enum_field_types to_mysql_time(const dbr_value& v, MYSQL_TIME& t, const session_zone& zone);
 /// Text the server parses for a value without a native binding (UUID).
 std::string render_text(const dbr_value& v);
 
@@ -123,7 +138,7 @@ enum class zero_date_mode : std::uint8_t { error, null, text };
 class column_plan {
  public:
   /// From result metadata (freed by the caller).
-  void build(MYSQL_RES* meta, zero_date_mode zero_date);
+  void build(MYSQL_RES* meta, zero_date_mode zero_date, const session_zone& zone);
   /// (Re)binds the buffers to stmt's result.
   void bind(MYSQL_STMT* stmt);
   /// Decodes the row just fetched; cells borrow the column buffers.
@@ -151,6 +166,9 @@ class column_plan {
   std::vector<buffer> bufs_;
   bool rebind_ = false;
   zero_date_mode zero_date_ = zero_date_mode::error;
+  // The connection's, read at each row: a cached statement's plan outlives
+  // a SET time_zone.
+  const session_zone* zone_ = nullptr;
   /// A zero date in column i, as the URL's zero_date says.
   dbr_value zero_date(std::size_t i);
 };
@@ -265,6 +283,12 @@ class my_connection final : public sdk::connection,
   bool bulk_supported() const noexcept;
   const std::string& bulk_method() const noexcept { return bulk_method_; }
   zero_date_mode zero_date() const noexcept { return zero_date_; }
+  const session_zone& zone() const noexcept { return zone_; }
+  /// Follows the session's time_zone from the server's session state
+  /// tracking (after every statement).
+  void track_session_state() noexcept;
+  /// Asks the server (init_command may have set it before tracking could see it).
+  void read_session_zone();
   /// The session's max_allowed_packet in bytes, read from the server the
   /// first time it is needed (it cannot change within a session).
   unsigned long long max_allowed_packet();
@@ -314,6 +338,8 @@ class my_connection final : public sdk::connection,
   my_statement* streaming_ = nullptr;
   std::string bulk_method_ = "auto";
   zero_date_mode zero_date_ = zero_date_mode::error;
+  session_zone zone_;
+  bool has_init_commands_ = false;  // they may set time_zone: read it back
   std::string info_buf_;
   std::atomic<bool> cancel_requested_{false};
   /// What connect applied on top of the server's defaults, run again after

@@ -32,7 +32,7 @@ std::span<const dbr_column> my_statement::columns() {
 
 void my_statement::start_set(column_plan& p) {
   MYSQL_RES* meta = mysql_stmt_result_metadata(stmt_);
-  p.build(meta, c_.zero_date());
+  p.build(meta, c_.zero_date(), c_.zone());
   if (meta != nullptr) mysql_free_result(meta);
   p.bind(stmt_);
   if (&p == &plan_) cells_.resize(p.size());
@@ -150,10 +150,11 @@ sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_i
   info.session_changed = changes_session_ ? 1 : 0;
   for (std::size_t k = 0; k < sql_.order.size(); ++k) {
     const std::uint32_t src = sql_.order[k];
-    params_.set(k, params[src], src + 1);
+    params_.set(k, params[src], src + 1, c_.zone());
   }
   if (params_.size() > 0 && mysql_stmt_bind_param(stmt_, params_.binds()) != 0) raise("binding parameters");
   if (mysql_stmt_execute(stmt_) != 0) raise({});
+  c_.track_session_state();
   if (mysql_stmt_field_count(stmt_) == 0) {
     info.affected_rows = static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt_));
     const unsigned long long id = mysql_stmt_insert_id(stmt_);

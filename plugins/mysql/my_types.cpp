@@ -46,7 +46,33 @@ void fill_datetime(std::int64_t micros, MYSQL_TIME& t) {
 
 }  // namespace
 
-enum_field_types to_mysql_time(const dbr_value& v, MYSQL_TIME& t) {
+session_zone session_zone::parse(std::string_view name) {
+  session_zone z;
+  z.name = name;
+  z.offset_s.reset();
+  // MariaDB spells a fixed offset [+-]HH:MM; UTC itself has no offset either.
+  if (name == "UTC" || name == "Etc/UTC") {
+    z.offset_s = 0;
+  } else if (name.size() == 6 && (name[0] == '+' || name[0] == '-') && name[3] == ':') {
+    auto digit = [&](std::size_t i) { return name[i] >= '0' && name[i] <= '9' ? name[i] - '0' : -1; };
+    const int h1 = digit(1), h2 = digit(2), m1 = digit(4), m2 = digit(5);
+    if (h1 >= 0 && h2 >= 0 && m1 >= 0 && m2 >= 0) {
+      const std::int32_t s = ((h1 * 10 + h2) * 60 + m1 * 10 + m2) * 60;
+      z.offset_s = name[0] == '-' ? -s : s;
+    }
+  }
+  return z;
+}
+
+std::int32_t session_zone::offset(std::string_view what) const {
+  if (offset_s) return *offset_s;
+  throw sdk::error(DBR_CAT_DATA, "mysql: " + std::string(what) + " in the session time_zone '" + name +
+                                     "', a named zone whose offset changes (DST), so the instant is ambiguous; "
+                                     "SET time_zone to a fixed offset such as '+00:00'")
+      .sqlstate("22009");
+}
+
+enum_field_types to_mysql_time(const dbr_value& v, MYSQL_TIME& t, const session_zone& zone) {
   std::memset(&t, 0, sizeof t);
   if ((v.flags & (DBR_VF_POS_INFINITY | DBR_VF_NEG_INFINITY)) != 0)
     throw sdk::error(DBR_CAT_DATA, "mysql: MySQL has no infinite dates or timestamps").sqlstate("22008");
@@ -79,8 +105,8 @@ enum_field_types to_mysql_time(const dbr_value& v, MYSQL_TIME& t) {
       fill_datetime(v.u.ts.micros, t);
       return MYSQL_TYPE_DATETIME;
     case DBR_TYPE_TIMESTAMPTZ:
-      // The session runs in UTC (see my_plugin.hpp), so the instant is sent as is.
-      fill_datetime(v.u.ts.micros, t);
+      // The server takes it as wall time in the session's zone.
+      fill_datetime(v.u.ts.micros + std::int64_t{zone.offset("cannot send a TIMESTAMPTZ")} * 1'000'000, t);
       return MYSQL_TYPE_DATETIME;
     default:
       throw sdk::error(DBR_CAT_INTERNAL, "mysql: not a temporal value");
@@ -102,7 +128,7 @@ void param_binder::resize(std::size_t n) {
   text_.resize(n);
 }
 
-void param_binder::set(std::size_t i, const dbr_value& v, std::size_t user_index) {
+void param_binder::set(std::size_t i, const dbr_value& v, std::size_t user_index, const session_zone& zone) {
   MYSQL_BIND& b = binds_[i];
   slot& s = slots_[i];
   std::memset(&b, 0, sizeof b);
@@ -153,7 +179,7 @@ void param_binder::set(std::size_t i, const dbr_value& v, std::size_t user_index
     case DBR_TYPE_TIMESTAMP:
     case DBR_TYPE_TIMESTAMPTZ:
       try {
-        b.buffer_type = to_mysql_time(v, s.t);
+        b.buffer_type = to_mysql_time(v, s.t, zone);
       } catch (sdk::error& e) {
         throw sdk::error(e.category(), std::string(e.what()) + " (parameter " + std::to_string(user_index) + ")")
             .sqlstate("22008");
@@ -252,8 +278,9 @@ std::uint32_t tag_of(kind k) noexcept {
 
 }  // namespace
 
-void column_plan::build(MYSQL_RES* meta, zero_date_mode zero_date) {
+void column_plan::build(MYSQL_RES* meta, zero_date_mode zero_date, const session_zone& zone) {
   zero_date_ = zero_date;
+  zone_ = &zone;
   const unsigned n = meta != nullptr ? mysql_num_fields(meta) : 0;
   const MYSQL_FIELD* fields = meta != nullptr ? mysql_fetch_fields(meta) : nullptr;
   names_.assign(n, std::string());
@@ -423,7 +450,14 @@ void column_plan::decode(MYSQL_STMT* stmt, bool truncated, dbr_value* out) {
       case kind::time:
       case kind::datetime:
       case kind::timestamp:
-        if (!decode_temporal(k, buf.t, out[i])) out[i] = zero_date(i);
+        if (!decode_temporal(k, buf.t, out[i])) {
+          out[i] = zero_date(i);
+        } else if (k == kind::timestamp) {
+          // The server gave wall time in the session's zone; the cell is the UTC instant.
+          const std::int32_t offset =
+              zone_->offset_s ? *zone_->offset_s : zone_->offset("cannot read TIMESTAMP column '" + names_[i] + "'");
+          out[i].u.ts.micros -= std::int64_t{offset} * 1'000'000;
+        }
         continue;
       default: break;
     }

@@ -259,6 +259,37 @@ TEST_F(Mysql, DatesTimesAndTimestampsRoundTripWithMicroseconds) {
             std::to_string((ts.micros - 1) / 1'000'000) + ".000001");
 }
 
+TEST_F(Mysql, TimestampIsTheSameInstantInAnySessionTimeZone) {
+  table_guard t(c(), "tz", "id INT PRIMARY KEY, ts TIMESTAMP(6) NULL");
+  const timestamptz midnight{days_from_civil(2024, 1, 1) * day_us, 0};
+  auto wall = [&](int id) {
+    return c().query_one("SELECT DATE_FORMAT(ts, '%Y-%m-%d %H:%i') FROM " + t.name + " WHERE id = $1", {id})
+        .get<std::string>(0);
+  };
+  auto read = [&](int id) { return c().query_one("SELECT ts FROM " + t.name + " WHERE id = $1", {id})[0]; };
+  c().execute("INSERT INTO " + t.name + " VALUES (1, $1)", {midnight});
+  c().execute("SET time_zone = '+05:30'");
+  EXPECT_EQ(wall(1), "2024-01-01 05:30");  // the server's own view of the session
+  EXPECT_EQ(read(1), value(midnight));
+  c().execute("INSERT INTO " + t.name + " VALUES (2, $1)", {midnight});
+  EXPECT_EQ(read(2), value(midnight));
+  c().execute_script("SET time_zone = '-08:00'");  // the text protocol is followed too
+  EXPECT_EQ(wall(2), "2023-12-31 16:00");
+  EXPECT_EQ(read(1), value(midnight));
+  EXPECT_EQ(read(2), value(midnight));
+  c().execute("SET time_zone = '+00:00'");
+  EXPECT_EQ(wall(2), "2024-01-01 00:00");
+  // A named zone has no one offset (DST): refused rather than guessed.
+  c().execute("SET time_zone = 'SYSTEM'");
+  EXPECT_THROW(read(1), data_error);
+  EXPECT_THROW(c().execute("INSERT INTO " + t.name + " VALUES (3, $1)", {midnight}), data_error);
+  // An init_command that sets time_zone runs before tracking can see it: read at connect.
+  auto plus_one = connect(url_with("init_command=SET%20time_zone%3D%27%2B01%3A00%27"));
+  EXPECT_EQ(plus_one.query_one("SELECT ts FROM " + t.name + " WHERE id = 1")[0], value(midnight));
+  EXPECT_EQ(plus_one.query_one("SELECT DATE_FORMAT(ts, '%H:%i') FROM " + t.name + " WHERE id = 1").get<std::string>(0),
+            "01:00");
+}
+
 TEST_F(Mysql, ZeroDatesAreADataErrorUnlessTheUrlSaysNullOrText) {
   table_guard t(c(), "zero", "id INT PRIMARY KEY, d DATE, dt DATETIME(6), part DATE");
   c().execute("SET SESSION sql_mode = ''");
