@@ -105,6 +105,8 @@ int main(void) {
 #if DBR_ABI_MINOR >= 1
   F(dbr_exec_info, session_changed);
   F(dbr_exec_info, reserved_1_1);
+  F(dbr_exec_info, last_insert_id_unsigned);
+  F(dbr_exec_info, reserved_1_1_b);
 #endif
   S(dbr_conn_vtable);
   F(dbr_conn_vtable, struct_size);
