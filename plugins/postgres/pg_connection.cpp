@@ -340,17 +340,44 @@ void pg_connection::simple(const char* sql, std::string_view context) {
   send_and_finish(sql, context);
 }
 
+void pg_connection::leave_copy(ExecStatusType st) noexcept {
+  if (st == PGRES_COPY_OUT) {
+    char* buf = nullptr;
+    while (get_copy_data(&buf) > 0) PQfreemem(buf);
+    return;
+  }
+  // COPY IN (or BOTH): the server waits for data; failing the COPY makes it
+  // answer with an error, which the caller reads and drops.
+  PQputCopyEnd(conn_, "dbridge: COPY ... FROM STDIN runs through dbridge::copy_in, not execute() or query()");
+}
+
 result_ptr pg_connection::finish_command(std::string_view context) {
   result_ptr last, failed;
+  ExecStatusType copy = PGRES_EMPTY_QUERY;
   while (PGresult* p = get_result()) {
     result_ptr r(p);
     const ExecStatusType st = r.status();
+    // libpq answers COPY state on every call until the copy ends: without
+    // leaving it, this loop would never end.
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+      copy = st;
+      leave_copy(st);
+      continue;
+    }
     if ((st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) && failed.get() == nullptr)
       failed = std::move(r);
     else
       last = std::move(r);
     if (PQstatus(conn_) == CONNECTION_BAD) break;
   }
+  if (copy != PGRES_EMPTY_QUERY && PQstatus(conn_) == CONNECTION_OK)
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                     copy == PGRES_COPY_OUT
+                         ? "postgres: COPY ... TO STDOUT cannot run through execute() or query(): read it with "
+                           "dbridge::copy_out (its output was discarded)"
+                         : "postgres: COPY ... FROM STDIN cannot run through execute() or query(): send the rows "
+                           "with dbridge::copy_in (the COPY was aborted; nothing was copied)")
+        .native(0, native_domain);
   if (failed.get() != nullptr) raise(failed.get(), context);
   if (last.get() == nullptr && PQstatus(conn_) == CONNECTION_BAD) raise(nullptr, context);
   return last;

@@ -165,8 +165,11 @@ class pg_connection final : public sdk::connection,
   [[noreturn]] void raise(const PGresult* r, std::string_view context = {}) { throw error_for(r, context); }
   /// Runs sql with text parameters (text results); throws on failure.
   result_ptr exec(const char* sql, std::span<const char* const> params = {}, int result_format = 0);
-  /// Reads every remaining result of the command in flight; throws the first error.
+  /// Reads every remaining result of the command in flight; throws the first
+  /// error. A COPY to or from the client is ended and refused.
   result_ptr finish_command(std::string_view context);
+  /// Takes the server out of a COPY state the caller did not ask for.
+  void leave_copy(ExecStatusType st) noexcept;
 
   // Read timeout (URL read_timeout): every wait for the server goes through
   // these. When the server sends nothing for read_timeout, the statement is

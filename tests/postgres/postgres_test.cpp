@@ -715,3 +715,34 @@ TEST_F(Postgres, FailedLoginNeverShowsThePasswordAndKeepsTheMessage) {
     }
   }
 }
+
+// Issue 11: COPY to or from the client through execute()/query() used to spin
+// forever in the statement's wire loop. It fails at once, names the copy API,
+// and the connection (and the server's side of it) is usable afterwards.
+TEST_F(Postgres, CopyThroughExecuteOrQueryFailsAtOnceAndLeavesTheConnectionUsable) {
+  table_guard t(c(), "copy_refused");
+  c().execute("CREATE TABLE " + t.name + " (id int4)");
+  c().execute("INSERT INTO " + t.name + " VALUES (1), (2)");
+  const auto started = std::chrono::steady_clock::now();
+  auto expect_refused = [&](const std::string& sql, bool as_query, const char* api) {
+    try {
+      if (as_query)
+        c().query(sql).to_vector();
+      else
+        c().execute(sql);
+      ADD_FAILURE() << "no error for " << sql;
+    } catch (const invalid_argument_error& e) {
+      EXPECT_NE(std::string(e.what()).find(api), std::string::npos) << e.what();
+    }
+    // The server left the COPY: the same connection answers at once.
+    EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 2) << sql;
+  };
+  for (bool as_query : {false, true}) {
+    expect_refused("COPY " + t.name + " FROM STDIN", as_query, "copy_in");
+    expect_refused("COPY (SELECT 1) TO STDOUT", as_query, "copy_out");
+    expect_refused("COPY " + t.name + " TO STDOUT (FORMAT csv)", as_query, "copy_out");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_FALSE(c().in_transaction());
+  EXPECT_EQ(c().query_one("SELECT 41 + 1").get<std::int64_t>(0), 42);
+}
