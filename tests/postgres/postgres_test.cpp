@@ -746,3 +746,18 @@ TEST_F(Postgres, CopyThroughExecuteOrQueryFailsAtOnceAndLeavesTheConnectionUsabl
   EXPECT_FALSE(c().in_transaction());
   EXPECT_EQ(c().query_one("SELECT 41 + 1").get<std::int64_t>(0), 42);
 }
+
+// Issue 11: the count in the message was read after the statement was released.
+TEST_F(Postgres, WrongParameterCountNamesTheStatementsCount) {
+  for (bool as_query : {false, true}) {
+    try {
+      if (as_query)
+        c().query("SELECT $1::int AS a, $2::int AS b", {1});
+      else
+        c().execute("SELECT $1::int AS a, $2::int AS b", {1});
+      ADD_FAILURE() << "no error";
+    } catch (const invalid_argument_error& e) {
+      EXPECT_NE(std::string(e.what()).find("expects 2 parameters but 1 was given"), std::string::npos) << e.what();
+    }
+  }
+}
