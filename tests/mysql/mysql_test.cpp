@@ -717,3 +717,23 @@ TEST_F(Mysql, FailedLoginWithAShortPasswordKeepsTheMessage) {
     }
   }
 }
+
+// Issue 11: what() names the driver once ("mysql: mysql: prepare: ..." before).
+TEST_F(Mysql, ErrorsNameTheDriverOnce) {
+  auto once = [](const std::string& what) {
+    EXPECT_EQ(what.rfind("mysql: ", 0), 0u) << what;
+    EXPECT_EQ(what.find("mysql: ", 1), std::string::npos) << what;
+  };
+  try {
+    c().execute("SELEC 1");
+    ADD_FAILURE() << "no error";
+  } catch (const syntax_error& e) {
+    once(e.what());
+  }
+  try {
+    connect("mysql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
+    ADD_FAILURE() << "no error";
+  } catch (const connection_error& e) {
+    once(e.what());
+  }
+}

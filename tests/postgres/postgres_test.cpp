@@ -761,3 +761,23 @@ TEST_F(Postgres, WrongParameterCountNamesTheStatementsCount) {
     }
   }
 }
+
+// Issue 11: what() names the driver once ("postgres: postgres: ..." before).
+TEST_F(Postgres, ErrorsNameTheDriverOnce) {
+  auto once = [](const std::string& what) {
+    EXPECT_EQ(what.rfind("postgres: ", 0), 0u) << what;
+    EXPECT_EQ(what.find("postgres: ", 1), std::string::npos) << what;
+  };
+  try {
+    c().execute("SELEC 1");
+    ADD_FAILURE() << "no error";
+  } catch (const syntax_error& e) {
+    once(e.what());
+  }
+  try {
+    connect("postgresql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
+    ADD_FAILURE() << "no error";
+  } catch (const connection_error& e) {
+    once(e.what());
+  }
+}
