@@ -477,6 +477,7 @@ result connection::query(std::string_view sql, params p) {
   if (!info.has_rows || cur == nullptr) {
     if (cur) c.rec->cursor.close(cur);
     detail::release_stmt(c, l);
+    c.note_schema(sql);
     return detail::connection_impl::make_result(nullptr, info);
   }
   detail::cursor_impl* ci;
@@ -542,6 +543,7 @@ exec_result connection::execute(std::string_view sql, params p) {
   if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
   if (cur) c.rec->cursor.close(cur);
   detail::release_stmt(c, l);
+  c.note_schema(sql);
   if (rc < 0) c.fail_sent(rc, err, sql, detail::sql_effect(sql, was_in_tx), was_in_tx);
   exec_result out;
   out.affected_rows = info.affected_rows;
@@ -567,6 +569,7 @@ void connection::execute_script(std::string_view sql) {
   c.session_dirty = true;
   const int32_t rc = c.rec->sql.execute_script(c.conn, sql.data(), sql.size(), err);
   c.refresh_raw_tx();  // a script may open or close a transaction anywhere in it
+  c.note_schema(sql);
   if (rc < 0) c.fail_sent(rc, err, detail::short_sql(sql), detail::sql_effect(sql, was_in_tx), was_in_tx);
 }
 

@@ -534,15 +534,9 @@ void pg_connection::cancel_running() {
 }
 
 // ------------------------------------------------------------ sql
-std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std::uint32_t flags) {
-  (void)flags;  // every statement is named: cached or not, it may outlive the next prepare
-  // The server would count more parameters than the protocol's 16 bits
-  // describe, and the connection would lose its place in the stream.
-  check_param_count(highest_placeholder(sql), true);
-  settle();
-  flush_deallocations();
-  const std::string text(sql);
-  std::string name = "dbr_s" + std::to_string(++next_stmt_);
+std::string pg_connection::next_statement_name() { return "dbr_s" + std::to_string(++next_stmt_); }
+
+result_ptr pg_connection::parse(const std::string& name, const std::string& text) {
   // Parse and Describe in one round trip.
   if (PQenterPipelineMode(conn_) != 1) throw unsent_error("prepare");
   const bool sent = PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) == 1 &&
@@ -575,9 +569,20 @@ std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std
     if (PQstatus(conn_) == CONNECTION_BAD) e.retry(DBR_RETRY_NEW_CONN);
     throw e;
   }
-  std::vector<Oid> types(static_cast<std::size_t>(PQnparams(desc.get())));
-  for (std::size_t i = 0; i < types.size(); ++i) types[i] = PQparamtype(desc.get(), static_cast<int>(i));
-  auto s = std::make_unique<pg_statement>(*this, std::move(name), std::move(types), desc.get());
+  return desc;
+}
+
+std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std::uint32_t flags) {
+  (void)flags;  // every statement is named: cached or not, it may outlive the next prepare
+  // The server would count more parameters than the protocol's 16 bits
+  // describe, and the connection would lose its place in the stream.
+  check_param_count(highest_placeholder(sql), true);
+  settle();
+  flush_deallocations();
+  const std::string text(sql);
+  std::string name = next_statement_name();
+  result_ptr desc = parse(name, text);
+  auto s = std::make_unique<pg_statement>(*this, std::move(name), text, desc.get());
   s->set_session_effect(sdk::sql_changes_session(sql, pg_session_dialect), starts_with_prepare(sql));
   return s;
 }

@@ -781,3 +781,63 @@ TEST_F(Postgres, ErrorsNameTheDriverOnce) {
     once(e.what());
   }
 }
+
+// Issue 11: a cached statement whose table changed shape failed with 0A000
+// "cached plan must not change result type" on every retry.
+namespace {
+std::size_t select_star_columns(connection& db, const std::string& table) {
+  auto r = db.query("SELECT * FROM " + table);
+  const std::size_t n = r.columns().size();
+  r.to_vector();
+  return n;
+}
+}  // namespace
+
+TEST_F(Postgres, CachedSelectSurvivesAlterOnTheSameConnection) {
+  table_guard t(c(), "stale_same");
+  c().execute("CREATE TABLE " + t.name + " (a int4)");
+  c().execute("INSERT INTO " + t.name + " VALUES (1)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 1u);
+  c().execute("ALTER TABLE " + t.name + " ADD COLUMN b int4");
+  EXPECT_EQ(select_star_columns(c(), t.name), 2u);
+  c().execute("DROP TABLE " + t.name);
+  c().execute("CREATE TABLE " + t.name + " (x text, y text, z text)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 3u);
+}
+
+TEST_F(Postgres, CachedSelectIsPreparedAgainAfterAnotherConnectionChangesTheTable) {
+  table_guard t(c(), "stale_other");
+  connection other = connect(server_url());
+  c().execute("CREATE TABLE " + t.name + " (a int4)");
+  c().execute("INSERT INTO " + t.name + " VALUES (1)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 1u);
+  other.execute("ALTER TABLE " + t.name + " ADD COLUMN b int4 DEFAULT 7");
+  auto row = c().query_one("SELECT * FROM " + t.name);
+  ASSERT_EQ(row.size(), 2u);
+  EXPECT_EQ(row.get<std::int64_t>(1), 7);
+  other.execute("DROP TABLE " + t.name);
+  other.execute("CREATE TABLE " + t.name + " (x text, y text, z text)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 3u);
+  EXPECT_EQ(select_star_columns(c(), t.name), 3u);
+}
+
+TEST_F(Postgres, StaleStatementInsideATransactionSaysSoAndWorksAfterRollback) {
+  table_guard t(c(), "stale_tx");
+  connection other = connect(server_url());
+  c().execute("CREATE TABLE " + t.name + " (a int4)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 1u);
+  other.execute("ALTER TABLE " + t.name + " ADD COLUMN b int4");
+  {
+    auto tx = c().begin();
+    try {
+      tx.query("SELECT * FROM " + t.name).to_vector();
+      ADD_FAILURE() << "no error";
+    } catch (const transaction_conflict& e) {
+      EXPECT_NE(std::string(e.what()).find("roll it back"), std::string::npos) << e.what();
+      EXPECT_EQ(e.info().sqlstate, "0A000");
+    }
+    tx.rollback();
+  }
+  EXPECT_EQ(select_star_columns(c(), t.name), 2u);
+  EXPECT_EQ(c().query_one("SELECT 1").get<std::int64_t>(0), 1);
+}
