@@ -104,6 +104,14 @@ void release_stmt(connection_impl& c, stmt_lease& l) noexcept {
                                           (given == 1 ? " was" : " were") + " given: " + short_sql(sql));
 }
 
+// Releases the lease before throwing, so the count is read first.
+void check_param_count(connection_impl& c, stmt_lease& l, std::size_t given, std::string_view sql) {
+  const std::uint32_t expected = l.nparams;
+  if (expected == UINT32_MAX || expected == given) [[likely]] return;
+  release_stmt(c, l);
+  wrong_param_count(expected, given, sql);
+}
+
 constexpr std::size_t stack_params = 16;
 
 }  // namespace
@@ -443,10 +451,7 @@ result connection::query(std::string_view sql, params p) {
   detail::call_guard g(c);
   c.slot->touch();
   detail::stmt_lease l = detail::acquire_stmt(c, sql);
-  if (l.nparams != UINT32_MAX && l.nparams != p.size()) {
-    detail::release_stmt(c, l);
-    detail::wrong_param_count(l.nparams, p.size(), sql);
-  }
+  detail::check_param_count(c, l, p.size(), sql);
   dbr_value buf[detail::stack_params];
   dbr_exec_info info;
   std::memset(&info, 0, sizeof info);
@@ -472,6 +477,7 @@ result connection::query(std::string_view sql, params p) {
   if (!info.has_rows || cur == nullptr) {
     if (cur) c.rec->cursor.close(cur);
     detail::release_stmt(c, l);
+    c.note_schema(sql);
     return detail::connection_impl::make_result(nullptr, info);
   }
   detail::cursor_impl* ci;
@@ -517,10 +523,7 @@ exec_result connection::execute(std::string_view sql, params p) {
   detail::call_guard g(c);
   c.slot->touch();
   detail::stmt_lease l = detail::acquire_stmt(c, sql);
-  if (l.nparams != UINT32_MAX && l.nparams != p.size()) {
-    detail::release_stmt(c, l);
-    detail::wrong_param_count(l.nparams, p.size(), sql);
-  }
+  detail::check_param_count(c, l, p.size(), sql);
   dbr_value buf[detail::stack_params];
   dbr_exec_info info;
   std::memset(&info, 0, sizeof info);
@@ -540,6 +543,7 @@ exec_result connection::execute(std::string_view sql, params p) {
   if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
   if (cur) c.rec->cursor.close(cur);
   detail::release_stmt(c, l);
+  c.note_schema(sql);
   if (rc < 0) c.fail_sent(rc, err, sql, detail::sql_effect(sql, was_in_tx), was_in_tx);
   return detail::connection_impl::make_exec_result(info);
 }
@@ -562,6 +566,7 @@ void connection::execute_script(std::string_view sql) {
   c.session_dirty = true;
   const int32_t rc = c.rec->sql.execute_script(c.conn, sql.data(), sql.size(), err);
   c.refresh_raw_tx();  // a script may open or close a transaction anywhere in it
+  c.note_schema(sql);
   if (rc < 0) c.fail_sent(rc, err, detail::short_sql(sql), detail::sql_effect(sql, was_in_tx), was_in_tx);
 }
 

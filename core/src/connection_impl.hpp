@@ -229,6 +229,19 @@ struct connection_impl {
                                : sdk::sql_changes_session(sql, sdk::generic_sql_dialect)) [[unlikely]]
       session_dirty = true;
   }
+  /// After sql ran (successful or not: a script may have run part of it):
+  /// a schema change drops the cached statements prepared before it, which
+  /// may describe columns that are gone.
+  void note_schema(std::string_view sql) noexcept {
+    if (!changes_schema(sql)) [[likely]] return;
+    std::vector<dbr_stmt*> evicted;
+    try {
+      cache.drop_idle(evicted);
+    } catch (...) {
+      // Kept entries are still correct: the drivers re-prepare a stale statement.
+    }
+    finalize_all(evicted);
+  }
   [[noreturn]] void closed() const;
   [[noreturn]] void concurrent() const;
 

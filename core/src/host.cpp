@@ -135,6 +135,11 @@ error_info abi_error::to_info(int32_t status, std::string_view driver, std::stri
   }
   info.driver = driver;
   info.query = query;
+  // what() names the driver (error.cpp); plugins that also start their
+  // message with it would have it said twice.
+  if (!driver.empty() && info.message.size() > driver.size() + 2 && info.message.starts_with(driver) &&
+      info.message.compare(driver.size(), 2, ": ") == 0)
+    info.message.erase(0, driver.size() + 2);
   return info;
 }
 

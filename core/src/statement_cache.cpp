@@ -47,4 +47,16 @@ void statement_cache::clear(std::vector<dbr_stmt*>& evicted) {
   map_.clear();
 }
 
+void statement_cache::drop_idle(std::vector<dbr_stmt*>& evicted) {
+  for (cached_stmt* e = head_; e != nullptr;) {
+    cached_stmt* next = e->next;
+    if (!e->in_use) {
+      unlink(e);
+      evicted.push_back(e->stmt);
+      map_.erase(std::string_view(e->sql));
+    }
+    e = next;
+  }
+}
+
 }  // namespace dbridge::detail

@@ -54,6 +54,8 @@ class statement_cache {
 
   /// Removes every entry, handing their statements to `evicted`.
   void clear(std::vector<dbr_stmt*>& evicted);
+  /// Removes the entries no live result reads (after a schema change).
+  void drop_idle(std::vector<dbr_stmt*>& evicted);
 
   std::size_t size() const noexcept { return map_.size(); }
   std::size_t capacity() const noexcept { return capacity_; }

@@ -158,6 +158,17 @@ inline statement_effect sql_effect(std::string_view sql, bool in_tx) noexcept {
   return worst;
 }
 
+/// Whether SQL text may change a table's shape (CREATE, ALTER, DROP, RENAME
+/// at a statement start): statements prepared before it may describe columns
+/// that are no longer there.
+inline bool changes_schema(std::string_view sql) noexcept {
+  using namespace sql_words;
+  static constexpr std::string_view ddl[] = {"CREATE", "ALTER", "DROP", "RENAME"};
+  bool found = false;
+  each_statement_start(sql, [&](std::string_view first, bool) { found = found || any_of(first, ddl); });
+  return found;
+}
+
 /// The effect of a command of a command-shaped backend (Redis). Which
 /// commands only read is the plugin's knowledge; here only the transaction
 /// boundary counts: EXEC applies the queued commands, anything else sent

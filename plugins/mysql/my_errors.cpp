@@ -115,7 +115,9 @@ mapping classify(unsigned e) noexcept {
     case ER_CANT_CHANGE_TX_CHARACTERISTICS:
       return {DBR_CAT_INVALID_STATE, DBR_SUB_NONE, DBR_RETRY_NONE, false};
     case CR_COMMANDS_OUT_OF_SYNC:
-      return {DBR_CAT_INVALID_STATE, DBR_SUB_NONE, DBR_RETRY_NONE, false};
+      // The client lost its place in the protocol: nothing proves the next
+      // reply would belong to the next request.
+      return {DBR_CAT_INVALID_STATE, DBR_SUB_NONE, DBR_RETRY_NONE, true};
     case CR_OUT_OF_MEMORY:
     case ER_OUTOFMEMORY:
     case ER_OUT_OF_RESOURCES:
@@ -176,6 +178,19 @@ void my_connection::raise(std::string_view context) {
 }
 
 void my_connection::raise(MYSQL_STMT* stmt, std::string_view context) { throw stmt_error(stmt, context); }
+
+bool my_connection::proven_in_sync() noexcept {
+  const std::string nonce = "dbr-sync-" + std::to_string(++sync_checks_);
+  const std::string sql = "SELECT '" + nonce + "'";
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return false;
+  MYSQL_RES* r = mysql_store_result(mysql_);
+  if (r == nullptr) return false;
+  MYSQL_ROW row = mysql_fetch_row(r);
+  const bool ok = row != nullptr && row[0] != nullptr && nonce == row[0] && mysql_num_rows(r) == 1 &&
+                  !mysql_more_results(mysql_);
+  mysql_free_result(r);
+  return ok;
+}
 
 sdk::error my_connection::stmt_error(MYSQL_STMT* stmt, std::string_view context) {
   // Errors met while reading rows (a killed query, a lost server) are

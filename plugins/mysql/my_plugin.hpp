@@ -214,6 +214,10 @@ class my_statement final : public sdk::statement, public sdk::cursor {
   /// Copies the rest of the set p describes into s.
   void store_current(column_plan& p, stored_set& s);
   [[noreturn]] void raise(std::string_view context);
+  /// After CR_NEW_STMT_METADATA (a table changed shape since the prepare):
+  /// reads the unwanted result off the wire, proves the connection in sync
+  /// (else fails it as broken), and prepares the statement anew.
+  void reprepare_after_new_metadata();
 
   my_connection& c_;
   MYSQL_STMT* stmt_;
@@ -267,6 +271,9 @@ class my_connection final : public sdk::connection,
   sdk::error error_for(unsigned err, const char* sqlstate, const char* message, std::string_view context);
   [[noreturn]] void raise(std::string_view context);
   [[noreturn]] void raise(MYSQL_STMT* stmt, std::string_view context);
+  /// After a protocol-level surprise: true when a round trip with a known
+  /// answer comes back right, so the connection may be used again.
+  bool proven_in_sync() noexcept;
   sdk::error stmt_error(MYSQL_STMT* stmt, std::string_view context);
   /// Runs one text command and discards every result; throws on failure.
   void run(std::string_view sql, std::string_view context);
@@ -331,6 +338,7 @@ class my_connection final : public sdk::connection,
   void drain_results(std::string_view context);
 
   MYSQL* mysql_ = nullptr;
+  std::uint64_t sync_checks_ = 0;  // makes each proven_in_sync answer unique
   connect_params params_;
   unsigned connect_timeout_ = static_cast<unsigned>(sdk::default_connect_timeout_s);
   unsigned read_timeout_ = 0, write_timeout_ = 0;  ///< URL options; 0 = none

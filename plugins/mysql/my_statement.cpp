@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include <errmsg.h>
+
 #include "my_plugin.hpp"
 
 namespace dbridge_mysql {
@@ -97,6 +99,18 @@ void my_statement::discard() noexcept {
 
 namespace {
 
+// Statements that change nothing when run twice.
+bool only_reads(std::string_view sql) noexcept {
+  std::size_t i = 0;
+  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r' || sql[i] == '(')) ++i;
+  std::size_t j = i;
+  while (j < sql.size() && ((sql[j] >= 'a' && sql[j] <= 'z') || (sql[j] >= 'A' && sql[j] <= 'Z'))) ++j;
+  const std::string_view w = sql.substr(i, j - i);
+  for (std::string_view r : {"select", "with", "values", "table", "show"})
+    if (w.size() == r.size() && sdk::contains_ci(w, r)) return true;
+  return false;
+}
+
 std::size_t payload_size(const dbr_value& v) noexcept {
   switch (v.type) {
     case DBR_TYPE_TEXT:
@@ -153,7 +167,19 @@ sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     params_.set(k, params[src], src + 1, c_.zone());
   }
   if (params_.size() > 0 && mysql_stmt_bind_param(stmt_, params_.binds()) != 0) raise("binding parameters");
-  if (mysql_stmt_execute(stmt_) != 0) raise({});
+  if (mysql_stmt_execute(stmt_) != 0) {
+    if (mysql_stmt_errno(stmt_) != CR_NEW_STMT_METADATA) raise({});
+    // The server ran it and is sending a result of another shape. A read
+    // runs again, prepared anew; a write must not run twice.
+    reprepare_after_new_metadata();
+    if (!only_reads(sql_.text))
+      throw sdk::error(DBR_CAT_INVALID_STATE,
+                       "mysql: a table this statement uses changed its columns since it was prepared; the statement "
+                       "ran but its result was discarded (it is prepared anew for the next run)")
+          .native(CR_NEW_STMT_METADATA, native_domain);
+    if (params_.size() > 0 && mysql_stmt_bind_param(stmt_, params_.binds()) != 0) raise("binding parameters");
+    if (mysql_stmt_execute(stmt_) != 0) raise({});
+  }
   c_.track_session_state();
   if (mysql_stmt_field_count(stmt_) == 0) {
     info.affected_rows = static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt_));
@@ -185,6 +211,25 @@ sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     first_plan_ = true;
   }
   return this;
+}
+
+void my_statement::reprepare_after_new_metadata() {
+  // Freeing the result reads its rows off the wire; the round trip with a
+  // known answer proves nothing else was left behind.
+  mysql_stmt_free_result(stmt_);
+  if (!c_.proven_in_sync())
+    throw sdk::error(DBR_CAT_CONNECTION,
+                     "mysql: a table this statement uses changed its columns since it was prepared, and the "
+                     "connection lost its place in the protocol; it is closed (run the statement on a new one)")
+        .retry(DBR_RETRY_UNKNOWN_OUTCOME)
+        .connection_broken()
+        .native(CR_NEW_STMT_METADATA, native_domain);
+  MYSQL_STMT* fresh = mysql_stmt_init(c_.raw());
+  if (fresh == nullptr) throw sdk::error(DBR_CAT_RESOURCE, "mysql: out of memory creating a statement");
+  mysql_stmt_close(stmt_);
+  stmt_ = fresh;
+  first_plan_ = false;
+  if (mysql_stmt_prepare(stmt_, sql_.text.data(), sql_.text.size()) != 0) raise("prepare");
 }
 
 std::int32_t my_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {

@@ -340,17 +340,44 @@ void pg_connection::simple(const char* sql, std::string_view context) {
   send_and_finish(sql, context);
 }
 
+void pg_connection::leave_copy(ExecStatusType st) noexcept {
+  if (st == PGRES_COPY_OUT) {
+    char* buf = nullptr;
+    while (get_copy_data(&buf) > 0) PQfreemem(buf);
+    return;
+  }
+  // COPY IN (or BOTH): the server waits for data; failing the COPY makes it
+  // answer with an error, which the caller reads and drops.
+  PQputCopyEnd(conn_, "dbridge: COPY ... FROM STDIN runs through dbridge::copy_in, not execute() or query()");
+}
+
 result_ptr pg_connection::finish_command(std::string_view context) {
   result_ptr last, failed;
+  ExecStatusType copy = PGRES_EMPTY_QUERY;
   while (PGresult* p = get_result()) {
     result_ptr r(p);
     const ExecStatusType st = r.status();
+    // libpq answers COPY state on every call until the copy ends: without
+    // leaving it, this loop would never end.
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+      copy = st;
+      leave_copy(st);
+      continue;
+    }
     if ((st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) && failed.get() == nullptr)
       failed = std::move(r);
     else
       last = std::move(r);
     if (PQstatus(conn_) == CONNECTION_BAD) break;
   }
+  if (copy != PGRES_EMPTY_QUERY && PQstatus(conn_) == CONNECTION_OK)
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                     copy == PGRES_COPY_OUT
+                         ? "postgres: COPY ... TO STDOUT cannot run through execute() or query(): read it with "
+                           "dbridge::copy_out (its output was discarded)"
+                         : "postgres: COPY ... FROM STDIN cannot run through execute() or query(): send the rows "
+                           "with dbridge::copy_in (the COPY was aborted; nothing was copied)")
+        .native(0, native_domain);
   if (failed.get() != nullptr) raise(failed.get(), context);
   if (last.get() == nullptr && PQstatus(conn_) == CONNECTION_BAD) raise(nullptr, context);
   return last;
@@ -507,15 +534,9 @@ void pg_connection::cancel_running() {
 }
 
 // ------------------------------------------------------------ sql
-std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std::uint32_t flags) {
-  (void)flags;  // every statement is named: cached or not, it may outlive the next prepare
-  // The server would count more parameters than the protocol's 16 bits
-  // describe, and the connection would lose its place in the stream.
-  check_param_count(highest_placeholder(sql), true);
-  settle();
-  flush_deallocations();
-  const std::string text(sql);
-  std::string name = "dbr_s" + std::to_string(++next_stmt_);
+std::string pg_connection::next_statement_name() { return "dbr_s" + std::to_string(++next_stmt_); }
+
+result_ptr pg_connection::parse(const std::string& name, const std::string& text) {
   // Parse and Describe in one round trip.
   if (PQenterPipelineMode(conn_) != 1) throw unsent_error("prepare");
   const bool sent = PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) == 1 &&
@@ -548,9 +569,20 @@ std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std
     if (PQstatus(conn_) == CONNECTION_BAD) e.retry(DBR_RETRY_NEW_CONN);
     throw e;
   }
-  std::vector<Oid> types(static_cast<std::size_t>(PQnparams(desc.get())));
-  for (std::size_t i = 0; i < types.size(); ++i) types[i] = PQparamtype(desc.get(), static_cast<int>(i));
-  auto s = std::make_unique<pg_statement>(*this, std::move(name), std::move(types), desc.get());
+  return desc;
+}
+
+std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std::uint32_t flags) {
+  (void)flags;  // every statement is named: cached or not, it may outlive the next prepare
+  // The server would count more parameters than the protocol's 16 bits
+  // describe, and the connection would lose its place in the stream.
+  check_param_count(highest_placeholder(sql), true);
+  settle();
+  flush_deallocations();
+  const std::string text(sql);
+  std::string name = next_statement_name();
+  result_ptr desc = parse(name, text);
+  auto s = std::make_unique<pg_statement>(*this, std::move(name), text, desc.get());
   s->set_session_effect(sdk::sql_changes_session(sql, pg_session_dialect), starts_with_prepare(sql));
   return s;
 }

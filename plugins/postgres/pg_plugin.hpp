@@ -89,7 +89,7 @@ class result_cursor final : public sdk::cursor {
 /// libpq's single-row mode.
 class pg_statement final : public sdk::statement, public sdk::cursor {
  public:
-  pg_statement(pg_connection& c, std::string name, std::vector<Oid> param_types, const PGresult* desc);
+  pg_statement(pg_connection& c, std::string name, std::string sql, const PGresult* desc);
   ~pg_statement() override;
 
   std::uint32_t param_count() override { return static_cast<std::uint32_t>(param_types_.size()); }
@@ -109,6 +109,13 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   }
 
  private:
+  /// Takes the parameter types and column plan of a Describe.
+  void adopt(const PGresult* desc);
+  /// Parses the statement again under a new name (the old one is deallocated).
+  void reprepare();
+  /// Sends and reads up to the first row; false (nothing raised) when the
+  /// server refused it because a table it reads changed shape.
+  bool run(std::span<const dbr_value> params, dbr_exec_info& info);
   PGresult* next_row();   // next single-row result, or nullptr at the end
   PGresult* read_wire();  // same, straight from libpq; errors parked in failed_
   void release_batch() noexcept;
@@ -116,6 +123,8 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
 
   pg_connection& c_;
   std::string name_;
+  std::string sql_;
+  bool stale_ = false;  // the server's plan no longer matches: parse again before running
   std::uint64_t generation_;  // the connection's statement generation at prepare
   bool changes_session_ = true;
   bool sql_prepare_ = false;  // a SQL-level PREPARE: the reset must DISCARD ALL
@@ -156,6 +165,9 @@ class pg_connection final : public sdk::connection,
   /// pg_statement objects name statements the server no longer has.
   std::uint64_t generation() const noexcept { return generation_; }
   void note_sql_prepare() noexcept { sql_prepared_ = true; }
+  std::string next_statement_name();
+  /// Parse + Describe of a named statement in one round trip; the Describe.
+  result_ptr parse(const std::string& name, const std::string& text);
 
   /// The error of a failed result (or of the connection when r is NULL).
   sdk::error error_for(const PGresult* r, std::string_view context = {});
@@ -165,8 +177,11 @@ class pg_connection final : public sdk::connection,
   [[noreturn]] void raise(const PGresult* r, std::string_view context = {}) { throw error_for(r, context); }
   /// Runs sql with text parameters (text results); throws on failure.
   result_ptr exec(const char* sql, std::span<const char* const> params = {}, int result_format = 0);
-  /// Reads every remaining result of the command in flight; throws the first error.
+  /// Reads every remaining result of the command in flight; throws the first
+  /// error. A COPY to or from the client is ended and refused.
   result_ptr finish_command(std::string_view context);
+  /// Takes the server out of a COPY state the caller did not ask for.
+  void leave_copy(ExecStatusType st) noexcept;
 
   // Read timeout (URL read_timeout): every wait for the server goes through
   // these. When the server sends nothing for read_timeout, the statement is

@@ -151,11 +151,38 @@ std::int32_t result_cursor::fetch(std::uint32_t max_rows, dbr_rows& out) {
 }
 
 // ------------------------------------------------------------ statements
-pg_statement::pg_statement(pg_connection& c, std::string name, std::vector<Oid> param_types, const PGresult* desc)
-    : c_(c), name_(std::move(name)), generation_(c.generation()), param_types_(std::move(param_types)) {
-  plan_.build(c, desc);
+pg_statement::pg_statement(pg_connection& c, std::string name, std::string sql, const PGresult* desc)
+    : c_(c), name_(std::move(name)), sql_(std::move(sql)), generation_(c.generation()) {
+  adopt(desc);
+}
+
+void pg_statement::adopt(const PGresult* desc) {
+  param_types_.assign(static_cast<std::size_t>(PQnparams(desc)), 0);
+  for (std::size_t i = 0; i < param_types_.size(); ++i) param_types_[i] = PQparamtype(desc, static_cast<int>(i));
+  plan_.build(c_, desc);
   params_.resize(param_types_.size());
 }
+
+void pg_statement::reprepare() {
+  std::string name = c_.next_statement_name();
+  result_ptr desc = c_.parse(name, sql_);
+  c_.forget_statement(this, name_, generation_);
+  name_ = std::move(name);
+  generation_ = c_.generation();
+  adopt(desc.get());
+  stale_ = false;
+}
+
+namespace {
+// The server re-plans a prepared statement by itself when a table it reads
+// changes, but refuses to run it when that changes its result's columns.
+bool plan_gone_stale(const PGresult* r) noexcept {
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const char* where = PQresultErrorField(r, PG_DIAG_SOURCE_FUNCTION);
+  return state != nullptr && std::strcmp(state, "0A000") == 0 &&
+         (where == nullptr || std::strcmp(where, "RevalidateCachedQuery") == 0);
+}
+}  // namespace
 
 pg_statement::~pg_statement() {
   discard();
@@ -236,6 +263,32 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
   check_param_count(params.size());
   discard();
   c_.settle(this);
+  if (stale_) reprepare();
+  // Outside a transaction a refused statement changed nothing: it runs again,
+  // parsed anew. Inside one, the server has aborted the transaction.
+  const bool in_transaction = PQtransactionStatus(c_.raw()) != PQTRANS_IDLE;
+  if (run(params, info)) return plan_.cols.empty() ? nullptr : this;
+  stale_ = true;
+  if (in_transaction)
+    throw sdk::error(DBR_CAT_TXN_CONFLICT,
+                     "postgres: a table this statement reads changed its columns since the statement was prepared "
+                     "(cached plan must not change result type), and the server aborted the transaction: roll it "
+                     "back and run it again (the statement is prepared anew)")
+        .sqlstate("0A000")
+        .retry(DBR_RETRY_SAME_CONN)
+        .native(0, native_domain);
+  failed_ = result_ptr();
+  reprepare();
+  if (params.size() != param_types_.size())
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: the statement now takes " +
+                                                   std::to_string(param_types_.size()) + " parameter(s) but " +
+                                                   std::to_string(params.size()) + " were given");
+  if (run(params, info)) return plan_.cols.empty() ? nullptr : this;
+  result_ptr f = std::move(failed_);
+  c_.raise(f.get());
+}
+
+bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
   info.session_changed = changes_session_ ? 1 : 0;
   if (sql_prepare_) c_.note_sql_prepare();
   const std::size_t n = params.size();
@@ -263,15 +316,22 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
       if (t != nullptr && *t != '\0' && std::from_chars(t, t + std::strlen(t), rows).ec == std::errc())
         info.affected_rows = rows;
     }
-    return nullptr;
+    return true;
   }
   PQsetSingleRowMode(conn);
   streaming_ = true;
   finished_ = false;
   c_.set_streaming(this);
   // Read the first row now so that errors surface from execute.
-  if (PGresult* first = next_row()) buffered_.push_back(first);
-  return this;
+  if (PGresult* first = read_wire()) {
+    buffered_.push_back(first);
+    return true;
+  }
+  finished_ = true;
+  if (failed_.get() == nullptr) return true;
+  if (plan_gone_stale(failed_.get())) return false;
+  result_ptr f = std::move(failed_);
+  c_.raise(f.get());
 }
 
 std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {

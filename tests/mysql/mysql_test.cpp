@@ -792,3 +792,75 @@ TEST_F(Mysql, FailedLoginWithAShortPasswordKeepsTheMessage) {
     }
   }
 }
+
+// Issue 11: what() names the driver once ("mysql: mysql: prepare: ..." before).
+TEST_F(Mysql, ErrorsNameTheDriverOnce) {
+  auto once = [](const std::string& what) {
+    EXPECT_EQ(what.rfind("mysql: ", 0), 0u) << what;
+    EXPECT_EQ(what.find("mysql: ", 1), std::string::npos) << what;
+  };
+  try {
+    c().execute("SELEC 1");
+    ADD_FAILURE() << "no error";
+  } catch (const syntax_error& e) {
+    once(e.what());
+  }
+  try {
+    connect("mysql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
+    ADD_FAILURE() << "no error";
+  } catch (const connection_error& e) {
+    once(e.what());
+  }
+}
+
+// Issue 11: a cached statement whose table changed shape failed with 2057,
+// and every statement after it with 2014 (commands out of sync).
+namespace {
+std::size_t select_star_columns(connection& db, const std::string& table) {
+  auto r = db.query("SELECT * FROM " + table);
+  const std::size_t n = r.columns().size();
+  r.to_vector();
+  return n;
+}
+}  // namespace
+
+TEST_F(Mysql, CachedSelectSurvivesAlterOnTheSameConnection) {
+  table_guard t(c(), "stale_same", "a INT");
+  c().execute("INSERT INTO " + t.name + " VALUES (1)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 1u);
+  c().execute("ALTER TABLE " + t.name + " ADD COLUMN b INT");
+  EXPECT_EQ(select_star_columns(c(), t.name), 2u);
+  c().execute("DROP TABLE " + t.name);
+  c().execute("CREATE TABLE " + t.name + " (x TEXT, y TEXT, z TEXT)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 3u);
+}
+
+TEST_F(Mysql, CachedSelectIsPreparedAgainAfterAnotherConnectionChangesTheTable) {
+  table_guard t(c(), "stale_other", "a INT");
+  connection other = connect(server_url());
+  c().execute("INSERT INTO " + t.name + " VALUES (1)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 1u);
+  other.execute("ALTER TABLE " + t.name + " ADD COLUMN b INT DEFAULT 7");
+  auto row = c().query_one("SELECT * FROM " + t.name);
+  ASSERT_EQ(row.size(), 2u);
+  EXPECT_EQ(row.get<std::int64_t>(1), 7);
+  other.execute("DROP TABLE " + t.name);
+  other.execute("CREATE TABLE " + t.name + " (x TEXT, y TEXT, z TEXT)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 3u);
+  // The connection stayed in sync: other statements and ping work.
+  EXPECT_EQ(c().query_one("SELECT 41 + 1").get<std::int64_t>(0), 42);
+  EXPECT_TRUE(c().ping());
+}
+
+TEST_F(Mysql, StaleSelectInsideATransactionRunsAgainAndTheTransactionGoesOn) {
+  table_guard t(c(), "stale_tx", "a INT");
+  connection other = connect(server_url());
+  c().execute("INSERT INTO " + t.name + " VALUES (1)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 1u);
+  other.execute("ALTER TABLE " + t.name + " ADD COLUMN b INT");
+  auto tx = c().begin();
+  tx.execute("INSERT INTO " + t.name + " VALUES (2, 2)");
+  EXPECT_EQ(tx.query("SELECT * FROM " + t.name).to_vector().size(), 2u);
+  tx.commit();
+  EXPECT_EQ(c().query_one("SELECT COUNT(*) FROM " + t.name).get<std::int64_t>(0), 2);
+}

@@ -206,3 +206,18 @@ TEST_F(PostgresCli, postgres_cli_CopyColumnsDelimiterAndExport) {
   EXPECT_NE(nn.err.find("NOT NULL"), std::string::npos) << nn.err;
   EXPECT_EQ(count_rows(), 2);
 }
+
+// Issue 11: `dbridge query URL "COPY ..."` spun forever; it fails at once
+// (coreutils' timeout bounds the run, so a regression fails instead of hanging).
+TEST_F(PostgresCli, postgres_cli_QueryRefusesCopyAtOnce) {
+  db().execute("CREATE TABLE " + table_ + " (id int4)");
+  for (const std::string& sql : {"COPY " + table_ + " FROM STDIN", std::string("COPY (SELECT 1) TO STDOUT")}) {
+    const auto started = std::chrono::steady_clock::now();
+    auto r = run_process("/usr/bin/timeout", {"10", DBRIDGE_EXE, "query", url_, sql});
+    EXPECT_NE(r.exit_code, 124) << "still running after 10 s: " << sql;
+    EXPECT_NE(r.exit_code, 0) << sql;
+    EXPECT_NE(r.err.find("dbridge::copy_"), std::string::npos) << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << sql;
+  }
+  EXPECT_EQ(count_rows(), 0);
+}

@@ -715,3 +715,129 @@ TEST_F(Postgres, FailedLoginNeverShowsThePasswordAndKeepsTheMessage) {
     }
   }
 }
+
+// Issue 11: COPY to or from the client through execute()/query() used to spin
+// forever in the statement's wire loop. It fails at once, names the copy API,
+// and the connection (and the server's side of it) is usable afterwards.
+TEST_F(Postgres, CopyThroughExecuteOrQueryFailsAtOnceAndLeavesTheConnectionUsable) {
+  table_guard t(c(), "copy_refused");
+  c().execute("CREATE TABLE " + t.name + " (id int4)");
+  c().execute("INSERT INTO " + t.name + " VALUES (1), (2)");
+  const auto started = std::chrono::steady_clock::now();
+  auto expect_refused = [&](const std::string& sql, bool as_query, const char* api) {
+    try {
+      if (as_query)
+        c().query(sql).to_vector();
+      else
+        c().execute(sql);
+      ADD_FAILURE() << "no error for " << sql;
+    } catch (const invalid_argument_error& e) {
+      EXPECT_NE(std::string(e.what()).find(api), std::string::npos) << e.what();
+    }
+    // The server left the COPY: the same connection answers at once.
+    EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 2) << sql;
+  };
+  for (bool as_query : {false, true}) {
+    expect_refused("COPY " + t.name + " FROM STDIN", as_query, "copy_in");
+    expect_refused("COPY (SELECT 1) TO STDOUT", as_query, "copy_out");
+    expect_refused("COPY " + t.name + " TO STDOUT (FORMAT csv)", as_query, "copy_out");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_FALSE(c().in_transaction());
+  EXPECT_EQ(c().query_one("SELECT 41 + 1").get<std::int64_t>(0), 42);
+}
+
+// Issue 11: the count in the message was read after the statement was released.
+TEST_F(Postgres, WrongParameterCountNamesTheStatementsCount) {
+  for (bool as_query : {false, true}) {
+    try {
+      if (as_query)
+        c().query("SELECT $1::int AS a, $2::int AS b", {1});
+      else
+        c().execute("SELECT $1::int AS a, $2::int AS b", {1});
+      ADD_FAILURE() << "no error";
+    } catch (const invalid_argument_error& e) {
+      EXPECT_NE(std::string(e.what()).find("expects 2 parameters but 1 was given"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Issue 11: what() names the driver once ("postgres: postgres: ..." before).
+TEST_F(Postgres, ErrorsNameTheDriverOnce) {
+  auto once = [](const std::string& what) {
+    EXPECT_EQ(what.rfind("postgres: ", 0), 0u) << what;
+    EXPECT_EQ(what.find("postgres: ", 1), std::string::npos) << what;
+  };
+  try {
+    c().execute("SELEC 1");
+    ADD_FAILURE() << "no error";
+  } catch (const syntax_error& e) {
+    once(e.what());
+  }
+  try {
+    connect("postgresql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
+    ADD_FAILURE() << "no error";
+  } catch (const connection_error& e) {
+    once(e.what());
+  }
+}
+
+// Issue 11: a cached statement whose table changed shape failed with 0A000
+// "cached plan must not change result type" on every retry.
+namespace {
+std::size_t select_star_columns(connection& db, const std::string& table) {
+  auto r = db.query("SELECT * FROM " + table);
+  const std::size_t n = r.columns().size();
+  r.to_vector();
+  return n;
+}
+}  // namespace
+
+TEST_F(Postgres, CachedSelectSurvivesAlterOnTheSameConnection) {
+  table_guard t(c(), "stale_same");
+  c().execute("CREATE TABLE " + t.name + " (a int4)");
+  c().execute("INSERT INTO " + t.name + " VALUES (1)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 1u);
+  c().execute("ALTER TABLE " + t.name + " ADD COLUMN b int4");
+  EXPECT_EQ(select_star_columns(c(), t.name), 2u);
+  c().execute("DROP TABLE " + t.name);
+  c().execute("CREATE TABLE " + t.name + " (x text, y text, z text)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 3u);
+}
+
+TEST_F(Postgres, CachedSelectIsPreparedAgainAfterAnotherConnectionChangesTheTable) {
+  table_guard t(c(), "stale_other");
+  connection other = connect(server_url());
+  c().execute("CREATE TABLE " + t.name + " (a int4)");
+  c().execute("INSERT INTO " + t.name + " VALUES (1)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 1u);
+  other.execute("ALTER TABLE " + t.name + " ADD COLUMN b int4 DEFAULT 7");
+  auto row = c().query_one("SELECT * FROM " + t.name);
+  ASSERT_EQ(row.size(), 2u);
+  EXPECT_EQ(row.get<std::int64_t>(1), 7);
+  other.execute("DROP TABLE " + t.name);
+  other.execute("CREATE TABLE " + t.name + " (x text, y text, z text)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 3u);
+  EXPECT_EQ(select_star_columns(c(), t.name), 3u);
+}
+
+TEST_F(Postgres, StaleStatementInsideATransactionSaysSoAndWorksAfterRollback) {
+  table_guard t(c(), "stale_tx");
+  connection other = connect(server_url());
+  c().execute("CREATE TABLE " + t.name + " (a int4)");
+  EXPECT_EQ(select_star_columns(c(), t.name), 1u);
+  other.execute("ALTER TABLE " + t.name + " ADD COLUMN b int4");
+  {
+    auto tx = c().begin();
+    try {
+      tx.query("SELECT * FROM " + t.name).to_vector();
+      ADD_FAILURE() << "no error";
+    } catch (const transaction_conflict& e) {
+      EXPECT_NE(std::string(e.what()).find("roll it back"), std::string::npos) << e.what();
+      EXPECT_EQ(e.info().sqlstate, "0A000");
+    }
+    tx.rollback();
+  }
+  EXPECT_EQ(select_star_columns(c(), t.name), 2u);
+  EXPECT_EQ(c().query_one("SELECT 1").get<std::int64_t>(0), 1);
+}
