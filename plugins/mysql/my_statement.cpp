@@ -10,6 +10,8 @@
 
 #include <errmsg.h>
 
+#include <dbridge/sdk/statement_effect.hpp>
+
 #include "my_plugin.hpp"
 
 namespace dbridge_mysql {
@@ -99,18 +101,6 @@ void my_statement::discard() noexcept {
 
 namespace {
 
-// Statements that change nothing when run twice.
-bool only_reads(std::string_view sql) noexcept {
-  std::size_t i = 0;
-  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r' || sql[i] == '(')) ++i;
-  std::size_t j = i;
-  while (j < sql.size() && ((sql[j] >= 'a' && sql[j] <= 'z') || (sql[j] >= 'A' && sql[j] <= 'Z'))) ++j;
-  const std::string_view w = sql.substr(i, j - i);
-  for (std::string_view r : {"select", "with", "values", "table", "show"})
-    if (w.size() == r.size() && sdk::contains_ci(w, r)) return true;
-  return false;
-}
-
 std::size_t payload_size(const dbr_value& v) noexcept {
   switch (v.type) {
     case DBR_TYPE_TEXT:
@@ -172,7 +162,7 @@ sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     // The server ran it and is sending a result of another shape. A read
     // runs again, prepared anew; a write must not run twice.
     reprepare_after_new_metadata();
-    if (!only_reads(sql_.text))
+    if (!sdk::sql_only_reads(sql_.text))
       throw sdk::error(DBR_CAT_INVALID_STATE,
                        "mysql: a table this statement uses changed its columns since it was prepared; the statement "
                        "ran but its result was discarded (it is prepared anew for the next run)")
