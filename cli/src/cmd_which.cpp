@@ -28,9 +28,19 @@ std::string scheme_of(const std::string& url_or_scheme) {
 
 namespace {
 
-std::string unknown_scheme_fix(const scheme_resolution& r) {
-  std::string fix;
-  if (!r.nearest.empty()) fix = fmt::format("did you mean {}? ", fmt::join(r.nearest, ", "));
+// The package that usually serves a scheme: the first-party drivers are named
+// after their main scheme, third-party ones by convention too.
+std::string package_for_scheme(const std::string& scheme) {
+  if (scheme == "postgresql") return "postgres";
+  if (scheme == "mariadb") return "mysql";
+  if (scheme == "rediss") return "redis";
+  return scheme;
+}
+
+std::string unknown_scheme_fix(const scheme_resolution& r, const std::string& scheme) {
+  std::string fix = fmt::format("install its driver: `dbridge plugin install {}` (see `dbridge plugin search`); ",
+                                package_for_scheme(scheme));
+  if (!r.nearest.empty()) fix += fmt::format("did you mean {}? ", fmt::join(r.nearest, ", "));
   const auto known = plugin_catalog::global().schemes();
   fix += known.empty() ? "no plugin is installed: set DBRIDGE_PLUGIN_PATH, or run `dbridge doctor`"
                        : fmt::format("known schemes: {}", fmt::join(known, ", "));
@@ -47,7 +57,7 @@ void require_known_scheme(const dbridge::url& u) {
   info.category = errc::not_found;
   info.native_domain = "dbridge";
   info.message = fmt::format("no plugin serves scheme '{}' (in {})", u.scheme, redact_url(u.raw));
-  info.hint = unknown_scheme_fix(r);
+  info.hint = unknown_scheme_fix(r, u.scheme);
   throw_error(std::move(info));
 }
 
@@ -88,7 +98,7 @@ int run_which(const which_options& o) {
 
   if (r.candidates.empty())
     return report_failure("not_found", fmt::format("no plugin serves scheme '{}' (in {})", scheme, shown),
-                          unknown_scheme_fix(r));
+                          unknown_scheme_fix(r, scheme));
   std::vector<std::string> names;
   for (const auto& c : r.candidates) names.push_back(fmt::format("{} at {}", plugin_label(c), c.manifest_path.string()));
   return report_failure("invalid_state",

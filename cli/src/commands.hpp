@@ -91,6 +91,31 @@ struct copy_options {
 };
 int run_copy(const copy_options& o);
 
+/// `dbridge plugin ...` and `dbridge repo ...` (cmd_plugin.cpp): one option
+/// set, each sub-command reads the fields it has.
+struct plugin_cmd_options {
+  std::string target;              ///< DIR, FILE, ID[@SPEC], TEXT, KEYFILE or list file
+  std::string version;             ///< pin
+  std::string outdir;              ///< pack -o
+  std::string key;                 ///< repo index --sign
+  std::vector<std::string> repos;  ///< --repo (repeatable)
+  bool user = false;               ///< --user (the default)
+  bool system = false;             ///< --system
+  bool allow_downgrade = false;
+  bool allow_unsigned = false;
+  output_format format = output_format::table;
+};
+int run_plugin_pack(const plugin_cmd_options& o);
+int run_plugin_install(const plugin_cmd_options& o);
+int run_plugin_remove(const plugin_cmd_options& o);
+int run_plugin_search(const plugin_cmd_options& o);
+int run_plugin_pin(const plugin_cmd_options& o);  ///< version "" = unpin
+int run_plugin_verify(const plugin_cmd_options& o);
+int run_plugin_sync(const plugin_cmd_options& o);
+int run_plugin_trust(const plugin_cmd_options& o);
+int run_repo_index(const plugin_cmd_options& o);
+int run_repo_keygen(const plugin_cmd_options& o);
+
 /// The scheme of a URL, or the text itself when it is a bare scheme name
 /// ("sqlite"). Throws invalid_argument_error for anything else.
 std::string scheme_of(const std::string& url_or_scheme);
