@@ -10,6 +10,11 @@
 #   out of tree:          ${CMAKE_BINARY_DIR}/plugins/<id>/   (or OUTPUT_DIR)
 # Both files install byte-identical to ${DBRIDGE_PLUGIN_INSTALL_DIR}/<id>/.
 #
+# Unless NO_INSTALL, the `packages` target packs the folder into
+# ${CMAKE_BINARY_DIR}/dist/dbridge-<id>-<version>-<platform>.dbrpkg with
+# `dbridge plugin pack` (the built one in the dbridge tree, else the installed
+# one next to this file's prefix, else DBRIDGE_CLI or the one on PATH).
+#
 # The source manifest holds `sha256 = "@SHA256@"` in [library] (or no sha256
 # line at all, and one is added after `path`); a literal hash there is an
 # error, because it could only ever be stale. The targets get
@@ -109,6 +114,31 @@ function(dbridge_add_plugin)
   # test fixtures.
   if(arg_NO_INSTALL)
     return()
+  endif()
+
+  if(DEFINED DBRIDGE_BUILD_PLUGIN_DIR)
+    set(packer "$<TARGET_FILE:dbridge>")
+  else()
+    find_program(DBRIDGE_CLI dbridge HINTS "${cmake_dir}/../../../bin")
+    if(NOT DBRIDGE_CLI)
+      message(WARNING "dbridge_add_plugin(${arg_NAME}): no `dbridge` command found; the packages target is skipped "
+                      "(set DBRIDGE_CLI to it)")
+    endif()
+    set(packer "${DBRIDGE_CLI}")
+  endif()
+  if(packer)
+    if(NOT TARGET packages)
+      add_custom_target(packages)
+    endif()
+    add_custom_target(dbridge_package_${arg_NAME}
+      COMMAND "${packer}" plugin pack "${outdir}" -o "${CMAKE_BINARY_DIR}/dist"
+      COMMENT "Packing ${arg_NAME} into ${CMAKE_BINARY_DIR}/dist"
+      VERBATIM)
+    add_dependencies(dbridge_package_${arg_NAME} ${target})
+    if(DEFINED DBRIDGE_BUILD_PLUGIN_DIR)
+      add_dependencies(dbridge_package_${arg_NAME} dbridge)
+    endif()
+    add_dependencies(packages dbridge_package_${arg_NAME})
   endif()
   install(FILES "$<TARGET_FILE:${target}>" DESTINATION "${install_dir}"
     PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
