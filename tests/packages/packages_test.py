@@ -497,6 +497,12 @@ def group_repo(env, tmp):
     os.rename(idx + ".sig", idx + ".sig.off")
     env.fails("plugin", "install", "sqlite", "--repo", repo, expect=["bad signature", "no signature"],
               what="an unsigned repository is refused")
+    check("version = '1.0.0'" in original_index, "the index spells versions as expected", original_index)
+    open(idx, "w").write(original_index.replace("version = '1.0.0'", "version = '1.0.9'"))
+    env.fails("plugin", "install", "sqlite@1.0.9", "--repo", repo, "--allow-unsigned",
+              expect=["identity mismatch", "the repository index says sqlite 1.0.9"],
+              what="a package whose manifest differs from its index entry is refused")
+    open(idx, "w").write(original_index)
     out = env.ok("plugin", "install", "sqlite", "--repo", repo, "--allow-unsigned")
     check("installed sqlite 1.0.1" in out, "--allow-unsigned accepts it", out)
     os.rename(idx + ".sig.off", idx + ".sig")
