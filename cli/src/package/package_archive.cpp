@@ -447,7 +447,7 @@ extracted_package extract_package(const fs::path& archive_path, const fs::path& 
                         "the package is inconsistent; do not install it");
   }
   const fs::path lib = m.info->library_path;
-  if (lib.parent_path() != target || !p.files.count(lib.filename().string())) {
+  if (lib.parent_path() != target.lexically_normal() || !p.files.count(lib.filename().string())) {
     throw package_error(package_errc::unsafe_path,
                         where + ": plugin.toml [library] path '" + lib.string() + "' is not a file of the package",
                         "do not install this archive");
