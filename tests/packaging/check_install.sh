@@ -18,6 +18,9 @@ done
 quiet cmake -S "$src/examples/third_party_driver" -B "$work/plugin" -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_PREFIX_PATH="$work/prefix"
 quiet cmake --build "$work/plugin"
+# dbridge_add_plugin gives third parties the `packages` target (the installed `dbridge plugin pack`).
+quiet cmake --build "$work/plugin" --target packages
+ls "$work/plugin/dist/"dbridge-series-*.dbrpkg >/dev/null || { echo "the packages target wrote no package" >&2; exit 1; }
 quiet cmake --install "$work/plugin" --prefix "$work/prefix"
 lib="$work/prefix/lib/dbridge/plugins/series/libdbridge_series.so"
 readelf -p .comment "$lib" | grep -q clang || { echo "$lib was not built by clang" >&2; exit 1; }
