@@ -38,9 +38,14 @@ std::string package_for_scheme(const std::string& scheme) {
 }
 
 std::string unknown_scheme_fix(const scheme_resolution& r, const std::string& scheme) {
-  std::string fix = fmt::format("install its driver: `dbridge plugin install {}` (see `dbridge plugin search`); ",
-                                package_for_scheme(scheme));
-  if (!r.nearest.empty()) fix += fmt::format("did you mean {}? ", fmt::join(r.nearest, ", "));
+  std::string fix;
+  // A near miss is a typo; otherwise the driver is most likely not installed.
+  if (!r.nearest.empty()) {
+    fix = fmt::format("did you mean {}? ", fmt::join(r.nearest, ", "));
+  } else {
+    fix = fmt::format("install its driver: `dbridge plugin install {}` (see `dbridge plugin search`); ",
+                      package_for_scheme(scheme));
+  }
   const auto known = plugin_catalog::global().schemes();
   fix += known.empty() ? "no plugin is installed: set DBRIDGE_PLUGIN_PATH, or run `dbridge doctor`"
                        : fmt::format("known schemes: {}", fmt::join(known, ", "));
