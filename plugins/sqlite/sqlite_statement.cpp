@@ -53,24 +53,28 @@ sqlite_statement::sqlite_statement(sqlite_connection& conn, sqlite3_stmt* st, bo
   const int n = sqlite3_bind_parameter_count(st_);
   // SQLite numbers "$2, $1" by first appearance, so $N placeholders get a
   // position map; ?, ?N, :name and @name bind by SQLite's own numbering.
+  // One style per statement, as on the other drivers (sdk/placeholders.hpp):
+  // bit 0 ?, 1 ?N, 2 :name/@name/$name, 3 $N.
   std::uint32_t max_k = 0;
-  bool others = false;
+  unsigned styles = 0;
   for (int i = 1; i <= n; ++i) {
     const char* name = sqlite3_bind_parameter_name(st_, i);
     std::uint32_t k = dollar_number(name);
     if (k == 0) {
-      others = true;
+      styles |= name == nullptr ? 1u : name[0] == '?' ? 2u : 4u;
       continue;
     }
+    styles |= 8u;
     if (k > max_k) {
       max_k = k;
       positions_.resize(k, 0);
     }
     positions_[k - 1] = i;
   }
-  if (max_k > 0 && others)
+  if ((styles & (styles - 1)) != 0)
     throw sdk::error(DBR_CAT_SYNTAX,
-                     "sqlite: this statement mixes $N placeholders with ?, :name or @name ones; use one style")
+                     "sqlite: the statement mixes placeholder styles; use one style ($1 or ?1 by number, ? in order, "
+                     ":name by name)")
         .sqlstate("42601");
   nparams_ = max_k > 0 ? max_k : static_cast<std::uint32_t>(n);
   param_buf_.resize(static_cast<std::size_t>(n) + 1);

@@ -367,7 +367,9 @@ TEST_F(Mysql, PlaceholdersInsideLiteralsAndCommentsAreLeftAlone) {
   // $2 before $1, and $1 twice.
   auto o = c().query_one("SELECT CONCAT($2, '-', $1, '-', $1)", {"a", "b"});
   EXPECT_EQ(o.get<std::string>(0), "b-a-a");
-  EXPECT_THROW(c().query("SELECT ? + $1", {1}), invalid_argument_error);
+  EXPECT_THROW(c().query("SELECT ? + $1", {1}), syntax_error);
+  // :name is a placeholder, := an assignment.
+  EXPECT_EQ(c().query_one("SELECT @dbr_v := :v, @dbr_v + :v", {5}).get<std::int64_t>(1), 10);
   EXPECT_THROW(c().query("SELECT $1 + $2", {1}), invalid_argument_error);
   table_guard t(c(), "ident", "`a$1` INT, `we?ird` INT");
   c().execute("INSERT INTO " + t.name + " (`a$1`, `we?ird`) VALUES ($1, $2)", {5, 6});
