@@ -495,6 +495,32 @@ TEST_F(Postgres, PipelineReportsErrorsPerStatement) {
   EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 2);
 }
 
+// All or nothing: a batch inside a transaction. After a failure PostgreSQL
+// refuses every later item of the transaction, and the rollback keeps none.
+TEST_F(Postgres, PipelineInsideATransactionStopsAtTheFirstFailure) {
+  table_guard t(c(), "pipetx");
+  c().execute("CREATE TABLE " + t.name + " (id int PRIMARY KEY)");
+  std::vector<batch_item> items;
+  {
+    auto tx = c().begin();
+    {
+      batch b(c());
+      b.add("INSERT INTO " + t.name + " VALUES ($1)", {1});
+      b.add("INSERT INTO " + t.name + " VALUES ($1)", {1});
+      b.add("INSERT INTO " + t.name + " VALUES ($1)", {2});
+      items = b.execute();
+    }
+    tx.rollback();
+  }
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_TRUE(items[0].ok());
+  ASSERT_FALSE(items[1].ok());
+  EXPECT_EQ(items[1].error->sqlstate, "23505");
+  ASSERT_FALSE(items[2].ok());
+  EXPECT_EQ(items[2].error->sqlstate, "25P02");  // in failed transaction
+  EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 0);
+}
+
 TEST_F(Postgres, PlaceholderStylesKeepCastsAndJsonbOperators) {
   EXPECT_EQ(c().query_one("SELECT ?::int + 1", {"41"}).get<std::int64_t>(0), 42);
   EXPECT_EQ(c().query_one("SELECT :v::int * :v::int", {"7"}).get<std::int64_t>(0), 49);
