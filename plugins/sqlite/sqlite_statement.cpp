@@ -26,6 +26,16 @@ std::uint32_t dollar_number(const char* name) noexcept {
   return k;
 }
 
+std::uint32_t storage_type(int sqlite_type) noexcept {
+  switch (sqlite_type) {
+    case SQLITE_INTEGER: return DBR_TYPE_INT64;
+    case SQLITE_FLOAT: return DBR_TYPE_DOUBLE;
+    case SQLITE_TEXT: return DBR_TYPE_TEXT;
+    case SQLITE_BLOB: return DBR_TYPE_BYTES;
+    default: return DBR_TYPE_NULL;
+  }
+}
+
 bool looks_numeric(std::string_view s) noexcept {
   std::size_t i = 0;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
@@ -255,9 +265,18 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
     bind(params);
   }
   conn_.clear_function_error();
-  const int rc = sqlite3_step(st_);
+  deadline_ = conn_.statement_deadline();
+  int rc;
+  {
+    const sqlite_connection::deadline_scope clock(conn_, deadline_);
+    rc = sqlite3_step(st_);
+  }
   if (rc == SQLITE_ROW) {
     if (sqlite3_column_count(st_) != static_cast<int>(cols_.size())) describe();  // re-prepared after ALTER
+    // An expression has no declared type: its column reports the first row's
+    // (NULL, i.e. not known, when that cell is NULL).
+    for (std::size_t i = 0; i < cols_.size(); ++i)
+      if (col_decls_[i].empty()) cols_[i].type = storage_type(sqlite3_column_type(st_, static_cast<int>(i)));
     if (info.first_max != 0) {
       // The caller takes the first row with the reply: no fetch call for it.
       state_ = state::streaming;  // first, so a throw below still resets
@@ -393,7 +412,11 @@ std::int32_t sqlite_statement::fetch(std::uint32_t, dbr_rows& out) {
       state_ = state::streaming;
       break;
     case state::streaming: {
-      const int rc = sqlite3_step(st_);
+      int rc;
+      {
+        const sqlite_connection::deadline_scope clock(conn_, deadline_);
+        rc = sqlite3_step(st_);
+      }
       if (rc == SQLITE_DONE) {
         sqlite3_reset(st_);
         state_ = state::idle;
