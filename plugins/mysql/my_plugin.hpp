@@ -169,6 +169,8 @@ class column_plan {
 /// Decodes a date, time or timestamp into a cell. Returns false when the
 /// value is a zero date (no day: out is left alone).
 bool decode_temporal(kind k, const MYSQL_TIME& t, dbr_value& out);
+/// The SQL type name of a result column ("BIGINT UNSIGNED", "VARCHAR"...).
+std::string native_name(const MYSQL_FIELD& f);
 
 // ------------------------------------------------------------ statements
 /// A prepared statement (binary protocol); also its own cursor, streaming
@@ -278,6 +280,10 @@ class my_connection final : public sdk::connection,
     std::size_t ncols = 0, nrows = 0;
   };
   text_rows query_text(const std::string& sql);
+  /// A table's columns in the DBR_META_COLUMNS layout, read from a zero-row
+  /// SELECT's metadata: unlike information_schema it sees TEMPORARY tables.
+  /// No rows when the table does not exist.
+  text_rows described_columns(const char* schema, std::string_view table);
   std::string quote(std::string_view value);        ///< 'escaped'
   static std::string quote_ident(std::string_view name);  ///< `escaped`
   bool bulk_supported() const noexcept;

@@ -691,6 +691,31 @@ TEST_F(Mysql, BulkRowOfTheWrongWidthIsRefusedWhenNoColumnsAreNamed) {
   EXPECT_THROW(copy_in(c(), "dbr_test_no_such_table"), not_found_error);
 }
 
+// information_schema does not list TEMPORARY tables: their columns come
+// from a zero-row SELECT's metadata.
+TEST_F(Mysql, BulkIntoATemporaryTableWithoutAColumnList) {
+  const std::string name = "dbr_mytest_tmp_" + std::to_string(::getpid());
+  c().execute("CREATE TEMPORARY TABLE " + name + " (id INT NOT NULL PRIMARY KEY, note VARCHAR(20), v DOUBLE)");
+  {
+    copy_in in(c(), name);
+    in.write_row({1, "one", 0.5});
+    in.write_row({2, nullptr, 1.5});
+    EXPECT_THROW(in.write_row({3, "short"}), invalid_argument_error);
+    EXPECT_EQ(in.finish(), 2);
+  }
+  EXPECT_EQ(c().query_one("SELECT SUM(v) FROM " + name).get<double>(0), 2.0);
+  std::vector<std::string> cols;
+  for (const auto& r : c().columns(name)) {
+    cols.push_back(r.get<std::string>("name"));
+    if (r.get<std::string>("name") == "id") {
+      EXPECT_FALSE(r.get<bool>("nullable"));
+    }
+  }
+  EXPECT_EQ(cols, (std::vector<std::string>{"id", "note", "v"}));
+  c().execute("DROP TEMPORARY TABLE " + name);
+  EXPECT_EQ(c().columns(name).next(), nullptr);  // gone: no rows, no error
+}
+
 // ------------------------------------------------------------ introspection
 TEST_F(Mysql, IntrospectionListsTablesColumnsIndexesAndKeys) {
   table_guard parent(c(), "mparent", "id INT PRIMARY KEY, code VARCHAR(10) NOT NULL DEFAULT 'x', UNIQUE KEY uq_code (code)");
