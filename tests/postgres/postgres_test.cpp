@@ -522,6 +522,16 @@ TEST_F(Postgres, PipelineInsideATransactionStopsAtTheFirstFailure) {
 }
 
 TEST_F(Postgres, PlaceholderStylesKeepCastsAndJsonbOperators) {
+  // A batch takes the same styles.
+  std::vector<batch_item> items;
+  {
+    batch b(c());
+    b.add("SELECT :x::int + :x::int", {"20"});
+    items = b.execute();
+  }
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_TRUE(items[0].ok()) << items[0].error->message;
+  EXPECT_EQ(items[0].rows.at(0).at(0).as<std::int64_t>(), 40);
   EXPECT_EQ(c().query_one("SELECT ?::int + 1", {"41"}).get<std::int64_t>(0), 42);
   EXPECT_EQ(c().query_one("SELECT :v::int * :v::int", {"7"}).get<std::int64_t>(0), 49);
   // With $n present, ? is jsonb's key-exists operator; ?| and ?& always are.
@@ -536,16 +546,6 @@ TEST_F(Postgres, PlaceholderStylesKeepCastsAndJsonbOperators) {
   EXPECT_EQ(q.get<std::string>(1), "?1");
   EXPECT_EQ(q.get<std::string>(2), "' ?");
   EXPECT_EQ(q.get<std::int64_t>(3), 5);
-  // A batch takes the same styles.
-  std::vector<batch_item> items;
-  {
-    batch b(c());
-    b.add("SELECT :x::int + :x::int", {"20"});
-    items = b.execute();
-  }
-  ASSERT_EQ(items.size(), 1u);
-  ASSERT_TRUE(items[0].ok());
-  EXPECT_EQ(items[0].rows.at(0).at(0).as<std::int64_t>(), 40);
 }
 
 TEST_F(Postgres, IntrospectionListsTheSchema) {
