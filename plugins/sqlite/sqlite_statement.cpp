@@ -180,37 +180,13 @@ void sqlite_statement::bind_one(int index, const dbr_value& v, std::string& buf)
       break;
     case DBR_TYPE_DATE:
     case DBR_TYPE_TIMESTAMP:
-    case DBR_TYPE_TIMESTAMPTZ:
-      if (v.flags & (DBR_VF_POS_INFINITY | DBR_VF_NEG_INFINITY)) {
-        rc = (v.flags & DBR_VF_POS_INFINITY) ? bind_text("infinity", 8) : bind_text("-infinity", 9);
-        break;
-      }
-      if (v.type == DBR_TYPE_DATE) {
-        n = sdk::format_date(v.u.ts.micros, tmp);
-      } else if (v.type == DBR_TYPE_TIMESTAMP) {
-        n = sdk::format_timestamp(v.u.ts.micros, tmp);
-      } else {
-        // Shown in the offset it came with, which SQLite's date functions read.
-        n = sdk::format_timestamp(v.u.ts.micros + static_cast<std::int64_t>(v.u.ts.offset_s) * 1000000, tmp);
-        n += sdk::format_offset(v.u.ts.offset_s, tmp + n);
-      }
-      rc = bind_text(tmp, n);
-      break;
+    case DBR_TYPE_TIMESTAMPTZ:  // in the offset it came with, which SQLite's date functions read
     case DBR_TYPE_TIME:
-      n = sdk::format_time(v.u.ts.micros, tmp);
-      if (v.flags & DBR_VF_HAS_OFFSET) n += sdk::format_offset(v.u.ts.offset_s, tmp + n);
-      rc = bind_text(tmp, n);
+      rc = bind_text(tmp, sdk::format_temporal(v, tmp));
       break;
-    case DBR_TYPE_INTERVAL: {
-      // ISO-8601 duration: P<months>M<days>DT<seconds>S.
-      const std::int64_t us = v.u.iv.micros;
-      const std::int64_t a = us < 0 ? -us : us;
-      int w = std::snprintf(tmp, sizeof tmp, "P%dM%dDT%s%lld.%06lldS", v.u.iv.months, v.u.iv.days,
-                            us < 0 ? "-" : "", static_cast<long long>(a / 1000000),
-                            static_cast<long long>(a % 1000000));
-      rc = bind_text(tmp, w > 0 ? static_cast<std::size_t>(w) : 0);
+    case DBR_TYPE_INTERVAL:
+      rc = bind_text(tmp, sdk::format_interval(v.u.iv.months, v.u.iv.days, v.u.iv.micros, tmp));
       break;
-    }
     case DBR_TYPE_UUID:
       n = sdk::format_uuid(v.u.uuid, tmp);
       rc = bind_text(tmp, n);
