@@ -23,7 +23,8 @@ Plugins are searched in DBRIDGE_PLUGIN_PATH (colon-separated) first, then the us
 and, when run from a build tree, its plugin folder. Passwords in URLs are never printed.)";
 
 constexpr const char* query_footer = R"(
-Parameters bind to $1, $2, ... (or ?, ?N, :name in order) and are TEXT unless written TYPE:VALUE:
+Parameters bind to $1, $2, ... on every SQL driver (or ?1, ?2, ...; ? in order; :name, the first
+distinct name taking the first value; one style per statement) and are TEXT unless written TYPE:VALUE:
   int:42  float:1.5  bool:true  null:  text:int:7 (the text "int:7")  hex:DEADBEEF  base64:3q2+7w==
   decimal:12.50  json:{"a":1}
 A plain 42 is the text "42" (SQLite converts it for INTEGER/REAL columns; untyped columns keep text).

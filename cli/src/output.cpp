@@ -13,9 +13,6 @@ namespace dbridge::cli {
 
 namespace {
 
-constexpr std::int64_t micros_per_second = 1'000'000;
-constexpr std::int64_t micros_per_day = 86'400 * micros_per_second;
-
 std::vector<std::string>& secrets() {
   static std::vector<std::string> s;
   return s;
@@ -58,73 +55,6 @@ std::string format_double(double d) {
   if (std::isnan(d)) return "NaN";
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
   return fmt::format("{}", d);
-}
-
-std::string iso_date(std::int32_t days, std::int8_t infinity) {
-  if (infinity > 0) return "infinity";
-  if (infinity < 0) return "-infinity";
-  int y = 0;
-  unsigned m = 0, d = 0;
-  civil_from_days(days, y, m, d);
-  // ISO 8601 needs a sign and more digits outside 0000..9999.
-  if (y >= 0 && y <= 9999) return fmt::format("{:04}-{:02}-{:02}", y, m, d);
-  return fmt::format("{:+05}-{:02}-{:02}", y, m, d);
-}
-
-std::string iso_offset(std::int32_t offset_s, bool z_for_utc) {
-  if (offset_s == 0 && z_for_utc) return "Z";
-  const char sign = offset_s < 0 ? '-' : '+';
-  const std::int32_t a = offset_s < 0 ? -offset_s : offset_s;
-  std::string r = fmt::format("{}{:02}:{:02}", sign, a / 3600, a / 60 % 60);
-  if (a % 60 != 0) r += fmt::format(":{:02}", a % 60);
-  return r;
-}
-
-// Hours may exceed 23 and the value may be negative (MySQL TIME); ISO has no
-// form for that, so the same shape is kept with a sign and more hour digits.
-std::string iso_clock(std::int64_t micros) {
-  const bool neg = micros < 0;
-  const std::uint64_t a = neg ? 0 - static_cast<std::uint64_t>(micros) : static_cast<std::uint64_t>(micros);
-  const std::uint64_t secs = a / micros_per_second, frac = a % micros_per_second;
-  std::string r = fmt::format("{}{:02}:{:02}:{:02}", neg ? "-" : "", secs / 3600, secs / 60 % 60, secs % 60);
-  if (frac != 0) r += fmt::format(".{:06}", frac);
-  return r;
-}
-
-std::string iso_date_time(std::int64_t micros) {
-  // Floor division: 1969-12-31T23:59:59 is day -1, not day 0 minus a second.
-  std::int64_t days = micros / micros_per_day;
-  std::int64_t rem = micros % micros_per_day;
-  if (rem < 0) {
-    rem += micros_per_day;
-    --days;
-  }
-  return iso_date(static_cast<std::int32_t>(days), 0) + "T" + iso_clock(rem);
-}
-
-std::string iso_interval(const interval& iv) {
-  std::string r = "P";
-  const std::int32_t years = iv.months / 12, months = iv.months % 12;
-  if (years != 0) r += fmt::format("{}Y", years);
-  if (months != 0) r += fmt::format("{}M", months);
-  if (iv.days != 0) r += fmt::format("{}D", iv.days);
-  if (iv.micros != 0) {
-    r += "T";
-    const bool neg = iv.micros < 0;
-    const std::uint64_t a =
-        neg ? 0 - static_cast<std::uint64_t>(iv.micros) : static_cast<std::uint64_t>(iv.micros);
-    const std::uint64_t secs = a / micros_per_second, frac = a % micros_per_second;
-    const char* sign = neg ? "-" : "";
-    if (secs / 3600 != 0) r += fmt::format("{}{}H", sign, secs / 3600);
-    if (secs / 60 % 60 != 0) r += fmt::format("{}{}M", sign, secs / 60 % 60);
-    if (secs % 60 != 0 || frac != 0) {
-      std::string f = frac != 0 ? fmt::format(".{:06}", frac) : std::string();
-      while (!f.empty() && f.back() == '0') f.pop_back();
-      r += fmt::format("{}{}{}S", sign, secs % 60, f);
-    }
-  }
-  if (r == "P") r = "PT0S";
-  return r;
 }
 
 std::string hex_bytes(const bytes& b) {
@@ -334,16 +264,10 @@ std::string to_text(const dbridge::value& v) {
         else if constexpr (std::is_same_v<T, std::string>) return x;
         else if constexpr (std::is_same_v<T, bytes>) return hex_bytes(x);
         else if constexpr (std::is_same_v<T, decimal> || std::is_same_v<T, json>) return x.text;
-        else if constexpr (std::is_same_v<T, date>) return iso_date(x.days, x.infinity);
-        else if constexpr (std::is_same_v<T, time_of_day>)
-          return iso_clock(x.micros) + (x.offset_s ? iso_offset(*x.offset_s, true) : std::string());
-        else if constexpr (std::is_same_v<T, timestamp>)
-          return x.infinity ? iso_date(0, x.infinity) : iso_date_time(x.micros);
-        else if constexpr (std::is_same_v<T, timestamptz>)
-          return x.infinity ? iso_date(0, x.infinity)
-                            : iso_date_time(x.micros + std::int64_t{x.offset_s} * micros_per_second) +
-                                  iso_offset(x.offset_s, true);
-        else if constexpr (std::is_same_v<T, interval>) return iso_interval(x);
+        else if constexpr (std::is_same_v<T, date> || std::is_same_v<T, time_of_day> ||
+                           std::is_same_v<T, timestamp> || std::is_same_v<T, timestamptz> ||
+                           std::is_same_v<T, interval>)
+          return v.to_string();  // value's own formatting: the CLI prints dates and times as the API does
         else if constexpr (std::is_same_v<T, uuid>) return x.to_string();
         else return json_text(to_json(v));  // array
       },

@@ -3,6 +3,7 @@
 #include "dbridge/value.hpp"
 
 #include <dbridge/abi.h>
+#include <dbridge/sdk/datetime_text.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -40,108 +41,24 @@ std::string_view to_string(value_type t) noexcept {
   return "unknown";
 }
 
-// Howard Hinnant's published civil-calendar arithmetic (era of 400 years).
+// The calendar of datetime_text.hpp, the one every date text uses.
 std::int32_t days_from_civil(int y, unsigned m, unsigned d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<std::int32_t>(era * 146097 + static_cast<int>(doe) - 719468);
+  return static_cast<std::int32_t>(sdk::days_from_civil(y, m, d));
 }
 
 void civil_from_days(std::int32_t days, int& y, unsigned& m, unsigned& d) noexcept {
-  const std::int64_t z = std::int64_t{days} + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<int>(yoe + era * 400) + (m <= 2 ? 1 : 0);
+  std::int64_t year = 0;
+  sdk::civil_from_days(days, year, m, d);
+  y = static_cast<int>(year);
 }
 
 namespace {
-
-constexpr std::int64_t micros_per_day = 86'400'000'000LL;
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 
 int hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-void append_2(std::string& out, unsigned v) {
-  out.push_back(static_cast<char>('0' + v / 10 % 10));
-  out.push_back(static_cast<char>('0' + v % 10));
-}
-
-void append_date(std::string& out, std::int32_t days) {
-  int y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
-  char buf[16];
-  if (y >= 0 && y <= 9999) {
-    std::snprintf(buf, sizeof buf, "%04d", y);
-  } else {
-    std::snprintf(buf, sizeof buf, "%+05d", y);  // ISO-8601 expanded year
-  }
-  out += buf;
-  out.push_back('-');
-  append_2(out, m);
-  out.push_back('-');
-  append_2(out, d);
-}
-
-// h:mm:ss[.ffffff] for a non-negative number of micros (hours may exceed 23).
-void append_clock(std::string& out, std::int64_t micros) {
-  const std::int64_t total_s = micros / 1'000'000;
-  const std::int64_t frac = micros % 1'000'000;
-  const std::int64_t h = total_s / 3600;
-  if (h < 10) out.push_back('0');
-  out += std::to_string(h);
-  out.push_back(':');
-  append_2(out, static_cast<unsigned>(total_s / 60 % 60));
-  out.push_back(':');
-  append_2(out, static_cast<unsigned>(total_s % 60));
-  if (frac != 0) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
-    std::string_view f(buf);
-    while (f.back() == '0') f.remove_suffix(1);
-    out += f;
-  }
-}
-
-void append_offset(std::string& out, std::int32_t offset_s) {
-  if (offset_s == 0) {
-    out.push_back('Z');
-    return;
-  }
-  out.push_back(offset_s < 0 ? '-' : '+');
-  const std::int32_t a = offset_s < 0 ? -offset_s : offset_s;
-  append_2(out, static_cast<unsigned>(a / 3600));
-  out.push_back(':');
-  append_2(out, static_cast<unsigned>(a / 60 % 60));
-  if (a % 60 != 0) {
-    out.push_back(':');
-    append_2(out, static_cast<unsigned>(a % 60));
-  }
-}
-
-void append_local_timestamp(std::string& out, std::int64_t micros) {
-  const std::int64_t days = floor_div(micros, micros_per_day);
-  append_date(out, static_cast<std::int32_t>(days));
-  out.push_back('T');
-  append_clock(out, micros - days * micros_per_day);
 }
 
 std::string double_text(double d) {
@@ -459,58 +376,33 @@ std::string value::to_string() const {
     std::string operator()(const date& d) const {
       if (d.infinity != 0) return d.infinity > 0 ? "infinity" : "-infinity";
       std::string out;
-      append_date(out, d.days);
+      sdk::append_datetime(out, [&](char* b) { return sdk::format_date(d.days, b); });
       return out;
     }
     std::string operator()(const time_of_day& t) const {
       std::string out;
-      if (t.micros < 0) out.push_back('-');
-      append_clock(out, t.micros < 0 ? -t.micros : t.micros);
-      if (t.offset_s) append_offset(out, *t.offset_s);
+      sdk::append_datetime(out, [&](char* b) { return sdk::format_time(t.micros, b); });
+      if (t.offset_s) sdk::append_datetime(out, [&](char* b) { return sdk::format_offset(*t.offset_s, b, true); });
       return out;
     }
     std::string operator()(const timestamp& t) const {
       if (t.infinity != 0) return t.infinity > 0 ? "infinity" : "-infinity";
       std::string out;
-      append_local_timestamp(out, t.micros);
+      sdk::append_datetime(out, [&](char* b) { return sdk::format_timestamp(t.micros, b, 'T'); });
       return out;
     }
     std::string operator()(const timestamptz& t) const {
       if (t.infinity != 0) return t.infinity > 0 ? "infinity" : "-infinity";
       // Shown in the offset it was read with: local time = UTC + offset.
       std::string out;
-      append_local_timestamp(out, t.micros + std::int64_t{t.offset_s} * 1'000'000);
-      append_offset(out, t.offset_s);
+      sdk::append_datetime(
+          out, [&](char* b) { return sdk::format_timestamp(t.micros + std::int64_t{t.offset_s} * 1'000'000, b, 'T'); });
+      sdk::append_datetime(out, [&](char* b) { return sdk::format_offset(t.offset_s, b, true); });
       return out;
     }
     std::string operator()(const interval& iv) const {
-      // ISO-8601 duration; each component keeps its own sign as PostgreSQL does.
-      std::string out = "P";
-      const std::int32_t years = iv.months / 12, months = iv.months % 12;
-      if (years) out += std::to_string(years) + "Y";
-      if (months) out += std::to_string(months) + "M";
-      if (iv.days) out += std::to_string(iv.days) + "D";
-      if (iv.micros != 0) {
-        out += "T";
-        const bool neg = iv.micros < 0;
-        const std::int64_t m = neg ? -iv.micros : iv.micros;
-        const std::int64_t h = m / 3'600'000'000LL, min = m / 60'000'000LL % 60, us = m % 60'000'000LL;
-        const char* sign = neg ? "-" : "";
-        if (h) out += sign + std::to_string(h) + "H";
-        if (min) out += sign + std::to_string(min) + "M";
-        if (us) {
-          out += sign + std::to_string(us / 1'000'000);
-          if (us % 1'000'000) {
-            char buf[16];
-            std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(us % 1'000'000));
-            std::string_view f(buf);
-            while (f.back() == '0') f.remove_suffix(1);
-            out += f;
-          }
-          out += "S";
-        }
-      }
-      if (out == "P") out += "T0S";
+      std::string out;
+      sdk::append_datetime(out, [&](char* b) { return sdk::format_interval(iv.months, iv.days, iv.micros, b); });
       return out;
     }
     std::string operator()(const uuid& u) const { return u.to_string(); }

@@ -311,16 +311,14 @@ std::unique_ptr<sdk::bulk_transfer> my_connection::copy_in(const char* table, st
     names.emplace_back(c);
   }
   if (names.empty()) {
-    // Every column of the table, in order (also checks that it exists).
-    settle();
-    const std::string probe = "SELECT * FROM " + target + " LIMIT 0";
-    if (mysql_real_query(mysql_, probe.data(), probe.size()) != 0) raise("bulk insert");
-    MYSQL_RES* r = mysql_store_result(mysql_);
-    if (r == nullptr) raise("bulk insert");
-    const unsigned n = mysql_num_fields(r);
-    const MYSQL_FIELD* f = mysql_fetch_fields(r);
-    for (unsigned i = 0; i < n; ++i) names.emplace_back(f[i].name, f[i].name_length);
-    mysql_free_result(r);
+    // Every column of the table, in order; TEMPORARY tables included.
+    const auto dot = t.rfind('.');
+    const std::string schema = dot == std::string_view::npos ? std::string() : std::string(t.substr(0, dot));
+    const text_rows cols =
+        described_columns(dot == std::string_view::npos ? nullptr : schema.c_str(), t.substr(dot + 1));
+    if (cols.nrows == 0)
+      throw sdk::error(DBR_CAT_NOT_FOUND, "mysql: bulk insert into " + target + ": no such table").sqlstate("42S02");
+    for (std::size_t r = 0; r < cols.nrows; ++r) names.push_back(cols.cells[r * cols.ncols + 2]);
   }
   if (method == "array" && !bulk_supported())
     throw sdk::error(DBR_CAT_UNSUPPORTED, "mysql: this server has no array binding (bulk operations are MariaDB 10.2+); "

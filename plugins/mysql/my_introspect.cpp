@@ -5,15 +5,47 @@
 #include <cstdlib>
 #include <string>
 
+#include <mysqld_error.h>
+
 #include "my_plugin.hpp"
 
 namespace dbridge_mysql {
 
-namespace {
-
-
-
-}  // namespace
+my_connection::text_rows my_connection::described_columns(const char* schema, std::string_view table) {
+  std::string target = schema != nullptr ? quote_ident(schema) + "." : std::string();
+  target += quote_ident(table);
+  const std::string probe = "SELECT * FROM " + target + " LIMIT 0";
+  settle();
+  text_rows out;
+  if (mysql_real_query(mysql_, probe.data(), probe.size()) != 0) {
+    const unsigned code = mysql_errno(mysql_);
+    if (code == ER_NO_SUCH_TABLE || code == ER_BAD_DB_ERROR) return out;
+    raise("introspection");
+  }
+  MYSQL_RES* r = mysql_store_result(mysql_);
+  if (r == nullptr) raise("introspection");
+  out.ncols = 9;
+  const unsigned n = mysql_num_fields(r);
+  const MYSQL_FIELD* f = mysql_fetch_fields(r);
+  auto cell = [&](std::string v, bool present = true) {
+    out.cells.push_back(std::move(v));
+    out.present.push_back(present ? 1 : 0);
+  };
+  for (unsigned i = 0; i < n; ++i) {
+    cell(std::string(f[i].db, f[i].db_length));
+    cell(std::string(f[i].org_table, f[i].org_table_length));
+    cell(std::string(f[i].org_name, f[i].org_name_length));
+    cell(std::to_string(i + 1));
+    cell(native_name(f[i]));
+    cell((f[i].flags & NOT_NULL_FLAG) != 0 ? "0" : "1");
+    cell({}, false);  // the default is not in the metadata
+    cell({}, false);
+    cell((f[i].flags & PRI_KEY_FLAG) != 0 ? "1" : "0");
+    ++out.nrows;
+  }
+  mysql_free_result(r);
+  return out;
+}
 
 std::unique_ptr<sdk::cursor> my_connection::list(std::uint32_t what, const char* schema, const char* table) {
   const std::string sch = schema != nullptr ? quote(schema) : "DATABASE()";
@@ -70,7 +102,8 @@ std::unique_ptr<sdk::cursor> my_connection::list(std::uint32_t what, const char*
                                                 " is not available (MySQL has databases, schemas, tables, columns, "
                                                 "indexes, foreign keys and primary keys)");
   }
-  const text_rows rows = query_text(sql);
+  text_rows rows = query_text(sql);
+  if (what == DBR_META_COLUMNS && table != nullptr && rows.nrows == 0) rows = described_columns(schema, table);
   const std::span<const sdk::meta_column> cols = sdk::meta_columns(what);
   if (rows.ncols != 0 && rows.ncols != cols.size())
     throw sdk::error(DBR_CAT_INTERNAL, "mysql: introspection query returned an unexpected width");

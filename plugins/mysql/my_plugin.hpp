@@ -33,6 +33,7 @@
 #include <dbridge/sdk/cursor.hpp>
 #include <dbridge/sdk/driver.hpp>
 #include <dbridge/sdk/error.hpp>
+#include <dbridge/sdk/placeholders.hpp>
 #include <dbridge/sdk/timeout.hpp>
 #include <dbridge/sdk/session.hpp>
 #include <dbridge/sdk/value.hpp>
@@ -70,17 +71,9 @@ inline constexpr sdk::session_dialect my_session_dialect{my_plain_words, my_susp
 using arena = sdk::arena;
 
 // ------------------------------------------------------------ placeholders
-/// SQL with `$N` rewritten to `?`. order[k] is the 0-based caller parameter
-/// bound to the k-th `?`; nparams is what the caller passes.
-struct translated_sql {
-  std::string text;
-  std::vector<std::uint32_t> order;
-  std::uint32_t nparams = 0;
-  bool dollar = false;  ///< $N style (else native `?`, order is the identity)
-};
-/// Scans sql skipping '...', "...", `...` literals and -- / # / /* */
-/// comments. Mixing `?` and `$N` is an invalid_argument error.
-translated_sql translate_placeholders(std::string_view sql);
+/// SQL with every placeholder style rewritten to `?` (the SDK's one rule);
+/// `text` always holds what the server prepares.
+using translated_sql = sdk::placeholder_plan;
 
 /// The session's time_zone: the server reads and writes TIMESTAMP as wall
 /// time in it.
@@ -176,13 +169,15 @@ class column_plan {
 /// Decodes a date, time or timestamp into a cell. Returns false when the
 /// value is a zero date (no day: out is left alone).
 bool decode_temporal(kind k, const MYSQL_TIME& t, dbr_value& out);
+/// The SQL type name of a result column ("BIGINT UNSIGNED", "VARCHAR"...).
+std::string native_name(const MYSQL_FIELD& f);
 
 // ------------------------------------------------------------ statements
 /// A prepared statement (binary protocol); also its own cursor, streaming
 /// with mysql_stmt_fetch straight off the wire.
 class my_statement final : public sdk::statement, public sdk::cursor {
  public:
-  my_statement(my_connection& c, MYSQL_STMT* stmt, translated_sql sql);
+  my_statement(my_connection& c, MYSQL_STMT* stmt, translated_sql sql, std::size_t markers);
   ~my_statement() override;
 
   std::uint32_t param_count() override { return sql_.nparams; }
@@ -285,6 +280,10 @@ class my_connection final : public sdk::connection,
     std::size_t ncols = 0, nrows = 0;
   };
   text_rows query_text(const std::string& sql);
+  /// A table's columns in the DBR_META_COLUMNS layout, read from a zero-row
+  /// SELECT's metadata: unlike information_schema it sees TEMPORARY tables.
+  /// No rows when the table does not exist.
+  text_rows described_columns(const char* schema, std::string_view table);
   std::string quote(std::string_view value);        ///< 'escaped'
   static std::string quote_ident(std::string_view name);  ///< `escaped`
   bool bulk_supported() const noexcept;

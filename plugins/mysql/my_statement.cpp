@@ -16,9 +16,9 @@
 
 namespace dbridge_mysql {
 
-my_statement::my_statement(my_connection& c, MYSQL_STMT* stmt, translated_sql sql)
+my_statement::my_statement(my_connection& c, MYSQL_STMT* stmt, translated_sql sql, std::size_t markers)
     : c_(c), stmt_(stmt), sql_(std::move(sql)), changes_session_(sdk::sql_changes_session(sql_.text, my_session_dialect)) {
-  params_.resize(sql_.order.size());
+  params_.resize(markers);
 }
 
 my_statement::~my_statement() {
@@ -146,14 +146,14 @@ sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_i
   if (params.size() != sql_.nparams)
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
                      "mysql: the statement takes " + std::to_string(sql_.nparams) + " parameter(s) (" +
-                         (sql_.dollar ? "$1..$n" : "?") + ") but " + std::to_string(params.size()) + " were given");
+                         sdk::placeholder_detail::spelled(sql_.style) + ") but " + std::to_string(params.size()) + " were given");
   discard();
   c_.settle(this);
   c_.clear_cancel();
   check_packet_size(c_, params);
   info.session_changed = changes_session_ ? 1 : 0;
-  for (std::size_t k = 0; k < sql_.order.size(); ++k) {
-    const std::uint32_t src = sql_.order[k];
+  for (std::size_t k = 0; k < params_.size(); ++k) {
+    const std::uint32_t src = sql_.source(k);
     params_.set(k, params[src], src + 1, c_.zone());
   }
   if (params_.size() > 0 && mysql_stmt_bind_param(stmt_, params_.binds()) != 0) raise("binding parameters");
@@ -329,7 +329,11 @@ void my_statement::detach() {
 // ------------------------------------------------------------ prepare
 std::unique_ptr<sdk::statement> my_connection::prepare(std::string_view sql, std::uint32_t flags) {
   (void)flags;  // every statement is server-side prepared; the core caches them
-  translated_sql t = translate_placeholders(sql);
+  translated_sql t = sdk::translate_placeholders(sql, sdk::mariadb_lexis, sdk::native_placeholder::question, "mysql");
+  if (t.nparams > 65535)
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "mysql: the statement takes " + std::to_string(t.nparams) +
+                                                   " parameters; MariaDB takes at most 65535");
+  if (!t.rewritten) t.text.assign(sql);  // kept to prepare again after a schema change
   settle();
   MYSQL_STMT* stmt = mysql_stmt_init(mysql_);
   if (stmt == nullptr) throw sdk::error(DBR_CAT_RESOURCE, "mysql: out of memory creating a statement");
@@ -340,13 +344,14 @@ std::unique_ptr<sdk::statement> my_connection::prepare(std::string_view sql, std
     mysql_stmt_close(stmt);
     throw e;
   }
-  if (mysql_stmt_param_count(stmt) != t.order.size()) {
+  const std::size_t markers = t.order.empty() ? t.nparams : t.order.size();
+  if (mysql_stmt_param_count(stmt) != markers) {
     const unsigned long n = mysql_stmt_param_count(stmt);
     mysql_stmt_close(stmt);
     throw sdk::error(DBR_CAT_INTERNAL, "mysql: the server counts " + std::to_string(n) + " placeholders, the driver " +
-                                           std::to_string(t.order.size()));
+                                           std::to_string(markers));
   }
-  return std::make_unique<my_statement>(*this, stmt, std::move(t));
+  return std::make_unique<my_statement>(*this, stmt, std::move(t), markers);
 }
 
 }  // namespace dbridge_mysql

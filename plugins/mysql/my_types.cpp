@@ -210,6 +210,27 @@ bool is_json(const MYSQL_FIELD& f) {
          std::memcmp(attr.str, "json", 4) == 0;
 }
 
+
+std::uint32_t tag_of(kind k) noexcept {
+  switch (k) {
+    case kind::int64: return DBR_TYPE_INT64;
+    case kind::uint64:
+    case kind::bit: return DBR_TYPE_UINT64;
+    case kind::float64: return DBR_TYPE_DOUBLE;
+    case kind::decimal: return DBR_TYPE_DECIMAL;
+    case kind::text: return DBR_TYPE_TEXT;
+    case kind::bytes: return DBR_TYPE_BYTES;
+    case kind::json: return DBR_TYPE_JSON;
+    case kind::date: return DBR_TYPE_DATE;
+    case kind::time: return DBR_TYPE_TIME;
+    case kind::datetime: return DBR_TYPE_TIMESTAMP;
+    case kind::timestamp: return DBR_TYPE_TIMESTAMPTZ;
+  }
+  return DBR_TYPE_TEXT;
+}
+
+}  // namespace
+
 std::string native_name(const MYSQL_FIELD& f) {
   const bool binary = f.charsetnr == 63;
   const bool uns = (f.flags & UNSIGNED_FLAG) != 0;
@@ -257,26 +278,6 @@ std::string native_name(const MYSQL_FIELD& f) {
   }
   return uns ? n + " UNSIGNED" : n;
 }
-
-std::uint32_t tag_of(kind k) noexcept {
-  switch (k) {
-    case kind::int64: return DBR_TYPE_INT64;
-    case kind::uint64:
-    case kind::bit: return DBR_TYPE_UINT64;
-    case kind::float64: return DBR_TYPE_DOUBLE;
-    case kind::decimal: return DBR_TYPE_DECIMAL;
-    case kind::text: return DBR_TYPE_TEXT;
-    case kind::bytes: return DBR_TYPE_BYTES;
-    case kind::json: return DBR_TYPE_JSON;
-    case kind::date: return DBR_TYPE_DATE;
-    case kind::time: return DBR_TYPE_TIME;
-    case kind::datetime: return DBR_TYPE_TIMESTAMP;
-    case kind::timestamp: return DBR_TYPE_TIMESTAMPTZ;
-  }
-  return DBR_TYPE_TEXT;
-}
-
-}  // namespace
 
 void column_plan::build(MYSQL_RES* meta, zero_date_mode zero_date, const session_zone& zone) {
   zero_date_ = zero_date;

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include <dbridge/sdk/placeholders.hpp>
 #include <dbridge/sdk/session.hpp>
 
 #include "pg_plugin.hpp"
@@ -576,10 +577,12 @@ std::unique_ptr<sdk::statement> pg_connection::prepare(std::string_view sql, std
   (void)flags;  // every statement is named: cached or not, it may outlive the next prepare
   // The server would count more parameters than the protocol's 16 bits
   // describe, and the connection would lose its place in the stream.
-  check_param_count(highest_placeholder(sql), true);
+  const sdk::placeholder_plan plan =
+      sdk::translate_placeholders(sql, sdk::postgres_lexis, sdk::native_placeholder::dollar, "postgres");
+  check_param_count(plan.nparams, true);
   settle();
   flush_deallocations();
-  const std::string text(sql);
+  const std::string text(plan.sql(sql));
   std::string name = next_statement_name();
   result_ptr desc = parse(name, text);
   auto s = std::make_unique<pg_statement>(*this, std::move(name), text, desc.get());

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include <dbridge/sdk/placeholders.hpp>
+
 #include "pg_plugin.hpp"
 
 namespace dbridge_postgres {
@@ -49,7 +51,9 @@ void pg_connection::batch_add_sql(std::string_view sql, std::span<const dbr_valu
     p.values[i] = b.data();
     p.lengths[i] = static_cast<int>(b.size());
   }
-  const std::string text(sql);
+  const sdk::placeholder_plan plan =
+      sdk::translate_placeholders(sql, sdk::postgres_lexis, sdk::native_placeholder::dollar, "postgres");
+  const std::string text(plan.sql(sql));
   if (PQsendQueryParams(conn_, text.c_str(), static_cast<int>(params.size()), p.types.data(), p.values.data(),
                         p.lengths.data(), p.formats.data(), 1) != 1 ||
       PQpipelineSync(conn_) != 1)

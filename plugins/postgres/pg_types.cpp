@@ -675,28 +675,8 @@ void render_text(const dbr_value& v, std::string& b) {
     case DBR_TYPE_DATE:
     case DBR_TYPE_TIMESTAMP:
     case DBR_TYPE_TIMESTAMPTZ:
-      if (v.flags & DBR_VF_POS_INFINITY) {
-        b += "infinity";
-        return;
-      }
-      if (v.flags & DBR_VF_NEG_INFINITY) {
-        b += "-infinity";
-        return;
-      }
-      if (v.type == DBR_TYPE_DATE) {
-        n = sdk::format_date(v.u.ts.micros, tmp);
-      } else if (v.type == DBR_TYPE_TIMESTAMP) {
-        n = sdk::format_timestamp(v.u.ts.micros, tmp);
-      } else {
-        n = sdk::format_timestamp(v.u.ts.micros + static_cast<std::int64_t>(v.u.ts.offset_s) * 1000000, tmp);
-        n += sdk::format_offset(v.u.ts.offset_s, tmp + n);
-      }
-      b.append(tmp, n);
-      return;
     case DBR_TYPE_TIME:
-      n = sdk::format_time(v.u.ts.micros, tmp);
-      if (v.flags & DBR_VF_HAS_OFFSET) n += sdk::format_offset(v.u.ts.offset_s, tmp + n);
-      b.append(tmp, n);
+      b.append(tmp, sdk::format_temporal(v, tmp));
       return;
     case DBR_TYPE_INTERVAL: {
       int w = std::snprintf(tmp, sizeof tmp, "%d mons %d days %lld microseconds", v.u.iv.months, v.u.iv.days,

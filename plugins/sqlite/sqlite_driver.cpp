@@ -228,10 +228,13 @@ sqlite_connection::sqlite_connection(const dbr_url& url) {
                                                        "' is not one of delete, truncate, persist, memory, wal, off");
     } else if (key == "foreign_keys") {
       foreign_keys = parse_switch(opt.key, opt.value) ? 1 : 0;
+    } else if (key == "statement_timeout" || key == "statement_timeout_ms") {
+      statement_timeout_ms_ = parse_ms(opt.key, opt.value);
     } else {
       throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
                        "sqlite: unknown URL option '" + std::string(key) +
-                           "'; the sqlite driver takes mode, busy_timeout, journal_mode and foreign_keys");
+                           "'; the sqlite driver takes mode, busy_timeout, journal_mode, foreign_keys and "
+                           "statement_timeout");
     }
   }
   // NOMUTEX: the core gives a connection to one thread at a time
@@ -251,6 +254,7 @@ sqlite_connection::sqlite_connection(const dbr_url& url) {
   try {
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, static_cast<int>(busy_ms));
+    set_statement_timeout(statement_timeout_ms_);
     if (!journal.empty()) exec(("PRAGMA journal_mode=" + journal).c_str());
     if (foreign_keys >= 0) exec(foreign_keys ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
   } catch (...) {
@@ -267,7 +271,29 @@ sqlite_connection::~sqlite_connection() {
   sqlite3_close_v2(db_);
 }
 
+void sqlite_connection::set_statement_timeout(std::int64_t ms) {
+  statement_timeout_ms_ = ms;
+  // Every 1000 virtual machine instructions: a clock read costs little
+  // next to them, and a statement overruns by well under a millisecond.
+  sqlite3_progress_handler(db_, ms > 0 ? 1000 : 0, ms > 0 ? &on_progress : nullptr, this);
+}
+
+int sqlite_connection::on_progress(void* self) noexcept {
+  auto* c = static_cast<sqlite_connection*>(self);
+  if (!c->armed_) return 0;
+  if (!c->timed_out_ && std::chrono::steady_clock::now() >= c->deadline_) c->timed_out_ = true;
+  return c->timed_out_ ? 1 : 0;
+}
+
 sdk::error sqlite_connection::error_for(int rc) {
+  if (timed_out_ && (rc & 0xFF) == SQLITE_INTERRUPT) {
+    timed_out_ = false;
+    // The same category and SQLSTATE as a PostgreSQL statement_timeout.
+    return sdk::error(DBR_CAT_TIMEOUT, "sqlite: the statement ran longer than statement_timeout_ms (" +
+                                           std::to_string(statement_timeout_ms_) + " ms) and was stopped")
+        .sqlstate("57014")
+        .native(rc, native_domain);
+  }
   if (fn_error_pending_ && (rc & 0xFF) == SQLITE_ERROR) {
     fn_error_pending_ = false;
     return sdk::error(fn_error_category_, fn_error_message_).native(rc, native_domain);
@@ -285,6 +311,7 @@ void sqlite_connection::set_function_error(std::uint32_t category, std::string m
 
 void sqlite_connection::exec(const char* sql) {
   clear_function_error();
+  const deadline_scope clock(*this, statement_deadline());
   const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) raise(rc);
 }
@@ -311,11 +338,13 @@ void sqlite_connection::set_option(const char* key, const dbr_value& value) {
   const std::string_view k(key);
   if (k == "busy_timeout") {
     sqlite3_busy_timeout(db_, static_cast<int>(parse_ms(key, value)));
+  } else if (k == "statement_timeout_ms" || k == "statement_timeout") {
+    set_statement_timeout(parse_ms(key, value));
   } else if (k == "foreign_keys") {
     exec(parse_switch(key, value) ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
   } else {
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
-                     "sqlite: unknown connection option '" + std::string(k) + "'; use busy_timeout or foreign_keys");
+                     "sqlite: unknown connection option '" + std::string(k) + "'; use busy_timeout, foreign_keys or statement_timeout_ms");
   }
 }
 

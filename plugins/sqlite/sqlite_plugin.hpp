@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
@@ -59,6 +60,7 @@ class sqlite_statement final : public sdk::statement, public sdk::cursor {
   bool is_insert_;
   bool changes_session_ = true;
   state state_ = state::idle;
+  std::chrono::steady_clock::time_point deadline_{};  // statement_timeout_ms, from execute
   std::uint32_t nparams_ = 0;
   std::vector<int> positions_;  // $N statements: sqlite index of $k at [k-1] (0: unused); empty: identity
   std::vector<std::string> param_buf_;  // bound text/blob bytes: must outlive every step
@@ -84,6 +86,27 @@ class sqlite_connection final : public sdk::connection,
   [[noreturn]] void raise(int rc);
   sdk::error error_for(int rc);
   void clear_function_error() noexcept { fn_error_pending_ = false; }
+  /// When a statement starting now must be done (statement_timeout_ms).
+  std::chrono::steady_clock::time_point statement_deadline() const noexcept {
+    return std::chrono::steady_clock::now() + std::chrono::milliseconds(statement_timeout_ms_);
+  }
+  /// Holds a statement to its deadline for one call into SQLite (a step):
+  /// only such calls are interrupted, never a prepare or the driver's own
+  /// BEGIN/COMMIT, and the time between fetches counts like on a server.
+  class deadline_scope {
+   public:
+    deadline_scope(sqlite_connection& c, std::chrono::steady_clock::time_point deadline) noexcept : c_(c) {
+      c.deadline_ = deadline;
+      c.timed_out_ = false;
+      c.armed_ = true;
+    }
+    ~deadline_scope() { c_.armed_ = false; }
+    deadline_scope(const deadline_scope&) = delete;
+    deadline_scope& operator=(const deadline_scope&) = delete;
+
+   private:
+    sqlite_connection& c_;
+  };
   void set_function_error(std::uint32_t category, std::string message);
 
   // connection
@@ -119,6 +142,8 @@ class sqlite_connection final : public sdk::connection,
   void run_cached(sqlite3_stmt*& slot, const char* sql);
   void apply_options(const dbr_url& url);
   void end_read_only();
+  void set_statement_timeout(std::int64_t ms);
+  static int on_progress(void* self) noexcept;
 
   sqlite3* db_ = nullptr;
   std::string filename_;
@@ -131,6 +156,12 @@ class sqlite_connection final : public sdk::connection,
   bool fn_error_pending_ = false;
   std::uint32_t fn_error_category_ = 0;
   std::string fn_error_message_;
+  // statement_timeout_ms: a progress handler (installed only while a
+  // timeout is set) interrupts a statement running past its deadline.
+  std::int64_t statement_timeout_ms_ = 0;
+  std::chrono::steady_clock::time_point deadline_{};
+  bool armed_ = false;
+  bool timed_out_ = false;
 };
 
 }  // namespace dbridge_sqlite

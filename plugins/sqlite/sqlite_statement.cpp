@@ -26,6 +26,16 @@ std::uint32_t dollar_number(const char* name) noexcept {
   return k;
 }
 
+std::uint32_t storage_type(int sqlite_type) noexcept {
+  switch (sqlite_type) {
+    case SQLITE_INTEGER: return DBR_TYPE_INT64;
+    case SQLITE_FLOAT: return DBR_TYPE_DOUBLE;
+    case SQLITE_TEXT: return DBR_TYPE_TEXT;
+    case SQLITE_BLOB: return DBR_TYPE_BYTES;
+    default: return DBR_TYPE_NULL;
+  }
+}
+
 bool looks_numeric(std::string_view s) noexcept {
   std::size_t i = 0;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
@@ -53,24 +63,28 @@ sqlite_statement::sqlite_statement(sqlite_connection& conn, sqlite3_stmt* st, bo
   const int n = sqlite3_bind_parameter_count(st_);
   // SQLite numbers "$2, $1" by first appearance, so $N placeholders get a
   // position map; ?, ?N, :name and @name bind by SQLite's own numbering.
+  // One style per statement, as on the other drivers (sdk/placeholders.hpp):
+  // bit 0 ?, 1 ?N, 2 :name/@name/$name, 3 $N.
   std::uint32_t max_k = 0;
-  bool others = false;
+  unsigned styles = 0;
   for (int i = 1; i <= n; ++i) {
     const char* name = sqlite3_bind_parameter_name(st_, i);
     std::uint32_t k = dollar_number(name);
     if (k == 0) {
-      others = true;
+      styles |= name == nullptr ? 1u : name[0] == '?' ? 2u : 4u;
       continue;
     }
+    styles |= 8u;
     if (k > max_k) {
       max_k = k;
       positions_.resize(k, 0);
     }
     positions_[k - 1] = i;
   }
-  if (max_k > 0 && others)
+  if ((styles & (styles - 1)) != 0)
     throw sdk::error(DBR_CAT_SYNTAX,
-                     "sqlite: this statement mixes $N placeholders with ?, :name or @name ones; use one style")
+                     "sqlite: the statement mixes placeholder styles; use one style ($1 or ?1 by number, ? in order, "
+                     ":name by name)")
         .sqlstate("42601");
   nparams_ = max_k > 0 ? max_k : static_cast<std::uint32_t>(n);
   param_buf_.resize(static_cast<std::size_t>(n) + 1);
@@ -166,37 +180,13 @@ void sqlite_statement::bind_one(int index, const dbr_value& v, std::string& buf)
       break;
     case DBR_TYPE_DATE:
     case DBR_TYPE_TIMESTAMP:
-    case DBR_TYPE_TIMESTAMPTZ:
-      if (v.flags & (DBR_VF_POS_INFINITY | DBR_VF_NEG_INFINITY)) {
-        rc = (v.flags & DBR_VF_POS_INFINITY) ? bind_text("infinity", 8) : bind_text("-infinity", 9);
-        break;
-      }
-      if (v.type == DBR_TYPE_DATE) {
-        n = sdk::format_date(v.u.ts.micros, tmp);
-      } else if (v.type == DBR_TYPE_TIMESTAMP) {
-        n = sdk::format_timestamp(v.u.ts.micros, tmp);
-      } else {
-        // Shown in the offset it came with, which SQLite's date functions read.
-        n = sdk::format_timestamp(v.u.ts.micros + static_cast<std::int64_t>(v.u.ts.offset_s) * 1000000, tmp);
-        n += sdk::format_offset(v.u.ts.offset_s, tmp + n);
-      }
-      rc = bind_text(tmp, n);
-      break;
+    case DBR_TYPE_TIMESTAMPTZ:  // in the offset it came with, which SQLite's date functions read
     case DBR_TYPE_TIME:
-      n = sdk::format_time(v.u.ts.micros, tmp);
-      if (v.flags & DBR_VF_HAS_OFFSET) n += sdk::format_offset(v.u.ts.offset_s, tmp + n);
-      rc = bind_text(tmp, n);
+      rc = bind_text(tmp, sdk::format_temporal(v, tmp));
       break;
-    case DBR_TYPE_INTERVAL: {
-      // ISO-8601 duration: P<months>M<days>DT<seconds>S.
-      const std::int64_t us = v.u.iv.micros;
-      const std::int64_t a = us < 0 ? -us : us;
-      int w = std::snprintf(tmp, sizeof tmp, "P%dM%dDT%s%lld.%06lldS", v.u.iv.months, v.u.iv.days,
-                            us < 0 ? "-" : "", static_cast<long long>(a / 1000000),
-                            static_cast<long long>(a % 1000000));
-      rc = bind_text(tmp, w > 0 ? static_cast<std::size_t>(w) : 0);
+    case DBR_TYPE_INTERVAL:
+      rc = bind_text(tmp, sdk::format_interval(v.u.iv.months, v.u.iv.days, v.u.iv.micros, tmp));
       break;
-    }
     case DBR_TYPE_UUID:
       n = sdk::format_uuid(v.u.uuid, tmp);
       rc = bind_text(tmp, n);
@@ -251,9 +241,18 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
     bind(params);
   }
   conn_.clear_function_error();
-  const int rc = sqlite3_step(st_);
+  deadline_ = conn_.statement_deadline();
+  int rc;
+  {
+    const sqlite_connection::deadline_scope clock(conn_, deadline_);
+    rc = sqlite3_step(st_);
+  }
   if (rc == SQLITE_ROW) {
     if (sqlite3_column_count(st_) != static_cast<int>(cols_.size())) describe();  // re-prepared after ALTER
+    // An expression has no declared type: its column reports the first row's
+    // (NULL, i.e. not known, when that cell is NULL).
+    for (std::size_t i = 0; i < cols_.size(); ++i)
+      if (col_decls_[i].empty()) cols_[i].type = storage_type(sqlite3_column_type(st_, static_cast<int>(i)));
     if (info.first_max != 0) {
       // The caller takes the first row with the reply: no fetch call for it.
       state_ = state::streaming;  // first, so a throw below still resets
@@ -389,7 +388,11 @@ std::int32_t sqlite_statement::fetch(std::uint32_t, dbr_rows& out) {
       state_ = state::streaming;
       break;
     case state::streaming: {
-      const int rc = sqlite3_step(st_);
+      int rc;
+      {
+        const sqlite_connection::deadline_scope clock(conn_, deadline_);
+        rc = sqlite3_step(st_);
+      }
       if (rc == SQLITE_DONE) {
         sqlite3_reset(st_);
         state_ = state::idle;

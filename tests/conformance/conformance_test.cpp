@@ -259,6 +259,43 @@ TEST_P(conformance, sql_error_categories) {
   EXPECT_EQ(db().query_one("SELECT count(*) FROM " + t).get<std::int64_t>(0), 1);
 }
 
+TEST_P(conformance, sql_placeholder_styles) {
+  REQUIRE_CAPABILITY("sql");
+  auto t = table("placeholders", "id BIGINT, name " + dialect_.text);
+  db().execute("INSERT INTO " + t + " (id, name) VALUES (?, ?)", {1, "question"});
+  db().execute("INSERT INTO " + t + " (name, id) VALUES (?2, ?1)", {2, "numbered"});
+  db().execute("INSERT INTO " + t + " (id, name) VALUES (:id, :name)", {3, "named"});
+  db().execute("INSERT INTO " + t + " (id, name) VALUES ($1, $2)", {4, "dollar"});
+  std::vector<std::string> names;
+  for (const auto& row : db().query("SELECT name FROM " + t + " ORDER BY id")) names.push_back(row.get<std::string>(0));
+  EXPECT_EQ(names, (std::vector<std::string>{"question", "numbered", "named", "dollar"}));
+
+  // A repeated name or number reuses its value; names count by first appearance.
+  auto named = db().prepare("SELECT count(*) FROM " + t + " WHERE id >= :lo AND id <= :hi AND id <> :lo");
+  EXPECT_EQ(named.param_count(), 2u);
+  EXPECT_EQ(db().query_one("SELECT count(*) FROM " + t + " WHERE id >= :lo AND id <= :hi AND id <> :lo", {2, 4})
+                .get<std::int64_t>(0),
+            2);
+  EXPECT_EQ(db().query_one("SELECT count(*) FROM " + t + " WHERE id = ?1 OR id = ?1 + 1", {1}).get<std::int64_t>(0), 2);
+
+  // Inside literals and comments nothing is a placeholder.
+  auto r = db().query_one("SELECT name, '?' AS q, ':x ?1 $1' AS c /* ? :y $2 */ FROM " + t +
+                          " WHERE id = ? -- ? :z $3\n",
+                          {1});
+  EXPECT_EQ(r.get<std::string>(0), "question");
+  EXPECT_EQ(r.get<std::string>(1), "?");
+  EXPECT_EQ(r.get<std::string>(2), ":x ?1 $1");
+  auto n = db().query_one("SELECT name, 'it''s :a' AS c FROM " + t + " WHERE id = :a", {3});
+  EXPECT_EQ(n.get<std::string>(0), "named");
+  EXPECT_EQ(n.get<std::string>(1), "it's :a");
+
+  // One style per statement.
+  EXPECT_THROW(db().query("SELECT name FROM " + t + " WHERE id = ? OR id = :id", {1, 2}), dbridge::syntax_error);
+  EXPECT_THROW(db().query("SELECT name FROM " + t + " WHERE id = ?1 OR id = ?", {1, 2}), dbridge::syntax_error);
+  EXPECT_THROW(db().query("SELECT name FROM " + t + " WHERE id = :id OR id = ?2", {1, 2}), dbridge::syntax_error);
+  EXPECT_EQ(db().query_one("SELECT count(*) FROM " + t).get<std::int64_t>(0), 4);  // still usable
+}
+
 // --------------------------------------------------------- transactions
 TEST_P(conformance, sql_transaction_rolls_back_on_throw) {
   REQUIRE_CAPABILITY("sql");

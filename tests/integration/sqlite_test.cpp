@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -517,4 +518,56 @@ TEST(Sqlite, NulInsideATextParameterIsStoredWhole) {
   const std::string v("a\0b", 3);
   db.execute("INSERT INTO t VALUES ($1)", {value(v)});
   EXPECT_EQ(db.query_one("SELECT length(CAST(v AS BLOB)) FROM t").get<std::int64_t>(0), 3);
+}
+
+TEST(Sqlite, StatementTimeoutStopsARunawayStatement) {
+  auto db = connect("sqlite://:memory:");
+  db.set_option("statement_timeout_ms", value(std::int64_t{100}));
+  const char* forever = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    db.query(forever);
+    FAIL() << "a statement that never ends returned";
+  } catch (const timeout_error& e) {
+    EXPECT_EQ(e.category(), errc::timeout);
+    EXPECT_EQ(e.sqlstate(), "57014");  // PostgreSQL's statement_timeout SQLSTATE
+    EXPECT_NE(std::string(e.what()).find("statement_timeout_ms"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  // The connection stays usable, and statements under the limit run.
+  EXPECT_EQ(db.query_one("SELECT 7").get<std::int64_t>(0), 7);
+  // The time between fetches counts, as on a server: a streamed cursor over
+  // an endless CTE is stopped too.
+  auto r = db.query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n");
+  EXPECT_THROW(
+      {
+        while (r.next() != nullptr) {
+        }
+      },
+      timeout_error);
+  // 0 turns it off; a bounded statement then runs to its end.
+  db.set_option("statement_timeout_ms", value(std::int64_t{0}));
+  EXPECT_EQ(db.query_one("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) "
+                         "SELECT count(*) FROM n")
+                .get<std::int64_t>(0),
+            100000);
+  EXPECT_THROW(db.set_option("statement_timeout_ms", value("soon")), invalid_argument_error);
+  // The URL takes the option name PostgreSQL's URL takes.
+  auto url_db = connect("sqlite://:memory:?statement_timeout=50");
+  EXPECT_THROW(url_db.query(forever), timeout_error);
+}
+
+TEST(Sqlite, ExpressionColumnsReportTheirType) {
+  auto db = connect("sqlite://:memory:");
+  db.execute("CREATE TABLE t(d DATE, n INTEGER)");
+  db.execute("INSERT INTO t VALUES ('2024-01-02', 1)");
+  auto r = db.query("SELECT d, n + 1 AS e, 'x' || n AS s, 1.5 * n AS f, NULL AS z, x'00' AS b FROM t");
+  const auto& cols = r.columns();
+  ASSERT_EQ(cols.size(), 6u);
+  EXPECT_EQ(cols[0].type, value_type::date);  // declared
+  EXPECT_EQ(cols[1].type, value_type::int64);  // from the first row
+  EXPECT_EQ(cols[2].type, value_type::text);
+  EXPECT_EQ(cols[3].type, value_type::float64);
+  EXPECT_EQ(cols[4].type, value_type::null);  // not known: no declared type, the first cell is NULL
+  EXPECT_EQ(cols[5].type, value_type::bytes);
 }

@@ -367,7 +367,9 @@ TEST_F(Mysql, PlaceholdersInsideLiteralsAndCommentsAreLeftAlone) {
   // $2 before $1, and $1 twice.
   auto o = c().query_one("SELECT CONCAT($2, '-', $1, '-', $1)", {"a", "b"});
   EXPECT_EQ(o.get<std::string>(0), "b-a-a");
-  EXPECT_THROW(c().query("SELECT ? + $1", {1}), invalid_argument_error);
+  EXPECT_THROW(c().query("SELECT ? + $1", {1}), syntax_error);
+  // :name is a placeholder, := an assignment.
+  EXPECT_EQ(c().query_one("SELECT @dbr_v := :v, @dbr_v + :v", {5}).get<std::int64_t>(1), 10);
   EXPECT_THROW(c().query("SELECT $1 + $2", {1}), invalid_argument_error);
   table_guard t(c(), "ident", "`a$1` INT, `we?ird` INT");
   c().execute("INSERT INTO " + t.name + " (`a$1`, `we?ird`) VALUES ($1, $2)", {5, 6});
@@ -687,6 +689,31 @@ TEST_F(Mysql, BulkRowOfTheWrongWidthIsRefusedWhenNoColumnsAreNamed) {
   }
   EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 0);
   EXPECT_THROW(copy_in(c(), "dbr_test_no_such_table"), not_found_error);
+}
+
+// information_schema does not list TEMPORARY tables: their columns come
+// from a zero-row SELECT's metadata.
+TEST_F(Mysql, BulkIntoATemporaryTableWithoutAColumnList) {
+  const std::string name = "dbr_mytest_tmp_" + std::to_string(::getpid());
+  c().execute("CREATE TEMPORARY TABLE " + name + " (id INT NOT NULL PRIMARY KEY, note VARCHAR(20), v DOUBLE)");
+  {
+    copy_in in(c(), name);
+    in.write_row({1, "one", 0.5});
+    in.write_row({2, nullptr, 1.5});
+    EXPECT_THROW(in.write_row({3, "short"}), invalid_argument_error);
+    EXPECT_EQ(in.finish(), 2);
+  }
+  EXPECT_EQ(c().query_one("SELECT SUM(v) FROM " + name).get<double>(0), 2.0);
+  std::vector<std::string> cols;
+  for (const auto& r : c().columns(name)) {
+    cols.push_back(r.get<std::string>("name"));
+    if (r.get<std::string>("name") == "id") {
+      EXPECT_FALSE(r.get<bool>("nullable"));
+    }
+  }
+  EXPECT_EQ(cols, (std::vector<std::string>{"id", "note", "v"}));
+  c().execute("DROP TEMPORARY TABLE " + name);
+  EXPECT_EQ(c().columns(name).next(), nullptr);  // gone: no rows, no error
 }
 
 // ------------------------------------------------------------ introspection

@@ -221,3 +221,20 @@ TEST_F(PostgresCli, postgres_cli_QueryRefusesCopyAtOnce) {
   }
   EXPECT_EQ(count_rows(), 0);
 }
+
+// Issue 11/12: `dbridge query` printed `time '10:00:00.5'` as 10:00:00.500000
+// while value::to_string() said 10:00:00.5; both now print through one codec.
+TEST_F(PostgresCli, postgres_cli_QueryPrintsDatesAndTimesAsValueDoes) {
+  const std::string sql =
+      "SELECT time '10:00:00.5' AS t, timestamp '0001-01-01 00:00:00.25' AS ts, "
+      "timestamptz '9999-12-31 23:59:59.000001+00' AS tz, interval '-1 day 02:00:00.5' AS iv, date '2024-02-29' AS d";
+  const auto row = db().query_one(sql);
+  auto r = run_process(DBRIDGE_EXE, {"query", "--format", "csv", url_, sql});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string want = "t,ts,tz,iv,d\r\n";
+  for (std::size_t i = 0; i < row.size(); ++i) want += (i == 0 ? "" : ",") + row[i].to_string();
+  want += "\r\n";
+  EXPECT_EQ(r.out, want);
+  EXPECT_EQ(row[0].to_string(), "10:00:00.5");  // as psql prints it
+  EXPECT_EQ(row[1].to_string(), "0001-01-01T00:00:00.25");
+}

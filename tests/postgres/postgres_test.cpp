@@ -495,6 +495,59 @@ TEST_F(Postgres, PipelineReportsErrorsPerStatement) {
   EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 2);
 }
 
+// All or nothing: a batch inside a transaction. After a failure PostgreSQL
+// refuses every later item of the transaction, and the rollback keeps none.
+TEST_F(Postgres, PipelineInsideATransactionStopsAtTheFirstFailure) {
+  table_guard t(c(), "pipetx");
+  c().execute("CREATE TABLE " + t.name + " (id int PRIMARY KEY)");
+  std::vector<batch_item> items;
+  {
+    auto tx = c().begin();
+    {
+      batch b(c());
+      b.add("INSERT INTO " + t.name + " VALUES ($1)", {1});
+      b.add("INSERT INTO " + t.name + " VALUES ($1)", {1});
+      b.add("INSERT INTO " + t.name + " VALUES ($1)", {2});
+      items = b.execute();
+    }
+    tx.rollback();
+  }
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_TRUE(items[0].ok());
+  ASSERT_FALSE(items[1].ok());
+  EXPECT_EQ(items[1].error->sqlstate, "23505");
+  ASSERT_FALSE(items[2].ok());
+  EXPECT_EQ(items[2].error->sqlstate, "25P02");  // in failed transaction
+  EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 0);
+}
+
+TEST_F(Postgres, PlaceholderStylesKeepCastsAndJsonbOperators) {
+  // A batch takes the same styles.
+  std::vector<batch_item> items;
+  {
+    batch b(c());
+    b.add("SELECT :x::int + :x::int", {"20"});
+    items = b.execute();
+  }
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_TRUE(items[0].ok()) << items[0].error->message;
+  EXPECT_EQ(items[0].rows.at(0).at(0).as<std::int64_t>(), 40);
+  EXPECT_EQ(c().query_one("SELECT ?::int + 1", {"41"}).get<std::int64_t>(0), 42);
+  EXPECT_EQ(c().query_one("SELECT :v::int * :v::int", {"7"}).get<std::int64_t>(0), 49);
+  // With $n present, ? is jsonb's key-exists operator; ?| and ?& always are.
+  auto r = c().query_one("SELECT '{\"a\":1}'::jsonb ? $1, '{\"a\":1}'::jsonb ?| array['b'], "
+                         "'{\"a\":1}'::jsonb ?& array['a']", {"a"});
+  EXPECT_TRUE(r.get<bool>(0));
+  EXPECT_FALSE(r.get<bool>(1));
+  EXPECT_TRUE(r.get<bool>(2));
+  // Dollar-quoted bodies, E'' escapes and nested comments hide placeholders.
+  auto q = c().query_one("SELECT $$ ? :a $$, $tag$?1$tag$, E'\\' ?', ?::int /* ? /* :b */ ?2 */", {5});
+  EXPECT_EQ(q.get<std::string>(0), " ? :a ");
+  EXPECT_EQ(q.get<std::string>(1), "?1");
+  EXPECT_EQ(q.get<std::string>(2), "' ?");
+  EXPECT_EQ(q.get<std::int64_t>(3), 5);
+}
+
 TEST_F(Postgres, IntrospectionListsTheSchema) {
   table_guard parent(c(), "meta_parent");
   table_guard child(c(), "meta_child");

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Pipelines (capability "batch"): queue many statements or commands, send
 // them in one write, then read one result per item, in order. A failing item
-// reports its own error; the others still run (how far a failure reaches is
-// the backend's rule: PostgreSQL aborts the rest of an implicit transaction,
-// Redis runs every command).
+// reports its own error; the others still run. Outside a transaction each
+// item stands alone, as if run by itself: on PostgreSQL each statement is its
+// own implicit transaction (a Sync follows each), so the items before and
+// after a failure commit; Redis runs every command. For all-or-nothing, open
+// the batch inside a transaction: there PostgreSQL refuses every item after a
+// failure (SQLSTATE 25P02) and the rollback discards them all.
 //
 //   dbridge::batch b(conn);
 //   for (auto& k : keys) b.add_command({"SET", k, "v"});

@@ -353,8 +353,22 @@ class connection {
   connection& operator=(connection&&) noexcept;
   ~connection();
 
-  /// Streams rows. Parameters bind by position ($1 / ?1 / ? / :name in order).
-  /// Repeated SQL reuses a cached prepared statement.
+  /// Streams rows. Repeated SQL reuses a cached prepared statement.
+  ///
+  /// Placeholders, on every SQL driver (one style per statement; mixing two
+  /// is a syntax_error):
+  ///  - `$1`, `?1`: the n-th value of p (1-based); may repeat, in any order;
+  ///  - `?`: the next value of p, in order;
+  ///  - `:name`: by first appearance: the first distinct name is p[0], the
+  ///    next p[1], ...; a repeated name reuses its value (names are
+  ///    case-sensitive).
+  /// Only code counts: placeholders inside string literals, quoted
+  /// identifiers, comments and PostgreSQL dollar-quoted bodies are text.
+  /// `::type` casts and MariaDB's `:=` are never placeholders. On PostgreSQL
+  /// a statement holding `$n` is sent as written, so `?` there stays the
+  /// jsonb operator; `?|`, `?&`, `?#` and `@?` are always operators; a jsonb
+  /// `?` in a statement without `$n` needs jsonb_exists(), and a slice
+  /// bound written `a[lo:hi]` needs a space (`a[lo: hi]`).
   result query(std::string_view sql, params p = {});
   result query(std::string_view sql, std::initializer_list<value> p) { return query(sql, params(p.begin(), p.size())); }
   /// Exactly one row expected: throws not_found_error when there is none.
