@@ -551,3 +551,11 @@ TEST_F(RedisTest, redis_UnixSocketConnectsAuthenticatesAndSelects) {
   for (const auto& e : registry::global().list())
     EXPECT_EQ(e.redacted_url.find("dbridge-redis-secret"), std::string::npos) << e.redacted_url;
 }
+
+TEST_F(RedisTest, redis_HsetTakesABracedListOfPairs) {
+  redis r(db());
+  EXPECT_EQ(r.hset(key("h"), {{"a", "1"}, {"b", "2"}}), 2);
+  EXPECT_EQ(r.hset(key("h"), {{"b", "3"}, {"c", "4"}}), 1);  // b updated, c added
+  const std::map<std::string, std::string> want{{"a", "1"}, {"b", "3"}, {"c", "4"}};
+  EXPECT_EQ(r.hgetall(key("h")), want);
+}

@@ -144,6 +144,9 @@ class redis {
   /// Returns how many fields were added (not updated).
   std::int64_t hset(std::string_view key, std::string_view field, std::string_view value);
   std::int64_t hset(std::string_view key, pairs fields);
+  std::int64_t hset(std::string_view key, std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+    return hset(key, pairs(fields.begin(), fields.size()));
+  }
   std::optional<std::string> hget(std::string_view key, std::string_view field);
   std::map<std::string, std::string> hgetall(std::string_view key);
   std::int64_t hdel(std::string_view key, keys fields);
