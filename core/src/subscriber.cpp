@@ -118,10 +118,11 @@ struct subscriber::state {
     return stop_requested;
   }
 
-  void open() {
+  /// on_thread: bounded like every other wait of the thread, so stop() stays prompt.
+  void open(bool on_thread) {
     if (from_pool != nullptr) {
-      // Bounded like every other wait of the thread, so stop() stays prompt.
-      pooled = from_pool->acquire(std::max<std::chrono::nanoseconds>(opts.wake_interval, std::chrono::seconds(1)));
+      pooled = on_thread ? from_pool->acquire(std::max<std::chrono::nanoseconds>(opts.wake_interval, std::chrono::seconds(1)))
+                         : from_pool->acquire();
       conn = &pooled.get();
     } else {
       own.emplace(connect(url, opts.connect));
@@ -301,7 +302,7 @@ struct subscriber::state {
     std::exception_ptr failure;
     bool hopeless = false;
     try {
-      open();
+      open(true);
       return true;
     } catch (const error& e) {
       failure = std::current_exception();
@@ -398,7 +399,7 @@ struct subscriber::state {
 subscriber::subscriber(std::string_view url, const subscriber_options& opts) : s_(std::make_shared<state>()) {
   s_->url = std::string(url);
   s_->opts = opts;
-  s_->open();
+  s_->open(false);
   s_->connected.store(true);
   s_->worker = std::thread([s = s_] { s->run(); });
   std::lock_guard l(s_->m);
@@ -408,7 +409,7 @@ subscriber::subscriber(std::string_view url, const subscriber_options& opts) : s
 subscriber::subscriber(pool& p, const subscriber_options& opts) : s_(std::make_shared<state>()) {
   s_->from_pool = &p;
   s_->opts = opts;
-  s_->open();
+  s_->open(false);
   s_->connected.store(true);
   s_->worker = std::thread([s = s_] { s->run(); });
   std::lock_guard l(s_->m);

@@ -174,3 +174,44 @@ TEST_F(RedisSubscriber, AHandlerMayStopItsOwnSubscriber) {
   }
   EXPECT_FALSE(s.running());
 }
+
+TEST_F(RedisSubscriber, DestructionDuringTheReconnectBackoffReturnsPromptly) {
+  const url u = parse_url(url_);
+  ASSERT_FALSE(u.hosts.empty());
+  const std::string port = std::to_string(u.hosts[0].port);
+  auto proxy = std::make_unique<dbridge::test::fault_proxy>(dbridge::test::fault_proxy_options{
+      .target = u.hosts[0].host + ":" + port, .mode = "before", .marker = "no request carries this marker",
+      .lifetime_s = 30});
+  std::string via_proxy = url_;
+  via_proxy.replace(via_proxy.find(":" + port), port.size() + 1, ":" + std::to_string(proxy->port()));
+  auto opts = fast();
+  opts.reconnect.initial = 30s;  // after the first failed attempt the thread sleeps long
+  opts.reconnect.max = 30s;
+  auto s = std::make_unique<subscriber>(via_proxy, opts);
+  s->on(key("c"), [](const notification&) {});
+  proxy.reset();
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (s->connected() && std::chrono::steady_clock::now() < deadline) {
+  }
+  ASSERT_FALSE(s->connected());
+  const auto t0 = std::chrono::steady_clock::now();
+  s.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+TEST_F(RedisSubscriber, HandlersMayAddAndRemoveHandlers) {
+  inbox<notification> first, second;
+  auto inner = connect(url_);  // the handler's own: the test thread may still be inside publish()
+  subscriber s(url_, fast());
+  subscriber::handler_id self = 0;
+  self = s.on(key("a"), [&](const notification& n) {
+    first.push(n);
+    s.off(self);                         // from its own thread: no waiting on itself
+    s.on(key("b"), second.sink());       // subscribed before on() returns
+    EXPECT_EQ(redis(inner).publish(key("b"), "from inside"), 1);
+  });
+  EXPECT_EQ(publish(key("a"), "go"), 1);
+  ASSERT_TRUE(wait_payload(second, "from inside"));
+  EXPECT_EQ(publish(key("a"), "ignored"), 0);  // a was left with its only handler
+  EXPECT_EQ(first.items().size(), 1u);
+}
