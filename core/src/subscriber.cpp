@@ -70,7 +70,7 @@ std::string what_of(const std::exception_ptr& ep) {
 
 }  // namespace
 
-struct subscriber::state {
+struct subscriber::state : std::enable_shared_from_this<subscriber::state> {
   // Set before the thread starts, then read-only.
   std::string url;
   pool* from_pool = nullptr;
@@ -358,6 +358,16 @@ struct subscriber::state {
     }
   }
 
+  /// Connects on the caller's thread (its errors are the constructor's), then starts the thread.
+  void start(const subscriber_options& o) {
+    opts = o;
+    open(false);
+    connected.store(true);
+    worker = std::thread([self = shared_from_this()] { self->run(); });
+    std::lock_guard l(m);
+    worker_id = worker.get_id();
+  }
+
   void run() noexcept {
     try {
       while (!stopping()) {
@@ -398,22 +408,12 @@ struct subscriber::state {
 
 subscriber::subscriber(std::string_view url, const subscriber_options& opts) : s_(std::make_shared<state>()) {
   s_->url = std::string(url);
-  s_->opts = opts;
-  s_->open(false);
-  s_->connected.store(true);
-  s_->worker = std::thread([s = s_] { s->run(); });
-  std::lock_guard l(s_->m);
-  s_->worker_id = s_->worker.get_id();
+  s_->start(opts);
 }
 
 subscriber::subscriber(pool& p, const subscriber_options& opts) : s_(std::make_shared<state>()) {
   s_->from_pool = &p;
-  s_->opts = opts;
-  s_->open(false);
-  s_->connected.store(true);
-  s_->worker = std::thread([s = s_] { s->run(); });
-  std::lock_guard l(s_->m);
-  s_->worker_id = s_->worker.get_id();
+  s_->start(opts);
 }
 
 subscriber::~subscriber() { stop(); }

@@ -15,12 +15,13 @@
 #include "dbridge/error.hpp"
 #include "dbridge/notify.hpp"
 #include "dbridge/subscriber.hpp"
-#include "inbox.hpp"
+#include "subscriber_support.hpp"
 #include "test_server.hpp"
 
 using namespace dbridge;
 using namespace std::chrono_literals;
 using dbridge::test::inbox;
+using dbridge::test::quick_subscriber_options;
 using dbridge::test::wait_payload;
 
 namespace {
@@ -45,14 +46,6 @@ class PgSubscriber : public ::testing::Test {
         .get<std::int64_t>(0);
   }
 
-  static subscriber_options fast() {
-    subscriber_options o;
-    o.wake_interval = 20ms;
-    o.reconnect.initial = 10ms;
-    o.reconnect.max = 100ms;
-    return o;
-  }
-
   std::string url_, named_url_, app_, channel_;
   std::optional<connection> sender_;
 };
@@ -61,7 +54,7 @@ class PgSubscriber : public ::testing::Test {
 
 TEST_F(PgSubscriber, DeliversToEveryHandlerUntilRemoved) {
   inbox<notification> a, b;
-  subscriber s(url_, fast());
+  subscriber s(url_, quick_subscriber_options());
   const auto ida = s.on(channel_, a.sink());
   s.on(channel_, b.sink());
   // on() returned after LISTEN: a NOTIFY sent now is delivered.
@@ -83,7 +76,7 @@ TEST_F(PgSubscriber, ReconnectsAfterTheBackendIsTerminatedAndReportsTheGap) {
   inbox<notification> got;
   inbox<delivery_gap> gaps;
   inbox<std::string> errors;
-  subscriber s(named_url_, fast());
+  subscriber s(named_url_, quick_subscriber_options());
   s.on_reconnect(gaps.sink());
   s.on_error([&](const subscriber_error& e) { errors.push(e.message); });
   s.on(channel_, got.sink());
@@ -114,7 +107,7 @@ TEST_F(PgSubscriber, ReconnectsAfterTheBackendIsTerminatedAndReportsTheGap) {
 TEST_F(PgSubscriber, AHandlerThatThrowsIsReportedAndDeliveryGoesOn) {
   inbox<notification> got;
   inbox<subscriber_error> errors;
-  subscriber s(url_, fast());
+  subscriber s(url_, quick_subscriber_options());
   s.on_error(errors.sink());
   s.on(channel_, [&](const notification& n) {
     if (n.payload == "boom") throw std::runtime_error("handler failed on purpose");
@@ -133,7 +126,7 @@ TEST_F(PgSubscriber, AHandlerThatThrowsIsReportedAndDeliveryGoesOn) {
 }
 
 TEST_F(PgSubscriber, PatternsAreRefusedAtOnPattern) {
-  subscriber s(url_, fast());
+  subscriber s(url_, quick_subscriber_options());
   EXPECT_THROW(s.on_pattern("dbr*", [](const notification&) {}), unsupported_error);
   EXPECT_TRUE(s.running());
   // The refusal left nothing behind: a plain channel still works.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "dbridge/connection.hpp"
@@ -15,12 +16,13 @@
 #include "dbridge/subscriber.hpp"
 #include "dbridge/url.hpp"
 #include "fault_proxy.hpp"
-#include "inbox.hpp"
+#include "subscriber_support.hpp"
 #include "redis_test_support.hpp"
 
 using namespace dbridge;
 using namespace std::chrono_literals;
 using dbridge::test::inbox;
+using dbridge::test::quick_subscriber_options;
 using dbridge::test::wait_payload;
 
 namespace {
@@ -34,21 +36,31 @@ class RedisSubscriber : public dbridge::test::redis_keys_test {
   std::int64_t publish(const std::string& channel, const std::string& msg) {
     return redis(*publisher_).publish(channel, msg);
   }
-  static subscriber_options fast() {
-    subscriber_options o;
-    o.wake_interval = 20ms;
-    o.reconnect.initial = 10ms;
-    o.reconnect.max = 100ms;
-    return o;
+  /// A proxy in front of the server that forwards everything; destroying it
+  /// cuts its connections and refuses new ones.
+  std::unique_ptr<dbridge::test::fault_proxy> start_proxy() {
+    const url u = parse_url(url_);
+    if (u.hosts.empty()) throw std::runtime_error("the test server URL names no host");
+    server_port_ = std::to_string(u.hosts[0].port);
+    return std::make_unique<dbridge::test::fault_proxy>(dbridge::test::fault_proxy_options{
+        .target = u.hosts[0].host + ":" + server_port_, .mode = "before",
+        .marker = "no request carries this marker", .lifetime_s = 30});
+  }
+  /// The server URL with the proxy's port.
+  std::string via(const dbridge::test::fault_proxy& proxy) const {
+    std::string out = url_;
+    out.replace(out.find(":" + server_port_), server_port_.size() + 1, ":" + std::to_string(proxy.port()));
+    return out;
   }
   std::optional<connection> publisher_;
+  std::string server_port_;
 };
 
 }  // namespace
 
 TEST_F(RedisSubscriber, ChannelsAndPatternsReachTheirHandlers) {
   inbox<notification> plain, matched;
-  subscriber s(url_, fast());
+  subscriber s(url_, quick_subscriber_options());
   s.on(key("news"), plain.sink());
   s.on_pattern(key("ev.*"), matched.sink());
   EXPECT_EQ(publish(key("news"), "n1"), 1);
@@ -65,7 +77,7 @@ TEST_F(RedisSubscriber, ChannelsAndPatternsReachTheirHandlers) {
 
 TEST_F(RedisSubscriber, OffLeavesTheChannelWhenItsLastHandlerGoes) {
   inbox<notification> got;
-  subscriber s(url_, fast());
+  subscriber s(url_, quick_subscriber_options());
   const auto id = s.on(key("c"), got.sink());
   EXPECT_EQ(publish(key("c"), "one"), 1);
   ASSERT_TRUE(wait_payload(got, "one"));
@@ -82,7 +94,7 @@ TEST_F(RedisSubscriber, ClientKillIsFollowedByReconnectResubscribeAndAGapReport)
   inbox<notification> plain, matched;
   inbox<delivery_gap> gaps;
   inbox<subscriber_error> errors;
-  subscriber s(url_, fast());
+  subscriber s(url_, quick_subscriber_options());
   s.on_reconnect(gaps.sink());
   s.on_error(errors.sink());
   s.on(key("news"), plain.sink());
@@ -106,16 +118,10 @@ TEST_F(RedisSubscriber, ClientKillIsFollowedByReconnectResubscribeAndAGapReport)
 }
 
 TEST_F(RedisSubscriber, GivesUpWithAFatalErrorWhenTheServerStaysAway) {
-  const url u = parse_url(url_);
-  ASSERT_FALSE(u.hosts.empty());
-  auto proxy = std::make_unique<dbridge::test::fault_proxy>(dbridge::test::fault_proxy_options{
-      .target = u.hosts[0].host + ":" + std::to_string(u.hosts[0].port), .mode = "before",
-      .marker = "no request carries this marker", .lifetime_s = 30});
-  std::string via_proxy = url_;
-  via_proxy.replace(via_proxy.find(":" + std::to_string(u.hosts[0].port)), std::to_string(u.hosts[0].port).size() + 1,
-                    ":" + std::to_string(proxy->port()));
+  auto proxy = start_proxy();
+  const std::string via_proxy = via(*proxy);
   inbox<subscriber_error> errors;
-  auto opts = fast();
+  auto opts = quick_subscriber_options();
   opts.reconnect.max_attempts = 3;
   subscriber s(via_proxy, opts);
   s.on_error(errors.sink());
@@ -140,7 +146,7 @@ TEST_F(RedisSubscriber, APoolLendsTheConnection) {
   pool p(url_, pool_options{.max = 2u});
   inbox<notification> got;
   {
-    subscriber s(p, fast());
+    subscriber s(p, quick_subscriber_options());
     s.on(key("c"), got.sink());
     EXPECT_EQ(p.metrics().in_use, 1u);
     EXPECT_EQ(publish(key("c"), "via pool"), 1);
@@ -162,7 +168,7 @@ TEST_F(RedisSubscriber, StopWhileWaitingReturnsPromptlyAndIsIdempotent) {
 
 TEST_F(RedisSubscriber, AHandlerMayStopItsOwnSubscriber) {
   inbox<notification> got;
-  subscriber s(url_, fast());
+  subscriber s(url_, quick_subscriber_options());
   s.on(key("c"), [&](const notification& n) {
     got.push(n);
     s.stop();
@@ -176,15 +182,9 @@ TEST_F(RedisSubscriber, AHandlerMayStopItsOwnSubscriber) {
 }
 
 TEST_F(RedisSubscriber, DestructionDuringTheReconnectBackoffReturnsPromptly) {
-  const url u = parse_url(url_);
-  ASSERT_FALSE(u.hosts.empty());
-  const std::string port = std::to_string(u.hosts[0].port);
-  auto proxy = std::make_unique<dbridge::test::fault_proxy>(dbridge::test::fault_proxy_options{
-      .target = u.hosts[0].host + ":" + port, .mode = "before", .marker = "no request carries this marker",
-      .lifetime_s = 30});
-  std::string via_proxy = url_;
-  via_proxy.replace(via_proxy.find(":" + port), port.size() + 1, ":" + std::to_string(proxy->port()));
-  auto opts = fast();
+  auto proxy = start_proxy();
+  const std::string via_proxy = via(*proxy);
+  auto opts = quick_subscriber_options();
   opts.reconnect.initial = 30s;  // after the first failed attempt the thread sleeps long
   opts.reconnect.max = 30s;
   auto s = std::make_unique<subscriber>(via_proxy, opts);
@@ -202,7 +202,7 @@ TEST_F(RedisSubscriber, DestructionDuringTheReconnectBackoffReturnsPromptly) {
 TEST_F(RedisSubscriber, HandlersMayAddAndRemoveHandlers) {
   inbox<notification> first, second;
   auto inner = connect(url_);  // the handler's own: the test thread may still be inside publish()
-  subscriber s(url_, fast());
+  subscriber s(url_, quick_subscriber_options());
   subscriber::handler_id self = 0;
   self = s.on(key("a"), [&](const notification& n) {
     first.push(n);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// What a subscriber's callbacks received, for tests on another thread: each
-// callback appends under a lock and wakes waiters, which wait with a deadline
-// (never a sleep).
+// For subscriber tests: what a subscriber's callbacks received, seen from the
+// test's thread (each callback appends under a lock and wakes waiters, which
+// wait with a deadline, never a sleep), and options that make it react fast.
 #pragma once
 
 #include <chrono>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "dbridge/notify.hpp"
+#include "dbridge/subscriber.hpp"
 
 namespace dbridge::test {
 
@@ -60,6 +60,15 @@ inline bool wait_payload(inbox<notification>& box, const std::string& payload,
         return false;
       },
       timeout);
+}
+
+/// Short wake interval and backoff, so a test's stop and reconnect take milliseconds.
+inline subscriber_options quick_subscriber_options() {
+  subscriber_options o;
+  o.wake_interval = std::chrono::milliseconds(20);
+  o.reconnect.initial = std::chrono::milliseconds(10);
+  o.reconnect.max = std::chrono::milliseconds(100);
+  return o;
 }
 
 }  // namespace dbridge::test
