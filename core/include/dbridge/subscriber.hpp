@@ -35,7 +35,9 @@
 // with the gap, during which messages may have been missed (neither LISTEN
 // nor SUBSCRIBE keeps messages for absent listeners). It gives up, reporting
 // a fatal subscriber_error, after reconnect.max_attempts failed attempts or an
-// error that another attempt cannot fix (authentication, a bad URL).
+// error that another attempt cannot fix (authentication, a bad URL). A
+// connection that dies without the peer closing it (a network partition) is
+// noticed only when the operating system gives up on it (TCP keepalive).
 #pragma once
 
 #include <chrono>
