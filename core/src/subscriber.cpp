@@ -11,6 +11,7 @@
 #include <dbridge/abi.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -360,6 +361,13 @@ struct subscriber::state : std::enable_shared_from_this<subscriber::state> {
 
   /// Connects on the caller's thread (its errors are the constructor's), then starts the thread.
   void start(const subscriber_options& o) {
+    if (o.wake_interval.count() <= 0)
+      throw_error(errc::invalid_argument, "subscriber_options::wake_interval must be positive (it bounds every wait)");
+    if (o.reconnect.initial.count() <= 0 || o.reconnect.max < o.reconnect.initial)
+      throw_error(errc::invalid_argument, "subscriber_options::reconnect must satisfy 0 < initial <= max");
+    if (!(o.reconnect.jitter >= 0.0 && o.reconnect.jitter <= 1.0) || !(o.reconnect.multiplier >= 1.0))
+      throw_error(errc::invalid_argument,
+                  "subscriber_options::reconnect needs a jitter in [0, 1] and a multiplier of at least 1");
     opts = o;
     open(false);
     connected.store(true);

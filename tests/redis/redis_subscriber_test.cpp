@@ -215,3 +215,16 @@ TEST_F(RedisSubscriber, HandlersMayAddAndRemoveHandlers) {
   EXPECT_EQ(publish(key("a"), "ignored"), 0);  // a was left with its only handler
   EXPECT_EQ(first.items().size(), 1u);
 }
+
+TEST_F(RedisSubscriber, OptionsThatCouldSpinOrNeverBackOffAreRefused) {
+  subscriber_options zero_wake;
+  zero_wake.wake_interval = 0ms;
+  EXPECT_THROW(subscriber(url_, zero_wake), invalid_argument_error);
+  subscriber_options inverted;
+  inverted.reconnect.initial = 2s;
+  inverted.reconnect.max = 1s;
+  EXPECT_THROW(subscriber(url_, inverted), invalid_argument_error);
+  subscriber_options shrinking;
+  shrinking.reconnect.multiplier = 0.5;
+  EXPECT_THROW(subscriber(url_, shrinking), invalid_argument_error);
+}
