@@ -9,8 +9,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "dbridge/connection.hpp"
-#include "dbridge/notify.hpp"
+#include "notification_feed.hpp"
 
 namespace dbridge::cli {
 int run_listen(const listen_options& o) {
@@ -18,26 +17,17 @@ int run_listen(const listen_options& o) {
   require_known_scheme(u);
   if (o.channels.empty()) throw usage_error("no channel given", "write e.g. dbridge listen postgresql://host/db orders");
   if (!(o.timeout_s >= 0)) throw usage_error("--timeout must be zero or more seconds");
-  auto conn = connect(o.url, connect_options{.opened_by = "dbridge listen"});
-  if (!conn.has_capability("notify"))
-    throw_error(errc::unsupported, fmt::format("the {} driver ({}) has no notifications (capability \"notify\")",
-                                               conn.scheme(), conn.plugin_id()));
-  listener l(conn);
-  for (const std::string& ch : o.channels) l.listen(ch);
+  // A lost connection is replaced and LISTEN sent again (a note on stderr).
+  notification_feed feed(o.url, "dbridge listen");
+  for (const std::string& ch : o.channels) feed.on(ch);
 
-  using clock = std::chrono::steady_clock;
+  using clock = notification_feed::clock;
   const auto idle = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(o.timeout_s));
   auto deadline = clock::now() + idle;
   std::uint64_t received = 0;
   while (o.count == 0 || received < o.count) {
-    std::chrono::milliseconds wait = wait_forever;
-    if (o.timeout_s > 0) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
-      if (left.count() <= 0) break;
-      wait = left;
-    }
-    auto n = l.wait(wait);
-    if (!n) continue;
+    auto n = feed.next(o.timeout_s > 0 ? std::optional(deadline) : std::nullopt);
+    if (!n) break;
     ++received;
     if (o.format == output_format::json) {
       out(json_text(ojson{{"channel", n->channel}, {"payload", n->payload}, {"sender_pid", n->sender_pid}}) + "\n");

@@ -7,8 +7,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "dbridge/connection.hpp"
-#include "dbridge/notify.hpp"
+#include "notification_feed.hpp"
 
 namespace dbridge::cli {
 int run_subscribe(const subscribe_options& o) {
@@ -16,27 +15,21 @@ int run_subscribe(const subscribe_options& o) {
   require_known_scheme(u);
   if (o.channels.empty()) throw usage_error("no channel given", "write e.g. dbridge subscribe redis://host news");
   if (o.timeout_s < 0) throw usage_error("--timeout must be zero or more seconds");
-  auto conn = connect(o.url, connect_options{.opened_by = "dbridge subscribe"});
-  listener l(conn);
+  // A lost connection is replaced and every channel subscribed again (a note on stderr).
+  notification_feed feed(o.url, "dbridge subscribe");
   for (const std::string& ch : o.channels) {
     if (o.pattern)
-      l.listen_pattern(ch);
+      feed.on_pattern(ch);
     else
-      l.listen(ch);
+      feed.on(ch);
   }
-  using clock = std::chrono::steady_clock;
+  using clock = notification_feed::clock;
   const bool bounded = o.timeout_s > 0;
   const auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(o.timeout_s));
   std::uint64_t received = 0;
   while (o.count == 0 || received < o.count) {
-    std::chrono::milliseconds wait = wait_forever;
-    if (bounded) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-      if (left.count() <= 0) break;
-      wait = left;
-    }
-    auto n = l.wait(wait);
-    if (!n) continue;
+    auto n = feed.next(bounded ? std::optional(deadline) : std::nullopt);
+    if (!n) break;
     ++received;
     if (o.format == output_format::json) {
       ojson j{{"channel", n->channel}, {"payload", n->payload}};

@@ -117,7 +117,8 @@ int run_main(int argc, char** argv) {
   subscribe->add_option("-t,--timeout", subscribe_o.timeout_s, "Exit after S seconds (decimals allowed)");
   format_option(subscribe, subscribe_o.format, false);
   subscribe->footer("\nOne line per message: CHANNEL<TAB>PAYLOAD (escaped), or one JSON object per line with "
-                    "channel, payload and pattern.");
+                    "channel, payload and pattern.\nA lost connection is replaced and the channels subscribed again; a note on "
+                    "stderr says messages sent meanwhile may be missing.");
   subscribe->callback([&] { action = [&] { return run_subscribe(subscribe_o); }; });
 
   listen_options listen_o;
@@ -138,7 +139,9 @@ int run_main(int argc, char** argv) {
   listen->footer("\nOne line per notification, flushed as it arrives: CHANNEL<TAB>PAYLOAD<TAB>SENDER_PID (escaped),\n"
                  "or one JSON object per line: {\"channel\":...,\"payload\":...,\"sender_pid\":...}.\n"
                  "Exit status: 0 after --count notifications, or when --timeout passes after at least one;\n"
-                 "1 when --timeout passes with none at all (a timeout error on stderr).");
+                 "1 when --timeout passes with none at all (a timeout error on stderr).\n"
+                 "A lost connection is replaced and LISTEN sent again; a note on stderr says notifications sent\n"
+                 "meanwhile may be missing.");
   listen->callback([&] { action = [&] { return run_listen(listen_o); }; });
 
   copy_options copy_o;

@@ -290,6 +290,27 @@ std::vector<scored_member> redis::zrangebyscore(std::string_view key, double min
                    conn_->command(args{"ZRANGEBYSCORE", key}.num(min).num(max).add("WITHSCORES").view()));
 }
 
+// ------------------------------------------------------------ transactions
+
+void redis::multi() { ok_or_nil("MULTI", conn_->command({"MULTI"})); }
+
+std::optional<std::vector<reply>> redis::exec() {
+  reply r = conn_->command({"EXEC"});
+  // RESP2 answers nil, RESP3 a null array, when a WATCHed key changed.
+  if (r.type == reply_type::nil) return std::nullopt;
+  if (r.type != reply_type::array) bad_shape("EXEC", r, "an array or nil");
+  return std::move(r.elements);
+}
+
+void redis::discard() { ok_or_nil("DISCARD", conn_->command({"DISCARD"})); }
+
+void redis::watch(keys k) {
+  if (k.empty()) throw_error(errc::invalid_argument, "redis watch: no keys given");
+  ok_or_nil("WATCH", conn_->command(args{"WATCH"}.add(k).view()));
+}
+
+void redis::unwatch() { ok_or_nil("UNWATCH", conn_->command({"UNWATCH"})); }
+
 // ------------------------------------------------------------ misc
 
 std::int64_t redis::publish(std::string_view channel, std::string_view message) {

@@ -96,6 +96,28 @@ TEST_F(RedisCli, redis_cli_SubscribePrintsMessages) {
   EXPECT_EQ(res.out, key("news") + "\tfirst\\tline\n" + key("news") + "\tsecond\n");
 }
 
+TEST_F(RedisCli, redis_cli_SubscribeSurvivesAKilledConnection) {
+  auto sub = std::async(std::launch::async, [&] {
+    return run_process(DBRIDGE_EXE, {"subscribe", url_, key("news"), "--count", "1", "--timeout", "20"});
+  });
+  auto c = dbridge::connect(url_);
+  const auto subscribed = [&] {
+    auto n = c.command({"PUBSUB", "NUMSUB", key("news")});
+    return n.elements.size() == 2 && n.elements[1].integer == 1;
+  };
+  while (!subscribed()) ASSERT_NE(sub.wait_for(std::chrono::seconds(0)), std::future_status::ready) << sub.get().err;
+  dbridge::redis r(c);
+  // The tests take turns on the server: the subprocess is its only pub/sub client.
+  ASSERT_GE(c.command({"CLIENT", "KILL", "TYPE", "pubsub"}).integer, 1);
+  // Publish once it has subscribed again (PUBLISH counts the receivers).
+  while (r.publish(key("news"), "after") == 0)
+    ASSERT_NE(sub.wait_for(std::chrono::seconds(0)), std::future_status::ready) << sub.get().err;
+  auto res = sub.get();
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  EXPECT_EQ(res.out, key("news") + "\tafter\n");
+  EXPECT_NE(res.err.find("may be missing"), std::string::npos) << res.err;
+}
+
 TEST_F(RedisCli, redis_cli_SubscribeTimesOut) {
   auto r = run_process(DBRIDGE_EXE, {"subscribe", "--pattern", url_, key("x:*"), "--count", "1", "--timeout", "0.2"});
   EXPECT_EQ(r.exit_code, 1);

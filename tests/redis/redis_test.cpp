@@ -551,3 +551,87 @@ TEST_F(RedisTest, redis_UnixSocketConnectsAuthenticatesAndSelects) {
   for (const auto& e : registry::global().list())
     EXPECT_EQ(e.redacted_url.find("dbridge-redis-secret"), std::string::npos) << e.redacted_url;
 }
+
+TEST_F(RedisTest, redis_HsetTakesABracedListOfPairs) {
+  redis r(db());
+  EXPECT_EQ(r.hset(key("h"), {{"a", "1"}, {"b", "2"}}), 2);
+  EXPECT_EQ(r.hset(key("h"), {{"b", "3"}, {"c", "4"}}), 1);  // b updated, c added
+  const std::map<std::string, std::string> want{{"a", "1"}, {"b", "3"}, {"c", "4"}};
+  EXPECT_EQ(r.hgetall(key("h")), want);
+}
+
+TEST_F(RedisTest, redis_ExecReturnsTheQueuedCommandsReplies) {
+  redis r(db());
+  r.set(key("n"), "41");
+  r.multi();
+  EXPECT_TRUE(db().in_transaction());
+  EXPECT_EQ(r.command({"INCR", key("n")}).str, "QUEUED");
+  EXPECT_EQ(r.command({"GET", key("n")}).str, "QUEUED");
+  EXPECT_EQ(r.command({"HSET", key("n"), "f", "v"}).str, "QUEUED");  // wrong type: fails as it runs
+  auto replies = r.exec();
+  EXPECT_FALSE(db().in_transaction());
+  ASSERT_TRUE(replies.has_value());
+  ASSERT_EQ(replies->size(), 3u);
+  EXPECT_EQ((*replies)[0].type, reply_type::integer);
+  EXPECT_EQ((*replies)[0].integer, 42);
+  EXPECT_EQ((*replies)[1].str, "42");
+  EXPECT_EQ((*replies)[2].type, reply_type::error);
+  EXPECT_EQ((*replies)[2].str.rfind("WRONGTYPE", 0), 0u) << (*replies)[2].str;
+
+  // Nothing queued: an empty list, not "aborted".
+  r.multi();
+  auto none = r.exec();
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(RedisTest, redis_ExecAfterAWatchedKeyChangedIsNullopt) {
+  redis r(db());
+  r.set(key("balance"), "10");
+  auto other = connect(url_);
+  r.watch({key("balance")});
+  r.multi();
+  r.command({"SET", key("balance"), "20"});
+  redis(other).set(key("balance"), "99");
+  EXPECT_FALSE(r.exec().has_value());
+  EXPECT_EQ(r.get(key("balance")), "99");  // nothing ran
+
+  // Unwatched, the same transaction runs.
+  r.watch({key("balance")});
+  r.unwatch();
+  redis(other).set(key("balance"), "98");
+  r.multi();
+  r.command({"SET", key("balance"), "20"});
+  auto ran = r.exec();
+  ASSERT_TRUE(ran.has_value());
+  ASSERT_EQ(ran->size(), 1u);
+  EXPECT_EQ((*ran)[0].str, "OK");
+  EXPECT_EQ(r.get(key("balance")), "20");
+}
+
+TEST_F(RedisTest, redis_DiscardedOrRefusedTransactionsThrowFromExec) {
+  redis r(db());
+  r.multi();
+  r.command({"SET", key("k"), "queued"});
+  r.discard();
+  EXPECT_FALSE(db().in_transaction());
+  try {
+    r.exec();
+    FAIL() << "EXEC after DISCARD did not throw";
+  } catch (const backend_error& e) {
+    EXPECT_NE(std::string(e.what()).find("without MULTI"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(r.exists(key("k")));
+
+  // A command refused while queueing aborts the whole transaction.
+  r.multi();
+  r.command({"SET", key("k"), "v"});
+  EXPECT_THROW(r.command({"NOSUCHCOMMAND"}), backend_error);
+  try {
+    r.exec();
+    FAIL() << "EXEC of a transaction with a refused command did not throw";
+  } catch (const backend_error& e) {
+    EXPECT_EQ(e.info().backend_code, "EXECABORT") << e.what();
+  }
+  EXPECT_FALSE(r.exists(key("k")));
+}

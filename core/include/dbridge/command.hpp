@@ -21,8 +21,9 @@ enum class reply_type : std::uint32_t {
 };
 std::string_view to_string(reply_type t) noexcept;
 
-/// An owned copy of a reply. Error replies never reach callers: they are
-/// raised as backend_error.
+/// An owned copy of a reply. An error reply never reaches callers: it is
+/// raised as backend_error. An error inside an array (a queued command that
+/// failed, in EXEC's answer) stays an element of type error.
 struct reply {
   reply_type type = reply_type::nil;
   std::int64_t integer = 0;   ///< integer; boolean (0/1)

@@ -13,7 +13,15 @@
 // ("WRONGTYPE", ...). Inside a transaction (MULTI) commands are only queued
 // and their results arrive with EXEC: set() and mset() still work there,
 // every helper that returns a result throws invalid_state_error; queue those
-// with command().
+// with command(). To read the queued commands' results, open the transaction
+// with multi() and end it with exec() rather than connection::begin() and
+// commit(), which only say whether it ran:
+//
+//   r.watch({"balance"});
+//   r.multi();
+//   r.command({"INCRBY", "balance", "5"});
+//   r.command({"GET", "balance"});
+//   if (auto replies = r.exec()) use((*replies)[1].str);   // nullopt: "balance" changed, nothing ran
 #pragma once
 
 #include <chrono>
@@ -144,6 +152,9 @@ class redis {
   /// Returns how many fields were added (not updated).
   std::int64_t hset(std::string_view key, std::string_view field, std::string_view value);
   std::int64_t hset(std::string_view key, pairs fields);
+  std::int64_t hset(std::string_view key, std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+    return hset(key, pairs(fields.begin(), fields.size()));
+  }
   std::optional<std::string> hget(std::string_view key, std::string_view field);
   std::map<std::string, std::string> hgetall(std::string_view key);
   std::int64_t hdel(std::string_view key, keys fields);
@@ -189,6 +200,25 @@ class redis {
 
   /// Iterates keys with SCAN (lazily, page by page).
   key_scan scan(scan_options opts = {}) { return key_scan(*conn_, std::move(opts)); }
+
+  // Transactions with their replies (MULTI / EXEC / DISCARD / WATCH).
+  /// Starts queueing commands (MULTI).
+  void multi();
+  /// Runs the queued commands (EXEC) and returns one reply per command, in
+  /// order; empty when nothing was queued. nullopt when a key given to
+  /// watch() changed since: nothing ran, run the transaction again. A queued
+  /// command that failed as it ran is a reply of type reply_type::error (the
+  /// others were applied: Redis has no rollback). Throws backend_error when
+  /// the server refused the whole transaction (backend_code "EXECABORT": a
+  /// command was refused while queueing) or when no MULTI is open (after
+  /// discard(), for one).
+  std::optional<std::vector<reply>> exec();
+  /// Drops the queued commands (DISCARD) and forgets watched keys.
+  void discard();
+  /// Makes the next exec() do nothing if one of the keys changes meanwhile.
+  void watch(keys k);
+  void watch(std::initializer_list<std::string_view> k) { watch(keys(k.begin(), k.size())); }
+  void unwatch();
 
   /// Publishes on a channel; returns how many subscribers received it.
   std::int64_t publish(std::string_view channel, std::string_view message);
