@@ -834,6 +834,15 @@ std::shared_ptr<plugin_record> loaded_record(const plugin_info& info) {
   return it == st.records.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<plugin_record> loaded_driver_for_scheme(std::string_view scheme) {
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  for (const auto& [key, rec] : st.records)
+    if (rec->kind == "driver" && std::find(rec->schemes.begin(), rec->schemes.end(), scheme) != rec->schemes.end())
+      return rec;
+  return nullptr;
+}
+
 std::string load_failure(const plugin_info& info) {
   auto& st = state();
   std::lock_guard<std::mutex> lock(st.mu);
