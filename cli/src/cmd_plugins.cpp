@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// `dbridge plugins`: what the manifests say, without loading any library.
+// `dbridge plugins`: what the manifests say, without loading any library;
+// with --verify, whether the files on disk still match their hashes.
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "commands.hpp"
 #include "dbridge/plugin_catalog.hpp"
@@ -12,15 +15,31 @@ int run_plugins(const plugins_options& o) {
   const auto plugins = catalog.plugins();
   const auto problems = catalog.problems();
 
+  std::vector<plugin_verification> checks;
+  if (o.verify)
+    for (const auto& p : plugins) checks.push_back(verify_plugin(p));
+  const bool verified = std::all_of(checks.begin(), checks.end(), [](const auto& c) { return c.ok; });
+  const int status = verified ? exit_ok : exit_failure;
+
   if (o.format == output_format::json) {
     ojson j = ojson::object();
     j["plugins"] = ojson::array();
-    for (const auto& p : plugins) j["plugins"].push_back(to_json(p));
+    for (std::size_t i = 0; i < plugins.size(); ++i) {
+      ojson e = to_json(plugins[i]);
+      if (o.verify) {
+        ojson files = ojson::array();
+        for (const auto& f : checks[i].files)
+          files.push_back({{"path", f.path.string()}, {"expected", f.expected}, {"actual", f.actual},
+                           {"ok", f.ok}, {"problem", f.problem}});
+        e["verify"] = {{"ok", checks[i].ok}, {"problem", checks[i].problem}, {"files", std::move(files)}};
+      }
+      j["plugins"].push_back(std::move(e));
+    }
     j["broken"] = ojson::array();
     for (const auto& b : problems)
       j["broken"].push_back({{"manifest", b.manifest_path.string()}, {"problem", b.message}, {"fix", b.fix}});
     out(json_text(j, 2) + "\n");
-    return exit_ok;
+    return status;
   }
 
   if (plugins.empty()) {
@@ -29,17 +48,33 @@ int run_plugins(const plugins_options& o) {
       out(fmt::format("  {} ({}{})\n", d.path.string(), d.origin, d.exists ? "" : ", missing"));
     out("Set DBRIDGE_PLUGIN_PATH to a folder holding plugin packages; `dbridge doctor` explains more.\n");
   } else {
-    text_table t({"ID", "VERSION", "KIND", "ABI", "SCHEMES", "CAPABILITIES", "STATUS", "MANIFEST"});
-    for (const auto& p : plugins)
-      t.add_row({p.id, p.version, p.kind, fmt::format("{}.{}+", p.abi_major, p.abi_min_minor),
-                 fmt::format("{}", fmt::join(p.schemes, ",")), fmt::format("{}", fmt::join(p.capabilities, ",")),
-                 p.status, p.manifest_path.string()});
+    std::vector<std::string> head{"ID", "VERSION", "KIND", "ABI", "SCHEMES", "CAPABILITIES", "STATUS", "SCOPE", "FROM"};
+    if (o.verify) head.push_back("FILES");
+    head.push_back("MANIFEST");
+    text_table t(head);
+    for (std::size_t i = 0; i < plugins.size(); ++i) {
+      const auto& p = plugins[i];
+      std::vector<std::string> row{p.id, p.version, p.kind, fmt::format("{}.{}+", p.abi_major, p.abi_min_minor),
+                                   fmt::format("{}", fmt::join(p.schemes, ",")),
+                                   fmt::format("{}", fmt::join(p.capabilities, ",")), p.status, p.scope,
+                                   p.installed_from};
+      if (o.verify) row.push_back(checks[i].ok ? "match" : "CHANGED");
+      row.push_back(p.manifest_path.string());
+      t.add_row(std::move(row));
+    }
     out(t.render());
     // Problems are too long for a table cell: listed below it instead.
-    for (const auto& p : plugins) {
+    for (std::size_t i = 0; i < plugins.size(); ++i) {
+      const auto& p = plugins[i];
       if (!p.problem.empty()) out(fmt::format("\n{}: {}\n", plugin_label(p), p.problem));
       for (const auto& w : p.warnings) out(fmt::format("\n{}: warning: {}\n", plugin_label(p), w));
+      if (!o.verify) continue;
+      if (!checks[i].problem.empty()) out(fmt::format("\n{}: verify: {}\n", plugin_label(p), checks[i].problem));
+      for (const auto& f : checks[i].files)
+        if (!f.ok) out(fmt::format("\n{}: verify: {}\n", plugin_label(p), f.problem));
     }
+    if (o.verify && !verified)
+      out("\nSome installed files no longer match their recorded sha256: reinstall those plugins.\n");
   }
   if (!problems.empty()) {
     out(fmt::format("\nBroken packages ({}):\n", problems.size()));
@@ -48,7 +83,7 @@ int run_plugins(const plugins_options& o) {
       if (!b.fix.empty()) out(fmt::format("    fix: {}\n", b.fix));
     }
   }
-  return exit_ok;
+  return status;
 }
 
 }  // namespace dbridge::cli

@@ -13,6 +13,7 @@ namespace dbridge::cli {
 
 struct plugins_options {
   output_format format = output_format::table;
+  bool verify = false;  ///< re-hash the files on disk (plugin_catalog.hpp verify_plugin)
 };
 int run_plugins(const plugins_options& o);
 

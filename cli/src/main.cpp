@@ -60,6 +60,8 @@ int run_main(int argc, char** argv) {
   plugins_options plugins_o;
   auto* plugins = app.add_subcommand("plugins", "List every discovered plugin and every broken package (reads manifests only)");
   format_option(plugins, plugins_o.format, false);
+  plugins->add_flag("--verify", plugins_o.verify,
+                    "Re-hash each plugin's library and every file its package.toml lists; exit 1 on a mismatch");
   plugins->callback([&] { action = [&] { return run_plugins(plugins_o); }; });
 
   doctor_options doctor_o;

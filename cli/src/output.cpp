@@ -358,7 +358,10 @@ ojson to_json(const plugin_info& p) {
           {"library", p.library_path.string()},
           {"status", p.status},
           {"problem", p.problem},
-          {"warnings", p.warnings}};
+          {"warnings", p.warnings},
+          {"scope", p.scope},
+          {"scope_dir", p.scope_dir.string()},
+          {"installed_from", p.installed_from}};
 }
 
 std::string plugin_label(const plugin_info& p) { return fmt::format("{} {} ({})", p.id, p.version, p.kind); }

@@ -20,6 +20,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -757,11 +758,26 @@ load_outcome loader_run::run() {
 
 }  // namespace
 
+namespace {
+// realpath(3) for a path that exists: one readlink per component, where
+// std::filesystem::weakly_canonical stats and reads each several times (a
+// listing resolves two paths per plugin).
+fs::path resolved(const fs::path& p, std::error_code& ec) {
+  if (char* r = ::realpath(p.c_str(), nullptr)) {
+    fs::path out(r);
+    std::free(r);
+    ec.clear();
+    return out;
+  }
+  return fs::weakly_canonical(p, ec);
+}
+}  // namespace
+
 std::vector<file_finding> check_plugin_files(const plugin_info& info) noexcept {
   std::vector<file_finding> out;
   try {
     std::error_code ec;
-    const fs::path package = fs::weakly_canonical(info.manifest_path.parent_path(), ec);
+    const fs::path package = resolved(info.manifest_path.parent_path(), ec);
     if (ec) return out;
     auto mode_of = [](const fs::path& p, struct stat& sb) { return ::stat(p.c_str(), &sb) == 0; };
     auto writable = [&](const fs::path& p, const char* what) {
@@ -780,7 +796,7 @@ std::vector<file_finding> check_plugin_files(const plugin_info& info) noexcept {
     writable(package, "plugin folder");
     struct stat link {};
     const bool is_link = ::lstat(info.library_path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
-    const fs::path real = fs::weakly_canonical(info.library_path, ec);
+    const fs::path real = resolved(info.library_path, ec);
     if (ec) return out;
     if (real.parent_path() != package) writable(real.parent_path(), "library folder");
     writable(real, "library");
@@ -830,8 +846,19 @@ load_outcome load_plugin(const plugin_info& info, const load_policy& policy) noe
 std::shared_ptr<plugin_record> loaded_record(const plugin_info& info) {
   auto& st = state();
   std::lock_guard<std::mutex> lock(st.mu);
+  // A listing asks this for every plugin; record_key resolves symlinks.
+  if (st.records.empty()) return nullptr;
   auto it = st.records.find(record_key(info));
   return it == st.records.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<plugin_record> loaded_driver_for_scheme(std::string_view scheme) {
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  for (const auto& [key, rec] : st.records)
+    if (rec->kind == "driver" && std::find(rec->schemes.begin(), rec->schemes.end(), scheme) != rec->schemes.end())
+      return rec;
+  return nullptr;
 }
 
 std::string load_failure(const plugin_info& info) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dbridge/error.hpp"
@@ -48,6 +49,9 @@ load_outcome load_plugin(const plugin_info& info, const load_policy& policy = {}
 
 /// The record already loaded for this manifest, if any (never loads).
 std::shared_ptr<plugin_record> loaded_record(const plugin_info& info);
+/// A driver loaded earlier in this process that serves `scheme`, if any
+/// (its package may have been removed from disk since).
+std::shared_ptr<plugin_record> loaded_driver_for_scheme(std::string_view scheme);
 /// The last load failure of this manifest, if any ("" when none).
 std::string load_failure(const plugin_info& info);
 /// Forgets remembered failures (rescan: the package may have been fixed).

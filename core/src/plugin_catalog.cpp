@@ -12,6 +12,7 @@
 #include "dbridge/error.hpp"
 #include "loader.hpp"
 #include "manifest.hpp"
+#include "package_record.hpp"
 #include "plugin_record.hpp"
 #include "search_path.hpp"
 
@@ -54,6 +55,13 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Reads only package.toml's [installed] from, not its file hashes.
+std::string installed_from(const plugin_info& info, const search_dir& dir) {
+  const auto pkg = detail::read_package_record(info.manifest_path.parent_path());
+  if (!pkg.found) return dir.scope == "system" || dir.scope == "build" ? "bundled" : "unpackaged";
+  return pkg.installed_from.empty() ? std::string("package") : pkg.installed_from;
+}
+
 std::shared_ptr<const discovery> scan() {
   auto d = std::make_shared<discovery>();
   d->setup = detail::compute_search_setup();
@@ -68,6 +76,9 @@ std::shared_ptr<const discovery> scan() {
         continue;
       }
       plugin_info info = std::move(*result.info);
+      info.scope = dir.scope;
+      info.scope_dir = dir.path;
+      info.installed_from = installed_from(info, dir);
       if (!seen.insert({info.id, info.version}).second) {
         info.status = "broken";
         info.problem = "shadowed: the same id and version was found earlier in the search path";
@@ -329,11 +340,20 @@ namespace detail {
 std::shared_ptr<plugin_record> driver_for_scheme(std::string_view scheme_in) {
   const std::string scheme = lower(scheme_in);
   auto& s = cstate();
+  bool removed = false;
   {
     std::lock_guard<std::mutex> lock(s.mu);
-    if (auto it = s.by_scheme.find(scheme); it != s.by_scheme.end()) return it->second;
+    if (auto it = s.by_scheme.find(scheme); it != s.by_scheme.end()) {
+      // Connections already made keep the mapped library; a new one notices
+      // a package removed or upgraded underneath the process (one stat, no
+      // file of the loaded plugin is opened again).
+      std::error_code ec;
+      if (fs::exists(it->second->manifest_path, ec) || ec) return it->second;
+      removed = true;
+    }
   }
   auto& catalog = plugin_catalog::global();
+  if (removed) catalog.rescan();
   auto d = current();
   scheme_resolution r = catalog.resolve(scheme);
   if (!r.plugin) {
@@ -347,7 +367,13 @@ std::shared_ptr<plugin_record> driver_for_scheme(std::string_view scheme_in) {
       for (const auto& p : d->plugins)
         if (p.status == "broken") ++broken;
       if (broken) msg += "; " + std::to_string(broken) + " plugin problem(s) found: run `dbridge doctor " + scheme + "`";
-      msg += ". Fix: install the plugin for '" + scheme + "' or set DBRIDGE_PLUGIN_PATH to its folder";
+      if (auto gone = loaded_driver_for_scheme(scheme)) {
+        msg += "; plugin '" + gone->id + "' " + gone->version + " served it in this process but " +
+               gone->manifest_path.parent_path().string() + " has been removed. Fix: install it again with " +
+               "`dbridge plugin install " + gone->id + "`";
+      } else {
+        msg += ". Fix: install the plugin for '" + scheme + "' or set DBRIDGE_PLUGIN_PATH to its folder";
+      }
       throw_error(errc::not_found, std::move(msg));
     }
     throw_error(errc::invalid_argument, "cannot choose a plugin for scheme '" + scheme + "': " + r.reason);

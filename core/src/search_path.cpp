@@ -16,8 +16,8 @@ namespace dbridge::detail {
 
 namespace fs = std::filesystem;
 
-#ifndef DBRIDGE_INSTALL_PLUGIN_DIR
-#define DBRIDGE_INSTALL_PLUGIN_DIR "/usr/local/lib/dbridge/plugins"
+#ifndef DBRIDGE_PLUGIN_DIR_FROM_LIBDIR
+#define DBRIDGE_PLUGIN_DIR_FROM_LIBDIR "dbridge/plugins"
 #endif
 #ifndef DBRIDGE_BUILD_PLUGIN_DIR
 #define DBRIDGE_BUILD_PLUGIN_DIR ""
@@ -149,16 +149,27 @@ user_config read_user_config(const fs::path& path, std::vector<plugin_problem>& 
   return cfg;
 }
 
+fs::path core_library_dir() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&core_library_dir), &info) == 0 || info.dli_fname == nullptr) return {};
+  // Resolves the soname symlink and a bin/../lib RPATH to the real folder.
+  std::error_code ec;
+  fs::path self = fs::weakly_canonical(fs::path(info.dli_fname), ec);
+  if (ec || !self.is_absolute()) return {};
+  return self.parent_path();
+}
+
+fs::path system_plugin_dir() {
+  fs::path lib = core_library_dir();
+  return lib.empty() ? fs::path() : lib / DBRIDGE_PLUGIN_DIR_FROM_LIBDIR;
+}
+
 bool core_runs_from_build_tree() {
   std::string build = DBRIDGE_BUILD_DIR;
   if (build.empty()) return false;
-  Dl_info info{};
-  if (::dladdr(reinterpret_cast<void*>(&core_runs_from_build_tree), &info) == 0 || info.dli_fname == nullptr) {
-    return false;
-  }
+  fs::path self = core_library_dir();
+  if (self.empty()) return false;
   std::error_code ec;
-  fs::path self = fs::weakly_canonical(fs::path(info.dli_fname), ec);
-  if (ec) return false;
   fs::path root = fs::weakly_canonical(fs::path(build), ec);
   if (ec) return false;
   auto [r, s] = std::mismatch(root.begin(), root.end(), self.begin(), self.end());
@@ -168,14 +179,14 @@ bool core_runs_from_build_tree() {
 search_setup compute_search_setup() {
   search_setup setup;
   std::set<fs::path> seen;
-  auto add = [&](const fs::path& p, const char* origin) {
+  auto add = [&](const fs::path& p, const char* origin, const char* scope) {
     fs::path norm = p.lexically_normal();
     if (norm.has_filename() == false && norm.has_parent_path()) norm = norm.parent_path();
     std::error_code ec;
     fs::path key = fs::weakly_canonical(norm, ec);
     if (ec) key = norm;
     if (!seen.insert(key).second) return;
-    setup.dirs.push_back(search_dir{norm, origin, is_dir(norm)});
+    setup.dirs.push_back(search_dir{norm, origin, is_dir(norm), scope});
   };
 
   std::string list = env("DBRIDGE_PLUGIN_PATH");
@@ -192,7 +203,7 @@ search_setup compute_search_setup() {
             "use absolute folders in DBRIDGE_PLUGIN_PATH; plugins are never searched relative to the current "
             "directory"});
       } else {
-        add(fs::path(item), "DBRIDGE_PLUGIN_PATH");
+        add(fs::path(item), "DBRIDGE_PLUGIN_PATH", "env");
       }
     }
     i = e + 1;
@@ -201,13 +212,15 @@ search_setup compute_search_setup() {
   fs::path config_home = xdg_dir("XDG_CONFIG_HOME", ".config");
   if (!config_home.empty()) {
     setup.config = read_user_config(config_home / "dbridge" / "dbridge.toml", setup.problems);
-    for (const auto& p : setup.config.plugin_path) add(p, "config");
+    for (const auto& p : setup.config.plugin_path) add(p, "config", "config");
   }
   fs::path data_home = xdg_dir("XDG_DATA_HOME", ".local/share");
-  if (!data_home.empty()) add(data_home / "dbridge" / "plugins", "XDG_DATA_HOME");
-  add(fs::path(DBRIDGE_INSTALL_PLUGIN_DIR), "install prefix");
+  if (!data_home.empty()) add(data_home / "dbridge" / "plugins", "XDG_DATA_HOME", "user");
+  // The prefix this libdbridge.so was installed to, wherever that folder has
+  // been moved since (never the configure-time prefix).
+  if (fs::path system = system_plugin_dir(); !system.empty()) add(system, "install prefix", "system");
   if (std::string build_plugins = DBRIDGE_BUILD_PLUGIN_DIR; !build_plugins.empty() && core_runs_from_build_tree()) {
-    add(fs::path(build_plugins), "build tree");
+    add(fs::path(build_plugins), "build tree", "build");
   }
   return setup;
 }

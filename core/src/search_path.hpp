@@ -37,6 +37,11 @@ search_setup compute_search_setup();
 /// Reads a dbridge.toml (tests call it directly). Problems are appended.
 user_config read_user_config(const std::filesystem::path& path, std::vector<plugin_problem>& problems);
 
+/// The folder this libdbridge.so lives in (dladdr), empty when unknown.
+std::filesystem::path core_library_dir();
+/// <that folder>/dbridge/plugins: the "system" scope of a relocatable prefix.
+std::filesystem::path system_plugin_dir();
+
 /// True when this libdbridge is the one in the build tree (DBRIDGE_BUILD_DIR).
 bool core_runs_from_build_tree();
 

@@ -140,7 +140,10 @@ function(dbridge_add_plugin)
     endif()
     add_dependencies(packages dbridge_package_${arg_NAME})
   endif()
-  install(FILES "$<TARGET_FILE:${target}>" DESTINATION "${install_dir}"
+  # One install component per plugin (plugin-<id>): CPack makes each its own
+  # Debian package, and `cmake --install --component plugin-<id>` installs one.
+  install(FILES "$<TARGET_FILE:${target}>" DESTINATION "${install_dir}" COMPONENT "plugin-${arg_NAME}"
     PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-  install(FILES "${outdir}/plugin.toml" DESTINATION "${install_dir}")
+  install(FILES "${outdir}/plugin.toml" DESTINATION "${install_dir}" COMPONENT "plugin-${arg_NAME}")
+  set_property(GLOBAL APPEND PROPERTY DBRIDGE_PLUGIN_COMPONENTS "plugin-${arg_NAME}")
 endfunction()

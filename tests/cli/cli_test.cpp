@@ -575,4 +575,118 @@ TEST_F(command, writable_plugin_is_shown_by_plugins_and_doctor) {
   EXPECT_NE(doc2.out.find("warning:"), std::string::npos) << doc2.out;
 }
 
+// ---- scopes and --verify ------------------------------------------------------
+
+class plugin_copies : public command {
+ protected:
+  // Copies the build tree's sqlite plugin folder to `dest` and returns the
+  // copied library.
+  fs::path copy_sqlite(const fs::path& dest) {
+    const process_result list = run({"plugins", "--format", "json"});
+    fs::path manifest;
+    const json listed = json::parse(list.out);
+    for (const auto& p : listed.at("plugins"))
+      if (p.at("id") == "sqlite" && p.at("scope") == "build") manifest = p.at("manifest").get<std::string>();
+    if (manifest.empty()) throw std::runtime_error("no sqlite plugin in the build tree: " + list.out);
+    // The package's files only (the build folder also holds CMake's own).
+    fs::create_directories(dest);
+    fs::copy_file(manifest, dest / "plugin.toml");
+    fs::copy_file(manifest.parent_path() / "libdbridge_sqlite.so", dest / "libdbridge_sqlite.so");
+    return dest / "libdbridge_sqlite.so";
+  }
+  // The sha256 the copied manifest records for its library.
+  static std::string manifest_sha256(const fs::path& folder) {
+    std::ifstream in(folder / "plugin.toml");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("sha256", 0) == 0) return line.substr(line.find('"') + 1, 64);
+    return {};
+  }
+  static const json* find(const json& plugins, const fs::path& manifest) {
+    for (const auto& p : plugins)
+      if (fs::path(p.at("manifest").get<std::string>()) == manifest) return &p;
+    return nullptr;
+  }
+  temp_dir env_;
+};
+
+TEST_F(plugin_copies, scope_and_origin_name_env_user_and_build_folders) {
+  copy_sqlite(env_.path() / "sqlite");
+  const fs::path user = home_.path() / "data" / "dbridge" / "plugins" / "sqlite-9.9.9";
+  copy_sqlite(user);
+  std::ofstream(user / "package.toml") << "package_version = 1\n[package]\nid = \"sqlite\"\n"
+                                          "[installed]\nfrom = \"file:///srv/repo\"\n";
+  const process_result r = run({"plugins", "--format", "json"}, {{"DBRIDGE_PLUGIN_PATH", env_.path().string()}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  const json* in_env = find(j.at("plugins"), env_.path() / "sqlite" / "plugin.toml");
+  const json* in_user = find(j.at("plugins"), user / "plugin.toml");
+  ASSERT_TRUE(in_env && in_user) << r.out;
+  EXPECT_EQ(in_env->at("scope"), "env");
+  EXPECT_EQ(in_env->at("installed_from"), "unpackaged");
+  EXPECT_EQ(fs::path(in_env->at("scope_dir").get<std::string>()), env_.path());
+  EXPECT_EQ(in_user->at("scope"), "user");
+  EXPECT_EQ(in_user->at("installed_from"), "file:///srv/repo");
+  bool bundled = false;
+  for (const auto& p : j.at("plugins"))
+    bundled = bundled || (p.at("scope") == "build" && p.at("installed_from") == "bundled");
+  EXPECT_TRUE(bundled) << r.out;
+
+  const process_result text = run({"plugins"}, {{"DBRIDGE_PLUGIN_PATH", env_.path().string()}});
+  EXPECT_NE(text.out.find("SCOPE"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("file:///srv/repo"), std::string::npos) << text.out;
+}
+
+TEST_F(plugin_copies, verify_flags_a_tampered_library_and_exits_one) {
+  const fs::path lib = copy_sqlite(env_.path() / "sqlite");
+  const std::map<std::string, std::optional<std::string>> env{{"DBRIDGE_PLUGIN_PATH", env_.path().string()}};
+  const process_result clean = run({"plugins", "--verify"}, env);
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_EQ(clean.out.find("CHANGED"), std::string::npos) << clean.out;
+
+  std::ofstream(lib, std::ios::app | std::ios::binary) << '\0';
+  const process_result plain = run({"plugins"}, env);
+  EXPECT_EQ(plain.exit_code, 0) << "without --verify nothing is hashed";
+  const process_result r = run({"plugins", "--verify"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("CHANGED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(lib.string() + " has sha256"), std::string::npos) << r.out;
+
+  const process_result jr = run({"plugins", "--verify", "--format", "json"}, env);
+  EXPECT_EQ(jr.exit_code, 1);
+  const json listed = json::parse(jr.out);
+  const json* entry = find(listed.at("plugins"), env_.path() / "sqlite" / "plugin.toml");
+  ASSERT_NE(entry, nullptr) << jr.out;
+  EXPECT_EQ(entry->at("verify").at("ok"), false);
+  EXPECT_EQ(fs::path(entry->at("verify").at("files")[0].at("path").get<std::string>()), lib);
+}
+
+TEST_F(plugin_copies, verify_checks_every_file_package_toml_lists) {
+  const fs::path pkg = home_.path() / "data" / "dbridge" / "plugins" / "sqlite-1.0.0";
+  const fs::path lib = copy_sqlite(pkg);
+  const std::string sha = manifest_sha256(pkg);
+  ASSERT_EQ(sha.size(), 64u);
+  std::ofstream(pkg / "README") << "hello\n";
+  // sha256 of "hello\n"
+  const std::string readme_sha = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+  const process_result manifest_sum = dbridge::test::run_process("/usr/bin/sha256sum", {(pkg / "plugin.toml").string()});
+  ASSERT_EQ(manifest_sum.exit_code, 0) << manifest_sum.err;
+  std::ofstream(pkg / "package.toml") << "package_version = 1\n[files]\n\"" << lib.filename().string() << "\" = \""
+                                      << sha << "\"\n\"README\" = \"" << readme_sha << "\"\n\"plugin.toml\" = \""
+                                      << manifest_sum.out.substr(0, 64) << "\"\n";
+  const process_result clean = run({"plugins", "--verify"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.out;
+
+  std::ofstream(pkg / "README", std::ios::app) << "changed\n";
+  const process_result changed = run({"plugins", "--verify"});
+  EXPECT_EQ(changed.exit_code, 1) << changed.out;
+  EXPECT_NE(changed.out.find((pkg / "README").string() + " has sha256"), std::string::npos) << changed.out;
+
+  std::ofstream(pkg / "README", std::ios::trunc) << "hello\n";
+  std::ofstream(pkg / "extra.so") << "x";
+  const process_result extra = run({"plugins", "--verify"});
+  EXPECT_EQ(extra.exit_code, 1) << extra.out;
+  EXPECT_NE(extra.out.find((pkg / "extra.so").string() + " is not part of the package"), std::string::npos)
+      << extra.out;
+}
+
 }  // namespace

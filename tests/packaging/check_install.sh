@@ -3,7 +3,11 @@
 # driver out of tree with clang++ against it (find_package + dbridge_add_plugin),
 # builds a consumer with g++, and runs both through the installed g++-built
 # core: proves the CMake package, plugin installation, and that a clang plugin
-# loads into a g++ core. Usage: check_install.sh BUILD_DIR SOURCE_DIR
+# loads into a g++ core. Then moves the whole prefix and checks that the CLI,
+# a consumer built against the moved prefix and the bundled plugins work from
+# the new place with no plugin path set and an empty home, and that a process
+# keeps using a plugin whose folder is replaced and removed underneath it.
+# Usage: check_install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1; src=$2
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -34,3 +38,40 @@ export DBRIDGE_PLUGIN_PATH="$work/prefix/lib/dbridge/plugins"
 "$work/consumer/consumer"
 "$work/prefix/bin/dbridge" query series:// 'SERIES 1 3' --format json | tee "$work/out.json"
 grep -q '"square": *9' "$work/out.json" || { echo "dbridge query through the installed CLI gave the wrong rows" >&2; exit 1; }
+
+# ---- relocation: the build was configured for the default prefix; move the
+# installed tree and use it with nothing pointing at either place.
+unset DBRIDGE_PLUGIN_PATH
+mv "$work/prefix" "$work/moved"
+moved=$work/moved
+export HOME="$work/home" XDG_CONFIG_HOME="$work/xdg-config" XDG_DATA_HOME="$work/xdg-data"
+mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"
+fail() { echo "relocated install: $*" >&2; exit 1; }
+
+runpath=$(readelf -d "$moved/bin/dbridge" | grep -E 'R(UN)?PATH' || true)
+[[ "$runpath" == *'[$ORIGIN/../lib]'* ]] || fail "bin/dbridge has no \$ORIGIN/../lib RUNPATH: $runpath"
+[[ "$(ldd "$moved/bin/dbridge" | awk '$1 ~ /^libdbridge/ {print $3}')" == "$moved/"* ]] ||
+  fail "bin/dbridge does not use the moved prefix's libdbridge: $(ldd "$moved/bin/dbridge" | grep libdbridge)"
+
+"$moved/bin/dbridge" plugins --format json >"$work/plugins.json" || fail "dbridge plugins failed"
+/usr/bin/python3 - "$work/plugins.json" "$moved" <<'PY' || fail "dbridge plugins from the moved prefix: $(cat "$work/plugins.json")"
+import json, sys
+found = {p["id"]: p for p in json.load(open(sys.argv[1]))["plugins"]}
+plugins = sys.argv[2] + "/lib/dbridge/plugins/"
+for pid in ("sqlite", "series"):
+    p = found.get(pid)
+    assert p, f"{pid} not found"
+    assert p["manifest"].startswith(plugins), p["manifest"]
+    assert p["scope"] == "system" and p["installed_from"] == "bundled", p
+PY
+"$moved/bin/dbridge" plugins --verify >"$work/log" || { cat "$work/log" >&2; fail "dbridge plugins --verify failed"; }
+"$moved/bin/dbridge" query --format json sqlite://:memory: 'SELECT 40 + 2 AS answer' >"$work/out.json"
+grep -q '"answer": *42' "$work/out.json" || fail "sqlite query gave $(cat "$work/out.json")"
+"$moved/bin/dbridge" doctor sqlite >"$work/log" || { cat "$work/log" >&2; fail "dbridge doctor sqlite failed"; }
+
+quiet cmake -S "$src/tests/packaging/consumer" -B "$work/consumer-moved" -DCMAKE_CXX_COMPILER=g++ \
+  -DCMAKE_PREFIX_PATH="$moved"
+quiet cmake --build "$work/consumer-moved"
+"$work/consumer-moved/consumer"
+# Last: it deletes the moved prefix's sqlite plugin.
+"$work/consumer-moved/keeps_loaded" "$moved/lib/dbridge/plugins/sqlite"

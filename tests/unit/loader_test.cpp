@@ -456,6 +456,14 @@ TEST_F(loader, search_path_order) {
   EXPECT_TRUE(dbridge::detail::core_runs_from_build_tree());
   ASSERT_EQ(got.size(), 6u);
   EXPECT_EQ(got[5].second, "build tree");
+  std::vector<std::string> scopes;
+  for (const auto& d : setup.dirs) scopes.push_back(d.scope);
+  EXPECT_EQ(scopes, (std::vector<std::string>{"env", "env", "config", "user", "system", "build"}));
+  // The system folder follows the running libdbridge.so, not the configured prefix.
+  EXPECT_EQ(setup.dirs[4].path, dbridge::detail::core_library_dir() / "dbridge" / "plugins");
+  Dl_info self{};
+  ASSERT_NE(::dladdr(reinterpret_cast<void*>(&dbridge::detail::core_library_dir), &self), 0);
+  EXPECT_EQ(dbridge::detail::core_library_dir(), fs::canonical(self.dli_fname).parent_path());
   EXPECT_EQ(setup.problems.size(), 2u);
   EXPECT_EQ(plugin_catalog::default_search_path().size(), got.size());
 }

@@ -19,6 +19,10 @@ struct search_dir {
   std::filesystem::path path;
   std::string origin;  ///< "DBRIDGE_PLUGIN_PATH", "config", "XDG_DATA_HOME", "install prefix", "build tree"
   bool exists = false;
+  /// "env" (DBRIDGE_PLUGIN_PATH), "config" (plugin_path in dbridge.toml),
+  /// "user" ($XDG_DATA_HOME/dbridge/plugins), "system" (<libdir of this
+  /// libdbridge.so>/dbridge/plugins) or "build" (the build tree).
+  std::string scope;
 };
 
 /// What a valid manifest says (DESIGN §4).
@@ -44,7 +48,40 @@ struct plugin_info {
   /// A world-writable one also makes the plugin "broken" unless the user
   /// config allows it ([security] allow_writable_plugins = true).
   std::vector<std::string> warnings;
+  /// The scope of the search folder it was found in (search_dir::scope) and
+  /// that folder.
+  std::string scope;
+  std::filesystem::path scope_dir;
+  /// Where it was installed from: package.toml's [installed] from (a
+  /// repository URL or a .dbrpkg file), "bundled" for a plugin without
+  /// package.toml in the system or build scope, "unpackaged" for one
+  /// without package.toml elsewhere, "package" when package.toml has no
+  /// [installed] record.
+  std::string installed_from;
 };
+
+/// One file checked by verify_plugin().
+struct file_check {
+  std::filesystem::path path;
+  std::string expected;  ///< sha256 hex from the manifest or package.toml ("" for a file not listed)
+  std::string actual;    ///< sha256 hex now ("" when unreadable or missing)
+  bool ok = false;
+  std::string problem;   ///< empty when ok
+};
+
+/// The result of re-hashing one installed plugin.
+struct plugin_verification {
+  plugin_info plugin;
+  /// The library against the manifest's [library] sha256, then every file
+  /// package.toml [files] lists, then files in the folder it does not list.
+  std::vector<file_check> files;
+  std::string problem;   ///< package.toml unreadable or malformed
+  bool ok = false;       ///< every check passed
+};
+
+/// Re-reads and re-hashes the plugin's files on disk now (never the mapping
+/// of a loaded library; never loads anything). Never throws.
+plugin_verification verify_plugin(const plugin_info& plugin);
 
 /// A manifest that could not be used, and why.
 struct plugin_problem {
