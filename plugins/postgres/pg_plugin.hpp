@@ -54,6 +54,7 @@ struct result_ptr {
 struct column_plan {
   std::vector<std::string> names, type_names;
   std::vector<codec> codecs;
+  std::vector<codec> elems;  ///< element codec of text-format arrays
   std::vector<dbr_column> cols;
   int format = 1;  ///< 1 binary, 0 text (a column of a type we cannot decode in binary)
   /// No array columns: a decoded row borrows from its PGresult only through
@@ -196,6 +197,9 @@ class pg_connection final : public sdk::connection,
   int get_copy_data(char** out) noexcept;
 
   const std::string& type_name(Oid oid);
+  /// Whether a type's binary form is its text (enums, citext, domains over
+  /// text...): looked up once per type with its name.
+  bool sends_text(Oid oid);
   std::string quote_ident(std::string_view name);
   void clear_cancel_flag() noexcept { cancel_requested_.store(false, std::memory_order_relaxed); }
 
@@ -273,7 +277,12 @@ class pg_connection final : public sdk::connection,
   pg_statement* streaming_ = nullptr;
   std::uint64_t next_stmt_ = 0;
   std::vector<std::string> pending_dealloc_;
-  std::unordered_map<Oid, std::string> type_names_;
+  struct type_info {
+    std::string name;
+    bool sends_text = false;
+  };
+  const type_info& describe_type(Oid oid);
+  std::unordered_map<Oid, type_info> types_;
   std::string info_buf_;
   PGnotify* last_notify_ = nullptr;
   // pipeline state

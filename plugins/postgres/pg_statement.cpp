@@ -17,27 +17,36 @@ void column_plan::build(pg_connection& c, const PGresult* desc, bool from_result
   names.assign(static_cast<std::size_t>(n), std::string());
   type_names.assign(static_cast<std::size_t>(n), std::string());
   codecs.assign(static_cast<std::size_t>(n), codec::text_raw);
-  std::vector<std::uint32_t> tags(static_cast<std::size_t>(n), DBR_TYPE_TEXT);
+  elems.assign(static_cast<std::size_t>(n), codec::text_raw);
   format = 1;
+  auto text_form = [&](int i) {
+    const Oid t = PQftype(desc, i);
+    codecs[i] = text_codec(t);
+    if (codecs[i] == codec::t_array) elems[i] = text_codec(array_element(t));
+  };
   for (int i = 0; i < n; ++i) {
     const Oid t = PQftype(desc, i);
     names[i] = PQfname(desc, i);
     type_names[i] = c.type_name(t);
-    codec k;
+    codec k = codec::text_raw;
     if (from_result) {
       if (PQfformat(desc, i) == 0)
-        k = text_codec(t);
-      else if (!binary_codec(t, k))
-        k = codec::bytea;  // an unknown type's wire bytes, as they are
-    } else if (!binary_codec(t, k)) {
+        text_form(i);
+      else if (binary_codec(t, k) || c.sends_text(t))
+        codecs[i] = k;
+      else
+        codecs[i] = codec::bytea;  // an unknown type's wire bytes, as they are
+    } else if (binary_codec(t, k) || c.sends_text(t)) {
+      codecs[i] = k;
+    } else {
       format = 0;
     }
-    codecs[i] = k;
   }
   if (format == 0 && !from_result) {
-    // libpq asks for one format for all columns: a single type we cannot
-    // decode in binary sends the whole statement to text.
-    for (int i = 0; i < n; ++i) codecs[i] = text_codec(PQftype(desc, i));
+    // libpq asks for one format for all columns: a type we cannot decode in
+    // binary (money, tsvector, a user type...) sends the whole statement to
+    // text, whose typed columns are parsed back into their types.
+    for (int i = 0; i < n; ++i) text_form(i);
   }
   cols.clear();
   for (int i = 0; i < n; ++i) {
@@ -63,7 +72,7 @@ void column_plan::decode_row(const PGresult* r, int row, dbr_value* out, arena& 
       out[i] = sdk::make_null();
       continue;
     }
-    decode_cell(codecs[i], PQgetvalue(r, row, i), PQgetlength(r, row, i), out[i], a);
+    decode_cell(codecs[i], PQgetvalue(r, row, i), PQgetlength(r, row, i), out[i], a, elems[i]);
   }
 }
 
@@ -112,7 +121,7 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
       default:
         break;
     }
-    decode_cell(codecs[i], p, len, v, a);
+    decode_cell(codecs[i], p, len, v, a, elems[i]);
     switch (v.type) {
       case DBR_TYPE_TEXT:
       case DBR_TYPE_JSON:
