@@ -488,6 +488,11 @@ const std::string& pg_connection::type_name(Oid t) { return describe_type(t).nam
 
 bool pg_connection::sends_text(Oid t) { return describe_type(t).sends_text; }
 
+session_zone& pg_connection::zone() {
+  zone_.follow(PQparameterStatus(conn_, "TimeZone"));
+  return zone_;
+}
+
 std::string pg_connection::quote_ident(std::string_view name) {
   char* q = PQescapeIdentifier(conn_, name.data(), name.size());
   if (q == nullptr)

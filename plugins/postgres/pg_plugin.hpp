@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "pg_types.hpp"
+#include "pg_zone.hpp"
 
 namespace dbridge_postgres {
 
@@ -55,6 +56,11 @@ struct column_plan {
   std::vector<std::string> names, type_names;
   std::vector<codec> codecs;
   std::vector<codec> elems;  ///< element codec of text-format arrays
+  /// Binary columns holding timestamptz values (alone or in arrays): bare
+  /// UTC instants, given the session zone's offset after decoding.
+  std::vector<std::size_t> zoned;
+  /// Sets the session's offsets in the zoned columns of nrows decoded rows.
+  void apply_zone(pg_connection& c, dbr_value* cells, std::size_t nrows) const;
   std::vector<dbr_column> cols;
   int format = 1;  ///< 1 binary, 0 text (a column of a type we cannot decode in binary)
   /// No array columns: a decoded row borrows from its PGresult only through
@@ -79,6 +85,7 @@ class result_cursor final : public sdk::cursor {
   void close() override {}  // owned by the connection's batch state
 
  private:
+  pg_connection& c_;
   result_ptr res_;
   column_plan plan_;
   int next_ = 0;
@@ -200,6 +207,8 @@ class pg_connection final : public sdk::connection,
   /// Whether a type's binary form is its text (enums, citext, domains over
   /// text...): looked up once per type with its name.
   bool sends_text(Oid oid);
+  /// The session's current TimeZone (as the server last reported it).
+  session_zone& zone();
   std::string quote_ident(std::string_view name);
   void clear_cancel_flag() noexcept { cancel_requested_.store(false, std::memory_order_relaxed); }
 
@@ -283,6 +292,7 @@ class pg_connection final : public sdk::connection,
   };
   const type_info& describe_type(Oid oid);
   std::unordered_map<Oid, type_info> types_;
+  session_zone zone_;
   std::string info_buf_;
   PGnotify* last_notify_ = nullptr;
   // pipeline state

@@ -48,6 +48,12 @@ void column_plan::build(pg_connection& c, const PGresult* desc, bool from_result
     // text, whose typed columns are parsed back into their types.
     for (int i = 0; i < n; ++i) text_form(i);
   }
+  zoned.clear();
+  for (int i = 0; i < n; ++i) {
+    const Oid t = PQftype(desc, i);
+    if (codecs[i] == codec::timestamptz || (codecs[i] == codec::array && array_element(t) == oid::timestamptz))
+      zoned.push_back(static_cast<std::size_t>(i));
+  }
   cols.clear();
   for (int i = 0; i < n; ++i) {
     dbr_column col = sdk::make_column(names[i].c_str(), codec_type(codecs[i]), type_names[i].c_str());
@@ -74,6 +80,14 @@ void column_plan::decode_row(const PGresult* r, int row, dbr_value* out, arena& 
     }
     decode_cell(codecs[i], PQgetvalue(r, row, i), PQgetlength(r, row, i), out[i], a, elems[i]);
   }
+}
+
+void column_plan::apply_zone(pg_connection& c, dbr_value* cells, std::size_t nrows) const {
+  if (zoned.empty()) return;
+  session_zone& z = c.zone();
+  const std::size_t nc = codecs.size();
+  for (std::size_t r = 0; r < nrows; ++r)
+    for (std::size_t i : zoned) z.apply(cells[r * nc + i]);
 }
 
 namespace {
@@ -141,7 +155,9 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
 }
 
 // ------------------------------------------------------------ result cursor
-result_cursor::result_cursor(pg_connection& c, result_ptr r) : res_(std::move(r)) { plan_.build(c, res_.get(), true); }
+result_cursor::result_cursor(pg_connection& c, result_ptr r) : c_(c), res_(std::move(r)) {
+  plan_.build(c, res_.get(), true);
+}
 
 std::int32_t result_cursor::fetch(std::uint32_t max_rows, dbr_rows& out) {
   const int total = PQntuples(res_.get());
@@ -152,6 +168,7 @@ std::int32_t result_cursor::fetch(std::uint32_t max_rows, dbr_rows& out) {
   arena_.reset();
   cells_.resize(static_cast<std::size_t>(n) * nc);
   for (int k = 0; k < n; ++k) plan_.decode_row(res_.get(), next_ + k, cells_.data() + k * nc, arena_);
+  plan_.apply_zone(c_, cells_.data(), static_cast<std::size_t>(n));
   next_ += n;
   out.ncols = static_cast<std::uint32_t>(nc);
   out.nrows = static_cast<std::uint64_t>(n);
@@ -361,6 +378,7 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
       ++k;
     }
     if (k == 0) return DBR_DONE;
+    plan_.apply_zone(c_, cells_.data(), k);
     out.ncols = static_cast<std::uint32_t>(nc);
     out.nrows = k;
     out.cells = cells_.data();
@@ -374,6 +392,7 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
   if (batch_.empty()) return DBR_DONE;
   cells_.resize(batch_.size() * nc);
   for (std::size_t k = 0; k < batch_.size(); ++k) plan_.decode_row(batch_[k], 0, cells_.data() + k * nc, arena_);
+  plan_.apply_zone(c_, cells_.data(), batch_.size());
   out.ncols = static_cast<std::uint32_t>(nc);
   out.nrows = batch_.size();
   out.cells = cells_.data();

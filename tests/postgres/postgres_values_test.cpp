@@ -191,3 +191,38 @@ TEST_F(PostgresValues, EdgeDatesTimestampsAndNumerics) {
   EXPECT_EQ(r.get<std::string>(2), "1234567890123456789012345678901234567890");
   EXPECT_EQ(r.get<std::string>(3), "0044-03-15 BC");
 }
+
+TEST_F(PostgresValues, TimestamptzCarriesTheSessionZoneOffset) {
+  const std::int64_t new_year = days_from_civil(2024, 1, 1) * day_us;     // 2024-01-01T00:00Z
+  const std::int64_t midsummer = days_from_civil(2024, 7, 1) * day_us;    // 2024-07-01T00:00Z
+  const std::string sql =
+      "SELECT '2024-01-01 00:00:00Z'::timestamptz, '2024-07-01 00:00:00Z'::timestamptz, "
+      "ARRAY['2024-07-01 00:00:00Z'::timestamptz], ('2024-01-01 00:00:00Z'::timestamptz)::text";
+  const struct {
+    const char* set;
+    std::int32_t winter, summer;
+  } zones[] = {{"SET TimeZone = 'Asia/Kolkata'", 19800, 19800},
+               {"SET TimeZone = 'America/New_York'", -18000, -14400},
+               {"SET TIME ZONE INTERVAL '+05:45' HOUR TO MINUTE", 20700, 20700},
+               {"SET TimeZone = 'UTC'", 0, 0}};
+  for (const auto& z : zones) {
+    SCOPED_TRACE(z.set);
+    c().execute(z.set);
+    for (const char* extra : {"", ", 1::money"}) {  // binary, then the text fallback
+      SCOPED_TRACE(extra);
+      const record r = c().query_one(sql + extra);
+      EXPECT_EQ(r[0], value(timestamptz{new_year, z.winter, 0}));
+      EXPECT_EQ(r[1], value(timestamptz{midsummer, z.summer, 0}));
+      EXPECT_EQ(r[2], value(array{value(timestamptz{midsummer, z.summer, 0})}));
+      // The wall time psql shows (to_string's separator and offset spelling are its own).
+      const std::string shown = r.get<std::string>(3), ours = r[0].to_string();
+      EXPECT_EQ(ours.substr(0, 10), shown.substr(0, 10));
+      EXPECT_EQ(ours.substr(11, 8), shown.substr(11, 8));
+    }
+    // A parameter is the same instant whatever offset it carries.
+    const record back = c().query_one("SELECT $1::timestamptz = '2024-01-01 00:00:00Z'::timestamptz",
+                                      {timestamptz{new_year, -12345, 0}});
+    EXPECT_TRUE(back.get<bool>(0));
+  }
+  c().execute("RESET TimeZone");
+}
