@@ -4,7 +4,6 @@
 #include <date/tz.h>
 
 #include <charconv>
-#include <cstring>
 #include <limits>
 #include <string_view>
 

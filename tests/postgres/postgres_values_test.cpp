@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "test_server.hpp"
+#include "dbridge/batch.hpp"
 #include "dbridge/connection.hpp"
 #include "dbridge/error.hpp"
 
@@ -224,5 +225,29 @@ TEST_F(PostgresValues, TimestamptzCarriesTheSessionZoneOffset) {
                                       {timestamptz{new_year, -12345, 0}});
     EXPECT_TRUE(back.get<bool>(0));
   }
+  c().execute("RESET TimeZone");
+}
+
+TEST_F(PostgresValues, PipelinesReadAndBindTheSameValues) {
+  c().execute("SET TimeZone = 'Asia/Kolkata'");
+  const value m(array{value(array{value(1), value(2)}), value(array{value(3), value()})});
+  std::vector<batch_item> items;
+  {
+    batch b(c());
+    // No cast: the parameter's type comes from the value (a 2-D bigint array).
+    b.add("SELECT $1, array_ndims($1)", {m});
+    b.add("SELECT '2020-01-02'::date, point(1, 2), '[1,5]'::int4range, '2024-01-01 00:00:00Z'::timestamptz");
+    items = b.execute();
+  }
+  ASSERT_EQ(items.size(), 2u);
+  ASSERT_TRUE(items[0].ok()) << items[0].error->message;
+  EXPECT_EQ(items[0].rows.at(0)[0], m);
+  EXPECT_EQ(items[0].rows.at(0)[1], value(2));
+  ASSERT_TRUE(items[1].ok()) << items[1].error->message;
+  const auto& r = items[1].rows.at(0);
+  EXPECT_EQ(r[0], value(date{days_from_civil(2020, 1, 2)}));
+  EXPECT_EQ(r[1], value("(1,2)"));
+  EXPECT_EQ(r[2], value("[1,6)"));
+  EXPECT_EQ(r[3], value(timestamptz{days_from_civil(2024, 1, 1) * day_us, 19800, 0}));
   c().execute("RESET TimeZone");
 }
