@@ -464,19 +464,34 @@ int pg_connection::get_copy_data(char** out) noexcept {
   }
 }
 
-const std::string& pg_connection::type_name(Oid t) {
-  auto it = type_names_.find(t);
-  if (it != type_names_.end()) return it->second;
-  std::string name;
+const pg_connection::type_info& pg_connection::describe_type(Oid t) {
+  auto it = types_.find(t);
+  if (it != types_.end()) return it->second;
+  type_info info;
   if (const char* b = builtin_name(t)) {
-    name = b;
+    info.name = b;
   } else {
     const std::string s = std::to_string(t);
     const char* params[] = {s.c_str()};
-    result_ptr r = blocking_exec("SELECT format_type($1::oid, NULL)", 1, params, 0);
-    name = r.status() == PGRES_TUPLES_OK && PQntuples(r.get()) == 1 ? PQgetvalue(r.get(), 0, 0) : "oid " + s;
+    result_ptr r = blocking_exec(
+        "SELECT format_type($1::oid, NULL), p.proname IN ('textsend', 'varcharsend', 'bpcharsend', 'namesend', "
+        "'enum_send', 'xml_send', 'citextsend') FROM pg_type t LEFT JOIN pg_proc p ON p.oid = t.typsend "
+        "WHERE t.oid = $1::oid",
+        1, params, 0);
+    const bool found = r.status() == PGRES_TUPLES_OK && PQntuples(r.get()) == 1;
+    info.name = found ? PQgetvalue(r.get(), 0, 0) : "oid " + s;
+    info.sends_text = found && PQgetvalue(r.get(), 0, 1)[0] == 't';
   }
-  return type_names_.emplace(t, std::move(name)).first->second;
+  return types_.emplace(t, std::move(info)).first->second;
+}
+
+const std::string& pg_connection::type_name(Oid t) { return describe_type(t).name; }
+
+bool pg_connection::sends_text(Oid t) { return describe_type(t).sends_text; }
+
+session_zone& pg_connection::zone() {
+  zone_.follow(PQparameterStatus(conn_, "TimeZone"));
+  return zone_;
 }
 
 std::string pg_connection::quote_ident(std::string_view name) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "pg_types.hpp"
+#include "pg_zone.hpp"
 
 namespace dbridge_postgres {
 
@@ -54,6 +55,12 @@ struct result_ptr {
 struct column_plan {
   std::vector<std::string> names, type_names;
   std::vector<codec> codecs;
+  std::vector<codec> elems;  ///< element codec of text-format arrays
+  /// Binary columns holding timestamptz values (alone or in arrays): bare
+  /// UTC instants, given the session zone's offset after decoding.
+  std::vector<std::size_t> zoned;
+  /// Sets the session's offsets in the zoned columns of nrows decoded rows.
+  void apply_zone(pg_connection& c, dbr_value* cells, std::size_t nrows) const;
   std::vector<dbr_column> cols;
   int format = 1;  ///< 1 binary, 0 text (a column of a type we cannot decode in binary)
   /// No array columns: a decoded row borrows from its PGresult only through
@@ -78,6 +85,7 @@ class result_cursor final : public sdk::cursor {
   void close() override {}  // owned by the connection's batch state
 
  private:
+  pg_connection& c_;
   result_ptr res_;
   column_plan plan_;
   int next_ = 0;
@@ -196,6 +204,11 @@ class pg_connection final : public sdk::connection,
   int get_copy_data(char** out) noexcept;
 
   const std::string& type_name(Oid oid);
+  /// Whether a type's binary form is its text (enums, citext, domains over
+  /// text...): looked up once per type with its name.
+  bool sends_text(Oid oid);
+  /// The session's current TimeZone (as the server last reported it).
+  session_zone& zone();
   std::string quote_ident(std::string_view name);
   void clear_cancel_flag() noexcept { cancel_requested_.store(false, std::memory_order_relaxed); }
 
@@ -273,7 +286,13 @@ class pg_connection final : public sdk::connection,
   pg_statement* streaming_ = nullptr;
   std::uint64_t next_stmt_ = 0;
   std::vector<std::string> pending_dealloc_;
-  std::unordered_map<Oid, std::string> type_names_;
+  struct type_info {
+    std::string name;
+    bool sends_text = false;
+  };
+  const type_info& describe_type(Oid oid);
+  std::unordered_map<Oid, type_info> types_;
+  session_zone zone_;
   std::string info_buf_;
   PGnotify* last_notify_ = nullptr;
   // pipeline state

@@ -17,27 +17,42 @@ void column_plan::build(pg_connection& c, const PGresult* desc, bool from_result
   names.assign(static_cast<std::size_t>(n), std::string());
   type_names.assign(static_cast<std::size_t>(n), std::string());
   codecs.assign(static_cast<std::size_t>(n), codec::text_raw);
-  std::vector<std::uint32_t> tags(static_cast<std::size_t>(n), DBR_TYPE_TEXT);
+  elems.assign(static_cast<std::size_t>(n), codec::text_raw);
   format = 1;
+  auto text_form = [&](int i) {
+    const Oid t = PQftype(desc, i);
+    codecs[i] = text_codec(t);
+    if (codecs[i] == codec::t_array) elems[i] = text_codec(array_element(t));
+  };
   for (int i = 0; i < n; ++i) {
     const Oid t = PQftype(desc, i);
     names[i] = PQfname(desc, i);
     type_names[i] = c.type_name(t);
-    codec k;
+    codec k = codec::text_raw;
     if (from_result) {
       if (PQfformat(desc, i) == 0)
-        k = text_codec(t);
-      else if (!binary_codec(t, k))
-        k = codec::bytea;  // an unknown type's wire bytes, as they are
-    } else if (!binary_codec(t, k)) {
+        text_form(i);
+      else if (binary_codec(t, k) || c.sends_text(t))
+        codecs[i] = k;
+      else
+        codecs[i] = codec::bytea;  // an unknown type's wire bytes, as they are
+    } else if (binary_codec(t, k) || c.sends_text(t)) {
+      codecs[i] = k;
+    } else {
       format = 0;
     }
-    codecs[i] = k;
   }
   if (format == 0 && !from_result) {
-    // libpq asks for one format for all columns: a single type we cannot
-    // decode in binary sends the whole statement to text.
-    for (int i = 0; i < n; ++i) codecs[i] = text_codec(PQftype(desc, i));
+    // libpq asks for one format for all columns: a type we cannot decode in
+    // binary (money, tsvector, a user type...) sends the whole statement to
+    // text, whose typed columns are parsed back into their types.
+    for (int i = 0; i < n; ++i) text_form(i);
+  }
+  zoned.clear();
+  for (int i = 0; i < n; ++i) {
+    const Oid t = PQftype(desc, i);
+    if (codecs[i] == codec::timestamptz || (codecs[i] == codec::array && array_element(t) == oid::timestamptz))
+      zoned.push_back(static_cast<std::size_t>(i));
   }
   cols.clear();
   for (int i = 0; i < n; ++i) {
@@ -63,8 +78,16 @@ void column_plan::decode_row(const PGresult* r, int row, dbr_value* out, arena& 
       out[i] = sdk::make_null();
       continue;
     }
-    decode_cell(codecs[i], PQgetvalue(r, row, i), PQgetlength(r, row, i), out[i], a);
+    decode_cell(codecs[i], PQgetvalue(r, row, i), PQgetlength(r, row, i), out[i], a, elems[i]);
   }
+}
+
+void column_plan::apply_zone(pg_connection& c, dbr_value* cells, std::size_t nrows) const {
+  if (zoned.empty()) return;
+  session_zone& z = c.zone();
+  const std::size_t nc = codecs.size();
+  for (std::size_t r = 0; r < nrows; ++r)
+    for (std::size_t i : zoned) z.apply(cells[r * nc + i]);
 }
 
 namespace {
@@ -112,7 +135,7 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
       default:
         break;
     }
-    decode_cell(codecs[i], p, len, v, a);
+    decode_cell(codecs[i], p, len, v, a, elems[i]);
     switch (v.type) {
       case DBR_TYPE_TEXT:
       case DBR_TYPE_JSON:
@@ -132,7 +155,9 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
 }
 
 // ------------------------------------------------------------ result cursor
-result_cursor::result_cursor(pg_connection& c, result_ptr r) : res_(std::move(r)) { plan_.build(c, res_.get(), true); }
+result_cursor::result_cursor(pg_connection& c, result_ptr r) : c_(c), res_(std::move(r)) {
+  plan_.build(c, res_.get(), true);
+}
 
 std::int32_t result_cursor::fetch(std::uint32_t max_rows, dbr_rows& out) {
   const int total = PQntuples(res_.get());
@@ -143,6 +168,7 @@ std::int32_t result_cursor::fetch(std::uint32_t max_rows, dbr_rows& out) {
   arena_.reset();
   cells_.resize(static_cast<std::size_t>(n) * nc);
   for (int k = 0; k < n; ++k) plan_.decode_row(res_.get(), next_ + k, cells_.data() + k * nc, arena_);
+  plan_.apply_zone(c_, cells_.data(), static_cast<std::size_t>(n));
   next_ += n;
   out.ncols = static_cast<std::uint32_t>(nc);
   out.nrows = static_cast<std::uint64_t>(n);
@@ -352,6 +378,7 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
       ++k;
     }
     if (k == 0) return DBR_DONE;
+    plan_.apply_zone(c_, cells_.data(), k);
     out.ncols = static_cast<std::uint32_t>(nc);
     out.nrows = k;
     out.cells = cells_.data();
@@ -365,6 +392,7 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
   if (batch_.empty()) return DBR_DONE;
   cells_.resize(batch_.size() * nc);
   for (std::size_t k = 0; k < batch_.size(); ++k) plan_.decode_row(batch_[k], 0, cells_.data() + k * nc, arena_);
+  plan_.apply_zone(c_, cells_.data(), batch_.size());
   out.ncols = static_cast<std::uint32_t>(nc);
   out.nrows = batch_.size();
   out.cells = cells_.data();

@@ -50,11 +50,15 @@ inline void put64(std::string& b, std::uint64_t v) {
   put32(b, static_cast<std::uint32_t>(v));
 }
 
-[[noreturn]] void malformed(const char* type, int len) {
+}  // namespace
+
+void malformed(const char* type, int len) {
   throw sdk::error(DBR_CAT_DATA, std::string("postgres: malformed binary ") + type + " value (" +
                                      std::to_string(len) + " bytes) from the server")
       .sqlstate("22P03");
 }
+
+namespace {
 
 bool is_text_like(Oid t) noexcept {
   return t == oid::text || t == oid::varchar || t == oid::bpchar || t == oid::name || t == oid::unknown ||
@@ -218,6 +222,24 @@ void decode_inet(const char* p, int len, dbr_value& out, arena& a) {
   out = sdk::make_text(std::string_view(buf, n));
 }
 
+dbr_value array_value(std::uint32_t elem_type, const char* native, std::uint64_t count, arena& a,
+                      dbr_value*& items) {
+  auto* arr = static_cast<dbr_array*>(a.alloc(sizeof(dbr_array), alignof(dbr_array)));
+  items = static_cast<dbr_value*>(a.alloc(sizeof(dbr_value) * (count ? count : 1), alignof(dbr_value)));
+  arr->struct_size = sizeof(dbr_array);
+  arr->elem_type = elem_type;
+  arr->count = count;
+  arr->items = items;
+  arr->elem_native_type = native;
+  dbr_value out = sdk::make_null();
+  out.type = DBR_TYPE_ARRAY;
+  out.u.arr = arr;
+  return out;
+}
+
+// array_send: ndim, has-nulls flag, element type, then per dimension its size
+// and lower bound, then the elements in row-major order. A multi-dimensional
+// array becomes nested arrays (one level per dimension).
 void decode_array(const char* p, int len, dbr_value& out, arena& a) {
   if (len < 12) malformed("array", len);
   const std::int32_t ndim = static_cast<std::int32_t>(be32(p));
@@ -226,39 +248,49 @@ void decode_array(const char* p, int len, dbr_value& out, arena& a) {
   if (!binary_codec(elem, ec) || ec == codec::array)
     throw sdk::error(DBR_CAT_UNSUPPORTED, "postgres: arrays of type oid " + std::to_string(elem) +
                                               " cannot be decoded; cast the column to text[]");
-  if (ndim > 1)
-    throw sdk::error(DBR_CAT_UNSUPPORTED,
-                     "postgres: multi-dimensional arrays are not supported; unnest them or cast to text");
-  std::uint64_t count = 0;
-  const char* q = p + 12;
+  constexpr int max_dims = 6;  // PostgreSQL's MAXDIM
+  if (ndim < 0 || ndim > max_dims || len < 12 + 8 * ndim) malformed("array", len);
+  std::uint64_t dims[max_dims] = {};
+  std::string bounds;
+  for (int d = 0; d < ndim; ++d) {
+    dims[d] = be32(p + 12 + 8 * d);
+    const std::int32_t lower = static_cast<std::int32_t>(be32(p + 16 + 8 * d));
+    bounds += "[" + std::to_string(lower) + ":" + std::to_string(lower + static_cast<std::int64_t>(dims[d]) - 1) + "]";
+    if (lower != 1) refuse_lower_bound(bounds);
+  }
+  const char* q = p + 12 + 8 * ndim;
   const char* end = p + len;
-  if (ndim == 1) {
-    if (len < 20) malformed("array", len);
-    count = be32(q);
-    q += 8;  // size and lower bound
-  }
-  auto* arr = static_cast<dbr_array*>(a.alloc(sizeof(dbr_array), alignof(dbr_array)));
-  auto* items = static_cast<dbr_value*>(a.alloc(sizeof(dbr_value) * (count ? count : 1), alignof(dbr_value)));
-  for (std::uint64_t i = 0; i < count; ++i) {
-    if (end - q < 4) malformed("array", len);
-    const std::int32_t el = static_cast<std::int32_t>(be32(q));
-    q += 4;
-    if (el < 0) {
-      items[i] = sdk::make_null();
-      continue;
+  const char* leaf_name = builtin_name(elem);
+  const char* inner_name = builtin_name(array_of(elem));
+  // Builds dimension d (and those below it) at out.
+  auto level = [&](auto& self, int d, dbr_value& at) -> void {
+    dbr_value* items = nullptr;
+    const bool leaf = d == ndim - 1;
+    at = array_value(leaf ? codec_type(ec) : DBR_TYPE_ARRAY, leaf ? leaf_name : inner_name, dims[d], a, items);
+    for (std::uint64_t i = 0; i < dims[d]; ++i) {
+      if (!leaf) {
+        self(self, d + 1, items[i]);
+        continue;
+      }
+      if (end - q < 4) malformed("array", len);
+      const std::int32_t el = static_cast<std::int32_t>(be32(q));
+      q += 4;
+      if (el < 0) {
+        items[i] = sdk::make_null();
+        continue;
+      }
+      if (end - q < el) malformed("array", len);
+      decode_cell(ec, q, el, items[i], a);
+      q += el;
     }
-    if (end - q < el) malformed("array", len);
-    decode_cell(ec, q, el, items[i], a);
-    q += el;
+  };
+  if (ndim == 0) {
+    dbr_value* items = nullptr;
+    out = array_value(codec_type(ec), leaf_name, 0, a, items);
+    return;
   }
-  arr->struct_size = sizeof(dbr_array);
-  arr->elem_type = codec_type(ec);
-  arr->count = count;
-  arr->items = items;
-  arr->elem_native_type = builtin_name(elem);
-  out = sdk::make_null();
-  out.type = DBR_TYPE_ARRAY;
-  out.u.arr = arr;
+  level(level, 0, out);
+  if (q != end) malformed("array", len);
 }
 
 int hexval(char c) noexcept {
@@ -269,6 +301,55 @@ int hexval(char c) noexcept {
 }
 
 std::int64_t time_or_ts(const dbr_value& v) noexcept { return v.u.ts.micros; }
+
+[[noreturn]] void ragged(const std::string& why) {
+  throw sdk::error(DBR_CAT_DATA, "postgres: a ragged array parameter (" + why +
+                                     "): PostgreSQL arrays are rectangular, every sub-array of a level the same "
+                                     "length")
+      .sqlstate("2202E");
+}
+
+// The dimensions of a nested array value (one per level), checked to be
+// rectangular: every sub-array of a level has the same length, and leaves
+// are never arrays.
+std::vector<std::uint32_t> array_shape(const dbr_value& v) {
+  std::vector<std::uint32_t> dims;
+  for (const dbr_value* at = &v; at->type == DBR_TYPE_ARRAY && at->u.arr != nullptr;) {
+    if (dims.size() == 6) ragged("more than 6 dimensions");
+    if (at->u.arr->count > INT32_MAX) ragged("more than 2^31 elements");
+    dims.push_back(static_cast<std::uint32_t>(at->u.arr->count));
+    if (at->u.arr->count == 0) break;
+    at = &at->u.arr->items[0];
+  }
+  auto check = [&](auto& self, const dbr_value& a, std::size_t depth) -> void {
+    const bool leaf = depth + 1 == dims.size();
+    if (a.u.arr->count != dims[depth])
+      ragged("a sub-array of " + std::to_string(a.u.arr->count) + " elements where the first has " +
+             std::to_string(dims[depth]));
+    for (std::uint64_t i = 0; i < a.u.arr->count; ++i) {
+      const dbr_value& item = a.u.arr->items[i];
+      const bool is_array = item.type == DBR_TYPE_ARRAY && item.u.arr != nullptr;
+      if (leaf && is_array) ragged("an array where the first sub-array of its level holds a value");
+      if (!leaf && !is_array) ragged(std::string(item.type == DBR_TYPE_NULL ? "a NULL" : "a value") +
+                                     " where the first element of its level is an array");
+      if (!leaf) self(self, item, depth + 1);
+    }
+  };
+  if (!dims.empty() && dims.back() != 0) check(check, v, 0);
+  return dims;
+}
+
+// The leaves of a rectangular nested array, in row-major order.
+template <class F>
+void for_each_leaf(const dbr_value& v, F&& f) {
+  for (std::uint64_t i = 0; i < v.u.arr->count; ++i) {
+    const dbr_value& item = v.u.arr->items[i];
+    if (item.type == DBR_TYPE_ARRAY && item.u.arr != nullptr)
+      for_each_leaf(item, f);
+    else
+      f(item);
+  }
+}
 
 }  // namespace
 
@@ -293,15 +374,22 @@ std::uint32_t codec_type(codec c) noexcept {
     case codec::date: return DBR_TYPE_DATE;
     case codec::time:
     case codec::timetz: return DBR_TYPE_TIME;
-    case codec::timestamp: return DBR_TYPE_TIMESTAMP;
-    case codec::timestamptz: return DBR_TYPE_TIMESTAMPTZ;
-    case codec::interval: return DBR_TYPE_INTERVAL;
+    case codec::t_date: return DBR_TYPE_DATE;
+    case codec::t_time:
+    case codec::t_timetz: return DBR_TYPE_TIME;
+    case codec::timestamp:
+    case codec::t_timestamp: return DBR_TYPE_TIMESTAMP;
+    case codec::timestamptz:
+    case codec::t_timestamptz: return DBR_TYPE_TIMESTAMPTZ;
+    case codec::interval:
+    case codec::t_interval: return DBR_TYPE_INTERVAL;
     case codec::uuid:
     case codec::t_uuid: return DBR_TYPE_UUID;
     case codec::json:
     case codec::jsonb:
     case codec::t_json: return DBR_TYPE_JSON;
-    case codec::array: return DBR_TYPE_ARRAY;
+    case codec::array:
+    case codec::t_array: return DBR_TYPE_ARRAY;
     default: return DBR_TYPE_TEXT;
   }
 }
@@ -335,12 +423,24 @@ bool binary_codec(Oid t, codec& out) noexcept {
     case oid::interval: out = codec::interval; return true;
     case oid::numeric: out = codec::numeric; return true;
     case oid::uuid: out = codec::uuid; return true;
-    default:
-      if (array_element(t) != 0) {
-        out = codec::array;
-        return true;
-      }
-      return false;
+    case oid::point: out = codec::point; return true;
+    case oid::macaddr:
+    case oid::macaddr8: out = codec::macaddr; return true;
+    case oid::bit:
+    case oid::varbit: out = codec::bit; return true;
+    case oid::int4range: out = codec::range_int4; return true;
+    case oid::int8range: out = codec::range_int8; return true;
+    case oid::numrange: out = codec::range_num; return true;
+    case oid::daterange: out = codec::range_date; return true;
+    case oid::tsrange: out = codec::range_ts; return true;
+    default: {
+      // An array decodes in binary when its elements do.
+      const Oid elem = array_element(t);
+      codec ec;
+      if (elem == 0 || !binary_codec(elem, ec)) return false;
+      out = codec::array;
+      return true;
+    }
   }
 }
 
@@ -358,7 +458,13 @@ codec text_codec(Oid t) noexcept {
     case oid::jsonb: return codec::t_json;
     case oid::uuid: return codec::t_uuid;
     case oid::bytea: return codec::t_bytea;
-    default: return codec::text_raw;
+    case oid::date: return codec::t_date;
+    case oid::time: return codec::t_time;
+    case oid::timetz: return codec::t_timetz;
+    case oid::timestamp: return codec::t_timestamp;
+    case oid::timestamptz: return codec::t_timestamptz;
+    case oid::interval: return codec::t_interval;
+    default: return array_element(t) != 0 ? codec::t_array : codec::text_raw;
   }
 }
 
@@ -373,7 +479,10 @@ constexpr array_pair array_pairs[] = {
     {1028, oid::oid_},   {1041, oid::inet},      {651, oid::cidr},         {1182, oid::date},
     {1183, oid::time},   {1115, oid::timestamp}, {1185, oid::timestamptz}, {1187, oid::interval},
     {1231, oid::numeric}, {1270, oid::timetz},   {2951, oid::uuid},        {199, oid::json},
-    {3807, oid::jsonb},  {143, oid::xml},
+    {3807, oid::jsonb},  {143, oid::xml},          {1017, oid::point},       {1040, oid::macaddr},
+    {775, oid::macaddr8}, {791, oid::money},     {1561, oid::bit},         {1563, oid::varbit},
+    {3905, oid::int4range}, {3927, oid::int8range}, {3907, oid::numrange}, {3913, oid::daterange},
+    {3909, oid::tsrange}, {3911, oid::tstzrange},
 };
 }  // namespace
 
@@ -417,19 +526,32 @@ const char* builtin_name(Oid t) noexcept {
     case oid::numeric: return "numeric";
     case oid::uuid: return "uuid";
     case oid::jsonb: return "jsonb";
+    case oid::point: return "point";
+    case oid::macaddr: return "macaddr";
+    case oid::macaddr8: return "macaddr8";
+    case oid::money: return "money";
+    case oid::bit: return "bit";
+    case oid::varbit: return "varbit";
+    case oid::int4range: return "int4range";
+    case oid::int8range: return "int8range";
+    case oid::numrange: return "numrange";
+    case oid::daterange: return "daterange";
+    case oid::tsrange: return "tsrange";
+    case oid::tstzrange: return "tstzrange";
     default: break;
   }
   static const char* const array_names[] = {
       "_bool", "_bytea", "_char", "_name", "_int2", "_int4", "_text", "_bpchar", "_varchar", "_int8", "_float4",
       "_float8", "_oid", "_inet", "_cidr", "_date", "_time", "_timestamp", "_timestamptz", "_interval",
-      "_numeric", "_timetz", "_uuid", "_json", "_jsonb", "_xml"};
+      "_numeric", "_timetz", "_uuid", "_json", "_jsonb", "_xml", "_point", "_macaddr", "_macaddr8", "_money",
+      "_bit", "_varbit", "_int4range", "_int8range", "_numrange", "_daterange", "_tsrange", "_tstzrange"};
   for (std::size_t i = 0; i < sizeof array_pairs / sizeof array_pairs[0]; ++i)
     if (array_pairs[i].array == t) return array_names[i];
   return nullptr;
 }
 
 // ------------------------------------------------------------- decoding
-void decode_cell(codec c, const char* p, int len, dbr_value& out, arena& a) {
+void decode_cell(codec c, const char* p, int len, dbr_value& out, arena& a, codec elem) {
   auto need = [&](int n, const char* type) {
     if (len != n) malformed(type, len);
   };
@@ -543,6 +665,25 @@ void decode_cell(codec c, const char* p, int len, dbr_value& out, arena& a) {
     case codec::array:
       decode_array(p, len, out, a);
       return;
+    case codec::point:
+    case codec::macaddr:
+    case codec::bit:
+    case codec::range_int4:
+    case codec::range_int8:
+    case codec::range_num:
+    case codec::range_date:
+    case codec::range_ts:
+      decode_extra(c, p, len, out, a);
+      return;
+    case codec::t_date:
+    case codec::t_time:
+    case codec::t_timetz:
+    case codec::t_timestamp:
+    case codec::t_timestamptz:
+    case codec::t_interval:
+    case codec::t_array:
+      decode_text_typed(c, elem, p, len, out, a);
+      return;
     case codec::t_bool:
       out = sdk::make_bool(len > 0 && p[0] == 't');
       return;
@@ -623,7 +764,9 @@ Oid natural_type(const dbr_value& v) noexcept {
       if (a == nullptr) return 0;
       for (std::uint64_t i = 0; i < a->count; ++i)
         if (a->items[i].type != DBR_TYPE_NULL) {
+          // A nested array has the type of its leaves' array (int8[] for [[1]]).
           Oid e = natural_type(a->items[i]);
+          if (a->items[i].type == DBR_TYPE_ARRAY) return e;
           return e != 0 ? array_of(e) : array_of(oid::text);
         }
       return 0;
@@ -695,6 +838,10 @@ void render_text(const dbr_value& v, std::string& b) {
         if (i) b.push_back(',');
         if (a->items[i].type == DBR_TYPE_NULL) {
           b += "NULL";
+          continue;
+        }
+        if (a->items[i].type == DBR_TYPE_ARRAY) {  // a sub-array is written bare: {{1,2},{3,4}}
+          render_text(a->items[i], b);
           continue;
         }
         std::string el;
@@ -868,34 +1015,39 @@ bool encode_binary(Oid target, const dbr_value& v, std::string& b) {
   }
   const Oid elem = array_element(target);
   if (elem == 0 || t != DBR_TYPE_ARRAY || v.u.arr == nullptr) return false;
-  const dbr_array& a = *v.u.arr;
+  const std::vector<std::uint32_t> dims = array_shape(v);
+  const bool empty = dims.empty() || std::find(dims.begin(), dims.end(), 0u) != dims.end();
   bool has_null = false;
-  for (std::uint64_t i = 0; i < a.count; ++i) has_null |= a.items[i].type == DBR_TYPE_NULL;
+  if (!empty) for_each_leaf(v, [&](const dbr_value& x) { has_null |= x.type == DBR_TYPE_NULL; });
   const std::size_t start = b.size();
-  put32(b, a.count ? 1 : 0);
+  put32(b, empty ? 0 : static_cast<std::uint32_t>(dims.size()));
   put32(b, has_null ? 1 : 0);
   put32(b, elem);
-  if (a.count) {
-    put32(b, static_cast<std::uint32_t>(a.count));
+  if (empty) return true;
+  for (std::uint32_t d : dims) {
+    put32(b, d);
     put32(b, 1);
   }
-  for (std::uint64_t i = 0; i < a.count; ++i) {
-    if (a.items[i].type == DBR_TYPE_NULL) {
+  bool ok = true;
+  for_each_leaf(v, [&](const dbr_value& x) {
+    if (!ok) return;
+    if (x.type == DBR_TYPE_NULL) {
       put32(b, 0xFFFFFFFFu);
-      continue;
+      return;
     }
     const std::size_t at = b.size();
     put32(b, 0);
-    if (!encode_binary(elem, a.items[i], b)) {
-      b.resize(start);
-      return false;
+    if (!encode_binary(elem, x, b)) {
+      ok = false;
+      return;
     }
     const std::uint32_t n = static_cast<std::uint32_t>(b.size() - at - 4);
     std::string len;
     put32(len, n);
     b.replace(at, 4, len);
-  }
-  return true;
+  });
+  if (!ok) b.resize(start);
+  return ok;
 }
 
 void check_param_count(std::uint64_t n, bool placeholder) {
@@ -989,6 +1141,7 @@ void check_text_param(std::string_view text, std::size_t index) {
 
 int encode_param(Oid target, const dbr_value& v, std::string& b, std::size_t index) {
   b.clear();
+  if (v.type == DBR_TYPE_ARRAY) array_shape(v);  // a ragged one fails here, whatever the format
   // Text targets and numerics take text: identical bytes, or the server's
   // own exact parser.
   if (!is_text_like(target) && target != oid::numeric && encode_binary(target, v, b)) return 1;

@@ -22,7 +22,9 @@ inline constexpr Oid unspecified = 0, bool_ = 16, bytea = 17, char_ = 18, name =
                      int4 = 23, text = 25, oid_ = 26, json = 114, xml = 142, float4 = 700, float8 = 701,
                      unknown = 705, cidr = 650, inet = 869, bpchar = 1042, varchar = 1043, date = 1082,
                      time = 1083, timestamp = 1114, timestamptz = 1184, interval = 1186, timetz = 1266,
-                     numeric = 1700, uuid = 2950, jsonb = 3802;
+                     numeric = 1700, uuid = 2950, jsonb = 3802, point = 600, macaddr8 = 774, money = 790,
+                     macaddr = 829, bit = 1560, varbit = 1562, int4range = 3904, numrange = 3906,
+                     tsrange = 3908, tstzrange = 3910, daterange = 3912, int8range = 3926;
 }
 
 /// How one column (or array element) is decoded.
@@ -31,8 +33,12 @@ enum class codec : std::uint8_t {
   bool_, int2, int4, int8, oid_, float4, float8, numeric, bytea, date, time, timetz, timestamp,
   timestamptz, interval, uuid, json, jsonb, inet,
   array,      // binary array; element codec looked up per value
+  // binary forms decoded into psql's text (decode_extra)
+  point, macaddr, bit, range_int4, range_int8, range_num, range_date, range_ts,
   // text-format decoders (the statement fell back to text results)
   t_bool, t_int, t_float, t_numeric, t_json, t_uuid, t_bytea,
+  // text forms parsed into typed values (decode_text_typed), in this order
+  t_date, t_time, t_timetz, t_timestamp, t_timestamptz, t_interval, t_array,
 };
 
 /// The dbridge tag a codec produces.
@@ -52,8 +58,18 @@ const char* builtin_name(Oid type) noexcept;
 /// Memory the cells of a batch borrow (SDK).
 using arena = dbridge::sdk::arena;
 
-/// Decodes one non-NULL cell. Throws sdk::error (DBR_CAT_DATA) on malformed input.
-void decode_cell(codec c, const char* p, int len, dbr_value& out, arena& a);
+/// Decodes one non-NULL cell. Throws sdk::error (DBR_CAT_DATA) on malformed
+/// input. elem: the element codec of a text-format array (t_array).
+void decode_cell(codec c, const char* p, int len, dbr_value& out, arena& a, codec elem = codec::text_raw);
+/// psql's text of a point, macaddr(8), bit string or range from its binary form.
+void decode_extra(codec c, const char* p, int len, dbr_value& out, arena& a);
+/// A date/time/interval/array column's text form as its typed value.
+void decode_text_typed(codec c, codec elem, const char* p, int len, dbr_value& out, arena& a);
+/// Throws the data error for an array whose lower bounds (e.g. "[0:1]") are
+/// not 1: dbridge arrays have no lower bound, and re-basing would move elements.
+[[noreturn]] void refuse_lower_bound(std::string_view bounds);
+/// The data error for a malformed binary value of `type`.
+[[noreturn]] void malformed(const char* type, int len);
 
 /// Reusable storage for PQexecPrepared's parameter arrays.
 struct param_buffers {
