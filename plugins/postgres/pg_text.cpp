@@ -13,6 +13,7 @@
 #include <string>
 
 #include <dbridge/sdk/convert.hpp>
+#include <dbridge/sdk/datetime_text.hpp>
 #include <dbridge/sdk/error.hpp>
 #include <dbridge/sdk/value.hpp>
 
@@ -79,19 +80,6 @@ void append_date(std::int64_t days, std::string& b, bool& bc) {
   b.append(buf, static_cast<std::size_t>(n));
 }
 
-// "HH:MM:SS" and the fraction without trailing zeros, as PostgreSQL prints it.
-void append_time(std::int64_t micros, std::string& b) {
-  const std::int64_t sec = micros / 1000000, frac = micros % 1000000;
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(sec / 3600),
-                        static_cast<long long>(sec / 60 % 60), static_cast<long long>(sec % 60));
-  if (frac != 0) {
-    n += std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), ".%06lld", static_cast<long long>(frac));
-    while (buf[n - 1] == '0') --n;
-  }
-  b.append(buf, static_cast<std::size_t>(n));
-}
-
 void append_timestamp(std::int64_t micros, std::string& b) {
   std::int64_t days = micros / micros_per_day, rest = micros % micros_per_day;
   if (rest < 0) {
@@ -101,7 +89,7 @@ void append_timestamp(std::int64_t micros, std::string& b) {
   bool bc = false;
   append_date(days, b, bc);
   b.push_back(' ');
-  append_time(rest, b);
+  sdk::append_datetime(b, [&](char* buf) { return sdk::format_time(rest, buf); });
   if (bc) b += " BC";
 }
 

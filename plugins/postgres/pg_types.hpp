@@ -96,10 +96,6 @@ inline constexpr std::size_t max_described_params = (30000 - 6) / 4;
 /// given (limit max_params), or with `placeholder` the highest $n of a
 /// statement to prepare (limit max_described_params).
 void check_param_count(std::uint64_t n, bool placeholder = false);
-/// The highest $n placeholder in sql (0 when none), skipping literals,
-/// quoted identifiers, comments and dollar-quoted strings. Saturates at
-/// UINT32_MAX.
-std::uint64_t highest_placeholder(std::string_view sql) noexcept;
 /// Throws a data error (DBR_SUB_NUL_BYTE) naming parameter `index` (1-based)
 /// when a text-format parameter holds a NUL byte: libpq sends text
 /// parameters as C strings, so the server would get only the part before it.
