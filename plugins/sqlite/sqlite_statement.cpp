@@ -4,6 +4,7 @@
 // The hot path (execute + fetch) allocates nothing once buffers are warm.
 #include <charconv>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -149,6 +150,9 @@ void sqlite_statement::bind_one(int index, const dbr_value& v, std::string& buf)
       rc = sqlite3_bind_int64(st_, index, static_cast<std::int64_t>(v.u.u64));
       break;
     case DBR_TYPE_DOUBLE:
+      // SQLite turns a NaN into NULL; infinities it keeps.
+      if (std::isnan(v.u.f64))
+        throw bad("NaN cannot be stored: SQLite would keep NULL instead; store NULL or a text 'NaN' yourself");
       rc = sqlite3_bind_double(st_, index, v.u.f64);
       break;
     case DBR_TYPE_TEXT:
@@ -241,7 +245,7 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
       int rc;
       if (v.type == DBR_TYPE_INT64)
         rc = sqlite3_bind_int64(st_, index, v.u.i64);
-      else if (v.type == DBR_TYPE_DOUBLE)
+      else if (v.type == DBR_TYPE_DOUBLE && !std::isnan(v.u.f64))
         rc = sqlite3_bind_double(st_, index, v.u.f64);
       else
         rc = SQLITE_MISUSE;
