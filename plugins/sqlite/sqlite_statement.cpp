@@ -27,6 +27,41 @@ std::uint32_t dollar_number(const char* name) noexcept {
   return k;
 }
 
+// What bind_one writes for an infinite date or timestamp reads back as one.
+bool infinite_temporal(std::uint32_t tag, std::string_view s, dbr_value& out) noexcept {
+  if (s != "infinity" && s != "-infinity") return false;
+  out = sdk::make_temporal(tag, 0);
+  out.flags = s.front() == '-' ? DBR_VF_NEG_INFINITY : DBR_VF_POS_INFINITY;
+  return true;
+}
+
+// "<timestamp>Z" or "<timestamp>+HH:MM" (as bind_one writes it; also +HHMM
+// and +HH) -> the instant in UTC micros and the offset it was written in.
+bool parse_timestamptz(std::string_view s, std::int64_t& utc_micros, std::int32_t& offset_s) noexcept {
+  std::int64_t local = 0;
+  if (sdk::parse_timestamp(s, local) && s.size() > 10) {  // no offset, or 'Z'
+    utc_micros = local;
+    offset_s = 0;
+    return true;
+  }
+  const auto sign_at = s.find_last_of("+-");
+  if (sign_at == std::string_view::npos || sign_at < 19) return false;
+  std::string_view zone = s.substr(sign_at + 1);
+  int parts[2] = {0, 0};
+  for (int& part : parts) {
+    if (zone.empty()) break;
+    if (zone.size() < 2 || zone[0] < '0' || zone[0] > '9' || zone[1] < '0' || zone[1] > '9') return false;
+    part = (zone[0] - '0') * 10 + (zone[1] - '0');
+    zone.remove_prefix(2);
+    if (!zone.empty() && zone[0] == ':') zone.remove_prefix(1);
+  }
+  if (!zone.empty() || parts[0] > 15 || parts[1] > 59) return false;
+  if (!sdk::parse_timestamp(s.substr(0, sign_at), local)) return false;
+  offset_s = (parts[0] * 3600 + parts[1] * 60) * (s[sign_at] == '-' ? -1 : 1);
+  utc_micros = local - std::int64_t{offset_s} * 1000000;
+  return true;
+}
+
 bool looks_numeric(std::string_view s) noexcept {
   std::size_t i = 0;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
@@ -349,11 +384,20 @@ void sqlite_statement::fill_row() {
         // parse stays TEXT rather than becoming a wrong value.
         switch (want) {
           case DBR_TYPE_DATE:
-            c = sdk::parse_date(s, t) ? sdk::make_temporal(DBR_TYPE_DATE, t) : sdk::make_text(s);
+            if (!infinite_temporal(want, s, c))
+              c = sdk::parse_date(s, t) ? sdk::make_temporal(DBR_TYPE_DATE, t) : sdk::make_text(s);
             break;
           case DBR_TYPE_TIMESTAMP:
-            c = sdk::parse_timestamp(s, t) ? sdk::make_temporal(DBR_TYPE_TIMESTAMP, t) : sdk::make_text(s);
+            if (!infinite_temporal(want, s, c))
+              c = sdk::parse_timestamp(s, t) ? sdk::make_temporal(DBR_TYPE_TIMESTAMP, t) : sdk::make_text(s);
             break;
+          case DBR_TYPE_TIMESTAMPTZ: {
+            std::int32_t offset_s = 0;
+            if (!infinite_temporal(want, s, c))
+              c = parse_timestamptz(s, t, offset_s) ? sdk::make_temporal(DBR_TYPE_TIMESTAMPTZ, t, offset_s)
+                                                    : sdk::make_text(s);
+            break;
+          }
           case DBR_TYPE_TIME:
             c = sdk::parse_time(s, t) ? sdk::make_temporal(DBR_TYPE_TIME, t) : sdk::make_text(s);
             break;
