@@ -345,7 +345,7 @@ std::string to_text(const dbridge::value& v) {
                                   iso_offset(x.offset_s, true);
         else if constexpr (std::is_same_v<T, interval>) return iso_interval(x);
         else if constexpr (std::is_same_v<T, uuid>) return x.to_string();
-        else return json_text(to_json(v));  // array
+        else return v.to_string();  // array: the core's one rendering
       },
       v.get_storage());
 }
