@@ -150,6 +150,9 @@ const std::vector<edge_case>& edge_cases() {
       {"null_date", kind::date, date_type, [] { return value(); }},
       {"null_timestamp", kind::timestamp, timestamp_type, [] { return value(); }},
       {"null_time", kind::time, time_type, [] { return value(); }},
+      {"null_timestamptz", kind::timestamptz, timestamptz_type, [] { return value(); }},
+      {"null_json", kind::text, {"JSONB", "JSON", "JSON", "JSON"}, [] { return value(); }},
+      {"null_uuid", kind::text, {"UUID", "UUID", "TEXT", "UUID"}, [] { return value(); }},
       {"null_array", kind::array, {"TEXT[]", "TEXT", "TEXT", "TEXT"}, [] { return value(); },
        {"{}", "{}", "{}", "{}"}, {}},
       // Empty is not NULL.
