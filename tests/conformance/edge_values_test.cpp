@@ -55,7 +55,7 @@ struct expectation {
   const char* reason = "";        ///< one line: why this backend differs
 };
 
-// Column types per backend; an empty string uses `other`.
+// One SQL text per backend family.
 struct column_types {
   const char* postgres;
   const char* mysql;
@@ -449,8 +449,8 @@ std::string find_program(const std::string& name) {
   return {};
 }
 
-// The `dbridge` command: the one built in this tree, else the one named by
-// DBRIDGE_CONFORMANCE_CLI, else the one on PATH.
+// The `dbridge` command: the one DBRIDGE_CONFORMANCE_CLI names, else the one
+// built in this tree (or found beside an installed dbridge), else PATH's.
 std::string cli_program() {
   if (const char* e = std::getenv("DBRIDGE_CONFORMANCE_CLI"); e != nullptr && *e != '\0') return e;
 #ifdef DBRIDGE_CONFORMANCE_CLI_PATH
