@@ -201,8 +201,9 @@ void param_binder::set(std::size_t i, const dbr_value& v, std::size_t user_index
       b.buffer_length = s.length;
       return;
     default:
-      throw sdk::error(DBR_CAT_DATA, "mysql: parameter " + std::to_string(user_index) + " is a " +
-                                         sdk::type_name(v.type) + " value, which MySQL cannot take; pass it as text")
+      throw sdk::error(DBR_CAT_DATA, "mysql: parameter " + std::to_string(user_index) + " is of type " +
+                                         sdk::type_name(v.type) +
+                                         ", which MySQL cannot take; pass it as text (an array as JSON text)")
           .sqlstate("22000");
   }
 }
