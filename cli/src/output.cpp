@@ -269,7 +269,7 @@ std::string to_text(const dbridge::value& v) {
                            std::is_same_v<T, interval>)
           return v.to_string();  // value's own formatting: the CLI prints dates and times as the API does
         else if constexpr (std::is_same_v<T, uuid>) return x.to_string();
-        else return json_text(to_json(v));  // array
+        else return v.to_string();  // array: the core's one rendering
       },
       v.get_storage());
 }

@@ -69,6 +69,27 @@ std::string double_text(double d) {
   return std::string(buf, r.ptr);
 }
 
+// An array as a JSON array: items that hold commas, quotes, brackets or the
+// word NULL stay apart from their neighbours and from a real NULL. Items
+// JSON has no form for are strings in value::to_string()'s form.
+nlohmann::json array_json(const array& items) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : items) {
+    const auto& s = item.get_storage();
+    if (item.is_null()) out.push_back(nullptr);
+    else if (const auto* b = std::get_if<bool>(&s)) out.push_back(*b);
+    else if (const auto* i = std::get_if<std::int64_t>(&s)) out.push_back(*i);
+    else if (const auto* u = std::get_if<std::uint64_t>(&s)) out.push_back(*u);
+    else if (const auto* d = std::get_if<double>(&s); d != nullptr && std::isfinite(*d)) out.push_back(*d);
+    else if (const auto* a = std::get_if<array>(&s)) out.push_back(array_json(*a));
+    else if (const auto* j = std::get_if<json>(&s)) {
+      nlohmann::json parsed = nlohmann::json::parse(j->text, nullptr, false);
+      out.push_back(parsed.is_discarded() ? nlohmann::json(j->text) : std::move(parsed));
+    } else out.push_back(item.to_string());
+  }
+  return out;
+}
+
 [[noreturn]] void cannot_convert(const value& v, std::string_view target, std::string_view why = {}) {
   std::string msg = "cannot read a ";
   msg += to_string(v.type());
@@ -408,13 +429,8 @@ std::string value::to_string() const {
     std::string operator()(const uuid& u) const { return u.to_string(); }
     std::string operator()(const json& j) const { return j.text; }
     std::string operator()(const array& a) const {
-      std::string out = "[";
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        if (i) out += ", ";
-        out += a[i].to_string();
-      }
-      out += "]";
-      return out;
+      // Text from a backend may hold invalid UTF-8; replacing it beats a throw.
+      return array_json(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   };
   return std::visit(visitor{}, v_);

@@ -4,6 +4,7 @@
 // from reusable per-column buffers that grow once for long values.
 #include <dbridge/sdk/convert.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -157,6 +158,12 @@ void param_binder::set(std::size_t i, const dbr_value& v, std::size_t user_index
       b.buffer = &s.i;
       return;
     case DBR_TYPE_DOUBLE:
+      // The server answers a bare "Out of range value" (1264): say which value and why.
+      if (!std::isfinite(v.u.f64))
+        throw sdk::error(DBR_CAT_DATA, "mysql: parameter " + std::to_string(user_index) + " is " +
+                                           (std::isnan(v.u.f64) ? "NaN" : v.u.f64 > 0 ? "Infinity" : "-Infinity") +
+                                           ", which MariaDB and MySQL cannot store in a DOUBLE; store NULL instead")
+            .sqlstate("22003");
       s.d = v.u.f64;
       b.buffer_type = MYSQL_TYPE_DOUBLE;
       b.buffer = &s.d;
@@ -194,8 +201,9 @@ void param_binder::set(std::size_t i, const dbr_value& v, std::size_t user_index
       b.buffer_length = s.length;
       return;
     default:
-      throw sdk::error(DBR_CAT_DATA, "mysql: parameter " + std::to_string(user_index) + " is a " +
-                                         sdk::type_name(v.type) + " value, which MySQL cannot take; pass it as text")
+      throw sdk::error(DBR_CAT_DATA, "mysql: parameter " + std::to_string(user_index) + " is of type " +
+                                         sdk::type_name(v.type) +
+                                         ", which MySQL cannot take; pass it as text (an array as JSON text)")
           .sqlstate("22000");
   }
 }

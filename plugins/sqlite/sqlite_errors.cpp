@@ -184,6 +184,8 @@ std::uint32_t type_from_declared(std::string_view decl) noexcept {
   auto starts = [&](std::string_view p) { return u.substr(0, p.size()) == p; };
   // dbridge's richer types first, by the names people declare...
   if (starts("BOOL")) return DBR_TYPE_BOOL;
+  if (starts("TIMESTAMPTZ") || starts("TIMESTAMP WITH TIME ZONE") || starts("DATETIMETZ"))
+    return DBR_TYPE_TIMESTAMPTZ;
   if (starts("DATETIME") || starts("TIMESTAMP")) return DBR_TYPE_TIMESTAMP;
   if (starts("DATE")) return DBR_TYPE_DATE;
   if (starts("TIME")) return DBR_TYPE_TIME;

@@ -4,6 +4,7 @@
 // The hot path (execute + fetch) allocates nothing once buffers are warm.
 #include <charconv>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -34,6 +35,14 @@ std::uint32_t storage_type(int sqlite_type) noexcept {
     case SQLITE_BLOB: return DBR_TYPE_BYTES;
     default: return DBR_TYPE_NULL;
   }
+}
+
+// What bind_one writes for an infinite date or timestamp reads back as one.
+bool infinite_temporal(std::uint32_t tag, std::string_view s, dbr_value& out) noexcept {
+  if (s != "infinity" && s != "-infinity") return false;
+  out = sdk::make_temporal(tag, 0);
+  out.flags = s.front() == '-' ? DBR_VF_NEG_INFINITY : DBR_VF_POS_INFINITY;
+  return true;
 }
 
 bool looks_numeric(std::string_view s) noexcept {
@@ -163,6 +172,9 @@ void sqlite_statement::bind_one(int index, const dbr_value& v, std::string& buf)
       rc = sqlite3_bind_int64(st_, index, static_cast<std::int64_t>(v.u.u64));
       break;
     case DBR_TYPE_DOUBLE:
+      // SQLite turns a NaN into NULL; infinities it keeps.
+      if (std::isnan(v.u.f64))
+        throw bad("NaN cannot be stored: SQLite would keep NULL instead; store NULL or a text 'NaN' yourself");
       rc = sqlite3_bind_double(st_, index, v.u.f64);
       break;
     case DBR_TYPE_TEXT:
@@ -231,7 +243,7 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
       int rc;
       if (v.type == DBR_TYPE_INT64)
         rc = sqlite3_bind_int64(st_, index, v.u.i64);
-      else if (v.type == DBR_TYPE_DOUBLE)
+      else if (v.type == DBR_TYPE_DOUBLE && !std::isnan(v.u.f64))
         rc = sqlite3_bind_double(st_, index, v.u.f64);
       else
         rc = SQLITE_MISUSE;
@@ -344,11 +356,20 @@ void sqlite_statement::fill_row() {
         // parse stays TEXT rather than becoming a wrong value.
         switch (want) {
           case DBR_TYPE_DATE:
-            c = sdk::parse_date(s, t) ? sdk::make_temporal(DBR_TYPE_DATE, t) : sdk::make_text(s);
+            if (!infinite_temporal(want, s, c))
+              c = sdk::parse_date(s, t) ? sdk::make_temporal(DBR_TYPE_DATE, t) : sdk::make_text(s);
             break;
           case DBR_TYPE_TIMESTAMP:
-            c = sdk::parse_timestamp(s, t) ? sdk::make_temporal(DBR_TYPE_TIMESTAMP, t) : sdk::make_text(s);
+            if (!infinite_temporal(want, s, c))
+              c = sdk::parse_timestamp(s, t) ? sdk::make_temporal(DBR_TYPE_TIMESTAMP, t) : sdk::make_text(s);
             break;
+          case DBR_TYPE_TIMESTAMPTZ: {
+            std::int32_t offset_s = 0;
+            if (!infinite_temporal(want, s, c))
+              c = sdk::parse_timestamptz(s, t, offset_s) ? sdk::make_temporal(DBR_TYPE_TIMESTAMPTZ, t, offset_s)
+                                                    : sdk::make_text(s);
+            break;
+          }
           case DBR_TYPE_TIME:
             c = sdk::parse_time(s, t) ? sdk::make_temporal(DBR_TYPE_TIME, t) : sdk::make_text(s);
             break;

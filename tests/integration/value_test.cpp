@@ -116,7 +116,10 @@ TEST(Value, Iso8601Rendering) {
   EXPECT_EQ(value(true).to_string(), "true");
   EXPECT_EQ(value(1.5).to_string(), "1.5");
   EXPECT_EQ(value().to_string(), "NULL");
-  EXPECT_EQ(value(array{1, "a", nullptr}).to_string(), "[1, a, NULL]");
+  EXPECT_EQ(value(array{1, "a", nullptr}).to_string(), "[1,\"a\",null]");
+  // Items holding separators, quotes or the word NULL stay apart.
+  EXPECT_EQ(value(array{"a, b", "NULL", "q\"", array{1.5, bytes{0xAB}}}).to_string(),
+            R"(["a, b","NULL","q\"",[1.5,"\\xab"]])");
 }
 
 TEST(Value, UuidParseAndFormat) {

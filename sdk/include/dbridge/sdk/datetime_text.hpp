@@ -121,6 +121,33 @@ constexpr bool parse_timestamp(std::string_view s, std::int64_t& micros) noexcep
   return true;
 }
 
+/// A timestamp as parse_timestamp reads it followed by "Z", "+HH:MM", "+HHMM"
+/// or "+HH" (or none: UTC) -> the instant in UTC micros and the offset it was
+/// written in, seconds east of UTC.
+constexpr bool parse_timestamptz(std::string_view s, std::int64_t& utc_micros, std::int32_t& offset_s) noexcept {
+  std::int64_t local = 0;
+  if (parse_timestamp(s, local) && s.size() > 10) {
+    utc_micros = local;
+    offset_s = 0;
+    return true;
+  }
+  const auto sign_at = s.find_last_of("+-");
+  if (sign_at == std::string_view::npos || sign_at < 19) return false;
+  std::string_view zone = s.substr(sign_at + 1);
+  unsigned parts[2] = {0, 0};
+  for (unsigned& part : parts) {
+    if (zone.empty()) break;
+    if (zone.size() < 2 || !detail::digits(zone, 0, 2, part)) return false;
+    zone.remove_prefix(2);
+    if (!zone.empty() && zone[0] == ':') zone.remove_prefix(1);
+  }
+  if (!zone.empty() || parts[0] > 15 || parts[1] > 59) return false;
+  if (!parse_timestamp(s.substr(0, sign_at), local)) return false;
+  offset_s = static_cast<std::int32_t>(parts[0] * 3600 + parts[1] * 60) * (s[sign_at] == '-' ? -1 : 1);
+  utc_micros = local - std::int64_t{offset_s} * 1000000;
+  return true;
+}
+
 /// Longest text any format_* below writes, NUL excluded.
 inline constexpr std::size_t datetime_text_max = 64;
 
