@@ -279,6 +279,8 @@ pg_connection::~pg_connection() {
 
 // ------------------------------------------------------------ plumbing
 void pg_connection::settle(pg_statement* self) {
+  if (!out_of_step_.empty())  // nothing is sent: safe to run again on a new connection
+    throw sdk::error(DBR_CAT_CONNECTION, out_of_step_).retry(DBR_RETRY_NEW_CONN).connection_broken().native(0, native_domain);
   if (in_batch_)
     throw sdk::error(DBR_CAT_INVALID_STATE, "postgres: a pipeline (batch) is open on this connection; end it first");
   if (streaming_ != nullptr && streaming_ != self) streaming_->detach();
