@@ -563,7 +563,9 @@ result_ptr pg_connection::parse(const std::string& name, const std::string& text
         desc = std::move(r);
     }
   }
-  PQexitPipelineMode(conn_);
+  // Still in pipeline mode, the next command would be queued without a Sync and never answered.
+  if (PQexitPipelineMode(conn_) != 1 && PQstatus(conn_) != CONNECTION_BAD)
+    lose_step("prepare", "libpq would not leave the pipeline of Parse and Describe");
   if (!sent) throw unsent_error("prepare");
   if (failed.get() != nullptr || desc.get() == nullptr || desc.status() != PGRES_COMMAND_OK) {
     sdk::error e = error_for(failed.get(), "prepare");

@@ -36,7 +36,7 @@ bool client_copy(std::string_view sql) {
 void pg_connection::lose_step(std::string_view context, std::string_view why) {
   std::string msg = "postgres: " + std::string(context) + ": " + std::string(why);
   msg += "; the connection was closed, since its replies could no longer be matched to its statements";
-  out_of_step_ = "postgres: the connection was closed after a batch lost its place in the server's replies (" +
+  out_of_step_ = "postgres: the connection was closed after a pipeline lost its place in the server's replies (" +
                  std::string(why) + "); open a new one";
   // libpq reads end-of-file at once and marks the connection bad, so nothing
   // can read a reply meant for another statement.

@@ -280,8 +280,9 @@ class pg_connection final : public sdk::connection,
   bool in_batch_ = false;
   bool batch_lead_sync_ = false;  ///< the Sync that opens every batch is not read yet (pg_pipeline.cpp)
   std::uint32_t batch_queued_ = 0, batch_read_ = 0;
-  /// Set when a pipeline lost its place in the reply stream: the connection
-  /// was shut, and every later call fails with this.
+  /// Set when a pipeline (a batch, or prepare's Parse + Describe) lost its
+  /// place in the reply stream: the connection was shut, and every later
+  /// call fails with this.
   std::string out_of_step_;
   /// Shuts the connection and throws why (a connection error, broken).
   [[noreturn]] void lose_step(std::string_view context, std::string_view why);
