@@ -280,6 +280,8 @@ pg_connection::~pg_connection() {
 
 // ------------------------------------------------------------ plumbing
 void pg_connection::settle(pg_statement* self) {
+  if (!out_of_step_.empty())  // nothing is sent: safe to run again on a new connection
+    throw sdk::error(DBR_CAT_CONNECTION, out_of_step_).retry(DBR_RETRY_NEW_CONN).connection_broken().native(0, native_domain);
   if (in_batch_)
     throw sdk::error(DBR_CAT_INVALID_STATE, "postgres: a pipeline (batch) is open on this connection; end it first");
   if (streaming_ != nullptr && streaming_ != self) streaming_->detach();
@@ -577,7 +579,9 @@ result_ptr pg_connection::parse(const std::string& name, const std::string& text
         desc = std::move(r);
     }
   }
-  PQexitPipelineMode(conn_);
+  // Still in pipeline mode, the next command would be queued without a Sync and never answered.
+  if (PQexitPipelineMode(conn_) != 1 && PQstatus(conn_) != CONNECTION_BAD)
+    lose_step("prepare", "libpq would not leave the pipeline of Parse and Describe");
   if (!sent) throw unsent_error("prepare");
   if (failed.get() != nullptr || desc.get() == nullptr || desc.status() != PGRES_COMMAND_OK) {
     sdk::error e = error_for(failed.get(), "prepare");

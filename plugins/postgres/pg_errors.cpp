@@ -80,7 +80,12 @@ sdk::error pg_connection::error_for(const PGresult* r, std::string_view context)
   std::string msg = trimmed(r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr);
   if (msg.empty()) msg = trimmed(r != nullptr ? PQresultErrorMessage(r) : nullptr);
   if (msg.empty()) msg = trimmed(PQerrorMessage(conn_));
-  if (msg.empty()) msg = "unknown libpq error";
+  // libpq failed without saying why: name what it did return.
+  if (msg.empty() && r != nullptr)
+    msg = std::string("libpq returned ") + PQresStatus(PQresultStatus(r)) + " without an error message";
+  if (msg.empty())
+    msg = PQstatus(conn_) == CONNECTION_BAD ? "libpq gave no error message, and the connection is lost"
+                                            : "libpq gave no error message";
   mapping m = classify(state != nullptr ? state : "");
   std::string sqlstate = state != nullptr ? state : "";
   const bool lost = PQstatus(conn_) == CONNECTION_BAD;

@@ -297,7 +297,18 @@ class pg_connection final : public sdk::connection,
   PGnotify* last_notify_ = nullptr;
   // pipeline state
   bool in_batch_ = false;
+  bool batch_lead_sync_ = false;  ///< the Sync that opens every batch is not read yet (pg_pipeline.cpp)
   std::uint32_t batch_queued_ = 0, batch_read_ = 0;
+  /// Set when a pipeline (a batch, or prepare's Parse + Describe) lost its
+  /// place in the reply stream: the connection was shut, and every later
+  /// call fails with this.
+  std::string out_of_step_;
+  /// Shuts the connection and throws why (a connection error, broken).
+  [[noreturn]] void lose_step(std::string_view context, std::string_view why);
+  /// A pipeline call of libpq failed: a lost connection, or lose_step.
+  [[noreturn]] void pipeline_call_failed(std::string_view context, std::string_view why);
+  /// Reads the replies up to the next Sync; the statement's result, if any.
+  result_ptr read_to_sync(std::string_view context);
   std::unique_ptr<result_cursor> batch_rows_;
   param_buffers batch_params_;
 };
