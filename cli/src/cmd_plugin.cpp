@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `dbridge plugin pack|install|remove|search|pin|unpin|verify|sync|trust` and
-// `dbridge repo index|keygen`: thin wrappers over src/package/.
+// `dbridge repo index|keygen`: thin wrappers over src/package/, linked into
+// `dbridge-package` only.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -74,8 +75,6 @@ std::pair<std::string, std::string> split_at(const std::string& s) {
   if (at == std::string::npos) return {s, {}};
   return {s.substr(0, at), s.substr(at + 1)};
 }
-
-}  // namespace
 
 int run_plugin_pack(const plugin_cmd_options& o) {
   return guarded([&] {
@@ -236,6 +235,25 @@ int run_repo_keygen(const plugin_cmd_options& o) {
                     o.target, o.target, o.target));
     return exit_ok;
   });
+}
+
+}  // namespace
+
+int run_package_command(package_command c, const plugin_cmd_options& o) {
+  switch (c) {
+    case package_command::pack: return run_plugin_pack(o);
+    case package_command::install: return run_plugin_install(o);
+    case package_command::remove: return run_plugin_remove(o);
+    case package_command::search: return run_plugin_search(o);
+    case package_command::pin:
+    case package_command::unpin: return run_plugin_pin(o);
+    case package_command::verify: return run_plugin_verify(o);
+    case package_command::sync: return run_plugin_sync(o);
+    case package_command::trust: return run_plugin_trust(o);
+    case package_command::repo_index: return run_repo_index(o);
+    case package_command::repo_keygen: return run_repo_keygen(o);
+  }
+  return exit_usage;
 }
 
 }  // namespace dbridge::cli

@@ -106,16 +106,16 @@ struct plugin_cmd_options {
   bool allow_unsigned = false;
   output_format format = output_format::table;
 };
-int run_plugin_pack(const plugin_cmd_options& o);
-int run_plugin_install(const plugin_cmd_options& o);
-int run_plugin_remove(const plugin_cmd_options& o);
-int run_plugin_search(const plugin_cmd_options& o);
-int run_plugin_pin(const plugin_cmd_options& o);  ///< version "" = unpin
-int run_plugin_verify(const plugin_cmd_options& o);
-int run_plugin_sync(const plugin_cmd_options& o);
-int run_plugin_trust(const plugin_cmd_options& o);
-int run_repo_index(const plugin_cmd_options& o);
-int run_repo_keygen(const plugin_cmd_options& o);
+enum class package_command { pack, install, remove, search, pin, unpin, verify, sync, trust, repo_index, repo_keygen };
+/// Runs in `dbridge-package` only, so libarchive, libcurl and libcrypto load
+/// for these commands alone; `dbridge` execs it (exec_package_program).
+int run_package_command(package_command c, const plugin_cmd_options& o);
+
+/// Replaces this process with `dbridge-package` and the same arguments: the
+/// build tree's sibling of this executable, else the installed
+/// <libexecdir>/dbridge/dbridge-package. Returns only on failure, after
+/// reporting it.
+int exec_package_program(int argc, char** argv);
 
 /// The scheme of a URL, or the text itself when it is a bare scheme name
 /// ("sqlite"). Throws invalid_argument_error for anything else.

@@ -2,16 +2,9 @@
 // `dbridge`: list and verify plugins, run queries, inspect schemas, check
 // health. This file only parses the command line; each command lives in its
 // own cmd_*.cpp and shares the printing code in output.cpp.
-#include <CLI/CLI.hpp>
-
-#include <cerrno>
-#include <cstring>
 #include <functional>
-#include <new>
-#include <sstream>
 
-#include "commands.hpp"
-#include "output.hpp"
+#include "cli_app.hpp"
 
 namespace dbridge::cli {
 namespace {
@@ -35,21 +28,7 @@ bytes as base64, decimals as exact strings, dates/times ISO-8601, JSON columns e
 infinities as strings), csv (RFC 4180, CRLF line ends, NULL as an empty field, "" for empty text).
 A statement without result columns prints "N rows affected" or {"affected_rows":N,"last_insert_id":ID}.)";
 
-CLI::Option* format_option(CLI::App* app, output_format& target, bool with_csv) {
-  auto* opt = app->add_option_function<std::string>(
-      "-f,--format",
-      [&target](const std::string& s) {
-        target = s == "json" ? output_format::json : s == "csv" ? output_format::csv : output_format::table;
-      },
-      with_csv ? "Output format: table, json or csv (default table)" : "Output format: table or json (default table)");
-  opt->check(with_csv ? CLI::IsMember({"table", "json", "csv"}) : CLI::IsMember({"table", "json"}));
-  return opt;
-}
-
 int run_main(int argc, char** argv) {
-  // Before anything can echo an argument (CLI11's own errors included).
-  for (int i = 1; i < argc; ++i) remember_secrets(argv[i]);
-
   CLI::App app{"dbridge: list and verify database driver plugins, run queries, inspect schemas", "dbridge"};
   app.footer(main_footer);
   app.require_subcommand(1);
@@ -172,111 +151,18 @@ A progress bar is drawn on stderr when it is a terminal; "N rows copied in T s" 
   copy->callback([&] { action = [&] { return run_copy(copy_o); }; });
 
   plugin_cmd_options pkg_o;
-  auto* plugin = app.add_subcommand("plugin", "Pack, install, remove, search, pin, verify and sync plugin packages");
-  plugin->require_subcommand(1);
-  auto scope_flags = [&](CLI::App* c) {
-    auto* user = c->add_flag("--user", pkg_o.user, "Under $XDG_DATA_HOME/dbridge/plugins (the default)");
-    c->add_flag("--system", pkg_o.system, "Under the core's prefix: <libdir>/dbridge/plugins")->excludes(user);
-  };
-  auto repo_flags = [&](CLI::App* c) {
-    c->add_option("--repo", pkg_o.repos, "Repository: a folder, file:// or http(s):// URL (repeatable; default: "
-                                         "[[repository]] of dbridge.toml)");
-    c->add_flag("--allow-unsigned", pkg_o.allow_unsigned,
-                "Accept a repository whose index.toml is not signed by a trusted key");
-  };
-  auto* pack = plugin->add_subcommand("pack", "Pack a plugin folder into dbridge-<id>-<version>-<platform>.dbrpkg");
-  pack->add_option("dir", pkg_o.target, "Plugin folder (plugin.toml and its library)")->required();
-  pack->add_option("-o,--output", pkg_o.outdir, "Folder to write the package into (default: current folder)");
-  pack->callback([&] { action = [&] { return run_plugin_pack(pkg_o); }; });
-  auto* install = plugin->add_subcommand("install", "Install a package file, or the best ID[@VERSION-SPEC] of a repository");
-  install->add_option("package", pkg_o.target, "FILE.dbrpkg or ID[@SPEC], e.g. postgres, postgres@^1.2")->required();
-  scope_flags(install);
-  repo_flags(install);
-  install->add_flag("--allow-downgrade", pkg_o.allow_downgrade, "Install a version older than one installed");
-  install->callback([&] { action = [&] { return run_plugin_install(pkg_o); }; });
-  auto* remove = plugin->add_subcommand("remove", "Remove an installed package (every version, or ID@VERSION)");
-  remove->add_option("package", pkg_o.target, "ID or ID@VERSION")->required();
-  scope_flags(remove);
-  remove->callback([&] { action = [&] { return run_plugin_remove(pkg_o); }; });
-  auto* search = plugin->add_subcommand("search", "List the packages of the repositories (matching TEXT)");
-  search->add_option("text", pkg_o.target, "Part of an id or summary");
-  repo_flags(search);
-  format_option(search, pkg_o.format, false);
-  search->callback([&] { action = [&] { return run_plugin_search(pkg_o); }; });
-  auto* pin = plugin->add_subcommand("pin", "Use this installed version of a plugin ([pins] of dbridge.toml)");
-  pin->add_option("id", pkg_o.target, "Plugin id")->required();
-  pin->add_option("version", pkg_o.version, "Exact version, e.g. 1.2.0")->required();
-  pin->callback([&] { action = [&] { return run_plugin_pin(pkg_o); }; });
-  auto* unpin = plugin->add_subcommand("unpin", "Forget the pin of a plugin (the highest version is used again)");
-  unpin->add_option("id", pkg_o.target, "Plugin id")->required();
-  unpin->callback([&] { action = [&] { return run_plugin_pin(pkg_o); }; });
-  auto* verify = plugin->add_subcommand("verify", "Re-hash every installed file and check needed libraries; exit 1 on a problem");
-  verify->add_option("id", pkg_o.target, "Only this plugin");
-  verify->callback([&] { action = [&] { return run_plugin_verify(pkg_o); }; });
-  auto* sync = plugin->add_subcommand("sync", "Install exactly what dbridge-plugins.toml names; write or honour dbridge-plugins.lock");
-  sync->add_option("file", pkg_o.target, "List file (default ./dbridge-plugins.toml)");
-  scope_flags(sync);
-  repo_flags(sync);
-  sync->callback([&] { action = [&] { return run_plugin_sync(pkg_o); }; });
-  auto* trust = plugin->add_subcommand("trust", "Trust a repository's Ed25519 public key");
-  trust->add_option("keyfile", pkg_o.target, "Public key (PEM), as `dbridge repo keygen` writes it")->required();
-  trust->callback([&] { action = [&] { return run_plugin_trust(pkg_o); }; });
-
-  auto* repo = app.add_subcommand("repo", "Make package repositories: key pairs and signed indexes");
-  repo->require_subcommand(1);
-  auto* index = repo->add_subcommand("index", "Write and sign index.toml for the .dbrpkg files of a folder");
-  index->add_option("dir", pkg_o.target, "Repository folder")->required();
-  index->add_option("--sign", pkg_o.key, "Ed25519 private key file")->required();
-  index->callback([&] { action = [&] { return run_repo_index(pkg_o); }; });
-  auto* keygen = repo->add_subcommand("keygen", "Write an Ed25519 key pair: OUT (private, 0600) and OUT.pub");
-  keygen->add_option("out", pkg_o.target, "Private key file to write")->required();
-  keygen->callback([&] { action = [&] { return run_repo_keygen(pkg_o); }; });
+  // Run by dbridge-package, so only these commands load its libraries.
+  add_package_commands(app, pkg_o, [&](package_command) { action = [&] { return exec_package_program(argc, argv); }; });
 
   version_options version_o;
   auto* version = app.add_subcommand("version", "Print the versions of dbridge and its plugin ABI");
   format_option(version, version_o.format, false);
   version->callback([&] { action = [&] { return run_version(version_o); }; });
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    std::ostringstream o, err;
-    const int code = app.exit(e, o, err);
-    std::fputs(scrub(o.str()).c_str(), stdout);
-    std::fputs(scrub(err.str()).c_str(), stderr);
-    return code == 0 ? exit_ok : exit_usage;
-  }
-
-  int rc = action ? action() : exit_usage;
-  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    report_failure("resource", std::string("could not write the output: ") + std::strerror(errno));
-    rc = exit_failure;
-  }
-  return rc;
+  return parse_and_run(app, argc, argv, action);
 }
 
 }  // namespace
 }  // namespace dbridge::cli
 
-int main(int argc, char** argv) {
-  using namespace dbridge::cli;
-  // Every failure ends here as one message and a status, never a crash or a
-  // stack trace.
-  try {
-    return run_main(argc, argv);
-  } catch (const usage_error& e) {
-    std::string text = std::string("dbridge: usage error: ") + e.what() + "\n";
-    if (!e.fix().empty()) text += "  fix: " + e.fix() + "\n";
-    std::fputs(scrub(text).c_str(), stderr);
-    return exit_usage;
-  } catch (const dbridge::error& e) {
-    return report_error(e);
-  } catch (const std::bad_alloc&) {
-    std::fputs("dbridge: resource error: out of memory\n", stderr);
-    return exit_failure;
-  } catch (const std::exception& e) {
-    return report_failure("internal", e.what(), "this is a bug in dbridge or a plugin; please report it");
-  } catch (...) {
-    return report_failure("internal", "unknown exception", "this is a bug in dbridge or a plugin; please report it");
-  }
-}
+int main(int argc, char** argv) { return dbridge::cli::guarded_main(argc, argv, dbridge::cli::run_main); }

@@ -7,7 +7,8 @@ crafts hostile archives with tarfile, serves signed repositories from a
 folder, file:// and a loopback http.server, installs, queries, pins,
 removes, syncs. Each --group is one ctest test.
 
-The CLI runs from a scratch prefix (bin/dbridge + lib/libdbridge.so*, found
+The CLI runs from a scratch prefix (bin/dbridge, libexec/dbridge/dbridge-package
+and lib/libdbridge.so*, found
 through LD_LIBRARY_PATH), so the build tree's plugin folder is not searched
 and only what the test installs exists.
 """
@@ -76,6 +77,10 @@ class Env:
                     shutil.copy2(src, dst)
         self.cli = os.path.join(self.prefix, "bin", "dbridge")
         shutil.copy2(ARGS.cli, self.cli)
+        # `dbridge plugin|repo` exec the installed <prefix>/libexec/dbridge/dbridge-package.
+        libexec = os.path.join(self.prefix, "libexec", "dbridge")
+        os.makedirs(libexec)
+        shutil.copy2(os.path.join(os.path.dirname(ARGS.cli), "dbridge-package"), libexec)
         self.home = os.path.join(root, "home")
         self.data = os.path.join(root, "data")
         self.config = os.path.join(root, "config")

@@ -14,7 +14,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 quiet() { "$@" >"$work/log" 2>&1 || { cat "$work/log" >&2; echo "failed: $*" >&2; exit 1; }; }
 
 quiet cmake --install "$build" --prefix "$work/prefix"
-for f in include/dbridge/abi.h include/dbridge/connection.hpp include/dbridge/sdk/driver.hpp bin/dbridge \
+for f in include/dbridge/abi.h include/dbridge/connection.hpp include/dbridge/sdk/driver.hpp bin/dbridge libexec/dbridge/dbridge-package \
          lib/dbridge/plugins/sqlite/plugin.toml lib/cmake/dbridge/dbridgeConfig.cmake; do
   [[ -e "$work/prefix/$f" ]] || { echo "not installed: $f" >&2; exit 1; }
 done
