@@ -159,6 +159,11 @@ fs::path core_library_dir() {
   return self.parent_path();
 }
 
+fs::path user_plugin_dir() {
+  fs::path data_home = xdg_dir("XDG_DATA_HOME", ".local/share");
+  return data_home.empty() ? data_home : data_home / "dbridge" / "plugins";
+}
+
 fs::path system_plugin_dir() {
   fs::path lib = core_library_dir();
   return lib.empty() ? fs::path() : lib / DBRIDGE_PLUGIN_DIR_FROM_LIBDIR;
@@ -214,8 +219,7 @@ search_setup compute_search_setup() {
     setup.config = read_user_config(config_home / "dbridge" / "dbridge.toml", setup.problems);
     for (const auto& p : setup.config.plugin_path) add(p, "config", "config");
   }
-  fs::path data_home = xdg_dir("XDG_DATA_HOME", ".local/share");
-  if (!data_home.empty()) add(data_home / "dbridge" / "plugins", "XDG_DATA_HOME", "user");
+  if (fs::path user = user_plugin_dir(); !user.empty()) add(user, "XDG_DATA_HOME", "user");
   // The prefix this libdbridge.so was installed to, wherever that folder has
   // been moved since (never the configure-time prefix).
   if (fs::path system = system_plugin_dir(); !system.empty()) add(system, "install prefix", "system");

@@ -41,6 +41,9 @@ user_config read_user_config(const std::filesystem::path& path, std::vector<plug
 std::filesystem::path core_library_dir();
 /// <that folder>/dbridge/plugins: the "system" scope of a relocatable prefix.
 std::filesystem::path system_plugin_dir();
+/// $XDG_DATA_HOME/dbridge/plugins (or ~/.local/share/dbridge/plugins): the
+/// "user" scope; empty when neither variable is an absolute path.
+std::filesystem::path user_plugin_dir();
 
 /// True when this libdbridge is the one in the build tree (DBRIDGE_BUILD_DIR).
 bool core_runs_from_build_tree();

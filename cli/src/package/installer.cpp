@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "installer.hpp"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -15,7 +14,9 @@
 #include <ctime>
 #include <fstream>
 
+#include "dbridge/plugin_catalog.hpp"
 #include "manifest.hpp"
+#include "search_path.hpp"
 #include "package_error.hpp"
 
 namespace dbridge::package {
@@ -23,11 +24,6 @@ namespace dbridge::package {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string env(const char* name) {
-  const char* v = ::secure_getenv(name);
-  return v != nullptr ? std::string(v) : std::string();
-}
 
 [[noreturn]] void io_failure(const fs::path& path, const std::string& doing, int err) {
   throw package_error(package_errc::io, path.string() + ": " + doing + ": " + std::strerror(err),
@@ -92,30 +88,22 @@ fs::path staging_folder(const fs::path& scope, const std::string& what) {
 
 const char* scope_name(scope_kind scope) { return scope == scope_kind::user ? "user" : "system"; }
 
+// The scopes are the core's own search folders, so an install lands where
+// discovery looks.
 fs::path scope_dir(scope_kind scope) {
   if (scope == scope_kind::user) {
-    std::string data = env("XDG_DATA_HOME");
-    if (data.empty() || data[0] != '/') {
-      std::string home = env("HOME");
-      if (home.empty() || home[0] != '/') {
-        throw package_error(package_errc::not_found, "neither XDG_DATA_HOME nor HOME is set to an absolute path",
-                            "set HOME, or install with --system");
-      }
-      data = home + "/.local/share";
+    fs::path dir = detail::user_plugin_dir();
+    if (dir.empty()) {
+      throw package_error(package_errc::not_found, "neither XDG_DATA_HOME nor HOME is set to an absolute path",
+                          "set HOME, or install with --system");
     }
-    return fs::path(data) / "dbridge" / "plugins";
+    return dir;
   }
-  // The prefix is where the libdbridge this process runs lives, not where it
-  // was configured: <libdir>/dbridge/plugins.
-  Dl_info info{};
-  if (::dladdr(reinterpret_cast<void*>(&detail::core_version), &info) == 0 || info.dli_fname == nullptr) {
-    throw package_error(package_errc::not_found, "cannot find where libdbridge is loaded from",
-                        "install with --user");
+  fs::path dir = detail::system_plugin_dir();
+  if (dir.empty()) {
+    throw package_error(package_errc::not_found, "cannot find where libdbridge is loaded from", "install with --user");
   }
-  std::error_code ec;
-  fs::path lib = fs::canonical(info.dli_fname, ec);
-  if (ec) lib = info.dli_fname;
-  return lib.parent_path() / "dbridge" / "plugins";
+  return dir;
 }
 
 std::string describe_missing(const std::vector<std::string>& sonames, const package_info& info) {
@@ -253,13 +241,18 @@ std::vector<fs::path> remove_installed(scope_kind scope, const std::string& id, 
 }
 
 std::vector<std::string> verify_installed(const installed_package& pkg) {
-  std::vector<std::string> problems = rehash_installed(pkg.folder, pkg.info);
+  std::vector<std::string> problems;
   auto m = detail::read_manifest(pkg.folder / "plugin.toml");
   if (!m.info) {
     problems.push_back((pkg.folder / "plugin.toml").string() + ": " +
                        (m.problems.empty() ? "invalid" : m.problems.front().message));
     return problems;
   }
+  // The same re-hash as `dbridge plugins --verify`.
+  const plugin_verification v = verify_plugin(*m.info);
+  if (!v.problem.empty()) problems.push_back(v.problem);
+  for (const auto& f : v.files)
+    if (!f.ok) problems.push_back(f.problem);
   std::error_code ec;
   if (!fs::exists(m.info->library_path, ec)) return problems;  // already reported by the re-hash
   try {

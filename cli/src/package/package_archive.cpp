@@ -456,25 +456,4 @@ extracted_package extract_package(const fs::path& archive_path, const fs::path& 
   return out;
 }
 
-std::vector<std::string> rehash_installed(const fs::path& folder, const package_info& info) {
-  std::vector<std::string> problems;
-  for (const auto& [name, sha] : info.files) {
-    const fs::path f = folder / name;
-    std::error_code ec;
-    if (!fs::is_regular_file(fs::symlink_status(f, ec))) {
-      problems.push_back(f.string() + ": missing (or not a plain file)");
-      continue;
-    }
-    std::string got;
-    try {
-      got = file_sha256(f);
-    } catch (const package_error& e) {
-      problems.push_back(e.what());
-      continue;
-    }
-    if (got != sha) problems.push_back(f.string() + ": sha256 " + got + " differs from package.toml [files] " + sha);
-  }
-  return problems;
-}
-
 }  // namespace dbridge::package

@@ -43,10 +43,6 @@ package_info peek_package(const std::filesystem::path& archive);
 /// Lowercase sha256 hex of a file.
 std::string file_sha256(const std::filesystem::path& path);
 
-/// Re-hashes the files package.toml [files] names in an installed folder and
-/// returns one line per problem (empty: all match).
-std::vector<std::string> rehash_installed(const std::filesystem::path& folder, const package_info& info);
-
 /// DT_NEEDED sonames of the library in `folder` that this machine cannot
 /// resolve (the core's ELF reader). Throws package_error(wrong_platform) when
 /// the file is not a shared object for this machine.
