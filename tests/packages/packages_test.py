@@ -348,7 +348,8 @@ def group_install(env, tmp):
         f.seek(100)
         f.write(bytes([b[0] ^ 0xFF]))
     out = env.run("plugin", "verify", "sqlite")
-    check(out[0] == 1 and "libdbridge_sqlite.so" in out[1] and "differs" in out[1],
+    check(out[0] == 1 and "libdbridge_sqlite.so" in out[1] and "was changed" in out[1]
+          and out[1].count("libdbridge_sqlite.so has sha256") == 1,
           "verify exits 1 and names a tampered file", str(out))
     env.ok("plugin", "remove", "sqlite")
     env.ok("plugin", "install", v100)

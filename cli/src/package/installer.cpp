@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <set>
 
 #include "dbridge/plugin_catalog.hpp"
 #include "manifest.hpp"
@@ -251,8 +252,9 @@ std::vector<std::string> verify_installed(const installed_package& pkg) {
   // The same re-hash as `dbridge plugins --verify`.
   const plugin_verification v = verify_plugin(*m.info);
   if (!v.problem.empty()) problems.push_back(v.problem);
+  std::set<fs::path> reported;  // the library is checked against the manifest and [files]: say it once
   for (const auto& f : v.files)
-    if (!f.ok) problems.push_back(f.problem);
+    if (!f.ok && reported.insert(f.path).second) problems.push_back(f.problem);
   std::error_code ec;
   if (!fs::exists(m.info->library_path, ec)) return problems;  // already reported by the re-hash
   try {
