@@ -61,24 +61,46 @@ inline std::string strip_spaces(std::string s) {
 #define REQUIRE_CAPABILITY(cap)                                                                        \
   if (!has(cap)) GTEST_SKIP() << "the " << driver().name << " driver has no '" << (cap) << "' capability"
 
+// The items of a comma-separated list.
+inline std::vector<std::string_view> split_list(std::string_view list) {
+  std::vector<std::string_view> items;
+  for (std::size_t start = 0; start <= list.size();) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    items.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
+}
+inline bool in_list(std::string_view list, std::string_view name) {
+  const auto items = split_list(list);
+  return std::find(items.begin(), items.end(), name) != items.end();
+}
+
 // The drivers built in this tree (set by CMake): CI insists on a server only
 // for those; a driver not built here is simply not part of this run.
 inline bool built_here(std::string_view name) {
 #ifdef DBRIDGE_CONFORMANCE_BUILT
-  const std::string_view built = DBRIDGE_CONFORMANCE_BUILT;
-  std::size_t start = 0;
-  while (start <= built.size()) {
-    std::size_t end = built.find(',', start);
-    if (end == std::string_view::npos) end = built.size();
-    if (built.substr(start, end - start) == name) return true;
-    start = end + 1;
-  }
-  return false;
+  return in_list(DBRIDGE_CONFORMANCE_BUILT, name);
 #else
   (void)name;
   return true;
 #endif
 }
+
+// What the suite uses beyond the capabilities a manifest declares, and a
+// third-party driver may declare it lacks (DBRIDGE_CONFORMANCE_WITHOUT or
+// --without, comma-separated): a read-only driver has no "write" (CREATE,
+// DROP, INSERT). Capabilities are not in this list: what the manifest claims
+// is always tested.
+inline constexpr std::string_view waivable_features[] = {"write", "union_all"};
+inline bool declared_without(std::string_view driver_name, std::string_view feature) {
+  const char* without = std::getenv("DBRIDGE_CONFORMANCE_WITHOUT");
+  return driver_name == "third_party" && without != nullptr && in_list(without, feature);
+}
+#define REQUIRE_FEATURE(feature)                                                                         \
+  if (declared_without(driver().name, feature))                                                          \
+  GTEST_SKIP() << "the driver under test declares it has no '" << (feature)                              \
+               << "' support (DBRIDGE_CONFORMANCE_WITHOUT)"
 
 inline void PrintTo(const driver_case& c, std::ostream* os) { *os << c.name; }
 

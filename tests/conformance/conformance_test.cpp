@@ -29,6 +29,7 @@ TEST_P(conformance, connects_and_pings) {
 TEST_P(conformance, sql_types_round_trip) {
   REQUIRE_CAPABILITY("sql");
   const dialect& d = dialect_;
+  REQUIRE_FEATURE("write");
   auto t = table("types", "i BIGINT, f DOUBLE PRECISION, s " + d.text + ", b " + d.bytes + ", flag " + d.boolean +
                               ", day DATE, ts " + d.timestamp + ", doc " + d.json + ", amount DECIMAL(10,2)");
   const dbridge::bytes blob{0, 1, 2, 255};
@@ -53,6 +54,7 @@ TEST_P(conformance, sql_types_round_trip) {
 
 TEST_P(conformance, sql_params_and_nulls) {
   REQUIRE_CAPABILITY("sql");
+  REQUIRE_FEATURE("write");
   auto t = table("params", "id BIGINT, name " + dialect_.text + ", score DOUBLE PRECISION");
   auto stmt = db().prepare("INSERT INTO " + t + " (id, name, score) VALUES ($1, $2, $3)");
   EXPECT_EQ(stmt.param_count(), 3u);
@@ -77,6 +79,7 @@ TEST_P(conformance, sql_params_and_nulls) {
 TEST_P(conformance, sql_streams_100k_rows) {
   REQUIRE_CAPABILITY("sql");
   // 10^5 rows from a cross join of digits: portable, and no table needed.
+  REQUIRE_FEATURE("union_all");
   const std::string digits = "(SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL "
                              "SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 "
                              "UNION ALL SELECT 9)";
@@ -95,6 +98,7 @@ TEST_P(conformance, sql_streams_100k_rows) {
 TEST_P(conformance, sql_integral_decimal_reads_as_integer) {
   REQUIRE_CAPABILITY("sql");
   // SUM() of integers is a DECIMAL on MariaDB and PostgreSQL (an integer on SQLite).
+  REQUIRE_FEATURE("write");
   auto t = table("sums", "n BIGINT");
   db().execute("INSERT INTO " + t + " VALUES ($1), ($2), ($3)", {1, 2, 3});
   auto sum = db().query_one("SELECT SUM(n) FROM " + t);
@@ -113,6 +117,7 @@ TEST_P(conformance, sql_integral_decimal_reads_as_integer) {
 
 TEST_P(conformance, sql_error_categories) {
   REQUIRE_CAPABILITY("sql");
+  REQUIRE_FEATURE("write");
   auto t = table("errors", "id BIGINT PRIMARY KEY, v " + dialect_.text);
   db().execute("INSERT INTO " + t + " VALUES ($1, $2)", {1, "a"});
   try {
@@ -138,6 +143,7 @@ TEST_P(conformance, sql_error_categories) {
 
 TEST_P(conformance, sql_placeholder_styles) {
   REQUIRE_CAPABILITY("sql");
+  REQUIRE_FEATURE("write");
   auto t = table("placeholders", "id BIGINT, name " + dialect_.text);
   db().execute("INSERT INTO " + t + " (id, name) VALUES (?, ?)", {1, "question"});
   db().execute("INSERT INTO " + t + " (name, id) VALUES (?2, ?1)", {2, "numbered"});
@@ -177,6 +183,7 @@ TEST_P(conformance, sql_placeholder_styles) {
 TEST_P(conformance, sql_transaction_rolls_back_on_throw) {
   REQUIRE_CAPABILITY("sql");
   REQUIRE_CAPABILITY("transactions");
+  REQUIRE_FEATURE("write");
   auto t = table("txn", "id BIGINT");
   EXPECT_THROW(db().transaction([&](dbridge::transaction& tx) {
     tx.execute("INSERT INTO " + t + " VALUES ($1)", {1});
@@ -200,6 +207,7 @@ TEST_P(conformance, sql_transaction_rolls_back_on_throw) {
 TEST_P(conformance, sql_read_only_serializable_transaction) {
   REQUIRE_CAPABILITY("sql");
   REQUIRE_CAPABILITY("transactions");
+  REQUIRE_FEATURE("write");
   auto t = table("readonly", "id BIGINT");
   db().execute("INSERT INTO " + t + " VALUES ($1)", {1});
   {
@@ -216,6 +224,7 @@ TEST_P(conformance, sql_read_only_serializable_transaction) {
 TEST_P(conformance, sql_savepoints) {
   REQUIRE_CAPABILITY("sql");
   REQUIRE_CAPABILITY("transactions");
+  REQUIRE_FEATURE("write");
   auto t = table("savepoints", "id BIGINT");
   db().transaction([&](dbridge::transaction& tx) {
     tx.execute("INSERT INTO " + t + " VALUES ($1)", {1});
@@ -236,6 +245,7 @@ TEST_P(conformance, sql_savepoints) {
 TEST_P(conformance, sql_introspection) {
   REQUIRE_CAPABILITY("sql");
   REQUIRE_CAPABILITY("introspect");
+  REQUIRE_FEATURE("write");
   auto t = table("meta", "id BIGINT PRIMARY KEY, label " + dialect_.text + " NOT NULL");
   bool found = false;
   for (const auto& row : db().tables())

@@ -541,6 +541,7 @@ TEST_P(edge_values, round_trip) {
   const expectation expect = differs != c.differs.end() ? differs->second : expectation{};
   if (expect.what == outcome::skip) GTEST_SKIP() << expect.reason;
 
+  REQUIRE_FEATURE("write");
   const std::string t = table(std::string("edge_") + c.name, std::string("v ") + pick(c.type, fam));
   const value written = c.make();
 

@@ -3,7 +3,7 @@
 # driver out of tree with clang++ against it (find_package + dbridge_add_plugin),
 # builds a consumer with g++, and runs both through the installed g++-built
 # core: proves the CMake package, plugin installation, and that a clang plugin
-# loads into a g++ core. Then moves the whole prefix and checks that the CLI,
+# loads into a g++ core, and runs the installed conformance suite on it. Then moves the whole prefix and checks that the CLI,
 # a consumer built against the moved prefix and the bundled plugins work from
 # the new place with no plugin path set and an empty home, and that a process
 # keeps using a plugin whose folder is replaced and removed underneath it.
@@ -25,6 +25,19 @@ quiet cmake --build "$work/plugin"
 # dbridge_add_plugin gives third parties the `packages` target (the installed `dbridge plugin pack`).
 quiet cmake --build "$work/plugin" --target packages
 ls "$work/plugin/dist/"dbridge-series-*.dbrpkg >/dev/null || { echo "the packages target wrote no package" >&2; exit 1; }
+# The installed conformance suite, run as sdk/README.md documents it, on the
+# series plugin from its build folder (not yet installed: only the plugin path
+# can lead to it). series is read-only, so it declares that.
+conf_args=(-DDBRIDGE_CONFORMANCE_URL='series://' -DDBRIDGE_CONFORMANCE_PLUGIN_PATH="$work/plugin/plugins"
+           -DDBRIDGE_CONFORMANCE_WITHOUT=write,union_all)
+quiet cmake -S "$work/prefix/share/dbridge/conformance" -B "$work/conf" -DCMAKE_PREFIX_PATH="$work/prefix" "${conf_args[@]}"
+quiet cmake --build "$work/conf"
+quiet ctest --test-dir "$work/conf" --output-on-failure
+grep -q 'connects_and_pings/third_party.*Passed' "$work/log" || { cat "$work/log" >&2; echo "the conformance run did not test series" >&2; exit 1; }
+# The same run as one command, and the summary it ends with.
+"$work/conf/dbridge_conformance" --plugin-path "$work/plugin/plugins" --url series:// --without write,union_all \
+  >"$work/log" 2>&1 || { cat "$work/log" >&2; echo "dbridge_conformance --plugin-path --url failed" >&2; exit 1; }
+grep -q '^| third_party | basics | 2 | 0 | 0 |$' "$work/log" || { cat "$work/log" >&2; echo "no summary, or basics did not pass" >&2; exit 1; }
 quiet cmake --install "$work/plugin" --prefix "$work/prefix"
 lib="$work/prefix/lib/dbridge/plugins/series/libdbridge_series.so"
 readelf -p .comment "$lib" | grep -q clang || { echo "$lib was not built by clang" >&2; exit 1; }
