@@ -371,11 +371,17 @@ void redis_connection::rollback() {
   if (r->type == REDIS_REPLY_ERROR) throw backend_error(str_of(r.get()), "DISCARD: ");
 }
 
-void redis_connection::savepoint(const char*) {
+namespace {
+[[noreturn]] void no_savepoints() {
   throw sdk::error(DBR_CAT_UNSUPPORTED,
                    "MULTI/EXEC transactions do not nest and have no savepoints; commit or roll back the "
                    "outer transaction first");
 }
+}  // namespace
+
+void redis_connection::savepoint(const char*) { no_savepoints(); }
+void redis_connection::release_savepoint(const char*) { no_savepoints(); }
+void redis_connection::rollback_to_savepoint(const char*) { no_savepoints(); }
 
 // ------------------------------------------------------------ notify
 

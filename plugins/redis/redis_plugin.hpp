@@ -115,6 +115,8 @@ class redis_connection final : public sdk::connection,
   void commit() override;
   void rollback() override;
   void savepoint(const char* name) override;
+  void release_savepoint(const char* name) override;
+  void rollback_to_savepoint(const char* name) override;
   bool in_transaction() override { return in_multi_; }
 
   // notify

@@ -41,6 +41,11 @@ grep -q '^| third_party | basics | 2 | 0 | 0 |$' "$work/log" || { cat "$work/log
 quiet cmake --install "$work/plugin" --prefix "$work/prefix"
 lib="$work/prefix/lib/dbridge/plugins/series/libdbridge_series.so"
 readelf -p .comment "$lib" | grep -q clang || { echo "$lib was not built by clang" >&2; exit 1; }
+# A plugin folder the author chose (-DDBRIDGE_PLUGIN_INSTALL_DIR) is where the plugin installs.
+quiet cmake "$work/plugin" -DDBRIDGE_PLUGIN_INSTALL_DIR=custom/plugins
+quiet cmake --install "$work/plugin" --prefix "$work/custom"
+[[ -e "$work/custom/custom/plugins/series/plugin.toml" && -e "$work/custom/custom/plugins/series/libdbridge_series.so" ]] ||
+  { echo "-DDBRIDGE_PLUGIN_INSTALL_DIR=custom/plugins was ignored: $(cd "$work/custom" && find . -name plugin.toml)" >&2; exit 1; }
 
 quiet cmake -S "$src/tests/packaging/consumer" -B "$work/consumer" -DCMAKE_CXX_COMPILER=g++ \
   -DCMAKE_PREFIX_PATH="$work/prefix"

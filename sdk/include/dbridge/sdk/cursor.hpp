@@ -19,6 +19,11 @@
 
 namespace dbridge::sdk {
 
+namespace detail {
+template <class D>
+struct driver_glue;
+}  // namespace detail
+
 class cursor {
  public:
   virtual ~cursor() = default;
@@ -29,9 +34,17 @@ class cursor {
   virtual std::int32_t fetch(std::uint32_t max_rows, dbr_rows& out) = 0;
   /// Next result set (stored procedures); false when there is none.
   virtual bool next_result() { return false; }
-  /// A cursor owned by its statement overrides this to hand itself back; a
-  /// standalone cursor (introspection) is deleted.
-  virtual void close() { delete this; }
+  /// The caller is done with the cursor: a statement's cursor hands itself
+  /// back here (reset, keep prepared). Never delete this: a standalone cursor
+  /// (introspection) is freed by the SDK after close(), even when it throws,
+  /// and a statement's cursor belongs to its statement.
+  virtual void close() {}
+
+ private:
+  template <class D>
+  friend struct detail::driver_glue;
+  /// Set by the SDK for a cursor whose unique_ptr it took over (list()).
+  bool owned_by_sdk_ = false;
 };
 
 /// Makes a dbr_column (name/native_type borrowed).

@@ -139,7 +139,7 @@ class sql {
   /// Several statements, no parameters, results discarded.
   virtual void execute_script(std::string_view sql_text) {
     (void)sql_text;
-    throw error(DBR_CAT_UNSUPPORTED, "this driver cannot run SQL scripts");
+    unsupported(plugin_id(), "SQL scripts");
   }
 };
 class transactions {
@@ -148,12 +148,20 @@ class transactions {
   virtual void begin(const dbr_txn_options& opts) = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;
+  // A driver with savepoints overrides all three: no default falls back on
+  // another (releasing by creating one would silently do the wrong thing).
   virtual void savepoint(const char* name) {
     (void)name;
-    throw error(DBR_CAT_UNSUPPORTED, "this driver has no savepoints");
+    unsupported(plugin_id(), "savepoints");
   }
-  virtual void release_savepoint(const char* name) { savepoint(name); }
-  virtual void rollback_to_savepoint(const char* name) { savepoint(name); }
+  virtual void release_savepoint(const char* name) {
+    (void)name;
+    unsupported(plugin_id(), "releasing savepoints");
+  }
+  virtual void rollback_to_savepoint(const char* name) {
+    (void)name;
+    unsupported(plugin_id(), "rolling back to savepoints");
+  }
   virtual bool in_transaction() = 0;
 };
 class command {
@@ -528,7 +536,11 @@ struct driver_glue : plugin_lifecycle<D> {
   }
   static void cursor_close(dbr_cursor* c) noexcept {
     try {
-      cur(c).close();
+      cursor& k = cur(c);
+      // Freed here whatever close() does; a statement's or connection's
+      // cursor stays with its owner.
+      std::unique_ptr<cursor> owned(k.owned_by_sdk_ ? &k : nullptr);
+      k.close();
     } catch (...) {
       log_current_exception("cursor close");
     }
@@ -777,6 +789,7 @@ struct driver_glue : plugin_lifecycle<D> {
         if (out == nullptr) fail(DBR_CAT_INVALID_ARGUMENT, "list: out is NULL");
         std::unique_ptr<cursor> r = static_cast<cap::introspect&>(conn(c)).list(what, schema, table);
         if (!r) fail(DBR_CAT_INTERNAL, "list returned no cursor");
+        r->owned_by_sdk_ = true;
         *out = reinterpret_cast<dbr_cursor*>(r.release());
         return DBR_OK;
       });
