@@ -16,7 +16,14 @@
  *     copies min(struct_size, sizeof own) into a zero-filled copy of its own
  *     latest layout, so fields appended later read as zero / NULL.
  *   - Vtables are append-only; a NULL slot (or a NULL capability table) means
- *     "unsupported".  Every field below is marked with the minor that added it.
+ *     "unsupported".  Every field and slot below is marked with the minor that
+ *     added it; a comment opening "1.0:" marks the member it precedes, and a
+ *     mark on a slot's comment covers the slots that follow it up to the next
+ *     comment.  Fields named reserved* are explicit padding (no compiler may
+ *     add its own): the sender zeroes them, the receiver ignores them, and a
+ *     later minor may give them a meaning only by appending a new field.
+ *   - Names that turned out wrong stay (renaming breaks every plugin's
+ *     source); the comment at the field says what it really holds.
  *
  * OWNERSHIP (normative)
  *   1. Whoever allocates frees, each in its own module.  The core never frees
@@ -187,7 +194,8 @@ DBR_ABI_CHECK(error_size, sizeof(dbr_error) == 64);
 #define DBR_TYPE_TEXT 5        /* u.str: UTF-8, length-delimited, NUL not required */
 #define DBR_TYPE_BYTES 6       /* u.bin */
 #define DBR_TYPE_DECIMAL 7     /* u.str: exact decimal text, e.g. "-12.3400", "NaN" */
-#define DBR_TYPE_DATE 8        /* u.ts.micros: days since 1970-01-01 (proleptic Gregorian) */
+#define DBR_TYPE_DATE 8        /* u.ts.micros: DAYS (despite the name) since 1970-01-01
+                                  (proleptic Gregorian) */
 #define DBR_TYPE_TIME 9        /* u.ts.micros: micros since midnight (may be negative or > 24h
                                   for MySQL TIME); DBR_VF_HAS_OFFSET: u.ts.offset_s valid */
 #define DBR_TYPE_TIMESTAMP 10  /* u.ts.micros: micros since 1970-01-01T00:00 local, no zone */
@@ -205,15 +213,21 @@ DBR_ABI_CHECK(error_size, sizeof(dbr_error) == 64);
 
 struct dbr_array;
 
+/* A typed value.  Not extensible (no struct_size): it is the element of every
+ * cell and parameter array, so its 24 bytes are fixed for the whole major; a
+ * new type reuses the union's members.  u.ts.micros is a misnomer kept for
+ * source compatibility: for DBR_TYPE_DATE it holds DAYS since 1970-01-01, not
+ * microseconds (see the tags above). */
 typedef struct dbr_value {
-  uint32_t type;  /* DBR_TYPE_* */
-  uint32_t flags; /* DBR_VF_* */
-  union {
+  uint32_t type;  /* 1.0: DBR_TYPE_* */
+  uint32_t flags; /* 1.0: DBR_VF_* */
+  union { /* 1.0: the member the tag names */
     int64_t i64;
     uint64_t u64;
     double f64;
     struct { const char* ptr; uint64_t len; } str;
     struct { const uint8_t* ptr; uint64_t len; } bin;
+    /* micros: DAYS for DATE, microseconds for TIME, TIMESTAMP(TZ) */
     struct { int64_t micros; int32_t offset_s; int32_t reserved; } ts;
     struct { int32_t months; int32_t days; int64_t micros; } iv;
     uint8_t uuid[16];
@@ -222,7 +236,11 @@ typedef struct dbr_value {
 } dbr_value;
 DBR_ABI_CHECK(value_size, sizeof(dbr_value) == 24);
 
-/* One-dimensional array; elements may be DBR_TYPE_NULL whatever elem_type is. */
+/* An array; elements may be DBR_TYPE_NULL whatever elem_type is.  Arrays
+ * nest: a multi-dimensional array (PostgreSQL's int4[][]) is an array of
+ * arrays, one level per dimension, with elem_type DBR_TYPE_ARRAY on every
+ * level but the innermost; a reader must accept DBR_TYPE_ARRAY elements and
+ * recurse rather than assume one dimension. */
 typedef struct dbr_array {
   uint32_t struct_size;   /* 1.0 */
   uint32_t elem_type;     /* 1.0: DBR_TYPE_* of the non-NULL elements */
@@ -233,8 +251,8 @@ typedef struct dbr_array {
 
 /* A key/value option; arrays of them carry driver-specific settings. */
 typedef struct dbr_param {
-  const char* key; /* NUL-terminated */
-  dbr_value value;
+  const char* key; /* 1.0: NUL-terminated */
+  dbr_value value; /* 1.0 */
 } dbr_param;
 
 /* Column description, borrowed from the plugin (ownership rule 2). */
@@ -249,7 +267,7 @@ typedef struct dbr_column {
   uint32_t nullable;       /* 1.0: DBR_NULLABLE_* */
   int32_t precision;       /* 1.0: -1 unknown */
   int32_t scale;           /* 1.0: -1 unknown */
-  int32_t reserved;
+  int32_t reserved;        /* 1.0: padding */
   int64_t max_length;      /* 1.0: -1 unknown */
 } dbr_column;
 
@@ -268,7 +286,11 @@ typedef struct dbr_stmt dbr_stmt;             /* a prepared statement */
 typedef struct dbr_cursor dbr_cursor;         /* a stream of rows */
 typedef struct dbr_bulk dbr_bulk;             /* a COPY-style transfer */
 typedef struct dbr_pool_strategy dbr_pool_strategy; /* a pool strategy instance */
-typedef struct dbr_reply dbr_reply;
+typedef struct dbr_reply dbr_reply;           /* NOT opaque: a public struct,
+                                                 defined with the "command"
+                                                 capability below; declared here
+                                                 with the handles only because
+                                                 dbr_lent_conn uses it first */
 
 /* --------------------------------------------------------- host services */
 #define DBR_LOG_ERROR 1
@@ -294,7 +316,7 @@ typedef struct dbr_host {
   void* host_ctx;       /* 1.0: pass back to log */
   /* 1.0: memory the core will free (or that a plugin wants from the core heap) */
   void* (*alloc)(uint64_t size);
-  void (*free)(void* ptr);
+  void (*free)(void* ptr); /* 1.0 */
   /* 1.0: fill err: category (DBR_CAT_*), sqlstate (NULL or 5 chars), message
    * (UTF-8, copied; invalid UTF-8 is replaced). Returns -category, so a plugin
    * can write `return host->error_set(err, ...)`. err may be NULL (no-op). */
@@ -392,7 +414,7 @@ typedef struct dbr_exec_info {
   int64_t affected_rows;    /* 1.0: -1 when not applicable / unknown */
   int64_t last_insert_id;   /* 1.0: valid when has_last_insert_id */
   uint32_t has_last_insert_id; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   /* 1.0, in: when non-zero and execute returns a cursor, the plugin may read
    * the first batch (at most first_max rows) before returning, as a fetch
    * would, and save the caller that call. Plugins may ignore it. */
@@ -412,19 +434,19 @@ typedef struct dbr_exec_info {
    * doubt, 1. The core reads it only with a negotiated minor >= 1 and otherwise
    * classifies the SQL text itself, conservatively. */
   uint32_t session_changed;
-  uint32_t reserved_1_1;
+  uint32_t reserved_1_1;    /* 1.1: padding */
   /* 1.1, out: 1 when last_insert_id holds the bits of a uint64_t (cast), as
    * MariaDB's BIGINT UNSIGNED AUTO_INCREMENT can pass INT64_MAX; 0: a signed
    * id (SQLite rowids may be negative). The caller zeroes it, so a plugin
    * built against an older header leaves it 0. */
   uint32_t last_insert_id_unsigned;
-  uint32_t reserved_1_1_b;
+  uint32_t reserved_1_1_b;  /* 1.1: padding */
 } dbr_exec_info;
 
 /* capability: connection basics (every driver).  Threading: per the level. */
 typedef struct dbr_conn_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   /* 1.0: open a connection. url borrowed. */
   int32_t (*connect)(dbr_plugin* plugin, const dbr_url* url, dbr_conn** out, dbr_error* err);
   /* 1.0: close and free; never fails; conn is invalid afterwards. */
@@ -467,7 +489,7 @@ typedef struct dbr_conn_vtable {
  * call on the cursor or its statement. */
 typedef struct dbr_cursor_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   /* 1.0: column count and descriptions (array of *ncols, borrowed). */
   int32_t (*describe)(dbr_cursor* cur, uint32_t* ncols, const dbr_column** cols, dbr_error* err);
   /* 1.0: up to max_rows rows into *out (the plugin may return fewer, and at
@@ -485,7 +507,7 @@ typedef struct dbr_cursor_vtable {
 #define DBR_PREPARE_PERSISTENT 0x1u /* will be reused many times */
 typedef struct dbr_sql_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   /* 1.0: compile one statement.  sql borrowed; placeholders: the driver's
    * native style and $1..$n. */
   int32_t (*prepare)(dbr_conn* conn, const char* sql, uint64_t sql_len, uint32_t flags,
@@ -521,15 +543,15 @@ typedef struct dbr_txn_options {
 } dbr_txn_options;
 typedef struct dbr_txn_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   int32_t (*begin)(dbr_conn* conn, const dbr_txn_options* opts, dbr_error* err); /* 1.0 */
   int32_t (*commit)(dbr_conn* conn, dbr_error* err);                            /* 1.0 */
   int32_t (*rollback)(dbr_conn* conn, dbr_error* err);                          /* 1.0 */
   /* 1.0, optional (NULL: savepoints unsupported). name is a plain identifier
    * made by the core ([a-z0-9_]). */
   int32_t (*savepoint)(dbr_conn* conn, const char* name, dbr_error* err);
-  int32_t (*release_savepoint)(dbr_conn* conn, const char* name, dbr_error* err);
-  int32_t (*rollback_to_savepoint)(dbr_conn* conn, const char* name, dbr_error* err);
+  int32_t (*release_savepoint)(dbr_conn* conn, const char* name, dbr_error* err);     /* 1.0 */
+  int32_t (*rollback_to_savepoint)(dbr_conn* conn, const char* name, dbr_error* err); /* 1.0 */
   /* 1.0: 1 inside a transaction, 0 outside, negative on error. */
   int32_t (*in_transaction)(dbr_conn* conn);
 } dbr_txn_vtable;
@@ -564,11 +586,11 @@ struct dbr_reply {
    * reads it only with a negotiated minor >= 1 and only when struct_size
    * covers it. */
   uint32_t session_changed;
-  uint32_t reserved_1_1;
+  uint32_t reserved_1_1; /* 1.1: padding */
 };
 typedef struct dbr_command_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   /* 1.0: run one command; argv/argv_len borrowed (binary-safe). *reply is
    * borrowed until the next call on conn.  A server error reply is returned
    * as DBR_OK with a DBR_REPLY_ERROR reply; the core raises it. */
@@ -580,7 +602,7 @@ typedef struct dbr_command_vtable {
 #define DBR_LISTEN_PATTERN 0x1u
 typedef struct dbr_notification {
   uint32_t struct_size;  /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   const char* channel; uint64_t channel_len; /* 1.0 */
   const char* payload; uint64_t payload_len; /* 1.0 */
   const char* pattern; uint64_t pattern_len; /* 1.0: matching pattern, NULL if none */
@@ -588,7 +610,8 @@ typedef struct dbr_notification {
 } dbr_notification;
 typedef struct dbr_notify_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
+  /* 1.0: flags DBR_LISTEN_*; channel borrowed */
   int32_t (*listen)(dbr_conn* conn, const char* channel, uint64_t len, uint32_t flags, dbr_error* err);
   int32_t (*unlisten)(dbr_conn* conn, const char* channel, uint64_t len, uint32_t flags, dbr_error* err);
   int32_t (*notify)(dbr_conn* conn, const char* channel, uint64_t channel_len,
@@ -601,7 +624,7 @@ typedef struct dbr_notify_vtable {
 /* capability "bulk": COPY-style ingest and export. */
 typedef struct dbr_bulk_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   /* 1.0: start loading table(columns). Names borrowed. */
   int32_t (*copy_in_begin)(dbr_conn* conn, const char* table, const char* const* columns,
                            uint32_t ncols, const dbr_param* options, uint32_t noptions,
@@ -621,7 +644,32 @@ typedef struct dbr_bulk_vtable {
   void (*copy_out_end)(dbr_bulk* bulk);
 } dbr_bulk_vtable;
 
-/* capability "batch": pipelining. */
+/* capability "batch": pipelining (the contract core/include/dbridge/batch.hpp
+ * and every driver follow).
+ *   - Order: begin, then add_sql / add_command to queue (no I/O needed), send
+ *     (everything queued, in one write), then next once per item until
+ *     DBR_DONE, then end.  Items queued after a send go with the next send.
+ *     While a batch is open the core makes no other call on conn.
+ *   - Results come back one per item, in the order queued, item->index
+ *     counting from 0.  A failing item does not stop the others: next returns
+ *     DBR_OK with item->status < 0 and item_err filled (a Redis error reply
+ *     too); next itself returns < 0 only when the batch as a whole failed
+ *     (connection lost, replies out of step), with err filled as for any
+ *     call (conn_broken set when conn is unusable).
+ *   - Outside a transaction each item stands alone, as if run by itself
+ *     (PostgreSQL: one implicit transaction per statement, so items around a
+ *     failure commit).  All-or-nothing needs an explicit transaction around
+ *     the batch: PostgreSQL then refuses every item after a failure (25P02)
+ *     and the rollback discards them all.
+ *   - A sql item with rows sets has_rows and rows: a cursor read through
+ *     dbr_driver_vtable.cursor, borrowed until the next call on conn.  The
+ *     core reads it to the end before calling next again and never closes it:
+ *     it stays the driver's.  reply (command items) is borrowed the same way.
+ *   - A driver refuses, at add time, what cannot be pipelined (PostgreSQL:
+ *     COPY FROM STDIN / TO STDOUT) with DBR_E_INVALID_ARGUMENT, nothing
+ *     sent, rather than risk the connection.
+ *   - end discards unread results and leaves conn idle and usable (or, when
+ *     that fails, reports it broken: never half-read). */
 typedef struct dbr_batch_item {
   uint32_t struct_size;  /* 1.0 */
   uint32_t index;        /* 1.0: 0-based position in the batch */
@@ -633,7 +681,8 @@ typedef struct dbr_batch_item {
 } dbr_batch_item;
 typedef struct dbr_batch_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
+  /* 1.0: enter batch mode; queue items (params borrowed for the call). */
   int32_t (*begin)(dbr_conn* conn, dbr_error* err);
   int32_t (*add_sql)(dbr_conn* conn, const char* sql, uint64_t sql_len, const dbr_value* params,
                      uint32_t nparams, dbr_error* err);
@@ -664,7 +713,7 @@ typedef struct dbr_batch_vtable {
 #define DBR_META_KEYSPACE 8    /* name, keys (key/value stores) */
 typedef struct dbr_introspect_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   /* 1.0: schema/table filters borrowed, NULL = all. The cursor is freed by
    * the cursor vtable's close (dbr_driver_vtable.cursor). */
   int32_t (*list)(dbr_conn* conn, uint32_t what, const char* schema, const char* table,
@@ -675,7 +724,7 @@ typedef struct dbr_introspect_vtable {
 #define DBR_FN_DETERMINISTIC 0x1u
 typedef struct dbr_functions_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   /* 1.0: register a scalar function; nargs -1 = variadic. The plugin calls
    * destroy(user) exactly once when the function is replaced or the
    * connection closes (also when registration fails). */
@@ -686,7 +735,7 @@ typedef struct dbr_functions_vtable {
 /* The vtable of a driver plugin (desc.kind == DBR_KIND_DRIVER). */
 typedef struct dbr_driver_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   /* 1.0: make the plugin instance; options borrowed. Called once per load. */
   int32_t (*init)(const dbr_host* host, const dbr_param* options, uint32_t noptions,
                   dbr_plugin** out, dbr_error* err);
@@ -710,7 +759,7 @@ typedef struct dbr_driver_vtable {
 /* What a strategy sees of one idle connection. */
 typedef struct dbr_pool_candidate {
   uint32_t struct_size;  /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   uint64_t conn_id;      /* 1.0: registry id */
   int64_t created_ns;    /* 1.0: steady clock */
   int64_t last_used_ns;  /* 1.0: steady clock, when it last went back idle */
@@ -724,7 +773,7 @@ typedef struct dbr_pool_stats {
   uint32_t waiting;      /* 1.0 */
   uint32_t min;          /* 1.0 */
   uint32_t max;          /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   int64_t now_ns;        /* 1.0 */
   int64_t idle_timeout_ns; /* 1.0: 0 = none */
 } dbr_pool_stats;
@@ -733,7 +782,8 @@ typedef struct dbr_pool_stats {
  * instances may run concurrently. */
 typedef struct dbr_pool_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
+  /* 1.0: as dbr_driver_vtable's init, shutdown and get_extension. */
   int32_t (*init)(const dbr_host* host, const dbr_param* options, uint32_t noptions,
                   dbr_plugin** out, dbr_error* err);
   void (*shutdown)(dbr_plugin* plugin);
@@ -741,7 +791,7 @@ typedef struct dbr_pool_vtable {
   /* 1.0: one state per pool. */
   int32_t (*create)(dbr_plugin* plugin, const dbr_param* options, uint32_t noptions,
                     dbr_pool_strategy** out, dbr_error* err);
-  void (*destroy)(dbr_pool_strategy* s);
+  void (*destroy)(dbr_pool_strategy* s); /* 1.0 */
   /* 1.0: pick one of n (>= 1) idle candidates; returns its index. */
   uint32_t (*choose)(dbr_pool_strategy* s, const dbr_pool_candidate* idle, uint32_t n,
                      const dbr_pool_stats* stats);
@@ -767,8 +817,11 @@ typedef struct dbr_lent_conn {
   int32_t (*query)(void* ctx, const char* sql, uint64_t sql_len, const dbr_value* params,
                    uint32_t nparams, dbr_row_cb row_cb, void* user, int64_t* affected_rows,
                    dbr_error* err);
+  /* 1.0: run a command (capability "command"); *reply borrowed until the
+   * next call. */
   int32_t (*command)(void* ctx, uint32_t argc, const char* const* argv, const uint64_t* argv_len,
                      const dbr_reply** reply, dbr_error* err);
+  /* 1.0: transactions on the lent connection. */
   int32_t (*begin)(void* ctx, dbr_error* err);
   int32_t (*commit)(void* ctx, dbr_error* err);
   int32_t (*rollback)(void* ctx, dbr_error* err);
@@ -785,7 +838,7 @@ typedef struct dbr_graph_node {
 } dbr_graph_node;
 typedef struct dbr_graph_edge {
   uint32_t struct_size;   /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   const char* id;         /* 1.0: may be NULL */
   const char* from;       /* 1.0: node id */
   const char* to;         /* 1.0: node id */
@@ -795,7 +848,7 @@ typedef struct dbr_graph_edge {
 } dbr_graph_edge;
 typedef struct dbr_graph {
   uint32_t struct_size;   /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   const char* name;       /* 1.0 */
   const dbr_graph_node* nodes; uint64_t nnodes; /* 1.0 */
   const dbr_graph_edge* edges; uint64_t nedges; /* 1.0 */
@@ -803,14 +856,16 @@ typedef struct dbr_graph {
 /* Receives a loaded graph; the host copies what it is given. */
 typedef struct dbr_graph_sink {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
   void* ctx;            /* 1.0 */
+  /* 1.0: one node / edge each call; borrowed for the call. */
   int32_t (*node)(void* ctx, const dbr_graph_node* node, dbr_error* err);
   int32_t (*edge)(void* ctx, const dbr_graph_edge* edge, dbr_error* err);
 } dbr_graph_sink;
 typedef struct dbr_mapper_vtable {
   uint32_t struct_size; /* 1.0 */
-  uint32_t reserved;
+  uint32_t reserved; /* 1.0: padding */
+  /* 1.0: as dbr_driver_vtable's init, shutdown and get_extension. */
   int32_t (*init)(const dbr_host* host, const dbr_param* options, uint32_t noptions,
                   dbr_plugin** out, dbr_error* err);
   void (*shutdown)(dbr_plugin* plugin);
