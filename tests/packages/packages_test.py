@@ -448,6 +448,9 @@ def group_repo(env, tmp):
 
     env.fails("plugin", "install", "sqlite", "--repo", repo, expect=["bad signature", "not signed by any trusted key"],
               what="an untrusted key is refused")
+    err = env.fails("plugin", "search", "--repo", "http://alice:s3cr3t-pw@127.0.0.1:9/repo",
+                    what="an unreachable repository with credentials fails")
+    check("s3cr3t-pw" not in err and "127.0.0.1" in err, "a repository's password never appears in the error", err)
     out = env.ok("plugin", "trust", key + ".pub")
     check("trusted-keys" in out, "trust stores the key under the config dir", out)
     out = env.ok("plugin", "search", "--repo", repo)

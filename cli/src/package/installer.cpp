@@ -183,7 +183,7 @@ install_result install_archive(const fs::path& archive, const install_request& r
                               describe_missing(x.missing_libraries, x.info) + ", not found on this machine",
                           "install the system package named above, then run the install again");
     }
-    x.info.installed = installed_from{request.from, archive_sha, utc_now()};
+    x.info.installed = installed_from{redact_url(request.from), archive_sha, utc_now()};
     const fs::path toml = staging / package_file_name;
     {
       fs::remove(toml);

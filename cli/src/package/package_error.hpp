@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dbridge/url.hpp"
+
 namespace dbridge::package {
 
 enum class package_errc {
@@ -33,8 +35,10 @@ const char* to_string(package_errc kind) noexcept;
 
 class package_error : public std::runtime_error {
  public:
+  // Messages name repository URLs, which may carry user:password@: redacted
+  // here, once, so no package error can print a password.
   package_error(package_errc kind, std::string message, std::string fix = {})
-      : std::runtime_error(std::move(message)), kind_(kind), fix_(std::move(fix)) {}
+      : std::runtime_error(redact_url(message)), kind_(kind), fix_(redact_url(fix)) {}
   package_errc kind() const noexcept { return kind_; }
   const std::string& fix() const noexcept { return fix_; }
 
