@@ -23,10 +23,12 @@ namespace sdk = dbridge::sdk;
 
 inline constexpr const char* native_domain = "sqlite";
 
-/// The error for a failed sqlite call, read from db (extended codes on).
+inline bool contains(std::string_view hay, std::string_view needle) noexcept { return hay.find(needle) != hay.npos; }
+
+/// The error for a failed sqlite call, read from db (extended codes on) (sqlite_errors.cpp).
 sdk::error make_error(sqlite3* db, int rc);
 
-/// Declared column types that get a dbridge type beyond the storage class.
+/// Declared column types that get a dbridge type beyond the storage class (sqlite_types.cpp).
 std::uint32_t type_from_declared(std::string_view decl) noexcept;
 
 class sqlite_connection;
