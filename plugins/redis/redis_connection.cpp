@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// One Redis connection: commands, MULTI/EXEC, pub/sub, pipelines,
-// keyspace introspection and cancel.
+// One Redis connection: URL settings, connecting (AUTH + SELECT), the
+// round trip, session reset, MULTI/EXEC, cancel, and the plugin's entry.
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <chrono>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
-#include <set>
 #include <string>
 
 #include "redis_plugin.hpp"
@@ -18,70 +16,217 @@ namespace dbridge_redis {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
-    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
-    if (x != y) return false;
-  }
-  return true;
-}
+std::string text_of(const dbr_value& v) { return std::string(sdk::string_of(v)); }
 
-std::string_view str_of(const redisReply* r) noexcept {
-  return r != nullptr && r->str != nullptr ? std::string_view(r->str, r->len) : std::string_view();
-}
-
-/// A pub/sub push: ["message", ch, payload] or ["pmessage", pattern, ch, payload].
-bool is_message(const redisReply* r) noexcept {
-  if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING) return false;
-  const std::string_view kind = str_of(r->element[0]);
-  return (kind == "message" && r->elements == 3) || (kind == "pmessage" && r->elements == 4);
-}
-
-/// How long a blocking command may legitimately wait for its reply, in
-/// seconds (0: without limit), or -1 for a command that does not block. A
-/// read timeout must not cut such a wait short: the caller asked for it.
-double blocking_wait_s(const sdk::argv_view& args) {
-  const std::string_view name = args[0];
-  auto seconds = [](std::string_view t, double scale) -> double {
-    const std::string s(t);
-    char* end = nullptr;
-    const double v = s.empty() ? -1 : std::strtod(s.c_str(), &end);
-    // A malformed timeout is refused by the server at once: nothing waits.
-    if (s.empty() || end != s.c_str() + s.size() || !(v >= 0)) return -1;
-    return v * scale;
-  };
-  const std::uint32_t n = args.size();
-  for (std::string_view last_arg_seconds : {"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BZPOPMIN", "BZPOPMAX"})
-    if (iequals(name, last_arg_seconds)) return n >= 3 ? seconds(args[n - 1], 1) : -1;
-  if (iequals(name, "BLMPOP") || iequals(name, "BZMPOP")) return n >= 2 ? seconds(args[1], 1) : -1;
-  if (iequals(name, "WAIT") || iequals(name, "WAITAOF")) return n >= 3 ? seconds(args[n - 1], 0.001) : -1;
-  if (iequals(name, "XREAD") || iequals(name, "XREADGROUP")) {
-    for (std::uint32_t i = 1; i + 1 < n; ++i) {
-      if (iequals(args[i], "STREAMS")) break;
-      if (iequals(args[i], "BLOCK")) return seconds(args[i + 1], 0.001);
-    }
-  }
-  return -1;
+std::int64_t parse_db(std::string_view where, const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || end != text.c_str() + text.size() || errno != 0 || v < 0 || v > 1000000)
+    throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "the database " + std::string(where) + " '" + text +
+                                                   "' is not a database number; write e.g. redis://host:6379/0");
+  return v;
 }
 
 }  // namespace
 
-/// Marks a call in progress so cancel() on another thread knows what to interrupt.
-struct redis_connection::running_scope {
-  explicit running_scope(redis_connection& c) : c_(c) {
-    std::lock_guard lock(c_.cancel_mutex_);
-    c_.cancelled_.store(false, std::memory_order_relaxed);
-    c_.running_.store(true, std::memory_order_relaxed);
+timeval to_timeval(double seconds) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(seconds);
+  tv.tv_usec = static_cast<suseconds_t>((seconds - static_cast<double>(tv.tv_sec)) * 1e6);
+  return tv;
+}
+
+namespace {
+
+std::string where_of(const settings& s) {
+  return s.unix_socket ? "unix socket " + s.host : s.host + ":" + std::to_string(s.port);
+}
+
+bool starts_with_code(const redisReply* r, std::string_view code) {
+  return r != nullptr && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).substr(0, code.size()) == code;
+}
+
+}  // namespace
+
+settings parse_settings(const dbr_url& url) {
+  settings s;
+  const std::string_view scheme = url.scheme != nullptr ? url.scheme : "redis";
+  s.unix_socket = scheme == "redis+unix";
+  if (s.unix_socket) {
+    if (url.host == nullptr || *url.host == '\0')
+      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "no socket path; write redis+unix:///path/to/redis.sock?db=0");
+    s.host = url.host;
+  } else {
+    s.host = url.host != nullptr && *url.host != '\0' ? url.host : "127.0.0.1";
+    if (url.port != 0) s.port = static_cast<int>(url.port);
+    if (url.nhosts > 1)
+      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "the URL names " + std::to_string(url.nhosts) +
+                                                     " hosts; the redis driver connects to exactly one");
   }
-  ~running_scope() {
-    std::lock_guard lock(c_.cancel_mutex_);
-    c_.running_.store(false, std::memory_order_relaxed);
+  if (url.password != nullptr) {
+    s.password = url.password;
+    s.has_password = true;
   }
-  redis_connection& c_;
-};
+  if (url.user != nullptr && *url.user != '\0') {
+    s.user = url.user;
+    if (!s.has_password)
+      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "user '" + s.user +
+                                                     "' is given without a password; write redis://" + s.user +
+                                                     ":PASSWORD@host:port (ACL) or redis://:PASSWORD@host:port");
+  }
+  bool db_in_path = false;
+  if (url.database != nullptr && *url.database != '\0') {
+    s.db = parse_db("path", url.database);
+    db_in_path = true;
+  }
+  for (const dbr_param& opt : sdk::param_list(url.options, url.noptions)) {
+    const std::string_view key = opt.key != nullptr ? opt.key : "";
+    if (key == "connect_timeout") {
+      s.connect_timeout_s = sdk::seconds_option("redis", key, text_of(opt.value));
+    } else if (key == "read_timeout" || key == "timeout") {
+      s.timeout_s = sdk::seconds_option("redis", key, text_of(opt.value));
+    } else if (key == "db") {
+      const std::int64_t db = parse_db("option db", text_of(opt.value));
+      if (db_in_path && db != s.db)
+        throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "the URL selects database " + std::to_string(s.db) +
+                                                       " in its path and " + std::to_string(db) +
+                                                       " in ?db=; give it once");
+      s.db = db;
+    } else {
+      throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                       "unknown URL option '" + std::string(key) +
+                           "'; the redis driver takes connect_timeout, read_timeout (seconds) and db");
+    }
+  }
+  return s;
+}
+
+int append_login(redisContext* ctx, const settings& s) {
+  int n = 0;
+  if (s.has_password) {
+    if (!s.user.empty()) {
+      const char* argv[] = {"AUTH", s.user.c_str(), s.password.c_str()};
+      const std::size_t lens[] = {4, s.user.size(), s.password.size()};
+      redisAppendCommandArgv(ctx, 3, argv, lens);
+    } else {
+      const char* argv[] = {"AUTH", s.password.c_str()};
+      const std::size_t lens[] = {4, s.password.size()};
+      redisAppendCommandArgv(ctx, 2, argv, lens);
+    }
+    ++n;
+  }
+  if (s.db != 0) {
+    const std::string db = std::to_string(s.db);
+    const char* argv[] = {"SELECT", db.c_str()};
+    const std::size_t lens[] = {6, db.size()};
+    redisAppendCommandArgv(ctx, 2, argv, lens);
+    ++n;
+  }
+  return n;
+}
+
+redisContext* open_context(const settings& s, std::int64_t& client_id) {
+  // One deadline for the socket connect and the AUTH / SELECT / CLIENT ID
+  // round trip: a listener that accepts and never answers (or is not Redis)
+  // fails within connect_timeout.
+  const sdk::deadline until = sdk::deadline::after(s.connect_timeout_s);
+  const timeval ctv = to_timeval(s.connect_timeout_s);
+  redisContext* ctx = nullptr;
+  if (until.limited())
+    ctx = s.unix_socket ? redisConnectUnixWithTimeout(s.host.c_str(), ctv)
+                        : redisConnectWithTimeout(s.host.c_str(), s.port, ctv);
+  else
+    ctx = s.unix_socket ? redisConnectUnix(s.host.c_str()) : redisConnect(s.host.c_str(), s.port);
+  if (ctx == nullptr) throw sdk::error(DBR_CAT_RESOURCE, "out of memory creating a connection");
+  struct closer {
+    redisContext*& c;
+    ~closer() {
+      if (c != nullptr) redisFree(c);
+    }
+  } guard{ctx};
+  if (ctx->err != 0) {
+    const bool timed_out = ctx->err == REDIS_ERR_IO && std::string_view(ctx->errstr).find("timed out") != std::string_view::npos;
+    throw sdk::error(timed_out ? DBR_CAT_TIMEOUT : DBR_CAT_CONNECTION,
+                     "cannot reach " + where_of(s) + ": " + ctx->errstr +
+                         (timed_out ? " (raise ?connect_timeout=)" : ""))
+        .native(ctx->err, domain)
+        .retry(DBR_RETRY_NEW_CONN);
+  }
+  if (until.limited() && redisSetTimeout(ctx, to_timeval(std::max(until.seconds_left(), 0.001))) != REDIS_OK)
+    raise_context_error(ctx, "setting the timeout");
+
+  // AUTH, SELECT and CLIENT ID go out in one write: one round trip to connect.
+  int n = append_login(ctx, s);
+  {
+    const char* argv[] = {"CLIENT", "ID"};
+    const std::size_t lens[] = {6, 2};
+    redisAppendCommandArgv(ctx, 2, argv, lens);
+    ++n;
+  }
+  std::vector<reply_ptr> replies;
+  for (int i = 0; i < n; ++i) {
+    void* r = nullptr;
+    if (redisGetReply(ctx, &r) != REDIS_OK) {
+      // Nothing but the handshake was sent: every failure here may be
+      // retried on a new connection.
+      const bool timed_out = ctx->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || until.expired());
+      std::string why = timed_out ? "no reply within connect_timeout (" + sdk::seconds_text(s.connect_timeout_s) + ")"
+                        : ctx->err == REDIS_ERR_EOF ? std::string("the server closed the connection")
+                                                    : std::string(ctx->errstr);
+      throw sdk::error(timed_out ? DBR_CAT_TIMEOUT : DBR_CAT_CONNECTION,
+                       "cannot connect to " + where_of(s) + ": " + why +
+                           " during the handshake; is a Redis server listening there?" +
+                           (timed_out ? " (raise ?connect_timeout=)" : ""))
+          .native(ctx->err, domain)
+          .retry(DBR_RETRY_NEW_CONN)
+          .connection_broken();
+    }
+    replies.emplace_back(static_cast<redisReply*>(r));
+  }
+  // From here on the read timeout applies (0: none); setting it even when 0
+  // makes "no timeout" explicit whatever the library did with the connect
+  // timeout.
+  if (redisSetTimeout(ctx, to_timeval(s.timeout_s)) != REDIS_OK) raise_context_error(ctx, "setting the timeout");
+  std::size_t i = 0;
+  if (s.has_password) {
+    const redisReply* auth = replies[i++].get();
+    if (auth->type == REDIS_REPLY_ERROR) {
+      // The server's text never echoes the password, but say plainly what to fix.
+      const std::string msg(auth->str, auth->len);
+      throw sdk::error(DBR_CAT_AUTH, where_of(s) + " refused the credentials" +
+                                         (s.user.empty() ? std::string() : " of user '" + s.user + "'") + " (" +
+                                         msg + "); check the password in the URL")
+          .native(0, domain)
+          .field(DBR_ERRF_BACKEND_CODE, error_code(msg));
+    }
+  }
+  if (s.db != 0) {
+    const redisReply* sel = replies[i++].get();
+    if (starts_with_code(sel, "NOAUTH")) {
+      throw sdk::error(DBR_CAT_AUTH, where_of(s) +
+                                         " requires a password; add ':PASSWORD@' before the host in the URL")
+          .field(DBR_ERRF_BACKEND_CODE, "NOAUTH");
+    }
+    if (sel->type == REDIS_REPLY_ERROR)
+      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "cannot select database " + std::to_string(s.db) + ": " +
+                                                     std::string(sel->str, sel->len))
+          .field(DBR_ERRF_BACKEND_CODE, error_code(std::string_view(sel->str, sel->len)));
+  }
+  const redisReply* id = replies[i].get();
+  if (starts_with_code(id, "NOAUTH"))
+    throw sdk::error(DBR_CAT_AUTH,
+                     where_of(s) + " requires a password; add ':PASSWORD@' before the host in the URL")
+        .field(DBR_ERRF_BACKEND_CODE, "NOAUTH");
+  // Older servers or a renamed CLIENT command: cancel() then falls back to
+  // closing the socket.
+  client_id = id->type == REDIS_REPLY_INTEGER ? id->integer : 0;
+  redisContext* out = ctx;
+  ctx = nullptr;
+  return out;
+}
+
+// ------------------------------------------------------------ connection
 
 redis_connection::redis_connection(settings s, redisContext* ctx, std::int64_t client_id) noexcept
     : settings_(std::move(s)), ctx_(ctx), client_id_(client_id) {}
@@ -234,63 +379,6 @@ dbr_value redis_connection::get_info(const char* key) {
                                                  "'; known: server_version, database, backend_pid");
 }
 
-// ------------------------------------------------------------ command
-
-const dbr_reply* redis_connection::execute_command(const sdk::argv_view& args) {
-  check_usable("command");
-  if (args.empty()) throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "command needs at least the command name");
-  const std::string_view name = args[0];
-  // These switch the connection into a streaming mode whose pushes would be
-  // read as the replies of later commands.
-  for (std::string_view streaming : {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR", "UNSUBSCRIBE",
-                                     "PUNSUBSCRIBE", "SUNSUBSCRIBE"}) {
-    if (iequals(name, streaming))
-      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, std::string(streaming) +
-                                                     " cannot run through command(); use the notify API "
-                                                     "(dbridge::listen / listen_pattern / wait_notification)");
-  }
-  argp_.resize(args.size());
-  argl_.resize(args.size());
-  for (std::uint32_t i = 0; i < args.size(); ++i) {
-    argp_[i] = args[i].data();
-    argl_[i] = args[i].size();
-  }
-  last_.reset();
-  // A blocking command waits as long as it asked to, plus the read timeout
-  // for the reply itself to arrive; the read timeout comes back after.
-  const double blocks = settings_.timeout_s > 0 ? blocking_wait_s(args) : -1;
-  if (blocks >= 0 && redisSetTimeout(ctx_, to_timeval(blocks == 0 ? 0 : blocks + settings_.timeout_s)) != REDIS_OK)
-    fail_io("setting the timeout");
-  reply_ptr r = round_trip(static_cast<int>(args.size()), argp_.data(), argl_.data(), name);
-  if (blocks >= 0 && redisSetTimeout(ctx_, to_timeval(settings_.timeout_s)) != REDIS_OK) fail_io("setting the timeout");
-  if (r->type == REDIS_REPLY_ERROR && cancelled_.load(std::memory_order_relaxed) &&
-      str_of(r.get()).substr(0, 9) == "UNBLOCKED")
-    throw sdk::error(DBR_CAT_CANCELLED, std::string(name) + " was cancelled (CLIENT UNBLOCK)")
-        .native(0, domain);
-  // Refused for now and not run: an error the caller can retry, not a reply.
-  if (r->type == REDIS_REPLY_ERROR && transient_error(str_of(r.get())))
-    throw backend_error(str_of(r.get()), std::string(name) + ": ");
-  // MULTI/EXEC/DISCARD sent by hand keep in_transaction() truthful.
-  if (r->type != REDIS_REPLY_ERROR && iequals(name, "MULTI")) in_multi_ = true;
-  if (iequals(name, "EXEC") || iequals(name, "DISCARD")) in_multi_ = false;
-  last_ = std::move(r);
-  return view_.build(last_.get(), changes_session(args));
-}
-
-// Commands that change what the connection is for its next user: the
-// database, the login, the protocol, watched keys, tracking, read-only
-// routing, the client's name or reply mode. CLIENT's read-only subcommands
-// are the exception; anything else under CLIENT counts.
-bool redis_connection::changes_session(const sdk::argv_view& args) noexcept {
-  static constexpr std::string_view commands[] = {"SELECT", "CLIENT", "AUTH", "HELLO", "WATCH", "READONLY",
-                                                  "READWRITE", "ASKING", "RESET", "MULTI"};
-  if (!sdk::command_changes_session(args[0], commands)) return false;
-  if (iequals(args[0], "CLIENT") && args.size() >= 2)
-    for (std::string_view read_only : {"ID", "INFO", "LIST", "GETNAME", "GETREDIR", "TRACKINGINFO"})
-      if (iequals(args[1], read_only)) return false;
-  return true;
-}
-
 // RESET undoes SELECT, CLIENT SETNAME, TRACKING, REPLY, READONLY, WATCH,
 // MULTI and HELLO 3 in one command (Redis 6.2+), but it also logs the
 // connection out and selects database 0: the URL's login and database go back
@@ -383,268 +471,6 @@ void redis_connection::savepoint(const char*) { no_savepoints(); }
 void redis_connection::release_savepoint(const char*) { no_savepoints(); }
 void redis_connection::rollback_to_savepoint(const char*) { no_savepoints(); }
 
-// ------------------------------------------------------------ notify
-
-bool redis_connection::to_notification(reply_ptr r, dbr_notification& out) {
-  const redisReply* m = r.get();
-  const bool pattern = str_of(m->element[0]) == "pmessage";
-  const redisReply* pat = pattern ? m->element[1] : nullptr;
-  const redisReply* ch = m->element[pattern ? 2 : 1];
-  const redisReply* payload = m->element[pattern ? 3 : 2];
-  out.channel = ch->str;
-  out.channel_len = ch->len;
-  out.payload = payload->str != nullptr ? payload->str : "";
-  out.payload_len = payload->str != nullptr ? payload->len : 0;
-  if (pat != nullptr) {
-    out.pattern = pat->str;
-    out.pattern_len = pat->len;
-  }
-  out.sender_pid = 0;
-  last_ = std::move(r);
-  return true;
-}
-
-void redis_connection::apply_confirmation(const redisReply* r) {
-  const std::string_view kind = str_of(r->element[0]);
-  const bool pattern = kind[0] == 'p';
-  auto& names = pattern ? patterns_ : channels_;
-  const std::string name(str_of(r->element[1]));
-  if (kind == "subscribe" || kind == "psubscribe")
-    names.insert(name);
-  else if (r->element[1]->type != REDIS_REPLY_NIL)
-    names.erase(name);
-  if (r->element[2]->type == REDIS_REPLY_INTEGER) subscriptions_ = r->element[2]->integer;
-}
-
-void redis_connection::subscribe_change(const char* verb, std::string_view channel, bool pattern) {
-  const bool all = channel.empty();
-  const std::string_view v = verb;
-  const std::string lower = [&] {
-    std::string s(v);
-    for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    return s;
-  }();
-  auto& names = pattern ? patterns_ : channels_;
-  // How many confirmations the server sends: one per name, or one (with a
-  // nil name) when leaving all of none.
-  std::size_t expected = all ? std::max<std::size_t>(names.size(), 1) : 1;
-  const char* argv[] = {verb, channel.data()};
-  const std::size_t lens[] = {v.size(), channel.size()};
-  if (redisAppendCommandArgv(ctx_, all ? 1 : 2, argv, lens) != REDIS_OK) fail_io(v);
-  while (expected > 0) {
-    reply_ptr r = read_reply(v);
-    if (is_message(r.get())) {
-      pending_.push_back(std::move(r));
-      continue;
-    }
-    if (r->type == REDIS_REPLY_ERROR) throw backend_error(str_of(r.get()), std::string(v) + ": ");
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING) {
-      broken_ = true;
-      throw sdk::error(DBR_CAT_CONNECTION, std::string(v) + ": unexpected reply; the connection is closed")
-          .connection_broken();
-    }
-    apply_confirmation(r.get());
-    if (str_of(r->element[0]) == lower) --expected;
-  }
-}
-
-void redis_connection::listen(std::string_view channel, std::uint32_t flags) {
-  if (broken_ || batch_open_ || in_multi_) {
-    check_usable("listen");
-    throw sdk::error(DBR_CAT_INVALID_STATE, "listen inside a transaction (MULTI) is not possible");
-  }
-  if (channel.empty()) throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "listen needs a channel name");
-  const bool pattern = (flags & DBR_LISTEN_PATTERN) != 0;
-  subscribe_change(pattern ? "PSUBSCRIBE" : "SUBSCRIBE", channel, pattern);
-}
-
-void redis_connection::unlisten(std::string_view channel, std::uint32_t flags) {
-  if (broken_ || batch_open_) check_usable("unlisten");
-  const bool pattern = (flags & DBR_LISTEN_PATTERN) != 0;
-  // Not subscribed at all: nothing to leave, and outside pub/sub mode the
-  // server would answer with an ordinary reply.
-  if (subscriptions_ == 0) return;
-  subscribe_change(pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", channel, pattern);
-}
-
-void redis_connection::notify_channel(std::string_view channel, std::string_view payload) {
-  check_usable("publish");
-  const char* argv[] = {"PUBLISH", channel.data(), payload.data()};
-  const std::size_t lens[] = {7, channel.size(), payload.size()};
-  reply_ptr r = round_trip(3, argv, lens, "PUBLISH");
-  if (r->type == REDIS_REPLY_ERROR) throw backend_error(str_of(r.get()), "PUBLISH: ");
-}
-
-bool redis_connection::wait(std::int64_t timeout_ms, dbr_notification& out) {
-  if (!pending_.empty()) {
-    reply_ptr r = std::move(pending_.front());
-    pending_.pop_front();
-    return to_notification(std::move(r), out);
-  }
-  if (broken_ || batch_open_) check_usable("wait");
-  if (subscriptions_ == 0)
-    throw sdk::error(DBR_CAT_INVALID_STATE, "wait: this connection listens to nothing; call listen first");
-  using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
-  running_scope rs(*this);
-  for (;;) {
-    void* raw = nullptr;
-    if (redisGetReplyFromReader(ctx_, &raw) != REDIS_OK) fail_io("wait");
-    if (raw != nullptr) {
-      reply_ptr r(static_cast<redisReply*>(raw));
-      if (is_message(r.get())) return to_notification(std::move(r), out);
-      if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING)
-        apply_confirmation(r.get());
-      continue;
-    }
-    int wait_ms = -1;
-    if (timeout_ms >= 0) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
-      if (left <= 0 && timeout_ms > 0) return false;
-      wait_ms = static_cast<int>(std::min<std::int64_t>(std::max<std::int64_t>(left, 0), 1 << 30));
-    }
-    pollfd p{};
-    p.fd = ctx_->fd;
-    p.events = POLLIN;
-    const int rc = ::poll(&p, 1, wait_ms);
-    if (rc < 0) {
-      if (errno == EINTR) continue;
-      broken_ = true;
-      throw sdk::error(DBR_CAT_CONNECTION, std::string("wait: poll failed: ") + std::strerror(errno))
-          .retry(DBR_RETRY_NEW_CONN)
-          .connection_broken();
-    }
-    if (rc == 0) return false;
-    if (redisBufferRead(ctx_) != REDIS_OK) fail_io("wait");
-  }
-}
-
-// ------------------------------------------------------------ batch
-
-void redis_connection::batch_begin() {
-  check_usable("batch");
-  batch_open_ = true;
-  batch_unsent_ = batch_unread_ = 0;
-  batch_index_ = 0;
-}
-
-void redis_connection::batch_add_sql(std::string_view, std::span<const dbr_value>) {
-  throw sdk::error(DBR_CAT_UNSUPPORTED, "redis has no SQL: queue commands with add_command");
-}
-
-void redis_connection::batch_add_command(const sdk::argv_view& args) {
-  if (!batch_open_) throw sdk::error(DBR_CAT_INVALID_STATE, "add_command outside a batch");
-  if (args.empty()) throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "a batch command needs at least its name");
-  argp_.resize(args.size());
-  argl_.resize(args.size());
-  for (std::uint32_t i = 0; i < args.size(); ++i) {
-    argp_[i] = args[i].data();
-    argl_[i] = args[i].size();
-  }
-  if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argp_.data(), argl_.data()) != REDIS_OK)
-    fail_io("queueing a batch command");
-  ++batch_unsent_;
-}
-
-void redis_connection::batch_send() {
-  if (!batch_open_) throw sdk::error(DBR_CAT_INVALID_STATE, "send outside a batch");
-  running_scope rs(*this);
-  int done = 0;
-  while (done == 0)
-    if (redisBufferWrite(ctx_, &done) != REDIS_OK) fail_io("sending a batch");
-  batch_unread_ += batch_unsent_;
-  batch_unsent_ = 0;
-}
-
-bool redis_connection::batch_next(dbr_batch_item& item, dbr_error* item_err) {
-  if (!batch_open_) throw sdk::error(DBR_CAT_INVALID_STATE, "next outside a batch");
-  if (batch_unread_ == 0) return false;
-  last_.reset();
-  reply_ptr r = read_reply("reading a batch reply");
-  --batch_unread_;
-  item.index = batch_index_++;
-  item.status = DBR_OK;
-  if (r->type == REDIS_REPLY_ERROR) item.status = backend_error(str_of(r.get())).fill(sdk::host(), item_err);
-  last_ = std::move(r);
-  item.reply = view_.build(last_.get());
-  return true;
-}
-
-void redis_connection::batch_end() {
-  if (!batch_open_) return;
-  // Queued commands never sent are dropped; replies on their way are drained
-  // so the next command reads its own reply.
-  if (batch_unsent_ > 0 && ctx_->obuf != nullptr) {
-    // sds.h declares its functions without C linkage in C++; the inline
-    // setter needs no symbol.
-    sdssetlen(ctx_->obuf, 0);
-    ctx_->obuf[0] = '\0';
-  }
-  batch_unsent_ = 0;
-  batch_open_ = false;
-  while (batch_unread_ > 0 && !broken_) {
-    reply_ptr r = read_reply("draining a batch");
-    --batch_unread_;
-  }
-  batch_unread_ = 0;
-}
-
-// ------------------------------------------------------------ introspect
-
-std::unique_ptr<sdk::cursor> redis_connection::list(std::uint32_t what, const char*, const char*) {
-  if (what != DBR_META_DATABASES && what != DBR_META_KEYSPACE)
-    throw sdk::error(DBR_CAT_UNSUPPORTED,
-                     "redis has no schemas, tables or columns; list databases or the keyspace (keys per database), "
-                     "or iterate keys with SCAN");
-  check_usable("introspect");
-  reply_ptr r = round_trip({"INFO", "keyspace"}, "INFO keyspace");
-  if (r->type != REDIS_REPLY_STRING) throw backend_error(str_of(r.get()), "INFO keyspace: ");
-  auto cur = std::make_unique<sdk::table_cursor>();
-  cur->add_column("name", DBR_TYPE_TEXT, "db", DBR_NULLABLE_NO);
-  if (what == DBR_META_DATABASES) {
-    cur->add_column("size_bytes", DBR_TYPE_INT64, "integer", DBR_NULLABLE_YES);
-  } else {
-    cur->add_column("keys", DBR_TYPE_INT64, "integer", DBR_NULLABLE_NO);
-    cur->add_column("expires", DBR_TYPE_INT64, "integer", DBR_NULLABLE_NO);
-    cur->add_column("avg_ttl_ms", DBR_TYPE_INT64, "integer", DBR_NULLABLE_NO);
-  }
-  // Lines look like "db0:keys=12,expires=0,avg_ttl=0". The selected
-  // database is listed even while empty (INFO omits empty ones).
-  const std::string current = "db" + std::to_string(settings_.db);
-  bool saw_current = false;
-  const std::string_view text = str_of(r.get());
-  std::size_t pos = 0;
-  auto field = [](std::string_view line, std::string_view key) -> std::int64_t {
-    const std::size_t at = line.find(key);
-    if (at == std::string_view::npos) return 0;
-    return std::strtoll(std::string(line.substr(at + key.size())).c_str(), nullptr, 10);
-  };
-  while (pos < text.size()) {
-    std::size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.substr(0, 2) != "db") continue;
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    const std::string_view name = line.substr(0, colon);
-    if (name == current) saw_current = true;
-    if (what == DBR_META_DATABASES)
-      cur->add_row({cur->text(name), sdk::make_null()});
-    else
-      cur->add_row({cur->text(name), sdk::make_int64(field(line, "keys=")), sdk::make_int64(field(line, "expires=")),
-                    sdk::make_int64(field(line, "avg_ttl="))});
-  }
-  if (!saw_current) {
-    if (what == DBR_META_DATABASES)
-      cur->add_row({cur->text(current), sdk::make_null()});
-    else
-      cur->add_row({cur->text(current), sdk::make_int64(0), sdk::make_int64(0), sdk::make_int64(0)});
-  }
-  return cur;
-}
-
 // ------------------------------------------------------------ cancel
 
 void redis_connection::cancel_running() {
@@ -675,4 +501,15 @@ void redis_connection::cancel_running() {
   if (ctx_ != nullptr && ctx_->fd >= 0) ::shutdown(ctx_->fd, SHUT_RDWR);
 }
 
+// ------------------------------------------------------------ driver
+
+std::unique_ptr<redis_connection> redis_driver::connect(const dbr_url& url) {
+  settings s = parse_settings(url);
+  std::int64_t client_id = 0;
+  redisContext* ctx = open_context(s, client_id);
+  return std::make_unique<redis_connection>(std::move(s), ctx, client_id);
+}
+
 }  // namespace dbridge_redis
+
+DBRIDGE_SDK_DRIVER(dbridge_redis::redis_driver)

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the Redis plugin knows about the server's words: the error codes of
-// error replies and which commands only read. Kept here, once, because the
+// error replies and which commands only read; and hiredis's context errors. Kept here, once, because the
 // retry rules depend on them: a transient error reply (the command was not
 // applied) is retryable on a new connection, and a read-only command lost in
 // flight is safe to run again, where a lost write has an unknown outcome.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iterator>
 #include <string>
 
@@ -65,6 +67,34 @@ bool read_only_command(std::string_view name) {
     upper[i] = name[i] >= 'a' && name[i] <= 'z' ? static_cast<char>(name[i] - 'a' + 'A') : name[i];
   const std::string_view key(upper, name.size());
   return std::binary_search(std::begin(read_only), std::end(read_only), key);
+}
+
+void raise_context_error(redisContext* ctx, std::string_view during, bool cancelled, std::uint8_t if_lost) {
+  const int code = ctx != nullptr ? ctx->err : REDIS_ERR_OOM;
+  const std::string detail = ctx != nullptr ? std::string(ctx->errstr) : std::string("out of memory");
+  std::string what = std::string(during) + ": ";
+  if (cancelled)
+    throw sdk::error(DBR_CAT_CANCELLED, what + "cancelled (the connection was closed to interrupt the call)")
+        .native(code, domain)
+        .connection_broken();
+  if (code == REDIS_ERR_OOM) throw sdk::error(DBR_CAT_RESOURCE, what + "out of memory").native(code, domain);
+  const bool timed_out =
+      code == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || detail == std::strerror(EAGAIN));
+  if (timed_out)
+    throw sdk::error(DBR_CAT_TIMEOUT, what + "no reply within read_timeout; the command may or may not have "
+                                             "run, and the connection is closed")
+        .native(code, domain)
+        .retry(DBR_RETRY_UNKNOWN_OUTCOME)
+        .connection_broken();
+  if (code == REDIS_ERR_PROTOCOL)
+    throw sdk::error(DBR_CAT_CONNECTION, what + "protocol error (" + detail + "); is this a Redis server?")
+        .native(code, domain)
+        .connection_broken();
+  const std::string why = code == REDIS_ERR_EOF ? "the server closed the connection" : detail;
+  throw sdk::error(DBR_CAT_CONNECTION, what + "connection lost: " + why)
+      .native(code, domain)
+      .retry(if_lost)
+      .connection_broken();
 }
 
 }  // namespace dbridge_redis

@@ -67,6 +67,29 @@ bool transient_error(std::string_view msg);
 /// The command changes nothing (GET, LRANGE, PING...); case-insensitive.
 bool read_only_command(std::string_view name);
 
+/// ASCII case-insensitive equality (command names).
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
+    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+inline std::string_view str_of(const redisReply* r) noexcept {
+  return r != nullptr && r->str != nullptr ? std::string_view(r->str, r->len) : std::string_view();
+}
+
+/// A pub/sub push: ["message", ch, payload] or ["pmessage", pattern, ch, payload].
+inline bool is_message(const redisReply* r) noexcept {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING) return false;
+  const std::string_view kind = str_of(r->element[0]);
+  return (kind == "message" && r->elements == 3) || (kind == "pmessage" && r->elements == 4);
+}
+
 /// hiredis frees replies with freeReplyObject; this owns one.
 struct reply_deleter {
   void operator()(redisReply* r) const noexcept {
@@ -188,6 +211,20 @@ class redis_connection final : public sdk::connection,
   std::atomic<bool> running_{false};
   std::atomic<bool> cancelled_{false};
   std::mutex cancel_mutex_;
+};
+
+/// Marks a call in progress so cancel() on another thread knows what to interrupt.
+struct redis_connection::running_scope {
+  explicit running_scope(redis_connection& c) : c_(c) {
+    std::lock_guard lock(c_.cancel_mutex_);
+    c_.cancelled_.store(false, std::memory_order_relaxed);
+    c_.running_.store(true, std::memory_order_relaxed);
+  }
+  ~running_scope() {
+    std::lock_guard lock(c_.cancel_mutex_);
+    c_.running_.store(false, std::memory_order_relaxed);
+  }
+  redis_connection& c_;
 };
 
 class redis_driver final : public sdk::driver<redis_connection> {
