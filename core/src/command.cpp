@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connection_impl.hpp"
+#include "dbridge/sdk/reply.hpp"
 
 namespace dbridge {
 
@@ -81,13 +82,9 @@ reply copy_reply(const dbr_reply* r, int depth) {
   info.driver = c.rec->id;
   info.native_domain = c.rec->id;
   info.message.assign(r.str ? r.str : "", r.str ? r.len : 0);
-  // Redis-style errors start with an upper-case code word: "WRONGTYPE ...", "ERR ...".
-  const std::size_t sp = info.message.find(' ');
-  std::string_view first = std::string_view(info.message).substr(0, sp);
-  bool code = !first.empty();
-  for (char ch : first) code = code && ((ch >= 'A' && ch <= 'Z') || ch == '_' || (ch >= '0' && ch <= '9'));
-  if (code) info.backend_code = std::string(first);
-  if (info.backend_code == "WRONGTYPE") info.subcategory = suberrc::wrong_type;
+  // What a code means (a subcategory, a retry) is the driver's to say, with
+  // a typed error instead of an error reply.
+  info.backend_code = std::string(sdk::error_reply_code(info.message));
   info.query = std::string(cmd);
   throw_error(std::move(info));
 }

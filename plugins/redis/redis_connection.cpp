@@ -43,8 +43,8 @@ std::string where_of(const settings& s) {
   return s.unix_socket ? "unix socket " + s.host : s.host + ":" + std::to_string(s.port);
 }
 
-bool starts_with_code(const redisReply* r, std::string_view code) {
-  return r != nullptr && r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).substr(0, code.size()) == code;
+bool is_error(const redisReply* r, std::string_view code) {
+  return r != nullptr && r->type == REDIS_REPLY_ERROR && sdk::error_reply_code(str_of(r)) == code;
 }
 
 }  // namespace
@@ -198,12 +198,12 @@ redisContext* open_context(const settings& s, std::int64_t& client_id) {
                                          (s.user.empty() ? std::string() : " of user '" + s.user + "'") + " (" +
                                          msg + "); check the password in the URL")
           .native(0, domain)
-          .field(DBR_ERRF_BACKEND_CODE, error_code(msg));
+          .field(DBR_ERRF_BACKEND_CODE, std::string(sdk::error_reply_code(msg)));
     }
   }
   if (s.db != 0) {
     const redisReply* sel = replies[i++].get();
-    if (starts_with_code(sel, "NOAUTH")) {
+    if (is_error(sel, "NOAUTH")) {
       throw sdk::error(DBR_CAT_AUTH, where_of(s) +
                                          " requires a password; add ':PASSWORD@' before the host in the URL")
           .field(DBR_ERRF_BACKEND_CODE, "NOAUTH");
@@ -211,10 +211,10 @@ redisContext* open_context(const settings& s, std::int64_t& client_id) {
     if (sel->type == REDIS_REPLY_ERROR)
       throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "cannot select database " + std::to_string(s.db) + ": " +
                                                      std::string(sel->str, sel->len))
-          .field(DBR_ERRF_BACKEND_CODE, error_code(std::string_view(sel->str, sel->len)));
+          .field(DBR_ERRF_BACKEND_CODE, std::string(sdk::error_reply_code(str_of(sel))));
   }
   const redisReply* id = replies[i].get();
-  if (starts_with_code(id, "NOAUTH"))
+  if (is_error(id, "NOAUTH"))
     throw sdk::error(DBR_CAT_AUTH,
                      where_of(s) + " requires a password; add ':PASSWORD@' before the host in the URL")
         .field(DBR_ERRF_BACKEND_CODE, "NOAUTH");

@@ -37,24 +37,18 @@ static_assert(std::is_sorted(std::begin(read_only), std::end(read_only)), "read_
 
 }  // namespace
 
-std::string error_code(std::string_view msg) {
-  std::size_t n = 0;
-  while (n < msg.size() && ((msg[n] >= 'A' && msg[n] <= 'Z') || msg[n] == '_' || (msg[n] >= '0' && msg[n] <= '9'))) ++n;
-  return n > 0 && (n == msg.size() || msg[n] == ' ') ? std::string(msg.substr(0, n)) : std::string();
-}
-
 bool transient_error(std::string_view msg) {
-  const std::string code = error_code(msg);
+  const std::string_view code = sdk::error_reply_code(msg);
   return std::find(std::begin(transient_codes), std::end(transient_codes), code) != std::end(transient_codes);
 }
 
 sdk::error backend_error(std::string_view msg, std::string_view context) {
-  const std::string code = error_code(msg);
+  const std::string_view code = sdk::error_reply_code(msg);
   if (code == "NOAUTH" || code == "WRONGPASS")
-    return sdk::error(DBR_CAT_AUTH, std::string(msg)).field(DBR_ERRF_BACKEND_CODE, code);
+    return sdk::error(DBR_CAT_AUTH, std::string(msg)).field(DBR_ERRF_BACKEND_CODE, std::string(code));
   sdk::error e(DBR_CAT_BACKEND, std::string(context) + std::string(msg));
   e.native(0, domain);
-  if (!code.empty()) e.field(DBR_ERRF_BACKEND_CODE, code);
+  if (!code.empty()) e.field(DBR_ERRF_BACKEND_CODE, std::string(code));
   if (code == "WRONGTYPE") e.subcategory(DBR_SUB_WRONG_TYPE);
   if (transient_error(msg)) e.retry(DBR_RETRY_NEW_CONN);
   return e;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dbridge/sdk/driver.hpp>
+#include <dbridge/sdk/reply.hpp>
 #include <dbridge/sdk/timeout.hpp>
 #include <dbridge/sdk/session.hpp>
 #include <hiredis/hiredis.h>
@@ -58,9 +59,8 @@ redisContext* open_context(const settings& s, std::int64_t& client_id);
                                       std::uint8_t if_lost = DBR_RETRY_NEW_CONN);
 
 // Server words (redis_errors.cpp).
-/// The first word of an error reply ("WRONGTYPE", "NOAUTH", "ERR"), or "".
-std::string error_code(std::string_view msg);
-/// The error for an error reply; context is prefixed to the message.
+/// The error for an error reply (its code word, WRONGTYPE as a
+/// subcategory, NOAUTH as an auth error); context is prefixed to the message.
 sdk::error backend_error(std::string_view msg, std::string_view context = {});
 /// The reply refused the command for now without running it (LOADING, BUSY...).
 bool transient_error(std::string_view msg);

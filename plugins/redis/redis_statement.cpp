@@ -76,6 +76,9 @@ const dbr_reply* redis_connection::execute_command(const sdk::argv_view& args) {
   // MULTI/EXEC/DISCARD sent by hand keep in_transaction() truthful.
   if (r->type != REDIS_REPLY_ERROR && iequals(name, "MULTI")) in_multi_ = true;
   if (iequals(name, "EXEC") || iequals(name, "DISCARD")) in_multi_ = false;
+  // Typed here, where the server's words are known (WRONGTYPE, NOAUTH...):
+  // the core sees only the error's category and code.
+  if (r->type == REDIS_REPLY_ERROR) throw backend_error(str_of(r.get()));
   last_ = std::move(r);
   return view_.build(last_.get(), changes_session(args));
 }

@@ -15,6 +15,17 @@
 
 namespace dbridge::sdk {
 
+/// The code word an error reply's text starts with ("ERR", "WRONGTYPE"), or
+/// "" when it has none: upper-case letters, digits and '_' up to a space or
+/// the end (RESP's convention). The core reads it from DBR_REPLY_ERROR
+/// replies; what a code means is the driver's to say.
+inline std::string_view error_reply_code(std::string_view text) noexcept {
+  std::size_t n = 0;
+  while (n < text.size() && ((text[n] >= 'A' && text[n] <= 'Z') || text[n] == '_' || (text[n] >= '0' && text[n] <= '9')))
+    ++n;
+  return n > 0 && (n == text.size() || text[n] == ' ') ? text.substr(0, n) : std::string_view();
+}
+
 class reply_builder {
  public:
   void clear() noexcept {
