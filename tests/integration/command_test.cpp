@@ -19,7 +19,7 @@ std::string unique_store(const char* tag) {
 }
 }  // namespace
 
-TEST(Command, RepliesAreCopiedIntoATree) {
+TEST(command_capability, RepliesAreCopiedIntoATree) {
   auto db = connect(unique_store("replies"));
   EXPECT_TRUE(db.has_capability("command"));
   EXPECT_EQ(db.command({"PING"}).type, reply_type::status);
@@ -38,7 +38,7 @@ TEST(Command, RepliesAreCopiedIntoATree) {
   EXPECT_THROW(db.command(std::span<const std::string_view>{}), invalid_argument_error);
 }
 
-TEST(Command, ErrorRepliesRaiseBackendError) {
+TEST(command_capability, ErrorRepliesRaiseBackendError) {
   auto db = connect(unique_store("errors"));
   db.command({"SET", "s", "text"});
   try {
@@ -53,7 +53,7 @@ TEST(Command, ErrorRepliesRaiseBackendError) {
   EXPECT_EQ(db.command({"GET", "s"}).str, "text");  // still usable
 }
 
-TEST(Command, TransactionsWithoutSql) {
+TEST(command_capability, TransactionsWithoutSql) {
   auto db = connect(unique_store("txn"));
   db.command({"SET", "a", "1"});
   EXPECT_THROW(db.transaction([](auto& tx) {
@@ -73,7 +73,7 @@ TEST(Command, TransactionsWithoutSql) {
   EXPECT_EQ(db.command({"GET", "a"}).str, "3");
 }
 
-TEST(Command, MissingCapabilitiesAreUnsupported) {
+TEST(command_capability, MissingCapabilitiesAreUnsupported) {
   auto db = connect(unique_store("caps"));
   EXPECT_FALSE(db.has_capability("sql"));
   try {

@@ -41,7 +41,7 @@ void expect_secret_hidden(const std::string& url, const std::string& secret) {
 
 }  // namespace
 
-TEST(Registry, ConnectionsAreListedAndRemoved) {
+TEST(connection_registry, ConnectionsAreListedAndRemoved) {
   const std::size_t before = registry::global().size();
   std::uint64_t id = 0;
   {
@@ -121,7 +121,7 @@ TEST(Registry, ConnectionsAreListedAndRemoved) {
   EXPECT_FALSE(entry_of(closed_id).has_value());
 }
 
-TEST(Registry, JsonListing) {
+TEST(connection_registry, JsonListing) {
   auto db = connect("sqlite://:memory:", {.opened_by = "json-test"});
   const auto doc = nlohmann::json::parse(registry::global().to_json());
   ASSERT_TRUE(doc.is_array());
@@ -140,7 +140,7 @@ TEST(Registry, JsonListing) {
   EXPECT_TRUE(found);
 }
 
-TEST(Registry, StatesAreTrackedPerConnection) {
+TEST(connection_registry, StatesAreTrackedPerConnection) {
   auto a = connect("sqlite://:memory:", {.opened_by = "states"});
   auto b = connect("sqlite://:memory:", {.opened_by = "states"});
   EXPECT_NE(a.id(), b.id());

@@ -48,7 +48,7 @@ std::string with_password(const std::string& url, const std::string& password) {
 
 }  // namespace
 
-TEST_F(RedisTest, redis_StringsAndKeys) {
+TEST_F(RedisTest, StringsAndKeys) {
   redis r(db());
   EXPECT_FALSE(r.get(key("missing")).has_value());
   EXPECT_TRUE(r.set(key("a"), "1"));
@@ -86,7 +86,7 @@ TEST_F(RedisTest, redis_StringsAndKeys) {
   EXPECT_EQ(r.del(key("m1")), 0);
 }
 
-TEST_F(RedisTest, redis_HashesListsSets) {
+TEST_F(RedisTest, HashesListsSets) {
   redis r(db());
   EXPECT_EQ(r.hset(key("h"), "f1", "v1"), 1);
   EXPECT_EQ(r.hset(key("h"), "f1", "v1b"), 0);  // updated, not added
@@ -120,7 +120,7 @@ TEST_F(RedisTest, redis_HashesListsSets) {
   EXPECT_EQ(r.smembers(key("s")), (std::vector<std::string>{"y"}));
 }
 
-TEST_F(RedisTest, redis_SortedSetsScanPublish) {
+TEST_F(RedisTest, SortedSetsScanPublish) {
   redis r(db());
   EXPECT_EQ(r.zadd(key("z"), 2.5, "b"), 1);
   const scored_member more[] = {{"a", 1}, {"c", 10}, {"d", -3.25}};
@@ -143,7 +143,7 @@ TEST_F(RedisTest, redis_SortedSetsScanPublish) {
   EXPECT_EQ(r.publish(key("nobody-listens"), "hello"), 0);
 }
 
-TEST_F(RedisTest, redis_BinarySafeValues) {
+TEST_F(RedisTest, BinarySafeValues) {
   redis r(db());
   const std::string nul_value("a\0b\0\0c", 6);
   const std::string bad_utf8("\xff\xfe\xc3\x28 \x80", 6);
@@ -166,7 +166,7 @@ TEST_F(RedisTest, redis_BinarySafeValues) {
   EXPECT_EQ(r.exists(key("k")), false);  // the NUL is part of the key
 }
 
-TEST_F(RedisTest, redis_NestedArraysFromEval) {
+TEST_F(RedisTest, NestedArraysFromEval) {
   auto rep = db().command({"EVAL", "return {1, 'two', {3, {'four', 5}}, {}, false}", "0"});
   ASSERT_EQ(rep.type, reply_type::array);
   ASSERT_EQ(rep.elements.size(), 5u);
@@ -187,7 +187,7 @@ TEST_F(RedisTest, redis_NestedArraysFromEval) {
   EXPECT_EQ(status.str, "FINE");
 }
 
-TEST_F(RedisTest, redis_WrongTypeError) {
+TEST_F(RedisTest, WrongTypeError) {
   redis r(db());
   r.lpush(key("list"), {"x"});
   try {
@@ -207,7 +207,7 @@ TEST_F(RedisTest, redis_WrongTypeError) {
   EXPECT_EQ(r.llen(key("list")), 1);  // still usable
 }
 
-TEST_F(RedisTest, redis_SqlIsUnsupportedAndPointsAtCommand) {
+TEST_F(RedisTest, SqlIsUnsupportedAndPointsAtCommand) {
   try {
     db().query("SELECT 1");
     FAIL() << "query did not throw";
@@ -218,7 +218,7 @@ TEST_F(RedisTest, redis_SqlIsUnsupportedAndPointsAtCommand) {
   EXPECT_TRUE(db().has_capability("command"));
 }
 
-TEST_F(RedisTest, redis_PipelineOf10kWithOneFailure) {
+TEST_F(RedisTest, PipelineOf10kWithOneFailure) {
   redis r(db());
   r.lpush(key("list"), {"x"});
   constexpr int n = 10000;
@@ -276,7 +276,7 @@ TEST_F(RedisTest, redis_PipelineOf10kWithOneFailure) {
   EXPECT_THROW(batch(db()).add("SELECT 1"), unsupported_error);
 }
 
-TEST_F(RedisTest, redis_MultiExecCommittedAndDiscarded) {
+TEST_F(RedisTest, MultiExecCommittedAndDiscarded) {
   redis r(db());
   db().transaction([&](transaction& tx) {
     EXPECT_TRUE(db().in_transaction());
@@ -334,7 +334,7 @@ TEST_F(RedisTest, redis_MultiExecCommittedAndDiscarded) {
   EXPECT_EQ(r.get(key("d")), "applied");
 }
 
-TEST_F(RedisTest, redis_WatchConflictDetected) {
+TEST_F(RedisTest, WatchConflictDetected) {
   redis r(db());
   r.set(key("balance"), "10");
   auto other = connect(url_);
@@ -357,7 +357,7 @@ TEST_F(RedisTest, redis_WatchConflictDetected) {
   EXPECT_EQ(r.get(key("balance")), "20");
 }
 
-TEST_F(RedisTest, redis_PubSubAcrossConnectionsWithPatterns) {
+TEST_F(RedisTest, PubSubAcrossConnectionsWithPatterns) {
   auto sub = connect(url_);
   {
     listener l(sub);
@@ -399,7 +399,7 @@ TEST_F(RedisTest, redis_PubSubAcrossConnectionsWithPatterns) {
   EXPECT_THROW(wait_notification(sub, 10ms), invalid_state_error);
 }
 
-TEST_F(RedisTest, redis_ClientKillIsARetryableConnectionError) {
+TEST_F(RedisTest, ClientKillIsARetryableConnectionError) {
   auto victim = connect(url_);
   const std::int64_t id = victim.command({"CLIENT", "ID"}).integer;
   EXPECT_EQ(db().command({"CLIENT", "KILL", "ID", std::to_string(id)}).integer, 1);
@@ -419,7 +419,7 @@ TEST_F(RedisTest, redis_ClientKillIsARetryableConnectionError) {
   EXPECT_THROW(victim.command({"PING"}), error);
 }
 
-TEST_F(RedisTest, redis_WrongPasswordRefusedClearly) {
+TEST_F(RedisTest, WrongPasswordRefusedClearly) {
   const std::string wrong = "not-the-password-7f3a";
   try {
     connect(with_password(url_, wrong));
@@ -444,7 +444,7 @@ TEST_F(RedisTest, redis_WrongPasswordRefusedClearly) {
   }
 }
 
-TEST_F(RedisTest, redis_RegistryRedactsPassword) {
+TEST_F(RedisTest, RegistryRedactsPassword) {
   auto c = connect(url_, {.opened_by = "redis-registry-test"});
   auto entries = registry::global().opened_by("redis-registry-test");
   ASSERT_EQ(entries.size(), 1u);
@@ -460,7 +460,7 @@ TEST_F(RedisTest, redis_RegistryRedactsPassword) {
   EXPECT_TRUE(registry::global().opened_by("redis-registry-test").empty());
 }
 
-TEST_F(RedisTest, redis_IntrospectKeyspace) {
+TEST_F(RedisTest, IntrospectKeyspace) {
   redis r(db());
   r.set(key("one"), "1");
   auto ks = r.keyspace().to_vector();
@@ -478,7 +478,7 @@ TEST_F(RedisTest, redis_IntrospectKeyspace) {
   EXPECT_THROW(db().tables(), unsupported_error);
 }
 
-TEST_F(RedisTest, redis_SelectsTheDatabaseOfTheUrl) {
+TEST_F(RedisTest, SelectsTheDatabaseOfTheUrl) {
   auto u = parse_url(url_);
   const std::string other = with_password(url_, u.password.value_or("")).substr(0, with_password(url_, u.password.value_or("")).rfind('/')) + "/3";
   auto c3 = connect(u.password ? other : "redis://" + u.hosts[0].host + ":" + std::to_string(u.hosts[0].port) + "/3");
@@ -491,7 +491,7 @@ TEST_F(RedisTest, redis_SelectsTheDatabaseOfTheUrl) {
   EXPECT_THROW(connect(url_ + "?bogus=1"), invalid_argument_error);
 }
 
-TEST_F(RedisTest, redis_ReadTimeoutFromUrl) {
+TEST_F(RedisTest, ReadTimeoutFromUrl) {
   auto c = connect(url_ + "?timeout=0.2&connect_timeout=2.5");
   // A server that does not answer (paused for every client) trips the read
   // timeout; a blocking command such as BLPOP would be given its own wait
@@ -510,7 +510,7 @@ TEST_F(RedisTest, redis_ReadTimeoutFromUrl) {
   EXPECT_THROW(connect(url_ + "?timeout=abc"), invalid_argument_error);
 }
 
-TEST_F(RedisTest, redis_CancelReleasesABlockedCommand) {
+TEST_F(RedisTest, CancelReleasesABlockedCommand) {
   auto blocked = connect(url_);
   const std::int64_t id = blocked.command({"CLIENT", "ID"}).integer;
   auto fut = std::async(std::launch::async, [&] {
@@ -536,7 +536,7 @@ TEST_F(RedisTest, redis_CancelReleasesABlockedCommand) {
 
 // redis+unix: the same server over its unix socket (scripts/servers exports
 // DBRIDGE_TEST_REDIS_SOCKET_URL, selecting database 2 through ?db=).
-TEST_F(RedisTest, redis_UnixSocketConnectsAuthenticatesAndSelects) {
+TEST_F(RedisTest, UnixSocketConnectsAuthenticatesAndSelects) {
   DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_REDIS_SOCKET_URL");
   auto over_socket = connect(dbridge::test::env_or_empty("DBRIDGE_TEST_REDIS_SOCKET_URL"));
   redis r(over_socket);
@@ -552,7 +552,7 @@ TEST_F(RedisTest, redis_UnixSocketConnectsAuthenticatesAndSelects) {
     EXPECT_EQ(e.redacted_url.find("dbridge-redis-secret"), std::string::npos) << e.redacted_url;
 }
 
-TEST_F(RedisTest, redis_HsetTakesABracedListOfPairs) {
+TEST_F(RedisTest, HsetTakesABracedListOfPairs) {
   redis r(db());
   EXPECT_EQ(r.hset(key("h"), {{"a", "1"}, {"b", "2"}}), 2);
   EXPECT_EQ(r.hset(key("h"), {{"b", "3"}, {"c", "4"}}), 1);  // b updated, c added
@@ -560,7 +560,7 @@ TEST_F(RedisTest, redis_HsetTakesABracedListOfPairs) {
   EXPECT_EQ(r.hgetall(key("h")), want);
 }
 
-TEST_F(RedisTest, redis_ExecReturnsTheQueuedCommandsReplies) {
+TEST_F(RedisTest, ExecReturnsTheQueuedCommandsReplies) {
   redis r(db());
   r.set(key("n"), "41");
   r.multi();
@@ -585,7 +585,7 @@ TEST_F(RedisTest, redis_ExecReturnsTheQueuedCommandsReplies) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST_F(RedisTest, redis_ExecAfterAWatchedKeyChangedIsNullopt) {
+TEST_F(RedisTest, ExecAfterAWatchedKeyChangedIsNullopt) {
   redis r(db());
   r.set(key("balance"), "10");
   auto other = connect(url_);
@@ -609,7 +609,7 @@ TEST_F(RedisTest, redis_ExecAfterAWatchedKeyChangedIsNullopt) {
   EXPECT_EQ(r.get(key("balance")), "20");
 }
 
-TEST_F(RedisTest, redis_DiscardedOrRefusedTransactionsThrowFromExec) {
+TEST_F(RedisTest, DiscardedOrRefusedTransactionsThrowFromExec) {
   redis r(db());
   r.multi();
   r.command({"SET", key("k"), "queued"});

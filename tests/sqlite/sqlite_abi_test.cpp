@@ -120,7 +120,7 @@ struct session {
   }
 };
 
-TEST(sqlite_abi, descriptor_and_negotiation) {
+TEST(abi, descriptor_and_negotiation) {
   auto& p = sqlite_plugin();
   EXPECT_STREQ(p.desc.id, "sqlite");
   EXPECT_STREQ(p.desc.version, "1.0.0");
@@ -154,7 +154,7 @@ TEST(sqlite_abi, descriptor_and_negotiation) {
   EXPECT_EQ(small->kind, static_cast<uint32_t>(DBR_KIND_DRIVER));
 }
 
-TEST(sqlite_abi, storage_classes_and_done) {
+TEST(abi, storage_classes_and_done) {
   session s;
   std::vector<dbr_column> cols;
   rows_t out;
@@ -188,7 +188,7 @@ TEST(sqlite_abi, storage_classes_and_done) {
   EXPECT_STREQ(cols[0].name, "a");
 }
 
-TEST(sqlite_abi, declared_types_convert_and_fall_back_to_text) {
+TEST(abi, declared_types_convert_and_fall_back_to_text) {
   session s;
   s.ok("CREATE TABLE t(d DATE, ts DATETIME, tm TIME, b BOOLEAN, j JSON, n DECIMAL(10,2), i INTEGER, v VARCHAR(5))");
   s.ok("INSERT INTO t VALUES ('2024-02-29', '2024-02-29 13:45:10.250', '08:30:00', 1, '{\"a\":1}', 12.5, 7, 'x')");
@@ -233,7 +233,7 @@ TEST(sqlite_abi, declared_types_convert_and_fall_back_to_text) {
   EXPECT_EQ(bad[5].s, "abc");
 }
 
-TEST(sqlite_abi, placeholder_styles) {
+TEST(abi, placeholder_styles) {
   session s;
   auto r = s.rows("SELECT ?, ?", {harness::int_value(1), harness::int_value(2)});
   ASSERT_EQ(r.size(), 1u);
@@ -269,7 +269,7 @@ TEST(sqlite_abi, placeholder_styles) {
   EXPECT_EQ(s.p.vt->sql->prepare(s.conn, mixed.data(), mixed.size(), 0, &st, err), DBR_E_SYNTAX);
 }
 
-TEST(sqlite_abi, every_param_tag_binds) {
+TEST(abi, every_param_tag_binds) {
   session s;
   dbr_value v[12]{};
   v[0].type = DBR_TYPE_BOOL, v[0].u.i64 = 1;
@@ -314,7 +314,7 @@ TEST(sqlite_abi, every_param_tag_binds) {
   EXPECT_EQ(s.run("SELECT ?", {unknown}), DBR_E_DATA);
 }
 
-TEST(sqlite_abi, affected_rows_and_last_insert_id) {
+TEST(abi, affected_rows_and_last_insert_id) {
   session s;
   s.ok("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
   dbr_exec_info info{};
@@ -330,7 +330,7 @@ TEST(sqlite_abi, affected_rows_and_last_insert_id) {
   EXPECT_EQ(info.has_last_insert_id, 0u);
 }
 
-TEST(sqlite_abi, error_categories) {
+TEST(abi, error_categories) {
   session s(":memory:", {harness::text_param("foreign_keys", "on")});
   s.ok("CREATE TABLE p(id INTEGER PRIMARY KEY, u TEXT UNIQUE, n TEXT NOT NULL DEFAULT 'x', c INT CHECK (c > 0))");
   s.ok("CREATE TABLE ch(id INTEGER PRIMARY KEY, pid INT REFERENCES p(id))");
@@ -363,7 +363,7 @@ TEST(sqlite_abi, error_categories) {
   EXPECT_EQ(s.run("SELECT 1; -- trailing comment"), DBR_OK);
 }
 
-TEST(sqlite_abi, url_options) {
+TEST(abi, url_options) {
   auto& p = sqlite_plugin();
   error err;
   dbr_conn* c = nullptr;
@@ -418,7 +418,7 @@ TEST(sqlite_abi, url_options) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(sqlite_abi, transactions_and_savepoints) {
+TEST(abi, transactions_and_savepoints) {
   session s;
   auto* t = s.p.vt->txn;
   s.ok("CREATE TABLE t(x INTEGER)");
@@ -452,7 +452,7 @@ TEST(sqlite_abi, transactions_and_savepoints) {
   s.ok("INSERT INTO t VALUES (4)");  // read-only ended with the transaction
 }
 
-TEST(sqlite_abi, script_attach_and_introspection) {
+TEST(abi, script_attach_and_introspection) {
   session s;
   const std::string script =
       "ATTACH DATABASE ':memory:' AS aux;"
@@ -534,7 +534,7 @@ int32_t upper_fn(void* user, uint32_t argc, const dbr_value* argv, dbr_value* re
 }
 void destroy_fn(void* user) { ++static_cast<fn_state*>(user)->destroyed; }
 
-TEST(sqlite_abi, functions_call_the_host_and_destroy_once) {
+TEST(abi, functions_call_the_host_and_destroy_once) {
   fn_state a, b, bad;
   {
     session s;
@@ -557,7 +557,7 @@ TEST(sqlite_abi, functions_call_the_host_and_destroy_once) {
   EXPECT_EQ(b.destroyed.load(), 1);  // on close
 }
 
-TEST(sqlite_abi, cancel_from_another_thread) {
+TEST(abi, cancel_from_another_thread) {
   session s;
   const std::string sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
   std::atomic<bool> finished{false};
@@ -573,7 +573,7 @@ TEST(sqlite_abi, cancel_from_another_thread) {
   EXPECT_EQ(s.rows("SELECT 1")[0][0].i, 1);  // the connection is still usable
 }
 
-TEST(sqlite_abi, streams_100k_rows_one_fetch_each) {
+TEST(abi, streams_100k_rows_one_fetch_each) {
   session s;
   error& err = s.err;
   const std::string sql =

@@ -44,7 +44,7 @@ std::int64_t count(connection& db, const char* table) {
 
 }  // namespace
 
-TEST(Sqlite, ScalarTypesRoundTrip) {
+TEST(api, ScalarTypesRoundTrip) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE t(i INTEGER, r REAL, s TEXT, b BLOB, n INTEGER)");
   const bytes blob{0x00, 0x01, 0xFF, 0x7F};
@@ -70,7 +70,7 @@ TEST(Sqlite, ScalarTypesRoundTrip) {
   EXPECT_EQ(r.next(), nullptr);  // stays at the end
 }
 
-TEST(Sqlite, DeclaredTypesRoundTrip) {
+TEST(api, DeclaredTypesRoundTrip) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE d(d DATE, ts TIMESTAMP, j JSON, flag BOOLEAN)");
   const date day{days_from_civil(2024, 2, 29)};
@@ -88,7 +88,7 @@ TEST(Sqlite, DeclaredTypesRoundTrip) {
   EXPECT_EQ(rec.columns()[3].type, value_type::boolean);
 }
 
-TEST(Sqlite, ParametersByPositionAndName) {
+TEST(api, ParametersByPositionAndName) {
   auto db = connect("sqlite://:memory:");
   EXPECT_EQ(db.query_one("SELECT ?1 + 1", {41}).get<std::int64_t>(0), 42);
   EXPECT_EQ(db.query_one("SELECT ? || ?", {"a", "b"}).get<std::string>(0), "ab");
@@ -107,7 +107,7 @@ TEST(Sqlite, ParametersByPositionAndName) {
   }
 }
 
-TEST(Sqlite, NullsBecomeOptional) {
+TEST(api, NullsBecomeOptional) {
   auto db = connect("sqlite://:memory:");
   auto r = db.query("SELECT NULL AS a, 5 AS b");
   const row* row = r.next();
@@ -122,7 +122,7 @@ TEST(Sqlite, NullsBecomeOptional) {
   EXPECT_TRUE(db.query_one("SELECT ?1 IS NULL", {absent}).get<bool>(0));
 }
 
-TEST(Sqlite, Streams100kRows) {
+TEST(api, Streams100kRows) {
   auto db = connect("sqlite://:memory:");
   auto r = db.query(
       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) SELECT x, 'row' || x FROM c");
@@ -138,7 +138,7 @@ TEST(Sqlite, Streams100kRows) {
   EXPECT_EQ(sum, 100000LL * 100001 / 2);
 }
 
-TEST(Sqlite, ExecuteReportsAffectedRowsAndLastId) {
+TEST(api, ExecuteReportsAffectedRowsAndLastId) {
   auto db = connect("sqlite://:memory:");
   db.execute_script("CREATE TABLE u(id INTEGER PRIMARY KEY, name TEXT); CREATE INDEX u_name ON u(name);");
   auto a = db.execute("INSERT INTO u(name) VALUES (?)", {"alice"});
@@ -151,7 +151,7 @@ TEST(Sqlite, ExecuteReportsAffectedRowsAndLastId) {
   EXPECT_EQ(db.query_one("SELECT name FROM u WHERE id = ?", {*a.last_insert_id}).get<std::string>("name"), "ALICE");
 }
 
-TEST(Sqlite, QueryOneAndErrors) {
+TEST(api, QueryOneAndErrors) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE e(x INTEGER UNIQUE)");
   try {
@@ -183,7 +183,7 @@ TEST(Sqlite, QueryOneAndErrors) {
   EXPECT_THROW(rec["three"], invalid_argument_error);
 }
 
-TEST(Sqlite, TransactionBlockCommitsOrRollsBack) {
+TEST(api, TransactionBlockCommitsOrRollsBack) {
   temp_db file;
   auto db = connect(file.url());
   db.execute("CREATE TABLE t(x INTEGER)");
@@ -200,7 +200,7 @@ TEST(Sqlite, TransactionBlockCommitsOrRollsBack) {
   EXPECT_EQ(v, 42);
 }
 
-TEST(Sqlite, ManualTransactions) {
+TEST(api, ManualTransactions) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE t(x INTEGER)");
   {
@@ -226,7 +226,7 @@ TEST(Sqlite, ManualTransactions) {
   EXPECT_EQ(db.query_one("SELECT group_concat(x) FROM t").get<std::string>(0), "1");
 }
 
-TEST(Sqlite, NestedBlocksBecomeSavepoints) {
+TEST(api, NestedBlocksBecomeSavepoints) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE t(x INTEGER)");
   db.transaction([](auto& tx) {
@@ -252,7 +252,7 @@ TEST(Sqlite, NestedBlocksBecomeSavepoints) {
   EXPECT_EQ(db.query_one("SELECT group_concat(x) FROM (SELECT x FROM t ORDER BY x)").get<std::string>(0), "1,3,4");
 }
 
-TEST(Sqlite, ScalarFunctions) {
+TEST(api, ScalarFunctions) {
   auto db = connect("sqlite://:memory:");
   db.create_function("my_upper", 1, [](std::span<const value> args) -> value {
     if (args[0].is_null()) return nullptr;
@@ -294,7 +294,7 @@ TEST(Sqlite, ScalarFunctions) {
   EXPECT_EQ(db.query_one("SELECT my_upper('abc')").get<std::string>(0), "replaced");
 }
 
-TEST(Sqlite, Introspection) {
+TEST(api, Introspection) {
   auto db = connect("sqlite://:memory:");
   db.execute_script(
       "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
@@ -323,7 +323,7 @@ TEST(Sqlite, Introspection) {
   EXPECT_EQ(fk->get<std::string>("ref_table"), "parent");
 }
 
-TEST(Sqlite, StatementCacheReusesStatements) {
+TEST(api, StatementCacheReusesStatements) {
   auto db = connect("sqlite://:memory:");
   const auto before = db.cache_stats();
   EXPECT_EQ(before.capacity, 64u);
@@ -345,7 +345,7 @@ TEST(Sqlite, StatementCacheReusesStatements) {
   EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2}));
 }
 
-TEST(Sqlite, StatementCacheIsBounded) {
+TEST(api, StatementCacheIsBounded) {
   connect_options opts;
   opts.statement_cache_size = 2;
   auto db = connect("sqlite://:memory:", opts);
@@ -357,7 +357,7 @@ TEST(Sqlite, StatementCacheIsBounded) {
   EXPECT_EQ(nocache.cache_stats().size, 0u);
 }
 
-TEST(Sqlite, PreparedStatements) {
+TEST(api, PreparedStatements) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE t(a INTEGER, b TEXT)");
   auto ins = db.prepare("INSERT INTO t VALUES (?1, ?2)");
@@ -382,7 +382,7 @@ TEST(Sqlite, PreparedStatements) {
   EXPECT_EQ(r->get<std::string>(0), "v99");
 }
 
-TEST(Sqlite, ConcurrentUseIsRefused) {
+TEST(api, ConcurrentUseIsRefused) {
   auto db = connect("sqlite://:memory:");
   std::atomic<int> refused{0};
   std::atomic<int> other{0};
@@ -407,7 +407,7 @@ TEST(Sqlite, ConcurrentUseIsRefused) {
   EXPECT_EQ(db.query_one("SELECT 2").get<std::int64_t>(0), 2);  // and it still works afterwards
 }
 
-TEST(Sqlite, UnsupportedCapabilityIsTyped) {
+TEST(api, UnsupportedCapabilityIsTyped) {
   auto db = connect("sqlite://:memory:");
   EXPECT_FALSE(db.has_capability("command"));
   EXPECT_TRUE(db.has_capability("sql"));
@@ -422,7 +422,7 @@ TEST(Sqlite, UnsupportedCapabilityIsTyped) {
   }
 }
 
-TEST(Sqlite, ClosedConnectionAndOrphanedResults) {
+TEST(api, ClosedConnectionAndOrphanedResults) {
   auto db = connect("sqlite://:memory:");
   EXPECT_TRUE(db.is_open());
   EXPECT_TRUE(db.ping());
@@ -443,7 +443,7 @@ TEST(Sqlite, ClosedConnectionAndOrphanedResults) {
   EXPECT_THROW(moved_from.query("SELECT 1"), invalid_state_error);
 }
 
-TEST(Sqlite, ResultsDrainToValues) {
+TEST(api, ResultsDrainToValues) {
   auto db = connect("sqlite://:memory:");
   auto rows = db.query("SELECT 1, 'a' UNION ALL SELECT 2, NULL").to_vector();
   ASSERT_EQ(rows.size(), 2u);
@@ -457,7 +457,7 @@ TEST(Sqlite, ResultsDrainToValues) {
 // The first row comes back with execute; a failure further on must still
 // surface from next() as a typed error, and both the statement and the
 // connection must work afterwards.
-TEST(Sqlite, ErrorAfterTheFirstRowSurfacesFromNextAndLosesNothing) {
+TEST(api, ErrorAfterTheFirstRowSurfacesFromNextAndLosesNothing) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE t(v INTEGER)");
   db.execute("INSERT INTO t VALUES (1), (2), (3)");
@@ -489,7 +489,7 @@ TEST(Sqlite, ErrorAfterTheFirstRowSurfacesFromNextAndLosesNothing) {
 // SQLite reads SQL as a C string: "DELETE FROM t\0 WHERE id = 1" used to run
 // as "DELETE FROM t" and empty the table. The core refuses it before any
 // plugin sees it.
-TEST(Sqlite, NulInSqlIsRefusedBeforeAnythingRuns) {
+TEST(api, NulInSqlIsRefusedBeforeAnythingRuns) {
   auto db = connect("sqlite://:memory:");
   db.execute_script("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('a'), ('b'), ('c');");
   const std::string sql("DELETE FROM t\0 WHERE id = 1", 27);
@@ -512,7 +512,7 @@ TEST(Sqlite, NulInSqlIsRefusedBeforeAnythingRuns) {
 }
 
 // Parameters carry their length: a NUL inside one is data, kept whole.
-TEST(Sqlite, NulInsideATextParameterIsStoredWhole) {
+TEST(api, NulInsideATextParameterIsStoredWhole) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE t(v TEXT)");
   const std::string v("a\0b", 3);
@@ -520,7 +520,7 @@ TEST(Sqlite, NulInsideATextParameterIsStoredWhole) {
   EXPECT_EQ(db.query_one("SELECT length(CAST(v AS BLOB)) FROM t").get<std::int64_t>(0), 3);
 }
 
-TEST(Sqlite, StatementTimeoutStopsARunawayStatement) {
+TEST(api, StatementTimeoutStopsARunawayStatement) {
   auto db = connect("sqlite://:memory:");
   db.set_option("statement_timeout_ms", value(std::int64_t{100}));
   const char* forever = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
@@ -557,7 +557,7 @@ TEST(Sqlite, StatementTimeoutStopsARunawayStatement) {
   EXPECT_THROW(url_db.query(forever), timeout_error);
 }
 
-TEST(Sqlite, ExpressionColumnsReportTheirType) {
+TEST(api, ExpressionColumnsReportTheirType) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE t(d DATE, n INTEGER)");
   db.execute("INSERT INTO t VALUES ('2024-01-02', 1)");
