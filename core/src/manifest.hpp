@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// plugin.toml: reading and validating a manifest (DESIGN §4) without loading
+// plugin.toml: reading and validating a manifest (docs/architecture.md, Discovery and manifests) without loading
 // anything, plus the version arithmetic the catalog needs.
 #pragma once
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // One loaded plugin library: its negotiated ABI minor, zero-extended copies of
 // its vtables and its instance. Every core object made by a plugin holds a
-// shared_ptr to this record so the code it calls stays mapped (DESIGN §3.10).
+// shared_ptr to this record so the code it calls stays mapped (docs/architecture.md, Lifetime).
 #pragma once
 
 #include <dbridge/abi.h>

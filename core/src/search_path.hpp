@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Where plugins are looked for (DESIGN §4) and the user configuration that
+// Where plugins are looked for (docs/architecture.md, Discovery and manifests) and the user configuration that
 // adds folders, pins versions and settles scheme conflicts.
 #pragma once
 

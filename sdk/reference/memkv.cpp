@@ -389,7 +389,7 @@ class memkv_driver final : public sdk::driver<memkv_connection> {
 
   // memkv://name (or memkv:///name): the keyspace name; "default" when absent.
   std::unique_ptr<memkv_connection> connect(const dbr_url& url) override {
-    // Unknown options are errors, never silently ignored (DESIGN §6).
+    // Unknown options are errors, never silently ignored (docs/architecture.md, Configuration).
     for (const dbr_param& opt : sdk::param_list(url.options, url.noptions))
       throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
                        std::string("memkv: unknown URL option '") + opt.key + "'; memkv takes no options");

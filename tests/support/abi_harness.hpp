@@ -116,7 +116,7 @@ struct plugin {
   }
   ~plugin() {
     if (instance != nullptr) vt->shutdown(instance);
-    // Never dlclose (DESIGN §3.10).
+    // Never dlclose (docs/architecture.md, Lifetime).
   }
 };
 

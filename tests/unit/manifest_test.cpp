@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Manifest validation (DESIGN §4): every error names the manifest, the field
+// Manifest validation (docs/architecture.md, Discovery and manifests): every error names the manifest, the field
 // and a fix; version arithmetic for plugin versions and requires.dbridge.
 #include <dbridge/abi.h>
 #include <gtest/gtest.h>
