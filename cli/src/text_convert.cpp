@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dbridge/error.hpp"
+#include "dbridge/sdk/datetime_text.hpp"
 
 namespace dbridge::cli {
 namespace {
@@ -62,93 +63,6 @@ bool parse_int(std::string_view s, I& out) {
   return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
 
-/// Reads exactly n digits at s[i]; false when they are not there.
-bool digits(std::string_view s, std::size_t& i, std::size_t n, int& out) {
-  if (i + n > s.size()) return false;
-  out = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    const char c = s[i + k];
-    if (c < '0' || c > '9') return false;
-    out = out * 10 + (c - '0');
-  }
-  i += n;
-  return true;
-}
-
-bool leap(long long y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-/// YYYY-MM-DD (a year of 4 or more digits) at s[i]; days since 1970-01-01.
-bool parse_date_part(std::string_view s, std::size_t& i, std::int32_t& days) {
-  std::size_t j = i;
-  long long y = 0;
-  std::size_t nd = 0;
-  while (j < s.size() && s[j] >= '0' && s[j] <= '9' && nd < 7) y = y * 10 + (s[j++] - '0'), ++nd;
-  if (nd < 4 || j >= s.size() || s[j] != '-') return false;
-  ++j;
-  int m = 0, d = 0;
-  if (!digits(s, j, 2, m) || j >= s.size() || s[j] != '-') return false;
-  ++j;
-  if (!digits(s, j, 2, d)) return false;
-  static constexpr int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap(y) ? 1 : 0)) return false;
-  days = days_from_civil(static_cast<int>(y), static_cast<unsigned>(m), static_cast<unsigned>(d));
-  i = j;
-  return true;
-}
-
-/// HH:MM[:SS[.ffffff]] at s[i]; microseconds since midnight (24:00:00 allowed).
-bool parse_time_part(std::string_view s, std::size_t& i, std::int64_t& micros) {
-  std::size_t j = i;
-  int h = 0, m = 0, sec = 0;
-  if (!digits(s, j, 2, h) || j >= s.size() || s[j] != ':') return false;
-  ++j;
-  if (!digits(s, j, 2, m)) return false;
-  std::int64_t frac = 0;
-  if (j < s.size() && s[j] == ':') {
-    ++j;
-    if (!digits(s, j, 2, sec)) return false;
-    if (j < s.size() && s[j] == '.') {
-      ++j;
-      std::size_t n = 0;
-      std::int64_t scale = 100000;
-      while (j < s.size() && s[j] >= '0' && s[j] <= '9') {
-        // Beyond microseconds the digits cannot be stored; refuse rather than round silently.
-        if (n == 6) return false;
-        frac += (s[j] - '0') * scale;
-        scale /= 10;
-        ++j, ++n;
-      }
-      if (n == 0) return false;
-    }
-  }
-  if (h > 24 || m > 59 || sec > 59 || (h == 24 && (m != 0 || sec != 0 || frac != 0))) return false;
-  micros = ((std::int64_t{h} * 60 + m) * 60 + sec) * 1'000'000 + frac;
-  i = j;
-  return true;
-}
-
-/// Z, +HH, +HH:MM, +HHMM, -HH... at s[i] (an optional blank before it); seconds east of UTC.
-bool parse_offset(std::string_view s, std::size_t& i, std::int32_t& offset) {
-  std::size_t j = i;
-  if (j < s.size() && s[j] == ' ') ++j;
-  if (j < s.size() && (s[j] == 'Z' || s[j] == 'z')) {
-    offset = 0;
-    i = j + 1;
-    return true;
-  }
-  if (j >= s.size() || (s[j] != '+' && s[j] != '-')) return false;
-  const int sign = s[j] == '-' ? -1 : 1;
-  ++j;
-  int h = 0, m = 0;
-  if (!digits(s, j, 2, h)) return false;
-  if (j < s.size() && s[j] == ':') ++j;
-  if (j < s.size() && !digits(s, j, 2, m)) return false;
-  if (h > 15 || m > 59) return false;
-  offset = sign * (h * 3600 + m * 60);
-  i = j;
-  return true;
-}
-
 int infinity_of(std::string_view s) {
   if (iequals(s, "infinity") || iequals(s, "+infinity")) return 1;
   if (iequals(s, "-infinity")) return -1;
@@ -157,44 +71,44 @@ int infinity_of(std::string_view s) {
 
 value to_date(std::string_view s) {
   if (const int inf = infinity_of(s)) return value(date{0, static_cast<std::int8_t>(inf)});
-  std::size_t i = 0;
-  std::int32_t d = 0;
-  if (!parse_date_part(s, i, d) || i != s.size()) bad(s, "a date (write YYYY-MM-DD)");
-  return value(date{d, 0});
+  std::int64_t d = 0;
+  if (!sdk::parse_date(s, d)) bad(s, "a date (write YYYY-MM-DD)");
+  return value(date{static_cast<std::int32_t>(d), 0});
 }
 
-/// Date and optional time (and, with_zone, an optional offset: none means UTC):
-/// micros of the written local time since the epoch, and the offset.
-void parse_timestamp(std::string_view s, bool with_zone, std::int64_t& micros, std::int32_t& offset) {
-  const char* what = with_zone ? "a timestamp (write YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM])"
-                               : "a timestamp (write YYYY-MM-DD HH:MM:SS[.ffffff])";
-  std::size_t i = 0;
-  std::int32_t d = 0;
-  if (!parse_date_part(s, i, d)) bad(s, what);
-  std::int64_t t = 0;
-  if (i < s.size() && (s[i] == ' ' || s[i] == 'T' || s[i] == 't')) {
-    ++i;
-    if (!parse_time_part(s, i, t)) bad(s, what);
-  }
-  offset = 0;
-  if (with_zone && i < s.size() && !parse_offset(s, i, offset)) bad(s, what);
-  if (i != s.size()) bad(s, what);
-  micros = std::int64_t{d} * 86'400'000'000LL + t;
+value to_timestamp(std::string_view s) {
+  if (const int inf = infinity_of(s)) return value(timestamp{0, static_cast<std::int8_t>(inf)});
+  std::int64_t us = 0;
+  if (!sdk::parse_timestamp(s, us)) bad(s, "a timestamp (write YYYY-MM-DD HH:MM:SS[.ffffff])");
+  return value(timestamp{us, 0});
+}
+
+/// Without an offset the text is UTC.
+value to_timestamptz(std::string_view s) {
+  if (const int inf = infinity_of(s)) return value(timestamptz{0, 0, static_cast<std::int8_t>(inf)});
+  std::int64_t utc = 0;
+  std::int32_t off = 0;
+  if (!sdk::parse_timestamptz(s, utc, off) && !sdk::parse_timestamp(s, utc))
+    bad(s, "a timestamp (write YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM])");
+  return value(timestamptz{utc, off, 0});
 }
 
 value to_time(std::string_view s, bool with_zone) {
-  std::size_t i = 0;
   std::int64_t t = 0;
-  const char* what = with_zone ? "a time of day (write HH:MM:SS[.ffffff][+HH:MM])" : "a time of day (write HH:MM:SS[.ffffff])";
-  if (!parse_time_part(s, i, t)) bad(s, what);
-  std::optional<std::int32_t> off;
-  if (with_zone && i < s.size()) {
-    std::int32_t o = 0;
-    if (!parse_offset(s, i, o)) bad(s, what);
-    off = o;
+  if (!with_zone) {
+    if (!sdk::parse_time(s, t)) bad(s, "a time of day (write HH:MM:SS[.ffffff])");
+    return value(time_of_day{t, std::nullopt});
   }
-  if (i != s.size()) bad(s, what);
-  return value(time_of_day{t, with_zone ? std::optional<std::int32_t>(off.value_or(0)) : std::nullopt});
+  // The codec reads offsets after a timestamp: on the epoch's day, the local
+  // time it read is the time of day.
+  std::int64_t utc = 0;
+  std::int32_t off = 0;
+  if (!sdk::parse_time(s, t)) {
+    if (!sdk::parse_timestamptz("1970-01-01 " + std::string(s), utc, off))
+      bad(s, "a time of day (write HH:MM:SS[.ffffff][+HH:MM])");
+    t = utc + std::int64_t{off} * 1'000'000;
+  }
+  return value(time_of_day{t, off});
 }
 
 /// ISO 8601 durations (P1Y2M3DT4H5M6.5S, as `dbridge query` prints them) and
@@ -273,11 +187,10 @@ value to_interval(std::string_view s) {
       long long h = 0;
       std::from_chars(s.data() + j, s.data() + k, h);
       std::string rest = "00" + std::string(s.substr(k));  // "00:MM:SS" parsed as a time of day
-      std::size_t r = 0;
       std::int64_t t = 0;
       std::size_t end = rest.find(' ');
       if (end == std::string::npos) end = rest.size();
-      if (!parse_time_part(std::string_view(rest).substr(0, end), r, t) || r != end) bad(s, what);
+      if (!sdk::parse_time(std::string_view(rest).substr(0, end), t)) bad(s, what);
       const std::int64_t total = h * 3'600'000'000LL + t;
       iv.micros += neg ? -total : total;
       i = k + (end - 2);
@@ -434,21 +347,10 @@ value convert_scalar(const column_spec& c, std::string_view raw) {
       return to_time(s, false);
     case column_kind::timetz:
       return to_time(s, true);
-    case column_kind::timestamp: {
-      if (const int inf = infinity_of(s)) return value(timestamp{0, static_cast<std::int8_t>(inf)});
-      std::int64_t us = 0;
-      std::int32_t off = 0;
-      parse_timestamp(s, false, us, off);
-      return value(timestamp{us, 0});
-    }
-    case column_kind::timestamptz: {
-      if (const int inf = infinity_of(s)) return value(timestamptz{0, 0, static_cast<std::int8_t>(inf)});
-      std::int64_t us = 0;
-      std::int32_t off = 0;
-      parse_timestamp(s, true, us, off);
-      // The written time is local to its offset; the instant is UTC.
-      return value(timestamptz{us - std::int64_t{off} * 1'000'000, off, 0});
-    }
+    case column_kind::timestamp:
+      return to_timestamp(s);
+    case column_kind::timestamptz:
+      return to_timestamptz(s);
     case column_kind::interval:
       return to_interval(s);
     case column_kind::uuid:
