@@ -43,7 +43,7 @@ class RedisBatch : public dbridge::test::redis_keys_test {
 
 }  // namespace
 
-TEST_F(RedisBatch, redis_BatchAfterCommandsAndAnErrorReply) {
+TEST_F(RedisBatch, BatchAfterCommandsAndAnErrorReply) {
   redis r(db());
   EXPECT_TRUE(r.set(key("a"), "1"));
   EXPECT_EQ(r.get(key("a")), "1");
@@ -52,7 +52,7 @@ TEST_F(RedisBatch, redis_BatchAfterCommandsAndAnErrorReply) {
   expect_batch_works("after-error");
 }
 
-TEST_F(RedisBatch, redis_BatchAfterAScanLeftHalfWay) {
+TEST_F(RedisBatch, BatchAfterAScanLeftHalfWay) {
   redis r(db());
   for (int i = 0; i < 50; ++i) r.set(key("k" + std::to_string(i)), "v");
   {
@@ -64,7 +64,7 @@ TEST_F(RedisBatch, redis_BatchAfterAScanLeftHalfWay) {
   EXPECT_EQ(r.get(key("k7")), "v");
 }
 
-TEST_F(RedisBatch, redis_CommandsAfterABatchReadFullyPartlyOrNotAtAll) {
+TEST_F(RedisBatch, CommandsAfterABatchReadFullyPartlyOrNotAtAll) {
   redis r(db());
   expect_batch_works("first");
   EXPECT_TRUE(r.set(key("x"), "1"));
@@ -86,7 +86,7 @@ TEST_F(RedisBatch, redis_CommandsAfterABatchReadFullyPartlyOrNotAtAll) {
   expect_batch_works("again");
 }
 
-TEST_F(RedisBatch, redis_BatchInsideMultiAfterACommand) {
+TEST_F(RedisBatch, BatchInsideMultiAfterACommand) {
   redis r(db());
   EXPECT_TRUE(r.set(key("n"), "10"));
   db().transaction([&](transaction&) {

@@ -38,7 +38,7 @@ class RedisCli : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(RedisCli, redis_cli_CommandPrintsReplies) {
+TEST_F(RedisCli, CommandPrintsReplies) {
   auto set = run_process(DBRIDGE_EXE, {"command", url_, "SET", key("k"), "hello world"});
   ASSERT_EQ(set.exit_code, 0) << set.err;
   EXPECT_EQ(set.out, "OK\n");
@@ -54,7 +54,7 @@ TEST_F(RedisCli, redis_cli_CommandPrintsReplies) {
   }
 }
 
-TEST_F(RedisCli, redis_cli_CommandJsonTree) {
+TEST_F(RedisCli, CommandJsonTree) {
   auto c = dbridge::connect(url_);
   c.command({"SET", key("bin"), std::string_view("\xff\x00\xfe", 3)});
   auto r = run_process(DBRIDGE_EXE, {"command", "--format", "json", url_, "EVAL",
@@ -68,7 +68,7 @@ TEST_F(RedisCli, redis_cli_CommandJsonTree) {
   EXPECT_TRUE(j[3].is_null());
 }
 
-TEST_F(RedisCli, redis_cli_ErrorReplyGoesToStderr) {
+TEST_F(RedisCli, ErrorReplyGoesToStderr) {
   auto c = dbridge::connect(url_);
   c.command({"LPUSH", key("list"), "x"});
   auto r = run_process(DBRIDGE_EXE, {"command", url_, "GET", key("list")});
@@ -77,7 +77,7 @@ TEST_F(RedisCli, redis_cli_ErrorReplyGoesToStderr) {
   EXPECT_NE(r.err.find("WRONGTYPE"), std::string::npos) << r.err;
 }
 
-TEST_F(RedisCli, redis_cli_SubscribePrintsMessages) {
+TEST_F(RedisCli, SubscribePrintsMessages) {
   auto sub = std::async(std::launch::async, [&] {
     return run_process(DBRIDGE_EXE, {"subscribe", url_, key("news"), "--count", "2", "--timeout", "20"});
   });
@@ -96,7 +96,7 @@ TEST_F(RedisCli, redis_cli_SubscribePrintsMessages) {
   EXPECT_EQ(res.out, key("news") + "\tfirst\\tline\n" + key("news") + "\tsecond\n");
 }
 
-TEST_F(RedisCli, redis_cli_SubscribeSurvivesAKilledConnection) {
+TEST_F(RedisCli, SubscribeSurvivesAKilledConnection) {
   auto sub = std::async(std::launch::async, [&] {
     return run_process(DBRIDGE_EXE, {"subscribe", url_, key("news"), "--count", "1", "--timeout", "20"});
   });
@@ -118,7 +118,7 @@ TEST_F(RedisCli, redis_cli_SubscribeSurvivesAKilledConnection) {
   EXPECT_NE(res.err.find("may be missing"), std::string::npos) << res.err;
 }
 
-TEST_F(RedisCli, redis_cli_SubscribeTimesOut) {
+TEST_F(RedisCli, SubscribeTimesOut) {
   auto r = run_process(DBRIDGE_EXE, {"subscribe", "--pattern", url_, key("x:*"), "--count", "1", "--timeout", "0.2"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("0 of 1"), std::string::npos) << r.err;

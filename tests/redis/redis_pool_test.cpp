@@ -34,7 +34,7 @@ class RedisPool : public dbridge::test::redis_keys_test {
 
 }  // namespace
 
-TEST_F(RedisPool, redis_ReturnedConnectionIsReused) {
+TEST_F(RedisPool, ReturnedConnectionIsReused) {
   pool p(url_, {.max = 1, .name = "redis-reuse"});
   std::int64_t first = 0;
   {
@@ -50,7 +50,7 @@ TEST_F(RedisPool, redis_ReturnedConnectionIsReused) {
   EXPECT_EQ(m.acquires, 2u);
 }
 
-TEST_F(RedisPool, redis_ConnectionReturnedInsideMultiIsDiscardedNotQueued) {
+TEST_F(RedisPool, ConnectionReturnedInsideMultiIsDiscardedNotQueued) {
   pool p(url_, {.max = 1});
   std::int64_t first = 0;
   {
@@ -67,7 +67,7 @@ TEST_F(RedisPool, redis_ConnectionReturnedInsideMultiIsDiscardedNotQueued) {
   EXPECT_FALSE(redis(*c).exists(key("queued")));
 }
 
-TEST_F(RedisPool, redis_SubscribedConnectionIsClosedOnReturn) {
+TEST_F(RedisPool, SubscribedConnectionIsClosedOnReturn) {
   pool p(url_, {.max = 1});
   std::int64_t subscriber = 0;
   const std::string channel = key("chan");
@@ -87,7 +87,7 @@ TEST_F(RedisPool, redis_SubscribedConnectionIsClosedOnReturn) {
   EXPECT_EQ(p.metrics().closed, 1u);
 }
 
-TEST_F(RedisPool, redis_KilledPooledConnectionIsReplaced) {
+TEST_F(RedisPool, KilledPooledConnectionIsReplaced) {
   pool p(url_, {.max = 1, .validate_on_acquire = true});
   std::int64_t victim = 0;
   {
@@ -101,7 +101,7 @@ TEST_F(RedisPool, redis_KilledPooledConnectionIsReplaced) {
   EXPECT_EQ(c->command({"PING"}).str, "PONG");
 }
 
-TEST_F(RedisPool, redis_BrokenConnectionIsDiscardedOnReturn) {
+TEST_F(RedisPool, BrokenConnectionIsDiscardedOnReturn) {
   pool p(url_, {.max = 1});  // no validation: the caller meets the failure
   auto admin = connect(url_);
   std::int64_t victim = 0;
@@ -123,7 +123,7 @@ TEST_F(RedisPool, redis_BrokenConnectionIsDiscardedOnReturn) {
   EXPECT_EQ(p.metrics().closed, 1u);
 }
 
-TEST_F(RedisPool, redis_ExhaustedPoolSaysWhy) {
+TEST_F(RedisPool, ExhaustedPoolSaysWhy) {
   pool p(url_, {.max = 1, .name = "redis-tiny"});
   auto held = p.acquire();
   try {
@@ -138,7 +138,7 @@ TEST_F(RedisPool, redis_ExhaustedPoolSaysWhy) {
   EXPECT_EQ(p.metrics().timeouts, 1u);
 }
 
-TEST_F(RedisPool, redis_ThreadsShareAPoolWithoutLosingUpdates) {
+TEST_F(RedisPool, ThreadsShareAPoolWithoutLosingUpdates) {
   pool p(url_, {.max = 4});
   constexpr int threads = 8;
   constexpr int per_thread = 200;
@@ -163,7 +163,7 @@ TEST_F(RedisPool, redis_ThreadsShareAPoolWithoutLosingUpdates) {
   EXPECT_LE(p.metrics().created, 4u);
 }
 
-TEST_F(RedisPool, redis_RegistryListsPooledConnectionsWithoutThePassword) {
+TEST_F(RedisPool, RegistryListsPooledConnectionsWithoutThePassword) {
   const std::string password = std::string(*parse_url(url_).password);
   ASSERT_FALSE(password.empty()) << "the test server is expected to require a password";
   pool p(url_, {.max = 2, .name = "redis-listed"});

@@ -27,7 +27,7 @@ bool logged(const std::string& what) {
   return false;
 }
 
-TEST(sdk_boundary, every_slot_turns_exceptions_into_internal_errors) {
+TEST(boundary, every_slot_turns_exceptions_into_internal_errors) {
   harness::plugin p(DBRIDGE_TEST_THROWING_PLUGIN, false);
   EXPECT_EQ(p.desc.capabilities, DBR_CAP_SQL | DBR_CAP_TRANSACTIONS | DBR_CAP_COMMAND | DBR_CAP_NOTIFY |
                                      DBR_CAP_BULK | DBR_CAP_BATCH | DBR_CAP_INTROSPECT | DBR_CAP_FUNCTIONS |
@@ -151,7 +151,7 @@ struct fake_driver_info {
   static constexpr dbridge::sdk::plugin_info info{.id = "x", .version = "1", .max_minor = 5, .min_minor = 3};
 };
 
-TEST(sdk_boundary, minor_negotiation) {
+TEST(boundary, minor_negotiation) {
   using dbridge::sdk::detail::fill_entry;
   const auto& info = fake_driver_info::info;
   static const int vt = 0;
@@ -171,7 +171,7 @@ TEST(sdk_boundary, minor_negotiation) {
   EXPECT_EQ(fill_entry(info, DBR_KIND_DRIVER, 0, &vt, &h, 0, nullptr), DBR_E_INVALID_ARGUMENT);
 }
 
-TEST(sdk_convert, iso_text_round_trips) {
+TEST(convert, iso_text_round_trips) {
   namespace sdk = dbridge::sdk;
   int64_t v = 0;
   char buf[64];
@@ -222,7 +222,7 @@ harness::plugin& reference_plugin() {
   return p;
 }
 
-TEST(sdk_reference, descriptor) {
+TEST(reference, descriptor) {
   auto& p = reference_plugin();
   EXPECT_STREQ(p.desc.id, "reference");
   EXPECT_STREQ(p.desc.schemes[0], "memkv");
@@ -231,7 +231,7 @@ TEST(sdk_reference, descriptor) {
   EXPECT_EQ(p.vt->conn->cancel, nullptr);
 }
 
-TEST(sdk_reference, commands_are_binary_safe_and_shared_per_name) {
+TEST(reference, commands_are_binary_safe_and_shared_per_name) {
   auto& p = reference_plugin();
   memkv a(p, "ref_shared"), b(p, "ref_shared"), other(p, "ref_other");
   const std::string key("k\0ey", 4), val("v\0\xffz", 4);
@@ -259,7 +259,7 @@ TEST(sdk_reference, commands_are_binary_safe_and_shared_per_name) {
   other.cmd({"FLUSHDB"});
 }
 
-TEST(sdk_reference, transactions_buffer_writes) {
+TEST(reference, transactions_buffer_writes) {
   auto& p = reference_plugin();
   memkv a(p, "ref_txn"), b(p, "ref_txn");
   auto* t = p.vt->txn;
