@@ -293,6 +293,12 @@ struct connection_impl {
   }
 };
 
+/// The impl of a connection object; invalid_state_error when it was moved from.
+inline connection_impl& live(const std::unique_ptr<connection_impl>& p) {
+  if (!p) throw_error(errc::invalid_state, "this connection object was moved from; use the one it was moved to");
+  return *p;
+}
+
 /// Holds a connection for one call: refuses a second thread (invalid_state_error),
 /// serialises GLOBAL_SERIAL plugins, and keeps the registry state current.
 class call_guard {
