@@ -8,6 +8,7 @@
 #include "capability.hpp"
 #include "connection_secrets.hpp"
 #include "dbridge/registry.hpp"
+#include "join.hpp"
 #include "logging.hpp"
 
 namespace dbridge::detail {
@@ -31,14 +32,10 @@ void connection_impl::unsupported(std::string_view capability) const {
   info.native_domain = "dbridge";
   info.driver = rec->id;
   info.message = "driver '" + rec->id + "' does not support '" + std::string(capability) + "'";
-  std::string caps;
-  for (std::uint64_t bit = 1; bit <= DBR_CAP_CANCEL; bit <<= 1) {
-    if (rec->has(bit)) {
-      if (!caps.empty()) caps += ", ";
-      caps += capability_name(bit);
-    }
-  }
-  info.message += " (its capabilities: " + (caps.empty() ? std::string("none") : caps) + ")";
+  std::vector<std::string> caps;
+  for (const std::string& name : known_capabilities())
+    if (rec->has(capability_bit(name))) caps.push_back(name);
+  info.message += " (its capabilities: " + (caps.empty() ? std::string("none") : join(caps)) + ")";
   if (capability == "sql" && rec->has(DBR_CAP_COMMAND))
     info.message += "; it is a command-shaped backend: use connection::command({\"GET\", \"key\"}) or the typed "
                     "helpers (dbridge::redis in dbridge/redis.hpp)";

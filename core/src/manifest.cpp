@@ -25,51 +25,6 @@ std::string_view core_version() noexcept { return DBRIDGE_VERSION; }
 
 // ------------------------------------------------------ codes and names
 
-namespace {
-struct cap_name {
-  const char* name;
-  std::uint64_t bit;
-};
-constexpr std::array<cap_name, 9> caps = {{{"sql", DBR_CAP_SQL},
-                                           {"transactions", DBR_CAP_TRANSACTIONS},
-                                           {"command", DBR_CAP_COMMAND},
-                                           {"notify", DBR_CAP_NOTIFY},
-                                           {"bulk", DBR_CAP_BULK},
-                                           {"batch", DBR_CAP_BATCH},
-                                           {"introspect", DBR_CAP_INTROSPECT},
-                                           {"functions", DBR_CAP_FUNCTIONS},
-                                           {"cancel", DBR_CAP_CANCEL}}};
-}  // namespace
-
-const std::vector<std::string>& known_capabilities() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> v;
-    for (const auto& c : caps) v.emplace_back(c.name);
-    return v;
-  }();
-  return names;
-}
-
-std::uint64_t capability_bits(const std::vector<std::string>& names) {
-  std::uint64_t bits = 0;
-  for (const auto& n : names)
-    for (const auto& c : caps)
-      if (n == c.name) bits |= c.bit;
-  return bits;
-}
-
-std::vector<std::string> capability_names(std::uint64_t bits) {
-  std::vector<std::string> out;
-  for (const auto& c : caps)
-    if (bits & c.bit) {
-      out.emplace_back(c.name);
-      bits &= ~c.bit;
-    }
-  for (int i = 0; i < 64; ++i)
-    if (bits & (std::uint64_t{1} << i)) out.push_back("unknown bit " + std::to_string(i));
-  return out;
-}
-
 std::uint32_t kind_code(std::string_view kind) noexcept {
   if (kind == "driver") return DBR_KIND_DRIVER;
   if (kind == "pool") return DBR_KIND_POOL;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dbridge/plugin_catalog.hpp"
+#include "capability.hpp"
 #include "semver.hpp"
 
 namespace dbridge::detail {
@@ -45,11 +46,6 @@ manifest_result parse_manifest(std::string_view text, const std::filesystem::pat
 /// Why this core cannot use the plugin (ABI major, min_minor, requires.dbridge),
 /// or nullopt when it can. Never loads anything.
 std::optional<plugin_problem> compatibility_problem(const plugin_info& info);
-
-/// Capability names <-> DBR_CAP_* bits.
-std::uint64_t capability_bits(const std::vector<std::string>& names);
-std::vector<std::string> capability_names(std::uint64_t bits);
-const std::vector<std::string>& known_capabilities();
 
 /// DBR_KIND_* / DBR_THREADING_* <-> manifest words (0 / "" when unknown).
 std::uint32_t kind_code(std::string_view kind) noexcept;
