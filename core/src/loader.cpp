@@ -133,8 +133,19 @@ class loader_run {
     if (!fix.empty()) out_.message += "; fix: " + fix;
     return false;
   }
+  // The steps of run(), in order; each records itself and returns false (or
+  // null) when it failed.
+  bool check_abi_range();
+  bool open_library(fd_guard& fd, struct stat& sb);
+  bool check_permissions();
+  bool check_checksum(int fd);
+  bool read_dependencies(int fd, elf_dependencies& deps);
+  std::shared_ptr<boost::dll::shared_library> load_library(fd_guard& fd, const struct stat& sb,
+                                                           const elf_dependencies& deps);
+  bool call_entry(const boost::dll::shared_library& lib, dbr_plugin_desc& desc);
   bool check_descriptor(const dbr_plugin_desc& desc, plugin_record& rec);
   bool check_slots(plugin_record& rec);
+  bool start_instance(plugin_record& rec);
 
   const plugin_info& info_;
   const load_policy& policy_;
@@ -287,87 +298,109 @@ bool loader_run::check_slots(plugin_record& rec) {
 }
 
 load_outcome loader_run::run() {
-  auto& st = state();
   step_ok("manifest", info_.manifest_path.string() + " is valid (" + info_.id + " " + info_.version + ")");
-
-  if (auto problem = compatibility_problem(info_)) {
-    step_fail("abi range", errc::incompatible, problem->message, problem->fix);
-    out_.message = problem->message + " (" + info_.manifest_path.string() + "); fix: " + problem->fix;
-    return std::move(out_);
-  }
-  step_ok("abi range", "needs ABI " + std::to_string(info_.abi_major) + "." + std::to_string(info_.abi_min_minor) +
-                           "+, core provides " + std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
-                           (info_.requires_dbridge.empty() ? std::string()
-                                                           : "; dbridge " + std::string(core_version()) +
-                                                                 " satisfies " + info_.requires_dbridge));
-
+  if (!check_abi_range()) return std::move(out_);
+  auto& st = state();
   const std::string key = record_key(info_);
   if (auto it = st.records.find(key); it != st.records.end()) {
     step_ok("load", "already loaded from " + info_.library_path.string());
     out_.record = it->second;
     return std::move(out_);
   }
-
-  // library file
   fd_guard fd;
+  struct stat sb {};
+  elf_dependencies deps;
+  if (!open_library(fd, sb) || !check_permissions() || !check_checksum(fd.fd) || !read_dependencies(fd.fd, deps))
+    return std::move(out_);
+  std::shared_ptr<boost::dll::shared_library> lib = load_library(fd, sb, deps);
+  if (lib == nullptr) return std::move(out_);
+  dbr_plugin_desc desc;
+  if (!call_entry(*lib, desc)) return std::move(out_);
+  auto rec = std::make_shared<plugin_record>();
+  rec->library = lib;
+  if (!check_descriptor(desc, *rec) || !start_instance(*rec)) return std::move(out_);
+  st.records.emplace(key, rec);
+  out_.record = std::move(rec);
+  return std::move(out_);
+}
+
+bool loader_run::check_abi_range() {
+  if (auto problem = compatibility_problem(info_)) {
+    step_fail("abi range", errc::incompatible, problem->message, problem->fix);
+    out_.message = problem->message + " (" + info_.manifest_path.string() + "); fix: " + problem->fix;
+    return false;
+  }
+  return step_ok("abi range", "needs ABI " + std::to_string(info_.abi_major) + "." +
+                                  std::to_string(info_.abi_min_minor) + "+, core provides " +
+                                  std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
+                                  (info_.requires_dbridge.empty() ? std::string()
+                                                                  : "; dbridge " + std::string(core_version()) +
+                                                                        " satisfies " + info_.requires_dbridge));
+}
+
+bool loader_run::open_library(fd_guard& fd, struct stat& sb) {
   fd.fd = ::open(info_.library_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd.fd < 0) {
     int e = errno;
-    step_fail("library file", e == ENOENT ? errc::not_found : errc::resource,
-              "cannot open the library " + info_.library_path.string() + ": " + std::strerror(e),
-              "reinstall the plugin, or correct library.path in " + info_.manifest_path.string());
-    return std::move(out_);
+    return step_fail("library file", e == ENOENT ? errc::not_found : errc::resource,
+                     "cannot open the library " + info_.library_path.string() + ": " + std::strerror(e),
+                     "reinstall the plugin, or correct library.path in " + info_.manifest_path.string());
   }
-  struct stat sb {};
   if (::fstat(fd.fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    step_fail("library file", errc::not_found, "the library " + info_.library_path.string() + " is not a regular file",
-              "reinstall the plugin");
-    return std::move(out_);
+    return step_fail("library file", errc::not_found,
+                     "the library " + info_.library_path.string() + " is not a regular file", "reinstall the plugin");
   }
-  step_ok("library file", info_.library_path.string() + " (" + std::to_string(sb.st_size) + " bytes)");
+  return step_ok("library file", info_.library_path.string() + " (" + std::to_string(sb.st_size) + " bytes)");
+}
 
-  // Who else may change the code about to run in this process.
+// Who else may change the code about to run in this process.
+bool loader_run::check_permissions() {
   std::vector<std::string> warnings;
   for (const file_finding& f : check_plugin_files(info_)) {
     if (f.refuse && !policy_.allow_writable) {
       const std::string cfg = policy_.config_path.empty() ? std::string("$XDG_CONFIG_HOME/dbridge/dbridge.toml")
                                                           : policy_.config_path.string();
-      step_fail("permissions", errc::incompatible, f.message + ", so any user could replace the code it runs",
-                f.fix + "; or, if this is intended, set [security] allow_writable_plugins = true in " + cfg);
-      return std::move(out_);
+      return step_fail("permissions", errc::incompatible, f.message + ", so any user could replace the code it runs",
+                       f.fix + "; or, if this is intended, set [security] allow_writable_plugins = true in " + cfg);
     }
     warnings.push_back(f.message + " (fix: " + f.fix + ")");
   }
-  step_ok("permissions", warnings.empty() ? std::string("only their owners may write to the library and its folders")
-                                          : "warning: " + join(warnings, "; warning: "));
+  return step_ok("permissions", warnings.empty() ? std::string("only their owners may write to the library and its folders")
+                                                 : "warning: " + join(warnings, "; warning: "));
+}
 
-  // checksum of the very file that will be loaded
+// The checksum of the very file that will be loaded.
+bool loader_run::check_checksum(int fd) {
   std::string actual;
   try {
-    actual = sha256_hex_fd(fd.fd);
+    actual = sha256_hex_fd(fd);
   } catch (const std::exception& e) {
-    step_fail("checksum", errc::resource, std::string("cannot hash the library: ") + e.what(), "check the file");
-    return std::move(out_);
+    return step_fail("checksum", errc::resource, std::string("cannot hash the library: ") + e.what(), "check the file");
   }
   if (actual != info_.sha256) {
-    step_fail("checksum", errc::incompatible,
-              "checksum mismatch: the library " + info_.library_path.string() + " has sha256 " + actual +
-                  ", the manifest says " + info_.sha256,
-              "reinstall the plugin (the library was changed or replaced after its manifest was stamped); "
-              "if you built it yourself, rebuild with dbridge_add_plugin() so the manifest is stamped again");
-    return std::move(out_);
+    return step_fail("checksum", errc::incompatible,
+                     "checksum mismatch: the library " + info_.library_path.string() + " has sha256 " + actual +
+                         ", the manifest says " + info_.sha256,
+                     "reinstall the plugin (the library was changed or replaced after its manifest was stamped); "
+                     "if you built it yourself, rebuild with dbridge_add_plugin() so the manifest is stamped again");
   }
-  step_ok("checksum", "sha256 " + actual + " matches the manifest");
+  return step_ok("checksum", "sha256 " + actual + " matches the manifest");
+}
 
-  // dependencies (read from the same descriptor; nothing runs)
-  elf_dependencies deps = read_elf_dependencies(fd.fd, info_.library_path);
-  if (!deps.ok) {
-    step_fail("dependencies", errc::incompatible, "the library " + info_.library_path.string() + " " + deps.problem,
-              "reinstall the plugin; library.path must name the plugin's compiled .so for this machine");
-    return std::move(out_);
-  }
+// Read from the same descriptor; nothing runs. The step is recorded once the
+// load shows whether the dynamic loader agrees.
+bool loader_run::read_dependencies(int fd, elf_dependencies& deps) {
+  deps = read_elf_dependencies(fd, info_.library_path);
+  if (deps.ok) return true;
+  return step_fail("dependencies", errc::incompatible, "the library " + info_.library_path.string() + " " + deps.problem,
+                   "reinstall the plugin; library.path must name the plugin's compiled .so for this machine");
+}
 
-  // load /proc/self/fd/N: the hashed bytes are the loaded bytes
+// Loads /proc/self/fd/N: the hashed bytes are the loaded bytes. Null when
+// the dynamic loader refused.
+std::shared_ptr<boost::dll::shared_library> loader_run::load_library(fd_guard& fd, const struct stat& sb,
+                                                                     const elf_dependencies& deps) {
+  auto& st = state();
   std::string load_path = "/proc/self/fd/" + std::to_string(fd.fd);
   std::error_code access_ec;
   if (!fs::exists(load_path, access_ec)) {
@@ -407,7 +440,7 @@ load_outcome loader_run::run() {
       step_fail("load", errc::incompatible, "the dynamic loader refused " + info_.library_path.string() + ": " + why,
                 "reinstall the plugin; if it was built on another system, rebuild it here");
     }
-    return std::move(out_);
+    return nullptr;
   }
   if (load_path == info_.library_path.string()) {
     struct stat now {};
@@ -415,7 +448,7 @@ load_outcome loader_run::run() {
       st.parked.push_back(lib);
       step_fail("load", errc::incompatible, "the library file was replaced while it was being verified",
                 "retry; if it happens again, check what rewrites " + info_.library_path.string());
-      return std::move(out_);
+      return nullptr;
     }
   }
   // From here on the library stays mapped for good, and so does its fd
@@ -424,71 +457,67 @@ load_outcome loader_run::run() {
   if (load_path != info_.library_path.string()) st.parked_fds.push_back(fd.release());
   step_ok("dependencies", deps.needed.empty() ? "none" : "found: " + join(deps.needed));
   step_ok("load", "loaded " + info_.library_path.string() + " (RTLD_NOW | RTLD_LOCAL)");
+  return lib;
+}
 
-  if (!lib->has(DBR_ENTRY_SYMBOL)) {
+// Finds the entry symbol and asks it for the descriptor of plugin 0.
+bool loader_run::call_entry(const boost::dll::shared_library& lib, dbr_plugin_desc& desc) {
+  if (!lib.has(DBR_ENTRY_SYMBOL)) {
     std::string detail = "the library does not export " + std::string(DBR_ENTRY_SYMBOL);
     for (int major = 2; major <= 9; ++major) {
       std::string other = "dbridge_plugin_entry_v" + std::to_string(major);
-      if (lib->has(other)) {
+      if (lib.has(other)) {
         detail += "; it exports " + other + ", i.e. it is built for plugin ABI major " + std::to_string(major);
         break;
       }
     }
-    step_fail("entry symbol", errc::incompatible, detail,
-              "is it a dbridge plugin? build it with the dbridge SDK (dbridge_add_plugin() and the export macro "
-              "keep " + std::string(DBR_ENTRY_SYMBOL) + " visible)");
-    return std::move(out_);
+    return step_fail("entry symbol", errc::incompatible, detail,
+                     "is it a dbridge plugin? build it with the dbridge SDK (dbridge_add_plugin() and the export macro "
+                     "keep " + std::string(DBR_ENTRY_SYMBOL) + " visible)");
   }
-  auto entry = lib->get<std::int32_t(const dbr_host*, std::uint32_t, dbr_plugin_desc*)>(DBR_ENTRY_SYMBOL);
+  auto entry = lib.get<std::int32_t(const dbr_host*, std::uint32_t, dbr_plugin_desc*)>(DBR_ENTRY_SYMBOL);
   step_ok("entry symbol", std::string(DBR_ENTRY_SYMBOL) + " found");
 
-  dbr_plugin_desc desc;
   std::memset(&desc, 0, sizeof desc);
   desc.struct_size = sizeof desc;
   const std::int32_t status = entry(host_table(), 0, &desc);
   if (status == DBR_E_INCOMPATIBLE) {
-    step_fail("descriptor", errc::incompatible,
-              "the plugin refused this core: its entry answered DBR_E_INCOMPATIBLE for core ABI " +
-                  std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
-                  " (it needs another ABI major or a newer minor than its manifest's abi.min_minor " +
-                  std::to_string(info_.abi_min_minor) + " says)",
-              "upgrade dbridge or install a version of '" + info_.id + "' built for dbridge " +
-                  std::string(core_version()));
-    return std::move(out_);
+    return step_fail("descriptor", errc::incompatible,
+                     "the plugin refused this core: its entry answered DBR_E_INCOMPATIBLE for core ABI " +
+                         std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
+                         " (it needs another ABI major or a newer minor than its manifest's abi.min_minor " +
+                         std::to_string(info_.abi_min_minor) + " says)",
+                     "upgrade dbridge or install a version of '" + info_.id + "' built for dbridge " +
+                         std::string(core_version()));
   }
   if (status == DBR_DONE) {
-    step_fail("descriptor", errc::incompatible, "the library holds no plugin (its entry answered DBR_DONE for index 0)",
-              "report this to the plugin's author");
-    return std::move(out_);
+    return step_fail("descriptor", errc::incompatible,
+                     "the library holds no plugin (its entry answered DBR_DONE for index 0)",
+                     "report this to the plugin's author");
   }
   if (status != DBR_OK) {
-    step_fail("descriptor", errc::internal, "the entry failed with status " + std::to_string(status),
-              "report this to the plugin's author");
-    return std::move(out_);
+    return step_fail("descriptor", errc::internal, "the entry failed with status " + std::to_string(status),
+                     "report this to the plugin's author");
   }
-  auto rec = std::make_shared<plugin_record>();
-  rec->library = lib;
-  if (!check_descriptor(desc, *rec)) return std::move(out_);
+  return true;
+}
 
-  // init
+// The plugin's init: its instance, or its refusal.
+bool loader_run::start_instance(plugin_record& rec) {
   int32_t (*init)(const dbr_host*, const dbr_param*, uint32_t, dbr_plugin**, dbr_error*) =
-      rec->kind_code == DBR_KIND_DRIVER ? rec->driver.init
-      : rec->kind_code == DBR_KIND_POOL ? rec->pool.init
-                                        : rec->mapper.init;
+      rec.kind_code == DBR_KIND_DRIVER ? rec.driver.init
+      : rec.kind_code == DBR_KIND_POOL ? rec.pool.init
+                                       : rec.mapper.init;
   abi_error err;
   dbr_plugin* instance = nullptr;
   const std::int32_t rc = init(host_table(), nullptr, 0, &instance, err);
   if (rc != DBR_OK) {
-    error_info ei = err.to_info(rc < 0 ? rc : DBR_E_INTERNAL, rec->id);
-    step_fail("init", ei.category, "the plugin refused to start (init failed): " + ei.message,
-              "see the plugin's message above; check its installation and the libraries it needs");
-    return std::move(out_);
+    error_info ei = err.to_info(rc < 0 ? rc : DBR_E_INTERNAL, rec.id);
+    return step_fail("init", ei.category, "the plugin refused to start (init failed): " + ei.message,
+                     "see the plugin's message above; check its installation and the libraries it needs");
   }
-  rec->instance = instance;
-  step_ok("init", "plugin instance created");
-  st.records.emplace(key, rec);
-  out_.record = std::move(rec);
-  return std::move(out_);
+  rec.instance = instance;
+  return step_ok("init", "plugin instance created");
 }
 
 }  // namespace
