@@ -73,6 +73,37 @@ void check_param_count(connection_impl& c, stmt_lease& l, std::size_t given, std
 
 constexpr std::size_t stack_params = 16;
 
+// One run of sql through a statement borrowed from the cache (or prepared for
+// it): what execute reported, with the statement still borrowed.
+struct sql_run {
+  stmt_lease lease;
+  dbr_exec_info info;
+  dbr_cursor* cur = nullptr;
+  int32_t rc = 0;
+  bool was_in_tx = false;  ///< a transaction was open before the call
+};
+
+// Prepares (or finds), binds and executes; first_max rows may come back with
+// the execute. The caller holds the call guard and hands the lease back.
+inline void run_sql(connection_impl& c, std::string_view sql, params p, std::uint32_t first_max, sql_run& r) {
+  r.lease = acquire_stmt(c, sql);
+  check_param_count(c, r.lease, p.size(), sql);
+  dbr_value buf[stack_params];
+  std::memset(&r.info, 0, sizeof r.info);
+  r.info.struct_size = sizeof r.info;
+  r.info.first_max = first_max;
+  r.was_in_tx = c.in_explicit_tx();
+  try {
+    const dbr_value* pv = c.bind(p, buf, stack_params);
+    r.rc = c.rec->sql.execute(r.lease.stmt, pv, static_cast<std::uint32_t>(p.size()), &r.info, &r.cur, c.err);
+  } catch (...) {
+    release_stmt(c, r.lease);
+    throw;
+  }
+  c.note_session(r.info, sql);
+  if (is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
+}
+
 }  // namespace
 
 }  // namespace detail
@@ -103,55 +134,27 @@ result connection::query(std::string_view sql, params p) {
   c.require(DBR_CAP_SQL, reinterpret_cast<const void*>(c.rec->sql.prepare), "sql");
   detail::call_guard g(c);
   c.slot->touch();
-  detail::stmt_lease l = detail::acquire_stmt(c, sql);
-  detail::check_param_count(c, l, p.size(), sql);
-  dbr_value buf[detail::stack_params];
-  dbr_exec_info info;
-  std::memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  info.first_max = detail::fetch_batch;
-  dbr_cursor* cur = nullptr;
-  detail::abi_error& err = c.err;
-  const bool was_in_tx = c.in_explicit_tx();
-  int32_t rc;
-  try {
-    const dbr_value* pv = c.bind(p, buf, detail::stack_params);
-    rc = c.rec->sql.execute(l.stmt, pv, static_cast<std::uint32_t>(p.size()), &info, &cur, err);
-  } catch (...) {
-    detail::release_stmt(c, l);
-    throw;
+  detail::sql_run r;
+  detail::run_sql(c, sql, p, detail::fetch_batch, r);
+  if (r.rc < 0) {
+    detail::release_stmt(c, r.lease);
+    c.fail_sent(r.rc, c.err, sql, detail::sql_effect(sql, r.was_in_tx), r.was_in_tx);
   }
-  c.note_session(info, sql);
-  if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
-  if (rc < 0) {
-    detail::release_stmt(c, l);
-    c.fail_sent(rc, err, sql, detail::sql_effect(sql, was_in_tx), was_in_tx);
-  }
-  if (!info.has_rows || cur == nullptr) {
-    if (cur) c.rec->cursor.close(cur);
-    detail::release_stmt(c, l);
+  if (!r.info.has_rows || r.cur == nullptr) {
+    if (r.cur) c.rec->cursor.close(r.cur);
+    detail::release_stmt(c, r.lease);
     c.note_schema(sql);
-    return detail::connection_impl::make_result(nullptr, info);
+    return detail::connection_impl::make_result(nullptr, r.info);
   }
-  detail::cursor_impl* ci;
-  try {
-    ci = c.new_cursor();
-  } catch (...) {
-    c.rec->cursor.close(cur);
-    detail::release_stmt(c, l);
-    throw;
-  }
-  ci->cur = cur;
-  if (l.entry) {
-    ci->owner = detail::stmt_owner::cached;
-    ci->entry = l.entry;
+  detail::cursor_source from;
+  if (r.lease.entry) {
+    from.owner = detail::stmt_owner::cached;
+    from.entry = r.lease.entry;
   } else {
-    ci->owner = detail::stmt_owner::owned;
-    ci->owned_stmt = l.stmt;
+    from.owner = detail::stmt_owner::owned;
+    from.owned_stmt = r.lease.stmt;
   }
-  c.link(ci);
-  c.prime(ci, info);
-  return detail::connection_impl::make_result(ci, info);
+  return c.open_result(r.cur, from, &r.info);
 }
 
 record connection::query_one(std::string_view sql, params p) {
@@ -175,30 +178,13 @@ exec_result connection::execute(std::string_view sql, params p) {
   c.require(DBR_CAP_SQL, reinterpret_cast<const void*>(c.rec->sql.prepare), "sql");
   detail::call_guard g(c);
   c.slot->touch();
-  detail::stmt_lease l = detail::acquire_stmt(c, sql);
-  detail::check_param_count(c, l, p.size(), sql);
-  dbr_value buf[detail::stack_params];
-  dbr_exec_info info;
-  std::memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  dbr_cursor* cur = nullptr;
-  detail::abi_error& err = c.err;
-  const bool was_in_tx = c.in_explicit_tx();
-  int32_t rc;
-  try {
-    const dbr_value* pv = c.bind(p, buf, detail::stack_params);
-    rc = c.rec->sql.execute(l.stmt, pv, static_cast<std::uint32_t>(p.size()), &info, &cur, err);
-  } catch (...) {
-    detail::release_stmt(c, l);
-    throw;
-  }
-  c.note_session(info, sql);
-  if (detail::is_transaction_sql(sql)) [[unlikely]] c.refresh_raw_tx();
-  if (cur) c.rec->cursor.close(cur);
-  detail::release_stmt(c, l);
+  detail::sql_run r;
+  detail::run_sql(c, sql, p, 0, r);
+  if (r.cur) c.rec->cursor.close(r.cur);
+  detail::release_stmt(c, r.lease);
   c.note_schema(sql);
-  if (rc < 0) c.fail_sent(rc, err, sql, detail::sql_effect(sql, was_in_tx), was_in_tx);
-  return detail::connection_impl::make_exec_result(info);
+  if (r.rc < 0) c.fail_sent(r.rc, c.err, sql, detail::sql_effect(sql, r.was_in_tx), r.was_in_tx);
+  return detail::connection_impl::make_exec_result(r.info);
 }
 
 void connection::execute_script(std::string_view sql) {

@@ -22,18 +22,7 @@ result introspect(detail::connection_impl& c, std::uint32_t what, std::string_vi
       c.rec->introspect.list(c.conn, what, s.empty() ? nullptr : s.c_str(), t.empty() ? nullptr : t.c_str(), &cur, err);
   if (rc < 0) c.fail(rc, err);
   if (cur == nullptr) return detail::connection_impl::make_result(nullptr, -1);
-  detail::cursor_impl* ci;
-  try {
-    ci = c.new_cursor();
-  } catch (...) {
-    c.rec->cursor.close(cur);
-    throw;
-  }
-  ci->cur = cur;
-  ci->owner = detail::stmt_owner::none;
-  c.link(ci);
-  c.prime(ci);
-  return detail::connection_impl::make_result(ci, -1);
+  return c.open_result(cur, {}, nullptr);
 }
 }  // namespace
 
