@@ -308,6 +308,12 @@ struct connection_impl {
   }
 };
 
+/// The core's way into a connection object (the public class keeps impl() private).
+struct connection_access {
+  static connection_impl& impl(const connection& c) { return c.impl(); }
+};
+inline connection_impl& impl_of(const connection& c) { return connection_access::impl(c); }
+
 /// The impl of a connection object; invalid_state_error when it was moved from.
 inline connection_impl& live(const std::unique_ptr<connection_impl>& p) {
   if (!p) throw_error(errc::invalid_state, "this connection object was moved from; use the one it was moved to");
