@@ -35,7 +35,7 @@ void copy_reply(const dbr_reply* r, reply& out, int depth) {
 }
 
 detail::connection_impl& batch_impl(connection* conn) {
-  detail::connection_impl& c = conn->impl();
+  detail::connection_impl& c = detail::impl_of(*conn);
   c.require(DBR_CAP_BATCH, reinterpret_cast<const void*>(c.rec->batch.begin), "batch");
   return c;
 }
@@ -198,7 +198,7 @@ void batch::end() {
   open_ = false;
   queued_ = unread_ = 0;
   if (!conn_->is_open()) return;
-  detail::connection_impl& c = conn_->impl();
+  detail::connection_impl& c = detail::impl_of(*conn_);
   if (c.rec->batch.end == nullptr) return;
   detail::call_guard g(c);
   detail::abi_error err;

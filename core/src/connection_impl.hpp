@@ -75,6 +75,15 @@ struct statement_impl {
   statement_impl* next = nullptr;
 };
 
+/// The statement a result's cursor reads from, handed back when the cursor
+/// closes (close_cursor).
+struct cursor_source {
+  stmt_owner owner = stmt_owner::none;
+  cached_stmt* entry = nullptr;      ///< stmt_owner::cached
+  dbr_stmt* owned_stmt = nullptr;    ///< stmt_owner::owned
+  statement_impl* stmt_impl = nullptr;  ///< stmt_owner::statement
+};
+
 struct connection_impl {
   std::shared_ptr<plugin_record> rec;  ///< keeps the library mapped
   dbr_conn* conn = nullptr;            ///< nullptr once closed
@@ -265,6 +274,12 @@ struct connection_impl {
   const dbr_value* bind(params p, dbr_value* stack_buf, std::size_t cap);
 
   // Cursor bookkeeping.
+  /// The result of a call that opened a plugin cursor with rows: a linked
+  /// cursor_impl reading from `from`, its first batch read now (from info
+  /// when execute already read it). On failure the cursor is closed and its
+  /// statement handed back before the error propagates. Without info the
+  /// result reports no affected rows.
+  result open_result(dbr_cursor* cur, const cursor_source& from, const dbr_exec_info* info);
   cursor_impl* new_cursor();
   void link(cursor_impl* c) noexcept;
   void unlink(cursor_impl* c) noexcept;
@@ -292,6 +307,18 @@ struct connection_impl {
     return exec_result{info.affected_rows, id.as_signed(), id.as_unsigned()};
   }
 };
+
+/// The core's way into a connection object (the public class keeps impl() private).
+struct connection_access {
+  static connection_impl& impl(const connection& c) { return c.impl(); }
+};
+inline connection_impl& impl_of(const connection& c) { return connection_access::impl(c); }
+
+/// The impl of a connection object; invalid_state_error when it was moved from.
+inline connection_impl& live(const std::unique_ptr<connection_impl>& p) {
+  if (!p) throw_error(errc::invalid_state, "this connection object was moved from; use the one it was moved to");
+  return *p;
+}
 
 /// Holds a connection for one call: refuses a second thread (invalid_state_error),
 /// serialises GLOBAL_SERIAL plugins, and keeps the registry state current.
@@ -386,6 +413,34 @@ inline cursor_impl* connection_impl::new_cursor() {
     return c;
   }
   return new cursor_impl();
+}
+
+inline result connection_impl::open_result(dbr_cursor* cur, const cursor_source& from, const dbr_exec_info* info) {
+  const auto attach = [&](cursor_impl& c) noexcept {
+    c.cur = cur;
+    c.owner = from.owner;
+    c.entry = from.entry;
+    c.owned_stmt = from.owned_stmt;
+    c.stmt_impl = from.stmt_impl;
+    if (from.stmt_impl != nullptr) from.stmt_impl->live = &c;
+  };
+  cursor_impl* c;
+  try {
+    c = new_cursor();
+  } catch (...) {
+    cursor_impl unused;  // hands cursor and statement back as a closing result would
+    attach(unused);
+    close_cursor(&unused);
+    throw;
+  }
+  attach(*c);
+  link(c);
+  if (info == nullptr) {
+    prime(c);
+    return make_result(c, -1);
+  }
+  prime(c, *info);
+  return make_result(c, *info);
 }
 
 inline void connection_impl::link(cursor_impl* c) noexcept {

@@ -18,7 +18,7 @@ namespace dbridge {
 namespace {
 
 detail::connection_impl& bulk_impl(connection& conn) {
-  detail::connection_impl& c = conn.impl();
+  detail::connection_impl& c = detail::impl_of(conn);
   c.require(DBR_CAP_BULK, reinterpret_cast<const void*>(c.rec->bulk.copy_in_begin), "bulk");
   return c;
 }
@@ -71,7 +71,7 @@ void copy_in::write_row(params row) {
   if (row.size() != ncols_)
     throw_error(errc::invalid_argument, "copy_in row has " + std::to_string(row.size()) + " values for " +
                                             std::to_string(ncols_) + " columns");
-  detail::connection_impl& c = conn_->impl();
+  detail::connection_impl& c = detail::impl_of(*conn_);
   detail::call_guard g(c);
   dbr_value stack[32];
   const dbr_value* cells = c.bind(row, stack, 32);
@@ -82,7 +82,7 @@ void copy_in::write_row(params row) {
 
 std::int64_t copy_in::finish() {
   if (bulk_ == nullptr) throw_error(errc::invalid_state, "this copy_in has already finished or been aborted");
-  detail::connection_impl& c = conn_->impl();
+  detail::connection_impl& c = detail::impl_of(*conn_);
   detail::call_guard g(c);
   dbr_bulk* b = bulk_;
   bulk_ = nullptr;  // copy_in_end frees it whatever the outcome
@@ -94,7 +94,7 @@ std::int64_t copy_in::finish() {
 
 void copy_in::abort() noexcept {
   if (bulk_ == nullptr) return;
-  detail::connection_impl& c = conn_->impl();
+  detail::connection_impl& c = detail::impl_of(*conn_);
   if (c.conn != nullptr && c.try_enter()) {
     c.rec->bulk.copy_in_abort(bulk_);
     c.leave();
@@ -113,7 +113,7 @@ copy_out::copy_out(connection& conn, std::string_view sql) : conn_(&conn) {
 
 copy_out::~copy_out() {
   if (bulk_ == nullptr) return;
-  detail::connection_impl& c = conn_->impl();
+  detail::connection_impl& c = detail::impl_of(*conn_);
   if (c.conn != nullptr && c.try_enter()) {
     c.rec->bulk.copy_out_end(bulk_);
     c.leave();
@@ -122,7 +122,7 @@ copy_out::~copy_out() {
 
 std::optional<std::string_view> copy_out::next() {
   if (bulk_ == nullptr) return std::nullopt;
-  detail::connection_impl& c = conn_->impl();
+  detail::connection_impl& c = detail::impl_of(*conn_);
   detail::call_guard g(c);
   const char* data = nullptr;
   uint64_t len = 0;

@@ -27,7 +27,8 @@ std::string what_text(const error_info& info) {
 }
 }  // namespace
 
-error::error(error_info info) : std::runtime_error(what_text(info)), info_(std::move(info)) {}
+error::error(error_info info)
+    : std::runtime_error(what_text(info)), info_(std::make_shared<const error_info>(std::move(info))) {}
 
 void throw_error(error_info info) {
   switch (info.category) {

@@ -9,9 +9,7 @@
 #include "loader.hpp"
 
 #include <dlfcn.h>
-#include <elf.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,12 +20,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
 
 #include "host.hpp"
+#include "join.hpp"
 #include "manifest.hpp"
 #include "sha256.hpp"
 
@@ -88,15 +86,6 @@ std::string bounded(const char* p, std::size_t max = 256) {
   return std::string(p, strnlen(p, max));
 }
 
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
-}
-
 struct fd_guard {
   int fd = -1;
   ~fd_guard() {
@@ -109,261 +98,7 @@ struct fd_guard {
   }
 };
 
-// ------------------------------------------------------------ ELF reading
-
-bool pread_all(int fd, void* buf, std::size_t len, std::uint64_t off) {
-  auto* p = static_cast<char*>(buf);
-  while (len > 0) {
-    ssize_t n = ::pread(fd, p, len, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    len -= static_cast<std::size_t>(n);
-    off += static_cast<std::uint64_t>(n);
-  }
-  return true;
-}
-
-std::uint16_t host_machine() {
-#if defined(__x86_64__)
-  return EM_X86_64;
-#elif defined(__aarch64__)
-  return EM_AARCH64;
-#elif defined(__riscv)
-  return EM_RISCV;
-#elif defined(__powerpc64__)
-  return EM_PPC64;
-#elif defined(__s390x__)
-  return EM_S390;
-#else
-  return EM_NONE;
-#endif
-}
-
-std::vector<std::string> split_path_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i <= s.size()) {
-    std::size_t e = s.find_first_of(":;", i);
-    if (e == std::string::npos) e = s.size();
-    if (e > i) out.push_back(s.substr(i, e - i));
-    i = e + 1;
-  }
-  return out;
-}
-
-void read_ld_so_conf(const fs::path& file, std::vector<std::string>& out, int depth) {
-  if (depth > 8) return;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    auto b = line.find_first_not_of(" \t");
-    if (b == std::string::npos) continue;
-    line = line.substr(b, line.find_last_not_of(" \t") - b + 1);
-    if (line.rfind("include", 0) == 0 && line.size() > 8 && (line[7] == ' ' || line[7] == '\t')) {
-      std::string pattern = line.substr(8);
-      pattern = pattern.substr(pattern.find_first_not_of(" \t"));
-      if (pattern[0] != '/') pattern = (file.parent_path() / pattern).string();
-      glob_t g{};
-      if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
-        for (std::size_t i = 0; i < g.gl_pathc; ++i) read_ld_so_conf(g.gl_pathv[i], out, depth + 1);
-      }
-      ::globfree(&g);
-    } else if (line[0] == '/') {
-      out.push_back(line);
-    }
-  }
-}
-
-// The folders ld.so searches after RPATH/LD_LIBRARY_PATH/RUNPATH: those of
-// ld.so.conf (what ld.so.cache is built from) and the built-in defaults.
-const std::vector<std::string>& system_library_dirs() {
-  static const std::vector<std::string> dirs = [] {
-    std::vector<std::string> d;
-    read_ld_so_conf("/etc/ld.so.conf", d, 0);
-    for (const char* p : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
-                          "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"})
-      d.emplace_back(p);
-    return d;
-  }();
-  return dirs;
-}
-
-bool library_findable(const std::string& soname, const std::vector<std::string>& rpath,
-                      const std::vector<std::string>& runpath, const fs::path& origin) {
-  std::error_code ec;
-  if (soname.find('/') != std::string::npos) return fs::exists(soname, ec);
-  // Already in the process (e.g. libc): found without any search.
-  if (void* h = ::dlopen(soname.c_str(), RTLD_LAZY | RTLD_NOLOAD)) {
-    ::dlclose(h);
-    return true;
-  }
-  auto expand = [&](std::string dir) {
-    for (const char* token : {"$ORIGIN", "${ORIGIN}"}) {
-      for (auto pos = dir.find(token); pos != std::string::npos; pos = dir.find(token)) {
-        dir.replace(pos, std::strlen(token), origin.string());
-      }
-    }
-    return dir;
-  };
-  std::vector<std::string> dirs;
-  if (runpath.empty()) dirs.insert(dirs.end(), rpath.begin(), rpath.end());
-  if (const char* llp = ::secure_getenv("LD_LIBRARY_PATH")) {
-    for (auto& d : split_path_list(llp)) dirs.push_back(d);
-  }
-  dirs.insert(dirs.end(), runpath.begin(), runpath.end());
-  const auto& sys = system_library_dirs();
-  dirs.insert(dirs.end(), sys.begin(), sys.end());
-  for (const auto& d : dirs) {
-    if (fs::exists(fs::path(expand(d)) / soname, ec)) return true;
-  }
-  return false;
-}
-
 }  // namespace
-
-elf_dependencies read_elf_dependencies(int fd, const fs::path& real_path) {
-  elf_dependencies out;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    out.problem = std::string("cannot stat: ") + std::strerror(errno);
-    return out;
-  }
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  unsigned char ident[EI_NIDENT] = {};
-  if (size < sizeof(Elf64_Ehdr) || !pread_all(fd, ident, sizeof ident, 0) ||
-      std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
-    out.problem = "is not a shared library (no ELF header; the file may be a text file, a linker script or corrupt)";
-    return out;
-  }
-  if (ident[EI_CLASS] != ELFCLASS64 || sizeof(void*) != 8) {
-    out.problem = "is a 32-bit ELF file; this process is 64-bit";
-    return out;
-  }
-  if (ident[EI_DATA] != ELFDATA2LSB) {
-    out.problem = "has a byte order this machine does not use";
-    return out;
-  }
-  Elf64_Ehdr eh{};
-  if (!pread_all(fd, &eh, sizeof eh, 0)) {
-    out.problem = "has a truncated ELF header";
-    return out;
-  }
-  if (eh.e_type != ET_DYN) {
-    out.problem = "is an ELF file but not a shared object (e.g. an executable or object file)";
-    return out;
-  }
-  if (host_machine() != EM_NONE && eh.e_machine != host_machine()) {
-    out.problem = "is built for another CPU architecture (ELF machine " + std::to_string(eh.e_machine) +
-                  ", this process is " + std::to_string(host_machine()) + ")";
-    return out;
-  }
-  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 4096 ||
-      eh.e_phoff + std::uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > size) {
-    out.problem = "has a corrupt program header table";
-    return out;
-  }
-  std::vector<Elf64_Phdr> ph(eh.e_phnum);
-  if (!pread_all(fd, ph.data(), ph.size() * sizeof(Elf64_Phdr), eh.e_phoff)) {
-    out.problem = "has a truncated program header table";
-    return out;
-  }
-  out.ok = true;
-  const Elf64_Phdr* dyn = nullptr;
-  for (const auto& p : ph)
-    if (p.p_type == PT_DYNAMIC) dyn = &p;
-  if (dyn == nullptr) return out;  // no dependencies at all
-  if (dyn->p_offset + dyn->p_filesz > size || dyn->p_filesz > (1u << 20)) {
-    out.ok = false;
-    out.problem = "has a corrupt dynamic section";
-    return out;
-  }
-  std::vector<Elf64_Dyn> entries(dyn->p_filesz / sizeof(Elf64_Dyn));
-  if (!pread_all(fd, entries.data(), entries.size() * sizeof(Elf64_Dyn), dyn->p_offset)) {
-    out.ok = false;
-    out.problem = "has a truncated dynamic section";
-    return out;
-  }
-  std::uint64_t strtab = 0, strsz = 0;
-  std::vector<std::uint64_t> needed, rpath, runpath;
-  for (const auto& d : entries) {
-    if (d.d_tag == DT_NULL) break;
-    switch (d.d_tag) {
-      case DT_NEEDED: needed.push_back(d.d_un.d_val); break;
-      case DT_STRTAB: strtab = d.d_un.d_ptr; break;
-      case DT_STRSZ: strsz = d.d_un.d_val; break;
-      case DT_RPATH: rpath.push_back(d.d_un.d_val); break;
-      case DT_RUNPATH: runpath.push_back(d.d_un.d_val); break;
-      default: break;
-    }
-  }
-  // DT_STRTAB is a virtual address: find the file offset through PT_LOAD.
-  std::uint64_t str_off = 0;
-  bool mapped = false;
-  for (const auto& p : ph) {
-    if (p.p_type == PT_LOAD && strtab >= p.p_vaddr && strtab < p.p_vaddr + p.p_filesz) {
-      str_off = strtab - p.p_vaddr + p.p_offset;
-      mapped = true;
-    }
-  }
-  if (!mapped || strsz == 0 || strsz > (16u << 20) || str_off + strsz > size) {
-    if (!needed.empty()) {
-      out.ok = false;
-      out.problem = "has a corrupt dynamic string table";
-    }
-    return out;
-  }
-  std::string strings(strsz, '\0');
-  if (!pread_all(fd, strings.data(), strsz, str_off)) {
-    out.ok = false;
-    out.problem = "has a truncated dynamic string table";
-    return out;
-  }
-  auto str_at = [&](std::uint64_t off) -> std::string {
-    if (off >= strings.size()) return {};
-    return std::string(strings.c_str() + off);
-  };
-  std::vector<std::string> rp, rup;
-  for (auto o : rpath)
-    for (auto& d : split_path_list(str_at(o))) rp.push_back(d);
-  for (auto o : runpath)
-    for (auto& d : split_path_list(str_at(o))) rup.push_back(d);
-  for (auto o : needed) {
-    std::string name = str_at(o);
-    if (name.empty()) continue;
-    out.needed.push_back(name);
-    if (!library_findable(name, rp, rup, real_path.parent_path())) out.missing.push_back(name);
-  }
-  return out;
-}
-
-std::string missing_library_fix(const std::vector<std::string>& sonames) {
-  static const std::map<std::string, std::string> packages = {
-      {"libpq.so.5", "libpq5"},           {"libmariadb.so.3", "libmariadb3"},
-      {"libhiredis.so.0.14", "libhiredis0.14"}, {"libsqlite3.so.0", "libsqlite3-0"},
-      {"libssl.so.3", "libssl3"},         {"libcrypto.so.3", "libssl3"},
-      {"libstdc++.so.6", "libstdc++6"},   {"libz.so.1", "zlib1g"},
-  };
-  std::vector<std::string> pkgs, unknown;
-  for (const auto& s : sonames) {
-    auto it = packages.find(s);
-    if (it != packages.end()) {
-      if (std::find(pkgs.begin(), pkgs.end(), it->second) == pkgs.end()) pkgs.push_back(it->second);
-    } else {
-      unknown.push_back(s);
-    }
-  }
-  std::string fix;
-  if (!pkgs.empty()) fix = "install the missing libraries: apt-get install " + join(pkgs, " ");
-  if (!unknown.empty()) {
-    if (!fix.empty()) fix += "; ";
-    fix += "install the package that provides " + join(unknown) +
-           " (find it with `apt-file search " + unknown.front() +
-           "`), or add the folder holding it to LD_LIBRARY_PATH";
-  }
-  return fix;
-}
 
 // --------------------------------------------------------------- loading
 
@@ -398,8 +133,19 @@ class loader_run {
     if (!fix.empty()) out_.message += "; fix: " + fix;
     return false;
   }
+  // The steps of run(), in order; each records itself and returns false (or
+  // null) when it failed.
+  bool check_abi_range();
+  bool open_library(fd_guard& fd, struct stat& sb);
+  bool check_permissions();
+  bool check_checksum(int fd);
+  bool read_dependencies(int fd, elf_dependencies& deps);
+  std::shared_ptr<boost::dll::shared_library> load_library(fd_guard& fd, const struct stat& sb,
+                                                           const elf_dependencies& deps);
+  bool call_entry(const boost::dll::shared_library& lib, dbr_plugin_desc& desc);
   bool check_descriptor(const dbr_plugin_desc& desc, plugin_record& rec);
   bool check_slots(plugin_record& rec);
+  bool start_instance(plugin_record& rec);
 
   const plugin_info& info_;
   const load_policy& policy_;
@@ -552,87 +298,109 @@ bool loader_run::check_slots(plugin_record& rec) {
 }
 
 load_outcome loader_run::run() {
-  auto& st = state();
   step_ok("manifest", info_.manifest_path.string() + " is valid (" + info_.id + " " + info_.version + ")");
-
-  if (auto problem = compatibility_problem(info_)) {
-    step_fail("abi range", errc::incompatible, problem->message, problem->fix);
-    out_.message = problem->message + " (" + info_.manifest_path.string() + "); fix: " + problem->fix;
-    return std::move(out_);
-  }
-  step_ok("abi range", "needs ABI " + std::to_string(info_.abi_major) + "." + std::to_string(info_.abi_min_minor) +
-                           "+, core provides " + std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
-                           (info_.requires_dbridge.empty() ? std::string()
-                                                           : "; dbridge " + std::string(core_version()) +
-                                                                 " satisfies " + info_.requires_dbridge));
-
+  if (!check_abi_range()) return std::move(out_);
+  auto& st = state();
   const std::string key = record_key(info_);
   if (auto it = st.records.find(key); it != st.records.end()) {
     step_ok("load", "already loaded from " + info_.library_path.string());
     out_.record = it->second;
     return std::move(out_);
   }
-
-  // library file
   fd_guard fd;
+  struct stat sb {};
+  elf_dependencies deps;
+  if (!open_library(fd, sb) || !check_permissions() || !check_checksum(fd.fd) || !read_dependencies(fd.fd, deps))
+    return std::move(out_);
+  std::shared_ptr<boost::dll::shared_library> lib = load_library(fd, sb, deps);
+  if (lib == nullptr) return std::move(out_);
+  dbr_plugin_desc desc;
+  if (!call_entry(*lib, desc)) return std::move(out_);
+  auto rec = std::make_shared<plugin_record>();
+  rec->library = lib;
+  if (!check_descriptor(desc, *rec) || !start_instance(*rec)) return std::move(out_);
+  st.records.emplace(key, rec);
+  out_.record = std::move(rec);
+  return std::move(out_);
+}
+
+bool loader_run::check_abi_range() {
+  if (auto problem = compatibility_problem(info_)) {
+    step_fail("abi range", errc::incompatible, problem->message, problem->fix);
+    out_.message = problem->message + " (" + info_.manifest_path.string() + "); fix: " + problem->fix;
+    return false;
+  }
+  return step_ok("abi range", "needs ABI " + std::to_string(info_.abi_major) + "." +
+                                  std::to_string(info_.abi_min_minor) + "+, core provides " +
+                                  std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
+                                  (info_.requires_dbridge.empty() ? std::string()
+                                                                  : "; dbridge " + std::string(core_version()) +
+                                                                        " satisfies " + info_.requires_dbridge));
+}
+
+bool loader_run::open_library(fd_guard& fd, struct stat& sb) {
   fd.fd = ::open(info_.library_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd.fd < 0) {
     int e = errno;
-    step_fail("library file", e == ENOENT ? errc::not_found : errc::resource,
-              "cannot open the library " + info_.library_path.string() + ": " + std::strerror(e),
-              "reinstall the plugin, or correct library.path in " + info_.manifest_path.string());
-    return std::move(out_);
+    return step_fail("library file", e == ENOENT ? errc::not_found : errc::resource,
+                     "cannot open the library " + info_.library_path.string() + ": " + std::strerror(e),
+                     "reinstall the plugin, or correct library.path in " + info_.manifest_path.string());
   }
-  struct stat sb {};
   if (::fstat(fd.fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    step_fail("library file", errc::not_found, "the library " + info_.library_path.string() + " is not a regular file",
-              "reinstall the plugin");
-    return std::move(out_);
+    return step_fail("library file", errc::not_found,
+                     "the library " + info_.library_path.string() + " is not a regular file", "reinstall the plugin");
   }
-  step_ok("library file", info_.library_path.string() + " (" + std::to_string(sb.st_size) + " bytes)");
+  return step_ok("library file", info_.library_path.string() + " (" + std::to_string(sb.st_size) + " bytes)");
+}
 
-  // Who else may change the code about to run in this process.
+// Who else may change the code about to run in this process.
+bool loader_run::check_permissions() {
   std::vector<std::string> warnings;
   for (const file_finding& f : check_plugin_files(info_)) {
     if (f.refuse && !policy_.allow_writable) {
       const std::string cfg = policy_.config_path.empty() ? std::string("$XDG_CONFIG_HOME/dbridge/dbridge.toml")
                                                           : policy_.config_path.string();
-      step_fail("permissions", errc::incompatible, f.message + ", so any user could replace the code it runs",
-                f.fix + "; or, if this is intended, set [security] allow_writable_plugins = true in " + cfg);
-      return std::move(out_);
+      return step_fail("permissions", errc::incompatible, f.message + ", so any user could replace the code it runs",
+                       f.fix + "; or, if this is intended, set [security] allow_writable_plugins = true in " + cfg);
     }
     warnings.push_back(f.message + " (fix: " + f.fix + ")");
   }
-  step_ok("permissions", warnings.empty() ? std::string("only their owners may write to the library and its folders")
-                                          : "warning: " + join(warnings, "; warning: "));
+  return step_ok("permissions", warnings.empty() ? std::string("only their owners may write to the library and its folders")
+                                                 : "warning: " + join(warnings, "; warning: "));
+}
 
-  // checksum of the very file that will be loaded
+// The checksum of the very file that will be loaded.
+bool loader_run::check_checksum(int fd) {
   std::string actual;
   try {
-    actual = sha256_hex_fd(fd.fd);
+    actual = sha256_hex_fd(fd);
   } catch (const std::exception& e) {
-    step_fail("checksum", errc::resource, std::string("cannot hash the library: ") + e.what(), "check the file");
-    return std::move(out_);
+    return step_fail("checksum", errc::resource, std::string("cannot hash the library: ") + e.what(), "check the file");
   }
   if (actual != info_.sha256) {
-    step_fail("checksum", errc::incompatible,
-              "checksum mismatch: the library " + info_.library_path.string() + " has sha256 " + actual +
-                  ", the manifest says " + info_.sha256,
-              "reinstall the plugin (the library was changed or replaced after its manifest was stamped); "
-              "if you built it yourself, rebuild with dbridge_add_plugin() so the manifest is stamped again");
-    return std::move(out_);
+    return step_fail("checksum", errc::incompatible,
+                     "checksum mismatch: the library " + info_.library_path.string() + " has sha256 " + actual +
+                         ", the manifest says " + info_.sha256,
+                     "reinstall the plugin (the library was changed or replaced after its manifest was stamped); "
+                     "if you built it yourself, rebuild with dbridge_add_plugin() so the manifest is stamped again");
   }
-  step_ok("checksum", "sha256 " + actual + " matches the manifest");
+  return step_ok("checksum", "sha256 " + actual + " matches the manifest");
+}
 
-  // dependencies (read from the same descriptor; nothing runs)
-  elf_dependencies deps = read_elf_dependencies(fd.fd, info_.library_path);
-  if (!deps.ok) {
-    step_fail("dependencies", errc::incompatible, "the library " + info_.library_path.string() + " " + deps.problem,
-              "reinstall the plugin; library.path must name the plugin's compiled .so for this machine");
-    return std::move(out_);
-  }
+// Read from the same descriptor; nothing runs. The step is recorded once the
+// load shows whether the dynamic loader agrees.
+bool loader_run::read_dependencies(int fd, elf_dependencies& deps) {
+  deps = read_elf_dependencies(fd, info_.library_path);
+  if (deps.ok) return true;
+  return step_fail("dependencies", errc::incompatible, "the library " + info_.library_path.string() + " " + deps.problem,
+                   "reinstall the plugin; library.path must name the plugin's compiled .so for this machine");
+}
 
-  // load /proc/self/fd/N: the hashed bytes are the loaded bytes
+// Loads /proc/self/fd/N: the hashed bytes are the loaded bytes. Null when
+// the dynamic loader refused.
+std::shared_ptr<boost::dll::shared_library> loader_run::load_library(fd_guard& fd, const struct stat& sb,
+                                                                     const elf_dependencies& deps) {
+  auto& st = state();
   std::string load_path = "/proc/self/fd/" + std::to_string(fd.fd);
   std::error_code access_ec;
   if (!fs::exists(load_path, access_ec)) {
@@ -672,7 +440,7 @@ load_outcome loader_run::run() {
       step_fail("load", errc::incompatible, "the dynamic loader refused " + info_.library_path.string() + ": " + why,
                 "reinstall the plugin; if it was built on another system, rebuild it here");
     }
-    return std::move(out_);
+    return nullptr;
   }
   if (load_path == info_.library_path.string()) {
     struct stat now {};
@@ -680,7 +448,7 @@ load_outcome loader_run::run() {
       st.parked.push_back(lib);
       step_fail("load", errc::incompatible, "the library file was replaced while it was being verified",
                 "retry; if it happens again, check what rewrites " + info_.library_path.string());
-      return std::move(out_);
+      return nullptr;
     }
   }
   // From here on the library stays mapped for good, and so does its fd
@@ -689,71 +457,67 @@ load_outcome loader_run::run() {
   if (load_path != info_.library_path.string()) st.parked_fds.push_back(fd.release());
   step_ok("dependencies", deps.needed.empty() ? "none" : "found: " + join(deps.needed));
   step_ok("load", "loaded " + info_.library_path.string() + " (RTLD_NOW | RTLD_LOCAL)");
+  return lib;
+}
 
-  if (!lib->has(DBR_ENTRY_SYMBOL)) {
+// Finds the entry symbol and asks it for the descriptor of plugin 0.
+bool loader_run::call_entry(const boost::dll::shared_library& lib, dbr_plugin_desc& desc) {
+  if (!lib.has(DBR_ENTRY_SYMBOL)) {
     std::string detail = "the library does not export " + std::string(DBR_ENTRY_SYMBOL);
     for (int major = 2; major <= 9; ++major) {
       std::string other = "dbridge_plugin_entry_v" + std::to_string(major);
-      if (lib->has(other)) {
+      if (lib.has(other)) {
         detail += "; it exports " + other + ", i.e. it is built for plugin ABI major " + std::to_string(major);
         break;
       }
     }
-    step_fail("entry symbol", errc::incompatible, detail,
-              "is it a dbridge plugin? build it with the dbridge SDK (dbridge_add_plugin() and the export macro "
-              "keep " + std::string(DBR_ENTRY_SYMBOL) + " visible)");
-    return std::move(out_);
+    return step_fail("entry symbol", errc::incompatible, detail,
+                     "is it a dbridge plugin? build it with the dbridge SDK (dbridge_add_plugin() and the export macro "
+                     "keep " + std::string(DBR_ENTRY_SYMBOL) + " visible)");
   }
-  auto entry = lib->get<std::int32_t(const dbr_host*, std::uint32_t, dbr_plugin_desc*)>(DBR_ENTRY_SYMBOL);
+  auto entry = lib.get<std::int32_t(const dbr_host*, std::uint32_t, dbr_plugin_desc*)>(DBR_ENTRY_SYMBOL);
   step_ok("entry symbol", std::string(DBR_ENTRY_SYMBOL) + " found");
 
-  dbr_plugin_desc desc;
   std::memset(&desc, 0, sizeof desc);
   desc.struct_size = sizeof desc;
   const std::int32_t status = entry(host_table(), 0, &desc);
   if (status == DBR_E_INCOMPATIBLE) {
-    step_fail("descriptor", errc::incompatible,
-              "the plugin refused this core: its entry answered DBR_E_INCOMPATIBLE for core ABI " +
-                  std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
-                  " (it needs another ABI major or a newer minor than its manifest's abi.min_minor " +
-                  std::to_string(info_.abi_min_minor) + " says)",
-              "upgrade dbridge or install a version of '" + info_.id + "' built for dbridge " +
-                  std::string(core_version()));
-    return std::move(out_);
+    return step_fail("descriptor", errc::incompatible,
+                     "the plugin refused this core: its entry answered DBR_E_INCOMPATIBLE for core ABI " +
+                         std::to_string(DBR_ABI_MAJOR) + "." + std::to_string(DBR_ABI_MINOR) +
+                         " (it needs another ABI major or a newer minor than its manifest's abi.min_minor " +
+                         std::to_string(info_.abi_min_minor) + " says)",
+                     "upgrade dbridge or install a version of '" + info_.id + "' built for dbridge " +
+                         std::string(core_version()));
   }
   if (status == DBR_DONE) {
-    step_fail("descriptor", errc::incompatible, "the library holds no plugin (its entry answered DBR_DONE for index 0)",
-              "report this to the plugin's author");
-    return std::move(out_);
+    return step_fail("descriptor", errc::incompatible,
+                     "the library holds no plugin (its entry answered DBR_DONE for index 0)",
+                     "report this to the plugin's author");
   }
   if (status != DBR_OK) {
-    step_fail("descriptor", errc::internal, "the entry failed with status " + std::to_string(status),
-              "report this to the plugin's author");
-    return std::move(out_);
+    return step_fail("descriptor", errc::internal, "the entry failed with status " + std::to_string(status),
+                     "report this to the plugin's author");
   }
-  auto rec = std::make_shared<plugin_record>();
-  rec->library = lib;
-  if (!check_descriptor(desc, *rec)) return std::move(out_);
+  return true;
+}
 
-  // init
+// The plugin's init: its instance, or its refusal.
+bool loader_run::start_instance(plugin_record& rec) {
   int32_t (*init)(const dbr_host*, const dbr_param*, uint32_t, dbr_plugin**, dbr_error*) =
-      rec->kind_code == DBR_KIND_DRIVER ? rec->driver.init
-      : rec->kind_code == DBR_KIND_POOL ? rec->pool.init
-                                        : rec->mapper.init;
+      rec.kind_code == DBR_KIND_DRIVER ? rec.driver.init
+      : rec.kind_code == DBR_KIND_POOL ? rec.pool.init
+                                       : rec.mapper.init;
   abi_error err;
   dbr_plugin* instance = nullptr;
   const std::int32_t rc = init(host_table(), nullptr, 0, &instance, err);
   if (rc != DBR_OK) {
-    error_info ei = err.to_info(rc < 0 ? rc : DBR_E_INTERNAL, rec->id);
-    step_fail("init", ei.category, "the plugin refused to start (init failed): " + ei.message,
-              "see the plugin's message above; check its installation and the libraries it needs");
-    return std::move(out_);
+    error_info ei = err.to_info(rc < 0 ? rc : DBR_E_INTERNAL, rec.id);
+    return step_fail("init", ei.category, "the plugin refused to start (init failed): " + ei.message,
+                     "see the plugin's message above; check its installation and the libraries it needs");
   }
-  rec->instance = instance;
-  step_ok("init", "plugin instance created");
-  st.records.emplace(key, rec);
-  out_.record = std::move(rec);
-  return std::move(out_);
+  rec.instance = instance;
+  return step_ok("init", "plugin instance created");
 }
 
 }  // namespace

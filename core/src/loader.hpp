@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dbridge/error.hpp"
+#include "elf_reader.hpp"
 #include "dbridge/plugin_catalog.hpp"
 #include "plugin_record.hpp"
 
@@ -56,18 +57,5 @@ std::shared_ptr<plugin_record> loaded_driver_for_scheme(std::string_view scheme)
 std::string load_failure(const plugin_info& info);
 /// Forgets remembered failures (rescan: the package may have been fixed).
 void forget_load_failures();
-
-/// What the ELF dynamic section of a library says about its dependencies.
-struct elf_dependencies {
-  bool ok = false;                    ///< a shared object for this machine
-  std::string problem;                ///< why not, when !ok
-  std::vector<std::string> needed;    ///< DT_NEEDED
-  std::vector<std::string> missing;   ///< needed ones not found where ld.so looks
-};
-/// Reads the library open on fd (real_path for $ORIGIN and messages).
-elf_dependencies read_elf_dependencies(int fd, const std::filesystem::path& real_path);
-
-/// A fix-it line for a missing shared library ("apt-get install libpq5").
-std::string missing_library_fix(const std::vector<std::string>& sonames);
 
 }  // namespace dbridge::detail

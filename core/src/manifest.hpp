@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // plugin.toml: reading and validating a manifest (docs/architecture.md, Discovery and manifests) without loading
-// anything, plus the version arithmetic the catalog needs.
+// anything (the version arithmetic is semver.hpp).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "dbridge/plugin_catalog.hpp"
+#include "capability.hpp"
+#include "semver.hpp"
 
 namespace dbridge::detail {
 
@@ -19,23 +21,6 @@ inline constexpr std::int64_t manifest_version_supported = 1;
 
 /// The core's own version (DBRIDGE_VERSION), e.g. "1.0.0".
 std::string_view core_version() noexcept;
-
-/// A semantic version (https://semver.org), build metadata dropped.
-struct semver {
-  std::uint64_t major = 0, minor = 0, patch = 0;
-  std::vector<std::string> pre;  ///< pre-release identifiers
-};
-/// Strict MAJOR.MINOR.PATCH[-pre][+build]; nullopt when malformed.
-std::optional<semver> parse_semver(std::string_view text);
-/// <0, 0, >0 by semver precedence.
-int compare(const semver& a, const semver& b) noexcept;
-/// Compares two version strings; malformed ones sort before valid ones.
-int compare_versions(std::string_view a, std::string_view b);
-
-/// Checks `version` against a range such as ">=1.0, <2" (comma-separated
-/// comparators >=, >, <=, <, =, ==, ^, ~; missing parts read as 0). Returns
-/// nullopt when the range cannot be parsed (error filled), else whether it holds.
-std::optional<bool> version_satisfies(std::string_view version, std::string_view range, std::string* error);
 
 struct manifest_result {
   std::optional<plugin_info> info;      ///< set when the manifest is valid
@@ -61,11 +46,6 @@ manifest_result parse_manifest(std::string_view text, const std::filesystem::pat
 /// Why this core cannot use the plugin (ABI major, min_minor, requires.dbridge),
 /// or nullopt when it can. Never loads anything.
 std::optional<plugin_problem> compatibility_problem(const plugin_info& info);
-
-/// Capability names <-> DBR_CAP_* bits.
-std::uint64_t capability_bits(const std::vector<std::string>& names);
-std::vector<std::string> capability_names(std::uint64_t bits);
-const std::vector<std::string>& known_capabilities();
 
 /// DBR_KIND_* / DBR_THREADING_* <-> manifest words (0 / "" when unknown).
 std::uint32_t kind_code(std::string_view kind) noexcept;

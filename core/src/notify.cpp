@@ -13,7 +13,7 @@ namespace dbridge {
 namespace {
 
 detail::connection_impl& notify_impl(connection& conn) {
-  detail::connection_impl& c = conn.impl();
+  detail::connection_impl& c = detail::impl_of(conn);
   c.require(DBR_CAP_NOTIFY, reinterpret_cast<const void*>(c.rec->notify.listen), "notify");
   return c;
 }

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "dbridge/error.hpp"
+#include "join.hpp"
 #include "loader.hpp"
 #include "manifest.hpp"
 #include "package_record.hpp"
@@ -20,6 +21,7 @@ namespace dbridge {
 
 namespace fs = std::filesystem;
 using detail::compare_versions;
+using detail::join;
 
 namespace {
 
@@ -38,15 +40,6 @@ struct catalog_state {
 catalog_state& cstate() {
   static catalog_state* s = new catalog_state();  // leaked: records must not die in static destructors
   return *s;
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
 }
 
 std::string lower(std::string_view s) {

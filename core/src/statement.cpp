@@ -100,20 +100,10 @@ result statement::query(params p) {
     if (cur) c.rec->cursor.close(cur);
     return detail::connection_impl::make_result(nullptr, info);
   }
-  detail::cursor_impl* ci;
-  try {
-    ci = c.new_cursor();
-  } catch (...) {
-    c.rec->cursor.close(cur);
-    throw;
-  }
-  ci->cur = cur;
-  ci->owner = detail::stmt_owner::statement;
-  ci->stmt_impl = &s;
-  s.live = ci;
-  c.link(ci);
-  c.prime(ci, info);
-  return detail::connection_impl::make_result(ci, info);
+  detail::cursor_source from;
+  from.owner = detail::stmt_owner::statement;
+  from.stmt_impl = &s;
+  return c.open_result(cur, from, &info);
 }
 
 exec_result statement::execute(params p) {

@@ -13,7 +13,7 @@ namespace dbridge {
 namespace {
 
 detail::connection_impl& txn_conn(connection& c) {
-  detail::connection_impl& impl = c.impl();
+  detail::connection_impl& impl = detail::impl_of(c);
   impl.require(DBR_CAP_TRANSACTIONS, reinterpret_cast<const void*>(impl.rec->txn.begin), "transactions");
   return impl;
 }
@@ -66,7 +66,7 @@ transaction connection::begin_nested(std::size_t depth) {
 }
 
 transaction_scope::transaction_scope(connection* c, std::size_t depth, std::string savepoint_name)
-    : conn_(c), depth_(depth), savepoint_(std::move(savepoint_name)), serial_(c->impl().tx_serial) {}
+    : conn_(c), depth_(depth), savepoint_(std::move(savepoint_name)), serial_(detail::impl_of(*c).tx_serial) {}
 
 transaction_scope::transaction_scope(transaction_scope&& o) noexcept
     : conn_(o.conn_), depth_(o.depth_), savepoint_(std::move(o.savepoint_)), active_(o.active_), serial_(o.serial_) {
@@ -99,7 +99,7 @@ void check_innermost(const detail::connection_impl& c, std::size_t depth) {
 
 detail::connection_impl& transaction_scope::live() {
   if (!active_) not_active();
-  auto& c = conn_->impl();
+  auto& c = detail::impl_of(*conn_);
   if (c.tx_expired_serial == serial_) c.throw_expired({});
   return c;
 }
@@ -126,7 +126,7 @@ void transaction_scope::commit() {
 
 void transaction_scope::rollback() {
   if (!active_) not_active();
-  auto& c = conn_->impl();
+  auto& c = detail::impl_of(*conn_);
   if (c.conn == nullptr || c.tx_expired_serial == serial_) {
     // Closed, or rolled back at its timeout: the work is already discarded.
     active_ = false;

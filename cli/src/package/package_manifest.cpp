@@ -8,6 +8,7 @@
 
 #include "dbridge/abi.h"
 #include "manifest.hpp"
+#include "package_record.hpp"
 #include "package_error.hpp"
 
 #ifndef DBRIDGE_PLATFORM
@@ -46,68 +47,47 @@ bool is_sha256_hex(std::string_view s) {
 }  // namespace
 
 package_info parse_package_toml(std::string_view text, const std::string& where) {
-  if (auto problem = detail::check_toml_text(text)) {
-    bad(where, "line " + std::to_string(problem->line) + ": " + problem->what);
-  }
-  toml::table doc;
-  try {
-    doc = toml::parse(text, where);
-  } catch (const toml::parse_error& e) {
-    bad(where, "line " + std::to_string(e.source().begin.line) + ": TOML syntax error: " + std::string(e.description()));
-  }
-  auto fv = doc["package_version"].value<std::int64_t>();
-  if (!fv) bad(where, "package_version is missing");
-  if (*fv != package_format_version) {
-    bad(where, "package_version " + std::to_string(*fv) + " is not understood by this dbridge (it reads " +
+  // The core reads the file (package_record.hpp); a package must also have
+  // every field an installer needs, of the right shape.
+  const detail::package_record r = detail::parse_package_record(text, where);
+  if (r.problem_line != 0) bad(where, "line " + std::to_string(r.problem_line) + ": " + r.problem_what);
+  if (!r.problem.empty()) bad(where, r.problem_what);
+  if (!r.package_version) bad(where, "package_version is missing");
+  if (*r.package_version != package_format_version) {
+    bad(where, "package_version " + std::to_string(*r.package_version) + " is not understood by this dbridge (it reads " +
                    std::to_string(package_format_version) + ")");
   }
   package_info p;
-  auto str = [&](const char* key) {
-    auto v = doc["package"][key].value<std::string>();
+  auto str = [&](const std::optional<std::string>& v, const char* key) {
     if (!v) bad(where, std::string("[package] ") + key + " is missing or not a string");
     return *v;
   };
-  auto num = [&](const char* key) {
-    auto v = doc["package"][key].value<std::int64_t>();
+  auto num = [&](const std::optional<std::int64_t>& v, const char* key) {
     if (!v || *v < 0) bad(where, std::string("[package] ") + key + " is missing or not a non-negative integer");
     return *v;
   };
-  p.id = str("id");
+  p.id = str(r.id, "id");
   if (!valid_id(p.id)) bad(where, "[package] id '" + p.id + "' must match [a-z0-9][a-z0-9-]*");
-  p.version = str("version");
+  p.version = str(r.version, "version");
   if (!detail::parse_semver(p.version)) bad(where, "[package] version '" + p.version + "' is not a semantic version");
-  p.platform = str("platform");
-  p.abi_major = num("abi_major");
-  p.abi_min_minor = num("abi_min_minor");
-  p.summary = doc["package"]["summary"].value_or(std::string());
-  p.unpacked_size = static_cast<std::uint64_t>(num("unpacked_size"));
-  if (const auto* needs = doc["needs"].as_array()) {
-    for (const auto& n : *needs) {
-      const auto* t = n.as_table();
-      auto soname = t ? (*t)["soname"].value<std::string>() : std::nullopt;
-      if (!soname || soname->empty() || soname->find('/') != std::string::npos) {
-        bad(where, "every [[needs]] must have soname = \"libx.so.N\"");
-      }
-      p.needs.push_back({*soname, (*t)["debian"].value_or(std::string())});
+  p.platform = str(r.platform, "platform");
+  p.abi_major = num(r.abi_major, "abi_major");
+  p.abi_min_minor = num(r.abi_min_minor, "abi_min_minor");
+  p.summary = r.summary.value_or(std::string());
+  p.unpacked_size = static_cast<std::uint64_t>(num(r.unpacked_size, "unpacked_size"));
+  for (const auto& n : r.needs) {
+    if (!n.soname || n.soname->empty() || n.soname->find('/') != std::string::npos) {
+      bad(where, "every [[needs]] must have soname = \"libx.so.N\"");
     }
+    p.needs.push_back({*n.soname, n.debian});
   }
-  const auto* files = doc["files"].as_table();
-  if (files == nullptr || files->empty()) bad(where, "[files] is missing or empty");
-  for (const auto& [k, v] : *files) {
-    auto h = v.value<std::string>();
-    if (!h || !is_sha256_hex(*h)) bad(where, "[files] \"" + std::string(k.str()) + "\" must be a lowercase sha256 hex");
-    p.files[std::string(k.str())] = *h;
+  if (r.files.empty()) bad(where, "[files] is missing or empty");
+  for (const auto& [k, h] : r.files) {
+    if (!is_sha256_hex(h)) bad(where, "[files] \"" + k + "\" must be a lowercase sha256 hex");
+    p.files[k] = h;
   }
-  if (const auto* inst = doc["installed"].as_table()) {
-    installed_from i;
-    i.from = (*inst)["from"].value_or(std::string());
-    i.archive_sha256 = (*inst)["archive_sha256"].value_or(std::string());
-    if (const auto* at = (*inst)["at"].as_date_time()) {
-      std::ostringstream o;
-      o << *at;
-      i.at = o.str();
-    }
-    p.installed = i;
+  if (r.installed_table) {
+    p.installed = installed_from{r.installed_table->from, r.installed_table->archive_sha256, r.installed_table->at};
   }
   return p;
 }

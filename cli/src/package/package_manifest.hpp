@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "package_record.hpp"
+
 namespace dbridge::package {
 
 struct needed_library {
@@ -36,7 +38,7 @@ struct package_info {
 
 inline constexpr std::int64_t package_format_version = 1;
 /// The name package.toml has inside an archive and an installed folder.
-inline constexpr std::string_view package_file_name = "package.toml";
+inline constexpr std::string_view package_file_name = detail::package_file_name;
 
 /// The platform this CLI was built for, e.g. "x86_64-linux-gnu".
 std::string host_platform();

@@ -29,8 +29,11 @@ struct reply;  // command.hpp
 
 namespace detail {
 struct connection_impl;
+struct connection_access;
 struct cursor_impl;
 struct statement_impl;
+class pool_core;
+struct pooled;
 }  // namespace detail
 
 using params = std::span<const value>;
@@ -434,12 +437,14 @@ class connection {
   bool has_capability(std::string_view name) const noexcept;
   statement_cache_stats cache_stats() const noexcept;
 
-  /// For core internals and extensions (pool, mapper, command helpers).
-  detail::connection_impl& impl() const { return *impl_; }
-
  private:
   friend connection connect(std::string_view, const connect_options&);
   friend class transaction_scope;
+  // The core's own files reach the impl through detail::impl_of (connection_impl.hpp).
+  friend struct detail::connection_access;
+  friend class detail::pool_core;  // until the pool uses detail::impl_of
+  friend struct detail::pooled;
+  detail::connection_impl& impl() const { return *impl_; }
   explicit connection(std::unique_ptr<detail::connection_impl> impl);
   dbridge::transaction begin_nested(std::size_t depth);
   std::unique_ptr<detail::connection_impl> impl_;

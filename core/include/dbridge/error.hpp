@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace dbridge {
 
@@ -80,32 +82,39 @@ struct error_info {
   std::string query;          ///< the SQL or command at fault, when known
 };
 
-/// Root of every exception dbridge throws.
+/// Root of every exception dbridge throws. Copies share one immutable
+/// error_info, so copying never allocates and never throws (errors travel
+/// through std::exception_ptr and with_retry).
 class error : public std::runtime_error {
  public:
   explicit error(error_info info);
-  const error_info& info() const noexcept { return info_; }
-  errc category() const noexcept { return info_.category; }
-  suberrc subcategory() const noexcept { return info_.subcategory; }
-  std::string_view sqlstate() const noexcept { return info_.sqlstate; }
-  std::int64_t native_code() const noexcept { return info_.native_code; }
-  std::string_view driver() const noexcept { return info_.driver; }
-  std::string_view query() const noexcept { return info_.query; }
+  // Declared so no move constructor is: a moved-from error would hold no info.
+  error(const error&) noexcept = default;
+  error& operator=(const error&) noexcept = default;
+  ~error() override = default;
+  const error_info& info() const noexcept { return *info_; }
+  errc category() const noexcept { return info_->category; }
+  suberrc subcategory() const noexcept { return info_->subcategory; }
+  std::string_view sqlstate() const noexcept { return info_->sqlstate; }
+  std::int64_t native_code() const noexcept { return info_->native_code; }
+  std::string_view driver() const noexcept { return info_->driver; }
+  std::string_view query() const noexcept { return info_->query; }
   /// True when running the same work again may succeed and cannot apply
   /// anything twice (same_connection or new_connection). False for
   /// unknown_outcome: see outcome_unknown().
   bool retryable() const noexcept {
-    return info_.retry == retry_class::same_connection || info_.retry == retry_class::new_connection;
+    return info_->retry == retry_class::same_connection || info_->retry == retry_class::new_connection;
   }
   /// True when a write may or may not have been applied (retry_class::
   /// unknown_outcome). Only idempotent work may run again blindly
   /// (retry_policy::idempotent); what() says so.
-  bool outcome_unknown() const noexcept { return info_.retry == retry_class::unknown_outcome; }
-  bool connection_broken() const noexcept { return info_.connection_broken; }
+  bool outcome_unknown() const noexcept { return info_->retry == retry_class::unknown_outcome; }
+  bool connection_broken() const noexcept { return info_->connection_broken; }
 
  private:
-  error_info info_;
+  std::shared_ptr<const error_info> info_;  ///< never null
 };
+static_assert(std::is_nothrow_copy_constructible_v<error> && std::is_nothrow_copy_assignable_v<error>);
 
 class connection_error : public error { using error::error; };
 class auth_error : public error { using error::error; };
