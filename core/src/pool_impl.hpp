@@ -28,6 +28,10 @@ namespace dbridge::detail {
 __attribute__((visibility("hidden"))) std::int64_t mono_ns() noexcept;  ///< precise steady clock
 /// Steady clock at tick resolution (about 10 ns to read).
 __attribute__((visibility("hidden"))) std::int64_t mono_coarse_ns() noexcept;
+/// "12.3 ms", for messages.
+__attribute__((visibility("hidden"))) std::string ms_text(std::int64_t ns);
+/// "file:line in function", or "an unknown place".
+__attribute__((visibility("hidden"))) std::string site_text(const std::source_location& s);
 
 /// A value only ever written under the pool lock: relaxed store of load + d,
 /// which compiles to plain moves, yet may be read from any thread.
