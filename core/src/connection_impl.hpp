@@ -103,6 +103,9 @@ struct connection_impl {
   /// temporary table, a session lock...): a pool resets it or closes the
   /// connection on return. Cleared by a successful reset.
   bool session_dirty = false;
+  /// A call entered since a pool last found no transaction open (set by
+  /// claim()): a pool asks the plugin about a transaction only when true.
+  bool called = true;
   /// The plugin reports session changes itself (negotiated ABI minor >= 1):
   /// the rule for its backend lives in it. Otherwise the core applies its
   /// generic, conservative rule to the SQL text.
@@ -180,6 +183,7 @@ struct connection_impl {
   }
   /// Marks the connection busy; false when another call already holds it.
   bool claim() noexcept {
+    called = true;
 #if DBRIDGE_STRICT_THREAD_CHECK
     return !busy.exchange(true, std::memory_order_acquire);
 #else

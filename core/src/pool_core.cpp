@@ -72,17 +72,12 @@ void detach_results(connection_impl& c) noexcept {
 
 pool_metrics read_probe(const void* owner) { return static_cast<const pool_core*>(owner)->metrics(); }
 
-// The kernel's id of the calling thread (what top, gdb and /proc show),
-// asked once per thread. Initial-exec TLS with a constant initializer: one
-// %fs-relative load per acquire, no TLS lookup call and no init guard.
-__attribute__((tls_model("initial-exec"))) thread_local long t_tid = 0;
-long current_tid() noexcept {
-  long t = t_tid;
-  if (t == 0) [[unlikely]] t_tid = t = static_cast<long>(::syscall(SYS_gettid));
-  return t;
-}
-
 }  // namespace
+
+// The kernel's id of the calling thread (what top, gdb and /proc show),
+// asked once per thread.
+constinit thread_local long t_pool_tid = 0;
+long fetch_tid() noexcept { return t_pool_tid = static_cast<long>(::syscall(SYS_gettid)); }
 
 std::string ms_text(std::int64_t ns) {
   char buf[48];
@@ -116,13 +111,20 @@ pool_core::pool_core(pool_config cfg) : cfg_(std::move(cfg)) {
     info.message = "pool '" + cfg_.name + "': strategy plugin '" + strategy_rec_->id + "' failed to start: " + info.message;
     throw_error(std::move(info));
   }
+  // Asked once: a pure policy is applied here rather than called per acquire.
+  if (strategy_rec_->negotiated_minor >= 2 && vt_.fixed_choice != nullptr) {
+    fixed_choice_ = vt_.fixed_choice(strategy_);
+    if (fixed_choice_ > DBR_POOL_CHOICE_OLDEST) fixed_choice_ = DBR_POOL_CHOICE_CALL;
+  }
   idle_.reserve(cfg_.max);
-  cands_.reserve(cfg_.max);
+  if (fixed_choice_ == DBR_POOL_CHOICE_CALL) cands_.reserve(cfg_.max);
   all_.reserve(cfg_.max);
   probe_ = std::make_shared<pool_probe>();
   probe_->owner = this;
   probe_->read = &read_probe;
   backoff_ns_ = cfg_.backoff_min_ns;
+  clock_ns_ = mono_coarse_ns();
+  tick_ = tick_ns();
 }
 
 pool_core::~pool_core() {
@@ -145,25 +147,38 @@ void pool_core::fill_stats_locked(dbr_pool_stats& s, std::int64_t now) const noe
   s.idle_timeout_ns = cfg_.idle_timeout_ns;
 }
 
+dbr_pool_candidate pool_core::candidate_of(const pooled* p) noexcept {
+  dbr_pool_candidate c;
+  c.struct_size = sizeof c;
+  c.reserved = 0;
+  c.conn_id = p->impl->slot->entry.id;
+  c.created_ns = p->created_ns;
+  c.last_used_ns = p->last_used_ns;
+  c.use_count = p->use_count;
+  return c;
+}
+
 pooled* pool_core::take_idle_locked() noexcept {
   const auto n = static_cast<std::uint32_t>(idle_.size());
   std::uint32_t i = n - 1;
-  // One candidate leaves no choice: skip the plugin call.
-  if (n > 1) {
+  if (fixed_choice_ == DBR_POOL_CHOICE_OLDEST) {
+    i = 0;
+  } else if (fixed_choice_ == DBR_POOL_CHOICE_CALL && n > 1) {  // one candidate leaves no choice
     dbr_pool_stats st;
-    // The latest return is within a clock tick of now: the candidates'
-    // own times come from the same coarse clock.
-    fill_stats_locked(st, last_release_ns_);
+    // The pool clock is within a tick of now; the candidates' own times
+    // come from the same clock.
+    fill_stats_locked(st, clock_ns_);
     i = vt_.choose(strategy_, cands_.data(), n, &st);
     if (i >= n) i = n - 1;
   }
   pooled* p = idle_[i];
+  const bool listed = fixed_choice_ == DBR_POOL_CHOICE_CALL;
   if (i == n - 1) {
     idle_.pop_back();
-    cands_.pop_back();
+    if (listed) cands_.pop_back();
   } else {
     idle_.erase(idle_.begin() + i);
-    cands_.erase(cands_.begin() + i);
+    if (listed) cands_.erase(cands_.begin() + i);
   }
   drop(idle_n_);
   bump(in_use_);
@@ -184,14 +199,7 @@ void pool_core::offer_locked(pooled* p) noexcept {
     return;
   }
   idle_.push_back(p);
-  dbr_pool_candidate c;
-  c.struct_size = sizeof c;
-  c.reserved = 0;
-  c.conn_id = p->impl->slot->entry.id;
-  c.created_ns = p->created_ns;
-  c.last_used_ns = p->last_used_ns;
-  c.use_count = p->use_count;
-  cands_.push_back(c);
+  if (fixed_choice_ == DBR_POOL_CHOICE_CALL) cands_.push_back(candidate_of(p));
   bump(idle_n_);
 }
 
@@ -389,7 +397,7 @@ bool pool_core::release_cleanup(pooled* p) noexcept {
   connection_impl& c = *p->impl;
   // An open transaction is rolled back below, expired or not: its deadline
   // must not follow the connection to the next caller.
-  c.disarm_tx_deadline();
+  if (c.tx_deadline_ns != 0 || c.watch) c.disarm_tx_deadline();
   if (c.conn == nullptr || c.broken) return false;
   if (c.busy.load(std::memory_order_relaxed)) return false;
   // Channels and pending messages are per connection (a Redis subscriber
@@ -398,7 +406,9 @@ bool pool_core::release_cleanup(pooled* p) noexcept {
   if (c.subscribed) return false;
   if (c.nlive != 0) detach_results(c);
   bool in_tx = c.tx_depth > 0;
-  if (!in_tx && c.rec->txn.in_transaction != nullptr) {
+  // No call since the last return, which left no transaction open: the
+  // state is known without asking the plugin.
+  if (!in_tx && c.called && c.rec->txn.in_transaction != nullptr) {
     std::unique_lock lock(c.rec->serial_mutex, std::defer_lock);
     if (c.serial) lock.lock();
     in_tx = c.rec->txn.in_transaction(c.conn) > 0;
@@ -414,6 +424,7 @@ bool pool_core::release_cleanup(pooled* p) noexcept {
     c.leave();
     if (rc < 0 || c.broken) return false;
   }
+  c.called = false;
   // A plain query leaves session_dirty alone: no call at all.
   if (cfg_.reset == session_reset::automatic && !c.session_dirty) [[likely]] return true;
   return reset_session(c);
@@ -477,17 +488,16 @@ void pool_core::discard_checked_out(pooled* p, bool health_failure) noexcept {
   close_pooled(p);
 }
 
-pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
+pooled* pool_core::acquire_slow(std::int64_t timeout_ns, std::source_location site) {
   std::unique_lock lk(mu_);
   for (;;) {
     if (closed_) throw_closed();
     if (idle_.empty()) break;
     pooled* p = take_idle_locked();
-    bump(acquires_, std::uint64_t{1});
     hist_.record_zero_locked();
-    // No clock read here: the last return or maintainer round is a recent
-    // enough "now" for leak reports and the exhaustion error.
-    lease_locked(p, site, last_release_ns_);
+    // No clock read here: the pool clock is a recent enough "now" for leak
+    // reports and the exhaustion error.
+    lease_locked(p, site, clock_ns_);
     lk.unlock();
     if (!cfg_.validate_on_acquire || p->conn.ping()) {
       mark_leased(p);
@@ -521,7 +531,6 @@ pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
   }
   if (w.handed != nullptr) {
     pooled* p = w.handed;
-    bump(acquires_, std::uint64_t{1});
     const std::int64_t now = mono_ns();
     hist_.record_locked(now - start);
     lease_locked(p, site, now);
@@ -534,15 +543,17 @@ pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
   std::rethrow_exception(w.open_failed);
 }
 
-void pool_core::release(pooled* p, bool discard) noexcept {
+void pool_core::release_slow(pooled* p, bool discard) noexcept {
   connection_impl& c = *p->impl;
   c.leased = false;
   bool keep = !discard && release_cleanup(p);
-  const std::int64_t now = mono_coarse_ns();
-  if (keep && now >= p->expires_ns) keep = false;
-  p->last_used_ns = now;
   const bool broken = c.broken;
   std::unique_lock lk(mu_);
+  // The pool clock lags by up to a tick: only a connection that may have
+  // expired pays a clock read (under the lock, rarely: once per lifetime).
+  const std::int64_t now = clock_ns_;
+  if (keep && now >= p->expires_ns - tick_) [[unlikely]] keep = mono_coarse_ns() < p->expires_ns;
+  p->last_used_ns = now;
   // Rare (a leak was reported): the registry lock nests inside the pool's.
   if (unlease_locked(p)) [[unlikely]] registry_set_leak(*c.slot, std::string());
   if (!keep || closed_) {
@@ -562,7 +573,6 @@ void pool_core::release(pooled* p, bool discard) noexcept {
     if (del) delete this;
     return;
   }
-  last_release_ns_ = now;
   drop(in_use_);
   offer_locked(p);
 }

@@ -50,9 +50,9 @@ std::int64_t pool_core::tick_ns() const noexcept {
 
 std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
   const std::int64_t now = mono_coarse_ns();
-  // Keeps the acquire time of a connection taken from the idle list within
-  // one tick of the truth when nothing has been returned for a while.
-  last_release_ns_ = std::max(last_release_ns_, now);
+  // The pool clock: acquire and release read it instead of the clock, so
+  // the rounds below must come at least once a tick.
+  clock_ns_ = std::max(clock_ns_, now);
   // The precise clock: the coarse one lags by up to a tick, and a report
   // must never claim less than it saw.
   if (cfg_.leak_threshold_ns > 0 && in_use_.load(std::memory_order_relaxed) > 0) report_leaks_locked(lk, mono_ns());
@@ -69,12 +69,13 @@ std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
     if (!evict && total_.load(std::memory_order_relaxed) > cfg_.min && vt_.should_evict != nullptr) {
       dbr_pool_stats st;
       fill_stats_locked(st, now);
-      evict = vt_.should_evict(strategy_, &cands_[i], &st) != 0;
+      const dbr_pool_candidate c = candidate_of(p);
+      evict = vt_.should_evict(strategy_, &c, &st) != 0;
     }
     const bool check = !evict && (check_all || (health_due && now - p->last_used_ns >= cfg_.health_period_ns / 2));
     if (evict || check) {
       idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
-      cands_.erase(cands_.begin() + static_cast<std::ptrdiff_t>(i));
+      if (fixed_choice_ == DBR_POOL_CHOICE_CALL) cands_.erase(cands_.begin() + static_cast<std::ptrdiff_t>(i));
       drop(idle_n_);
       if (evict) {
         forget_locked(p);
@@ -131,7 +132,8 @@ std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
     const bool probe = (probe_needed_ || down_.load(std::memory_order_relaxed)) && have < cfg_.max &&
                        opening_.load(std::memory_order_relaxed) == 0 && idle_.empty();
     if (below_min || probe) {
-      if (mono_ns() < next_connect_ns_) return next_connect_ns_;
+      // Backing off: the next round still comes within a tick (the pool clock).
+      if (mono_ns() < next_connect_ns_) return std::min(next_connect_ns_, mono_ns() + tick_ns());
       maint_opening_ = true;
       start_open_locked(true);
     }

@@ -32,6 +32,12 @@ void wait_histogram::record_locked(std::int64_t ns) noexcept {
   if (ns > max_.load(std::memory_order_relaxed)) max_.store(ns, std::memory_order_relaxed);
 }
 
+std::uint64_t wait_histogram::count() const noexcept {
+  std::uint64_t total = 0;
+  for (const auto& b : b_) total += b.load(std::memory_order_relaxed);
+  return total;
+}
+
 std::int64_t wait_histogram::quantile(double q) const noexcept {
   std::uint64_t counts[buckets];
   std::uint64_t total = 0;
@@ -59,7 +65,7 @@ pool_metrics pool_core::metrics() const {
   m.max = cfg_.max;
   m.created = created_.load(std::memory_order_relaxed);
   m.closed = closed_n_.load(std::memory_order_relaxed);
-  m.acquires = acquires_.load(std::memory_order_relaxed);
+  m.acquires = hist_.count();
   m.timeouts = timeouts_.load(std::memory_order_relaxed);
   m.health_check_failures = hc_failures_.load(std::memory_order_relaxed);
   m.connect_failures = connect_failures_.load(std::memory_order_relaxed);

@@ -265,6 +265,7 @@ int main(void) {
   F(dbr_pool_vtable, choose);
   F(dbr_pool_vtable, should_grow);
   F(dbr_pool_vtable, should_evict);
+  F(dbr_pool_vtable, fixed_choice);
   S(dbr_lent_conn);
   F(dbr_lent_conn, struct_size);
   F(dbr_lent_conn, capabilities);
