@@ -70,6 +70,7 @@ struct statement_impl {
   std::string sql;
   std::uint32_t nparams = 0;
   bool transaction_sql = false;  ///< BEGIN, COMMIT...: ask the plugin after running it
+  bool schema_sql = false;       ///< changes_schema(sql), decided once at prepare
   cursor_impl* live = nullptr;  ///< the result currently reading from stmt
   statement_impl* prev = nullptr;
   statement_impl* next = nullptr;
