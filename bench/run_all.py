@@ -45,12 +45,17 @@ UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 def run_one(program, name, min_time):
     """Runs one benchmark in its own process; returns ns per iteration."""
-    cmd = [program, "--benchmark_filter=^" + name + "$", "--benchmark_format=json",
+    # Fixed-count benchmarks carry an "/iterations:N" suffix.
+    cmd = [program, "--benchmark_filter=^" + name + "(/|$)", "--benchmark_format=json",
            "--benchmark_min_time=" + min_time]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{os.path.basename(program)} {name}: exit {out.returncode}: {out.stderr.strip()[-300:]}")
-    runs = [b for b in json.loads(out.stdout)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
+    try:
+        report = json.loads(out.stdout[out.stdout.find("{"):])
+    except ValueError:
+        raise RuntimeError(f"{os.path.basename(program)} {name}: no report ({out.stdout.strip()[-200:]})") from None
+    runs = [b for b in report["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
     if not runs:
         raise RuntimeError(f"{os.path.basename(program)}: no benchmark matched {name}")
     b = runs[0]
