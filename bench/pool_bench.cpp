@@ -17,27 +17,9 @@
 #include <thread>
 #include <vector>
 
-namespace {
+#include "bare_pool.hpp"
 
-// The floor: what any pool must at least do (lock, pop, unlock; lock, push, unlock).
-struct bare_pool {
-  std::mutex mu;
-  std::vector<int*> idle;
-  std::vector<int> slots = std::vector<int>(8);
-  bare_pool() {
-    for (auto& s : slots) idle.push_back(&s);
-  }
-  int* acquire() {
-    std::lock_guard lock(mu);
-    int* p = idle.back();
-    idle.pop_back();
-    return p;
-  }
-  void release(int* p) {
-    std::lock_guard lock(mu);
-    idle.push_back(p);
-  }
-};
+namespace {
 
 void bare_mutex_pool(benchmark::State& state) {
   bare_pool p;
@@ -48,6 +30,18 @@ void bare_mutex_pool(benchmark::State& state) {
   }
 }
 BENCHMARK(bare_mutex_pool);
+
+// The floor with eight threads on one bare pool of 8 (the baseline of pool_threads/max8).
+bare_pool g_bare;
+void bare_mutex_pool_threads(benchmark::State& state) {
+  for (auto _ : state) {
+    int* c = g_bare.acquire();
+    benchmark::DoNotOptimize(c);
+    g_bare.release(c);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(bare_mutex_pool_threads)->Threads(8)->UseRealTime();
 
 std::unique_ptr<dbridge::pool> make_warm(std::uint32_t max, const char* strategy) {
   auto p = std::make_unique<dbridge::pool>(
@@ -68,6 +62,27 @@ void pool_acquire_release(benchmark::State& state, const char* strategy) {
 }
 BENCHMARK_CAPTURE(pool_acquire_release, lifo, "lifo");
 BENCHMARK_CAPTURE(pool_acquire_release, fifo, "fifo");
+
+// The issue-17 workload: a warm pool of 8 PostgreSQL connections, one thread
+// (the release asks the driver about a transaction only after a call).
+void pool_acquire_release_pg(benchmark::State& state) {
+  const char* url = std::getenv("DBRIDGE_TEST_POSTGRES_URL");
+  if (url == nullptr || *url == '\0') {
+    state.SkipWithError("DBRIDGE_TEST_POSTGRES_URL is unset (scripts/servers start)");
+    return;
+  }
+  dbridge::pool p(url, {.max = 8, .acquire_timeout = std::chrono::seconds(60)});
+  {
+    std::vector<dbridge::pooled_connection> warm;
+    for (int i = 0; i < 8; ++i) warm.push_back(p.acquire());
+  }
+  for (auto _ : state) {
+    auto c = p.acquire();
+    benchmark::DoNotOptimize(c);
+  }
+  state.counters["total"] = p.metrics().total;
+}
+BENCHMARK(pool_acquire_release_pg);
 
 std::unique_ptr<dbridge::pool> g_pool;
 

@@ -7,6 +7,7 @@
 //            build/bench/bench_probe sqlite_raw_prepared 100000
 // and Ir / count is the cost of one iteration. `bench_probe list` names them.
 #include <dbridge/connection.hpp>
+#include <dbridge/pool.hpp>
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -18,12 +19,20 @@
 #include <string>
 #include <string_view>
 #include <unistd.h>
+#include <vector>
 
 #ifdef DBRIDGE_PROBE_POSTGRES
 #include <arpa/inet.h>
 #include <libpq-fe.h>
 #endif
 
+#ifdef DBRIDGE_PROBE_MYSQL
+#include <mysql.h>
+
+#include <dbridge/url.hpp>
+#endif
+
+#include "bare_pool.hpp"
 #include "sqlite_workloads.hpp"
 
 #define PROBE __attribute__((noinline))
@@ -56,6 +65,38 @@ PROBE void probe_sqlite_raw_insert(sqlite3* db, sqlite3_stmt* ins, std::int64_t 
 
 PROBE void probe_sqlite_dbridge_insert(dbridge::connection& db, dbridge::statement& ins, std::int64_t n) {
   dbridge_insert(db, ins, n);
+}
+
+// ------------------------------------------------------------ pool
+PROBE std::int64_t probe_pool_bare(bare_pool& p, std::int64_t n) {
+  std::int64_t sum = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    int* c = p.acquire();
+    sum += reinterpret_cast<std::uintptr_t>(c) & 1;
+    p.release(c);
+  }
+  return sum;
+}
+
+inline std::int64_t pool_loop(dbridge::pool& p, std::int64_t n) {
+  std::int64_t sum = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto c = p.acquire();
+    sum += c ? 1 : 0;
+  }
+  return sum;
+}
+PROBE std::int64_t probe_pool_dbridge_sqlite(dbridge::pool& p, std::int64_t n) { return pool_loop(p, n); }
+PROBE std::int64_t probe_pool_dbridge_pg(dbridge::pool& p, std::int64_t n) { return pool_loop(p, n); }
+
+/// A warm pool of 8 on url, every connection opened and used once.
+std::int64_t run_pool(const std::string& url, std::int64_t n, std::int64_t (*probe)(dbridge::pool&, std::int64_t)) {
+  dbridge::pool p(url, {.max = 8, .acquire_timeout = std::chrono::seconds(60)});
+  {
+    std::vector<dbridge::pooled_connection> warm;
+    for (int i = 0; i < 8; ++i) warm.push_back(p.acquire());
+  }
+  return probe(p, n);
 }
 
 std::string temp_db(const char* tag) {
@@ -99,6 +140,11 @@ std::int64_t run_sqlite(std::string_view what, std::int64_t n) {
     std::filesystem::remove(path);
     return n;
   }
+  if (what == "pool_bare") {
+    bare_pool p;
+    return probe_pool_bare(p, n);
+  }
+  if (what == "pool_dbridge_sqlite") return run_pool("sqlite://:memory:", n, probe_pool_dbridge_sqlite);
   if (what == "sqlite_dbridge_insert") {
     const auto path = temp_db("dbridge");
     {
@@ -200,15 +246,66 @@ std::int64_t run_pg(std::string_view what, std::int64_t n) {
     auto st = db.prepare(point_sql);
     return probe_pg_dbridge_point(st, n);
   }
+  if (what == "pool_dbridge_pg") return run_pool(pg_url(), n, probe_pool_dbridge_pg);
+  return -1;
+}
+#endif
+
+#ifdef DBRIDGE_PROBE_MYSQL
+// MariaDB's sequence engine: seq is BIGINT UNSIGNED, read as int64_t.
+std::string my_fetch_sql(std::int64_t n) { return "SELECT seq FROM seq_1_to_" + std::to_string(n); }
+
+const char* my_url() {
+  const char* u = std::getenv("DBRIDGE_TEST_MYSQL_URL");
+  if (u == nullptr || *u == '\0') throw std::runtime_error("set DBRIDGE_TEST_MYSQL_URL");
+  return u;
+}
+
+PROBE std::int64_t probe_my_raw_fetch(MYSQL* m, const std::string& sql) {
+  std::int64_t sum = 0;
+  mysql_real_query(m, sql.data(), sql.size());
+  MYSQL_RES* res = mysql_use_result(m);
+  while (MYSQL_ROW row = mysql_fetch_row(res)) sum += std::strtoll(row[0], nullptr, 10);
+  mysql_free_result(res);
+  return sum;
+}
+
+PROBE std::int64_t probe_my_dbridge_fetch(dbridge::connection& db, const std::string& sql) {
+  std::int64_t sum = 0;
+  auto r = db.query(sql);
+  while (const dbridge::row* row = r.next()) sum += row->get<std::int64_t>(0);
+  return sum;
+}
+
+std::int64_t run_my(std::string_view what, std::int64_t n) {
+  if (what == "my_raw_fetch") {
+    const dbridge::url u = dbridge::parse_url(my_url());
+    MYSQL* m = mysql_init(nullptr);
+    const std::string host = u.hosts.empty() ? "127.0.0.1" : u.hosts[0].host;
+    if (mysql_real_connect(m, host.c_str(), u.user.value_or("").c_str(), u.password.value_or("").c_str(),
+                           u.database.c_str(), u.hosts.empty() ? 0 : u.hosts[0].port, nullptr, 0) == nullptr)
+      throw std::runtime_error(mysql_error(m));
+    const std::int64_t s = probe_my_raw_fetch(m, my_fetch_sql(n));
+    mysql_close(m);
+    return s;
+  }
+  if (what == "my_dbridge_fetch") {
+    auto db = dbridge::connect(my_url());
+    return probe_my_dbridge_fetch(db, my_fetch_sql(n));
+  }
   return -1;
 }
 #endif
 
 constexpr const char* kWorkloads[] = {
     "sqlite_raw_prepared", "sqlite_dbridge_prepared", "sqlite_dbridge_cached", "sqlite_raw_insert",
-    "sqlite_dbridge_insert",
+    "sqlite_dbridge_insert", "pool_bare", "pool_dbridge_sqlite",
 #ifdef DBRIDGE_PROBE_POSTGRES
     "pg_raw_fetch",        "pg_dbridge_fetch",        "pg_raw_point",          "pg_dbridge_point",
+    "pool_dbridge_pg",
+#endif
+#ifdef DBRIDGE_PROBE_MYSQL
+    "my_raw_fetch",        "my_dbridge_fetch",
 #endif
 };
 
@@ -226,6 +323,9 @@ int main(int argc, char** argv) {
     std::int64_t s = run_sqlite(what, n);
 #ifdef DBRIDGE_PROBE_POSTGRES
     if (s == -1) s = run_pg(what, n);
+#endif
+#ifdef DBRIDGE_PROBE_MYSQL
+    if (s == -1) s = run_my(what, n);
 #endif
     if (s == -1) {
       std::fprintf(stderr, "bench_probe: unknown workload '%s'; `bench_probe list` names them\n", argv[1]);

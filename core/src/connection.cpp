@@ -217,6 +217,7 @@ statement connection::prepare(std::string_view sql) {
   auto si = std::make_unique<detail::statement_impl>();
   si->sql.assign(sql);
   si->transaction_sql = detail::is_transaction_sql(sql);
+  si->schema_sql = detail::changes_schema(sql);
   si->stmt = c.prepare(sql, DBR_PREPARE_PERSISTENT, si->nparams);
   c.link(si.get());
   return statement(std::move(si));

@@ -70,6 +70,7 @@ struct statement_impl {
   std::string sql;
   std::uint32_t nparams = 0;
   bool transaction_sql = false;  ///< BEGIN, COMMIT...: ask the plugin after running it
+  bool schema_sql = false;       ///< changes_schema(sql), decided once at prepare
   cursor_impl* live = nullptr;  ///< the result currently reading from stmt
   statement_impl* prev = nullptr;
   statement_impl* next = nullptr;
@@ -112,6 +113,9 @@ struct connection_impl {
   /// temporary table, a session lock...): a pool resets it or closes the
   /// connection on return. Cleared by a successful reset.
   bool session_dirty = false;
+  /// A call entered since a pool last found no transaction open (set by
+  /// claim()): a pool asks the plugin about a transaction only when true.
+  bool called = true;
   /// The plugin reports session changes itself (negotiated ABI minor >= 1):
   /// the rule for its backend lives in it. Otherwise the core applies its
   /// generic, conservative rule to the SQL text.
@@ -189,6 +193,7 @@ struct connection_impl {
   }
   /// Marks the connection busy; false when another call already holds it.
   bool claim() noexcept {
+    called = true;
 #if DBRIDGE_STRICT_THREAD_CHECK
     return !busy.exchange(true, std::memory_order_acquire);
 #else

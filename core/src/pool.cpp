@@ -1,892 +1,224 @@
 // SPDX-License-Identifier: Apache-2.0
-// The pool: a mutex-guarded idle list handed to the strategy plugin, strict
-// FIFO hand-off to waiters, and a maintainer thread for minimum size,
-// eviction, health checks and reconnect backoff. Connects and closes never
-// run under the lock, so callers that can be served are never held up by a
-// slow or unreachable server.
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <algorithm>
+// dbridge::pool and pooled_connection over the pool cores (pool_core.cpp); replica choice
+// for read(); the health report.
 #include <chrono>
 #include <cmath>
-#include <cstring>
-#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "dbridge/pool.hpp"
-#include "dbridge/registry.hpp"
-#include "host.hpp"
-#include "logging.hpp"
 #include "pool_impl.hpp"
 #include "pool_options.hpp"
-#include "registry_slot.hpp"
 
-namespace dbridge::detail {
+namespace dbridge {
 
-std::int64_t mono_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+// ------------------------------------------------------------ pooled_connection
+
+pooled_connection& pooled_connection::operator=(pooled_connection&& o) noexcept {
+  if (this != &o) {
+    release();
+    core_ = o.core_;
+    p_ = o.p_;
+    o.core_ = nullptr;
+    o.p_ = nullptr;
+  }
+  return *this;
 }
 
-std::int64_t mono_coarse_ns() noexcept {
-  timespec ts{};
-#ifdef CLOCK_MONOTONIC_COARSE
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-#else
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-#endif
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+connection& pooled_connection::operator*() const {
+  if (p_ == nullptr)
+    throw_error(errc::invalid_state,
+                "this pooled_connection holds no connection (it was released, discarded or moved from); "
+                "acquire another from the pool");
+  return p_->conn;
 }
+
+void pooled_connection::release() noexcept {
+  if (p_ == nullptr) return;
+  detail::pool_core* c = core_;
+  detail::pooled* p = p_;
+  core_ = nullptr;
+  p_ = nullptr;
+  c->release(p, false);
+}
+
+void pooled_connection::discard() noexcept {
+  if (p_ == nullptr) return;
+  detail::pool_core* c = core_;
+  detail::pooled* p = p_;
+  core_ = nullptr;
+  p_ = nullptr;
+  c->release(p, true);
+}
+
+std::string_view pooled_connection::role() const noexcept {
+  return core_ != nullptr ? std::string_view(core_->config().role) : std::string_view();
+}
+
+// ------------------------------------------------------------ pool
+
+pool::pool(std::string_view url, const pool_options& opts) {
+  detail::resolved_pool r = detail::resolve_pool(url, opts);
+  auto impl = std::make_shared<detail::pool_impl>();
+  impl->name = r.name;
+  impl->choice = r.choice;
+  // Cores go into impl as soon as they exist, so a failure half-way shuts
+  // down the ones already made.
+  impl->primary = new detail::pool_core(std::move(r.primary));
+  for (auto& rc : r.replicas) impl->replicas.push_back(new detail::pool_core(std::move(rc)));
+  impl->primary->start();
+  for (auto* c : impl->replicas) c->start();
+  impl_ = std::move(impl);
+}
+
+pool::~pool() = default;
 
 namespace {
-
-// Per-thread generator for jitter: no lock, no shared state.
-double rand01() noexcept {
-  thread_local std::uint64_t s = [] {
-    std::uint64_t seed = static_cast<std::uint64_t>(mono_ns());
-    seed ^= reinterpret_cast<std::uintptr_t>(&seed);
-    return seed | 1;
-  }();
-  s ^= s << 13;
-  s ^= s >> 7;
-  s ^= s << 17;
-  return static_cast<double>(s >> 11) * (1.0 / 9007199254740992.0);
+detail::pool_impl& live(const std::shared_ptr<detail::pool_impl>& p) {
+  if (!p || p->primary == nullptr)
+    throw_error(errc::invalid_state, "this pool object was moved from; use the one it was moved to");
+  return *p;
 }
-
-std::string ms_text(std::int64_t ns) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.1f ms", static_cast<double>(ns) / 1e6);
-  return buf;
-}
-
-// Results still open when a connection goes back would read another
-// caller's rows later: they are ended and report why.
-void detach_results(connection_impl& c) noexcept {
-  for (cursor_impl* cur = c.live_cursors; cur != nullptr;) {
-    cursor_impl* next = cur->next;
-    c.close_cursor(cur);
-    cur->conn = nullptr;
-    cur->done = true;
-    cur->invalid_reason = "its connection went back to the pool";
-    cur->prev = cur->next = nullptr;
-    cur = next;
-  }
-  c.live_cursors = nullptr;
-  c.nlive = 0;
-}
-
-pool_metrics read_probe(const void* owner) { return static_cast<const pool_core*>(owner)->metrics(); }
-
-// The kernel's id of the calling thread (what top, gdb and /proc show),
-// asked once per thread. Initial-exec TLS with a constant initializer: one
-// %fs-relative load per acquire, no TLS lookup call and no init guard.
-__attribute__((tls_model("initial-exec"))) thread_local long t_tid = 0;
-long current_tid() noexcept {
-  long t = t_tid;
-  if (t == 0) [[unlikely]] t_tid = t = static_cast<long>(::syscall(SYS_gettid));
-  return t;
-}
-
-// "1234 (worker-3)" while the thread lives, else "1234 (exited)".
-std::string thread_text(long tid) {
-  std::string name;
-  std::ifstream comm("/proc/self/task/" + std::to_string(tid) + "/comm");
-  if (!comm || !std::getline(comm, name)) name = "exited";
-  return std::to_string(tid) + " (" + name + ")";
-}
-
-std::string site_text(const std::source_location& s) {
-  if (s.file_name() == nullptr || *s.file_name() == '\0') return "an unknown place";
-  return std::string(s.file_name()) + ":" + std::to_string(s.line()) + " in " + s.function_name();
-}
-
 }  // namespace
 
-// ------------------------------------------------------------ histogram
-
-int wait_histogram::index(std::int64_t ns) noexcept {
-  if (ns < 4) return ns <= 0 ? 0 : static_cast<int>(ns);
-  const int l = 63 - __builtin_clzll(static_cast<unsigned long long>(ns));
-  const int sub = static_cast<int>((ns >> (l - 2)) & 3);
-  const int idx = 4 * (l - 1) + sub;
-  return idx < buckets ? idx : buckets - 1;
+pooled_connection pool::acquire(std::source_location site) {
+  auto& i = live(impl_);
+  return pooled_connection(i.primary, i.primary->acquire(i.primary->config().acquire_timeout_ns, site));
 }
 
-std::int64_t wait_histogram::upper(int idx) noexcept {
-  if (idx < 4) return idx;
-  const int l = idx / 4 + 1;
-  const int sub = idx % 4;
-  const std::int64_t lower = static_cast<std::int64_t>(4 + sub) << (l - 2);
-  return lower + (std::int64_t{1} << (l - 2)) - 1;
+pooled_connection pool::acquire(std::chrono::nanoseconds timeout, std::source_location site) {
+  auto& i = live(impl_);
+  if (timeout.count() < 0)
+    throw_error(errc::invalid_argument, "pool::acquire: the timeout is negative; give zero or more");
+  return pooled_connection(i.primary, i.primary->acquire(timeout.count(), site));
 }
 
-void wait_histogram::record_locked(std::int64_t ns) noexcept {
-  bump(b_[index(ns)], std::uint64_t{1});
-  if (ns > max_.load(std::memory_order_relaxed)) max_.store(ns, std::memory_order_relaxed);
-}
-
-std::int64_t wait_histogram::quantile(double q) const noexcept {
-  std::uint64_t counts[buckets];
-  std::uint64_t total = 0;
-  for (int i = 0; i < buckets; ++i) total += counts[i] = b_[i].load(std::memory_order_relaxed);
-  if (total == 0) return 0;
-  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
-  std::uint64_t seen = 0;
-  for (int i = 0; i < buckets; ++i) {
-    seen += counts[i];
-    if (seen >= rank && counts[i] > 0) return std::min(upper(i), max());
-  }
-  return max();
-}
-
-// ------------------------------------------------------------ pool_core
-
-pool_core::pool_core(pool_config cfg) : cfg_(std::move(cfg)) {
-  std::string id = cfg_.strategy;
-  if (id.rfind("pool-", 0) != 0) id = "pool-" + id;
-  try {
-    strategy_rec_ = plugin_by_id(id, "pool");
-  } catch (const error& e) {
-    error_info info = e.info();
-    info.message = "pool '" + cfg_.name + "': strategy '" + cfg_.strategy + "' is not available (" +
-                   info.message + "); use \"lifo\" or \"fifo\", or install the pool-" + cfg_.strategy + " plugin";
-    throw_error(std::move(info));
-  }
-  vt_ = strategy_rec_->pool;
-  abi_error err;
-  const int32_t rc = vt_.create(strategy_rec_->instance, nullptr, 0, &strategy_, err);
-  if (rc < 0 || strategy_ == nullptr) {
-    error_info info = err.to_info(rc < 0 ? rc : DBR_E_INTERNAL, strategy_rec_->id);
-    info.message = "pool '" + cfg_.name + "': strategy plugin '" + strategy_rec_->id + "' failed to start: " + info.message;
-    throw_error(std::move(info));
-  }
-  idle_.reserve(cfg_.max);
-  cands_.reserve(cfg_.max);
-  all_.reserve(cfg_.max);
-  probe_ = std::make_shared<pool_probe>();
-  probe_->owner = this;
-  probe_->read = &read_probe;
-  backoff_ns_ = cfg_.backoff_min_ns;
-}
-
-pool_core::~pool_core() {
-  probe_->detach();
-  if (strategy_ != nullptr && vt_.destroy != nullptr) vt_.destroy(strategy_);
-}
-
-void pool_core::start() { maint_ = std::thread([this] { maintain(); }); }
-
-void pool_core::fill_stats_locked(dbr_pool_stats& s, std::int64_t now) const noexcept {
-  s.struct_size = sizeof s;
-  s.total = total_.load(std::memory_order_relaxed);
-  s.idle = idle_n_.load(std::memory_order_relaxed);
-  s.in_use = in_use_.load(std::memory_order_relaxed);
-  s.waiting = waiting_.load(std::memory_order_relaxed);
-  s.min = cfg_.min;
-  s.max = cfg_.max;
-  s.reserved = 0;
-  s.now_ns = now;
-  s.idle_timeout_ns = cfg_.idle_timeout_ns;
-}
-
-pooled* pool_core::take_idle_locked() noexcept {
-  const auto n = static_cast<std::uint32_t>(idle_.size());
-  std::uint32_t i = n - 1;
-  // One candidate leaves no choice: skip the plugin call.
-  if (n > 1) {
-    dbr_pool_stats st;
-    // The latest return is within a clock tick of now: the candidates'
-    // own times come from the same coarse clock.
-    fill_stats_locked(st, last_release_ns_);
-    i = vt_.choose(strategy_, cands_.data(), n, &st);
-    if (i >= n) i = n - 1;
-  }
-  pooled* p = idle_[i];
-  if (i == n - 1) {
-    idle_.pop_back();
-    cands_.pop_back();
+pooled_connection pool::read(std::source_location site) {
+  auto& i = live(impl_);
+  const std::size_t n = i.replicas.size();
+  if (n == 0) return acquire(site);
+  // Replicas in preference order; the primary is the last resort.
+  std::size_t order[64];
+  std::size_t m = 0;
+  if (i.choice == replica_choice::round_robin) {
+    const std::size_t start = i.rr.fetch_add(1, std::memory_order_relaxed) % n;
+    for (std::size_t k = 0; k < n && m < 64; ++k) {
+      const std::size_t idx = (start + k) % n;
+      if (i.replicas[idx]->up()) order[m++] = idx;
+    }
   } else {
-    idle_.erase(idle_.begin() + i);
-    cands_.erase(cands_.begin() + i);
+    for (std::size_t k = 0; k < n && m < 64; ++k)
+      if (i.replicas[k]->up()) order[m++] = k;
+    std::sort(order, order + m, [&](std::size_t a, std::size_t b) {
+      const auto ua = i.replicas[a]->in_use(), ub = i.replicas[b]->in_use();
+      if (ua != ub) return ua < ub;
+      return i.replicas[a]->idle_count() > i.replicas[b]->idle_count();
+    });
   }
-  drop(idle_n_);
-  bump(in_use_);
-  ++p->use_count;
-  return p;
-}
-
-void pool_core::offer_locked(pooled* p) noexcept {
-  if (whead_ != nullptr) {
-    pool_waiter* w = whead_;
-    unlink_waiter_locked(w);
-    drop(waiting_);
-    bump(in_use_);
-    ++p->use_count;
-    w->handed = p;
-    // Under the lock: the waiter may return (and free w) as soon as it sees `handed`.
-    w->cv.notify_one();
-    return;
-  }
-  idle_.push_back(p);
-  dbr_pool_candidate c;
-  c.struct_size = sizeof c;
-  c.reserved = 0;
-  c.conn_id = p->impl->slot->entry.id;
-  c.created_ns = p->created_ns;
-  c.last_used_ns = p->last_used_ns;
-  c.use_count = p->use_count;
-  cands_.push_back(c);
-  bump(idle_n_);
-}
-
-void pool_core::lease_locked(pooled* p, std::source_location site, std::int64_t now) noexcept {
-  p->acquired_ns = now;
-  p->site = site;
-  p->thread = current_tid();
-}
-
-bool pool_core::unlease_locked(pooled* p) noexcept {
-  if (!p->leak_reported) [[likely]] return false;
-  p->leak_reported = false;
-  return true;
-}
-
-void pool_core::adopt_locked(pooled* p) noexcept {
-  bump(total_);
-  all_.push_back(p);  // reserved to max in the constructor
-}
-
-void pool_core::forget_locked(pooled* p) noexcept {
-  drop(total_);
-  const auto it = std::find(all_.begin(), all_.end(), p);
-  if (it != all_.end()) {
-    *it = all_.back();
-    all_.pop_back();
-  }
-}
-
-void pool_core::link_waiter_locked(pool_waiter* w) noexcept {
-  w->prev = wtail_;
-  w->next = nullptr;
-  if (wtail_ != nullptr) wtail_->next = w;
-  else whead_ = w;
-  wtail_ = w;
-}
-
-void pool_core::unlink_waiter_locked(pool_waiter* w) noexcept {
-  if (w->prev != nullptr) w->prev->next = w->next;
-  else whead_ = w->next;
-  if (w->next != nullptr) w->next->prev = w->prev;
-  else wtail_ = w->prev;
-  w->prev = w->next = nullptr;
-}
-
-void pool_core::grant_open_locked() noexcept {
-  if (whead_ == nullptr || closed_) return;
-  const std::uint32_t opening = opening_.load(std::memory_order_relaxed);
-  if (total_.load(std::memory_order_relaxed) + opening >= cfg_.max) return;
-  if (opening >= waiting_.load(std::memory_order_relaxed)) return;
-  start_open_locked();
-}
-
-void pool_core::start_open_locked(bool for_maintainer) noexcept {
-  bump(opening_);
-  try {
-    std::thread([this, for_maintainer] { background_open(for_maintainer); }).detach();
-  } catch (...) {
-    // No thread to connect on: the waiters time out, the maintainer refills.
-    drop(opening_);
-    if (for_maintainer) maint_opening_ = false;
-  }
-}
-
-void pool_core::background_open(bool for_maintainer) noexcept {
-  pooled* p = nullptr;
-  std::exception_ptr failure;
-  try {
-    p = open_one();
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  std::unique_lock lk(mu_);
-  drop(opening_);
-  if (for_maintainer) {
-    // The maintainer goes on (next connect, or its backoff) right away.
-    maint_opening_ = false;
-    maint_poke_ = true;
-    maint_cv_.notify_one();
-  }
-  if (failure) {
+  for (std::size_t k = 0; k < m; ++k) {
+    detail::pool_core* c = i.replicas[order[k]];
     try {
-      std::rethrow_exception(failure);
-    } catch (const error& e) {
-      note_connect_failure_locked(e);
-    } catch (...) {
-    }
-    if (for_maintainer) {
-      const double factor = 1.0 - 0.5 * rand01();
-      next_connect_ns_ = mono_ns() + static_cast<std::int64_t>(static_cast<double>(backoff_ns_) * factor);
-      backoff_ns_ = std::min(cfg_.backoff_max_ns, backoff_ns_ * 2);
-    }
-    // The head waiter hears about the outage now rather than at its
-    // timeout; the next one gets a connect of its own.
-    if (pool_waiter* w = whead_; w != nullptr) {
-      unlink_waiter_locked(w);
-      drop(waiting_);
-      w->open_failed = failure;
-      w->cv.notify_one();
-    }
-    grant_open_locked();
-    const bool del = deletable_locked();
-    lk.unlock();
-    if (del) delete this;
-    return;
-  }
-  bump(created_, std::uint64_t{1});
-  note_connect_success_locked();
-  probe_needed_ = false;
-  if (closed_) {
-    bump(closed_n_, std::uint64_t{1});
-    const bool del = deletable_locked();
-    lk.unlock();
-    close_pooled(p);
-    if (del) delete this;
-    return;
-  }
-  adopt_locked(p);
-  offer_locked(p);
-}
-
-bool pool_core::strategy_should_grow_locked() noexcept {
-  if (vt_.should_grow == nullptr) return true;
-  dbr_pool_stats st;
-  fill_stats_locked(st, mono_coarse_ns());
-  return vt_.should_grow(strategy_, &st) != 0;
-}
-
-pooled* pool_core::open_one() {
-  // Shown as "connecting" while the connect runs, so a listing during an
-  // outage tells where callers are stuck.
-  connection_entry placeholder;
-  placeholder.scheme = cfg_.url.substr(0, cfg_.url.find(':'));
-  placeholder.driver = cfg_.driver;
-  placeholder.driver_version = cfg_.driver_version;
-  placeholder.redacted_url = cfg_.redacted;
-  placeholder.state = connection_state::connecting;
-  placeholder.opened_by = cfg_.opened_by;
-  placeholder.pool = cfg_.name;
-  auto ph = registry_attach(std::move(placeholder));
-  registry_set_pool(*ph, cfg_.name, probe_);
-  struct remove_guard {
-    std::uint64_t id;
-    ~remove_guard() { registry::global().remove(id); }
-  } guard{ph->entry.id};
-
-  connect_options co;
-  co.opened_by = cfg_.opened_by;
-  co.statement_cache_size = cfg_.statement_cache_size;
-  connection c = connect(cfg_.url, co);
-  registry_set_pool(*c.impl().slot, cfg_.name, probe_);
-  c.impl().tx_default_timeout_ns = cfg_.transaction_timeout_ns;
-  auto* p = new pooled(std::move(c));
-  const std::int64_t now = mono_coarse_ns();
-  p->created_ns = now;
-  p->last_used_ns = now;
-  if (cfg_.max_lifetime_ns > 0) {
-    const auto jitter = static_cast<std::int64_t>(static_cast<double>(cfg_.max_lifetime_ns) * cfg_.lifetime_jitter * rand01());
-    p->expires_ns = now + cfg_.max_lifetime_ns - jitter;
-  }
-  return p;
-}
-
-void pool_core::note_connect_failure_locked(const error& e) noexcept {
-  bump(connect_failures_, std::uint64_t{1});
-  down_.store(true, std::memory_order_relaxed);
-  try {
-    last_error_ = e.what();
-  } catch (...) {
-  }
-  ++consecutive_failures_;
-}
-
-void pool_core::note_connect_success_locked() noexcept {
-  down_.store(false, std::memory_order_relaxed);
-  consecutive_failures_ = 0;
-  backoff_ns_ = cfg_.backoff_min_ns;
-  next_connect_ns_ = 0;
-  last_error_.clear();
-}
-
-void pool_core::close_pooled(pooled* p) noexcept {
-  try {
-    p->conn.close();
-  } catch (...) {
-    // Still inside a call on another thread (misuse): closing would race;
-    // the connection is leaked rather than corrupted.
-    p->impl->leased = false;
-    return;
-  }
-  delete p;
-}
-
-bool pool_core::release_cleanup(pooled* p) noexcept {
-  connection_impl& c = *p->impl;
-  // An open transaction is rolled back below, expired or not: its deadline
-  // must not follow the connection to the next caller.
-  c.disarm_tx_deadline();
-  if (c.conn == nullptr || c.broken) return false;
-  if (c.busy.load(std::memory_order_relaxed)) return false;
-  // Channels and pending messages are per connection (a Redis subscriber
-  // cannot even run ordinary commands): such a connection is closed, never
-  // handed to the next caller.
-  if (c.subscribed) return false;
-  if (c.nlive != 0) detach_results(c);
-  bool in_tx = c.tx_depth > 0;
-  if (!in_tx && c.rec->txn.in_transaction != nullptr) {
-    std::unique_lock lock(c.rec->serial_mutex, std::defer_lock);
-    if (c.serial) lock.lock();
-    in_tx = c.rec->txn.in_transaction(c.conn) > 0;
-  }
-  if (in_tx) {
-    if (c.rec->txn.rollback == nullptr) return false;
-    if (!c.try_enter()) return false;
-    abi_error err;
-    const int32_t rc = c.rec->txn.rollback(c.conn, err);
-    c.tx_depth = 0;
-    c.raw_tx = false;
-    if (rc < 0 && err.raw().conn_broken) c.broken = true;
-    c.leave();
-    if (rc < 0 || c.broken) return false;
-  }
-  // A plain query leaves session_dirty alone: no call at all.
-  if (cfg_.reset == session_reset::automatic && !c.session_dirty) [[likely]] return true;
-  return reset_session(c);
-}
-
-bool pool_core::reset_session(connection_impl& c) noexcept {
-  if (cfg_.reset == session_reset::never) return true;
-  // A driver that cannot reset (ABI 1.0 plugins, SQLite): the session may
-  // hold the borrower's state, so the connection is closed instead.
-  if (c.rec->conn.reset_session == nullptr) return false;
-  if (!c.try_enter()) return false;
-  std::uint32_t flags = 0;
-  abi_error err;
-  const int32_t rc = c.rec->conn.reset_session(c.conn, &flags, err);
-  bool ok = rc >= 0;
-  if (!ok && err.raw().conn_broken) c.broken = true;
-  if (ok && (flags & DBR_RESET_STATEMENTS_DROPPED) != 0) {
-    // The server forgot them: the cache must not hand them out again.
-    std::vector<dbr_stmt*> dropped;
-    try {
-      c.cache.clear(dropped);
-    } catch (...) {
-      ok = false;  // out of memory: closing the connection drops them all
-    }
-    c.finalize_all(dropped);
-  }
-  c.leave();
-  if (!ok) {
-    if (rc < 0) {
-      try {
-        log_line(DBR_LOG_WARN, "pool",
-                 "pool '" + cfg_.name + "': resetting the session of a returned connection failed (" +
-                     err.to_info(rc, c.driver()).message + "); the connection is closed instead");
-      } catch (...) {
-      }
-    }
-    return false;
-  }
-  c.session_dirty = false;
-  // Outside the pool lock, unlike the other counters: the rare path pays
-  // the locked add so the common one carries no flag back.
-  resets_.fetch_add(1, std::memory_order_relaxed);
-  return true;
-}
-
-void pool_core::mark_leased(pooled* p) noexcept {
-  p->impl->leased = true;
-}
-
-void pool_core::discard_checked_out(pooled* p, bool health_failure) noexcept {
-  std::unique_lock lk(mu_);
-  unlease_locked(p);
-  drop(in_use_);
-  forget_locked(p);
-  bump(closed_n_, std::uint64_t{1});
-  if (health_failure) bump(hc_failures_, std::uint64_t{1});
-  grant_open_locked();
-  maint_poke_ = true;
-  maint_cv_.notify_one();
-  lk.unlock();
-  close_pooled(p);
-}
-
-pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
-  std::unique_lock lk(mu_);
-  for (;;) {
-    if (closed_) throw_closed();
-    if (idle_.empty()) break;
-    pooled* p = take_idle_locked();
-    bump(acquires_, std::uint64_t{1});
-    hist_.record_zero_locked();
-    // No clock read here: the last return or maintainer round is a recent
-    // enough "now" for leak reports and the exhaustion error.
-    lease_locked(p, site, last_release_ns_);
-    lk.unlock();
-    if (!cfg_.validate_on_acquire || p->conn.ping()) {
-      mark_leased(p);
-      return p;
-    }
-    discard_checked_out(p, true);
-    lk.lock();
-  }
-
-  const std::int64_t start = mono_ns();
-  pool_waiter w;
-  link_waiter_locked(&w);
-  bump(waiting_);
-  // Room to grow: a connect starts in the background and its connection
-  // comes to the head waiter (this caller, unless others wait already), so
-  // the wait below stays bounded by the acquire timeout however long the
-  // server takes to answer.
-  const std::uint32_t used = total_.load(std::memory_order_relaxed) + opening_.load(std::memory_order_relaxed);
-  if (used < cfg_.max && opening_.load(std::memory_order_relaxed) < waiting_.load(std::memory_order_relaxed) &&
-      (in_use_.load(std::memory_order_relaxed) == 0 || strategy_should_grow_locked()))
-    start_open_locked();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout_ns);
-  while (w.handed == nullptr && !w.open_failed && !w.closed) {
-    if (w.cv.wait_until(lk, deadline) == std::cv_status::timeout && w.handed == nullptr && !w.open_failed &&
-        !w.closed) {
-      unlink_waiter_locked(&w);
-      drop(waiting_);
-      bump(timeouts_, std::uint64_t{1});
-      throw_exhausted_locked(mono_ns() - start);
+      return pooled_connection(c, c->acquire(c->config().acquire_timeout_ns, site));
+    } catch (const connection_error&) {
+      // That replica cannot be reached (its core is now marked down): next.
     }
   }
-  if (w.handed != nullptr) {
-    pooled* p = w.handed;
-    bump(acquires_, std::uint64_t{1});
-    const std::int64_t now = mono_ns();
-    hist_.record_locked(now - start);
-    lease_locked(p, site, now);
-    lk.unlock();
-    mark_leased(p);
-    return p;
-  }
-  if (w.closed) throw_closed();
-  lk.unlock();
-  std::rethrow_exception(w.open_failed);
+  return acquire(site);
 }
 
-void pool_core::release(pooled* p, bool discard) noexcept {
-  connection_impl& c = *p->impl;
-  c.leased = false;
-  bool keep = !discard && release_cleanup(p);
-  const std::int64_t now = mono_coarse_ns();
-  if (keep && now >= p->expires_ns) keep = false;
-  p->last_used_ns = now;
-  const bool broken = c.broken;
-  std::unique_lock lk(mu_);
-  // Rare (a leak was reported): the registry lock nests inside the pool's.
-  if (unlease_locked(p)) [[unlikely]] registry_set_leak(*c.slot, std::string());
-  if (!keep || closed_) {
-    drop(in_use_);
-    forget_locked(p);
-    bump(closed_n_, std::uint64_t{1});
-    grant_open_locked();
-    if (broken) {
-      // Its siblings probably lost the server too: check them now.
-      probe_needed_ = true;
-      maint_poke_ = true;
-      maint_cv_.notify_one();
-    }
-    const bool del = deletable_locked();
-    lk.unlock();
-    close_pooled(p);
-    if (del) delete this;
-    return;
-  }
-  last_release_ns_ = now;
-  drop(in_use_);
-  offer_locked(p);
-}
+pool_metrics pool::metrics() const { return live(impl_).primary->metrics(); }
 
-void pool_core::throw_exhausted_locked(std::int64_t waited_ns) {
-  error_info info;
-  info.category = errc::resource;
-  info.subcategory = suberrc::pool_exhausted;
-  info.native_domain = "dbridge";
-  const auto in_use = in_use_.load(std::memory_order_relaxed);
-  const auto waiting = waiting_.load(std::memory_order_relaxed);
-  const auto opening = opening_.load(std::memory_order_relaxed);
-  if (in_use == 0 && opening > 0) {
-    // Nothing is borrowed: the wait was for the server to accept a connection.
-    info.message = "pool '" + cfg_.name + "' (" + cfg_.redacted + "): no connection within the acquire timeout (" +
-                   ms_text(waited_ns) + " waited) because the server has not completed a new connection (" +
-                   std::to_string(opening) + " connect(s) still under way, each bounded by the driver's " +
-                   "connect_timeout); check that the server is up and answering, or raise acquire_timeout";
-    throw_error(std::move(info));
-  }
-  info.message = "pool '" + cfg_.name + "' (" + cfg_.redacted + ") is exhausted: no connection within the acquire timeout (" +
-                 ms_text(waited_ns) + " waited); " + std::to_string(in_use) + " of max " + std::to_string(cfg_.max) +
-                 " connections in use, " + std::to_string(opening_.load(std::memory_order_relaxed)) +
-                 " opening, " + std::to_string(waiting) +
-                 " other callers waiting" + holders_locked(mono_ns()) +
-                 "; raise max (pool_max), release connections sooner, or raise acquire_timeout";
-  throw_error(std::move(info));
-}
-
-std::string pool_core::holders_locked(std::int64_t now) const {
-  std::vector<const pooled*> held;
-  for (const pooled* p : all_)
-    if (p->impl->leased) held.push_back(p);
-  const std::size_t n_show = std::min<std::size_t>(3, held.size());
-  std::partial_sort(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(n_show), held.end(),
-                    [](const pooled* a, const pooled* b) { return a->acquired_ns < b->acquired_ns; });
-  std::string out;
-  for (std::size_t n = 0; n < n_show; ++n) {
-    const pooled* p = held[n];
-    out += n == 0 ? "; held longest by: " : ", ";
-    out += "connection " + std::to_string(p->impl->slot->entry.id) + " acquired at " + site_text(p->site) +
-           " by thread " + std::to_string(p->thread) + ", held " + ms_text(std::max<std::int64_t>(0, now - p->acquired_ns));
-  }
+std::vector<pool_metrics> pool::replica_metrics() const {
+  std::vector<pool_metrics> out;
+  for (auto* c : live(impl_).replicas) out.push_back(c->metrics());
   return out;
 }
 
-void pool_core::report_leaks_locked(std::unique_lock<std::mutex>& lk, std::int64_t now) {
-  // acquired_ns may be up to one maintainer tick early (a connection taken
-  // from the idle list gets the last recent clock reading), so the report
-  // waits that much longer: whatever it says was held at least the threshold.
-  const std::int64_t limit = cfg_.leak_threshold_ns + tick_ns();
-  std::vector<std::string> lines;
-  for (pooled* p : all_) {
-    const std::int64_t held = now - p->acquired_ns;
-    if (!p->impl->leased || held < limit || p->leak_reported) continue;
-    p->leak_reported = true;
-    bump(leaks_, std::uint64_t{1});
-    std::string text = "held for " + ms_text(held) + " (leak_detection_threshold " +
-                       ms_text(cfg_.leak_threshold_ns) + "); acquired at " + site_text(p->site) + " by thread " +
-                       thread_text(p->thread);
-    registry_set_leak(*p->impl->slot, text);
-    lines.push_back("pool '" + cfg_.name + "': possible connection leak: connection " +
-                    std::to_string(p->impl->slot->entry.id) + " " + std::move(text));
+const std::string& pool::name() const noexcept {
+  static const std::string none;
+  return impl_ ? impl_->name : none;
+}
+
+std::size_t pool::replica_count() const noexcept { return impl_ ? impl_->replicas.size() : 0; }
+
+bool pool::replica_up(std::size_t i) const {
+  auto& p = live(impl_);
+  if (i >= p.replicas.size())
+    throw_error(errc::invalid_argument, "pool '" + p.name + "' has " + std::to_string(p.replicas.size()) +
+                                            " replicas; index " + std::to_string(i) + " is out of range");
+  return p.replicas[i]->up();
+}
+
+void pool::close() {
+  if (impl_) impl_->close();
+}
+
+pool_health pool::health() const {
+  auto& p = live(impl_);
+  pool_health h;
+  h.primary = p.primary->metrics();
+  const bool primary_up = p.primary->up();
+  bool all_replicas = true;
+  for (auto* c : p.replicas) {
+    h.replicas.push_back(c->metrics());
+    h.replica_up.push_back(c->up());
+    all_replicas = all_replicas && c->up();
   }
-  if (lines.empty()) return;
-  lk.unlock();
-  for (const auto& l : lines) log_line(DBR_LOG_WARN, "pool", l);
-  lk.lock();
-}
-
-void pool_core::throw_closed() const {
-  throw_error(errc::invalid_state, "pool '" + cfg_.name + "' is closed; create a new dbridge::pool");
-}
-
-void pool_core::poke() noexcept {
-  std::lock_guard lk(mu_);
-  maint_poke_ = true;
-  maint_cv_.notify_one();
-}
-
-// ------------------------------------------------------------ maintainer
-
-void pool_core::maintain() {
-  std::unique_lock lk(mu_);
-  while (!maint_stop_) {
-    std::int64_t wake = maintain_once(lk);
-    if (maint_stop_) break;
-    const std::int64_t now = mono_ns();
-    if (wake > now && !maint_poke_) {
-      maint_cv_.wait_for(lk, std::chrono::nanoseconds(wake - now), [&] { return maint_stop_ || maint_poke_; });
-    }
-    maint_poke_ = false;
-  }
-}
-
-std::int64_t pool_core::tick_ns() const noexcept {
-  std::int64_t t = 1'000'000'000;
-  if (cfg_.health_period_ns > 0) t = std::min(t, cfg_.health_period_ns / 2);
-  if (cfg_.idle_timeout_ns > 0) t = std::min(t, cfg_.idle_timeout_ns / 4);
-  if (cfg_.max_lifetime_ns > 0) t = std::min(t, cfg_.max_lifetime_ns / 8);
-  if (cfg_.leak_threshold_ns > 0) t = std::min(t, cfg_.leak_threshold_ns / 4);
-  return std::max<std::int64_t>(t, 2'000'000);
-}
-
-std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
-  const std::int64_t now = mono_coarse_ns();
-  // Keeps the acquire time of a connection taken from the idle list within
-  // one tick of the truth when nothing has been returned for a while.
-  last_release_ns_ = std::max(last_release_ns_, now);
-  // The precise clock: the coarse one lags by up to a tick, and a report
-  // must never claim less than it saw.
-  if (cfg_.leak_threshold_ns > 0 && in_use_.load(std::memory_order_relaxed) > 0) report_leaks_locked(lk, mono_ns());
-  if (maint_stop_) return 0;
-  const bool health_due = cfg_.health_period_ns > 0 && now - last_health_ns_ >= cfg_.health_period_ns;
-  const bool check_all = probe_needed_;
-  std::vector<pooled*> doomed, checking;
-
-  // 1. Over-age connections go whatever min says (the refill replaces them);
-  //    idle ones go when the strategy agrees and the pool is above min.
-  for (std::size_t i = 0; i < idle_.size();) {
-    pooled* p = idle_[i];
-    bool evict = now >= p->expires_ns;
-    if (!evict && total_.load(std::memory_order_relaxed) > cfg_.min && vt_.should_evict != nullptr) {
-      dbr_pool_stats st;
-      fill_stats_locked(st, now);
-      evict = vt_.should_evict(strategy_, &cands_[i], &st) != 0;
-    }
-    const bool check = !evict && (check_all || (health_due && now - p->last_used_ns >= cfg_.health_period_ns / 2));
-    if (evict || check) {
-      idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
-      cands_.erase(cands_.begin() + static_cast<std::ptrdiff_t>(i));
-      drop(idle_n_);
-      if (evict) {
-        forget_locked(p);
-        bump(closed_n_, std::uint64_t{1});
-        doomed.push_back(p);
-      } else {
-        bump(in_use_);  // held by the maintainer while it pings
-        checking.push_back(p);
+  h.last_error = p.primary->last_error();
+  if (h.last_error.empty())
+    for (auto* c : p.replicas)
+      if (std::string e = c->last_error(); !e.empty()) {
+        h.last_error = c->config().name + ": " + e;
+        break;
       }
-      continue;
-    }
-    ++i;
+  h.healthy = primary_up;
+  h.status = !primary_up ? "unhealthy" : all_replicas ? "healthy" : "degraded";
+  return h;
+}
+
+namespace {
+nlohmann::json metrics_json(const pool_metrics& m) {
+  return {
+      {"name", m.name},
+      {"role", m.role},
+      {"total", m.total},
+      {"idle", m.idle},
+      {"in_use", m.in_use},
+      {"waiting", m.waiting},
+      {"opening", m.opening},
+      {"min", m.min},
+      {"max", m.max},
+      {"created", m.created},
+      {"closed", m.closed},
+      {"acquires", m.acquires},
+      {"timeouts", m.timeouts},
+      {"health_check_failures", m.health_check_failures},
+      {"connect_failures", m.connect_failures},
+      {"resets", m.resets},
+      {"leaks", m.leaks},
+      {"acquire_wait_us",
+       {{"p50", static_cast<double>(m.wait_p50.count()) / 1e3},
+        {"p99", static_cast<double>(m.wait_p99.count()) / 1e3},
+        {"max", static_cast<double>(m.wait_max.count()) / 1e3}}},
+  };
+}
+}  // namespace
+
+std::string pool_health::to_json() const {
+  nlohmann::json j = {
+      {"status", status},
+      {"healthy", healthy},
+      {"primary", metrics_json(primary)},
+      {"last_error", last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error)},
+  };
+  nlohmann::json reps = nlohmann::json::array();
+  for (std::size_t i = 0; i < replicas.size(); ++i) {
+    nlohmann::json r = metrics_json(replicas[i]);
+    r["up"] = i < replica_up.size() ? replica_up[i] : false;
+    reps.push_back(std::move(r));
   }
-  if (health_due) last_health_ns_ = now;
-
-  if (!doomed.empty() || !checking.empty()) {
-    lk.unlock();
-    for (pooled* p : doomed) close_pooled(p);
-    std::vector<bool> ok(checking.size());
-    for (std::size_t i = 0; i < checking.size(); ++i) ok[i] = checking[i]->conn.ping();
-    std::vector<pooled*> dead;
-    lk.lock();
-    for (std::size_t i = 0; i < checking.size(); ++i) {
-      drop(in_use_);
-      if (ok[i] && !closed_) {
-        offer_locked(checking[i]);
-      } else {
-        forget_locked(checking[i]);
-        bump(closed_n_, std::uint64_t{1});
-        if (!ok[i]) bump(hc_failures_, std::uint64_t{1});
-        dead.push_back(checking[i]);
-      }
-    }
-    // Only a pool left with nothing alive needs to probe the server; the
-    // refill below does that and clears the flag once a connect succeeds.
-    probe_needed_ = !dead.empty() && idle_.empty();
-    if (probe_needed_) next_connect_ns_ = 0;
-    for (std::size_t i = 0; i < dead.size(); ++i) grant_open_locked();
-    if (!dead.empty()) {
-      lk.unlock();
-      for (pooled* p : dead) close_pooled(p);
-      lk.lock();
-    }
-    if (maint_stop_) return 0;
-  }
-
-  // 2. Keep min open; while the server is (or may be) down, probe it with
-  //    one connect at a time, backing off exponentially with jitter. The
-  //    connect runs on a thread of its own (background_open), so neither
-  //    this thread nor close() waits for a server that does not answer.
-  if (!maint_stop_ && !closed_ && !maint_opening_) {
-    const std::uint32_t have = total_.load(std::memory_order_relaxed) + opening_.load(std::memory_order_relaxed);
-    const bool below_min = have < cfg_.min;
-    const bool probe = (probe_needed_ || down_.load(std::memory_order_relaxed)) && have < cfg_.max &&
-                       opening_.load(std::memory_order_relaxed) == 0 && idle_.empty();
-    if (below_min || probe) {
-      if (mono_ns() < next_connect_ns_) return next_connect_ns_;
-      maint_opening_ = true;
-      start_open_locked(true);
-    }
-  }
-  return mono_ns() + tick_ns();
+  j["replicas"] = std::move(reps);
+  return j.dump(2);
 }
 
-void pool_core::close() noexcept {
-  std::vector<pooled*> idle;
-  {
-    std::lock_guard lk(mu_);
-    closed_ = true;
-    maint_stop_ = true;
-    maint_cv_.notify_all();
-    while (whead_ != nullptr) {
-      pool_waiter* w = whead_;
-      unlink_waiter_locked(w);
-      drop(waiting_);
-      w->closed = true;
-      w->cv.notify_one();
-    }
-  }
-  if (maint_.joinable()) maint_.join();
-  {
-    std::lock_guard lk(mu_);
-    idle.swap(idle_);
-    cands_.clear();
-    const auto n = static_cast<std::uint32_t>(idle.size());
-    drop(idle_n_, n);
-    for (pooled* p : idle) forget_locked(p);
-    bump(closed_n_, std::uint64_t{n});
-  }
-  for (pooled* p : idle) close_pooled(p);
-}
-
-void pool_core::shutdown() noexcept {
-  close();
-  bool del;
-  {
-    std::lock_guard lk(mu_);
-    owner_gone_ = true;
-    del = deletable_locked();
-  }
-  if (del) delete this;
-}
-
-pool_metrics pool_core::metrics() const {
-  pool_metrics m;
-  m.name = cfg_.name;
-  m.role = cfg_.role;
-  m.total = total_.load(std::memory_order_relaxed);
-  m.idle = idle_n_.load(std::memory_order_relaxed);
-  m.in_use = in_use_.load(std::memory_order_relaxed);
-  m.waiting = waiting_.load(std::memory_order_relaxed);
-  m.opening = opening_.load(std::memory_order_relaxed);
-  m.min = cfg_.min;
-  m.max = cfg_.max;
-  m.created = created_.load(std::memory_order_relaxed);
-  m.closed = closed_n_.load(std::memory_order_relaxed);
-  m.acquires = acquires_.load(std::memory_order_relaxed);
-  m.timeouts = timeouts_.load(std::memory_order_relaxed);
-  m.health_check_failures = hc_failures_.load(std::memory_order_relaxed);
-  m.connect_failures = connect_failures_.load(std::memory_order_relaxed);
-  m.resets = resets_.load(std::memory_order_relaxed);
-  m.leaks = leaks_.load(std::memory_order_relaxed);
-  m.wait_p50 = std::chrono::nanoseconds(hist_.quantile(0.50));
-  m.wait_p99 = std::chrono::nanoseconds(hist_.quantile(0.99));
-  m.wait_max = std::chrono::nanoseconds(hist_.max());
-  return m;
-}
-
-std::string pool_core::last_error() const {
-  std::lock_guard lk(mu_);
-  return last_error_;
-}
-
-// ------------------------------------------------------------ pool_impl
-
-pool_impl::~pool_impl() { shutdown(); }
-
-void pool_impl::close() noexcept {
-  for (pool_core* r : replicas) r->close();
-  if (primary != nullptr) primary->close();
-}
-
-void pool_impl::shutdown() noexcept {
-  for (pool_core* r : replicas) r->shutdown();
-  replicas.clear();
-  if (primary != nullptr) primary->shutdown();
-  primary = nullptr;
-}
-
-}  // namespace dbridge::detail
+}  // namespace dbridge

@@ -28,6 +28,10 @@ namespace dbridge::detail {
 __attribute__((visibility("hidden"))) std::int64_t mono_ns() noexcept;  ///< precise steady clock
 /// Steady clock at tick resolution (about 10 ns to read).
 __attribute__((visibility("hidden"))) std::int64_t mono_coarse_ns() noexcept;
+/// "12.3 ms", for messages.
+__attribute__((visibility("hidden"))) std::string ms_text(std::int64_t ns);
+/// "file:line in function", or "an unknown place".
+__attribute__((visibility("hidden"))) std::string site_text(const std::source_location& s);
 
 /// A value only ever written under the pool lock: relaxed store of load + d,
 /// which compiles to plain moves, yet may be read from any thread.
@@ -49,6 +53,7 @@ class __attribute__((visibility("hidden"))) wait_histogram {
   void record_zero_locked() noexcept { bump(b_[0], std::uint64_t{1}); }
   std::int64_t quantile(double q) const noexcept;
   std::int64_t max() const noexcept { return max_.load(std::memory_order_relaxed); }
+  std::uint64_t count() const noexcept;  ///< waits recorded
   static int index(std::int64_t ns) noexcept;
   static std::int64_t upper(int idx) noexcept;
 
@@ -118,7 +123,10 @@ class __attribute__((visibility("hidden"))) pool_core {
 
   /// Starts the maintainer (and opens min connections in the background).
   void start();
+  /// Inline: an idle connection under a fixed-choice strategy is the common
+  /// case and goes without a call; everything else is acquire_slow.
   pooled* acquire(std::int64_t timeout_ns, std::source_location site);
+  /// Inline the same way: a clean return to a pool nobody waits on.
   void release(pooled* p, bool discard) noexcept;
   /// Refuses new acquires, fails waiters, stops the maintainer and closes
   /// idle connections; the rest close as they come back.
@@ -140,6 +148,15 @@ class __attribute__((visibility("hidden"))) pool_core {
 
  private:
   ~pool_core();
+  pooled* acquire_slow(std::int64_t timeout_ns, std::source_location site);
+  void release_slow(pooled* p, bool discard) noexcept;
+  /// Nothing to clean on return: no call ran since the last return (so no
+  /// transaction can be open), nothing left open, no reset due.
+  static bool nothing_to_clean(const connection_impl& c, session_reset reset) noexcept {
+    return !c.called && c.tx_deadline_ns == 0 && !c.watch && c.conn != nullptr && !c.broken &&
+           !c.busy.load(std::memory_order_relaxed) && !c.subscribed && c.nlive == 0 && c.tx_depth == 0 &&
+           !c.session_dirty && reset == session_reset::automatic;
+  }
   pooled* take_idle_locked() noexcept;
   void offer_locked(pooled* p) noexcept;  ///< p counted in neither idle nor in_use yet
   void link_waiter_locked(pool_waiter* w) noexcept;
@@ -157,6 +174,7 @@ class __attribute__((visibility("hidden"))) pool_core {
   void note_connect_success_locked() noexcept;
   void fill_stats_locked(dbr_pool_stats& s, std::int64_t now) const noexcept;
   bool strategy_should_grow_locked() noexcept;
+  static dbr_pool_candidate candidate_of(const pooled* p) noexcept;
   void close_pooled(pooled* p) noexcept;     ///< outside the lock
   bool release_cleanup(pooled* p) noexcept;  ///< rollback etc.; false = discard
   bool reset_session(connection_impl& c) noexcept;  ///< per reset_on_release; false = discard
@@ -188,23 +206,31 @@ class __attribute__((visibility("hidden"))) pool_core {
   std::shared_ptr<pool_probe> probe_;
   dbr_pool_strategy* strategy_ = nullptr;
   dbr_pool_vtable vt_{};
+  /// What the strategy said, once, that choose() always answers
+  /// (DBR_POOL_CHOICE_*): NEWEST/OLDEST are picked here, with no call and
+  /// no candidate list; CALL keeps cands_ and asks choose() per acquire.
+  std::uint32_t fixed_choice_ = DBR_POOL_CHOICE_CALL;
 
   mutable std::mutex mu_;
   std::vector<pooled*> idle_;               // oldest release first
-  std::vector<dbr_pool_candidate> cands_;   // parallel to idle_, handed to choose()
+  std::vector<dbr_pool_candidate> cands_;   // parallel to idle_, handed to choose(); only for CALL
   pool_waiter* whead_ = nullptr;
   pool_waiter* wtail_ = nullptr;
   bool closed_ = false;
   bool owner_gone_ = false;
 
   std::atomic<std::uint32_t> total_{0}, idle_n_{0}, in_use_{0}, waiting_{0}, opening_{0};
-  std::atomic<std::uint64_t> created_{0}, closed_n_{0}, acquires_{0}, timeouts_{0}, hc_failures_{0},
+  // Acquires are the histogram's total: every acquire records its wait.
+  std::atomic<std::uint64_t> created_{0}, closed_n_{0}, timeouts_{0}, hc_failures_{0},
       connect_failures_{0}, resets_{0}, leaks_{0};
   std::atomic<bool> down_{false};
-  /// A recent coarse clock reading (the last return, or the maintainer's
-  /// last round): "now" for choose() and the acquire time of a connection
-  /// taken from the idle list, saving a clock read per acquire.
-  std::int64_t last_release_ns_ = 0;
+  /// The maintainer's last clock reading, at most one tick old (a round
+  /// runs at least every tick_ns()): "now" for choose(), the acquire time of
+  /// a connection taken from the idle list and the return time of one put
+  /// back, so neither acquire nor release reads the clock. Written under
+  /// the lock.
+  std::int64_t clock_ns_ = 0;
+  std::int64_t tick_ = 0;  ///< tick_ns(), the maintainer's longest pause
   /// Every open connection (total_ of them; capacity max, so adding never
   /// allocates). Only leak checks and the exhaustion error walk it.
   std::vector<pooled*> all_;
@@ -223,6 +249,65 @@ class __attribute__((visibility("hidden"))) pool_core {
   std::uint32_t consecutive_failures_ = 0;
   std::string last_error_;
 };
+
+/// The calling thread's kernel id once asked (0 before): one %fs-relative
+/// load per acquire, no TLS lookup call and no init guard.
+extern __attribute__((visibility("hidden"), tls_model("initial-exec"))) constinit thread_local long t_pool_tid;
+__attribute__((visibility("hidden"))) long fetch_tid() noexcept;  ///< asks the kernel, caches it in t_pool_tid
+inline long current_tid() noexcept {
+  const long t = t_pool_tid;
+  return t != 0 ? t : fetch_tid();
+}
+
+inline pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
+  if (fixed_choice_ != DBR_POOL_CHOICE_CALL && !cfg_.validate_on_acquire) [[likely]] {
+    mu_.lock();
+    if (!closed_ && !idle_.empty()) [[likely]] {
+      pooled* p;
+      if (fixed_choice_ == DBR_POOL_CHOICE_NEWEST) {
+        p = idle_.back();
+        idle_.pop_back();
+      } else {
+        p = idle_.front();
+        idle_.erase(idle_.begin());
+      }
+      drop(idle_n_);
+      bump(in_use_);
+      ++p->use_count;
+      hist_.record_zero_locked();
+      // The lease (leak reports, the exhaustion error); the pool clock is a
+      // recent enough acquire time.
+      p->acquired_ns = clock_ns_;
+      p->site = site;
+      p->thread = current_tid();
+      mu_.unlock();
+      p->impl->leased = true;
+      return p;
+    }
+    mu_.unlock();
+  }
+  return acquire_slow(timeout_ns, site);
+}
+
+inline void pool_core::release(pooled* p, bool discard) noexcept {
+  connection_impl& c = *p->impl;
+  if (!discard && nothing_to_clean(c, cfg_.reset)) [[likely]] {
+    mu_.lock();
+    const std::int64_t now = clock_ns_;
+    if (!closed_ && whead_ == nullptr && !p->leak_reported && fixed_choice_ != DBR_POOL_CHOICE_CALL &&
+        now < p->expires_ns - tick_) [[likely]] {
+      c.leased = false;
+      p->last_used_ns = now;
+      drop(in_use_);
+      idle_.push_back(p);  // reserved to max in the constructor
+      bump(idle_n_);
+      mu_.unlock();
+      return;
+    }
+    mu_.unlock();
+  }
+  release_slow(p, discard);
+}
 
 /// What a pool object shares between its copies.
 struct __attribute__((visibility("hidden"))) pool_impl {

@@ -107,6 +107,8 @@ T cell_as(const dbr_value& v, tag<T>, const detail::cursor_impl* cur, std::size_
 
 std::int64_t cell_as(const dbr_value& v, tag<std::int64_t>, const detail::cursor_impl* cur, std::size_t i) {
   if (v.type == DBR_TYPE_INT64) return v.u.i64;
+  if (v.type == DBR_TYPE_UINT64 && v.u.u64 <= static_cast<std::uint64_t>(INT64_MAX))
+    return static_cast<std::int64_t>(v.u.u64);
   return slow<std::int64_t>(v, cur, i);
 }
 std::int32_t cell_as(const dbr_value& v, tag<std::int32_t>, const detail::cursor_impl* cur, std::size_t i) {

@@ -41,7 +41,8 @@ inline int32_t run(detail::connection_impl& c, detail::statement_impl& s, const 
   if (s.live != nullptr) end_previous(c, s);
   const int32_t rc = c.rec->sql.execute(s.stmt, p, n, &info, cur, err);
   c.note_session(info, s.sql);
-  c.note_schema(s.sql);
+  // The text was scanned once at prepare, not on every run.
+  if (s.schema_sql) [[unlikely]] c.note_schema(s.sql);
   if (s.transaction_sql) [[unlikely]] c.refresh_raw_tx();
   return rc;
 }

@@ -126,6 +126,13 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   bool run(std::span<const dbr_value> params, dbr_exec_info& info);
   PGresult* next_row();   // next single-row result, or nullptr at the end
   PGresult* read_wire();  // same, straight from libpq; errors parked in failed_
+  /// Reads the whole result into whole_ (no single-row mode); errors parked
+  /// in failed_ as read_wire does.
+  void read_whole();
+  /// A run ended having produced rows_seen_ rows: counts towards reading whole.
+  void note_rows() noexcept {
+    small_runs_ = rows_seen_ > 1 ? 0 : small_runs_ < whole_after ? static_cast<std::uint8_t>(small_runs_ + 1) : whole_after;
+  }
   void release_batch() noexcept;
   void discard() noexcept;
 
@@ -140,6 +147,16 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   column_plan plan_;
   bool streaming_ = false;   // our query owns the connection's wire
   bool finished_ = true;
+  // Point selects: single-row mode costs two PGresults per query (the row
+  // and the empty final one), each copying the column descriptions. After
+  // whole_after runs in a row of at most one row each, the statement reads
+  // its result whole, like PQexecPrepared; the first run with more rows
+  // sends it back to streaming, so a large result is held whole at most once.
+  static constexpr std::uint8_t whole_after = 8;
+  std::uint8_t small_runs_ = 0;
+  std::uint64_t rows_seen_ = 0;  // rows the current run has produced so far
+  result_ptr whole_;             // the result of a run read whole
+  int whole_next_ = 0;           // its next row to fetch
   std::deque<PGresult*> buffered_;
   result_ptr failed_;
   std::vector<PGresult*> batch_;

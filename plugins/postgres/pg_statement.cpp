@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Prepared statements and their cursor: parameters encoded per the types the
 // server inferred, results in binary, streamed in single-row mode so a large
-// result never sits in memory. A warm cursor allocates nothing but libpq's
-// per-row PGresult.
+// result never sits in memory (a statement that keeps returning at most one
+// row reads it whole instead: see whole_after). A warm cursor allocates
+// nothing but libpq's per-row PGresult.
+#include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cstring>
 #include <string>
 
@@ -225,10 +228,15 @@ void pg_statement::discard() noexcept {
   for (PGresult* r : buffered_) PQclear(r);
   buffered_.clear();
   failed_ = result_ptr();
+  whole_ = result_ptr();
   if (streaming_) {
-    while (PGresult* r = c_.get_result()) PQclear(r);
+    while (PGresult* r = c_.get_result()) {
+      if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) ++rows_seen_;
+      PQclear(r);
+    }
     streaming_ = false;
     c_.set_streaming(nullptr);
+    note_rows();
   }
   finished_ = true;
 }
@@ -239,7 +247,10 @@ PGresult* pg_statement::read_wire() {
   for (;;) {
     PGresult* r = c_.get_result();
     const ExecStatusType st = r != nullptr ? PQresultStatus(r) : PGRES_COMMAND_OK;
-    if (r != nullptr && st == PGRES_SINGLE_TUPLE) return r;
+    if (r != nullptr && st == PGRES_SINGLE_TUPLE) {
+      ++rows_seen_;
+      return r;
+    }
     if (r != nullptr && (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR)) {
       if (failed_.get() == nullptr)
         failed_ = result_ptr(r);
@@ -253,9 +264,30 @@ PGresult* pg_statement::read_wire() {
     }
     streaming_ = false;
     c_.set_streaming(nullptr);
+    note_rows();
     if (failed_.get() == nullptr && PQstatus(conn) == CONNECTION_BAD) failed_ = result_ptr(PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR));
     return nullptr;
   }
+}
+
+void pg_statement::read_whole() {
+  PGconn* conn = c_.raw();
+  while (PGresult* r = c_.get_result()) {
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK && whole_.get() == nullptr) {
+      whole_ = result_ptr(r);
+    } else if ((st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) &&
+               failed_.get() == nullptr) {
+      failed_ = result_ptr(r);
+    } else {
+      PQclear(r);
+    }
+  }
+  if (failed_.get() != nullptr) whole_ = result_ptr();
+  if (failed_.get() == nullptr && PQstatus(conn) == CONNECTION_BAD) failed_ = result_ptr(PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR));
+  rows_seen_ = whole_.get() != nullptr ? static_cast<std::uint64_t>(PQntuples(whole_.get())) : 0;
+  whole_next_ = 0;
+  note_rows();
 }
 
 PGresult* pg_statement::next_row() {
@@ -344,16 +376,22 @@ bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
     }
     return true;
   }
-  PQsetSingleRowMode(conn);
-  streaming_ = true;
-  finished_ = false;
-  c_.set_streaming(this);
-  // Read the first row now so that errors surface from execute.
-  if (PGresult* first = read_wire()) {
-    buffered_.push_back(first);
-    return true;
+  rows_seen_ = 0;
+  if (small_runs_ >= whole_after) {
+    read_whole();
+    finished_ = whole_.get() == nullptr;
+  } else {
+    PQsetSingleRowMode(conn);
+    streaming_ = true;
+    finished_ = false;
+    c_.set_streaming(this);
+    // Read the first row now so that errors surface from execute.
+    if (PGresult* first = read_wire()) {
+      buffered_.push_back(first);
+      return true;
+    }
+    finished_ = true;
   }
-  finished_ = true;
   if (failed_.get() == nullptr) return true;
   if (plan_gone_stale(failed_.get())) return false;
   result_ptr f = std::move(failed_);
@@ -364,6 +402,30 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
   release_batch();
   arena_.reset();
   const std::size_t nc = plan_.cols.size();
+  if (PGresult* w = whole_.get()) {
+    const int total = PQntuples(w);
+    const int n = std::min(total - whole_next_, static_cast<int>(std::min<std::uint32_t>(max_rows, INT32_MAX)));
+    if (n <= 0) {
+      whole_ = result_ptr();
+      finished_ = true;
+      return DBR_DONE;
+    }
+    if (cells_.size() < static_cast<std::size_t>(n) * nc) cells_.resize(static_cast<std::size_t>(n) * nc);
+    // The result lives until the next fetch or close, so arrays' cells may borrow from it.
+    for (int k = 0; k < n; ++k) {
+      dbr_value* row = cells_.data() + static_cast<std::size_t>(k) * nc;
+      if (plan_.self_contained)
+        plan_.decode_row_owned(w, whole_next_ + k, row, arena_);
+      else
+        plan_.decode_row(w, whole_next_ + k, row, arena_);
+    }
+    whole_next_ += n;
+    plan_.apply_zone(c_, cells_.data(), static_cast<std::size_t>(n));
+    out.ncols = static_cast<std::uint32_t>(nc);
+    out.nrows = static_cast<std::uint64_t>(n);
+    out.cells = cells_.data();
+    return DBR_OK;
+  }
   if (plan_.self_contained) {
     // Each single-row PGresult is decoded and freed before the next is read:
     // holding a batch of them would make every malloc of the next ones miss

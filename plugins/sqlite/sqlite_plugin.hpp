@@ -89,7 +89,9 @@ class sqlite_connection final : public sdk::connection,
   sdk::error error_for(int rc);
   void clear_function_error() noexcept { fn_error_pending_ = false; }
   /// When a statement starting now must be done (statement_timeout_ms).
+  /// Without a timeout nothing reads it (no progress handler): no clock read.
   std::chrono::steady_clock::time_point statement_deadline() const noexcept {
+    if (statement_timeout_ms_ <= 0) return std::chrono::steady_clock::time_point::max();
     return std::chrono::steady_clock::now() + std::chrono::milliseconds(statement_timeout_ms_);
   }
   /// Holds a statement to its deadline for one call into SQLite (a step):

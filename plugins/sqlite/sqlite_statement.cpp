@@ -264,7 +264,8 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
     // An expression has no declared type: its column reports the first row's
     // (NULL, i.e. not known, when that cell is NULL).
     for (std::size_t i = 0; i < cols_.size(); ++i)
-      if (col_decls_[i].empty()) cols_[i].type = storage_type(sqlite3_column_type(st_, static_cast<int>(i)));
+      if (col_decls_[i].empty())  // the value's own type: no column-API bookkeeping (see fill_row)
+        cols_[i].type = storage_type(sqlite3_value_type(sqlite3_column_value(st_, static_cast<int>(i))));
     if (info.first_max != 0) {
       // The caller takes the first row with the reply: no fetch call for it.
       state_ = state::streaming;  // first, so a throw below still resets

@@ -189,6 +189,27 @@ TEST(basics, open_transaction_is_rolled_back_before_reuse) {
   EXPECT_EQ(c->query_one("SELECT count(*) FROM t").get<std::int64_t>(0), 0);
 }
 
+// The release asks the driver about a transaction only when a call ran since
+// the last return; a BEGIN the core does not recognise as one (behind a
+// comment) must still be rolled back, and a lease with no call in it must
+// leave the connection as clean as it found it.
+TEST(basics, a_transaction_the_core_did_not_see_open_is_rolled_back_too) {
+  temp_db db;
+  pool p(db.url(), {.max = 1});
+  p.acquire()->execute("CREATE TABLE t(x INTEGER)");
+  for (int round = 0; round < 2; ++round) {
+    {
+      auto c = p.acquire();
+      c->execute("/* hidden */ BEGIN");
+      c->execute("INSERT INTO t VALUES (1)");
+    }
+    { auto idle_lease = p.acquire(); }
+    auto c = p.acquire();
+    EXPECT_FALSE(c->in_transaction());
+    EXPECT_EQ(c->query_one("SELECT count(*) FROM t").get<std::int64_t>(0), 0);
+  }
+}
+
 TEST(basics, results_left_open_end_when_the_connection_goes_back) {
   temp_db db;
   pool p(db.url(), {.max = 1});

@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define DBR_ABI_MAJOR 1
-#define DBR_ABI_MINOR 1
+#define DBR_ABI_MINOR 2
 
 #if defined(_WIN32)
 #define DBR_EXPORT __declspec(dllexport)
@@ -801,7 +801,16 @@ typedef struct dbr_pool_vtable {
   /* 1.0: 1 = close this idle connection now (total > min is guaranteed). */
   int32_t (*should_evict)(dbr_pool_strategy* s, const dbr_pool_candidate* c,
                           const dbr_pool_stats* stats);
+  /* 1.2: asked once, right after create: DBR_POOL_CHOICE_* when choose()
+   * always gives the same answer (a pure policy), so the core applies it
+   * itself instead of calling choose() on every acquire; should_grow and
+   * should_evict are still called. NULL or DBR_POOL_CHOICE_CALL: choose() is
+   * called. */
+  uint32_t (*fixed_choice)(dbr_pool_strategy* s);
 } dbr_pool_vtable;
+#define DBR_POOL_CHOICE_CALL 0   /* 1.2: call choose() */
+#define DBR_POOL_CHOICE_NEWEST 1 /* 1.2: always the last candidate (returned last: LIFO) */
+#define DBR_POOL_CHOICE_OLDEST 2 /* 1.2: always the first candidate (returned first: FIFO) */
 
 /* ------------------------------------------------------ graph mappers */
 /* A connection the host lends a mapper for one call. Every function runs on

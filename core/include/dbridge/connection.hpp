@@ -115,7 +115,15 @@ T row::get(std::size_t i) const {
   // The cell types hot loops read are answered inline from the borrowed
   // cell; anything else (conversions, NULL, a bad index) goes out of line.
   if constexpr (std::is_same_v<T, std::int64_t>) {
-    if (i < ncols_ && cells_[i].type == DBR_TYPE_INT64) return cells_[i].u.i64;
+    if (i < ncols_) {
+      const dbr_value& v = cells_[i];
+      if (v.type == DBR_TYPE_INT64) return v.u.i64;
+      // A MariaDB BIGINT UNSIGNED within range (ids, counters).
+      if (v.type == DBR_TYPE_UINT64 && v.u.u64 <= static_cast<std::uint64_t>(INT64_MAX))
+        return static_cast<std::int64_t>(v.u.u64);
+    }
+  } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+    if (i < ncols_ && cells_[i].type == DBR_TYPE_UINT64) return cells_[i].u.u64;
   } else if constexpr (std::is_same_v<T, double>) {
     if (i < ncols_ && cells_[i].type == DBR_TYPE_DOUBLE) return cells_[i].u.f64;
   } else if constexpr (std::is_same_v<T, std::string_view>) {

@@ -37,6 +37,9 @@ class pool_strategy {
   virtual bool should_evict(const dbr_pool_candidate& c, const dbr_pool_stats& stats) {
     return stats.idle_timeout_ns > 0 && stats.now_ns - c.last_used_ns >= stats.idle_timeout_ns;
   }
+  /// DBR_POOL_CHOICE_NEWEST or _OLDEST when choose() always answers that
+  /// (asked once): the core then picks without calling choose() per acquire.
+  virtual std::uint32_t fixed_choice() const { return DBR_POOL_CHOICE_CALL; }
 };
 
 /// The plugin instance; a constructor taking `const param_list&` gets the init options.
@@ -111,8 +114,17 @@ struct pool_glue : plugin_lifecycle<P> {
     }
   }
 
+  static std::uint32_t fixed_choice(dbr_pool_strategy* s) noexcept {
+    try {
+      return strat(s).fixed_choice();
+    } catch (...) {
+      log_current_exception("fixed_choice");
+      return DBR_POOL_CHOICE_CALL;
+    }
+  }
+
   static constexpr dbr_pool_vtable vt = {sizeof(dbr_pool_vtable), 0, &init, &shutdown, &get_extension, &create,
-                                         &destroy, &choose, &should_grow, &should_evict};
+                                         &destroy, &choose, &should_grow, &should_evict, &fixed_choice};
   static std::int32_t entry(const dbr_host* host, std::uint32_t index, dbr_plugin_desc* out) noexcept {
     return fill_entry(P::info, DBR_KIND_POOL, 0, &vt, host, index, out);
   }
