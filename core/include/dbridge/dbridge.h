@@ -274,7 +274,8 @@ DBRIDGE_C_API int32_t dbridge_params_add_bool(dbridge_params* p, int32_t v, dbri
 DBRIDGE_C_API int32_t dbridge_params_add_int64(dbridge_params* p, int64_t v, dbridge_error** err);
 DBRIDGE_C_API int32_t dbridge_params_add_uint64(dbridge_params* p, uint64_t v, dbridge_error** err);
 DBRIDGE_C_API int32_t dbridge_params_add_double(dbridge_params* p, double v, dbridge_error** err);
-/* UTF-8 text; invalid UTF-8 fails with DBRIDGE_E_DATA (DBRIDGE_SUB_INVALID_UTF8). */
+/* UTF-8 text (a driver refuses invalid UTF-8 or a NUL it cannot carry when
+ * the statement runs, as in the C++ API). */
 DBRIDGE_C_API int32_t dbridge_params_add_text(dbridge_params* p, const char* s, uint64_t len, dbridge_error** err);
 /* ptr may be NULL when len is 0. */
 DBRIDGE_C_API int32_t dbridge_params_add_bytes(dbridge_params* p, const uint8_t* ptr, uint64_t len,
@@ -476,6 +477,11 @@ DBRIDGE_C_API int32_t dbridge_result_batch_column(const dbridge_result* r, uint3
                                                   const void** values, const int64_t** aux, const uint8_t** flags,
                                                   const uint64_t** offsets, const uint8_t** data, dbridge_error** err);
 
+/* ARRAY cell (row, col) of the last batch as an owned value tree
+ * (dbridge_value_free); DBRIDGE_NULL for a cell that is not an array. */
+DBRIDGE_C_API int32_t dbridge_result_batch_array(const dbridge_result* r, uint64_t row, uint32_t col,
+                                                 dbridge_value** out, dbridge_error** err);
+
 /* --------------------------------------------------------- value trees */
 /* An owned value (array cells): free the root with dbridge_value_free;
  * elements are borrowed from their root. */
@@ -489,7 +495,13 @@ DBRIDGE_C_API const dbridge_value* dbridge_value_array_item(const dbridge_value*
 /* Scalar readers as the result getters: DBRIDGE_OK, DBRIDGE_NULL, DBRIDGE_E_DATA. */
 DBRIDGE_C_API int32_t dbridge_value_get_int64(const dbridge_value* v, int64_t* out, dbridge_error** err);
 DBRIDGE_C_API int32_t dbridge_value_get_double(const dbridge_value* v, double* out, dbridge_error** err);
-/* Text/decimal/JSON/bytes, borrowed from the root. */
+/* Any scalar in the batch encoding (dbridge_result_batch_column): value8
+ * gets 8 bytes, aux and flags as there; any output may be NULL.  DBRIDGE_NULL
+ * for NULL; text-like and array values leave the outputs zeroed (read them
+ * with dbridge_value_get_text / the array functions). */
+DBRIDGE_C_API int32_t dbridge_value_get_fixed(const dbridge_value* v, void* value8, int64_t* aux, uint8_t* flags,
+                                              dbridge_error** err);
+/* Text/decimal/JSON/bytes, and a UUID's 16 bytes, borrowed from the root. */
 DBRIDGE_C_API int32_t dbridge_value_get_text(const dbridge_value* v, const char** ptr, uint64_t* len,
                                              dbridge_error** err);
 /* Any value as text; owned, dbridge_string_free. */
