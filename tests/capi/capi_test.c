@@ -543,13 +543,19 @@ static void test_sql(const struct flavor* f) {
   OK(dbridge_query(c, S("SELECT 1"), NULL, &r, &err));
   dbridge_conn_close(c);
   CHECK(dbridge_conn_is_open(c) == 0);
-  EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_query(c, S("SELECT 1"), NULL, &r, &err));
-  CHECK(strstr(dbridge_error_message(err, NULL), "closed") != NULL);
+  {
+    dbridge_result* refused = NULL;
+    EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_query(c, S("SELECT 1"), NULL, &refused, &err));
+    CHECK(refused == NULL && strstr(dbridge_error_message(err, NULL), "closed") != NULL);
+  }
   clear_error();
   EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_result_next(r, &err));
   clear_error();
-  EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_stmt_query(s, NULL, &r, &err));
-  clear_error();
+  {
+    dbridge_result* refused = NULL;
+    EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_stmt_query(s, NULL, &refused, &err));
+    CHECK(refused == NULL);
+  }
   EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_tx_commit(tx, &err));
   clear_error();
   EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_conn_ping(c, &err));
