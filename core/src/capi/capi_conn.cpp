@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "capi_internal.hpp"
-#include "capi_result.hpp"
+#include "capi_result.hpp"  // dbridge_result, for freeing a connection's spare
 
 using namespace dbridge;
 using namespace dbridge::capi;
@@ -143,6 +143,7 @@ void dbridge_conn_free(dbridge_conn* c) {
   if (c == nullptr || c->magic != conn_magic) return;
   dbridge_conn_close(c);
   c->magic = dead;
+  delete c->spare_result;
   delete c;
 }
 

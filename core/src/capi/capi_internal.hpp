@@ -124,6 +124,9 @@ struct dbridge_conn {
   dbridge::pooled_connection pooled;
   dbridge::connection* conn = nullptr;  ///< nullptr once closed
   capi_child* children = nullptr;       ///< newest first, so savepoints end before their transaction
+  /// One freed result handle kept for the next query, so a point query
+  /// allocates nothing here (the C++ API recycles its cursors the same way).
+  dbridge_result* spare_result = nullptr;
   std::optional<std::int64_t> last_id;
   std::optional<std::uint64_t> last_id_u64;
 };

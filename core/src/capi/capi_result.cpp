@@ -12,13 +12,19 @@ using namespace dbridge::capi;
 namespace dbridge::capi {
 
 dbridge_result* new_result(dbridge_conn* c, result r) {
-  auto* h = new dbridge_result;
+  dbridge_result* h = c->spare_result;
+  if (h != nullptr) {
+    c->spare_result = nullptr;
+    h->batch_rows = 0;
+  } else {
+    h = new dbridge_result;
+    h->detach = [](capi_child* self) noexcept {
+      auto* r = static_cast<dbridge_result*>(self);
+      r->row = nullptr;
+      r->res.reset();
+    };
+  }
   h->magic = result_magic;
-  h->detach = [](capi_child* self) noexcept {
-    auto* r = static_cast<dbridge_result*>(self);
-    r->row = nullptr;
-    r->res.reset();
-  };
   h->res.emplace(std::move(r));
   adopt(c, h);
   return h;
@@ -137,9 +143,11 @@ void dbridge_result_close(dbridge_result* r) {
 }
 void dbridge_result_free(dbridge_result* r) {
   if (r == nullptr || r->magic != result_magic) return;
+  dbridge_conn* owner = r->parent;
   dbridge_result_close(r);
   r->magic = dead;
-  delete r;
+  if (owner != nullptr && owner->spare_result == nullptr) owner->spare_result = r;
+  else delete r;
 }
 
 int32_t dbridge_result_next(dbridge_result* r, dbridge_error** err) {
