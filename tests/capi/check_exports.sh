@@ -5,9 +5,11 @@
 # instantiations). Prints the count. Usage: check_exports.sh LIBDBRIDGE
 set -euo pipefail
 lib=$1
-symbols=$(nm -D --defined-only -C "$lib" | cut -d' ' -f3-)
-allowed='^((typeinfo|typeinfo name|vtable|VTT|guard variable) for )?dbridge::|^dbridge_'
-foreign=$(grep -Ev "$allowed" <<<"$symbols" || true)
+symbols=$(nm -D --defined-only "$lib" | cut -d' ' -f3-)
+# By mangled name: namespace dbridge's functions (const members too),
+# typeinfo, typeinfo names and vtables; the C API.
+allowed='^(_ZNK?7dbridge|_ZT[ISV]N7dbridge|dbridge_)'
+foreign=$(grep -Ev "$allowed" <<<"$symbols" | c++filt || true)
 echo "$(wc -l <<<"$symbols") symbols exported, $(grep -c '^dbridge_' <<<"$symbols") of them the C API"
 if [[ -n "$foreign" ]]; then
   echo "exported but not dbridge's API:" >&2
