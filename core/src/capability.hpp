@@ -3,6 +3,7 @@
 // manifests, the loader's checks and the connection's messages read.
 #pragma once
 
+#include "dbridge/export.hpp"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,16 +13,16 @@ namespace dbridge::detail {
 
 /// The name of one capability bit ("sql", "notify"...); nullptr for a bit
 /// the core does not know.
-const char* capability_name(std::uint64_t cap) noexcept;
+DBRIDGE_API const char* capability_name(std::uint64_t cap) noexcept;
 /// The bit of a capability name; 0 when the name is unknown.
-std::uint64_t capability_bit(std::string_view name) noexcept;
+DBRIDGE_API std::uint64_t capability_bit(std::string_view name) noexcept;
 
 /// The bits of several names (unknown names add nothing).
-std::uint64_t capability_bits(const std::vector<std::string>& names);
+DBRIDGE_API std::uint64_t capability_bits(const std::vector<std::string>& names);
 /// The names of the set bits, in table order; a bit the core does not know
 /// reads as "unknown bit N".
-std::vector<std::string> capability_names(std::uint64_t bits);
+DBRIDGE_API std::vector<std::string> capability_names(std::uint64_t bits);
 /// Every name, in table order.
-const std::vector<std::string>& known_capabilities();
+DBRIDGE_API const std::vector<std::string>& known_capabilities();
 
 }  // namespace dbridge::detail

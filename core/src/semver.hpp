@@ -3,6 +3,7 @@
 // catalog and the package tools need.
 #pragma once
 
+#include "dbridge/export.hpp"
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,15 +18,15 @@ struct semver {
   std::vector<std::string> pre;  ///< pre-release identifiers
 };
 /// Strict MAJOR.MINOR.PATCH[-pre][+build]; nullopt when malformed.
-std::optional<semver> parse_semver(std::string_view text);
+DBRIDGE_API std::optional<semver> parse_semver(std::string_view text);
 /// <0, 0, >0 by semver precedence.
-int compare(const semver& a, const semver& b) noexcept;
+DBRIDGE_API int compare(const semver& a, const semver& b) noexcept;
 /// Compares two version strings; malformed ones sort before valid ones.
-int compare_versions(std::string_view a, std::string_view b);
+DBRIDGE_API int compare_versions(std::string_view a, std::string_view b);
 
 /// Checks `version` against a range such as ">=1.0, <2" (comma-separated
 /// comparators >=, >, <=, <, =, ==, ^, ~; missing parts read as 0). Returns
 /// nullopt when the range cannot be parsed (error filled), else whether it holds.
-std::optional<bool> version_satisfies(std::string_view version, std::string_view range, std::string* error);
+DBRIDGE_API std::optional<bool> version_satisfies(std::string_view version, std::string_view range, std::string* error);
 
 }  // namespace dbridge::detail

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// The C API's result handle: the C++ result, its current row, and the column
+// arrays of the last batch.
+#pragma once
+
+#include "capi_internal.hpp"
+
+/// One column of a fetched batch (see dbridge_result_batch_column).
+struct capi_batch_column {
+  std::vector<std::uint8_t> tags;
+  std::vector<std::int64_t> values;  ///< 8 bytes per cell, read per tag
+  std::vector<std::int64_t> aux;
+  std::vector<std::uint8_t> flags;
+  std::vector<std::uint64_t> offsets;
+  std::vector<std::uint8_t> data;
+  std::vector<std::pair<std::uint64_t, dbridge::value>> arrays;  ///< (row, value) of ARRAY cells
+  void clear() noexcept {
+    tags.clear(), values.clear(), aux.clear(), flags.clear(), offsets.clear(), data.clear(), arrays.clear();
+  }
+};
+
+struct dbridge_result : capi_child {
+  std::optional<dbridge::result> res;  ///< empty once closed
+  const dbridge::row* row = nullptr;   ///< the current row, if any
+  std::string scratch;                 ///< get_as_text's answer
+  std::vector<capi_batch_column> batch;
+  std::uint64_t batch_rows = 0;
+};
+
+namespace dbridge::capi {
+/// A handle for r, a child of c.
+dbridge_result* new_result(dbridge_conn* c, dbridge::result r);
+}  // namespace dbridge::capi
