@@ -379,7 +379,8 @@ def _whole_chunks_of(tag):
 def _whole_text_of(fn):
     def convert(c):
         try:
-            return list(map(fn, c.texts()))
+            # A NULL cell's text is empty, which neither type can read.
+            return [fn(t) if tag else None for t, tag in zip(c.texts(), c.tags)]
         except (ValueError, decimal.InvalidOperation) as e:
             raise DataError("dbridge: cannot read a cell: %s" % e) from None
     return convert

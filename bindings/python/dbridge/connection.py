@@ -15,7 +15,7 @@ from .types import TypeCode
 # per batch and per column, whatever the row count.
 _BATCH_ALL = 8192
 # Rows read ahead for fetchone() and iteration.
-_BATCH_AHEAD = 1024
+_BATCH_AHEAD = 4096
 
 
 def _utf8(text, what):
@@ -144,6 +144,7 @@ class Connection:
         try:
             for cur in list(self._cursors):
                 cur._free_result()
+                cur._rows, cur._pos = [], 0
             if self._tx is not None:
                 lib.dbridge_tx_free(self._tx)  # rolls back
                 self._tx = None
@@ -392,9 +393,12 @@ class Cursor:
         return self
 
     def fetchone(self):
-        if self._pos >= len(self._rows) and not self._refill(_BATCH_AHEAD):
-            return None
-        row = self._rows[self._pos]
+        try:
+            row = self._rows[self._pos]
+        except IndexError:
+            if not self._refill(_BATCH_AHEAD):
+                return None
+            row = self._rows[0]
         self._pos += 1
         return row
 
@@ -423,9 +427,14 @@ class Cursor:
         return self
 
     def __next__(self):
-        row = self.fetchone()
-        if row is None:
-            raise StopIteration
+        # fetchone() inlined: iteration is the hot path of row-by-row readers.
+        try:
+            row = self._rows[self._pos]
+        except IndexError:
+            if not self._refill(_BATCH_AHEAD):
+                raise StopIteration from None
+            row = self._rows[0]
+        self._pos += 1
         return row
 
     def close(self):
