@@ -119,7 +119,8 @@ class Connection:
         self._streaming = None  # the cursor whose result is open on the connection, if any
         self._cursors = weakref.WeakSet()
         self._err = c_void_p()
-        self._transactional = self.has_capability("transactions")
+        # Implicit transactions are SQL's: a Redis MULTI queues commands instead.
+        self._transactional = self.has_capability("sql") and self.has_capability("transactions")
 
     # ------------------------------------------------------------ PEP 249
     def cursor(self):
@@ -264,6 +265,7 @@ class Connection:
         ptrs = (ctypes.c_char_p * n)(*argv)
         lens = (c_uint64 * n)(*map(len, argv))
         reply = c_void_p()
+        self._before_statement(begin=False)
         self._call(lib.dbridge_command, n, ptrs, lens, byref(reply))
         try:
             return _reply_value(reply)
@@ -273,6 +275,7 @@ class Connection:
     def notify(self, channel, payload=""):
         """PostgreSQL NOTIFY / Redis PUBLISH."""
         c, p = _utf8(channel, "channel"), _utf8(payload, "payload")
+        self._before_statement(begin=False)
         self._call(lib.dbridge_notify, c, len(c), p, len(p))
 
     def listen(self, *channels, patterns=()):
@@ -297,14 +300,14 @@ class Connection:
         self._call(fn, byref(ptr), byref(n))
         return text_at(ptr, n.value)
 
-    def _before_statement(self, cursor=None):
+    def _before_statement(self, cursor=None, begin=True):
         """Makes the connection ready for a new statement: another cursor's open
         result is read into its buffer, and a transaction begins unless autocommit."""
         self._live()
         streaming = self._streaming
         if streaming is not None and streaming is not cursor:
             streaming._buffer_rest()
-        if not self._autocommit and self._tx is None and self._transactional:
+        if begin and not self._autocommit and self._tx is None and self._transactional:
             tx = c_void_p()
             self._call(lib.dbridge_begin, 0, 0, -1, byref(tx))
             self._tx = tx
@@ -603,7 +606,8 @@ class Listener:
     def __init__(self, connection, channels=(), patterns=()):
         self._h = None
         self.connection = connection
-        connection._before_statement()
+        # LISTEN inside a transaction would only start at its commit.
+        connection._before_statement(begin=False)
         self._h = c_void_p()
         connection._call(lib.dbridge_listener_new, byref(self._h))
         for c in channels:
