@@ -72,3 +72,20 @@ def test_unknown_option_is_refused(tmp_path):
     with pytest.raises(dbridge.ProgrammingError) as e:
         dbridge.connect("sqlite://" + str(tmp_path / "o.db"), no_such_option=1)
     assert e.value.category == "invalid_argument"
+
+
+def test_pip_installs_the_package(tmp_path):
+    """pip builds and installs bindings/python offline (setuptools from Debian, no compiler)."""
+    import shutil
+    package = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                           "bindings", "python")
+    src, target = tmp_path / "src", tmp_path / "site"
+    shutil.copytree(package, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    p = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-build-isolation", "--no-deps", "--no-index",
+                        "--target", str(target), str(src)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    env = dict(os.environ, PYTHONPATH=str(target))
+    p = subprocess.run([sys.executable, "-c", "import dbridge; print(dbridge.__file__, dbridge.paramstyle)"],
+                       env=env, capture_output=True, text=True, cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(str(target)) and "qmark" in p.stdout
