@@ -11,13 +11,17 @@
 
 #include "dbridge/error.hpp"
 
+// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
+// they are not API and carry no compatibility promise.
+#include "dbridge/export.hpp"
+
 namespace dbridge::detail {
 
 /// The one host table (static storage, valid until exit).
 const dbr_host* host_table() noexcept;
 
 /// Owns a dbr_error and everything the host functions attached to it.
-class abi_error {
+class DBRIDGE_API abi_error {
  public:
   // Inline and cheap when nothing was attached: one is made for most calls
   // into a plugin, and almost all of them succeed.
@@ -60,6 +64,6 @@ class abi_error {
 std::string sanitize_utf8(std::string_view in);
 
 /// True if s is valid UTF-8.
-bool valid_utf8(std::string_view s) noexcept;
+DBRIDGE_API bool valid_utf8(std::string_view s) noexcept;
 
 }  // namespace dbridge::detail

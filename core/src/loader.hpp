@@ -15,6 +15,10 @@
 #include "dbridge/plugin_catalog.hpp"
 #include "plugin_record.hpp"
 
+// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
+// they are not API and carry no compatibility promise.
+#include "dbridge/export.hpp"
+
 namespace dbridge::detail {
 
 struct load_outcome {
@@ -41,7 +45,7 @@ struct file_finding {
 };
 /// Checks the package folder, the library's folder and the library file of
 /// a manifest (never throws; unreadable paths are left to the load steps).
-std::vector<file_finding> check_plugin_files(const plugin_info& info) noexcept;
+DBRIDGE_API std::vector<file_finding> check_plugin_files(const plugin_info& info) noexcept;
 
 /// Loads the plugin a valid manifest describes, once per library (later calls
 /// return the same record); thread-safe; never throws.
@@ -65,9 +69,9 @@ struct elf_dependencies {
   std::vector<std::string> missing;   ///< needed ones not found where ld.so looks
 };
 /// Reads the library open on fd (real_path for $ORIGIN and messages).
-elf_dependencies read_elf_dependencies(int fd, const std::filesystem::path& real_path);
+DBRIDGE_API elf_dependencies read_elf_dependencies(int fd, const std::filesystem::path& real_path);
 
 /// A fix-it line for a missing shared library ("apt-get install libpq5").
-std::string missing_library_fix(const std::vector<std::string>& sonames);
+DBRIDGE_API std::string missing_library_fix(const std::vector<std::string>& sonames);
 
 }  // namespace dbridge::detail

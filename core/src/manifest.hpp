@@ -12,6 +12,10 @@
 
 #include "dbridge/plugin_catalog.hpp"
 
+// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
+// they are not API and carry no compatibility promise.
+#include "dbridge/export.hpp"
+
 namespace dbridge::detail {
 
 /// The highest manifest_version this core understands.
@@ -26,16 +30,16 @@ struct semver {
   std::vector<std::string> pre;  ///< pre-release identifiers
 };
 /// Strict MAJOR.MINOR.PATCH[-pre][+build]; nullopt when malformed.
-std::optional<semver> parse_semver(std::string_view text);
+DBRIDGE_API std::optional<semver> parse_semver(std::string_view text);
 /// <0, 0, >0 by semver precedence.
-int compare(const semver& a, const semver& b) noexcept;
+DBRIDGE_API int compare(const semver& a, const semver& b) noexcept;
 /// Compares two version strings; malformed ones sort before valid ones.
-int compare_versions(std::string_view a, std::string_view b);
+DBRIDGE_API int compare_versions(std::string_view a, std::string_view b);
 
 /// Checks `version` against a range such as ">=1.0, <2" (comma-separated
 /// comparators >=, >, <=, <, =, ==, ^, ~; missing parts read as 0). Returns
 /// nullopt when the range cannot be parsed (error filled), else whether it holds.
-std::optional<bool> version_satisfies(std::string_view version, std::string_view range, std::string* error);
+DBRIDGE_API std::optional<bool> version_satisfies(std::string_view version, std::string_view range, std::string* error);
 
 struct manifest_result {
   std::optional<plugin_info> info;      ///< set when the manifest is valid
@@ -51,26 +55,26 @@ struct toml_text_problem {
   std::size_t line = 0, column = 0;  ///< 1-based; column in characters
   std::string what;
 };
-std::optional<toml_text_problem> check_toml_text(std::string_view text) noexcept;
+DBRIDGE_API std::optional<toml_text_problem> check_toml_text(std::string_view text) noexcept;
 
 /// Reads and validates the manifest at `path` (never throws).
-manifest_result read_manifest(const std::filesystem::path& path) noexcept;
+DBRIDGE_API manifest_result read_manifest(const std::filesystem::path& path) noexcept;
 /// Validates manifest text as if it were at `path` (never throws).
 manifest_result parse_manifest(std::string_view text, const std::filesystem::path& path) noexcept;
 
 /// Why this core cannot use the plugin (ABI major, min_minor, requires.dbridge),
 /// or nullopt when it can. Never loads anything.
-std::optional<plugin_problem> compatibility_problem(const plugin_info& info);
+DBRIDGE_API std::optional<plugin_problem> compatibility_problem(const plugin_info& info);
 
 /// Capability names <-> DBR_CAP_* bits.
-std::uint64_t capability_bits(const std::vector<std::string>& names);
-std::vector<std::string> capability_names(std::uint64_t bits);
-const std::vector<std::string>& known_capabilities();
+DBRIDGE_API std::uint64_t capability_bits(const std::vector<std::string>& names);
+DBRIDGE_API std::vector<std::string> capability_names(std::uint64_t bits);
+DBRIDGE_API const std::vector<std::string>& known_capabilities();
 
 /// DBR_KIND_* / DBR_THREADING_* <-> manifest words (0 / "" when unknown).
-std::uint32_t kind_code(std::string_view kind) noexcept;
+DBRIDGE_API std::uint32_t kind_code(std::string_view kind) noexcept;
 std::string kind_name(std::uint32_t code);
-std::uint32_t threading_code(std::string_view threading) noexcept;
-std::string threading_name(std::uint32_t code);
+DBRIDGE_API std::uint32_t threading_code(std::string_view threading) noexcept;
+DBRIDGE_API std::string threading_name(std::uint32_t code);
 
 }  // namespace dbridge::detail

@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
+// they are not API and carry no compatibility promise.
+#include "dbridge/export.hpp"
+
 namespace dbridge::detail {
 
 struct plugin_record {
@@ -67,7 +71,7 @@ struct plugin_record {
 /// use; later calls return the same record). Throws not_found_error for an
 /// unknown scheme (listing the known ones and the nearest) and
 /// incompatible_error / internal_error for a package that fails to load.
-std::shared_ptr<plugin_record> driver_for_scheme(std::string_view scheme);
+DBRIDGE_API std::shared_ptr<plugin_record> driver_for_scheme(std::string_view scheme);
 
 /// Loads the plugin with this id and kind ("pool", "mapper"); same errors.
 std::shared_ptr<plugin_record> plugin_by_id(std::string_view id, std::string_view kind);

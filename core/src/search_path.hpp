@@ -10,6 +10,10 @@
 
 #include "dbridge/plugin_catalog.hpp"
 
+// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
+// they are not API and carry no compatibility promise.
+#include "dbridge/export.hpp"
+
 namespace dbridge::detail {
 
 /// $XDG_CONFIG_HOME/dbridge/dbridge.toml
@@ -32,21 +36,21 @@ struct search_setup {
 
 /// Computes the search path from the environment now (secure_getenv: a setuid
 /// program sees none of the variables).
-search_setup compute_search_setup();
+DBRIDGE_API search_setup compute_search_setup();
 
 /// Reads a dbridge.toml (tests call it directly). Problems are appended.
-user_config read_user_config(const std::filesystem::path& path, std::vector<plugin_problem>& problems);
+DBRIDGE_API user_config read_user_config(const std::filesystem::path& path, std::vector<plugin_problem>& problems);
 
 /// The folder this libdbridge.so lives in (dladdr), empty when unknown.
-std::filesystem::path core_library_dir();
+DBRIDGE_API std::filesystem::path core_library_dir();
 /// <that folder>/dbridge/plugins: the "system" scope of a relocatable prefix.
-std::filesystem::path system_plugin_dir();
+DBRIDGE_API std::filesystem::path system_plugin_dir();
 /// $XDG_DATA_HOME/dbridge/plugins (or ~/.local/share/dbridge/plugins): the
 /// "user" scope; empty when neither variable is an absolute path.
-std::filesystem::path user_plugin_dir();
+DBRIDGE_API std::filesystem::path user_plugin_dir();
 
 /// True when this libdbridge is the one in the build tree (DBRIDGE_BUILD_DIR).
-bool core_runs_from_build_tree();
+DBRIDGE_API bool core_runs_from_build_tree();
 
 /// The manifests of one search folder: plugin.toml in each immediate
 /// subfolder (sorted by name), then plugin.toml in the folder itself.

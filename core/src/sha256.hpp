@@ -5,6 +5,10 @@
 #include <filesystem>
 #include <string>
 
+// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
+// they are not API and carry no compatibility promise.
+#include "dbridge/export.hpp"
+
 namespace dbridge::detail {
 
 /// Lowercase hex SHA-256 of everything readable from fd, from offset 0 (pread,
@@ -13,6 +17,6 @@ namespace dbridge::detail {
 std::string sha256_hex_fd(int fd);
 
 /// Same for a file by path.
-std::string sha256_hex_file(const std::filesystem::path& path);
+DBRIDGE_API std::string sha256_hex_file(const std::filesystem::path& path);
 
 }  // namespace dbridge::detail

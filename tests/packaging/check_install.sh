@@ -14,7 +14,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 quiet() { "$@" >"$work/log" 2>&1 || { cat "$work/log" >&2; echo "failed: $*" >&2; exit 1; }; }
 
 quiet cmake --install "$build" --prefix "$work/prefix"
-for f in include/dbridge/abi.h include/dbridge/connection.hpp include/dbridge/sdk/driver.hpp bin/dbridge libexec/dbridge/dbridge-package \
+for f in include/dbridge/abi.h include/dbridge/dbridge.h include/dbridge/connection.hpp include/dbridge/sdk/driver.hpp bin/dbridge libexec/dbridge/dbridge-package \
          lib/dbridge/plugins/sqlite/plugin.toml lib/cmake/dbridge/dbridgeConfig.cmake; do
   [[ -e "$work/prefix/$f" ]] || { echo "not installed: $f" >&2; exit 1; }
 done
@@ -54,6 +54,13 @@ readelf -p .comment "$work/prefix/lib/libdbridge.so" | grep -q 'GCC' || { echo "
 
 export DBRIDGE_PLUGIN_PATH="$work/prefix/lib/dbridge/plugins"
 "$work/consumer/consumer"
+# A C program through pkg-config alone (the C API).
+pcdir=$(dirname "$(find "$work/prefix" -name dbridge.pc | head -1)")
+[[ -n "$pcdir" ]] || { echo "dbridge.pc not installed" >&2; exit 1; }
+pc() { PKG_CONFIG_PATH="$pcdir" pkg-config "$@" dbridge; }
+cc -std=c99 -pedantic -Wall -Werror "$src/tests/packaging/consumer_c/main.c" -o "$work/consumer_c" $(pc --cflags --libs) \
+  -Wl,-rpath,"$(pc --variable=libdir)" || { echo "the C consumer did not build with pkg-config dbridge" >&2; exit 1; }
+"$work/consumer_c" | grep -q 'answered 42' || { echo "the C consumer built with pkg-config failed" >&2; exit 1; }
 "$work/prefix/bin/dbridge" query series:// 'SERIES 1 3' --format json | tee "$work/out.json"
 grep -q '"square": *9' "$work/out.json" || { echo "dbridge query through the installed CLI gave the wrong rows" >&2; exit 1; }
 

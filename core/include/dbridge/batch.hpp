@@ -20,6 +20,8 @@
 // the end by the core and never closed by it (it stays the driver's).
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -53,7 +55,7 @@ struct batch_item {
 /// A pipeline on one connection. The constructor enters batch mode; the
 /// destructor leaves it, discarding results not read. While a batch is open
 /// the connection refuses other calls.
-class batch {
+class DBRIDGE_API batch {
  public:
   explicit batch(connection& conn);
   batch(const batch&) = delete;

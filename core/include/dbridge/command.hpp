@@ -5,6 +5,8 @@
 //   auto n = db.command({"INCR", "counter"}).integer;
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,12 +21,12 @@ enum class reply_type : std::uint32_t {
   nil = 0, integer = 1, status = 2, error = 3, string = 4, array = 5, float64 = 6, boolean = 7,
   map = 8, set = 9, push = 10, verbatim = 11, bignum = 12,
 };
-std::string_view to_string(reply_type t) noexcept;
+DBRIDGE_API std::string_view to_string(reply_type t) noexcept;
 
 /// An owned copy of a reply. An error reply never reaches callers: it is
 /// raised as backend_error. An error inside an array (a queued command that
 /// failed, in EXEC's answer) stays an element of type error.
-struct reply {
+struct DBRIDGE_API reply {
   reply_type type = reply_type::nil;
   std::int64_t integer = 0;   ///< integer; boolean (0/1)
   double number = 0;          ///< float64

@@ -3,6 +3,8 @@
 // prepared statements, transactions with savepoints.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -45,7 +47,7 @@ struct column_info {
 
 /// One row of a streaming result: a view of borrowed cells, valid until the
 /// result advances. Copy what you keep (to_values()).
-class row {
+class DBRIDGE_API row {
  public:
   std::size_t size() const noexcept { return ncols_; }
   bool is_null(std::size_t i) const;
@@ -132,7 +134,7 @@ T row::get(std::size_t i) const {
 
 /// A streamed result. Holds one fetched batch at a time (for SQLite one row);
 /// iterate once. Destroying it early finishes the statement.
-class result {
+class DBRIDGE_API result {
  public:
   result() = default;
   result(result&&) noexcept;
@@ -202,7 +204,7 @@ class result {
 };
 
 /// An owned copy of one row (query_one).
-class record {
+class DBRIDGE_API record {
  public:
   record() = default;
   record(std::vector<column_info> cols, std::vector<value> vals) : cols_(std::move(cols)), vals_(std::move(vals)) {}
@@ -240,7 +242,7 @@ struct exec_result {
 
 /// An explicitly prepared statement, reusable across executions. Belongs to
 /// its connection and must not outlive it.
-class statement {
+class DBRIDGE_API statement {
  public:
   statement(statement&&) noexcept;
   statement& operator=(statement&&) noexcept;
@@ -290,7 +292,7 @@ class connection;
 /// unless committed. Spelled dbridge::transaction (an alias): the class has
 /// its own name because C++ forbids a member function named like its class,
 /// and nesting reads best as tx.transaction(f).
-class transaction_scope {
+class DBRIDGE_API transaction_scope {
  public:
   transaction_scope(transaction_scope&&) noexcept;
   transaction_scope& operator=(transaction_scope&&) = delete;
@@ -347,7 +349,7 @@ struct connect_options {
 /// A connection to any backend. Move-only; not for concurrent use by two
 /// threads (the core reports such use as invalid_state_error rather than
 /// corrupting the driver), except cancel(), which any thread may call.
-class connection {
+class DBRIDGE_API connection {
  public:
   connection(connection&&) noexcept;
   connection& operator=(connection&&) noexcept;
@@ -447,7 +449,7 @@ class connection {
 
 /// Opens a connection; the URL's scheme picks the driver plugin, which is
 /// loaded on first use.
-connection connect(std::string_view url, const connect_options& opts = {});
+DBRIDGE_API connection connect(std::string_view url, const connect_options& opts = {});
 
 template <class F>
 decltype(auto) connection::transaction(F&& f, const transaction_options& opts) {

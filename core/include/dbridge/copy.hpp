@@ -13,6 +13,8 @@
 // While a transfer is open the connection serves only it.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -30,7 +32,7 @@ namespace dbridge {
 /// Loads rows into table(columns); every row has one value per column (all
 /// the table's columns, in order, when columns is empty). The destructor
 /// abandons an unfinished load: nothing is stored.
-class copy_in {
+class DBRIDGE_API copy_in {
  public:
   copy_in(connection& conn, std::string_view table, std::vector<std::string> columns = {});
   copy_in(const copy_in&) = delete;
@@ -55,7 +57,7 @@ class copy_in {
 
 /// Streams the output of an export statement (COPY ... TO STDOUT). The
 /// destructor drains what is left.
-class copy_out {
+class DBRIDGE_API copy_out {
  public:
   copy_out(connection& conn, std::string_view sql);
   copy_out(const copy_out&) = delete;

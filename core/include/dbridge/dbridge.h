@@ -440,11 +440,12 @@ DBRIDGE_C_API int32_t dbridge_result_get_interval(const dbridge_result* r, uint3
 /* Writes 16 bytes (network order) to octets16. */
 DBRIDGE_C_API int32_t dbridge_result_get_uuid(const dbridge_result* r, uint32_t col, uint8_t* octets16,
                                               dbridge_error** err);
-/* An array cell as an owned value tree (dbridge_value_free). */
+/* The cell as an owned value tree (dbridge_value_free): what array cells
+ * are read with; any other type works too. */
 DBRIDGE_C_API int32_t dbridge_result_get_array(const dbridge_result* r, uint32_t col, dbridge_value** out,
                                                dbridge_error** err);
 /* Any cell rendered as text (ISO-8601 dates and times, bytes as \x hex,
- * arrays as {a,b}).  DBRIDGE_NULL for NULL.  Borrowed until the next call
+ * arrays as a JSON array).  DBRIDGE_NULL for NULL.  Borrowed until the next call
  * on r. */
 DBRIDGE_C_API int32_t dbridge_result_get_as_text(dbridge_result* r, uint32_t col, const char** ptr, uint64_t* len,
                                                  dbridge_error** err);

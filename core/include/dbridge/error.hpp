@@ -3,6 +3,8 @@
 // the ABI, so callers catch what they can act on and read the ABI record.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -81,7 +83,7 @@ struct error_info {
 };
 
 /// Root of every exception dbridge throws.
-class error : public std::runtime_error {
+class DBRIDGE_API error : public std::runtime_error {
  public:
   explicit error(error_info info);
   const error_info& info() const noexcept { return info_; }
@@ -107,31 +109,31 @@ class error : public std::runtime_error {
   error_info info_;
 };
 
-class connection_error : public error { using error::error; };
-class auth_error : public error { using error::error; };
-class syntax_error : public error { using error::error; };
-class constraint_violation : public error { using error::error; };
-class transaction_conflict : public error { using error::error; };
-class timeout_error : public error { using error::error; };
-class cancelled_error : public error { using error::error; };
-class unsupported_error : public error { using error::error; };
-class invalid_argument_error : public error { using error::error; };
-class incompatible_error : public error { using error::error; };
-class resource_error : public error { using error::error; };
-class internal_error : public error { using error::error; };
-class not_found_error : public error { using error::error; };
-class data_error : public error { using error::error; };
-class invalid_state_error : public error { using error::error; };
-class backend_error : public error { using error::error; };
+class DBRIDGE_API connection_error : public error { using error::error; };
+class DBRIDGE_API auth_error : public error { using error::error; };
+class DBRIDGE_API syntax_error : public error { using error::error; };
+class DBRIDGE_API constraint_violation : public error { using error::error; };
+class DBRIDGE_API transaction_conflict : public error { using error::error; };
+class DBRIDGE_API timeout_error : public error { using error::error; };
+class DBRIDGE_API cancelled_error : public error { using error::error; };
+class DBRIDGE_API unsupported_error : public error { using error::error; };
+class DBRIDGE_API invalid_argument_error : public error { using error::error; };
+class DBRIDGE_API incompatible_error : public error { using error::error; };
+class DBRIDGE_API resource_error : public error { using error::error; };
+class DBRIDGE_API internal_error : public error { using error::error; };
+class DBRIDGE_API not_found_error : public error { using error::error; };
+class DBRIDGE_API data_error : public error { using error::error; };
+class DBRIDGE_API invalid_state_error : public error { using error::error; };
+class DBRIDGE_API backend_error : public error { using error::error; };
 
 /// Throws the subclass that matches info.category.
-[[noreturn]] void throw_error(error_info info);
+[[noreturn]] DBRIDGE_API void throw_error(error_info info);
 
 /// Shorthand for core-side errors (native_domain "dbridge").
-[[noreturn]] void throw_error(errc category, std::string message);
+[[noreturn]] DBRIDGE_API void throw_error(errc category, std::string message);
 
 /// The lowercase name of a category ("connection", "txn_conflict", ...).
-std::string_view to_string(errc category) noexcept;
-std::string_view to_string(retry_class retry) noexcept;
+DBRIDGE_API std::string_view to_string(errc category) noexcept;
+DBRIDGE_API std::string_view to_string(retry_class retry) noexcept;
 
 }  // namespace dbridge

@@ -15,6 +15,8 @@
 // timeout_ms -1 waits forever and returns DBR_EMPTY on timeout.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -37,24 +39,24 @@ struct notification {
 inline constexpr std::chrono::milliseconds wait_forever{-1};
 
 /// Subscribes conn to channel (LISTEN / SUBSCRIBE).
-void listen(connection& conn, std::string_view channel);
+DBRIDGE_API void listen(connection& conn, std::string_view channel);
 /// Subscribes conn to every channel matching a glob pattern (Redis PSUBSCRIBE);
 /// unsupported_error on backends without patterns.
-void listen_pattern(connection& conn, std::string_view pattern);
+DBRIDGE_API void listen_pattern(connection& conn, std::string_view pattern);
 /// Leaves channel; an empty channel leaves every channel (UNLISTEN * / UNSUBSCRIBE).
-void unlisten(connection& conn, std::string_view channel = {});
+DBRIDGE_API void unlisten(connection& conn, std::string_view channel = {});
 /// Leaves a pattern; an empty pattern leaves every pattern.
-void unlisten_pattern(connection& conn, std::string_view pattern = {});
+DBRIDGE_API void unlisten_pattern(connection& conn, std::string_view pattern = {});
 /// Sends payload on channel (NOTIFY / PUBLISH).
-void notify(connection& conn, std::string_view channel, std::string_view payload = {});
+DBRIDGE_API void notify(connection& conn, std::string_view channel, std::string_view payload = {});
 /// Waits up to timeout (wait_forever: no limit) for one notification; nullopt
 /// when none arrived in time. Messages queued before the call come first.
-std::optional<notification> wait_notification(connection& conn, std::chrono::milliseconds timeout);
+DBRIDGE_API std::optional<notification> wait_notification(connection& conn, std::chrono::milliseconds timeout);
 
 /// A small wrapper remembering the connection. Its destructor leaves every
 /// channel and pattern it subscribed to (best effort, never throws), so a
 /// pooled connection goes back usable.
-class listener {
+class DBRIDGE_API listener {
  public:
   explicit listener(connection& conn) noexcept : conn_(&conn) {}
   listener(const listener&) = delete;

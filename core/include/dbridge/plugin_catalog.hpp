@@ -5,6 +5,8 @@
 // report is asked for.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -81,7 +83,7 @@ struct plugin_verification {
 
 /// Re-reads and re-hashes the plugin's files on disk now (never the mapping
 /// of a loaded library; never loads anything). Never throws.
-plugin_verification verify_plugin(const plugin_info& plugin);
+DBRIDGE_API plugin_verification verify_plugin(const plugin_info& plugin);
 
 /// A manifest that could not be used, and why.
 struct plugin_problem {
@@ -115,7 +117,7 @@ struct scheme_resolution {
 };
 
 /// The process-wide catalog. Thread-safe.
-class plugin_catalog {
+class DBRIDGE_API plugin_catalog {
  public:
   static plugin_catalog& global();
 
@@ -145,7 +147,7 @@ class plugin_catalog {
 };
 
 /// Up to `max` known schemes closest to `scheme` (edit distance), best first.
-std::vector<std::string> nearest_schemes(std::string_view scheme, const std::vector<std::string>& known,
+DBRIDGE_API std::vector<std::string> nearest_schemes(std::string_view scheme, const std::vector<std::string>& known,
                                          std::size_t max = 3);
 
 }  // namespace dbridge

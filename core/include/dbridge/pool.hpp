@@ -21,6 +21,8 @@
 // seconds, or carry a unit: 250ms, 1.5s, 2m, 500us.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -102,7 +104,7 @@ struct pool_options {
 /// An acquired connection; goes back to its pool when destroyed (rolled back
 /// first if a transaction is still open; closed instead if it is broken or
 /// has subscribed to notifications, whose channels must not follow it).
-class pooled_connection {
+class DBRIDGE_API pooled_connection {
  public:
   pooled_connection() = default;
   pooled_connection(pooled_connection&& o) noexcept : core_(o.core_), p_(o.p_) { o.core_ = nullptr, o.p_ = nullptr; }
@@ -131,7 +133,7 @@ class pooled_connection {
 };
 
 /// What pool::health() reports; to_json() renders it.
-struct pool_health {
+struct DBRIDGE_API pool_health {
   bool healthy = true;
   std::string status;      ///< "healthy" | "degraded" (a replica down) | "unhealthy"
   pool_metrics primary;
@@ -144,7 +146,7 @@ struct pool_health {
 /// A pool of connections to one primary and optional read replicas. Copies
 /// share the pool; it closes when the last copy goes (connections still
 /// acquired close when they come back). Thread-safe.
-class pool {
+class DBRIDGE_API pool {
  public:
   /// url empty: DATABASE_URL (and DATABASE_READ_URLS) from the environment.
   explicit pool(std::string_view url = {}, const pool_options& opts = {});

@@ -24,6 +24,8 @@
 //   if (auto replies = r.exec()) use((*replies)[1].str);   // nullopt: "balance" changed, nothing ran
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -70,7 +72,7 @@ class redis;
 
 /// Keys from SCAN, fetched a page at a time as the loop advances. SCAN may
 /// return a key more than once when the keyspace changes meanwhile.
-class key_scan {
+class DBRIDGE_API key_scan {
  public:
   class iterator {
    public:
@@ -111,7 +113,7 @@ class key_scan {
 };
 
 /// The helpers, as a thin wrapper that borrows a connection.
-class redis {
+class DBRIDGE_API redis {
  public:
   using keys = std::span<const std::string_view>;
   using pairs = std::span<const std::pair<std::string_view, std::string_view>>;

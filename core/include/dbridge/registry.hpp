@@ -3,6 +3,8 @@
 // readable while the program runs.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,7 +18,7 @@
 namespace dbridge {
 
 enum class connection_state { connecting, idle, in_use, in_transaction, broken };
-std::string_view to_string(connection_state s) noexcept;
+DBRIDGE_API std::string_view to_string(connection_state s) noexcept;
 
 /// A snapshot of one open connection. Never holds a password.
 struct connection_entry {
@@ -38,7 +40,7 @@ struct connection_entry {
 };
 
 /// Process-wide; every function is thread-safe.
-class registry {
+class DBRIDGE_API registry {
  public:
   static registry& global();
   std::vector<connection_entry> list() const;

@@ -7,6 +7,8 @@
 // policy says the work is idempotent.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -37,11 +39,11 @@ namespace detail {
 /// The exponential backoff shared by retries and reconnects: attempt n
 /// (1-based) waits min(initial * multiplier^(n-1), max), scaled by a random
 /// factor in [1 - jitter, 1].
-std::chrono::nanoseconds backoff_delay(std::chrono::nanoseconds initial, std::chrono::nanoseconds max,
+DBRIDGE_API std::chrono::nanoseconds backoff_delay(std::chrono::nanoseconds initial, std::chrono::nanoseconds max,
                                        double multiplier, double jitter, std::uint32_t attempt) noexcept;
 /// Decides whether to go again after `e` failed attempt `attempt`; sleeps the
 /// backoff and returns true, or returns false (the caller rethrows).
-bool retry_after(const error& e, std::uint32_t attempt, const retry_policy& p);
+DBRIDGE_API bool retry_after(const error& e, std::uint32_t attempt, const retry_policy& p);
 }  // namespace detail
 
 /// Runs fn() until it returns or throws something not retryable, at most

@@ -40,6 +40,8 @@
 // noticed only when the operating system gives up on it (TCP keepalive).
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -96,7 +98,7 @@ struct subscriber_error {
   bool fatal = false;           ///< the thread has ended; running() is false
 };
 
-class subscriber {
+class DBRIDGE_API subscriber {
  public:
   using handler = std::function<void(const notification&)>;
   using handler_id = std::uint64_t;

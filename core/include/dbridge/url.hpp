@@ -2,6 +2,8 @@
 // Connection URLs: parsing for every scheme, and redaction of passwords.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,7 +25,7 @@ struct url_host {
 /// and, for file databases, sqlite:///abs/path.db, sqlite://relative.db,
 /// sqlite://:memory:, where `database` holds the path. redis://:pass@host:port/0
 /// gives an empty user and database "0".
-struct url {
+struct DBRIDGE_API url {
   std::string scheme;     ///< lowercase
   std::optional<std::string> user;
   std::optional<std::string> password;
@@ -43,22 +45,22 @@ struct url {
 /// Parses a URL. Throws invalid_argument_error naming what is wrong (missing
 /// scheme, bad port, bad percent-escape, unterminated IPv6 bracket, control
 /// characters...) without echoing the password.
-url parse_url(std::string_view text);
+DBRIDGE_API url parse_url(std::string_view text);
 
 /// Redacts any URL-shaped text, even one parse_url rejects: the password of
 /// every scheme://user:password@host in it and the value of every secret
 /// key=value option (see is_secret_option). Nothing else changes. Never throws.
-std::string redact_url(std::string_view text) noexcept;
+DBRIDGE_API std::string redact_url(std::string_view text) noexcept;
 
 /// True when the option `name` holds a secret (case-insensitive: password,
 /// sslpassword, passwd, pwd, secret, token, api_key, auth, ...). The one list
 /// every redaction in dbridge and its CLI uses.
-bool is_secret_option(std::string_view name) noexcept;
+DBRIDGE_API bool is_secret_option(std::string_view name) noexcept;
 
 /// redact_url(text), then every occurrence of one of `secrets` that stands as
 /// a whole word (no letter, digit or '_' right before or after it) replaced by
 /// "***". Never a substring of another word: the password "p" leaves "packet"
 /// alone. For messages that may quote a connection's secrets. Never throws.
-std::string redact_secrets(std::string_view text, const std::vector<std::string>& secrets) noexcept;
+DBRIDGE_API std::string redact_secrets(std::string_view text, const std::vector<std::string>& secrets) noexcept;
 
 }  // namespace dbridge

@@ -3,6 +3,8 @@
 // It mirrors the ABI's dbr_value tags one for one.
 #pragma once
 
+#include "dbridge/export.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -22,7 +24,7 @@ enum class value_type : std::uint32_t {
   null = 0, boolean = 1, int64 = 2, uint64 = 3, float64 = 4, text = 5, bytes = 6, decimal = 7,
   date = 8, time = 9, timestamp = 10, timestamptz = 11, interval = 12, uuid = 13, json = 14, array = 15,
 };
-std::string_view to_string(value_type t) noexcept;
+DBRIDGE_API std::string_view to_string(value_type t) noexcept;
 
 using bytes = std::vector<std::uint8_t>;
 
@@ -62,7 +64,7 @@ struct interval {
   std::int64_t micros = 0;
   bool operator==(const interval&) const = default;
 };
-struct uuid {
+struct DBRIDGE_API uuid {
   std::array<std::uint8_t, 16> octets{};
   bool operator==(const uuid&) const = default;
   /// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"; parse throws invalid_argument_error.
@@ -75,7 +77,7 @@ using array = std::vector<value>;
 
 /// An owning, typed value. Implicit from the C++ types that map to a tag, so
 /// `db.query(sql, {42, "text", 1.5, nullptr})` just works.
-class value {
+class DBRIDGE_API value {
  public:
   using storage = std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, bytes,
                                decimal, date, time_of_day, timestamp, timestamptz, interval, uuid, json, array>;
@@ -151,7 +153,7 @@ extern template json value::as<json>() const;
 extern template array value::as<array>() const;
 
 /// Civil-date helpers (proleptic Gregorian, no time zones involved).
-std::int32_t days_from_civil(int y, unsigned m, unsigned d) noexcept;
-void civil_from_days(std::int32_t days, int& y, unsigned& m, unsigned& d) noexcept;
+DBRIDGE_API std::int32_t days_from_civil(int y, unsigned m, unsigned d) noexcept;
+DBRIDGE_API void civil_from_days(std::int32_t days, int& y, unsigned& m, unsigned& d) noexcept;
 
 }  // namespace dbridge

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The C API's connections, statements, transactions, commands and
 // notifications.
-#include <charconv>
 #include <chrono>
 
 #include "capi_internal.hpp"
@@ -68,16 +67,6 @@ int32_t check(const dbridge_conn* c, dbridge_error** err) noexcept {
 
 namespace {
 
-/// Parses a decimal option value.
-template <class T>
-T number_option(std::string_view key, std::string_view v) {
-  T out{};
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size())
-    throw_error(errc::invalid_argument, "option " + std::string(key) + " needs a number, not '" + std::string(v) + "'");
-  return out;
-}
-
 int32_t check_stmt(const dbridge_stmt* s, dbridge_error** err) noexcept {
   if (s == nullptr || s->magic != stmt_magic) return bad_argument(err, "not a statement handle");
   if (!s->st) return closed(err, "the statement");
@@ -114,7 +103,6 @@ bool is_notification(const dbridge_notification* n) noexcept { return n != nullp
 
 }  // namespace
 
-
 int32_t dbridge_connect(const char* url, uint64_t url_len, const char* const* option_keys,
                         const char* const* option_values, uint32_t option_count, dbridge_conn** out,
                         dbridge_error** err) {
@@ -122,19 +110,14 @@ int32_t dbridge_connect(const char* url, uint64_t url_len, const char* const* op
   if (out == nullptr) return bad_argument(err, "out is NULL");
   *out = nullptr;
   if (url == nullptr) return bad_argument(err, "url is NULL");
-  if (option_count > 0 && (option_keys == nullptr || option_values == nullptr))
-    return bad_argument(err, "option keys or values are NULL");
   return guard(err, [&] {
     connect_options opts;
-    for (uint32_t i = 0; i < option_count; ++i) {
-      if (option_keys[i] == nullptr || option_values[i] == nullptr)
-        throw_error(errc::invalid_argument, "option " + std::to_string(i) + " has a NULL key or value");
-      std::string_view k = option_keys[i], v = option_values[i];
+    each_option(option_keys, option_values, option_count, [&](std::string_view k, std::string_view v) {
       if (k == "opened_by") opts.opened_by = v;
       else if (k == "statement_cache_size") opts.statement_cache_size = number_option<std::size_t>(k, v);
       else throw_error(errc::invalid_argument, "unknown connect option '" + std::string(k) +
                                                    "' (known: opened_by, statement_cache_size; driver settings go in the URL)");
-    }
+    });
     auto h = std::make_unique<dbridge_conn>();
     h->own.emplace(connect(text(url, url_len), opts));
     h->conn = &*h->own;

@@ -101,7 +101,6 @@ dbridge_value* new_value_tree(value v) {
 
 }  // namespace dbridge::capi
 
-
 const char* dbridge_version(void) { return detail::core_version().data(); }
 uint32_t dbridge_c_api_version(void) { return DBRIDGE_C_API_VERSION; }
 void dbridge_abi_version(uint32_t* major, uint32_t* minor) {

@@ -5,6 +5,7 @@
 // declarations, so helpers beside them may be templates.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -78,6 +79,26 @@ inline void put_text(std::string_view s, const char** ptr, std::uint64_t* len) n
 }
 /// Owned text for dbridge_string_free.
 char* owned_copy(std::string_view s, std::uint64_t* len);
+
+/// A decimal option value; invalid_argument_error naming the option.
+template <class T>
+T number_option(std::string_view key, std::string_view v) {
+  T out{};
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || end != v.data() + v.size())
+    throw_error(errc::invalid_argument, "option " + std::string(key) + " needs a number, not '" + std::string(v) + "'");
+  return out;
+}
+
+/// Calls set(key, value) for each of n option pairs (connect and pool_open).
+template <class F>
+void each_option(const char* const* keys, const char* const* values, std::uint32_t n, F&& set) {
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (keys == nullptr || values == nullptr || keys[i] == nullptr || values[i] == nullptr)
+      throw_error(errc::invalid_argument, "option " + std::to_string(i) + " has a NULL key or value");
+    set(std::string_view(keys[i]), std::string_view(values[i]));
+  }
+}
 
 }  // namespace dbridge::capi
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The C API's pools, and the process-wide registry and plugin catalog as JSON.
 #include <atomic>
-#include <charconv>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -27,32 +26,24 @@ int32_t check_pool(const dbridge_pool* p, dbridge_error** err) noexcept {
   return 0;
 }
 
-template <class T>
-T number(std::string_view key, std::string_view v) {
-  T out{};
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size())
-    throw_error(errc::invalid_argument, "pool option " + std::string(key) + " needs a number, not '" + std::string(v) + "'");
-  return out;
-}
 std::chrono::nanoseconds millis(std::string_view key, std::string_view v) {
-  return std::chrono::milliseconds(number<std::int64_t>(key, v));
+  return std::chrono::milliseconds(number_option<std::int64_t>(key, v));
 }
 
 void set_pool_option(pool_options& o, std::string_view k, std::string_view v) {
-  if (k == "min") o.min = number<std::uint32_t>(k, v);
-  else if (k == "max") o.max = number<std::uint32_t>(k, v);
+  if (k == "min") o.min = number_option<std::uint32_t>(k, v);
+  else if (k == "max") o.max = number_option<std::uint32_t>(k, v);
   else if (k == "acquire_timeout_ms") o.acquire_timeout = millis(k, v);
   else if (k == "idle_timeout_ms") o.idle_timeout = millis(k, v);
   else if (k == "max_lifetime_ms") o.max_lifetime = millis(k, v);
   else if (k == "health_check_period_ms") o.health_check_period = millis(k, v);
   else if (k == "transaction_timeout_ms") o.transaction_timeout = millis(k, v);
   else if (k == "leak_detection_threshold_ms") o.leak_detection_threshold = millis(k, v);
-  else if (k == "validate_on_acquire") o.validate_on_acquire = number<int>(k, v) != 0;
+  else if (k == "validate_on_acquire") o.validate_on_acquire = number_option<int>(k, v) != 0;
   else if (k == "strategy") o.strategy = std::string(v);
   else if (k == "name") o.name = std::string(v);
   else if (k == "opened_by") o.opened_by = std::string(v), o.connect.opened_by = std::string(v);
-  else if (k == "statement_cache_size") o.connect.statement_cache_size = number<std::size_t>(k, v);
+  else if (k == "statement_cache_size") o.connect.statement_cache_size = number_option<std::size_t>(k, v);
   else if (k == "read_url") o.read_urls.emplace_back(v);
   else if (k == "reset_on_release") {
     if (v == "auto") o.reset_on_release = session_reset::automatic;
@@ -83,7 +74,6 @@ int32_t json_out(const std::string& j, char** out, uint64_t* len) {
 
 }  // namespace
 
-
 int32_t dbridge_pool_open(const char* url, uint64_t url_len, const char* const* option_keys,
                           const char* const* option_values, uint32_t option_count, dbridge_pool** out,
                           dbridge_error** err) {
@@ -91,15 +81,10 @@ int32_t dbridge_pool_open(const char* url, uint64_t url_len, const char* const* 
   if (out == nullptr) return bad_argument(err, "out is NULL");
   *out = nullptr;
   if (!text_ok(url, url_len)) return bad_argument(err, "url is NULL");
-  if (option_count > 0 && (option_keys == nullptr || option_values == nullptr))
-    return bad_argument(err, "option keys or values are NULL");
   return guard(err, [&] {
     pool_options o;
-    for (uint32_t i = 0; i < option_count; ++i) {
-      if (option_keys[i] == nullptr || option_values[i] == nullptr)
-        throw_error(errc::invalid_argument, "pool option " + std::to_string(i) + " has a NULL key or value");
-      set_pool_option(o, option_keys[i], option_values[i]);
-    }
+    each_option(option_keys, option_values, option_count,
+                [&](std::string_view k, std::string_view v) { set_pool_option(o, k, v); });
     auto h = std::make_unique<dbridge_pool>();
     h->p.emplace(text(url, url_len), o);
     *out = h.release();

@@ -129,7 +129,6 @@ void append_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::ui
 
 }  // namespace
 
-
 void dbridge_result_close(dbridge_result* r) {
   if (r == nullptr || r->magic != result_magic) return;
   disown(r);

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+// The C API's overhead over the C++ API it wraps, in the same run (target:
+// within 1.05x): SQLite prepared point queries, and a 1M-row PostgreSQL fetch
+// of (int, text, float) read cell by cell and by batches. Chunks of the two
+// sides alternate so a noisy neighbour hits both; medians are reported.
+//   build/bench/bench_capi                 (PostgreSQL part when DBRIDGE_TEST_POSTGRES_URL is set)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dbridge/connection.hpp"
+#include "dbridge/dbridge.h"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds(const std::function<void()>& f) {
+  auto t0 = clock_type::now();
+  f();
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+/// Runs both sides `rounds` times, alternating which goes first; prints the
+/// medians per unit and their ratio.
+void pair(const char* name, int rounds, double units, const std::function<void()>& cpp,
+          const std::function<void()>& c) {
+  std::vector<double> a, b, ratio;
+  for (int i = 0; i < rounds; ++i) {
+    double x, y;
+    if (i % 2 == 0) {
+      x = seconds(cpp);
+      y = seconds(c);
+    } else {
+      y = seconds(c);
+      x = seconds(cpp);
+    }
+    a.push_back(x), b.push_back(y), ratio.push_back(y / x);
+  }
+  std::printf("%-34s C++ %10.1f ns  C %10.1f ns  ratio %.3f\n", name, median(a) / units * 1e9,
+              median(b) / units * 1e9, median(ratio));
+}
+
+void die(dbridge_error* err) {
+  std::fprintf(stderr, "C API: %s\n", dbridge_error_message(err, nullptr));
+  std::exit(1);
+}
+#define CALL(expr)                             \
+  do {                                         \
+    if ((expr) < 0) die(err);                  \
+  } while (0)
+
+void sqlite_point_queries() {
+  constexpr int rows = 10000, chunk = 20000;
+  const char* ddl = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)";
+  const char* fill =
+      "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 10000) "
+      "INSERT INTO t SELECT i, 'name ' || i FROM s";
+  const char* sql = "SELECT name FROM t WHERE id = ?";
+
+  auto db = dbridge::connect("sqlite://:memory:");
+  db.execute(ddl);
+  db.execute(fill);
+  auto st = db.prepare(sql);
+
+  dbridge_error* err = nullptr;
+  dbridge_conn* c = nullptr;
+  dbridge_stmt* s = nullptr;
+  dbridge_params* p = nullptr;
+  CALL(dbridge_connect("sqlite://:memory:", 17, nullptr, nullptr, 0, &c, &err));
+  CALL(dbridge_execute(c, ddl, std::strlen(ddl), nullptr, nullptr, &err));
+  CALL(dbridge_execute(c, fill, std::strlen(fill), nullptr, nullptr, &err));
+  CALL(dbridge_prepare(c, sql, std::strlen(sql), &s, &err));
+  CALL(dbridge_params_new(&p, &err));
+
+  std::size_t total = 0;
+  std::int64_t id = 0;
+  pair(
+      "sqlite prepared point query", 31, chunk,
+      [&] {
+        for (int k = 0; k < chunk; ++k) {
+          auto r = st.query({id++ % rows + 1});
+          const dbridge::row* row = r.next();
+          total += row->get<std::string_view>(0).size();
+        }
+      },
+      [&] {
+        for (int k = 0; k < chunk; ++k) {
+          dbridge_result* r = nullptr;
+          const char* text = nullptr;
+          std::uint64_t len = 0;
+          CALL(dbridge_params_clear(p, &err));
+          CALL(dbridge_params_add_int64(p, id++ % rows + 1, &err));
+          CALL(dbridge_stmt_query(s, p, &r, &err));
+          CALL(dbridge_result_next(r, &err));
+          CALL(dbridge_result_get_text(r, 0, &text, &len, &err));
+          total += len;
+          dbridge_result_free(r);
+        }
+      });
+  std::printf("(checksum %zu)\n", total);
+  dbridge_params_free(p);
+  dbridge_stmt_free(s);
+  dbridge_conn_free(c);
+}
+
+void postgres_fetch(const char* url) {
+  const char* sql = "SELECT g::int8, 'name ' || g, g * 1.5::float8 FROM generate_series(1, 1000000) g";
+  constexpr double rows = 1e6;
+  auto db = dbridge::connect(url);
+  dbridge_error* err = nullptr;
+  dbridge_conn* c = nullptr;
+  CALL(dbridge_connect(url, std::strlen(url), nullptr, nullptr, 0, &c, &err));
+  std::int64_t sum = 0;
+  std::size_t len = 0;
+  double fsum = 0;
+
+  auto cpp = [&] {
+    auto r = db.query(sql);
+    while (const dbridge::row* row = r.next()) {
+      sum += row->get<std::int64_t>(0);
+      len += row->get<std::string_view>(1).size();
+      fsum += row->get<double>(2);
+    }
+  };
+  pair("postgres 1M rows, cell getters", 5, rows, cpp, [&] {
+    dbridge_result* r = nullptr;
+    CALL(dbridge_query(c, sql, std::strlen(sql), nullptr, &r, &err));
+    for (;;) {
+      int32_t st = dbridge_result_next(r, &err);
+      if (st == DBRIDGE_DONE) break;
+      CALL(st);
+      std::int64_t v = 0;
+      const char* t = nullptr;
+      std::uint64_t n = 0;
+      double d = 0;
+      CALL(dbridge_result_get_int64(r, 0, &v, &err));
+      CALL(dbridge_result_get_text(r, 1, &t, &n, &err));
+      CALL(dbridge_result_get_double(r, 2, &d, &err));
+      sum += v, len += n, fsum += d;
+    }
+    dbridge_result_free(r);
+  });
+  pair("postgres 1M rows, batches of 4096", 5, rows, cpp, [&] {
+    dbridge_result* r = nullptr;
+    CALL(dbridge_query(c, sql, std::strlen(sql), nullptr, &r, &err));
+    std::uint64_t n = 0;
+    for (;;) {
+      int32_t st = dbridge_result_fetch_batch(r, 4096, &n, &err);
+      if (st == DBRIDGE_DONE) break;
+      CALL(st);
+      const void* ints = nullptr;
+      const void* doubles = nullptr;
+      const std::uint64_t* offsets = nullptr;
+      CALL(dbridge_result_batch_column(r, 0, nullptr, &ints, nullptr, nullptr, nullptr, nullptr, &err));
+      CALL(dbridge_result_batch_column(r, 1, nullptr, nullptr, nullptr, nullptr, &offsets, nullptr, &err));
+      CALL(dbridge_result_batch_column(r, 2, nullptr, &doubles, nullptr, nullptr, nullptr, nullptr, &err));
+      for (std::uint64_t i = 0; i < n; ++i) {
+        std::int64_t v;
+        double d;
+        std::memcpy(&v, static_cast<const char*>(ints) + 8 * i, 8);
+        std::memcpy(&d, static_cast<const char*>(doubles) + 8 * i, 8);
+        sum += v, fsum += d;
+      }
+      len += offsets[n];
+    }
+    dbridge_result_free(r);
+  });
+  std::printf("(checksum %lld %zu %.0f)\n", static_cast<long long>(sum), len, fsum);
+  dbridge_conn_free(c);
+}
+
+}  // namespace
+
+int main() {
+  sqlite_point_queries();
+  if (const char* url = std::getenv("DBRIDGE_TEST_POSTGRES_URL"); url != nullptr && *url != '\0')
+    postgres_fetch(url);
+  else
+    std::printf("postgres: DBRIDGE_TEST_POSTGRES_URL is not set, skipped\n");
+  return 0;
+}
