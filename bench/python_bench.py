@@ -39,6 +39,13 @@ def report(name, ours, theirs, baseline):
     print("%-34s dbridge %8.3f s   %-8s %8.3f s   ratio %.2f" % (name, t1, baseline, t2, t1 / t2), flush=True)
 
 
+def credentials(url):
+    """host, port, user, password and database of a server URL, for the baseline drivers."""
+    u = urllib.parse.urlparse(url)
+    return dict(host=u.hostname, port=u.port, user=urllib.parse.unquote(u.username or ""),
+                password=urllib.parse.unquote(u.password or ""), database=u.path.lstrip("/"))
+
+
 def fetch_all(cursor, sql):
     cursor.execute(sql)
     return len(cursor.fetchall())
@@ -46,15 +53,13 @@ def fetch_all(cursor, sql):
 
 def bench_postgres(url, rows, repeat):
     import psycopg2
-    u = urllib.parse.urlparse(url)
     with dbridge.connect(url, autocommit=True) as db:
         cur = db.cursor()
         cur.execute("DROP TABLE IF EXISTS pybench")
         cur.execute("CREATE TABLE pybench (id int, name text, score float8)")
         cur.execute("INSERT INTO pybench SELECT i, 'name-' || i, i * 0.5 FROM generate_series(1, ?) AS i", (rows,))
         cur.execute("ANALYZE pybench")
-        pg = psycopg2.connect(host=u.hostname, port=u.port, user=urllib.parse.unquote(u.username or ""),
-                              password=urllib.parse.unquote(u.password or ""), dbname=u.path.lstrip("/"))
+        pg = psycopg2.connect(**credentials(url))
         sql = "SELECT id, name, score FROM pybench"
         try:
             report("postgres fetchall %d rows" % rows, best(lambda: fetch_all(db.cursor(), sql), repeat),
@@ -106,14 +111,12 @@ def bench_sqlite(rows, repeat):
 
 def bench_mysql(url, rows, repeat):
     import MySQLdb
-    u = urllib.parse.urlparse(url)
     with dbridge.connect(url, autocommit=True) as db:
         cur = db.cursor()
         cur.execute("DROP TABLE IF EXISTS pybench")
         cur.execute("CREATE TABLE pybench (id INT, name TEXT, score DOUBLE)")
         cur.execute("INSERT INTO pybench SELECT seq, CONCAT('name-', seq), seq * 0.5 FROM seq_1_to_%d" % rows)
-        my = MySQLdb.connect(host=u.hostname, port=u.port, user=urllib.parse.unquote(u.username or ""),
-                             password=urllib.parse.unquote(u.password or ""), database=u.path.lstrip("/"))
+        my = MySQLdb.connect(**credentials(url))
         sql = "SELECT id, name, score FROM pybench"
         try:
             report("mariadb fetchall %d rows" % rows, best(lambda: fetch_all(db.cursor(), sql), repeat),

@@ -109,3 +109,56 @@ def test_redis_error_reply_keeps_its_code(redis, key):
         assert e.value.backend_code == "WRONGTYPE"
     finally:
         redis.command("DEL", key)
+
+
+def test_lock_timeout_is_a_transaction_conflict(url_of):
+    url = url_of("postgres")
+    with dbridge.connect(url) as a, dbridge.connect(url) as b:
+        a.execute("CREATE TABLE IF NOT EXISTS pyapi_lock (id int PRIMARY KEY)")
+        a.execute("INSERT INTO pyapi_lock VALUES (1) ON CONFLICT DO NOTHING")
+        a.commit()
+        a.execute("SELECT id FROM pyapi_lock WHERE id = 1 FOR UPDATE")
+        b.execute("SET LOCAL lock_timeout = '50ms'")
+        with pytest.raises(dbridge.OperationalError) as e:
+            b.execute("SELECT id FROM pyapi_lock WHERE id = 1 FOR UPDATE")
+        assert e.value.category == "txn_conflict" and e.value.subcategory == "lock_timeout"
+        assert e.value.retry == "same_connection"
+        b.rollback()
+        a.rollback()
+        a.execute("DROP TABLE pyapi_lock")
+
+
+def test_wrong_password_is_an_operational_error(url_of):
+    url = url_of("postgres")
+    bad = url.replace("://dbridge:", "://dbridge:wrong-pw-", 1)
+    assert bad != url
+    with pytest.raises(dbridge.OperationalError) as e:
+        dbridge.connect(bad)
+    assert e.value.category == "auth"
+    assert "wrong-pw" not in str(e.value)
+
+
+@pytest.mark.parametrize("category,sqlstate,cls", [
+    ("connection", "", dbridge.OperationalError), ("auth", "", dbridge.OperationalError),
+    ("syntax", "", dbridge.ProgrammingError), ("constraint", "", dbridge.IntegrityError),
+    ("txn_conflict", "", dbridge.OperationalError), ("timeout", "", dbridge.OperationalError),
+    ("cancelled", "", dbridge.OperationalError), ("unsupported", "", dbridge.NotSupportedError),
+    ("invalid_argument", "", dbridge.ProgrammingError), ("incompatible", "", dbridge.InterfaceError),
+    ("resource", "", dbridge.OperationalError), ("internal", "", dbridge.InternalError),
+    ("not_found", "", dbridge.ProgrammingError), ("data", "", dbridge.DataError),
+    ("invalid_state", "", dbridge.InternalError), ("backend", "", dbridge.DatabaseError),
+    ("backend", "42P07", dbridge.ProgrammingError), ("backend", "22001", dbridge.DataError),
+    ("backend", "XX000", dbridge.InternalError),
+])
+def test_every_category_has_its_class(category, sqlstate, cls):
+    from dbridge.exceptions import class_for
+    assert class_for(category, sqlstate) is cls
+
+
+def test_duplicate_table_is_a_programming_error(url_of):
+    with dbridge.connect(url_of("postgres")) as c:
+        c.execute("CREATE TEMPORARY TABLE pyapi_dup (v int)")
+        with pytest.raises(dbridge.ProgrammingError) as e:
+            c.execute("CREATE TEMPORARY TABLE pyapi_dup (v int)")
+        assert e.value.sqlstate == "42P07"
+        c.rollback()

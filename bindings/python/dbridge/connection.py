@@ -596,15 +596,41 @@ class Cursor:
             lib.dbridge_result_free(r)
 
 
-class Listener:
+class _OwnedHandle:
+    """An object owning one C handle: close() releases it (idempotent), a with block closes it."""
+
+    _h = None
+    _kind = "handle"
+
+    def close(self):
+        h, self._h = self._h, None
+        if h:
+            self._release(h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def _live(self):
+        if not self._h:
+            raise InterfaceError("dbridge: the %s is closed" % self._kind)
+        return self._h
+
+
+class Listener(_OwnedHandle):
     """Notifications (PostgreSQL LISTEN) or messages (Redis SUBSCRIBE / PSUBSCRIBE) on one
     connection. Iterating blocks for the next Notification; wait(timeout) gives None when
     none came in time; messages(timeout) yields until a wait times out."""
 
     _poll_ms = 200  # iteration waits in slices so Ctrl-C is seen
+    _kind = "listener"
 
     def __init__(self, connection, channels=(), patterns=()):
-        self._h = None
         self.connection = connection
         # LISTEN inside a transaction would only start at its commit.
         connection._before_statement(begin=False)
@@ -662,24 +688,9 @@ class Listener:
             if n is not None:
                 return n
 
-    def close(self):
-        h, self._h = self._h, None
-        if h:
-            lib.dbridge_listener_free(h)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    def _live(self):
-        if not self._h:
-            raise InterfaceError("dbridge: the listener is closed")
-        return self._h
+    @staticmethod
+    def _release(h):
+        lib.dbridge_listener_free(h)
 
     def _call(self, fn, name):
         b = _utf8(name, "channel")
@@ -702,12 +713,13 @@ def connect(url, autocommit=False, **options):
         raise
 
 
-class Pool:
+class Pool(_OwnedHandle):
     """A thread-safe connection pool. acquire() returns a Connection whose close()
     (or the end of its with block) gives it back."""
 
+    _kind = "pool"
+
     def __init__(self, url, **options):
-        self._h = None
         u = _utf8(url, "the URL")
         keys, values, n = _options(options)
         self._h, err = c_void_p(), c_void_p()
@@ -730,25 +742,10 @@ class Pool:
         """Live figures and health (dict: healthy, status, primary {total, idle, in_use, waiting...})."""
         return json.loads(_lib.owned_text(lib.dbridge_pool_metrics_json, self._live()))
 
-    def close(self):
-        h, self._h = self._h, None
-        if h:
-            lib.dbridge_pool_close(h)
-            lib.dbridge_pool_free(h)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    def _live(self):
-        if not self._h:
-            raise InterfaceError("dbridge: the pool is closed")
-        return self._h
+    @staticmethod
+    def _release(h):
+        lib.dbridge_pool_close(h)
+        lib.dbridge_pool_free(h)
 
     @staticmethod
     def _wrap(h, autocommit):
