@@ -91,21 +91,15 @@ def bench_sqlite(rows, repeat):
             n = min(rows, 100000)
             data = [(i, "x-%d" % i, i * 0.25) for i in range(n)]
 
-            def ours():
-                c = db.cursor()
+            def insert_all(conn):
+                c = conn.cursor()
                 c.execute("DELETE FROM pybench")
                 c.executemany("INSERT INTO pybench VALUES (?, ?, ?)", data)
-                db.commit()
+                conn.commit()
                 return c.rowcount
 
-            def theirs():
-                c = lite.cursor()
-                c.execute("DELETE FROM pybench")
-                c.executemany("INSERT INTO pybench VALUES (?, ?, ?)", data)
-                lite.commit()
-                return c.rowcount
-
-            report("sqlite executemany %d rows" % n, best(ours, repeat), best(theirs, repeat), "sqlite3")
+            report("sqlite executemany %d rows" % n, best(lambda: insert_all(db), repeat),
+                   best(lambda: insert_all(lite), repeat), "sqlite3")
         lite.close()
 
 

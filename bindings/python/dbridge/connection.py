@@ -396,14 +396,7 @@ class Cursor:
         return self
 
     def fetchone(self):
-        try:
-            row = self._rows[self._pos]
-        except IndexError:
-            if not self._refill(_BATCH_AHEAD):
-                return None
-            row = self._rows[0]
-        self._pos += 1
-        return row
+        return next(self, None)
 
     def fetchmany(self, size=None):
         if size is None:
@@ -430,7 +423,7 @@ class Cursor:
         return self
 
     def __next__(self):
-        # fetchone() inlined: iteration is the hot path of row-by-row readers.
+        # The hot path of row-by-row readers (fetchone() too): a list index.
         try:
             row = self._rows[self._pos]
         except IndexError:
