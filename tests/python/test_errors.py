@@ -162,3 +162,15 @@ def test_duplicate_table_is_a_programming_error(url_of):
             c.execute("CREATE TEMPORARY TABLE pyapi_dup (v int)")
         assert e.value.sqlstate == "42P07"
         c.rollback()
+
+
+def test_lost_connection_is_an_operational_error(url_of):
+    url = url_of("postgres")
+    with dbridge.connect(url, autocommit=True) as victim, dbridge.connect(url, autocommit=True) as admin:
+        pid = victim.execute("SELECT pg_backend_pid()").fetchone()[0]
+        assert admin.execute("SELECT pg_terminate_backend(?)", (pid,)).fetchone() == (True,)
+        with pytest.raises(dbridge.OperationalError) as e:
+            victim.execute("SELECT 1")
+        assert e.value.category == "connection"
+        assert e.value.connection_broken
+        assert e.value.retry in ("new_connection", "unknown_outcome")
