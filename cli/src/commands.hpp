@@ -25,6 +25,7 @@ int run_doctor(const doctor_options& o);
 
 struct which_options {
   std::string target;  ///< URL or bare scheme
+  bool options = false;  ///< also list the URL options the manifest declares
   output_format format = output_format::table;
 };
 int run_which(const which_options& o);

@@ -480,6 +480,9 @@ bool loader_run::check_descriptor(const dbr_plugin_desc& desc, plugin_record& re
   rec.schemes = info_.schemes;
   rec.manifest_path = info_.manifest_path;
   rec.library_path = info_.library_path;
+  rec.url_path_style = info_.url_style == "path";
+  rec.options = info_.options;
+  rec.options_declared = info_.options_declared;
   if (desc.kind == DBR_KIND_DRIVER) {
     copy_table(desc.vtable, rec.driver);
     copy_table(rec.driver.conn, rec.conn);
