@@ -462,8 +462,9 @@ bool loader_run::check_descriptor(const dbr_plugin_desc& desc, plugin_record& re
   }
   if (!diffs.empty()) {
     return step_fail("descriptor", errc::incompatible, "the library disagrees with its manifest: " + join(diffs, "; "),
-                     "reinstall the plugin so library and manifest come from the same build "
-                     "(dbridge_add_plugin() generates both)");
+                     "reinstall the plugin so library and manifest come from the same build; its author "
+                     "must make plugin.toml and the plugin's descriptor agree (dbridge_add_plugin() checks "
+                     "them at build time)");
   }
   if (desc.vtable == nullptr) {
     return step_fail("descriptor", errc::incompatible, "the descriptor has no vtable",
