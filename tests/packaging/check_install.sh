@@ -63,6 +63,15 @@ quiet ctest --test-dir "$work/gen-driver/build" --output-on-failure
 grep -q 'connects_and_pings/third_party.*Passed' "$work/log" || { cat "$work/log" >&2; echo "plugin new: the driver's ctest did not run the conformance suite" >&2; exit 1; }
 quiet ctest --test-dir "$work/gen-pool/build" --output-on-failure
 grep -q 'pool_strategy .*Passed' "$work/log" || { cat "$work/log" >&2; echo "plugin new: the pool's ctest did not pass" >&2; exit 1; }
+# --lang c: a plain-C driver, built by clang, passes the installed suite (the
+# binary built above, to keep this cheap).
+quiet "$work/prefix/bin/dbridge" plugin new gen-c --lang c -o "$work/gen-c"
+quiet cmake -S "$work/gen-c" -B "$work/gen-c/build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_PREFIX_PATH="$work/prefix"
+quiet cmake --build "$work/gen-c/build" --target dbridge_plugin_gen-c
+quiet "$work/conf/dbridge_conformance" --plugin-path "$work/gen-c/build/plugins" --url gen-c://conformance \
+  --without write,union_all
+grep -q '^| third_party | basics | [1-9][0-9]* | 0 | 0 |$' "$work/log" || { cat "$work/log" >&2; echo "plugin new --lang c: basics did not pass" >&2; exit 1; }
 # A first-party plugin built by clang++ from its sources with the installed SDK.
 mkdir -p "$work/clang-sqlite"
 printf 'cmake_minimum_required(VERSION 3.25)\nproject(clang_sqlite LANGUAGES CXX)\nfind_package(dbridge 1 CONFIG REQUIRED)\nadd_subdirectory("%s/plugins/sqlite" sqlite)\n' \
