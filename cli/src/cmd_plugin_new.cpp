@@ -494,6 +494,8 @@ constexpr const char* mapper_source = R"(// @ID@: SKELETON of a dbridge graph ma
 // the SDK's sdk/mapper.hpp of the dbridge you build with.
 #include <dbridge/sdk/mapper.hpp>
 
+#include <string>
+
 namespace {
 
 namespace sdk = dbridge::sdk;

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "dbridge/error.hpp"
+#include "url_rules.hpp"
 
 namespace dbridge {
 
