@@ -71,15 +71,21 @@ ojson options_json(const plugin_info& p) {
 std::string options_text(const plugin_info& p) {
   if (!p.options_declared) return "  options:  not declared in the manifest (the driver checks them itself)\n";
   if (p.options.empty()) return "  options:  none\n";
-  std::size_t width = 0;
-  for (const auto& o : p.options) width = std::max(width, o.name.size());
-  std::string text = "  options:\n";
+  // NAME  TYPE-OR-VALUES [= DEFAULT] [(secret)]  SUMMARY, in aligned columns.
+  std::vector<std::string> kinds;
+  std::size_t name_width = 0, kind_width = 0;
   for (const auto& o : p.options) {
     std::string kind = o.values.empty() ? o.type : fmt::format("{}", fmt::join(o.values, "|"));
-    text += fmt::format("    {:<{}}  {}{}{}  {}\n", o.name, width, kind,
-                        o.default_value.empty() ? "" : " = " + o.default_value, o.secret ? " (secret)" : "",
-                        o.summary);
+    if (!o.default_value.empty()) kind += " = " + o.default_value;
+    if (o.secret) kind += " (secret)";
+    name_width = std::max(name_width, o.name.size());
+    kind_width = std::max(kind_width, kind.size());
+    kinds.push_back(std::move(kind));
   }
+  std::string text = "  options:\n";
+  for (std::size_t i = 0; i < p.options.size(); ++i)
+    text += fmt::format("    {:<{}}  {:<{}}  {}\n", p.options[i].name, name_width, kinds[i], kind_width,
+                        p.options[i].summary);
   return text;
 }
 
