@@ -67,6 +67,18 @@ void add_package_commands(CLI::App& app, plugin_cmd_options& o,
   scope_flags(sync);
   repo_flags(sync);
   sync->callback([chosen] { chosen(package_command::sync); });
+  auto* check = plugin->add_subcommand(
+      "check", "Run the loader's checks on one plugin folder (descriptor against plugin.toml, checksum, init)");
+  check->add_option("dir", o.target, "Plugin folder (plugin.toml and its library), or its plugin.toml")->required();
+  check->callback([chosen] { chosen(package_command::check); });
+  auto* create = plugin->add_subcommand(
+      "new", "Write a buildable out-of-tree plugin project: sources, plugin.toml, CMakeLists, conformance test");
+  create->add_option("name", o.target, "Plugin id (also the folder written and, for a driver, its scheme)")->required();
+  create->add_option("--kind", o.kind, "driver, pool or mapper (default driver)")
+      ->check(CLI::IsMember({"driver", "pool", "mapper"}));
+  create->add_option("--lang", o.lang, "c++ or c (default c++)")->check(CLI::IsMember({"c++", "c"}));
+  create->add_option("-o,--output", o.outdir, "Folder to create the project in (default: ./NAME)");
+  create->callback([chosen] { chosen(package_command::create); });
   auto* trust = plugin->add_subcommand("trust", "Trust a repository's Ed25519 public key");
   trust->add_option("keyfile", o.target, "Public key (PEM), as `dbridge repo keygen` writes it")->required();
   trust->callback([chosen] { chosen(package_command::trust); });

@@ -252,6 +252,8 @@ int run_package_command(package_command c, const plugin_cmd_options& o) {
     case package_command::trust: return run_plugin_trust(o);
     case package_command::repo_index: return run_repo_index(o);
     case package_command::repo_keygen: return run_repo_keygen(o);
+    case package_command::check: return run_plugin_check(o);
+    case package_command::create: return run_plugin_new(o);
   }
   return exit_usage;
 }

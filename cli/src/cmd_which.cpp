@@ -52,6 +52,43 @@ std::string unknown_scheme_fix(const scheme_resolution& r, const std::string& sc
   return fix;
 }
 
+// The options a driver declares in its manifest (`which --options`).
+ojson options_json(const plugin_info& p) {
+  ojson list = ojson::array();
+  for (const auto& o : p.options) {
+    ojson j = ojson::object();
+    j["name"] = o.name;
+    j["type"] = o.type;
+    j["default"] = o.default_value.empty() ? ojson(nullptr) : ojson(o.default_value);
+    j["values"] = o.values;
+    j["secret"] = o.secret;
+    j["summary"] = o.summary;
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
+std::string options_text(const plugin_info& p) {
+  if (!p.options_declared) return "  options:  not declared in the manifest (the driver checks them itself)\n";
+  if (p.options.empty()) return "  options:  none\n";
+  // NAME  TYPE-OR-VALUES [= DEFAULT] [(secret)]  SUMMARY, in aligned columns.
+  std::vector<std::string> kinds;
+  std::size_t name_width = 0, kind_width = 0;
+  for (const auto& o : p.options) {
+    std::string kind = o.values.empty() ? o.type : fmt::format("{}", fmt::join(o.values, "|"));
+    if (!o.default_value.empty()) kind += " = " + o.default_value;
+    if (o.secret) kind += " (secret)";
+    name_width = std::max(name_width, o.name.size());
+    kind_width = std::max(kind_width, kind.size());
+    kinds.push_back(std::move(kind));
+  }
+  std::string text = "  options:\n";
+  for (std::size_t i = 0; i < p.options.size(); ++i)
+    text += fmt::format("    {:<{}}  {:<{}}  {}\n", p.options[i].name, name_width, kinds[i], kind_width,
+                        p.options[i].summary);
+  return text;
+}
+
 }  // namespace
 
 void require_known_scheme(const dbridge::url& u) {
@@ -81,6 +118,10 @@ int run_which(const which_options& o) {
     j["candidates"] = ojson::array();
     for (const auto& c : r.candidates) j["candidates"].push_back(to_json(c));
     j["nearest"] = r.nearest;
+    if (o.options && r.plugin) {
+      j["options_declared"] = r.plugin->options_declared;
+      j["options"] = options_json(*r.plugin);
+    }
     out(json_text(j, 2) + "\n");
   } else if (r.plugin) {
     const plugin_info& p = *r.plugin;
@@ -89,6 +130,7 @@ int run_which(const which_options& o) {
     out(fmt::format("  manifest: {}\n", p.manifest_path.string()));
     out(fmt::format("  library:  {}\n", p.library_path.string()));
     if (p.status == "broken") out(fmt::format("  status:   broken: {}\n", p.problem));
+    if (o.options) out(options_text(p));
     for (const auto& c : r.candidates) {
       if (c.manifest_path == p.manifest_path) continue;
       out(fmt::format("  also claimed by: {} ({})\n", plugin_label(c), c.manifest_path.string()));

@@ -25,6 +25,7 @@ int run_doctor(const doctor_options& o);
 
 struct which_options {
   std::string target;  ///< URL or bare scheme
+  bool options = false;  ///< also list the URL options the manifest declares
   output_format format = output_format::table;
 };
 int run_which(const which_options& o);
@@ -104,12 +105,18 @@ struct plugin_cmd_options {
   bool system = false;             ///< --system
   bool allow_downgrade = false;
   bool allow_unsigned = false;
+  std::string kind = "driver";     ///< plugin new --kind
+  std::string lang = "c++";        ///< plugin new --lang
   output_format format = output_format::table;
 };
-enum class package_command { pack, install, remove, search, pin, unpin, verify, sync, trust, repo_index, repo_keygen };
+enum class package_command { pack, install, remove, search, pin, unpin, verify, sync, trust, repo_index, repo_keygen,
+                              check, create };
 /// Runs in `dbridge-package` only, so libarchive, libcurl and libcrypto load
 /// for these commands alone; `dbridge` execs it (exec_package_program).
 int run_package_command(package_command c, const plugin_cmd_options& o);
+/// `plugin check DIR` (cmd_plugin_check.cpp) and `plugin new NAME` (cmd_plugin_new.cpp).
+int run_plugin_check(const plugin_cmd_options& o);
+int run_plugin_new(const plugin_cmd_options& o);
 
 /// Replaces this process with `dbridge-package` and the same arguments: the
 /// build tree's sibling of this executable, else the installed

@@ -54,6 +54,8 @@ int run_main(int argc, char** argv) {
   which_options which_o;
   auto* which = app.add_subcommand("which", "Name the plugin that would serve a URL, and why");
   which->add_option("url", which_o.target, "URL (or bare scheme)")->required();
+  which->add_flag("--options", which_o.options,
+                  "Also list the URL options the driver declares (name, type, default, summary; read from its manifest)");
   format_option(which, which_o.format, false);
   which->callback([&] { action = [&] { return run_which(which_o); }; });
 

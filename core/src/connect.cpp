@@ -11,13 +11,15 @@
 #include "dbridge/registry.hpp"
 #include "dbridge/url.hpp"
 #include "plugin_url.hpp"
+#include "url_rules.hpp"
 
 namespace dbridge {
 
 connection connect(std::string_view text, const connect_options& opts) {
-  url u = parse_url(text);
-  std::shared_ptr<detail::plugin_record> rec = detail::driver_for_scheme(u.scheme);
-  const std::string redacted = u.redacted();
+  detail::driver_url resolved = detail::resolve_driver_url(text);  // url_rules.cpp: the manifest's URL rules
+  url& u = resolved.parsed;
+  std::shared_ptr<detail::plugin_record> rec = resolved.driver;
+  const std::string redacted = redact_secrets(u.redacted(), resolved.secrets);
   if (rec->kind_code != DBR_KIND_DRIVER || rec->conn.connect == nullptr || rec->conn.close == nullptr) {
     throw_error(errc::incompatible, "plugin '" + rec->id + "' claims scheme '" + u.scheme +
                                         "' but is not a usable driver (no connect/close); reinstall or "
@@ -40,6 +42,7 @@ connection connect(std::string_view text, const connect_options& opts) {
     rc = rec->conn.connect(rec->instance, du.get(), &handle, err);
   }
   std::vector<std::string> secrets = detail::secrets_of(u);
+  secrets.insert(secrets.end(), resolved.secrets.begin(), resolved.secrets.end());
   if (rc < 0) {
     error_info info = err.to_info(rc, rec->id);
     detail::scrub(info, secrets);

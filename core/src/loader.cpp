@@ -208,8 +208,9 @@ bool loader_run::check_descriptor(const dbr_plugin_desc& desc, plugin_record& re
   }
   if (!diffs.empty()) {
     return step_fail("descriptor", errc::incompatible, "the library disagrees with its manifest: " + join(diffs, "; "),
-                     "reinstall the plugin so library and manifest come from the same build "
-                     "(dbridge_add_plugin() generates both)");
+                     "reinstall the plugin so library and manifest come from the same build; its author "
+                     "must make plugin.toml and the plugin's descriptor agree (dbridge_add_plugin() checks "
+                     "them at build time)");
   }
   if (desc.vtable == nullptr) {
     return step_fail("descriptor", errc::incompatible, "the descriptor has no vtable",
@@ -226,6 +227,9 @@ bool loader_run::check_descriptor(const dbr_plugin_desc& desc, plugin_record& re
   rec.schemes = info_.schemes;
   rec.manifest_path = info_.manifest_path;
   rec.library_path = info_.library_path;
+  rec.url_path_style = info_.url_style == "path";
+  rec.options = info_.options;
+  rec.options_declared = info_.options_declared;
   if (desc.kind == DBR_KIND_DRIVER) {
     copy_table(desc.vtable, rec.driver);
     copy_table(rec.driver.conn, rec.conn);

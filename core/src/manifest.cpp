@@ -206,6 +206,81 @@ std::string quoted_list(const std::vector<std::string>& v) {
   return out;
 }
 
+// [driver] url_style and [[driver.options]] (docs/plugin-toml.md).
+void read_driver_url_rules(validator& v, const toml::table& driver, plugin_info& info) {
+  const std::string style_fix = "set url_style = \"authority\" (scheme://user@host:port/db) or \"path\" "
+                                "(scheme:///abs/path) under [driver]";
+  if (auto style = v.string(&driver, "url_style", "driver.url_style", false, style_fix)) {
+    if (*style != "authority" && *style != "path") {
+      v.error(v.node(&driver, "url_style"), "driver.url_style", "unknown URL style '" + *style + "'", style_fix);
+    } else {
+      info.url_style = *style;
+    }
+  }
+  const toml::node* list = driver.get("options");
+  if (list == nullptr) return;
+  const std::string list_fix = "declare each option as [[driver.options]] with name, type and summary";
+  if (!list->is_array()) {
+    v.error(list, "driver.options", "must be an array of tables, found " + type_name(*list), list_fix);
+    return;
+  }
+  info.options_declared = true;
+  static const std::array<std::string_view, 4> types = {"string", "integer", "number", "boolean"};
+  for (const toml::node& el : *list->as_array()) {
+    if (!el.is_table()) {
+      v.error(&el, "driver.options", "must be an array of tables, found an element that is " + type_name(el),
+              list_fix);
+      continue;
+    }
+    const toml::table& t = *el.as_table();
+    plugin_option o;
+    const std::string type_fix = "set type = \"string\", \"integer\", \"number\" or \"boolean\"";
+    auto name = v.string(&t, "name", "driver.options.name", true, "add name = \"my_option\" to the option");
+    auto type = v.string(&t, "type", "driver.options.type", true, type_fix);
+    auto summary = v.string(&t, "summary", "driver.options.summary", true, "add summary = \"what it does\"");
+    if (!name || !type || !summary) continue;
+    if (name->empty() || std::any_of(info.options.begin(), info.options.end(),
+                                     [&](const plugin_option& x) { return x.name == *name; })) {
+      v.error(v.node(&t, "name"), "driver.options.name",
+              name->empty() ? std::string("is empty") : "'" + *name + "' is declared twice", "declare each option once");
+      continue;
+    }
+    if (std::find(types.begin(), types.end(), *type) == types.end()) {
+      v.error(v.node(&t, "type"), "driver.options.type", "unknown type '" + *type + "'", type_fix);
+      continue;
+    }
+    o.name = *name;
+    o.type = *type;
+    o.summary = *summary;
+    if (const toml::node* secret = t.get("secret")) {
+      if (!secret->is_boolean()) {
+        v.error(secret, "driver.options.secret", "must be a boolean, found " + type_name(*secret),
+                "write secret = true or leave it out");
+      } else {
+        o.secret = secret->as_boolean()->get();
+      }
+    }
+    if (const toml::node* def = t.get("default")) {
+      if (def->is_string()) o.default_value = def->as_string()->get();
+      else if (def->is_integer()) o.default_value = std::to_string(def->as_integer()->get());
+      else if (def->is_boolean()) o.default_value = def->as_boolean()->get() ? "true" : "false";
+      else if (def->is_floating_point()) {
+        std::ostringstream text;
+        text << def->as_floating_point()->get();
+        o.default_value = text.str();
+      } else {
+        v.error(def, "driver.options.default", "must be a string, integer, float or boolean, found " +
+                                                   type_name(*def), "write the default as the URL would");
+      }
+    }
+    if (auto values = v.strings(&t, "values", "driver.options.values", false,
+                                "write values = [\"a\", \"b\"] (the only values allowed)")) {
+      for (auto& [val, at] : *values) o.values.push_back(val);
+    }
+    info.options.push_back(std::move(o));
+  }
+}
+
 manifest_result validate(const toml::table& doc, const fs::path& path) {
   validator v(path);
   manifest_result result;
@@ -343,6 +418,7 @@ manifest_result validate(const toml::table& doc, const fs::path& path) {
         }
       }
     }
+    read_driver_url_rules(v, *driver, info);
   }
 
   const std::string threading_fix =

@@ -16,6 +16,7 @@
 // DBRIDGE_API here exports internals the first-party CLI and unit tests use;
 // they are not API and carry no compatibility promise.
 #include "dbridge/export.hpp"
+#include "dbridge/plugin_catalog.hpp"
 
 namespace dbridge::detail {
 
@@ -31,6 +32,10 @@ struct plugin_record {
   std::vector<std::string> schemes;
   std::filesystem::path manifest_path;
   std::filesystem::path library_path;
+  /// The manifest's URL rules for connect() (url_rules.cpp).
+  bool url_path_style = false;
+  std::vector<plugin_option> options;
+  bool options_declared = false;
 
   /// Keeps the library mapped. Type-erased so Boost stays out of headers; by
   /// default the loader also parks a reference forever (never dlclose).

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "dbridge/error.hpp"
+#include "url_rules.hpp"
 
 namespace dbridge {
 
@@ -353,7 +354,7 @@ std::string url::redacted() const {
     if (password) out += ":***";
     out += '@';
   }
-  if (is_file_scheme(scheme)) {
+  if (path_style) {
     out += encode(database, "/:");
   } else if (is_socket_scheme(scheme)) {
     if (!hosts.empty()) out += encode(hosts.front().host, "/");
@@ -379,7 +380,11 @@ std::string url::redacted() const {
   return out;
 }
 
-url parse_url(std::string_view text) {
+url parse_url(std::string_view text) { return detail::parse_url(text, false); }
+
+namespace detail {
+
+url parse_url(std::string_view text, bool path_body) {
   if (text.empty()) fail({}, "the URL is empty", "write e.g. sqlite:///path/to/file.db or postgresql://host/db");
   if (text.size() > max_url_length) {
     fail({}, "the URL is " + std::to_string(text.size()) + " bytes long; the limit is " +
@@ -432,10 +437,14 @@ url parse_url(std::string_view text) {
   std::string_view body = rest.substr(0, q);
   if (q != std::string_view::npos) parse_options(rest.substr(q + 1), body_start + q + 1, scheme, u.options);
 
-  if (is_file_scheme(scheme)) {
+  if (path_body || is_file_scheme(scheme)) {
+    u.path_style = true;
     u.database = decode(body, body_start, scheme, "file path");
     if (u.database.empty()) {
-      fail(scheme, "no database file", "write sqlite:///abs/path.db, sqlite://relative.db or sqlite://:memory:");
+      fail(scheme, "no database file",
+           is_file_scheme(scheme) ? "write sqlite:///abs/path.db, sqlite://relative.db or sqlite://:memory:"
+                                  : "write " + std::string(scheme) + ":///abs/path or " + std::string(scheme) +
+                                        "://relative/path");
     }
     return u;
   }
@@ -475,6 +484,8 @@ url parse_url(std::string_view text) {
   if (!path.empty()) u.database = decode(path.substr(1), body_start + slash + 1, scheme, "database name");
   return u;
 }
+
+}  // namespace detail
 
 std::string redact_url(std::string_view text) noexcept {
   try {

@@ -5,6 +5,7 @@
 // a connection, prepare, a statement that binds parameters, and a cursor that
 // streams rows without building them all first.
 #include <dbridge/sdk/driver.hpp>
+#include <dbridge/sdk/row_strings.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -47,14 +48,12 @@ class series_cursor final : public sdk::cursor {
   std::span<const dbr_column> columns() override { return cols_; }
   std::int32_t fetch(std::uint32_t max_rows, dbr_rows& out) override {
     cells_.clear();
-    text_.clear();
-    text_.reserve(max_rows);  // cells borrow from text_: it must not reallocate while filling
+    labels_.next_batch();  // the previous batch's labels may go now
     std::uint64_t n = 0;
     for (; n < max_rows && next_ <= to_; ++n, ++next_) {
-      text_.push_back(std::to_string(next_));
       cells_.push_back(sdk::make_int64(next_));
       cells_.push_back(sdk::make_int64(next_ * next_));
-      cells_.push_back(sdk::make_text(text_.back()));
+      cells_.push_back(labels_.text_of(next_));
     }
     if (n == 0) return DBR_DONE;
     out.ncols = 3;
@@ -71,7 +70,7 @@ class series_cursor final : public sdk::cursor {
                                sdk::make_column("label", DBR_TYPE_TEXT, "text", DBR_NULLABLE_NO)};
   std::int64_t next_ = 1, to_ = 0;
   std::vector<dbr_value> cells_;
-  std::vector<std::string> text_;
+  sdk::row_strings labels_;
 };
 
 class series_statement final : public sdk::statement {

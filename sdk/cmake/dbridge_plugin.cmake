@@ -15,6 +15,10 @@
 # `dbridge plugin pack` (the built one in the dbridge tree, else the installed
 # one next to this file's prefix, else DBRIDGE_CLI or the one on PATH).
 #
+# After each link `dbridge plugin check` loads the library the way the core
+# does and compares its descriptor with plugin.toml: a mismatch fails the
+# build (and removes the library, so the next build checks again).
+#
 # The source manifest holds `sha256 = "@SHA256@"` in [library] (or no sha256
 # line at all, and one is added after `path`); a literal hash there is an
 # error, because it could only ever be stale. The targets get
@@ -110,6 +114,33 @@ function(dbridge_add_plugin)
     COMMENT "Stamping the sha256 of libdbridge_${arg_NAME}.so into ${outdir}/plugin.toml"
     VERBATIM)
 
+  # The `dbridge` command: it checks each build (below) and packs packages.
+  if(DEFINED DBRIDGE_BUILD_PLUGIN_DIR)
+    set(cli "$<TARGET_FILE:dbridge-package>")  # what `dbridge plugin ...` runs
+  else()
+    find_program(DBRIDGE_CLI dbridge HINTS "${cmake_dir}/../../../bin")
+    set(cli "${DBRIDGE_CLI}")
+  endif()
+  # The loader's own checks on the fresh build (`dbridge plugin check`): a
+  # descriptor that disagrees with plugin.toml (schemes, capabilities,
+  # threading, ABI minimum...) fails the build and the library is removed,
+  # instead of failing a user's first connect.
+  if(CMAKE_CROSSCOMPILING)
+    message(STATUS "dbridge_add_plugin(${arg_NAME}): cross-compiling, so the build-time load check is skipped")
+  elseif(NOT cli)
+    message(WARNING "dbridge_add_plugin(${arg_NAME}): no `dbridge` command found, so the build cannot check the "
+                    "library against plugin.toml (set DBRIDGE_CLI to it)")
+  else()
+    add_custom_command(TARGET ${target} POST_BUILD
+      COMMAND "${CMAKE_COMMAND}" "-DCLI=${cli}" "-DPLUGIN_DIR=${outdir}" "-DLIBRARY=$<TARGET_FILE:${target}>"
+              -P "${cmake_dir}/dbridge_check_plugin.cmake"
+      COMMENT "Checking libdbridge_${arg_NAME}.so against its plugin.toml (dbridge plugin check)"
+      VERBATIM)
+    if(DEFINED DBRIDGE_BUILD_PLUGIN_DIR)
+      add_dependencies(${target} dbridge-package)
+    endif()
+  endif()
+
   # Plain file copies: byte-identical to what was hashed. NO_INSTALL is for
   # test fixtures.
   if(arg_NO_INSTALL)
@@ -119,11 +150,6 @@ function(dbridge_add_plugin)
   if(DEFINED DBRIDGE_BUILD_PLUGIN_DIR)
     set(packer "$<TARGET_FILE:dbridge>")
   else()
-    find_program(DBRIDGE_CLI dbridge HINTS "${cmake_dir}/../../../bin")
-    if(NOT DBRIDGE_CLI)
-      message(WARNING "dbridge_add_plugin(${arg_NAME}): no `dbridge` command found; the packages target is skipped "
-                      "(set DBRIDGE_CLI to it)")
-    endif()
     set(packer "${DBRIDGE_CLI}")
   endif()
   if(packer)

@@ -148,6 +148,23 @@ TEST_F(command, which_names_the_plugin_and_suggests_for_unknown) {
   EXPECT_NE(bad.err.find("sqlite"), std::string::npos) << bad.err;
 }
 
+TEST_F(command, which_options_lists_the_declared_url_options) {
+  const process_result t = run({"which", "--options", "sqlite"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("busy_timeout"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("Milliseconds to wait on a locked database"), std::string::npos) << t.out;
+  const process_result j = run({"which", "--options", "--format", "json", "sqlite"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  bool mode = false;
+  for (const auto& o : json::parse(j.out).at("options"))
+    if (o.at("name") == "mode") mode = o.at("default") == "rwc" && o.at("type") == "string";
+  EXPECT_TRUE(mode) << j.out;
+  // The same declarations reject a misspelt option before the driver runs.
+  const process_result typo = run({"query", db_url() + "?busy_timout=5", "SELECT 1"});
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_NE(typo.err.find("did you mean 'busy_timeout'"), std::string::npos) << typo.err;
+}
+
 // ---- query ----------------------------------------------------------------------
 
 TEST_F(command, query_inserts_with_typed_parameters_and_selects_json) {

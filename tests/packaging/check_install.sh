@@ -3,7 +3,9 @@
 # driver out of tree with clang++ against it (find_package + dbridge_add_plugin),
 # builds a consumer with g++, and runs both through the installed g++-built
 # core: proves the CMake package, plugin installation, and that a clang plugin
-# loads into a g++ core, and runs the installed conformance suite on it. Then moves the whole prefix and checks that the CLI,
+# loads into a g++ core, and runs the installed conformance suite on it; builds
+# the projects `dbridge plugin new` writes and the sqlite plugin with clang++
+# too, and runs their own tests. Then moves the whole prefix and checks that the CLI,
 # a consumer built against the moved prefix and the bundled plugins work from
 # the new place with no plugin path set and an empty home, and that a process
 # keeps using a plugin whose folder is replaced and removed underneath it.
@@ -46,6 +48,42 @@ quiet cmake "$work/plugin" -DDBRIDGE_PLUGIN_INSTALL_DIR=custom/plugins
 quiet cmake --install "$work/plugin" --prefix "$work/custom"
 [[ -e "$work/custom/custom/plugins/series/plugin.toml" && -e "$work/custom/custom/plugins/series/libdbridge_series.so" ]] ||
   { echo "-DDBRIDGE_PLUGIN_INSTALL_DIR=custom/plugins was ignored: $(cd "$work/custom" && find . -name plugin.toml)" >&2; exit 1; }
+
+# `dbridge plugin new`: driver, pool and mapper projects built
+# against the installed SDK (each build loads its plugin: dbridge plugin
+# check). The driver passes the installed conformance suite through its own
+# ctest, the pool strategy hands out sqlite connections.
+# The pool's test program includes dbridge/pool.hpp, whose std::source_location
+# Debian 12's clang 14 lacks: that project builds with g++.
+for kind in driver pool mapper; do
+  compiler=clang++
+  [[ $kind == pool ]] && compiler=g++
+  quiet "$work/prefix/bin/dbridge" plugin new "gen-$kind" --kind "$kind" -o "$work/gen-$kind"
+  quiet cmake -S "$work/gen-$kind" -B "$work/gen-$kind/build" -DCMAKE_CXX_COMPILER=$compiler \
+    -DCMAKE_PREFIX_PATH="$work/prefix"
+  quiet cmake --build "$work/gen-$kind/build"
+done
+quiet ctest --test-dir "$work/gen-driver/build" --output-on-failure
+grep -q 'connects_and_pings/third_party.*Passed' "$work/log" || { cat "$work/log" >&2; echo "plugin new: the driver's ctest did not run the conformance suite" >&2; exit 1; }
+quiet ctest --test-dir "$work/gen-pool/build" --output-on-failure
+grep -q 'pool_strategy .*Passed' "$work/log" || { cat "$work/log" >&2; echo "plugin new: the pool's ctest did not pass" >&2; exit 1; }
+# --lang c: a plain-C driver, built by clang, passes the installed suite (the
+# binary built above, to keep this cheap).
+quiet "$work/prefix/bin/dbridge" plugin new gen-c --lang c -o "$work/gen-c"
+quiet cmake -S "$work/gen-c" -B "$work/gen-c/build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_PREFIX_PATH="$work/prefix"
+quiet cmake --build "$work/gen-c/build" --target dbridge_plugin_gen-c
+quiet "$work/conf/dbridge_conformance" --plugin-path "$work/gen-c/build/plugins" --url gen-c://conformance \
+  --without write,union_all
+grep -q '^| third_party | basics | [1-9][0-9]* | 0 | 0 |$' "$work/log" || { cat "$work/log" >&2; echo "plugin new --lang c: basics did not pass" >&2; exit 1; }
+# A first-party plugin built by clang++ from its sources with the installed SDK.
+mkdir -p "$work/clang-sqlite"
+printf 'cmake_minimum_required(VERSION 3.25)\nproject(clang_sqlite LANGUAGES CXX)\nfind_package(dbridge 1 CONFIG REQUIRED)\nadd_subdirectory("%s/plugins/sqlite" sqlite)\n' \
+  "$src" >"$work/clang-sqlite/CMakeLists.txt"
+quiet cmake -S "$work/clang-sqlite" -B "$work/clang-sqlite/build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_PREFIX_PATH="$work/prefix"
+quiet cmake --build "$work/clang-sqlite/build"
+readelf -p .comment "$work/clang-sqlite/build/plugins/sqlite/libdbridge_sqlite.so" | grep -q clang ||
+  { echo "the sqlite plugin was not built by clang" >&2; exit 1; }
 
 quiet cmake -S "$src/tests/packaging/consumer" -B "$work/consumer" -DCMAKE_CXX_COMPILER=g++ \
   -DCMAKE_PREFIX_PATH="$work/prefix"

@@ -27,6 +27,16 @@ struct search_dir {
   std::string scope;
 };
 
+/// One URL option a driver declares in its manifest ([[driver.options]]).
+struct plugin_option {
+  std::string name;
+  std::string type;                 ///< "string", "integer", "number" or "boolean"
+  std::string default_value;        ///< as text; empty when the manifest gives none
+  std::string summary;              ///< one line
+  bool secret = false;              ///< redacted wherever the URL is shown
+  std::vector<std::string> values;  ///< the only values allowed (empty = any of the type)
+};
+
 /// What a valid manifest says (DESIGN §4).
 struct plugin_info {
   std::string id;
@@ -42,6 +52,13 @@ struct plugin_info {
   std::filesystem::path library_path;  ///< absolute
   std::string sha256;
   std::string requires_dbridge;        ///< e.g. ">=1.0, <2"
+  /// [driver] url_style: "authority" (scheme://user@host:port/db, the
+  /// default) or "path" (scheme:///abs/path, the body is one file path).
+  std::string url_style = "authority";
+  /// [[driver.options]]; options_declared is false when the manifest lists
+  /// none, and then the core passes every option on unchecked.
+  std::vector<plugin_option> options;
+  bool options_declared = false;
   /// "ok" (manifest valid; not loaded yet), "loaded", or "broken" (see problem).
   std::string status = "ok";
   std::string problem;

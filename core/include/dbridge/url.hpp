@@ -32,6 +32,9 @@ struct DBRIDGE_API url {
   std::vector<url_host> hosts;  ///< empty for file URLs / no authority
   std::string database;
   std::vector<std::pair<std::string, std::string>> options;  ///< query, in order
+  /// The body is one file path (sqlite:///abs/path.db, or a driver whose
+  /// manifest says url_style = "path"): no authority, `database` holds it.
+  bool path_style = false;
   std::string raw;        ///< as given (holds the password: never print it)
 
   /// The first value of option `key`, if present.
