@@ -941,7 +941,8 @@ typedef struct dbr_mapper_vtable {
    * the graph called graph->name, creating it when missing. */
   int32_t (*merge)(dbr_plugin* plugin, const dbr_lent_conn* conn, const dbr_graph* graph,
                    dbr_error* err);
-  /* 1.2: every node reached from node by 1..walk->depth edges, once each. */
+  /* 1.2: every node other than node itself reached from it by 1..walk->depth
+   * edges, once each, with the length of its shortest walk. */
   int32_t (*neighbors)(dbr_plugin* plugin, const dbr_lent_conn* conn, const char* name,
                        const char* node, const dbr_graph_walk* walk, dbr_graph_reach_cb cb,
                        void* user, dbr_error* err);

@@ -92,7 +92,7 @@ enum class direction { out, in, both };
 
 /// Which edges neighbors() follows, and how far.
 struct walk {
-  std::optional<std::string> edge_type;  ///< only edges of this type; none = any
+  std::optional<std::string> edge_type = std::nullopt;  ///< only edges of this type; none = any
   direction dir = direction::out;        ///< an undirected graph always walks both ways
   std::uint32_t depth = 1;               ///< 1 = adjacent nodes only
 };
