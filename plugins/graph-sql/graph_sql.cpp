@@ -263,40 +263,56 @@ class graph_sql final : public sdk::mapper_plugin {
     const sql_text q{dialect_of(conn.scheme())};
     const sdk::graph_writer sink(raw_sink);
     const dbr_value by_name[] = {sdk::make_text(name)};
-    conn.transaction([&] {
-      // One snapshot for the three reads: a store committing meanwhile is not seen half.
-      if (q.d == dialect::postgres) conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    node_record rec;
+    std::string from, to, type, props;
+    // cells: from, to, type, weight, properties
+    auto emit_edge = [&](const dbr_value& f, const dbr_value& t, const dbr_value& ty, const dbr_value& w,
+                         const dbr_value& p) {
+      from.assign(text(f));
+      to.assign(text(t));
+      type.assign(text(ty));
+      props.assign(text(p));
+      dbr_graph_edge e{};
+      e.struct_size = sizeof e;
+      e.from = from.c_str();
+      e.to = to.c_str();
+      e.type = type.c_str();
+      if (w.type != DBR_TYPE_NULL) {
+        e.has_weight = 1;
+        e.weight = w.type == DBR_TYPE_DOUBLE ? w.u.f64 : static_cast<double>(integer(w));
+      }
+      if (p.type != DBR_TYPE_NULL) {
+        e.properties = props.data();
+        e.properties_len = props.size();
+      }
+      sink.edge(e);
+    };
+    if (q.d == dialect::postgres) {
+      // One statement is one snapshot: a store committing meanwhile is not seen half.
       sink.info(read_stats(conn, name));
-      node_record rec;
+      conn.each_row("SELECT 0 AS part, n.id AS seq, n.node_id AS a, NULL::varchar AS b, NULL::varchar AS c, n.value AS "
+                    "doc, " + q.labels_of("n") + " AS labels, NULL::float8 AS w FROM graph_nodes n WHERE n.graph_name = "
+                    "$1 UNION ALL SELECT 1, e.id, e.from_node, e.to_node, e.edge_type, e.properties, NULL, e.weight "
+                    "FROM graph_edges e WHERE e.graph_name = $1 ORDER BY part, seq",
+                    by_name, [&](std::span<const dbr_value> row) {
+                      if (integer(row[0]) == 0) {
+                        const dbr_value cells[] = {row[2], row[5], row[6]};
+                        sink.node(rec.fill(cells));
+                      } else {
+                        emit_edge(row[2], row[3], row[4], row[7], row[5]);
+                      }
+                    });
+      return;
+    }
+    // MariaDB (InnoDB's repeatable read) and SQLite keep one snapshot for a transaction.
+    conn.transaction([&] {
+      sink.info(read_stats(conn, name));
       conn.each_row("SELECT n.node_id, n.value, " + q.labels_of("n") +
                         " FROM graph_nodes n WHERE n.graph_name = $1 ORDER BY n.id",
                     by_name, [&](std::span<const dbr_value> row) { sink.node(rec.fill(row.data())); });
-      std::string from, to, type, props;
       conn.each_row(
           "SELECT from_node, to_node, edge_type, weight, properties FROM graph_edges WHERE graph_name = $1 ORDER BY id",
-          by_name, [&](std::span<const dbr_value> row) {
-            from.assign(text(row[0]));
-            to.assign(text(row[1]));
-            type.assign(text(row[2]));
-            props.assign(text(row[4]));
-            dbr_graph_edge e{};
-            e.struct_size = sizeof e;
-            e.from = from.c_str();
-            e.to = to.c_str();
-            e.type = type.c_str();
-            if (row[3].type == DBR_TYPE_DOUBLE) {
-              e.has_weight = 1;
-              e.weight = row[3].u.f64;
-            } else if (row[3].type != DBR_TYPE_NULL) {
-              e.has_weight = 1;
-              e.weight = static_cast<double>(integer(row[3]));
-            }
-            if (row[4].type != DBR_TYPE_NULL) {
-              e.properties = props.data();
-              e.properties_len = props.size();
-            }
-            sink.edge(e);
-          });
+          by_name, [&](std::span<const dbr_value> row) { emit_edge(row[0], row[1], row[2], row[3], row[4]); });
     });
   }
 
