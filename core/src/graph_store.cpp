@@ -190,10 +190,16 @@ struct lent {
       std::string sql = "INSERT INTO " + std::string(table) + " (";
       for (std::size_t c = 0; c < ncols; ++c) sql += (c ? ", " : "") + names[c];
       sql += ") VALUES ";
+      // SQLite resolves each $N by name (a scan per parameter: quadratic over
+      // thousands); positional ? is bound directly there and native on MariaDB.
+      const bool positional = conn.scheme() == "sqlite" || conn.scheme() == "mysql" || conn.scheme() == "mariadb";
       std::size_t p = 1;
       for (uint64_t r = 0; r < n; ++r) {
         sql += r ? ",(" : "(";
-        for (std::size_t c = 0; c < ncols; ++c) sql += (c ? ",$" : "$") + std::to_string(p++);
+        for (std::size_t c = 0; c < ncols; ++c, ++p) {
+          if (c) sql += ",";
+          sql += positional ? "?" : "$" + std::to_string(p);
+        }
         sql += ")";
       }
       return sql;
