@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: Apache-2.0
+// graph-sql: graphs kept in plain tables users can query with SQL
+// (graph_nodes, graph_edges; JSONB on PostgreSQL, JSON on MariaDB, TEXT on
+// SQLite), written only with the SDK. Labels and each graph's kind live in
+// two tables of their own (graph_node_labels, dbridge_graphs) so the two
+// documented tables keep exactly their documented columns.
+#include <dbridge/sdk/mapper.hpp>
+
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+namespace sdk = dbridge::sdk;
+
+enum class dialect { postgres, mariadb, sqlite };
+
+dialect dialect_of(std::string_view scheme) {
+  if (scheme == "postgresql" || scheme == "postgres") return dialect::postgres;
+  if (scheme == "mysql" || scheme == "mariadb") return dialect::mariadb;
+  if (scheme == "sqlite") return dialect::sqlite;
+  throw sdk::error(DBR_CAT_UNSUPPORTED, "graph-sql works over PostgreSQL, MariaDB and SQLite, not '" +
+                                            std::string(scheme) + "'");
+}
+
+// ------------------------------------------------------------ cells
+
+std::string_view text(const dbr_value& v) {
+  if ((v.type == DBR_TYPE_TEXT || v.type == DBR_TYPE_JSON || v.type == DBR_TYPE_DECIMAL) && v.u.str.ptr != nullptr)
+    return {v.u.str.ptr, static_cast<std::size_t>(v.u.str.len)};
+  if (v.type == DBR_TYPE_BYTES && v.u.bin.ptr != nullptr)
+    return {reinterpret_cast<const char*>(v.u.bin.ptr), static_cast<std::size_t>(v.u.bin.len)};
+  return {};
+}
+
+std::int64_t integer(const dbr_value& v) {
+  switch (v.type) {
+    case DBR_TYPE_BOOL:
+    case DBR_TYPE_INT64: return v.u.i64;
+    case DBR_TYPE_UINT64: return static_cast<std::int64_t>(v.u.u64);
+    case DBR_TYPE_DOUBLE: return static_cast<std::int64_t>(v.u.f64);
+    case DBR_TYPE_TEXT:
+    case DBR_TYPE_DECIMAL: {
+      std::string_view s = text(v);
+      std::int64_t out = 0;
+      std::from_chars(s.data(), s.data() + s.size(), out);
+      return out;
+    }
+    default: return 0;
+  }
+}
+
+// Labels travel as one text joined by the unit separator.
+constexpr char label_sep = '\x1f';
+
+std::vector<std::string> split_labels(std::string_view s) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  std::size_t at = 0;
+  while (true) {
+    std::size_t end = s.find(label_sep, at);
+    out.emplace_back(s.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
+    if (end == std::string_view::npos) break;
+    at = end + 1;
+  }
+  return out;
+}
+
+// A node record whose strings live here.
+struct node_record {
+  std::string id, value;
+  bool has_value = false;
+  std::vector<std::string> labels;
+  std::vector<const char*> label_ptrs;
+  dbr_graph_node n{};
+
+  const dbr_graph_node& fill(const dbr_value* row) {
+    id.assign(text(row[0]));
+    has_value = row[1].type != DBR_TYPE_NULL;
+    value.assign(text(row[1]));
+    labels = row[2].type == DBR_TYPE_NULL ? std::vector<std::string>{} : split_labels(text(row[2]));
+    label_ptrs.clear();
+    for (const auto& l : labels) label_ptrs.push_back(l.c_str());
+    n = dbr_graph_node{};
+    n.struct_size = sizeof n;
+    n.id = id.c_str();
+    n.nlabels = static_cast<std::uint32_t>(labels.size());
+    n.labels = label_ptrs.data();
+    if (has_value) {
+      n.value = value.data();
+      n.value_len = value.size();
+    }
+    return n;
+  }
+};
+
+// ------------------------------------------------------------ SQL per dialect
+
+struct sql_text {
+  dialect d;
+
+  const char* json_type() const {
+    return d == dialect::postgres ? "jsonb" : d == dialect::mariadb ? "JSON" : "TEXT";
+  }
+  std::vector<std::string> schema() const {
+    const bool pg = d == dialect::postgres, my = d == dialect::mariadb;
+    const std::string id = pg ? "id serial PRIMARY KEY" : my ? "id BIGINT AUTO_INCREMENT PRIMARY KEY"
+                                                            : "id INTEGER PRIMARY KEY AUTOINCREMENT";
+    const std::string now = pg ? "timestamp DEFAULT now()" : "TIMESTAMP DEFAULT CURRENT_TIMESTAMP";
+    // MariaDB compares ids byte for byte, as the other two do.
+    const std::string tail = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+    const std::string flag = pg ? "boolean" : "SMALLINT";
+    return {
+        "CREATE TABLE IF NOT EXISTS dbridge_graphs (graph_name varchar(255) PRIMARY KEY, directed " + flag +
+            " NOT NULL, created_at " + now + ")" + tail,
+        "CREATE TABLE IF NOT EXISTS graph_nodes (" + id +
+            ", graph_name varchar(255) NOT NULL, node_id varchar(255) NOT NULL, value " + json_type() +
+            ", created_at " + now + ", UNIQUE (graph_name, node_id))" + tail,
+        "CREATE TABLE IF NOT EXISTS graph_edges (" + id +
+            ", graph_name varchar(255) NOT NULL, from_node varchar(255) NOT NULL, to_node varchar(255) NOT NULL, "
+            "edge_type varchar(255), weight double precision, properties " +
+            json_type() + ", created_at " + now +
+            ", FOREIGN KEY (graph_name, from_node) REFERENCES graph_nodes (graph_name, node_id)"
+            ", FOREIGN KEY (graph_name, to_node) REFERENCES graph_nodes (graph_name, node_id))" +
+            tail,
+        "CREATE TABLE IF NOT EXISTS graph_node_labels (graph_name varchar(255) NOT NULL, node_id varchar(255) NOT "
+        "NULL, label varchar(255) NOT NULL, PRIMARY KEY (graph_name, node_id, label), FOREIGN KEY (graph_name, "
+        "node_id) REFERENCES graph_nodes (graph_name, node_id))" +
+            tail,
+        "CREATE INDEX IF NOT EXISTS graph_nodes_graph_name ON graph_nodes (graph_name)",
+        "CREATE INDEX IF NOT EXISTS graph_edges_graph_name ON graph_edges (graph_name)",
+        "CREATE INDEX IF NOT EXISTS graph_edges_from_node ON graph_edges (graph_name, from_node)",
+        "CREATE INDEX IF NOT EXISTS graph_edges_to_node ON graph_edges (graph_name, to_node)",
+    };
+  }
+  std::string upsert_graph(bool keep_kind) const {
+    const std::string ins = "INSERT INTO dbridge_graphs (graph_name, directed) VALUES ($1, $2)";
+    if (d == dialect::mariadb)
+      return ins + (keep_kind ? " ON DUPLICATE KEY UPDATE graph_name = graph_name"
+                              : " ON DUPLICATE KEY UPDATE directed = VALUES(directed)");
+    return ins + (keep_kind ? " ON CONFLICT (graph_name) DO UPDATE SET graph_name = excluded.graph_name"
+                            : " ON CONFLICT (graph_name) DO UPDATE SET directed = excluded.directed");
+  }
+  std::string labels_of(const char* node_alias) const {
+    const std::string where = std::string(" FROM graph_node_labels l WHERE l.graph_name = ") + node_alias +
+                              ".graph_name AND l.node_id = " + node_alias + ".node_id)";
+    if (d == dialect::postgres) return "(SELECT string_agg(l.label, chr(31) ORDER BY l.label)" + where;
+    if (d == dialect::mariadb) return "(SELECT GROUP_CONCAT(l.label ORDER BY l.label SEPARATOR '\x1f')" + where;
+    return "(SELECT group_concat(label, char(31)) FROM (SELECT l.label" + where.substr(0, where.size() - 1) +
+           " ORDER BY l.label))";
+  }
+  std::string upsert_nodes(std::size_t n) const {
+    std::string sql = "INSERT INTO graph_nodes (graph_name, node_id, value) VALUES ";
+    for (std::size_t i = 0; i < n; ++i) {
+      sql += i ? ",(" : "(";
+      sql += "$1,$" + std::to_string(2 + 2 * i) + ",$" + std::to_string(3 + 2 * i) + ")";
+    }
+    if (d == dialect::mariadb) return sql + " ON DUPLICATE KEY UPDATE value = VALUES(value)";
+    return sql + " ON CONFLICT (graph_name, node_id) DO UPDATE SET value = excluded.value";
+  }
+  std::string walk(std::uint32_t direction, bool typed) const {
+    const std::string start = d == dialect::postgres ? "CAST($2 AS varchar(255))"
+                              : d == dialect::mariadb ? "CAST($2 AS CHAR(255))"
+                                                      : "$2";
+    const std::string type = typed ? " AND edge_type = $3" : "";
+    const std::string out = "SELECT from_node AS a, to_node AS b FROM graph_edges WHERE graph_name = $1" + type;
+    const std::string in = "SELECT to_node AS a, from_node AS b FROM graph_edges WHERE graph_name = $1" + type;
+    const std::string adj =
+        direction == DBR_WALK_OUT ? out : direction == DBR_WALK_IN ? in : out + " UNION ALL " + in;
+    const std::string depth = typed ? "$4" : "$3";
+    return "WITH RECURSIVE walk (node_id, depth) AS (SELECT " + start +
+           ", 0 UNION SELECT e.b, w.depth + 1 FROM walk w JOIN (" + adj +
+           ") e ON e.a = w.node_id WHERE w.depth < " + depth +
+           ") SELECT n.node_id, n.value, " + labels_of("n") +
+           ", m.depth FROM (SELECT node_id, MIN(depth) AS depth FROM walk WHERE depth > 0 AND node_id <> $2 GROUP BY node_id) m "
+           "JOIN graph_nodes n ON n.graph_name = $1 AND n.node_id = m.node_id ORDER BY m.depth, n.node_id";
+  }
+};
+
+// ------------------------------------------------------------ the mapper
+
+class graph_sql final : public sdk::mapper_plugin {
+ public:
+  static constexpr const char* scheme_list[] = {"postgresql", "postgres", "mysql", "mariadb", "sqlite", nullptr};
+  static constexpr sdk::plugin_info info{.id = DBRIDGE_PLUGIN_ID,
+                                         .version = DBRIDGE_PLUGIN_VERSION,
+                                         .threading = DBR_THREADING_PER_CONNECTION,
+                                         .min_minor = 2};
+
+  const char* const* schemes() override { return scheme_list; }
+
+  void prepare(const sdk::lent_connection& conn) override {
+    const sql_text q{dialect_of(conn.scheme())};
+    for (const auto& stmt : q.schema()) conn.query(stmt);
+  }
+
+  void store(const sdk::lent_connection& conn, const dbr_graph& g) override {
+    const sql_text q{dialect_of(conn.scheme())};
+    const dbr_value name = sdk::make_text(g.name);
+    conn.transaction([&] {
+      // The graph's row is locked first, so two stores of one graph run one after the other.
+      const dbr_value head[] = {name, kind_value(q, g.directed != 0)};
+      conn.query(q.upsert_graph(false), head);
+      const dbr_value by_name[] = {name};
+      conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
+      conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);
+      conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
+      insert_nodes(conn, g, name);
+      insert_labels(conn, g, name);
+      insert_edges(conn, g, name);
+    });
+  }
+
+  void merge(const sdk::lent_connection& conn, const dbr_graph& g) override {
+    const sql_text q{dialect_of(conn.scheme())};
+    const dbr_value name = sdk::make_text(g.name);
+    conn.transaction([&] {
+      const dbr_value head[] = {name, kind_value(q, g.directed != 0)};
+      conn.query(q.upsert_graph(true), head);
+      // Nodes: upsert by id, in chunks of one multi-row statement.
+      constexpr std::size_t chunk = 500;
+      std::vector<dbr_value> params;
+      for (std::uint64_t at = 0; at < g.nnodes; at += chunk) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, g.nnodes - at));
+        params.assign(1, name);
+        for (std::size_t i = 0; i < n; ++i) {
+          const dbr_graph_node nd = sdk::detail::widen(&g.nodes[at + i]);
+          params.push_back(sdk::make_text(nd.id));
+          params.push_back(json_value(nd.value, nd.value_len));
+        }
+        conn.query(q.upsert_nodes(n), params);
+        // A merged node's labels are the ones given now.
+        std::string del = "DELETE FROM graph_node_labels WHERE graph_name = $1 AND node_id IN (";
+        std::vector<dbr_value> ids = {name};
+        for (std::size_t i = 0; i < n; ++i) {
+          del += (i ? ",$" : "$") + std::to_string(2 + i);
+          ids.push_back(params[1 + 2 * i]);
+        }
+        conn.query(del + ")", ids);
+      }
+      insert_labels(conn, g, name);
+      // Edges: (from, to, type) identifies one; replace it.
+      for (std::uint64_t i = 0; i < g.nedges; ++i) {
+        const dbr_graph_edge e = sdk::detail::widen(&g.edges[i]);
+        const dbr_value key[] = {name, sdk::make_text(e.from), sdk::make_text(e.to), sdk::make_text(e.type)};
+        conn.query("DELETE FROM graph_edges WHERE graph_name = $1 AND from_node = $2 AND to_node = $3 AND "
+                   "edge_type = $4",
+                   key);
+        if (g.directed == 0) {
+          const dbr_value back[] = {name, key[2], key[1], key[3]};
+          conn.query("DELETE FROM graph_edges WHERE graph_name = $1 AND from_node = $2 AND to_node = $3 AND "
+                     "edge_type = $4",
+                     back);
+        }
+      }
+      insert_edges(conn, g, name);
+    });
+  }
+
+  void load(const sdk::lent_connection& conn, const char* name, const dbr_graph_sink& raw_sink) override {
+    const sql_text q{dialect_of(conn.scheme())};
+    const sdk::graph_writer sink(raw_sink);
+    const dbr_value by_name[] = {sdk::make_text(name)};
+    node_record rec;
+    std::string from, to, type, props;
+    // cells: from, to, type, weight, properties
+    auto emit_edge = [&](const dbr_value& f, const dbr_value& t, const dbr_value& ty, const dbr_value& w,
+                         const dbr_value& p) {
+      from.assign(text(f));
+      to.assign(text(t));
+      type.assign(text(ty));
+      props.assign(text(p));
+      dbr_graph_edge e{};
+      e.struct_size = sizeof e;
+      e.from = from.c_str();
+      e.to = to.c_str();
+      e.type = type.c_str();
+      if (w.type != DBR_TYPE_NULL) {
+        e.has_weight = 1;
+        e.weight = w.type == DBR_TYPE_DOUBLE ? w.u.f64 : static_cast<double>(integer(w));
+      }
+      if (p.type != DBR_TYPE_NULL) {
+        e.properties = props.data();
+        e.properties_len = props.size();
+      }
+      sink.edge(e);
+    };
+    if (q.d == dialect::postgres) {
+      // One statement is one snapshot: a store committing meanwhile is not seen half.
+      sink.info(read_stats(conn, name));
+      conn.each_row("SELECT 0 AS part, n.id AS seq, n.node_id AS a, NULL::varchar AS b, NULL::varchar AS c, n.value AS "
+                    "doc, " + q.labels_of("n") + " AS labels, NULL::float8 AS w FROM graph_nodes n WHERE n.graph_name = "
+                    "$1 UNION ALL SELECT 1, e.id, e.from_node, e.to_node, e.edge_type, e.properties, NULL, e.weight "
+                    "FROM graph_edges e WHERE e.graph_name = $1 ORDER BY part, seq",
+                    by_name, [&](std::span<const dbr_value> row) {
+                      if (integer(row[0]) == 0) {
+                        const dbr_value cells[] = {row[2], row[5], row[6]};
+                        sink.node(rec.fill(cells));
+                      } else {
+                        emit_edge(row[2], row[3], row[4], row[7], row[5]);
+                      }
+                    });
+      return;
+    }
+    // MariaDB (InnoDB's repeatable read) and SQLite keep one snapshot for a transaction.
+    conn.transaction([&] {
+      sink.info(read_stats(conn, name));
+      conn.each_row("SELECT n.node_id, n.value, " + q.labels_of("n") +
+                        " FROM graph_nodes n WHERE n.graph_name = $1 ORDER BY n.id",
+                    by_name, [&](std::span<const dbr_value> row) { sink.node(rec.fill(row.data())); });
+      conn.each_row(
+          "SELECT from_node, to_node, edge_type, weight, properties FROM graph_edges WHERE graph_name = $1 ORDER BY id",
+          by_name, [&](std::span<const dbr_value> row) { emit_edge(row[0], row[1], row[2], row[3], row[4]); });
+    });
+  }
+
+  void neighbors(const sdk::lent_connection& conn, const char* name, const char* node, const dbr_graph_walk& walk,
+                 const sdk::reach_writer& out) override {
+    const sql_text q{dialect_of(conn.scheme())};
+    const dbr_graph_stats st = read_stats(conn, name);
+    const std::uint32_t direction = st.directed ? walk.direction : DBR_WALK_BOTH;
+    if (direction < DBR_WALK_OUT || direction > DBR_WALK_BOTH)
+      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "neighbors: unknown direction " + std::to_string(walk.direction));
+    std::vector<dbr_value> params = {sdk::make_text(name), sdk::make_text(node)};
+    if (walk.edge_type != nullptr) params.push_back(sdk::make_text(walk.edge_type));
+    params.push_back(sdk::make_int64(walk.depth));
+    node_record rec;
+    conn.each_row(q.walk(direction, walk.edge_type != nullptr), params, [&](std::span<const dbr_value> row) {
+      out.reached(rec.fill(row.data()), static_cast<std::uint32_t>(integer(row[3])));
+    });
+  }
+
+  void remove(const sdk::lent_connection& conn, const char* name) override {
+    const dbr_value by_name[] = {sdk::make_text(name)};
+    conn.transaction([&] {
+      read_stats(conn, name);  // not_found for a graph never stored
+      conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
+      conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);
+      conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
+      conn.query("DELETE FROM dbridge_graphs WHERE graph_name = $1", by_name);
+    });
+  }
+
+  void list(const sdk::lent_connection& conn, const sdk::graph_list_writer& out) override {
+    std::string name;
+    conn.each_row(
+        "SELECT g.graph_name, g.directed, (SELECT COUNT(*) FROM graph_nodes n WHERE n.graph_name = g.graph_name), "
+        "(SELECT COUNT(*) FROM graph_edges e WHERE e.graph_name = g.graph_name) FROM dbridge_graphs g "
+        "ORDER BY g.graph_name",
+        {}, [&](std::span<const dbr_value> row) {
+          name.assign(text(row[0]));
+          out.graph(name.c_str(), stats_of(row.data()));
+        });
+  }
+
+  dbr_graph_stats stats(const sdk::lent_connection& conn, const char* name) override { return read_stats(conn, name); }
+
+ private:
+  static dbr_value kind_value(const sql_text& q, bool directed) {
+    return q.d == dialect::postgres ? sdk::make_bool(directed) : sdk::make_int64(directed ? 1 : 0);
+  }
+  static dbr_value json_value(const char* p, std::uint64_t n) {
+    return p == nullptr ? sdk::make_null() : sdk::make_text(std::string_view(p, static_cast<std::size_t>(n)));
+  }
+  static dbr_graph_stats stats_of(const dbr_value* row) {
+    dbr_graph_stats st{};
+    st.struct_size = sizeof st;
+    st.directed = integer(row[1]) != 0 ? 1 : 0;
+    st.nnodes = static_cast<std::uint64_t>(integer(row[2]));
+    st.nedges = static_cast<std::uint64_t>(integer(row[3]));
+    return st;
+  }
+  static dbr_graph_stats read_stats(const sdk::lent_connection& conn, const char* name) {
+    const dbr_value by_name[] = {sdk::make_text(name)};
+    bool found = false;
+    dbr_graph_stats st{};
+    conn.each_row(
+        "SELECT g.graph_name, g.directed, (SELECT COUNT(*) FROM graph_nodes n WHERE n.graph_name = g.graph_name), "
+        "(SELECT COUNT(*) FROM graph_edges e WHERE e.graph_name = g.graph_name) FROM dbridge_graphs g "
+        "WHERE g.graph_name = $1",
+        by_name, [&](std::span<const dbr_value> row) {
+          found = true;
+          st = stats_of(row.data());
+        });
+    if (!found) throw sdk::error(DBR_CAT_NOT_FOUND, "no graph named '" + std::string(name) + "' is stored");
+    return st;
+  }
+
+  static void insert_nodes(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
+    static const char* const cols[] = {"graph_name", "node_id", "value"};
+    std::vector<dbr_value> cells;
+    cells.reserve(static_cast<std::size_t>(g.nnodes) * 3);
+    for (std::uint64_t i = 0; i < g.nnodes; ++i) {
+      const dbr_graph_node n = sdk::detail::widen(&g.nodes[i]);
+      cells.push_back(name);
+      cells.push_back(sdk::make_text(n.id));
+      cells.push_back(json_value(n.value, n.value_len));
+    }
+    if (!cells.empty()) conn.insert_rows("graph_nodes", cols, cells);
+  }
+  static void insert_labels(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
+    static const char* const cols[] = {"graph_name", "node_id", "label"};
+    std::vector<dbr_value> cells;
+    for (std::uint64_t i = 0; i < g.nnodes; ++i) {
+      const dbr_graph_node n = sdk::detail::widen(&g.nodes[i]);
+      for (std::uint32_t l = 0; l < n.nlabels; ++l) {
+        cells.push_back(name);
+        cells.push_back(sdk::make_text(n.id));
+        cells.push_back(sdk::make_text(n.labels[l]));
+      }
+    }
+    if (!cells.empty()) conn.insert_rows("graph_node_labels", cols, cells);
+  }
+  static void insert_edges(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
+    static const char* const cols[] = {"graph_name", "from_node", "to_node", "edge_type", "weight", "properties"};
+    std::vector<dbr_value> cells;
+    cells.reserve(static_cast<std::size_t>(g.nedges) * 6);
+    for (std::uint64_t i = 0; i < g.nedges; ++i) {
+      const dbr_graph_edge e = sdk::detail::widen(&g.edges[i]);
+      cells.push_back(name);
+      cells.push_back(sdk::make_text(e.from));
+      cells.push_back(sdk::make_text(e.to));
+      cells.push_back(sdk::make_text(e.type != nullptr ? e.type : ""));
+      cells.push_back(e.has_weight ? sdk::make_double(e.weight) : sdk::make_null());
+      cells.push_back(json_value(e.properties, e.properties_len));
+    }
+    if (!cells.empty()) conn.insert_rows("graph_edges", cols, cells);
+  }
+};
+
+}  // namespace
+
+DBRIDGE_SDK_MAPPER(graph_sql)
