@@ -67,12 +67,14 @@ struct migration_event {
 
 struct migrate_options {
   /// Apply steps up to and including this version only.
-  std::optional<std::int64_t> to;
+  std::optional<std::int64_t> to{};
   /// Check and plan (checksums, pending steps) without changing the database.
   bool dry_run = false;
   /// How long to wait for another migrator's lock before timeout_error.
+  /// SQLite waits as long as the connection's busy_timeout instead (a URL
+  /// option, 5 s unless set).
   std::chrono::milliseconds lock_timeout{30000};
-  std::function<void(const migration_event&)> progress;
+  std::function<void(const migration_event&)> progress{};
 };
 
 /// A step as the database and the given set see it.
