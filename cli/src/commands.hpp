@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,16 @@ struct copy_options {
   std::string delimiter = ",";
 };
 int run_copy(const copy_options& o);
+
+struct migrate_cmd_options {
+  std::string url;
+  std::string dir;                  ///< NNNN_name.sql files (see dbridge::load_migrations)
+  bool status = false;              ///< list steps and their state, change nothing
+  bool dry_run = false;
+  std::optional<std::int64_t> to;   ///< apply up to this version
+  output_format format = output_format::table;
+};
+int run_migrate(const migrate_cmd_options& o);
 
 /// `dbridge plugin ...` and `dbridge repo ...` (cmd_plugin.cpp): one option
 /// set, each sub-command reads the fields it has.

@@ -150,6 +150,24 @@ A progress bar is drawn on stderr when it is a terminal; "N rows copied in T s" 
 (on stderr when the data goes to stdout).)");
   copy->callback([&] { action = [&] { return run_copy(copy_o); }; });
 
+  migrate_cmd_options migrate_o;
+  auto* migrate = app.add_subcommand("migrate", "Apply a folder of NNNN_name.sql schema migrations, each once");
+  migrate->add_option("url", migrate_o.url, "Database URL (PostgreSQL, MariaDB or SQLite)")->required();
+  migrate->add_option("dir", migrate_o.dir, "Folder of NNNN_name.sql files")->required();
+  auto* migrate_status = migrate->add_flag("--status", migrate_o.status, "List each migration and its state; change nothing");
+  migrate->add_flag("--dry-run", migrate_o.dry_run, "Show what would run; change nothing")->excludes(migrate_status);
+  migrate->add_option_function<std::int64_t>(
+      "--to", [&migrate_o](std::int64_t v) { migrate_o.to = v; }, "Apply migrations up to this VERSION only");
+  format_option(migrate, migrate_o.format, false);
+  migrate->footer(R"(
+Files are applied in version order: NNNN_name.sql, or NNNN_name.postgresql.sql / .mysql.sql / .sqlite.sql
+for one dialect (taking the plain file's place there). Each is recorded with its SHA-256 in the table
+dbridge_schema_migrations and never runs twice; editing an applied file is an error naming it.
+A database lock lets one migrator run at a time. On PostgreSQL and SQLite each migration runs in its
+own transaction (a failure leaves nothing behind); MariaDB commits DDL at once. --status exits 1
+when an applied migration was changed.)");
+  migrate->callback([&] { action = [&] { return run_migrate(migrate_o); }; });
+
   plugin_cmd_options pkg_o;
   // Run by dbridge-package, so only these commands load its libraries.
   add_package_commands(app, pkg_o, [&](package_command) { action = [&] { return exec_package_program(argc, argv); }; });
