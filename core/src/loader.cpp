@@ -499,6 +499,12 @@ bool loader_run::check_descriptor(const dbr_plugin_desc& desc, plugin_record& re
     copy_table(desc.vtable, rec.pool);
   } else {
     copy_table(desc.vtable, rec.mapper);
+    if (rec.negotiated_minor < 2) {
+      rec.mapper.merge = nullptr;
+      rec.mapper.neighbors = nullptr;
+      rec.mapper.list = nullptr;
+      rec.mapper.stats = nullptr;
+    }
   }
   return check_slots(rec);
 }

@@ -550,6 +550,17 @@ manifest_result validate(const toml::table& doc, const fs::path& path) {
     }
   }
 
+  // A mapper names the connection schemes it works over (graph_store picks it by them).
+  if (const toml::table* mapper = info.kind == "mapper" ? v.table(doc, "mapper", "mapper", false, "") : nullptr) {
+    const std::string fix = "set schemes = [\"sqlite\", ...] under [mapper]";
+    if (auto schemes = v.strings(mapper, "schemes", "mapper.schemes", false, fix)) {
+      for (const auto& [s, at] : *schemes) {
+        if (!valid_scheme(s)) v.error(at, "mapper.schemes", "'" + s + "' is not a valid URL scheme", fix);
+        else if (std::find(info.schemes.begin(), info.schemes.end(), s) == info.schemes.end()) info.schemes.push_back(s);
+      }
+    }
+  }
+
   const std::string threading_fix =
       "set threading = \"global_serial\", \"per_connection\" or \"free\" under [runtime]";
   const toml::table* runtime = v.table(doc, "runtime", "runtime", true, threading_fix);

@@ -275,6 +275,9 @@ int main(void) {
   F(dbr_lent_conn, begin);
   F(dbr_lent_conn, commit);
   F(dbr_lent_conn, rollback);
+#if DBR_ABI_MINOR >= 2
+  F(dbr_lent_conn, insert_rows);
+#endif
   S(dbr_graph_node);
   F(dbr_graph_node, struct_size);
   F(dbr_graph_node, nlabels);
@@ -282,6 +285,10 @@ int main(void) {
   F(dbr_graph_node, labels);
   F(dbr_graph_node, props);
   F(dbr_graph_node, nprops);
+#if DBR_ABI_MINOR >= 2
+  F(dbr_graph_node, value);
+  F(dbr_graph_node, value_len);
+#endif
   S(dbr_graph_edge);
   F(dbr_graph_edge, struct_size);
   F(dbr_graph_edge, reserved);
@@ -291,6 +298,13 @@ int main(void) {
   F(dbr_graph_edge, type);
   F(dbr_graph_edge, props);
   F(dbr_graph_edge, nprops);
+#if DBR_ABI_MINOR >= 2
+  F(dbr_graph_edge, weight);
+  F(dbr_graph_edge, has_weight);
+  F(dbr_graph_edge, reserved_1_2);
+  F(dbr_graph_edge, properties);
+  F(dbr_graph_edge, properties_len);
+#endif
   S(dbr_graph);
   F(dbr_graph, struct_size);
   F(dbr_graph, reserved);
@@ -299,12 +313,30 @@ int main(void) {
   F(dbr_graph, nnodes);
   F(dbr_graph, edges);
   F(dbr_graph, nedges);
+#if DBR_ABI_MINOR >= 2
+  F(dbr_graph, directed);
+  F(dbr_graph, reserved_1_2);
+  S(dbr_graph_stats);
+  F(dbr_graph_stats, struct_size);
+  F(dbr_graph_stats, directed);
+  F(dbr_graph_stats, nnodes);
+  F(dbr_graph_stats, nedges);
+  S(dbr_graph_walk);
+  F(dbr_graph_walk, struct_size);
+  F(dbr_graph_walk, direction);
+  F(dbr_graph_walk, depth);
+  F(dbr_graph_walk, reserved);
+  F(dbr_graph_walk, edge_type);
+#endif
   S(dbr_graph_sink);
   F(dbr_graph_sink, struct_size);
   F(dbr_graph_sink, reserved);
   F(dbr_graph_sink, ctx);
   F(dbr_graph_sink, node);
   F(dbr_graph_sink, edge);
+#if DBR_ABI_MINOR >= 2
+  F(dbr_graph_sink, info);
+#endif
   S(dbr_mapper_vtable);
   F(dbr_mapper_vtable, struct_size);
   F(dbr_mapper_vtable, reserved);
@@ -317,5 +349,11 @@ int main(void) {
   F(dbr_mapper_vtable, load);
   F(dbr_mapper_vtable, query);
   F(dbr_mapper_vtable, remove);
+#if DBR_ABI_MINOR >= 2
+  F(dbr_mapper_vtable, merge);
+  F(dbr_mapper_vtable, neighbors);
+  F(dbr_mapper_vtable, list);
+  F(dbr_mapper_vtable, stats);
+#endif
   return 0;
 }

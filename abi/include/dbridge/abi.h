@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define DBR_ABI_MAJOR 1
-#define DBR_ABI_MINOR 1
+#define DBR_ABI_MINOR 2
 
 #if defined(_WIN32)
 #define DBR_EXPORT __declspec(dllexport)
@@ -825,6 +825,13 @@ typedef struct dbr_lent_conn {
   int32_t (*begin)(void* ctx, dbr_error* err);
   int32_t (*commit)(void* ctx, dbr_error* err);
   int32_t (*rollback)(void* ctx, dbr_error* err);
+  /* 1.2, NULL when the core's minor is older: insert nrows rows of ncols
+   * cells (row-major, borrowed) into table(columns) by the fastest path the
+   * driver has (PostgreSQL COPY, one multi-row prepared INSERT reused on the
+   * others), inside the open transaction if there is one. *rows = rows
+   * stored. A failure leaves the open transaction to be rolled back. */
+  int32_t (*insert_rows)(void* ctx, const char* table, const char* const* columns, uint32_t ncols,
+                         const dbr_value* cells, uint64_t nrows, int64_t* rows, dbr_error* err);
 } dbr_lent_conn;
 
 /* The graph model: nodes and edges with labels and properties. */
@@ -835,6 +842,9 @@ typedef struct dbr_graph_node {
   const char* const* labels; /* 1.0 */
   const dbr_param* props;    /* 1.0 */
   uint64_t nprops;           /* 1.0 */
+  /* 1.2: the node's value as JSON text (NULL: no value, read as JSON null) */
+  const char* value;
+  uint64_t value_len;        /* 1.2 */
 } dbr_graph_node;
 typedef struct dbr_graph_edge {
   uint32_t struct_size;   /* 1.0 */
@@ -845,6 +855,12 @@ typedef struct dbr_graph_edge {
   const char* type;       /* 1.0 */
   const dbr_param* props; /* 1.0 */
   uint64_t nprops;        /* 1.0 */
+  double weight;          /* 1.2: valid when has_weight */
+  uint32_t has_weight;    /* 1.2 */
+  uint32_t reserved_1_2;  /* 1.2: padding */
+  /* 1.2: the edge's properties as one JSON text (NULL: none) */
+  const char* properties;
+  uint64_t properties_len; /* 1.2 */
 } dbr_graph_edge;
 typedef struct dbr_graph {
   uint32_t struct_size;   /* 1.0 */
@@ -852,7 +868,34 @@ typedef struct dbr_graph {
   const char* name;       /* 1.0 */
   const dbr_graph_node* nodes; uint64_t nnodes; /* 1.0 */
   const dbr_graph_edge* edges; uint64_t nedges; /* 1.0 */
+  uint32_t directed;      /* 1.2: 1 directed, 0 undirected (an edge reads both ways) */
+  uint32_t reserved_1_2;  /* 1.2: padding */
 } dbr_graph;
+/* What a stored graph holds (1.2). */
+typedef struct dbr_graph_stats {
+  uint32_t struct_size; /* 1.2 */
+  uint32_t directed;    /* 1.2 */
+  uint64_t nnodes;      /* 1.2 */
+  uint64_t nedges;      /* 1.2 */
+} dbr_graph_stats;
+/* A walk from one node (1.2): edges followed out of (from -> to), into, or
+ * both ways; an undirected graph always walks both ways. */
+#define DBR_WALK_OUT 1
+#define DBR_WALK_IN 2
+#define DBR_WALK_BOTH 3
+typedef struct dbr_graph_walk {
+  uint32_t struct_size;  /* 1.2 */
+  uint32_t direction;    /* 1.2: DBR_WALK_* */
+  uint32_t depth;        /* 1.2: longest walk, >= 1 */
+  uint32_t reserved;     /* 1.2: padding */
+  const char* edge_type; /* 1.2: follow only edges of this type; NULL = any */
+} dbr_graph_walk;
+/* One node a walk reached, at the length of its shortest walk (1.2). */
+typedef int32_t (*dbr_graph_reach_cb)(void* user, const dbr_graph_node* node, uint32_t depth,
+                                      dbr_error* err);
+/* One stored graph (1.2). */
+typedef int32_t (*dbr_graph_name_cb)(void* user, const char* name, const dbr_graph_stats* stats,
+                                     dbr_error* err);
 /* Receives a loaded graph; the host copies what it is given. */
 typedef struct dbr_graph_sink {
   uint32_t struct_size; /* 1.0 */
@@ -861,6 +904,9 @@ typedef struct dbr_graph_sink {
   /* 1.0: one node / edge each call; borrowed for the call. */
   int32_t (*node)(void* ctx, const dbr_graph_node* node, dbr_error* err);
   int32_t (*edge)(void* ctx, const dbr_graph_edge* edge, dbr_error* err);
+  /* 1.2, may be NULL: called once before the first node with what the
+   * stored graph holds (directed, counts). */
+  int32_t (*info)(void* ctx, const dbr_graph_stats* stats, dbr_error* err);
 } dbr_graph_sink;
 typedef struct dbr_mapper_vtable {
   uint32_t struct_size; /* 1.0 */
@@ -887,6 +933,24 @@ typedef struct dbr_mapper_vtable {
   /* 1.0: delete the graph called name. */
   int32_t (*remove)(dbr_plugin* plugin, const dbr_lent_conn* conn, const char* name,
                     dbr_error* err);
+  /* 1.2 (the core calls these only with a negotiated minor >= 2): load and
+   * remove fail with DBR_E_NOT_FOUND for a graph never stored; store writes
+   * graph->directed and is atomic (a reader sees the old or the new graph,
+   * a failure leaves the old one). NULL slots are "unsupported".
+   * merge: upsert graph's nodes (by id) and edges (by from, to, type) into
+   * the graph called graph->name, creating it when missing. */
+  int32_t (*merge)(dbr_plugin* plugin, const dbr_lent_conn* conn, const dbr_graph* graph,
+                   dbr_error* err);
+  /* 1.2: every node reached from node by 1..walk->depth edges, once each. */
+  int32_t (*neighbors)(dbr_plugin* plugin, const dbr_lent_conn* conn, const char* name,
+                       const char* node, const dbr_graph_walk* walk, dbr_graph_reach_cb cb,
+                       void* user, dbr_error* err);
+  /* 1.2: every stored graph, by name. */
+  int32_t (*list)(dbr_plugin* plugin, const dbr_lent_conn* conn, dbr_graph_name_cb cb, void* user,
+                  dbr_error* err);
+  /* 1.2: what the graph called name holds; DBR_E_NOT_FOUND when missing. */
+  int32_t (*stats)(dbr_plugin* plugin, const dbr_lent_conn* conn, const char* name,
+                   dbr_graph_stats* out, dbr_error* err);
 } dbr_mapper_vtable;
 
 #ifdef __cplusplus

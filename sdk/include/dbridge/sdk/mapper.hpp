@@ -7,6 +7,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <exception>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -16,6 +19,26 @@
 #include "dbridge/sdk/value.hpp"
 
 namespace dbridge::sdk {
+
+namespace detail {
+/// Runs a host call that fills a dbr_error; a failure becomes sdk::error (so
+/// it reaches the host unchanged through the mapper's thunk).
+template <class F>
+void host_call(F&& f) {
+  dbr_error e;
+  std::memset(&e, 0, sizeof e);
+  e.struct_size = sizeof e;
+  std::int32_t rc = f(&e);
+  if (rc >= 0) return;
+  std::string msg = e.message != nullptr ? std::string(e.message, e.message_len) : "host call failed";
+  error out(e.category != 0 ? e.category : static_cast<std::uint32_t>(-rc), msg);
+  out.sqlstate(e.sqlstate).subcategory(e.subcategory).retry(e.retry).connection_broken(e.conn_broken != 0);
+  out.native(e.native_code, e.native_domain);
+  // The fields were allocated by the host: hand them back to the host.
+  if (host() != nullptr && host()->error_clear != nullptr) host()->error_clear(&e);
+  throw out;
+}
+}  // namespace detail
 
 /// A lent connection whose failures become sdk::error (so they propagate to
 /// the host unchanged through the mapper's thunk).
@@ -36,6 +59,33 @@ class lent_connection {
     });
     return affected;
   }
+  /// Runs sql and calls f(std::span<const dbr_value> row) per row (cells
+  /// borrowed for the call); an exception from f stops the query and is
+  /// rethrown as it was. Returns the affected rows.
+  template <class F>
+  std::int64_t each_row(std::string_view sql, std::span<const dbr_value> params, F&& f) const {
+    struct ctx {
+      F* f;
+      std::exception_ptr ex;
+    } c{&f, nullptr};
+    dbr_row_cb cb = [](void* user, std::uint32_t ncols, const dbr_column*, const dbr_value* row,
+                       dbr_error* err) -> std::int32_t {
+      auto* self = static_cast<ctx*>(user);
+      try {
+        (*self->f)(std::span<const dbr_value>(row, ncols));
+        return DBR_OK;
+      } catch (...) {
+        self->ex = std::current_exception();
+        return error(DBR_CAT_CANCELLED, "stopped by the mapper").fill(host(), err);
+      }
+    };
+    try {
+      return query(sql, params, cb, &c);
+    } catch (...) {
+      if (c.ex) std::rethrow_exception(c.ex);
+      throw;
+    }
+  }
   const dbr_reply* command(std::uint32_t argc, const char* const* argv, const std::uint64_t* lens) const {
     const dbr_reply* r = nullptr;
     call([&](dbr_error* e) { return c_.command(c_.ctx, argc, argv, lens, &r, e); });
@@ -44,24 +94,87 @@ class lent_connection {
   void begin() const { call([&](dbr_error* e) { return c_.begin(c_.ctx, e); }); }
   void commit() const { call([&](dbr_error* e) { return c_.commit(c_.ctx, e); }); }
   void rollback() const { call([&](dbr_error* e) { return c_.rollback(c_.ctx, e); }); }
+  /// 1.2: rows (row-major, columns.size() cells each) into table(columns) by
+  /// the driver's fastest path; returns the rows stored.
+  std::int64_t insert_rows(const char* table, std::span<const char* const> columns,
+                           std::span<const dbr_value> cells) const {
+    if (c_.insert_rows == nullptr) throw error(DBR_CAT_UNSUPPORTED, "this dbridge core cannot bulk-insert (ABI < 1.2)");
+    if (columns.empty() || cells.size() % columns.size() != 0)
+      throw error(DBR_CAT_INVALID_ARGUMENT, "insert_rows: cells are not whole rows");
+    std::int64_t rows = 0;
+    call([&](dbr_error* e) {
+      return c_.insert_rows(c_.ctx, table, columns.data(), static_cast<std::uint32_t>(columns.size()), cells.data(),
+                            cells.size() / columns.size(), &rows, e);
+    });
+    return rows;
+  }
+  /// Runs f inside a transaction: committed when f returns, rolled back when it throws.
+  template <class F>
+  void transaction(F&& f) const {
+    begin();
+    try {
+      f();
+    } catch (...) {
+      try {
+        rollback();
+      } catch (...) {  // the first failure is the one to report
+      }
+      throw;
+    }
+    commit();
+  }
 
  private:
   template <class F>
   void call(F&& f) const {
-    dbr_error e;
-    std::memset(&e, 0, sizeof e);
-    e.struct_size = sizeof e;
-    std::int32_t rc = f(&e);
-    if (rc >= 0) return;
-    std::string msg = e.message != nullptr ? std::string(e.message, e.message_len) : "lent connection call failed";
-    error out(e.category != 0 ? e.category : static_cast<std::uint32_t>(-rc), msg);
-    out.sqlstate(e.sqlstate).subcategory(e.subcategory).retry(e.retry).connection_broken(e.conn_broken != 0);
-    out.native(e.native_code, e.native_domain);
-    // The message was allocated by the host: hand it back to the host.
-    if (e.message != nullptr && host() != nullptr) host()->free(e.message);
-    throw out;
+    detail::host_call(std::forward<F>(f));
   }
   dbr_lent_conn c_;
+};
+
+/// The host's sink for a loaded graph; a refusal (the reader stopped, or
+/// failed) becomes sdk::error.
+class graph_writer {
+ public:
+  explicit graph_writer(const dbr_graph_sink& s) noexcept : s_(s) {}
+  void info(const dbr_graph_stats& st) const {
+    if (s_.info != nullptr) detail::host_call([&](dbr_error* e) { return s_.info(s_.ctx, &st, e); });
+  }
+  void node(const dbr_graph_node& n) const {
+    detail::host_call([&](dbr_error* e) { return s_.node(s_.ctx, &n, e); });
+  }
+  void edge(const dbr_graph_edge& ed) const {
+    detail::host_call([&](dbr_error* e) { return s_.edge(s_.ctx, &ed, e); });
+  }
+
+ private:
+  dbr_graph_sink s_;
+};
+
+/// Where neighbors() reports each node reached.
+class reach_writer {
+ public:
+  reach_writer(dbr_graph_reach_cb cb, void* user) noexcept : cb_(cb), user_(user) {}
+  void reached(const dbr_graph_node& n, std::uint32_t depth) const {
+    detail::host_call([&](dbr_error* e) { return cb_(user_, &n, depth, e); });
+  }
+
+ private:
+  dbr_graph_reach_cb cb_;
+  void* user_;
+};
+
+/// Where list() reports each stored graph.
+class graph_list_writer {
+ public:
+  graph_list_writer(dbr_graph_name_cb cb, void* user) noexcept : cb_(cb), user_(user) {}
+  void graph(const char* name, const dbr_graph_stats& st) const {
+    detail::host_call([&](dbr_error* e) { return cb_(user_, name, &st, e); });
+  }
+
+ private:
+  dbr_graph_name_cb cb_;
+  void* user_;
 };
 
 class mapper_plugin {
@@ -78,6 +191,25 @@ class mapper_plugin {
     throw error(DBR_CAT_UNSUPPORTED, "this mapper cannot query graphs");
   }
   virtual void remove(const lent_connection& conn, const char* name) = 0;
+  // 1.2: called only by cores that negotiated minor >= 2. A mapper that
+  // lacks one leaves the default, which reports "unsupported".
+  virtual void merge(const lent_connection& conn, const dbr_graph& graph) {
+    (void)conn, (void)graph;
+    throw error(DBR_CAT_UNSUPPORTED, "this mapper cannot merge graphs");
+  }
+  virtual void neighbors(const lent_connection& conn, const char* name, const char* node, const dbr_graph_walk& walk,
+                         const reach_writer& out) {
+    (void)conn, (void)name, (void)node, (void)walk, (void)out;
+    throw error(DBR_CAT_UNSUPPORTED, "this mapper cannot walk graphs");
+  }
+  virtual void list(const lent_connection& conn, const graph_list_writer& out) {
+    (void)conn, (void)out;
+    throw error(DBR_CAT_UNSUPPORTED, "this mapper cannot list graphs");
+  }
+  virtual dbr_graph_stats stats(const lent_connection& conn, const char* name) {
+    (void)conn, (void)name;
+    throw error(DBR_CAT_UNSUPPORTED, "this mapper cannot count graphs");
+  }
   virtual const void* get_extension(const char* name) {
     (void)name;
     return nullptr;
@@ -140,8 +272,44 @@ struct mapper_glue : plugin_lifecycle<M> {
       return DBR_OK;
     });
   }
+  static std::int32_t merge(dbr_plugin* p, const dbr_lent_conn* c, const dbr_graph* g, dbr_error* err) noexcept {
+    return guard(err, [&] {
+      if (g == nullptr) fail(DBR_CAT_INVALID_ARGUMENT, "merge: graph is NULL");
+      plugin(p).merge(lent(c), widen(g));
+      return DBR_OK;
+    });
+  }
+  static std::int32_t neighbors(dbr_plugin* p, const dbr_lent_conn* c, const char* name, const char* node,
+                                const dbr_graph_walk* walk, dbr_graph_reach_cb cb, void* user,
+                                dbr_error* err) noexcept {
+    return guard(err, [&] {
+      if (name == nullptr || node == nullptr || walk == nullptr || cb == nullptr)
+        fail(DBR_CAT_INVALID_ARGUMENT, "neighbors: name, node, walk or callback is NULL");
+      plugin(p).neighbors(lent(c), name, node, widen(walk), reach_writer(cb, user));
+      return DBR_OK;
+    });
+  }
+  static std::int32_t list(dbr_plugin* p, const dbr_lent_conn* c, dbr_graph_name_cb cb, void* user,
+                           dbr_error* err) noexcept {
+    return guard(err, [&] {
+      if (cb == nullptr) fail(DBR_CAT_INVALID_ARGUMENT, "list: callback is NULL");
+      plugin(p).list(lent(c), graph_list_writer(cb, user));
+      return DBR_OK;
+    });
+  }
+  static std::int32_t stats(dbr_plugin* p, const dbr_lent_conn* c, const char* name, dbr_graph_stats* out,
+                            dbr_error* err) noexcept {
+    return guard(err, [&] {
+      if (name == nullptr || out == nullptr) fail(DBR_CAT_INVALID_ARGUMENT, "stats: name or output is NULL");
+      dbr_graph_stats st = plugin(p).stats(lent(c), name);
+      st.struct_size = sizeof st;
+      narrow(st, out);
+      return DBR_OK;
+    });
+  }
   static constexpr dbr_mapper_vtable vt = {sizeof(dbr_mapper_vtable), 0, &init, &shutdown, &get_extension,
-                                           &schemes, &prepare, &store, &load, &query, &remove};
+                                           &schemes, &prepare, &store, &load, &query, &remove,
+                                           &merge, &neighbors, &list, &stats};
   static std::int32_t entry(const dbr_host* host, std::uint32_t index, dbr_plugin_desc* out) noexcept {
     return fill_entry(M::info, DBR_KIND_MAPPER, 0, &vt, host, index, out);
   }

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+// JSON normalisation shared by the graph model and the graph store.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dbridge::detail {
+
+/// text parsed and written again with sorted keys and no spaces; invalid
+/// JSON is an invalid_argument error.
+std::string normalised_json(std::string_view text);
+
+}  // namespace dbridge::detail

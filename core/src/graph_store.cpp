@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: Apache-2.0
+// graph_store: picks the mapper plugin for a connection, lends it the
+// connection (dbr_lent_conn) for each call, and turns graphs into the ABI's
+// node and edge records and back.
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <set>
+
+#include "dbridge/connection.hpp"
+#include "dbridge/copy.hpp"
+#include "dbridge/graph.hpp"
+#include "dbridge/plugin_catalog.hpp"
+#include "graph_json.hpp"
+#include "host.hpp"
+#include "plugin_record.hpp"
+
+namespace dbridge {
+
+using detail::abi_error;
+using detail::host_table;
+using detail::plugin_record;
+
+namespace {
+
+int32_t report(dbr_error* err, errc cat, std::string_view sqlstate, std::string_view msg) noexcept {
+  const std::string state(sqlstate);
+  return host_table()->error_set(err, static_cast<std::uint32_t>(cat), state.size() == 5 ? state.c_str() : nullptr,
+                                 msg.data(), msg.size());
+}
+
+// Fills err from the exception being handled; keeps it in *pending so the
+// store can throw the very same exception once the mapper has returned.
+int32_t report_current(dbr_error* err, std::exception_ptr* pending) noexcept {
+  try {
+    throw;
+  } catch (const error& e) {
+    if (pending != nullptr && !*pending) *pending = std::current_exception();
+    int32_t rc = report(err, e.category(), e.sqlstate(), e.info().message);
+    if (err != nullptr) {
+      err->subcategory = static_cast<std::uint32_t>(e.subcategory());
+      err->retry = static_cast<std::uint8_t>(e.info().retry);
+      err->conn_broken = e.connection_broken() ? 1 : 0;
+      err->native_code = e.native_code();
+    }
+    return rc;
+  } catch (const std::exception& e) {
+    if (pending != nullptr && !*pending) *pending = std::current_exception();
+    return report(err, errc::internal, {}, e.what());
+  } catch (...) {
+    if (pending != nullptr && !*pending) *pending = std::current_exception();
+    return report(err, errc::internal, {}, "unknown exception");
+  }
+}
+
+std::string_view text_of(const char* p, std::uint64_t n) {
+  return p == nullptr ? std::string_view() : std::string_view(p, static_cast<std::size_t>(n));
+}
+
+// ------------------------------------------------------------ the lent connection
+
+// A row callback that failed: its status stops the query, err is already filled.
+struct row_refused {
+  int32_t status;
+};
+
+struct lent {
+  connection* conn = nullptr;
+  std::optional<transaction> tx;
+  std::vector<value> params;
+  std::vector<dbr_column> cols;
+  std::vector<std::string> col_names;
+
+  static lent& of(void* ctx) { return *static_cast<lent*>(ctx); }
+
+  static int32_t query(void* ctx, const char* sql, uint64_t sql_len, const dbr_value* params, uint32_t nparams,
+                       dbr_row_cb row_cb, void* user, int64_t* affected, dbr_error* err) noexcept {
+    lent& l = of(ctx);
+    try {
+      l.params.clear();
+      for (uint32_t i = 0; i < nparams; ++i) l.params.push_back(value::from_abi(params[i]));
+      result r = l.conn->query(std::string_view(sql, static_cast<std::size_t>(sql_len)), l.params);
+      if (row_cb != nullptr) {
+        const auto& info = r.columns();
+        l.col_names.clear();
+        l.cols.assign(info.size(), dbr_column{});
+        for (const auto& c : info) l.col_names.push_back(c.name);
+        for (std::size_t i = 0; i < info.size(); ++i) {
+          l.cols[i].struct_size = sizeof(dbr_column);
+          l.cols[i].name = l.col_names[i].c_str();
+          l.cols[i].native_type = info[i].native_type.c_str();
+          l.cols[i].nullable = DBR_NULLABLE_UNKNOWN;
+          l.cols[i].precision = l.cols[i].scale = -1;
+          l.cols[i].max_length = -1;
+        }
+        const auto ncols = static_cast<uint32_t>(info.size());
+        while (const row* rw = r.next()) {
+          const int32_t rc = row_cb(user, ncols, l.cols.data(), ncols > 0 ? &rw->raw(0) : nullptr, err);
+          if (rc < 0) throw row_refused{rc};
+        }
+      } else {
+        while (r.next() != nullptr) {
+        }
+      }
+      if (affected != nullptr) *affected = r.affected_rows();
+      return DBR_OK;
+    } catch (const row_refused& refused) {
+      return refused.status;
+    } catch (...) {
+      return report_current(err, nullptr);
+    }
+  }
+
+  static int32_t command(void* ctx, uint32_t, const char* const*, const uint64_t*, const dbr_reply**,
+                         dbr_error* err) noexcept {
+    (void)ctx;
+    return report(err, errc::unsupported, {}, "the lent connection runs commands only for command drivers");
+  }
+
+  static int32_t begin(void* ctx, dbr_error* err) noexcept {
+    lent& l = of(ctx);
+    try {
+      if (l.tx) return report(err, errc::invalid_state, {}, "the mapper began a transaction twice");
+      l.tx.emplace(l.conn->begin());
+      return DBR_OK;
+    } catch (...) {
+      return report_current(err, nullptr);
+    }
+  }
+  static int32_t commit(void* ctx, dbr_error* err) noexcept {
+    lent& l = of(ctx);
+    try {
+      if (!l.tx) return report(err, errc::invalid_state, {}, "the mapper committed with no transaction");
+      auto tx = std::move(l.tx);
+      l.tx.reset();
+      tx->commit();
+      return DBR_OK;
+    } catch (...) {
+      return report_current(err, nullptr);
+    }
+  }
+  static int32_t rollback(void* ctx, dbr_error* err) noexcept {
+    lent& l = of(ctx);
+    try {
+      if (!l.tx) return DBR_OK;
+      auto tx = std::move(l.tx);
+      l.tx.reset();
+      tx->rollback();
+      return DBR_OK;
+    } catch (...) {
+      return report_current(err, nullptr);
+    }
+  }
+
+  // The driver's bulk path when it has one (PostgreSQL binary COPY);
+  // otherwise one multi-row INSERT prepared once and run per chunk.
+  static int32_t insert_rows(void* ctx, const char* table, const char* const* columns, uint32_t ncols,
+                             const dbr_value* cells, uint64_t nrows, int64_t* rows, dbr_error* err) noexcept {
+    lent& l = of(ctx);
+    try {
+      if (table == nullptr || columns == nullptr || ncols == 0)
+        return report(err, errc::invalid_argument, {}, "insert_rows: no table or columns");
+      std::vector<std::string> names(columns, columns + ncols);
+      int64_t stored = 0;
+      if (nrows == 0) {
+      } else if (l.conn->has_capability("bulk")) {
+        copy_in in(*l.conn, table, names);
+        std::vector<value> row(ncols);
+        for (uint64_t r = 0; r < nrows; ++r) {
+          for (uint32_t c = 0; c < ncols; ++c) row[c] = value::from_abi(cells[r * ncols + c]);
+          in.write_row(row);
+        }
+        stored = in.finish();
+      } else {
+        stored = insert_chunks(*l.conn, table, names, cells, nrows);
+      }
+      if (rows != nullptr) *rows = stored;
+      return DBR_OK;
+    } catch (...) {
+      return report_current(err, nullptr);
+    }
+  }
+
+  static int64_t insert_chunks(connection& conn, const char* table, const std::vector<std::string>& names,
+                               const dbr_value* cells, uint64_t nrows) {
+    const std::size_t ncols = names.size();
+    // Both SQLite (32766) and MariaDB (65535) take this many parameters.
+    const uint64_t per_chunk = std::max<uint64_t>(1, std::min<uint64_t>(1000, 30000 / ncols));
+    auto sql_for = [&](uint64_t n) {
+      std::string sql = "INSERT INTO " + std::string(table) + " (";
+      for (std::size_t c = 0; c < ncols; ++c) sql += (c ? ", " : "") + names[c];
+      sql += ") VALUES ";
+      std::size_t p = 1;
+      for (uint64_t r = 0; r < n; ++r) {
+        sql += r ? ",(" : "(";
+        for (std::size_t c = 0; c < ncols; ++c) sql += (c ? ",$" : "$") + std::to_string(p++);
+        sql += ")";
+      }
+      return sql;
+    };
+    int64_t stored = 0;
+    std::optional<statement> full;
+    for (uint64_t at = 0; at < nrows; at += per_chunk) {
+      const uint64_t n = std::min(per_chunk, nrows - at);
+      const dbr_value* chunk = cells + at * ncols;
+      const auto nparams = static_cast<uint32_t>(n * ncols);
+      if (n == per_chunk) {
+        if (!full) full.emplace(conn.prepare(sql_for(per_chunk)));
+        auto res = full->execute_raw(chunk, nparams);
+        stored += res.affected_rows > 0 ? res.affected_rows : static_cast<int64_t>(n);
+      } else {
+        statement tail = conn.prepare(sql_for(n));
+        auto res = tail.execute_raw(chunk, nparams);
+        stored += res.affected_rows > 0 ? res.affected_rows : static_cast<int64_t>(n);
+      }
+    }
+    return stored;
+  }
+};
+
+// Lends conn for one mapper call; a transaction the mapper left open is rolled back.
+class lending {
+ public:
+  explicit lending(connection& conn) {
+    state_.conn = &conn;
+    std::memset(&table_, 0, sizeof table_);
+    table_.struct_size = sizeof table_;
+    table_.ctx = &state_;
+    table_.scheme = conn.scheme().c_str();
+    static const std::pair<const char*, std::uint32_t> caps[] = {
+        {"sql", DBR_CAP_SQL},       {"transactions", DBR_CAP_TRANSACTIONS}, {"command", DBR_CAP_COMMAND},
+        {"notify", DBR_CAP_NOTIFY}, {"bulk", DBR_CAP_BULK},                 {"batch", DBR_CAP_BATCH},
+        {"introspect", DBR_CAP_INTROSPECT}, {"functions", DBR_CAP_FUNCTIONS}, {"cancel", DBR_CAP_CANCEL}};
+    for (const auto& [name, bit] : caps)
+      if (conn.has_capability(name)) table_.capabilities |= bit;
+    table_.query = &lent::query;
+    table_.command = &lent::command;
+    table_.begin = &lent::begin;
+    table_.commit = &lent::commit;
+    table_.rollback = &lent::rollback;
+    table_.insert_rows = &lent::insert_rows;
+  }
+  lending(const lending&) = delete;
+  lending& operator=(const lending&) = delete;
+  ~lending() {
+    if (state_.tx) {
+      try {
+        state_.tx->rollback();
+      } catch (...) {  // the mapper's own error is the one reported
+      }
+    }
+  }
+  const dbr_lent_conn* get() const noexcept { return &table_; }
+
+ private:
+  lent state_;
+  dbr_lent_conn table_;
+};
+
+// ------------------------------------------------------------ graphs as ABI records
+
+// The ABI view of a graph; points into g, which must outlive it.
+struct abi_graph {
+  std::vector<dbr_graph_node> nodes;
+  std::vector<dbr_graph_edge> edges;
+  std::vector<const char*> labels;  // every node's labels, one run each
+  dbr_graph g{};
+
+  abi_graph(const graph& in, const std::string& name) {
+    std::size_t nlabels = 0;
+    for (const auto& n : in.nodes()) nlabels += n.labels.size();
+    labels.reserve(nlabels);
+    nodes.resize(in.node_count());
+    for (std::size_t i = 0; i < in.node_count(); ++i) {
+      const node& n = in.nodes()[i];
+      dbr_graph_node& out = nodes[i];
+      std::memset(&out, 0, sizeof out);
+      out.struct_size = sizeof out;
+      out.id = n.id.c_str();
+      out.nlabels = static_cast<uint32_t>(n.labels.size());
+      out.labels = labels.data() + labels.size();
+      for (const auto& l : n.labels) labels.push_back(l.c_str());
+      if (!n.value.text.empty()) {
+        out.value = n.value.text.c_str();
+        out.value_len = n.value.text.size();
+      }
+    }
+    edges.resize(in.edge_count());
+    for (std::size_t i = 0; i < in.edge_count(); ++i) {
+      const edge& e = in.edges()[i];
+      dbr_graph_edge& out = edges[i];
+      std::memset(&out, 0, sizeof out);
+      out.struct_size = sizeof out;
+      out.from = e.from.c_str();
+      out.to = e.to.c_str();
+      out.type = e.type.c_str();
+      out.has_weight = e.weight.has_value() ? 1 : 0;
+      out.weight = e.weight.value_or(0.0);
+      if (!e.properties.text.empty()) {
+        out.properties = e.properties.text.c_str();
+        out.properties_len = e.properties.text.size();
+      }
+    }
+    g.struct_size = sizeof g;
+    g.name = name.c_str();
+    g.nodes = nodes.data();
+    g.nnodes = nodes.size();
+    g.edges = edges.data();
+    g.nedges = edges.size();
+    g.directed = in.directed() ? 1 : 0;
+  }
+};
+
+// Backends rewrite JSON (PostgreSQL's jsonb orders keys its own way): the
+// same normal form as the graph's makes a loaded graph compare equal.
+json json_from(const char* p, std::uint64_t n) {
+  if (p == nullptr) return json{};
+  return json{detail::normalised_json(text_of(p, n))};
+}
+
+node node_from(const dbr_graph_node* in) {
+  dbr_graph_node n;
+  std::memset(&n, 0, sizeof n);
+  std::memcpy(&n, in, std::min<std::size_t>(in->struct_size, sizeof n));
+  node out;
+  out.id = n.id != nullptr ? n.id : "";
+  out.value = json_from(n.value, n.value_len);
+  for (uint32_t i = 0; i < n.nlabels; ++i)
+    if (n.labels[i] != nullptr) out.labels.emplace_back(n.labels[i]);
+  return out;
+}
+
+edge edge_from(const dbr_graph_edge* in) {
+  dbr_graph_edge e;
+  std::memset(&e, 0, sizeof e);
+  std::memcpy(&e, in, std::min<std::size_t>(in->struct_size, sizeof e));
+  edge out;
+  out.from = e.from != nullptr ? e.from : "";
+  out.to = e.to != nullptr ? e.to : "";
+  out.type = e.type != nullptr ? e.type : "";
+  if (e.has_weight) out.weight = e.weight;
+  out.properties = json_from(e.properties, e.properties_len);
+  return out;
+}
+
+graph_stats stats_from(std::string name, const dbr_graph_stats* in) {
+  dbr_graph_stats s;
+  std::memset(&s, 0, sizeof s);
+  std::memcpy(&s, in, std::min<std::size_t>(in->struct_size, sizeof s));
+  return graph_stats{std::move(name), s.directed != 0, s.nnodes, s.nedges};
+}
+
+struct load_sink {
+  std::exception_ptr* pending;
+  std::string name;
+  const std::function<void(const graph_stats&)>* on_info;
+  const std::function<void(const node&)>* on_node;
+  const std::function<void(const edge&)>* on_edge;
+  graph_stats seen;
+
+  static int32_t info(void* ctx, const dbr_graph_stats* s, dbr_error* err) noexcept {
+    auto* self = static_cast<load_sink*>(ctx);
+    try {
+      self->seen = stats_from(self->name, s);
+      if (*self->on_info) (*self->on_info)(self->seen);
+      return DBR_OK;
+    } catch (...) {
+      return report_current(err, self->pending);
+    }
+  }
+  static int32_t node_cb(void* ctx, const dbr_graph_node* n, dbr_error* err) noexcept {
+    auto* self = static_cast<load_sink*>(ctx);
+    try {
+      (*self->on_node)(node_from(n));
+      return DBR_OK;
+    } catch (...) {
+      return report_current(err, self->pending);
+    }
+  }
+  static int32_t edge_cb(void* ctx, const dbr_graph_edge* e, dbr_error* err) noexcept {
+    auto* self = static_cast<load_sink*>(ctx);
+    try {
+      (*self->on_edge)(edge_from(e));
+      return DBR_OK;
+    } catch (...) {
+      return report_current(err, self->pending);
+    }
+  }
+};
+
+std::string join_names(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out.empty() ? "none" : out;
+}
+
+std::shared_ptr<plugin_record> mapper_for_scheme(const std::string& scheme) {
+  std::set<std::string> ids, all;
+  for (const auto& p : plugin_catalog::global().plugins()) {
+    if (p.kind != "mapper") continue;
+    all.insert(p.id);
+    if (std::find(p.schemes.begin(), p.schemes.end(), scheme) != p.schemes.end()) ids.insert(p.id);
+  }
+  if (ids.empty()) {
+    throw_error(errc::not_found, "no graph mapper works over scheme '" + scheme + "'; installed mappers: " +
+                                     join_names({all.begin(), all.end()}) +
+                                     ". Fix: install a mapper listing it under [mapper] schemes, or name one");
+  }
+  if (ids.size() > 1) {
+    throw_error(errc::invalid_argument, "several graph mappers work over scheme '" + scheme + "' (" +
+                                            join_names({ids.begin(), ids.end()}) + "): name the one to use");
+  }
+  return detail::plugin_by_id(*ids.begin(), "mapper");
+}
+
+}  // namespace
+
+struct graph_store::impl {
+  connection* conn;
+  std::shared_ptr<plugin_record> rec;
+
+  template <class F>
+  void call(F&& f) {
+    std::exception_ptr none;
+    call_with(none, std::forward<F>(f));
+  }
+  // A call whose callbacks may hold the user's exception: that one is rethrown.
+  template <class F>
+  void call_with(std::exception_ptr& pending, F&& f) {
+    lending lend(*conn);
+    abi_error err;
+    const int32_t rc = f(lend.get(), err.get());
+    if (pending) std::rethrow_exception(pending);
+    if (rc >= 0) return;
+    err.raise(rc, rec->id);
+  }
+  void need(bool slot, const char* what) const {
+    if (!slot) {
+      throw_error(errc::unsupported, "graph mapper '" + rec->id + "' " + rec->version + " cannot " + what +
+                                         " (it was built for an older dbridge ABI or lacks it)");
+    }
+  }
+  void prepare() {
+    if (rec->mapper.prepare == nullptr) return;
+    call([&](const dbr_lent_conn* c, dbr_error* e) { return rec->mapper.prepare(rec->instance, c, e); });
+  }
+};
+
+namespace {
+std::unique_ptr<graph_store::impl> open_store(connection& conn, std::shared_ptr<plugin_record> rec) {
+  auto out = std::make_unique<graph_store::impl>(graph_store::impl{&conn, std::move(rec)});
+  out->prepare();
+  return out;
+}
+
+void check_name(std::string_view name) {
+  if (name.empty()) throw_error(errc::invalid_argument, "a graph needs a name");
+  if (name.size() > 255) throw_error(errc::invalid_argument, "graph names are at most 255 bytes");
+  if (name.find('\0') != std::string_view::npos) throw_error(errc::invalid_argument, "a graph name holds a NUL byte");
+}
+}  // namespace
+
+graph_store::graph_store(connection& conn) : impl_(open_store(conn, mapper_for_scheme(conn.scheme()))) {}
+
+graph_store::graph_store(connection& conn, std::string_view mapper_id)
+    : impl_(open_store(conn, detail::plugin_by_id(mapper_id, "mapper"))) {}
+
+graph_store::graph_store(graph_store&&) noexcept = default;
+graph_store& graph_store::operator=(graph_store&&) noexcept = default;
+graph_store::~graph_store() = default;
+
+const std::string& graph_store::mapper_id() const noexcept { return impl_->rec->id; }
+const std::string& graph_store::mapper_version() const noexcept { return impl_->rec->version; }
+
+void graph_store::store(const graph& g, std::string_view name) {
+  check_name(name);
+  const std::string n(name);
+  abi_graph view(g, n);
+  auto& m = impl_->rec->mapper;
+  impl_->call([&](const dbr_lent_conn* c, dbr_error* e) { return m.store(impl_->rec->instance, c, &view.g, e); });
+}
+
+void graph_store::merge(const graph& g, std::string_view name) {
+  check_name(name);
+  auto& m = impl_->rec->mapper;
+  impl_->need(m.merge != nullptr, "merge graphs");
+  const std::string n(name);
+  abi_graph view(g, n);
+  impl_->call([&](const dbr_lent_conn* c, dbr_error* e) { return m.merge(impl_->rec->instance, c, &view.g, e); });
+}
+
+graph_stats graph_store::load(std::string_view name, const std::function<void(const node&)>& on_node,
+                              const std::function<void(const edge&)>& on_edge) {
+  check_name(name);
+  std::exception_ptr pending;
+  const std::function<void(const graph_stats&)> no_info;
+  load_sink s{&pending, std::string(name), &no_info, &on_node, &on_edge, graph_stats{std::string(name), true, 0, 0}};
+  dbr_graph_sink sink;
+  std::memset(&sink, 0, sizeof sink);
+  sink.struct_size = sizeof sink;
+  sink.ctx = &s;
+  sink.node = &load_sink::node_cb;
+  sink.edge = &load_sink::edge_cb;
+  sink.info = &load_sink::info;
+  auto& m = impl_->rec->mapper;
+  const std::string n(name);
+  impl_->call_with(pending, [&](const dbr_lent_conn* c, dbr_error* e) { return m.load(impl_->rec->instance, c, n.c_str(), &sink, e); });
+  return s.seen;
+}
+
+graph graph_store::load(std::string_view name) {
+  // The kind is known only once the mapper says; nodes and edges wait for it.
+  std::optional<graph> g;
+  std::exception_ptr pending;
+  const std::string n(name);
+  check_name(name);
+  const std::function<void(const graph_stats&)> on_info = [&](const graph_stats& st) {
+    g.emplace(st.directed ? graph_kind::directed : graph_kind::undirected);
+    g->reserve(static_cast<std::size_t>(st.nodes), static_cast<std::size_t>(st.edges));
+  };
+  const std::function<void(const node&)> on_node = [&](const node& nd) {
+    if (!g) g.emplace();
+    g->add_node(nd.id, nd.value, nd.labels);
+  };
+  const std::function<void(const edge&)> on_edge = [&](const edge& ed) {
+    if (!g) g.emplace();
+    g->add_edge(ed.from, ed.to, ed.type, ed.weight, ed.properties);
+  };
+  load_sink s{&pending, n, &on_info, &on_node, &on_edge, graph_stats{n, true, 0, 0}};
+  dbr_graph_sink sink;
+  std::memset(&sink, 0, sizeof sink);
+  sink.struct_size = sizeof sink;
+  sink.ctx = &s;
+  sink.node = &load_sink::node_cb;
+  sink.edge = &load_sink::edge_cb;
+  sink.info = &load_sink::info;
+  auto& m = impl_->rec->mapper;
+  impl_->call_with(pending, [&](const dbr_lent_conn* c, dbr_error* e) { return m.load(impl_->rec->instance, c, n.c_str(), &sink, e); });
+  return g ? std::move(*g) : graph();
+}
+
+std::vector<reached> graph_store::neighbors(std::string_view name, std::string_view from, const walk& w) {
+  check_name(name);
+  auto& m = impl_->rec->mapper;
+  impl_->need(m.neighbors != nullptr, "walk graphs");
+  if (w.depth == 0) throw_error(errc::invalid_argument, "neighbors: depth must be at least 1");
+  struct collect {
+    std::vector<reached> out;
+    std::exception_ptr pending;
+    static int32_t cb(void* user, const dbr_graph_node* n, uint32_t depth, dbr_error* err) noexcept {
+      auto* self = static_cast<collect*>(user);
+      try {
+        node nd = node_from(n);
+        self->out.push_back(reached{std::move(nd.id), std::move(nd.value), std::move(nd.labels), depth});
+        return DBR_OK;
+      } catch (...) {
+        return report_current(err, &self->pending);
+      }
+    }
+  } c;
+  dbr_graph_walk gw;
+  std::memset(&gw, 0, sizeof gw);
+  gw.struct_size = sizeof gw;
+  gw.direction = w.dir == direction::out ? DBR_WALK_OUT : w.dir == direction::in ? DBR_WALK_IN : DBR_WALK_BOTH;
+  gw.depth = w.depth;
+  gw.edge_type = w.edge_type ? w.edge_type->c_str() : nullptr;
+  const std::string n(name), start(from);
+  impl_->call_with(c.pending, [&](const dbr_lent_conn* lc, dbr_error* e) {
+    return m.neighbors(impl_->rec->instance, lc, n.c_str(), start.c_str(), &gw, &collect::cb, &c, e);
+  });
+  std::sort(c.out.begin(), c.out.end(),
+            [](const reached& a, const reached& b) { return a.depth != b.depth ? a.depth < b.depth : a.id < b.id; });
+  return std::move(c.out);
+}
+
+void graph_store::remove(std::string_view name) {
+  check_name(name);
+  auto& m = impl_->rec->mapper;
+  impl_->need(m.remove != nullptr, "remove graphs");
+  const std::string n(name);
+  impl_->call([&](const dbr_lent_conn* c, dbr_error* e) { return m.remove(impl_->rec->instance, c, n.c_str(), e); });
+}
+
+std::vector<graph_stats> graph_store::list() {
+  auto& m = impl_->rec->mapper;
+  impl_->need(m.list != nullptr, "list graphs");
+  struct collect {
+    std::vector<graph_stats> out;
+    std::exception_ptr pending;
+    static int32_t cb(void* user, const char* name, const dbr_graph_stats* st, dbr_error* err) noexcept {
+      auto* self = static_cast<collect*>(user);
+      try {
+        self->out.push_back(stats_from(name != nullptr ? name : "", st));
+        return DBR_OK;
+      } catch (...) {
+        return report_current(err, &self->pending);
+      }
+    }
+  } c;
+  impl_->call_with(c.pending, [&](const dbr_lent_conn* lc, dbr_error* e) { return m.list(impl_->rec->instance, lc, &collect::cb, &c, e); });
+  std::sort(c.out.begin(), c.out.end(), [](const graph_stats& a, const graph_stats& b) { return a.name < b.name; });
+  return std::move(c.out);
+}
+
+graph_stats graph_store::stats(std::string_view name) {
+  check_name(name);
+  auto& m = impl_->rec->mapper;
+  impl_->need(m.stats != nullptr, "count graphs");
+  dbr_graph_stats st;
+  std::memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  const std::string n(name);
+  impl_->call([&](const dbr_lent_conn* c, dbr_error* e) { return m.stats(impl_->rec->instance, c, n.c_str(), &st, e); });
+  return stats_from(n, &st);
+}
+
+}  // namespace dbridge
