@@ -293,6 +293,17 @@ bool apply_step(connection& conn, const migration_sql& q, const migration& m, sq
   return true;
 }
 
+/// The steps to run, in order (up to opts.to); counts the applied ones in res.
+std::vector<const migration*> pending(const std::vector<const migration*>& order, const applied_map& done,
+                                      const migrate_options& opts, migrate_result& res) {
+  std::vector<const migration*> plan;
+  for (const migration* m : order) {
+    if (done.count(m->version) != 0) ++res.already_applied;
+    else if (!opts.to || m->version <= *opts.to) plan.push_back(m);
+  }
+  return plan;
+}
+
 std::optional<std::int64_t> highest(const applied_map& done) {
   if (done.empty()) return std::nullopt;
   return done.rbegin()->first;
@@ -333,17 +344,12 @@ migrate_result migrate(connection& conn, std::span<const migration> steps, const
   const sql_dialect d = dialect_of(conn);
   const migration_sql& q = migration_sql_for(d);
   const std::vector<const migration*> order = checked_order(steps);
-  auto wanted = [&](const migration* m) { return !opts.to || m->version <= *opts.to; };
 
   migrate_result res;
   if (opts.dry_run) {
     const applied_map done = read_records_if_any(conn, q);
     refuse_changed(order, done, d);
-    std::vector<const migration*> plan;
-    for (const migration* m : order) {
-      if (done.count(m->version) != 0) ++res.already_applied;
-      else if (wanted(m)) plan.push_back(m);
-    }
+    const std::vector<const migration*> plan = pending(order, done, opts, res);
     for (std::size_t i = 0; i < plan.size(); ++i) {
       if (opts.progress)
         opts.progress({.what = migration_event::kind::planned, .step = plan[i], .index = i + 1, .count = plan.size()});
@@ -367,12 +373,7 @@ migrate_result migrate(connection& conn, std::span<const migration> steps, const
     done = read_records(conn, q);
   }
   refuse_changed(order, done, d);
-
-  std::vector<const migration*> plan;
-  for (const migration* m : order) {
-    if (done.count(m->version) != 0) ++res.already_applied;
-    else if (wanted(m)) plan.push_back(m);
-  }
+  const std::vector<const migration*> plan = pending(order, done, opts, res);
   for (std::size_t i = 0; i < plan.size(); ++i) {
     const migration& m = *plan[i];
     migration_event ev{.what = migration_event::kind::started, .step = &m, .index = i + 1, .count = plan.size()};
