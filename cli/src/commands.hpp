@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,27 @@ struct copy_options {
   std::string delimiter = ",";
 };
 int run_copy(const copy_options& o);
+
+struct migrate_cmd_options {
+  std::string url;
+  std::string dir;                  ///< NNNN_name.sql files (see dbridge::load_migrations)
+  bool status = false;              ///< list steps and their state, change nothing
+  bool dry_run = false;
+  std::optional<std::int64_t> to;   ///< apply up to this version
+  output_format format = output_format::table;
+};
+int run_migrate(const migrate_cmd_options& o);
+
+/// `dbridge graph list|stats|export|import` (cmd_graph.cpp).
+struct graph_cmd_options {
+  std::string url;
+  std::string name;    ///< the graph
+  std::string file;    ///< export: output (empty or "-" = stdout); import: input ("-" = stdin)
+  std::string format;  ///< json, jsonl or graphml; empty = from the file name (export: json)
+  output_format output = output_format::table;  ///< list and stats
+};
+enum class graph_command { list, stats, export_file, import_file };
+int run_graph(graph_command c, const graph_cmd_options& o);
 
 /// `dbridge plugin ...` and `dbridge repo ...` (cmd_plugin.cpp): one option
 /// set, each sub-command reads the fields it has.

@@ -152,6 +152,57 @@ A progress bar is drawn on stderr when it is a terminal; "N rows copied in T s" 
 (on stderr when the data goes to stdout).)");
   copy->callback([&] { action = [&] { return run_copy(copy_o); }; });
 
+  migrate_cmd_options migrate_o;
+  auto* migrate = app.add_subcommand("migrate", "Apply a folder of NNNN_name.sql schema migrations, each once");
+  migrate->add_option("url", migrate_o.url, "Database URL (PostgreSQL, MariaDB or SQLite)")->required();
+  migrate->add_option("dir", migrate_o.dir, "Folder of NNNN_name.sql files")->required();
+  auto* migrate_status = migrate->add_flag("--status", migrate_o.status, "List each migration and its state; change nothing");
+  migrate->add_flag("--dry-run", migrate_o.dry_run, "Show what would run; change nothing")->excludes(migrate_status);
+  migrate->add_option_function<std::int64_t>(
+      "--to", [&migrate_o](std::int64_t v) { migrate_o.to = v; }, "Apply migrations up to this VERSION only");
+  format_option(migrate, migrate_o.format, false);
+  migrate->footer(R"(
+Files are applied in version order: NNNN_name.sql, or NNNN_name.postgresql.sql / .mysql.sql / .sqlite.sql
+for one dialect (taking the plain file's place there). Each is recorded with its SHA-256 in the table
+dbridge_schema_migrations and never runs twice; editing an applied file is an error naming it.
+A database lock lets one migrator run at a time. On PostgreSQL and SQLite each migration runs in its
+own transaction (a failure leaves nothing behind); MariaDB commits DDL at once. --status exits 1
+when an applied migration was changed.)");
+  migrate->callback([&] { action = [&] { return run_migrate(migrate_o); }; });
+
+  graph_cmd_options graph_o;
+  auto* graph = app.add_subcommand("graph", "List, count, export and import graphs kept by a graph-mapper plugin");
+  graph->require_subcommand(1);
+  auto graph_cmd = [&](CLI::App* c, graph_command which) {
+    c->add_option("url", graph_o.url, "Database URL (its scheme picks the mapper)")->required();
+    c->callback([&, which] { action = [&, which] { return run_graph(which, graph_o); }; });
+  };
+  auto* graph_list = graph->add_subcommand("list", "Every stored graph with its node and edge counts");
+  graph_cmd(graph_list, graph_command::list);
+  format_option(graph_list, graph_o.output, false);
+  auto* graph_stats = graph->add_subcommand("stats", "What one graph holds");
+  graph_cmd(graph_stats, graph_command::stats);
+  graph_stats->add_option("name", graph_o.name, "Graph name")->required();
+  format_option(graph_stats, graph_o.output, false);
+  auto* graph_export = graph->add_subcommand("export", "Write a graph to a file (streamed: any size)");
+  graph_cmd(graph_export, graph_command::export_file);
+  graph_export->add_option("name", graph_o.name, "Graph name")->required();
+  graph_export->add_option("-o,--output", graph_o.file, "File to write (default: stdout)");
+  graph_export->add_option("--format", graph_o.format, "json, jsonl or graphml (default: from -o's name, else json)")
+      ->check(CLI::IsMember({"json", "jsonl", "graphml"}));
+  auto* graph_import = graph->add_subcommand("import", "Replace (or create) a graph from a file, atomically");
+  graph_cmd(graph_import, graph_command::import_file);
+  graph_import->add_option("name", graph_o.name, "Graph name")->required();
+  graph_import->add_option("file", graph_o.file, "GraphML, JSON or JSON Lines file (- for stdin)")->required();
+  graph_import->add_option("--format", graph_o.format, "json, jsonl or graphml (default: from the file name)")
+      ->check(CLI::IsMember({"json", "jsonl", "graphml"}));
+  graph->footer(R"(
+Formats: graphml (keys value and labels on nodes, type, weight and properties on edges; files of
+other tools are read too, their attributes becoming the node value / edge properties object),
+json ({"name","directed","nodes":[{"id","value","labels"}],"edges":[{"from","to","type","weight",
+"properties"}]}; NetworkX node-link "links"/"source"/"target" are read too) and jsonl (a "graph"
+line, then one "node" or "edge" object per line). Progress is shown on stderr when it is a terminal.)");
+
   plugin_cmd_options pkg_o;
   // Run by dbridge-package, so only these commands load its libraries.
   add_package_commands(app, pkg_o, [&](package_command) { action = [&] { return exec_package_program(argc, argv); }; });

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// SHA-256 of plugin libraries (OpenSSL libcrypto).
+// SHA-256 of plugin libraries and migration steps (OpenSSL libcrypto).
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 // DBRIDGE_API here exports internals the first-party CLI and unit tests use;
 // they are not API and carry no compatibility promise.
 #include "dbridge/export.hpp"
 
 namespace dbridge::detail {
+
+/// Lowercase hex SHA-256 of bytes.
+std::string sha256_hex(std::string_view bytes);
 
 /// Lowercase hex SHA-256 of everything readable from fd, from offset 0 (pread,
 /// so the caller's file offset is untouched). Throws resource_error on a read

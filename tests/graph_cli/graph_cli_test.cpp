@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// `dbridge graph import|export|stats|list` as a subprocess, through every
+// mapper the build has: a graph exported as GraphML, JSON or JSON Lines and
+// imported again is the same graph.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dbridge/connection.hpp"
+#include "dbridge/graph.hpp"
+#include "subprocess.hpp"
+#include "test_server.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dbridge::test::process_result;
+using nlohmann::json;
+
+struct target {
+  const char* name;
+  const char* env;  ///< server URL variable; null for SQLite (a file of the test's own)
+};
+const target targets[] = {{"sqlite", nullptr}, {"redis", "DBRIDGE_TEST_REDIS_URL"}};
+
+constexpr const char* sample_graphml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+  <key id="value" for="node" attr.name="value" attr.type="string"/>
+  <key id="labels" for="node" attr.name="labels" attr.type="string"/>
+  <key id="type" for="edge" attr.name="type" attr.type="string"/>
+  <key id="weight" for="edge" attr.name="weight" attr.type="double"/>
+  <graph id="people" edgedefault="directed">
+    <node id="alice"><data key="value">{"age": 31, "city": "Zürich"}</data><data key="labels">["Person"]</data></node>
+    <node id="bob"><data key="value">{"age": 27}</data></node>
+    <node id="zoë 🌍"/>
+    <edge source="alice" target="bob"><data key="type">FRIEND</data><data key="weight">0.8</data></edge>
+    <edge source="alice" target="bob"><data key="type">FOLLOWS</data></edge>
+    <edge source="zoë 🌍" target="zoë 🌍"><data key="type">SELF</data><data key="weight">2</data></edge>
+  </graph>
+</graphml>
+)";
+
+class graph_cli : public ::testing::TestWithParam<target> {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "dbridge-graph-cli-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    if (GetParam().env != nullptr) {
+      DBRIDGE_REQUIRE_SERVER_ENV(GetParam().env);
+      url_ = dbridge::test::env_or_empty(GetParam().env);
+    } else {
+      url_ = "sqlite://" + (dir_ / "graphs.db").string();
+    }
+    prefix_ = "cli_" + std::to_string(::getpid()) + "_";
+    const process_result probe = run({"graph", "list", url_});
+    // Until the mapper for this scheme is built (graph-sql), or the core can
+    // lend it what it needs (graph-redis runs commands on the lent connection).
+    if (probe.exit_code != 0 && (probe.err.find("no graph mapper") != std::string::npos ||
+                                 probe.err.find("unsupported error") != std::string::npos))
+      GTEST_SKIP() << "no working graph mapper for " << GetParam().name << " in this build: " << probe.err;
+    ASSERT_EQ(probe.exit_code, 0) << probe.err;
+  }
+  void TearDown() override {
+    if (!url_.empty() && !prefix_.empty()) {
+      try {
+        auto conn = dbridge::connect(url_);
+        dbridge::graph_store store(conn);
+        for (const auto& g : store.list())
+          if (g.name.rfind(prefix_, 0) == 0) store.remove(g.name);
+      } catch (const dbridge::error&) {
+      }
+    }
+    fs::remove_all(dir_);
+  }
+  process_result run(const std::vector<std::string>& args) {
+    process_result r = dbridge::test::run_process(DBRIDGE_EXE, args, {{"DBRIDGE_PLUGIN_PATH", std::nullopt}});
+    EXPECT_EQ(r.signal, 0) << r.err;
+    return r;
+  }
+  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  std::string graph(const std::string& name) const { return prefix_ + name; }
+
+  /// A graph exported as JSON, with nodes and edges in a fixed order.
+  json exported(const std::string& name) {
+    const process_result r = run({"graph", "export", url_, graph(name), "--format", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(r.out);
+    auto by = [](std::initializer_list<const char*> keys) {
+      return [keys](const json& a, const json& b) {
+        for (const char* k : keys)
+          if (a.value(k, json()) != b.value(k, json())) return a.value(k, json()) < b.value(k, json());
+        return false;
+      };
+    };
+    std::sort(j["nodes"].begin(), j["nodes"].end(), by({"id"}));
+    std::sort(j["edges"].begin(), j["edges"].end(), by({"from", "to", "type"}));
+    j.erase("name");
+    return j;
+  }
+
+  fs::path dir_;
+  std::string url_;
+  std::string prefix_;
+};
+
+TEST_P(graph_cli, import_stats_list_and_every_export_format_round_trips) {
+  std::ofstream(file("people.graphml")) << sample_graphml;
+  process_result r = run({"graph", "import", url_, graph("people"), file("people.graphml")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "imported " + graph("people") + ": 3 nodes, 3 edges\n");
+
+  r = run({"graph", "stats", url_, graph("people"), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json stats = json::parse(r.out);
+  EXPECT_EQ(stats["nodes"], 3);
+  EXPECT_EQ(stats["edges"], 3);
+  EXPECT_EQ(stats["directed"], true);
+
+  const json original = exported("people");
+  ASSERT_EQ(original["nodes"].size(), 3u);
+  EXPECT_EQ(original["nodes"][0]["value"], json::parse(R"({"age": 31, "city": "Zürich"})"));
+  EXPECT_EQ(original["nodes"][0]["labels"], json::parse(R"(["Person"])"));
+
+  for (const char* format : {"graphml", "json", "jsonl"}) {
+    SCOPED_TRACE(format);
+    const std::string out = file(std::string("copy.") + format);
+    r = run({"graph", "export", url_, graph("people"), "-o", out});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = run({"graph", "import", url_, graph(std::string("copy_") + format), out});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(exported(std::string("copy_") + format), original);
+  }
+
+  r = run({"graph", "list", url_, "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t ours = 0;
+  for (const auto& g : json::parse(r.out)) ours += g["name"].get<std::string>().rfind(prefix_, 0) == 0;
+  EXPECT_EQ(ours, 4u);
+}
+
+TEST_P(graph_cli, a_missing_graph_and_a_broken_file_fail_cleanly) {
+  process_result r = run({"graph", "stats", url_, graph("absent")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not_found"), std::string::npos) << r.err;
+
+  std::ofstream(file("broken.graphml")) << "<graphml><graph><node id='a'></graph>";
+  r = run({"graph", "import", url_, graph("broken"), file("broken.graphml")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("line 1"), std::string::npos) << r.err;
+  r = run({"graph", "stats", url_, graph("broken")});
+  EXPECT_EQ(r.exit_code, 1) << "a failed import left a graph behind";
+}
+
+INSTANTIATE_TEST_SUITE_P(mappers, graph_cli, ::testing::ValuesIn(targets),
+                         [](const auto& i) { return std::string(i.param.name); });
+
+}  // namespace
