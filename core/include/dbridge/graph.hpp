@@ -14,6 +14,7 @@
 // manifest) on a connection the store lends it for each call.
 #pragma once
 
+#include "dbridge/export.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -34,14 +35,14 @@ class connection;
 /// (SQL NULL), "null" is JSON's null. A graph validates each one it is given
 /// and normalises it (object keys sorted, no insignificant space), so equal
 /// documents have equal text; invalid JSON is an invalid_argument error.
-struct node {
+struct DBRIDGE_API node {
   std::string id;
   json value;
   std::vector<std::string> labels;
   friend bool operator==(const node&, const node&) = default;
 };
 
-struct edge {
+struct DBRIDGE_API edge {
   std::string from;
   std::string to;
   std::string type;
@@ -55,7 +56,7 @@ enum class graph_kind { directed, undirected };
 /// A graph of nodes (unique ids) and typed edges. Between two nodes there is
 /// at most one edge of each type (in an undirected graph a-b and b-a are the
 /// same edge); parallel edges differ in type.
-class graph {
+class DBRIDGE_API graph {
  public:
   explicit graph(graph_kind kind = graph_kind::directed) : kind_(kind) {}
   graph_kind kind() const noexcept { return kind_; }
@@ -77,7 +78,7 @@ class graph {
   void reserve(std::size_t nodes, std::size_t edges);
 
   /// Same kind, same nodes and same edges, whatever the order they were added in.
-  friend bool operator==(const graph& a, const graph& b);
+  friend DBRIDGE_API bool operator==(const graph& a, const graph& b);
 
  private:
   std::string edge_key(std::string_view from, std::string_view to, std::string_view type) const;
@@ -91,21 +92,21 @@ class graph {
 enum class direction { out, in, both };
 
 /// Which edges neighbors() follows, and how far.
-struct walk {
+struct DBRIDGE_API walk {
   std::optional<std::string> edge_type = std::nullopt;  ///< only edges of this type; none = any
   direction dir = direction::out;        ///< an undirected graph always walks both ways
   std::uint32_t depth = 1;               ///< 1 = adjacent nodes only
 };
 
 /// A node a walk reached, at the length of its shortest walk.
-struct reached {
+struct DBRIDGE_API reached {
   std::string id;
   json value;
   std::vector<std::string> labels;
   std::uint32_t depth = 0;
 };
 
-struct graph_stats {
+struct DBRIDGE_API graph_stats {
   std::string name;
   bool directed = true;
   std::uint64_t nodes = 0;
@@ -114,7 +115,7 @@ struct graph_stats {
 
 /// Graphs kept through one connection. Errors are dbridge errors; a graph
 /// never stored is not_found.
-class graph_store {
+class DBRIDGE_API graph_store {
  public:
   /// The mapper whose manifest lists the connection's scheme.
   explicit graph_store(connection& conn);

@@ -3,6 +3,7 @@
 // recorded, with a checksum, in the table dbridge_schema_migrations.
 #pragma once
 
+#include "dbridge/export.hpp"
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -22,17 +23,17 @@ class connection;
 enum class sql_dialect : std::uint8_t { postgresql, mysql, sqlite };
 
 /// "postgresql", "mysql", "sqlite".
-std::string_view to_string(sql_dialect d) noexcept;
+DBRIDGE_API std::string_view to_string(sql_dialect d) noexcept;
 
 /// The dialect of a connection's driver; unsupported_error for a driver
 /// without one (Redis, third-party drivers).
-sql_dialect dialect_of(const connection& conn);
+DBRIDGE_API sql_dialect dialect_of(const connection& conn);
 
 /// One step. Either SQL (sql, with optional per-dialect variants that take
 /// its place on that dialect) or a callback (run). A step's checksum is the
 /// SHA-256 of the SQL it runs on the connection's dialect, or of fingerprint
 /// for a callback: change the fingerprint whenever the callback changes.
-struct migration {
+struct DBRIDGE_API migration {
   std::int64_t version = 0;  ///< > 0; unique in a set; steps apply in increasing order
   std::string name;          ///< shown in status and errors, e.g. "create_users"
   std::string sql;           ///< any number of statements, no parameters
@@ -51,7 +52,7 @@ struct migration {
 };
 
 /// What a migrate() call reports as it goes.
-struct migration_event {
+struct DBRIDGE_API migration_event {
   enum class kind : std::uint8_t {
     lock_wait,  ///< another migrator holds the lock; waiting for it
     started,    ///< the step is about to run
@@ -65,7 +66,7 @@ struct migration_event {
   std::chrono::nanoseconds elapsed{};
 };
 
-struct migrate_options {
+struct DBRIDGE_API migrate_options {
   /// Apply steps up to and including this version only.
   std::optional<std::int64_t> to{};
   /// Check and plan (checksums, pending steps) without changing the database.
@@ -78,7 +79,7 @@ struct migrate_options {
 };
 
 /// A step as the database and the given set see it.
-struct migration_status {
+struct DBRIDGE_API migration_status {
   enum class state : std::uint8_t {
     applied,  ///< recorded with the checksum the step has now
     pending,  ///< not recorded yet
@@ -92,9 +93,9 @@ struct migration_status {
   std::string applied_checksum;  ///< recorded (empty when pending)
   std::string applied_at;        ///< recorded, ISO 8601 UTC (empty when pending)
 };
-std::string_view to_string(migration_status::state s) noexcept;
+DBRIDGE_API std::string_view to_string(migration_status::state s) noexcept;
 
-struct migrate_result {
+struct DBRIDGE_API migrate_result {
   std::vector<std::int64_t> applied;  ///< versions this call ran (dry run: would run)
   std::size_t already_applied = 0;    ///< steps of the set found recorded
   std::optional<std::int64_t> current_version;  ///< highest recorded version afterwards
@@ -114,11 +115,11 @@ struct migrate_result {
 /// within lock_timeout (timeout_error). A failing step throws that step's
 /// error with the step named in its message; the steps before it stay
 /// applied. Running again with nothing pending changes nothing.
-migrate_result migrate(connection& conn, std::span<const migration> steps, const migrate_options& opts = {});
+DBRIDGE_API migrate_result migrate(connection& conn, std::span<const migration> steps, const migrate_options& opts = {});
 
 /// Every step of the set plus every recorded version the set lacks, by
 /// version. Reads only: a database never migrated shows all steps pending.
-std::vector<migration_status> migration_status_of(connection& conn, std::span<const migration> steps);
+DBRIDGE_API std::vector<migration_status> migration_status_of(connection& conn, std::span<const migration> steps);
 
 /// Reads a migrations folder: files NNNN_name.sql (any number of digits),
 /// with optional variants NNNN_name.postgresql.sql, .mysql.sql and
@@ -126,6 +127,6 @@ std::vector<migration_status> migration_status_of(connection& conn, std::span<co
 /// only (empty elsewhere). Other files are ignored; two names for one version
 /// or an unknown dialect suffix are invalid_argument_error; a missing folder
 /// is not_found_error.
-std::vector<migration> load_migrations(const std::filesystem::path& dir);
+DBRIDGE_API std::vector<migration> load_migrations(const std::filesystem::path& dir);
 
 }  // namespace dbridge
