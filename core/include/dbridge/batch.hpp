@@ -38,7 +38,7 @@
 namespace dbridge {
 
 /// The result of one batch item.
-struct batch_item {
+struct DBRIDGE_API batch_item {
   std::size_t index = 0;              ///< 0-based position in the order queued
   std::optional<error_info> error;    ///< set when this item failed
   std::int64_t affected_rows = -1;    ///< sql items: rows changed, -1 unknown
