@@ -157,7 +157,8 @@ TEST_F(command, which_options_lists_the_declared_url_options) {
   ASSERT_EQ(j.exit_code, 0) << j.err;
   bool mode = false;
   for (const auto& o : json::parse(j.out).at("options"))
-    if (o.at("name") == "mode") mode = o.at("default") == "rwc" && o.at("type") == "string";
+    if (o.at("name").get<std::string>() == "mode")
+      mode = o.at("default").get<std::string>() == "rwc" && o.at("type").get<std::string>() == "string";
   EXPECT_TRUE(mode) << j.out;
   // The same declarations reject a misspelt option before the driver runs.
   const process_result typo = run({"query", db_url() + "?busy_timout=5", "SELECT 1"});
