@@ -4,9 +4,14 @@
 // node and edge records and back.
 #include <algorithm>
 #include <cstring>
+#include <deque>
+#include <span>
+#include <string_view>
+#include <vector>
 #include <exception>
 #include <set>
 
+#include "dbridge/command.hpp"
 #include "dbridge/connection.hpp"
 #include "dbridge/copy.hpp"
 #include "dbridge/graph.hpp"
@@ -111,10 +116,48 @@ struct lent {
     }
   }
 
-  static int32_t command(void* ctx, uint32_t, const char* const*, const uint64_t*, const dbr_reply**,
-                         dbr_error* err) noexcept {
-    (void)ctx;
-    return report(err, errc::unsupported, {}, "the lent connection runs commands only for command drivers");
+  // A command driver's reply, copied back into dbr_reply form: the mapper
+  // borrows it until its next call, as from a driver.
+  reply last_reply;
+  std::deque<dbr_reply> reply_nodes;
+  std::deque<std::vector<const dbr_reply*>> reply_children;
+
+  const dbr_reply* expose(const reply& r) {
+    dbr_reply& out = reply_nodes.emplace_back();
+    out.struct_size = sizeof(dbr_reply);
+    out.type = static_cast<uint32_t>(r.type);
+    out.integer = r.integer;
+    out.dval = r.number;
+    out.str = r.str.data();
+    out.len = r.str.size();
+    if (!r.elements.empty()) {
+      auto& kids = reply_children.emplace_back();
+      kids.reserve(r.elements.size());
+      for (const auto& e : r.elements) kids.push_back(expose(e));
+      out.elements = kids.size();
+      out.element = kids.data();
+    }
+    return &out;
+  }
+
+  static int32_t command(void* ctx, uint32_t argc, const char* const* argv, const uint64_t* argv_len,
+                         const dbr_reply** out, dbr_error* err) noexcept {
+    lent& l = of(ctx);
+    try {
+      if (out == nullptr || (argc > 0 && (argv == nullptr || argv_len == nullptr))) {
+        return report(err, errc::invalid_argument, {}, "command needs argv, argv_len and a reply pointer");
+      }
+      std::vector<std::string_view> args;
+      args.reserve(argc);
+      for (uint32_t i = 0; i < argc; ++i) args.emplace_back(argv[i], static_cast<std::size_t>(argv_len[i]));
+      l.last_reply = l.conn->command(std::span<const std::string_view>(args));
+      l.reply_nodes.clear();
+      l.reply_children.clear();
+      *out = l.expose(l.last_reply);
+      return DBR_OK;
+    } catch (...) {
+      return report_current(err, nullptr);
+    }
   }
 
   static int32_t begin(void* ctx, dbr_error* err) noexcept {

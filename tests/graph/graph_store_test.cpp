@@ -28,13 +28,14 @@ struct backend {
   const char* name;     // test name suffix
   const char* mapper;   // mapper plugin id
   const char* url_env;  // nullptr: a throwaway SQLite file
-  const char* dialect;  // "postgres", "mariadb", "sqlite" (for the test's own SQL)
+  const char* dialect;  // "postgres", "mariadb", "sqlite", "redis" (for the test's own SQL)
 };
 
 const backend backends[] = {
     {"sql_sqlite", "graph-sql", nullptr, "sqlite"},
     {"sql_postgres", "graph-sql", "DBRIDGE_TEST_POSTGRES_URL", "postgres"},
     {"sql_mariadb", "graph-sql", "DBRIDGE_TEST_MYSQL_URL", "mariadb"},
+    {"redis", "graph-redis", "DBRIDGE_TEST_REDIS_URL", "redis"},
 };
 
 void PrintTo(const backend& b, std::ostream* os) { *os << b.name; }
