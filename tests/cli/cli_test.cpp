@@ -156,7 +156,8 @@ TEST_F(command, which_options_lists_the_declared_url_options) {
   const process_result j = run({"which", "--options", "--format", "json", "sqlite"});
   ASSERT_EQ(j.exit_code, 0) << j.err;
   bool mode = false;
-  for (const auto& o : json::parse(j.out).at("options"))
+  const json listed = json::parse(j.out);  // kept alive: the loop walks a reference into it
+  for (const auto& o : listed.at("options"))
     if (o.at("name").get<std::string>() == "mode")
       mode = o.at("default").get<std::string>() == "rwc" && o.at("type").get<std::string>() == "string";
   EXPECT_TRUE(mode) << j.out;
