@@ -6,13 +6,41 @@
 #include <algorithm>
 
 #include "commands.hpp"
+#include "plugin_options_view.hpp"
 #include "dbridge/plugin_catalog.hpp"
 
 namespace dbridge::cli {
 
+namespace {
+
+// `plugins --options ID`: the manifest's option declarations of every
+// installed version of one plugin, without loading its library.
+int print_declared_options(const std::vector<plugin_info>& plugins, const plugins_options& o) {
+  std::vector<const plugin_info*> found;
+  for (const auto& p : plugins)
+    if (p.id == o.options_of) found.push_back(&p);
+  if (found.empty()) {
+    return report_failure("not_found", fmt::format("no installed plugin has id '{}'", o.options_of),
+                          "`dbridge plugins` lists the installed ids");
+  }
+  if (o.format == output_format::json) {
+    ojson list = ojson::array();
+    for (const auto* p : found)
+      list.push_back({{"id", p->id}, {"version", p->version}, {"options_declared", p->options_declared},
+                      {"options", options_json(*p)}});
+    out(json_text(ojson{{"plugins", std::move(list)}}, 2) + "\n");
+    return exit_ok;
+  }
+  for (const auto* p : found) out(fmt::format("{} {}\n", p->id, p->version) + options_text(*p));
+  return exit_ok;
+}
+
+}  // namespace
+
 int run_plugins(const plugins_options& o) {
   auto& catalog = plugin_catalog::global();
   const auto plugins = catalog.plugins();
+  if (!o.options_of.empty()) return print_declared_options(plugins, o);
   const auto problems = catalog.problems();
 
   std::vector<plugin_verification> checks;

@@ -15,6 +15,7 @@ namespace dbridge::cli {
 struct plugins_options {
   output_format format = output_format::table;
   bool verify = false;  ///< re-hash the files on disk (plugin_catalog.hpp verify_plugin)
+  std::string options_of;  ///< a plugin id: print only its declared URL options
 };
 int run_plugins(const plugins_options& o);
 

@@ -41,6 +41,8 @@ int run_main(int argc, char** argv) {
   format_option(plugins, plugins_o.format, false);
   plugins->add_flag("--verify", plugins_o.verify,
                     "Re-hash each plugin's library and every file its package.toml lists; exit 1 on a mismatch");
+  plugins->add_option("--options", plugins_o.options_of,
+                      "Print the URL options plugin ID declares in its manifest (every installed version)");
   plugins->callback([&] { action = [&] { return run_plugins(plugins_o); }; });
 
   doctor_options doctor_o;

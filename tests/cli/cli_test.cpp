@@ -148,6 +148,21 @@ TEST_F(command, which_names_the_plugin_and_suggests_for_unknown) {
   EXPECT_NE(bad.err.find("sqlite"), std::string::npos) << bad.err;
 }
 
+TEST_F(command, plugins_options_prints_one_plugins_declarations) {
+  const process_result t = run({"plugins", "--options", "sqlite"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("busy_timeout"), std::string::npos) << t.out;
+  const process_result j = run({"plugins", "--options", "sqlite", "--format", "json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const json doc = json::parse(j.out);
+  ASSERT_FALSE(doc.at("plugins").empty()) << j.out;
+  EXPECT_EQ(doc.at("plugins").at(0).at("id").get<std::string>(), "sqlite");
+  EXPECT_TRUE(doc.at("plugins").at(0).at("options_declared").get<bool>());
+  const process_result missing = run({"plugins", "--options", "no-such-plugin"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no-such-plugin"), std::string::npos) << missing.err;
+}
+
 TEST_F(command, which_options_lists_the_declared_url_options) {
   const process_result t = run({"which", "--options", "sqlite"});
   ASSERT_EQ(t.exit_code, 0) << t.err;
