@@ -3,6 +3,7 @@
 // connection (dbr_lent_conn) for each call, and turns graphs into the ABI's
 // node and edge records and back.
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <deque>
 #include <span>
@@ -308,14 +309,32 @@ class lending {
 
 // ------------------------------------------------------------ graphs as ABI records
 
+// A mapper built before 1.2 steps through graph->nodes and graph->edges with
+// the element sizes of its own header, so it is given arrays packed at those
+// sizes (abi.h, dbr_graph): the 1.2 fields are cut off, never misread.
+constexpr std::size_t node_size_1_0 = offsetof(dbr_graph_node, value);
+constexpr std::size_t edge_size_1_0 = offsetof(dbr_graph_edge, weight);
+
+template <class T>
+std::vector<std::byte> packed_at(const std::vector<T>& items, std::size_t size) {
+  std::vector<std::byte> out(items.size() * size);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    T item = items[i];
+    item.struct_size = static_cast<uint32_t>(size);
+    std::memcpy(out.data() + i * size, &item, size);
+  }
+  return out;
+}
+
 // The ABI view of a graph; points into g, which must outlive it.
 struct abi_graph {
   std::vector<dbr_graph_node> nodes;
   std::vector<dbr_graph_edge> edges;
   std::vector<const char*> labels;  // every node's labels, one run each
+  std::vector<std::byte> old_nodes, old_edges;  // for a mapper older than 1.2
   dbr_graph g{};
 
-  abi_graph(const graph& in, const std::string& name) {
+  abi_graph(const graph& in, const std::string& name, std::uint32_t mapper_minor) {
     std::size_t nlabels = 0;
     for (const auto& n : in.nodes()) nlabels += n.labels.size();
     labels.reserve(nlabels);
@@ -357,6 +376,12 @@ struct abi_graph {
     g.edges = edges.data();
     g.nedges = edges.size();
     g.directed = in.directed() ? 1 : 0;
+    if (mapper_minor < 2) {
+      old_nodes = packed_at(nodes, node_size_1_0);
+      old_edges = packed_at(edges, edge_size_1_0);
+      g.nodes = reinterpret_cast<const dbr_graph_node*>(old_nodes.data());
+      g.edges = reinterpret_cast<const dbr_graph_edge*>(old_edges.data());
+    }
   }
 };
 
@@ -524,7 +549,7 @@ const std::string& graph_store::mapper_version() const noexcept { return impl_->
 void graph_store::store(const graph& g, std::string_view name) {
   check_name(name);
   const std::string n(name);
-  abi_graph view(g, n);
+  abi_graph view(g, n, impl_->rec->negotiated_minor);
   auto& m = impl_->rec->mapper;
   impl_->call([&](const dbr_lent_conn* c, dbr_error* e) { return m.store(impl_->rec->instance, c, &view.g, e); });
 }
@@ -534,7 +559,7 @@ void graph_store::merge(const graph& g, std::string_view name) {
   auto& m = impl_->rec->mapper;
   impl_->need(m.merge != nullptr, "merge graphs");
   const std::string n(name);
-  abi_graph view(g, n);
+  abi_graph view(g, n, impl_->rec->negotiated_minor);
   impl_->call([&](const dbr_lent_conn* c, dbr_error* e) { return m.merge(impl_->rec->instance, c, &view.g, e); });
 }
 

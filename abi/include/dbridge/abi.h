@@ -871,6 +871,9 @@ typedef struct dbr_graph_edge {
   const char* properties;
   uint64_t properties_len; /* 1.2 */
 } dbr_graph_edge;
+/* nodes and edges are arrays laid out at the element sizes of the minor the
+ * mapper negotiated (its own header's sizeof): a mapper may step through them
+ * with plain indexing, and each element's struct_size says the same size. */
 typedef struct dbr_graph {
   uint32_t struct_size;   /* 1.0 */
   uint32_t reserved; /* 1.0: padding */
@@ -889,9 +892,9 @@ typedef struct dbr_graph_stats {
 } dbr_graph_stats;
 /* A walk from one node (1.2): edges followed out of (from -> to), into, or
  * both ways; an undirected graph always walks both ways. */
-#define DBR_WALK_OUT 1
-#define DBR_WALK_IN 2
-#define DBR_WALK_BOTH 3
+#define DBR_WALK_OUT 1  /* 1.2 */
+#define DBR_WALK_IN 2   /* 1.2 */
+#define DBR_WALK_BOTH 3 /* 1.2 */
 typedef struct dbr_graph_walk {
   uint32_t struct_size;  /* 1.2 */
   uint32_t direction;    /* 1.2: DBR_WALK_* */
