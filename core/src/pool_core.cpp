@@ -4,6 +4,7 @@
 // never run under the lock, so callers that can be served are never held up
 // by a slow or unreachable server. The maintainer thread is in
 // pool_maintainer.cpp, the counters in pool_metrics.cpp.
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,28 @@ std::int64_t mono_coarse_ns() noexcept {
   clock_gettime(CLOCK_MONOTONIC, &ts);
 #endif
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void pool_lock::lock_contended(std::uint32_t seen) noexcept {
+  // The holder is usually a few instructions from unlocking: a short spin
+  // saves two system calls. Then mark "sleepers" (2) and sleep until free.
+  for (int i = 0; i < 64 && seen != 0; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    seen = state_.load(std::memory_order_relaxed);
+    if (seen == 0 && state_.compare_exchange_weak(seen, 1, std::memory_order_acquire, std::memory_order_relaxed))
+      return;
+  }
+  if (seen != 2) seen = state_.exchange(2, std::memory_order_acquire);
+  while (seen != 0) {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), FUTEX_WAIT_PRIVATE, 2, nullptr, nullptr, 0);
+    seen = state_.exchange(2, std::memory_order_acquire);
+  }
+}
+
+void pool_lock::wake_one() noexcept {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
 namespace {
@@ -116,6 +139,7 @@ pool_core::pool_core(pool_config cfg) : cfg_(std::move(cfg)) {
     fixed_choice_ = vt_.fixed_choice(strategy_);
     if (fixed_choice_ > DBR_POOL_CHOICE_OLDEST) fixed_choice_ = DBR_POOL_CHOICE_CALL;
   }
+  inline_acquire_ = fixed_choice_ != DBR_POOL_CHOICE_CALL && !cfg_.validate_on_acquire;
   idle_.reserve(cfg_.max);
   if (fixed_choice_ == DBR_POOL_CHOICE_CALL) cands_.reserve(cfg_.max);
   all_.reserve(cfg_.max);
@@ -171,13 +195,13 @@ pooled* pool_core::take_idle_locked() noexcept {
     i = vt_.choose(strategy_, cands_.data(), n, &st);
     if (i >= n) i = n - 1;
   }
-  pooled* p = idle_[i];
   const bool listed = fixed_choice_ == DBR_POOL_CHOICE_CALL;
+  pooled* p;
   if (i == n - 1) {
-    idle_.pop_back();
+    p = idle_.pop_back();
     if (listed) cands_.pop_back();
   } else {
-    idle_.erase(idle_.begin() + i);
+    p = idle_.take(i);
     if (listed) cands_.erase(cands_.begin() + i);
   }
   drop(idle_n_);
@@ -198,6 +222,7 @@ void pool_core::offer_locked(pooled* p) noexcept {
     w->cv.notify_one();
     return;
   }
+  // Never full: idle ones count in total_, which stays at most max.
   idle_.push_back(p);
   if (fixed_choice_ == DBR_POOL_CHOICE_CALL) cands_.push_back(candidate_of(p));
   bump(idle_n_);
@@ -543,6 +568,16 @@ pooled* pool_core::acquire_slow(std::int64_t timeout_ns, std::source_location si
   std::rethrow_exception(w.open_failed);
 }
 
+pooled* pool_core::acquire_bail(std::int64_t timeout_ns, std::source_location site) {
+  mu_.unlock();
+  return acquire_slow(timeout_ns, site);
+}
+
+void pool_core::release_bail(pooled* p, bool discard) noexcept {
+  mu_.unlock();
+  release_slow(p, discard);
+}
+
 void pool_core::release_slow(pooled* p, bool discard) noexcept {
   connection_impl& c = *p->impl;
   c.leased = false;
@@ -630,7 +665,7 @@ void pool_core::poke() noexcept {
 }
 
 void pool_core::close() noexcept {
-  std::vector<pooled*> idle;
+  idle_list idle;
   {
     std::lock_guard lk(mu_);
     closed_ = true;

@@ -7,6 +7,7 @@
 
 #include <dbridge/abi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <exception>
@@ -21,6 +22,7 @@
 #include "connection_impl.hpp"
 #include "dbridge/pool.hpp"
 #include "plugin_record.hpp"
+#include "pool_lock.hpp"
 #include "registry_slot.hpp"
 
 namespace dbridge::detail {
@@ -102,10 +104,45 @@ struct pooled {
   explicit pooled(connection c) : conn(std::move(c)), impl(&conn.impl()) {}
 };
 
+/// The idle connections, oldest release first, in a fixed array of max
+/// slots (a pool never holds more): putting one back has no growth path,
+/// so the inline release stays a leaf.
+class idle_list {
+ public:
+  void reserve(std::size_t n) {
+    slots_ = std::make_unique<pooled*[]>(n);
+    cap_ = n;
+  }
+  bool empty() const noexcept { return n_ == 0; }
+  bool full() const noexcept { return n_ == cap_; }
+  std::size_t size() const noexcept { return n_; }
+  pooled* operator[](std::size_t i) const noexcept { return slots_[i]; }
+  pooled* pop_back() noexcept { return slots_[--n_]; }
+  void push_back(pooled* p) noexcept { slots_[n_++] = p; }  ///< !full()
+  /// Removes and returns slot i, keeping the order of the rest.
+  pooled* take(std::size_t i) noexcept {
+    pooled* p = slots_[i];
+    std::copy(slots_.get() + i + 1, slots_.get() + n_, slots_.get() + i);
+    --n_;
+    return p;
+  }
+  void swap(idle_list& o) noexcept {
+    std::swap(slots_, o.slots_);
+    std::swap(n_, o.n_);
+    std::swap(cap_, o.cap_);
+  }
+  pooled* const* begin() const noexcept { return slots_.get(); }
+  pooled* const* end() const noexcept { return slots_.get() + n_; }
+
+ private:
+  std::unique_ptr<pooled*[]> slots_;
+  std::size_t n_ = 0, cap_ = 0;
+};
+
 /// A caller blocked in acquire(), on its own stack. Served strictly in
 /// arrival order: a returned connection goes straight to the head waiter.
 struct pool_waiter {
-  std::condition_variable cv;
+  std::condition_variable_any cv;
   pooled* handed = nullptr;
   /// A connect started for the waiters failed: the head waiter hears why.
   std::exception_ptr open_failed;
@@ -150,12 +187,18 @@ class __attribute__((visibility("hidden"))) pool_core {
   ~pool_core();
   pooled* acquire_slow(std::int64_t timeout_ns, std::source_location site);
   void release_slow(pooled* p, bool discard) noexcept;
-  /// Nothing to clean on return: no call ran since the last return (so no
-  /// transaction can be open), nothing left open, no reset due.
+  /// The inline paths' way out with the lock held: unlock, then the slow
+  /// path (out of line, so the inline ones save no registers for it).
+  pooled* acquire_bail(std::int64_t timeout_ns, std::source_location site);
+  void release_bail(pooled* p, bool discard) noexcept;
+  /// Nothing to clean on return: no call ran since release_cleanup last
+  /// found the connection clean. Every call, result, transaction, subscribe
+  /// and close passes claim(), which sets `called`, so the transaction,
+  /// deadline, results, subscription and busy state are still as that
+  /// cleanup left them; the flags below are the ones a caller can set
+  /// without claiming, checked again.
   static bool nothing_to_clean(const connection_impl& c, session_reset reset) noexcept {
-    return !c.called && c.tx_deadline_ns == 0 && !c.watch && c.conn != nullptr && !c.broken &&
-           !c.busy.load(std::memory_order_relaxed) && !c.subscribed && c.nlive == 0 && c.tx_depth == 0 &&
-           !c.session_dirty && reset == session_reset::automatic;
+    return !c.called && c.conn != nullptr && !c.broken && !c.session_dirty && reset == session_reset::automatic;
   }
   pooled* take_idle_locked() noexcept;
   void offer_locked(pooled* p) noexcept;  ///< p counted in neither idle nor in_use yet
@@ -187,14 +230,14 @@ class __attribute__((visibility("hidden"))) pool_core {
   void adopt_locked(pooled* p) noexcept;   ///< p now counts in total_
   void forget_locked(pooled* p) noexcept;  ///< p no longer does
   std::string holders_locked(std::int64_t now) const;  ///< the oldest three, for the exhaustion error
-  void report_leaks_locked(std::unique_lock<std::mutex>& lk, std::int64_t now);
+  void report_leaks_locked(std::unique_lock<pool_lock>& lk, std::int64_t now);
   void discard_checked_out(pooled* p, bool health_failure) noexcept;
   static void mark_leased(pooled* p) noexcept;
   [[noreturn]] void throw_exhausted_locked(std::int64_t waited_ns);
   [[noreturn]] void throw_closed() const;
   void maintain();
   /// One round; returns when (mono_ns) it wants to run again.
-  std::int64_t maintain_once(std::unique_lock<std::mutex>& lk);
+  std::int64_t maintain_once(std::unique_lock<pool_lock>& lk);
   std::int64_t tick_ns() const noexcept;
   bool deletable_locked() const noexcept {
     return owner_gone_ && in_use_.load(std::memory_order_relaxed) == 0 &&
@@ -210,9 +253,11 @@ class __attribute__((visibility("hidden"))) pool_core {
   /// (DBR_POOL_CHOICE_*): NEWEST/OLDEST are picked here, with no call and
   /// no candidate list; CALL keeps cands_ and asks choose() per acquire.
   std::uint32_t fixed_choice_ = DBR_POOL_CHOICE_CALL;
+  /// A fixed choice and no validation: acquire() takes an idle connection inline.
+  bool inline_acquire_ = false;
 
-  mutable std::mutex mu_;
-  std::vector<pooled*> idle_;               // oldest release first
+  mutable pool_lock mu_;
+  idle_list idle_;
   std::vector<dbr_pool_candidate> cands_;   // parallel to idle_, handed to choose(); only for CALL
   pool_waiter* whead_ = nullptr;
   pool_waiter* wtail_ = nullptr;
@@ -238,7 +283,7 @@ class __attribute__((visibility("hidden"))) pool_core {
 
   // maintainer
   std::thread maint_;
-  std::condition_variable maint_cv_;
+  std::condition_variable_any maint_cv_;
   bool maint_stop_ = false;
   bool maint_poke_ = false;
   bool probe_needed_ = false;  ///< a connection broke: check the others and the server
@@ -260,17 +305,13 @@ inline long current_tid() noexcept {
 }
 
 inline pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
-  if (fixed_choice_ != DBR_POOL_CHOICE_CALL && !cfg_.validate_on_acquire) [[likely]] {
+  // A thread's first acquire asks the kernel for its id on the slow path,
+  // so this one makes no call while it holds a connection.
+  const long tid = t_pool_tid;
+  if (inline_acquire_ && tid != 0) [[likely]] {
     mu_.lock();
     if (!closed_ && !idle_.empty()) [[likely]] {
-      pooled* p;
-      if (fixed_choice_ == DBR_POOL_CHOICE_NEWEST) {
-        p = idle_.back();
-        idle_.pop_back();
-      } else {
-        p = idle_.front();
-        idle_.erase(idle_.begin());
-      }
+      pooled* p = fixed_choice_ == DBR_POOL_CHOICE_NEWEST ? idle_.pop_back() : idle_.take(0);
       drop(idle_n_);
       bump(in_use_);
       ++p->use_count;
@@ -279,12 +320,12 @@ inline pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location 
       // recent enough acquire time.
       p->acquired_ns = clock_ns_;
       p->site = site;
-      p->thread = current_tid();
-      mu_.unlock();
+      p->thread = tid;
       p->impl->leased = true;
+      mu_.unlock();
       return p;
     }
-    mu_.unlock();
+    return acquire_bail(timeout_ns, site);
   }
   return acquire_slow(timeout_ns, site);
 }
@@ -295,16 +336,16 @@ inline void pool_core::release(pooled* p, bool discard) noexcept {
     mu_.lock();
     const std::int64_t now = clock_ns_;
     if (!closed_ && whead_ == nullptr && !p->leak_reported && fixed_choice_ != DBR_POOL_CHOICE_CALL &&
-        now < p->expires_ns - tick_) [[likely]] {
+        now < p->expires_ns - tick_ && !idle_.full()) [[likely]] {
       c.leased = false;
       p->last_used_ns = now;
       drop(in_use_);
-      idle_.push_back(p);  // reserved to max in the constructor
+      idle_.push_back(p);
       bump(idle_n_);
       mu_.unlock();
       return;
     }
-    mu_.unlock();
+    return release_bail(p, discard);
   }
   release_slow(p, discard);
 }

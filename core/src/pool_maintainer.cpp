@@ -48,7 +48,7 @@ std::int64_t pool_core::tick_ns() const noexcept {
   return std::max<std::int64_t>(t, 2'000'000);
 }
 
-std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
+std::int64_t pool_core::maintain_once(std::unique_lock<pool_lock>& lk) {
   const std::int64_t now = mono_coarse_ns();
   // The pool clock: acquire and release read it instead of the clock, so
   // the rounds below must come at least once a tick.
@@ -74,7 +74,7 @@ std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
     }
     const bool check = !evict && (check_all || (health_due && now - p->last_used_ns >= cfg_.health_period_ns / 2));
     if (evict || check) {
-      idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+      idle_.take(i);
       if (fixed_choice_ == DBR_POOL_CHOICE_CALL) cands_.erase(cands_.begin() + static_cast<std::ptrdiff_t>(i));
       drop(idle_n_);
       if (evict) {
@@ -141,7 +141,7 @@ std::int64_t pool_core::maintain_once(std::unique_lock<std::mutex>& lk) {
   return mono_ns() + tick_ns();
 }
 
-void pool_core::report_leaks_locked(std::unique_lock<std::mutex>& lk, std::int64_t now) {
+void pool_core::report_leaks_locked(std::unique_lock<pool_lock>& lk, std::int64_t now) {
   // acquired_ns may be up to one maintainer tick early (a connection taken
   // from the idle list gets the last recent clock reading), so the report
   // waits that much longer: whatever it says was held at least the threshold.
