@@ -54,6 +54,10 @@ class sqlite_statement final : public sdk::statement, public sdk::cursor {
   void bind(std::span<const dbr_value> params);
   void bind_one(int index, const dbr_value& v, std::string& buf);
   void describe();
+  /// The current row into cells_. first_row: the row execute just stepped
+  /// to, whose value types give the undeclared columns (expressions) their
+  /// type, read from the same column lookup as the cell.
+  template <bool first_row>
   void fill_row();
   [[noreturn]] void fail_step(int rc);
 
@@ -68,6 +72,7 @@ class sqlite_statement final : public sdk::statement, public sdk::cursor {
   std::vector<std::string> param_buf_;  // bound text/blob bytes: must outlive every step
   std::vector<std::string> col_names_, col_decls_;
   std::vector<dbr_column> cols_;
+  bool undeclared_ = false;  // a column has no declared type (col_decls_ empty)
   std::vector<dbr_value> cells_;
   std::vector<std::string> cell_buf_;   // converted cells (decimal text) for the current row
 };

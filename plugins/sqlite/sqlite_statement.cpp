@@ -118,6 +118,8 @@ void sqlite_statement::describe() {
   for (int i = 0; i < n; ++i)
     cols_.push_back(sdk::make_column(col_names_[i].c_str(), type_from_declared(col_decls_[i]),
                                      col_decls_[i].c_str(), DBR_NULLABLE_UNKNOWN));
+  undeclared_ = false;
+  for (const std::string& d : col_decls_) undeclared_ = undeclared_ || d.empty();
   cells_.assign(static_cast<std::size_t>(n), sdk::make_null());
   cell_buf_.resize(static_cast<std::size_t>(n));
 }
@@ -263,18 +265,22 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
     if (sqlite3_column_count(st_) != static_cast<int>(cols_.size())) describe();  // re-prepared after ALTER
     // An expression has no declared type: its column reports the first row's
     // (NULL, i.e. not known, when that cell is NULL).
-    for (std::size_t i = 0; i < cols_.size(); ++i)
-      if (col_decls_[i].empty())  // the value's own type: no column-API bookkeeping (see fill_row)
-        cols_[i].type = storage_type(sqlite3_value_type(sqlite3_column_value(st_, static_cast<int>(i))));
     if (info.first_max != 0) {
       // The caller takes the first row with the reply: no fetch call for it.
       state_ = state::streaming;  // first, so a throw below still resets
-      fill_row();
+      if (undeclared_)
+        fill_row<true>();  // types the undeclared columns on the way
+      else
+        fill_row<false>();
       info.first.ncols = static_cast<std::uint32_t>(cols_.size());
       info.first.nrows = 1;
       info.first.cells = cells_.data();
       info.has_first = 1;
     } else {
+      if (undeclared_)
+        for (std::size_t i = 0; i < cols_.size(); ++i)
+          if (col_decls_[i].empty())  // the value's own type: no column-API bookkeeping (see fill_row)
+            cols_[i].type = storage_type(sqlite3_value_type(sqlite3_column_value(st_, static_cast<int>(i))));
       state_ = state::row_pending;
     }
     return this;
@@ -302,20 +308,25 @@ void sqlite_statement::fail_step(int rc) {
   throw e;
 }
 
+template <bool first_row>
 void sqlite_statement::fill_row() {
   const std::size_t n = cols_.size();
-  const dbr_column* cols = cols_.data();
+  dbr_column* cols = cols_.data();
   dbr_value* cells = cells_.data();
   for (std::size_t i = 0; i < n; ++i) {
     const int col = static_cast<int>(i);
-    const std::uint32_t want = cols[i].type;
     dbr_value& c = cells[i];
     // One column lookup per cell: the value's own accessors read the type
     // and numbers without the column API's per-call mutex and error
     // bookkeeping. The value is "unprotected", which only matters when two
     // threads share the connection, and the core never lets them.
     sqlite3_value* cv = sqlite3_column_value(st_, col);
-    switch (sqlite3_value_type(cv)) {
+    const int stored = sqlite3_value_type(cv);
+    if constexpr (first_row) {
+      if (col_decls_[i].empty()) cols[i].type = storage_type(stored);
+    }
+    const std::uint32_t want = cols[i].type;
+    switch (stored) {
       case SQLITE_NULL:
         c = sdk::make_null();
         break;
@@ -426,7 +437,7 @@ std::int32_t sqlite_statement::fetch(std::uint32_t, dbr_rows& out) {
     case state::idle:
       return DBR_DONE;
   }
-  fill_row();
+  fill_row<false>();
   out.ncols = static_cast<std::uint32_t>(cols_.size());
   out.nrows = 1;
   out.cells = cells_.data();
