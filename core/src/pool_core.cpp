@@ -4,7 +4,6 @@
 // never run under the lock, so callers that can be served are never held up
 // by a slow or unreachable server. The maintainer thread is in
 // pool_maintainer.cpp, the counters in pool_metrics.cpp.
-#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,28 +37,6 @@ std::int64_t mono_coarse_ns() noexcept {
   clock_gettime(CLOCK_MONOTONIC, &ts);
 #endif
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
-void pool_lock::lock_contended(std::uint32_t seen) noexcept {
-  // The holder is usually a few instructions from unlocking: a short spin
-  // saves two system calls. Then mark "sleepers" (2) and sleep until free.
-  for (int i = 0; i < 64 && seen != 0; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-    seen = state_.load(std::memory_order_relaxed);
-    if (seen == 0 && state_.compare_exchange_weak(seen, 1, std::memory_order_acquire, std::memory_order_relaxed))
-      return;
-  }
-  if (seen != 2) seen = state_.exchange(2, std::memory_order_acquire);
-  while (seen != 0) {
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), FUTEX_WAIT_PRIVATE, 2, nullptr, nullptr, 0);
-    seen = state_.exchange(2, std::memory_order_acquire);
-  }
-}
-
-void pool_lock::wake_one() noexcept {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
 namespace {
