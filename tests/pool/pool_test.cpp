@@ -277,6 +277,42 @@ TEST(limits, many_threads_never_share_a_connection) {
   EXPECT_GT(m.wait_max.count(), 0);
 }
 
+TEST(limits, eight_threads_on_a_pool_of_two_never_hold_more_than_two) {
+  // Many short acquire + release rounds through a pool much smaller than the
+  // thread count: the lock, the waiter hand-off and the counters under churn.
+  temp_db db;
+  constexpr std::uint32_t max = 2;
+  pool p(db.url(), {.max = max, .acquire_timeout = 10s});
+  constexpr int threads = 8, rounds = 1500;
+  std::atomic<int> out{0}, peak{0}, over{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&] {
+      for (int i = 0; i < rounds; ++i) {
+        auto c = p.acquire();
+        const int now = ++out;
+        if (now > static_cast<int>(max)) ++over;
+        int seen = peak.load();
+        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+        }
+        --out;  // before the handle goes back, so a successor never counts it
+      }
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(over.load(), 0);
+  EXPECT_LE(peak.load(), static_cast<int>(max));
+  EXPECT_GE(peak.load(), 1);
+  const auto m = p.metrics();
+  EXPECT_EQ(m.acquires, static_cast<std::uint64_t>(threads) * rounds);
+  EXPECT_EQ(m.timeouts, 0u);
+  EXPECT_EQ(m.in_use, 0u);
+  EXPECT_EQ(m.waiting, 0u);
+  EXPECT_EQ(m.opening, 0u);
+  EXPECT_LE(m.total, max);
+  EXPECT_EQ(m.idle, m.total);
+  EXPECT_EQ(m.created - m.closed, m.total);
+}
+
 TEST(limits, waiters_are_served_first_come_first_served) {
   temp_db db;
   pool p(db.url(), {.max = 1, .acquire_timeout = 30s});
