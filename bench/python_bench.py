@@ -55,9 +55,12 @@ def executemany_pair(name, ours, theirs, baseline, their_mark, repeat, n):
         c = conn.cursor()
         c.execute("DELETE FROM pybench_many")
         c.executemany("INSERT INTO pybench_many VALUES (%s, %s, %s)" % ((mark,) * 3), data)
-        conn.commit()
         c.execute("SELECT count(*) FROM pybench_many")
-        return c.fetchone()[0]
+        n = c.fetchone()[0]
+        conn.commit()  # leaves no transaction (nor lock) open for the other side
+        return n
+
+    theirs.rollback()  # a snapshot older than pybench_many would not see it
 
     report("%s executemany %d rows" % (name, n), best(lambda: insert_all(ours, "?"), repeat),
            best(lambda: insert_all(theirs, their_mark), repeat), baseline)

@@ -93,8 +93,30 @@ bool encode_fixed(const value& v, encoded& e) {
   return true;
 }
 
+void append_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index);
+
 /// Appends one cell of row to column b.
 void append_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index) {
+  // The common cells straight from the borrowed ABI value (one lookup, no
+  // conversion call); the rest through the row's typed getters.
+  const dbr_value& raw = rw.raw(col);
+  encoded e;
+  if (raw.type == DBR_TYPE_INT64 || raw.type == DBR_TYPE_DOUBLE) {
+    e.value = raw.u.i64;  // a double's bits, as the batch encoding keeps them
+  } else if ((raw.type == DBR_TYPE_TEXT || raw.type == DBR_TYPE_BYTES) && (raw.u.str.ptr != nullptr || raw.u.str.len == 0)) {
+    if (raw.u.str.len != 0) b.data.insert(b.data.end(), raw.u.str.ptr, raw.u.str.ptr + raw.u.str.len);
+  } else {
+    return append_typed_cell(b, rw, col, row_index);
+  }
+  b.tags.push_back(static_cast<std::uint8_t>(raw.type));
+  b.values.push_back(e.value);
+  b.aux.push_back(e.aux);
+  b.flags.push_back(e.flags);
+  b.offsets.push_back(b.data.size());
+}
+
+/// Appends one cell of row to column b through the typed getters.
+void append_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index) {
   value_type t = rw.type(col);
   encoded e;
   switch (t) {
