@@ -4,8 +4,8 @@
 
 Fetches ROWS rows of (int, text, float) with cursor.fetchall() through dbridge
 and through psycopg2 (PostgreSQL), sqlite3 (SQLite) and MySQLdb (MariaDB);
-for Redis, LRANGE of a ROWS-element list and single GET round trips against
-redis-py. Prints the best of REPEAT runs and the ratio dbridge / baseline.
+executemany of (int, text, float) rows against each; for Redis, LRANGE of a
+ROWS-element list and single GET round trips against redis-py. Prints the best of REPEAT runs and the ratio dbridge / baseline.
 
     source scripts/servers && servers_start
     DBRIDGE_LIBRARY=build/core/libdbridge.so PYTHONPATH=bindings/python \\
@@ -46,6 +46,26 @@ def credentials(url):
                 password=urllib.parse.unquote(u.password or ""), database=u.path.lstrip("/"))
 
 
+def executemany_pair(name, ours, theirs, baseline, their_mark, repeat, n):
+    """executemany of n (int, text, float) rows into an emptied pybench_many, then commit, on
+    both connections (autocommit off); their_mark is the baseline's placeholder."""
+    data = [(i, "x-%d" % i, i * 0.25) for i in range(n)]
+
+    def insert_all(conn, mark):
+        c = conn.cursor()
+        c.execute("DELETE FROM pybench_many")
+        c.executemany("INSERT INTO pybench_many VALUES (%s, %s, %s)" % ((mark,) * 3), data)
+        c.execute("SELECT count(*) FROM pybench_many")
+        n = c.fetchone()[0]
+        conn.commit()  # leaves no transaction (nor lock) open for the other side
+        return n
+
+    theirs.rollback()  # a snapshot older than pybench_many would not see it
+
+    report("%s executemany %d rows" % (name, n), best(lambda: insert_all(ours, "?"), repeat),
+           best(lambda: insert_all(theirs, their_mark), repeat), baseline)
+
+
 def fetch_all(cursor, sql):
     cursor.execute(sql)
     return len(cursor.fetchall())
@@ -56,6 +76,7 @@ def bench_postgres(url, rows, repeat):
     with dbridge.connect(url, autocommit=True) as db:
         cur = db.cursor()
         cur.execute("DROP TABLE IF EXISTS pybench")
+        cur.execute("DROP TABLE IF EXISTS pybench_many")
         cur.execute("CREATE TABLE pybench (id int, name text, score float8)")
         cur.execute("INSERT INTO pybench SELECT i, 'name-' || i, i * 0.5 FROM generate_series(1, ?) AS i", (rows,))
         cur.execute("ANALYZE pybench")
@@ -66,9 +87,13 @@ def bench_postgres(url, rows, repeat):
                    best(lambda: fetch_all(pg.cursor(), sql), repeat), "psycopg2")
             report("postgres iterate %d rows" % rows, best(lambda: sum(1 for _ in db.cursor().execute(sql)), repeat),
                    best(lambda: _iterate(pg.cursor(), sql), repeat), "psycopg2")
+            cur.execute("CREATE TABLE pybench_many (id int, name text, score float8)")
+            with dbridge.connect(url) as ours:
+                executemany_pair("postgres", ours, pg, "psycopg2", "%s", repeat, min(rows, 20000))
         finally:
             pg.close()
             cur.execute("DROP TABLE pybench")
+            cur.execute("DROP TABLE IF EXISTS pybench_many")
 
 
 def _iterate(cursor, sql):
@@ -82,24 +107,14 @@ def bench_sqlite(rows, repeat):
         path = os.path.join(d, "bench.db")
         lite = sqlite3.connect(path)
         lite.execute("CREATE TABLE pybench (id INTEGER, name TEXT, score REAL)")
+        lite.execute("CREATE TABLE pybench_many (id INTEGER, name TEXT, score REAL)")
         lite.executemany("INSERT INTO pybench VALUES (?, ?, ?)", (((i, "name-%d" % i, i * 0.5) for i in range(rows))))
         lite.commit()
         sql = "SELECT id, name, score FROM pybench"
         with dbridge.connect("sqlite://" + path) as db:
             report("sqlite fetchall %d rows" % rows, best(lambda: fetch_all(db.cursor(), sql), repeat),
                    best(lambda: fetch_all(lite.cursor(), sql), repeat), "sqlite3")
-            n = min(rows, 100000)
-            data = [(i, "x-%d" % i, i * 0.25) for i in range(n)]
-
-            def insert_all(conn):
-                c = conn.cursor()
-                c.execute("DELETE FROM pybench")
-                c.executemany("INSERT INTO pybench VALUES (?, ?, ?)", data)
-                conn.commit()
-                return c.rowcount
-
-            report("sqlite executemany %d rows" % n, best(lambda: insert_all(db), repeat),
-                   best(lambda: insert_all(lite), repeat), "sqlite3")
+            executemany_pair("sqlite", db, lite, "sqlite3", "?", repeat, min(rows, 100000))
         lite.close()
 
 
@@ -108,6 +123,7 @@ def bench_mysql(url, rows, repeat):
     with dbridge.connect(url, autocommit=True) as db:
         cur = db.cursor()
         cur.execute("DROP TABLE IF EXISTS pybench")
+        cur.execute("DROP TABLE IF EXISTS pybench_many")
         cur.execute("CREATE TABLE pybench (id INT, name TEXT, score DOUBLE)")
         cur.execute("INSERT INTO pybench SELECT seq, CONCAT('name-', seq), seq * 0.5 FROM seq_1_to_%d" % rows)
         my = MySQLdb.connect(**credentials(url))
@@ -115,9 +131,13 @@ def bench_mysql(url, rows, repeat):
         try:
             report("mariadb fetchall %d rows" % rows, best(lambda: fetch_all(db.cursor(), sql), repeat),
                    best(lambda: fetch_all(my.cursor(), sql), repeat), "MySQLdb")
+            cur.execute("CREATE TABLE pybench_many (id INT, name TEXT, score DOUBLE)")
+            with dbridge.connect(url) as ours:
+                executemany_pair("mariadb", ours, my, "MySQLdb", "%s", repeat, min(rows, 20000))
         finally:
             my.close()
             cur.execute("DROP TABLE pybench")
+            cur.execute("DROP TABLE IF EXISTS pybench_many")
 
 
 def bench_redis(url, rows, repeat):

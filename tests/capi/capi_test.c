@@ -567,6 +567,99 @@ static void test_sql(const struct flavor* f) {
   dbridge_conn_free(c);
 }
 
+/* ---------------------------------------------- many rows in one call */
+
+/* Rows (id, name, score) of ids[] into a shaped p, score NULL where nulls[i]. */
+static void shape_rows(dbridge_params* p, uint64_t rows, const int64_t* ids, const uint8_t* nulls) {
+  static const char names[] = "abbcccddddeeeee";
+  static const uint64_t ends[] = {1, 3, 6, 10, 15};
+  static const double scores[] = {0.5, 1.5, 2.5, 3.5, 4.5};
+  OK(dbridge_params_set_rows(p, rows, 3, &err));
+  OK(dbridge_params_column_int64(p, 0, ids, NULL, &err));
+  OK(dbridge_params_column_text(p, 1, names, ends, NULL, &err));
+  OK(dbridge_params_column_double(p, 2, scores, nulls, &err));
+}
+
+static void test_execute_many(const struct flavor* f) {
+  dbridge_conn* c = connect_to(f->url);
+  dbridge_params* p = NULL;
+  dbridge_stmt* s = NULL;
+  dbridge_tx* tx = NULL;
+  static const int64_t ids[] = {1, 2, 3, 4, 5};
+  static const int64_t clash[] = {10, 11, 5, 12}; /* row 2 repeats id 5 */
+  static const uint8_t nulls[] = {0, 0, 1, 0, 0};
+  static const uint64_t bad_ends[] = {2, 1, 3};
+  uint64_t failed = 0;
+  int64_t affected = 0;
+  int i;
+
+  exec(c, "DROP TABLE IF EXISTS capi_t");
+  exec(c, f->create);
+  OK(dbridge_prepare(c, f->insert, strlen(f->insert), &s, &err));
+  OK(dbridge_params_new(&p, &err));
+  shape_rows(p, 5, ids, nulls);
+  OK(dbridge_stmt_execute_many(s, p, 3, &affected, &failed, &err));
+  CHECK(affected == 5 && failed == UINT64_MAX);
+  CHECK(scalar(c, "SELECT count(*) FROM capi_t") == 5);
+  CHECK(scalar(c, "SELECT id FROM capi_t WHERE score IS NULL") == 3);
+  CHECK(scalar(c, "SELECT length(name) FROM capi_t WHERE id = 5") == 5);
+
+  /* A failing row in its own transaction: it is named, and no row stays. */
+  shape_rows(p, 4, clash, NULL);
+  EXPECT(DBRIDGE_E_CONSTRAINT, dbridge_stmt_execute_many(s, p, 3, &affected, &failed, &err));
+  CHECK(failed == 2);
+  CHECK(strncmp(dbridge_error_message(err, NULL), "row 2: ", 7) == 0);
+  if (f->constraint_sqlstate != NULL) CHECK(strcmp(dbridge_error_sqlstate(err), f->constraint_sqlstate) == 0);
+  clear_error();
+  CHECK(scalar(c, "SELECT count(*) FROM capi_t") == 5);
+
+  /* Inside the caller's transaction: only the batch rolls back (a savepoint). */
+  OK(dbridge_begin(c, DBRIDGE_ISOLATION_DEFAULT, 0, -1, &tx, &err));
+  exec(c, "INSERT INTO capi_t (id, name, score) VALUES (100, 'tx', 1)");
+  EXPECT(DBRIDGE_E_CONSTRAINT, dbridge_stmt_execute_many(s, p, 3, &affected, &failed, &err));
+  CHECK(failed == 2);
+  clear_error();
+  CHECK(scalar(c, "SELECT count(*) FROM capi_t") == 6);
+  OK(dbridge_tx_commit(tx, &err));
+  dbridge_tx_free(tx);
+  CHECK(scalar(c, "SELECT count(*) FROM capi_t") == 6);
+
+  /* Filled value by value from empty. */
+  OK(dbridge_params_clear(p, &err));
+  for (i = 0; i < 3; ++i) {
+    OK(dbridge_params_add_int64(p, 200 + i, &err));
+    OK(dbridge_params_add_text(p, S("r"), &err));
+    OK(dbridge_params_add_null(p, &err));
+  }
+  OK(dbridge_stmt_execute_many(s, p, 3, &affected, NULL, &err));
+  CHECK(affected == 3);
+  CHECK(scalar(c, "SELECT count(*) FROM capi_t WHERE name = 'r'") == 3);
+
+  /* Refused shapes and arguments. */
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_stmt_execute_many(s, p, 2, &affected, &failed, &err));
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_stmt_execute_many(s, p, 0, &affected, &failed, &err));
+  EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_params_column_int64(p, 0, ids, NULL, &err));
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_stmt_execute_many(NULL, p, 3, &affected, &failed, &err));
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_params_set_rows(NULL, 1, 1, &err));
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_params_set_rows(p, 1, 0, &err));
+  OK(dbridge_params_set_rows(p, 3, 1, &err));
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_params_column_int64(p, 1, ids, NULL, &err));
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_params_column_int64(p, 0, NULL, NULL, &err));
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_params_column_text(p, 0, "abc", bad_ends, NULL, &err));
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_params_column_bytes(p, 0, NULL, bad_ends, NULL, &err));
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_stmt_execute_many(s, p, 1, &affected, &failed, &err));
+  CHECK(failed == UINT64_MAX);
+  OK(dbridge_params_set_rows(p, 0, 3, &err));
+  OK(dbridge_stmt_execute_many(s, p, 3, &affected, &failed, &err));
+  CHECK(affected == 0);
+  dbridge_stmt_close(s);
+  EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_stmt_execute_many(s, p, 3, &affected, &failed, &err));
+  clear_error();
+  dbridge_stmt_free(s);
+  dbridge_params_free(p);
+  dbridge_conn_free(c);
+}
+
 static void test_sqlite(void) {
   struct flavor f = {
       "sqlite",
@@ -587,6 +680,7 @@ static void test_sqlite(void) {
   uint64_t n = 0;
   int64_t v = 0;
   test_sql(&f);
+  test_execute_many(&f);
 
   /* Connect options: unknown keys are refused, numbers checked. */
   {
@@ -738,6 +832,7 @@ static void test_postgres(void) {
   uint8_t uuid_out[16];
 
   test_sql(&f);
+  test_execute_many(&f);
   test_pool(url, 1);
 
   /* Typed round trips of every binder type. */
@@ -917,6 +1012,7 @@ static void test_mysql(void) {
   int32_t days = 0, inf = 0;
   int64_t micros = 0;
   test_sql(&f);
+  test_execute_many(&f);
   c = connect_to(url);
   OK(dbridge_params_new(&p, &err));
   OK(dbridge_params_add_date(p, 19000, 0, &err));
@@ -981,6 +1077,27 @@ static void test_redis(void) {
   CHECK(dbridge_reply_element(reply, 2) == NULL);
   dbridge_reply_free((dbridge_reply*)dbridge_reply_element(reply, 0)); /* not a root: ignored */
   dbridge_reply_free(reply);
+  /* The same reply encoded in one buffer: [ARRAY 2, STRING "a", STRING "b"]. */
+  {
+    const uint8_t* buf = NULL;
+    uint64_t size = 0, nodes = 0;
+    int64_t a[3], b[3];
+    OK(dbridge_command_encoded(c, 4, range, range_len, &buf, &size, &err));
+    CHECK(buf != NULL && size == 8 + 8 + 2 * 3 * 8 + 2);
+    if (buf != NULL && size == 8 + 8 + 2 * 3 * 8 + 2) {
+      memcpy(&nodes, buf, 8);
+      memcpy(a, buf + 16, sizeof a);
+      memcpy(b, buf + 16 + sizeof a, sizeof b);
+      CHECK(nodes == 3 && buf[8] == DBRIDGE_REPLY_ARRAY && buf[9] == DBRIDGE_REPLY_STRING && buf[10] == 0x04);
+      CHECK(a[0] == 2 && a[1] == 0 && b[1] == 1 && a[2] == 1 && b[2] == 2);
+      CHECK(memcmp(buf + 16 + sizeof a + sizeof b, "ab", 2) == 0);
+    }
+    EXPECT(DBRIDGE_E_BACKEND, dbridge_command_encoded(c, 2, incr, incr_len, &buf, &size, &err));
+    CHECK(buf == NULL && size == 0);
+    EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_command_encoded(c, 2, get, get_len, NULL, &size, &err));
+    EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_command_encoded(NULL, 2, get, get_len, &buf, &size, &err));
+    clear_error();
+  }
   /* WRONGTYPE: a backend error with its code. */
   EXPECT(DBRIDGE_E_BACKEND, dbridge_command(c, 2, incr, incr_len, &reply, &err));
   CHECK(reply == NULL);

@@ -142,6 +142,33 @@ def test_executemany_runs_in_the_transaction(conn, url, table):
         cur.executemany("INSERT INTO %s (id) VALUES (?)" % table, [(1,), (1,)])
 
 
+def test_executemany_is_all_or_nothing_and_names_the_row(conn, url, table):
+    cur = _make(conn, table)
+    cur.execute("INSERT INTO %s (id, name) VALUES (?, ?)" % table, (100, "kept"))
+    with pytest.raises(dbridge.IntegrityError) as e:
+        cur.executemany("INSERT INTO %s (id, name, score) VALUES (?, ?, ?)" % table,
+                        [(1, "a", 0.5), (2, "b", None), (1, "c", 1.5)])
+    assert "row 2" in str(e.value)
+    conn.commit()  # the transaction goes on: only the failed batch was rolled back
+    assert _count(url, table) == 1
+    cur.executemany("INSERT INTO %s (id, name, score) VALUES (?, ?, ?)" % table,
+                    (r for r in [(1, "a", 0.5), (2, None, None), (3, "c", 2)]))
+    assert cur.rowcount == 3
+    conn.commit()
+    cur.execute("SELECT id, name, score FROM %s WHERE id < 100 ORDER BY id" % table)
+    assert cur.fetchall() == [(1, "a", 0.5), (2, None, None), (3, "c", 2.0)]
+
+
+def test_executemany_refuses_ragged_or_non_sequence_rows(conn, table):
+    cur = _make(conn, table)
+    with pytest.raises(dbridge.ProgrammingError):
+        cur.executemany("INSERT INTO %s (id, name) VALUES (?, ?)" % table, [(1, "a"), (2,)])
+    with pytest.raises(dbridge.ProgrammingError):
+        cur.executemany("INSERT INTO %s (id) VALUES (?)" % table, ["ab"])
+    cur.executemany("INSERT INTO %s (id) VALUES (?)" % table, [])
+    assert cur.rowcount == 0
+
+
 def test_parameters_must_be_a_sequence(conn):
     cur = conn.cursor()
     with pytest.raises(dbridge.ProgrammingError):

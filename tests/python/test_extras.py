@@ -89,6 +89,10 @@ def test_redis_commands_and_replies(redis, key):
         assert (dict(zip(h[::2], h[1::2])) if isinstance(h, list) else h) == {b"a": b"1", b"b": b"2"}
         redis.command("RPUSH", key + ":l", "x", "y")
         assert redis.command("LRANGE", key + ":l", 0, -1) == [b"x", b"y"]
+        assert redis.command("LRANGE", key + ":missing", 0, -1) == []
+        cursor, keys = redis.command("SCAN", 0, "MATCH", key + ":l", "COUNT", 1000)
+        assert isinstance(cursor, bytes) and isinstance(keys, list)
+        assert redis.command("MGET", key + ":l2", key) == [None, b"v\x00w"]
         redis.command("MULTI")
         redis.command("INCR", key + ":n2")
         redis.command("LPUSH", key, "wrongtype")

@@ -5,9 +5,12 @@ Reading goes column by column over a fetched batch (dbridge_result_batch_column)
 a column whose cells share one type is converted with a few C-speed
 operations (memoryview casts, map), not one ctypes call per cell.
 """
+import array
+import collections.abc
 import datetime
 import decimal
 import functools
+import itertools
 import json
 import struct
 import uuid
@@ -44,6 +47,67 @@ def bind(params, values):
     err = c_void_p()
     for v in values:
         _bind_one(params, v, err)
+
+
+def bind_rows(params, rows):
+    """Fills the dbridge_params handle with rows (a non-empty list of equal-length
+    parameter sequences) for dbridge_stmt_execute_many and returns their width.
+    A column whose values share one simple type (int, float, str, bytes; None
+    allowed) goes in with one call; otherwise every value goes in by itself."""
+    for kind in set(map(type, rows)):
+        if kind not in (tuple, list) and (issubclass(kind, (str, bytes)) or
+                                          not issubclass(kind, collections.abc.Sequence)):
+            raise ProgrammingError("dbridge: each parameter set must be a sequence (paramstyle 'qmark'); got %s"
+                                   % kind.__name__)
+    widths = set(map(len, rows))
+    if len(widths) != 1:
+        raise ProgrammingError("dbridge: the parameter sets differ in length (%s)" % sorted(widths))
+    width = widths.pop()
+    err = c_void_p()
+    check(lib.dbridge_params_set_rows(params, len(rows), width, byref(err)), err)
+    for j, column in enumerate(zip(*rows)):
+        if not _bind_column(params, j, column, err):
+            check(lib.dbridge_params_clear(params, byref(err)), err)
+            for row in rows:
+                bind(params, row)
+            break
+    return width
+
+
+_NULL_FILL = {int: 0, float: 0.0, str: "", bytes: b""}
+
+
+def _bind_column(p, j, column, err):
+    """Column j of every row in one call; False when its values are not of one simple type."""
+    kinds = set(map(type, column))
+    nulls = None
+    if type(None) in kinds:
+        kinds.discard(type(None))
+        if len(kinds) != 1 or next(iter(kinds)) not in _NULL_FILL:
+            return False
+        nulls = bytes([v is None for v in column])
+        fill = _NULL_FILL[next(iter(kinds))]
+        column = [fill if v is None else v for v in column]
+    if len(kinds) != 1:
+        return False
+    kind = kinds.pop()
+    if kind is int or kind is float:
+        try:
+            values = array.array("q" if kind is int else "d", column)
+        except OverflowError:
+            return False  # past 64 bits: value by value, as decimals
+        fn = lib.dbridge_params_column_int64 if kind is int else lib.dbridge_params_column_double
+        status = fn(p, j, values.buffer_info()[0], nulls, byref(err))
+    elif kind is str or kind is bytes:
+        if kind is str:
+            column = [v.encode("utf-8", "surrogatepass") for v in column]
+        ends = array.array("Q", itertools.accumulate(map(len, column)))
+        fn = lib.dbridge_params_column_text if kind is str else lib.dbridge_params_column_bytes
+        status = fn(p, j, b"".join(column), ends.buffer_info()[0], nulls, byref(err))
+    else:
+        return False
+    check(status, err)
+    return True
 
 
 def _bind_one(p, v, err):

@@ -115,6 +115,11 @@ _SIGNATURES = {
     "dbridge_params_add_uuid": (c_int32, [_P, c_char_p, _ERR]),
     "dbridge_params_begin_array": (c_int32, [_P, _ERR]),
     "dbridge_params_end_array": (c_int32, [_P, _ERR]),
+    "dbridge_params_set_rows": (c_int32, [_P, c_uint64, c_uint32, _ERR]),
+    "dbridge_params_column_int64": (c_int32, [_P, c_uint32, c_void_p, c_char_p, _ERR]),
+    "dbridge_params_column_double": (c_int32, [_P, c_uint32, c_void_p, c_char_p, _ERR]),
+    "dbridge_params_column_text": (c_int32, [_P, c_uint32, c_char_p, c_void_p, c_char_p, _ERR]),
+    "dbridge_params_column_bytes": (c_int32, [_P, c_uint32, c_char_p, c_void_p, c_char_p, _ERR]),
     # connections
     "dbridge_connect": (c_int32, [c_char_p, c_uint64, _CSTRS, _CSTRS, c_uint32, _PP, _ERR]),
     "dbridge_conn_close": (None, [_P]),
@@ -141,6 +146,7 @@ _SIGNATURES = {
     "dbridge_stmt_param_count": (c_int32, [_P, _U32P, _ERR]),
     "dbridge_stmt_query": (c_int32, [_P, _P, _PP, _ERR]),
     "dbridge_stmt_execute": (c_int32, [_P, _P, _I64P, _ERR]),
+    "dbridge_stmt_execute_many": (c_int32, [_P, _P, c_uint32, _I64P, _U64P, _ERR]),
     # results
     "dbridge_result_close": (None, [_P]),
     "dbridge_result_free": (None, [_P]),
@@ -182,6 +188,7 @@ _SIGNATURES = {
     "dbridge_plugins_json": (c_int32, [POINTER(_STR), _U64P, _ERR]),
     # commands
     "dbridge_command": (c_int32, [_P, c_uint32, _CSTRS, _U64P, _PP, _ERR]),
+    "dbridge_command_encoded": (c_int32, [_P, c_uint32, _CSTRS, _U64P, POINTER(c_void_p), _U64P, _ERR]),
     "dbridge_reply_free": (None, [_P]),
     "dbridge_reply_type": (c_uint32, [_P]),
     "dbridge_reply_integer": (c_int64, [_P]),

@@ -3,11 +3,12 @@
 import collections
 import collections.abc
 import json
+import struct
 import weakref
 
 from . import _lib
 from ._lib import lib, check, byref, c_void_p, c_uint64, c_int64, c_int32, c_uint32, ctypes, text_at
-from ._convert import bind, BatchReader
+from ._convert import bind, bind_rows, BatchReader
 from .exceptions import InterfaceError, NotSupportedError, ProgrammingError
 from .types import TypeCode
 
@@ -64,34 +65,56 @@ class ReplyError:
         return "ReplyError(%r)" % self.message
 
 
-def _reply_value(r):
-    t = lib.dbridge_reply_type(r)
-    if t == _lib.R_NIL:
-        return None
-    if t == _lib.R_INTEGER:
-        return lib.dbridge_reply_integer(r)
-    if t == _lib.R_BOOL:
-        return bool(lib.dbridge_reply_integer(r))
-    if t == _lib.R_DOUBLE:
-        return lib.dbridge_reply_double(r)
-    if t in (_lib.R_STRING, _lib.R_STATUS, _lib.R_ERROR, _lib.R_VERBATIM, _lib.R_BIGNUM):
-        n = c_uint64()
-        b = _lib.bytes_at(lib.dbridge_reply_string(r, byref(n)), n.value)
+_COUNT = struct.Struct("=Q")
+_AGGREGATES = (_lib.R_ARRAY, _lib.R_MAP, _lib.R_SET, _lib.R_PUSH)
+
+
+def _decode_reply(buf):
+    """The reply tree dbridge_command_encoded laid out in buf (layout in dbridge.h):
+    None, int, float, bool, bytes, str, list, dict, set or ReplyError."""
+    n = _COUNT.unpack_from(buf)[0]
+    types = buf[8:8 + n]
+    off = 8 + (n + 7) // 8 * 8
+    view = memoryview(buf)
+    a = view[off:off + 8 * n].cast("q").tolist()
+    b = view[off + 8 * n:off + 16 * n].cast("q").tolist()
+    data = buf[off + 16 * n:]
+    # The common shape, a flat array of strings (LRANGE, MGET, KEYS...), in one pass.
+    if n > 1 and types[0] == _lib.R_ARRAY and a[0] == n - 1 and types.count(_lib.R_STRING) == n - 1:
+        return [data[s:e] for s, e in zip(a[1:], b[1:])]
+
+    def node(i):
+        t = types[i]
         if t == _lib.R_STRING:
-            return b
+            return data[a[i]:b[i]], i + 1
+        if t == _lib.R_INTEGER:
+            return a[i], i + 1
+        if t == _lib.R_NIL:
+            return None, i + 1
+        if t == _lib.R_BOOL:
+            return bool(a[i]), i + 1
+        if t == _lib.R_DOUBLE:
+            return view[off + 8 * i:off + 8 * i + 8].cast("d")[0], i + 1
+        if t in _AGGREGATES:
+            items, j = [], i + 1
+            for _ in range(a[i]):
+                v, j = node(j)
+                items.append(v)
+            if t == _lib.R_MAP:
+                return {_hashable(items[k]): items[k + 1] for k in range(0, len(items) - 1, 2)}, j
+            if t == _lib.R_SET:
+                try:
+                    return set(items), j
+                except TypeError:
+                    return items, j
+            return items, j
+        raw = data[a[i]:b[i]]
         if t == _lib.R_BIGNUM:
-            return int(b)
-        s = b.decode("utf-8", "replace")
-        return ReplyError(s) if t == _lib.R_ERROR else s
-    items = [_reply_value(lib.dbridge_reply_element(r, i)) for i in range(lib.dbridge_reply_size(r))]
-    if t == _lib.R_MAP:
-        return {_hashable(items[i]): items[i + 1] for i in range(0, len(items) - 1, 2)}
-    if t == _lib.R_SET:
-        try:
-            return set(items)
-        except TypeError:
-            return items
-    return items
+            return int(raw), i + 1
+        text = raw.decode("utf-8", "replace")
+        return (ReplyError(text) if t == _lib.R_ERROR else text), i + 1
+
+    return node(0)[0]
 
 
 def _hashable(v):
@@ -264,13 +287,10 @@ class Connection:
         n = len(argv)
         ptrs = (ctypes.c_char_p * n)(*argv)
         lens = (c_uint64 * n)(*map(len, argv))
-        reply = c_void_p()
+        out, size = c_void_p(), c_uint64()
         self._before_statement(begin=False)
-        self._call(lib.dbridge_command, n, ptrs, lens, byref(reply))
-        try:
-            return _reply_value(reply)
-        finally:
-            lib.dbridge_reply_free(reply)
+        self._call(lib.dbridge_command_encoded, n, ptrs, lens, byref(out), byref(size))
+        return _decode_reply(ctypes.string_at(out, size.value))
 
     def notify(self, channel, payload=""):
         """PostgreSQL NOTIFY / Redis PUBLISH."""
@@ -375,23 +395,29 @@ class Cursor:
         return self
 
     def executemany(self, operation, seq_of_parameters):
-        """Prepares once and runs the statement for every parameter set; rowcount is the total."""
+        """Runs the statement for every parameter set in one call into the library, on the
+        driver's bulk path; all or nothing (a failing set rolls back every set and the
+        error names its index). rowcount is the total."""
         conn = self._conn()
         sql = _utf8(operation, "the operation")
+        rows = seq_of_parameters if isinstance(seq_of_parameters, (list, tuple)) else list(seq_of_parameters)
         self._reset()
         conn._before_statement(self)
+        if not rows:
+            self.rowcount = 0
+            return self
+        if self._params is None:
+            self._params = _Params()
+        width = bind_rows(self._params.h, rows)
         stmt = c_void_p()
         conn._call(lib.dbridge_prepare, sql, len(sql), byref(stmt))
-        total, affected, err = 0, c_int64(), conn._err
+        affected, failed, err = c_int64(), c_uint64(), conn._err
         try:
-            for parameters in seq_of_parameters:
-                params = self._bind(parameters)
-                check(lib.dbridge_stmt_execute(stmt, params, byref(affected), byref(err)), err)
-                if affected.value > 0:
-                    total += affected.value
+            check(lib.dbridge_stmt_execute_many(stmt, self._params.h, width, byref(affected), byref(failed),
+                                                byref(err)), err)
         finally:
             lib.dbridge_stmt_free(stmt)
-        self.rowcount = total
+        self.rowcount = affected.value
         self.lastrowid = self._last_insert_id(lib.dbridge_conn_last_insert_id, conn._h)
         return self
 

@@ -635,6 +635,57 @@ DBRIDGE_C_API const char* dbridge_notification_pattern(const dbridge_notificatio
 /* The sending backend's process id, 0 when unknown. */
 DBRIDGE_C_API int64_t dbridge_notification_sender_pid(const dbridge_notification* n);
 
+/* ---- Many rows in one call (executemany) ---- */
+
+/* Shapes p into `rows` rows of `width` values each, row-major, every value
+ * NULL until set (replaces p's content; dbridge_params_clear unshapes it).
+ * The column calls below then set one column of every row in one call;
+ * dbridge_params_add_* still append, so a list can also be filled row by row
+ * from empty (rows 0) and handed to dbridge_stmt_execute_many with its width. */
+DBRIDGE_C_API int32_t dbridge_params_set_rows(dbridge_params* p, uint64_t rows, uint32_t width, dbridge_error** err);
+/* Sets column col (0-based, < width) of every row of a shaped p from arrays of
+ * one entry per row, borrowed for the call (copied).  nulls may be NULL (no
+ * NULLs); else nulls[i] != 0 makes row i's value NULL. */
+DBRIDGE_C_API int32_t dbridge_params_column_int64(dbridge_params* p, uint32_t col, const int64_t* values,
+                                                  const uint8_t* nulls, dbridge_error** err);
+DBRIDGE_C_API int32_t dbridge_params_column_double(dbridge_params* p, uint32_t col, const double* values,
+                                                   const uint8_t* nulls, dbridge_error** err);
+/* Row i's value is data[ends[i-1], ends[i]) (ends[-1] taken as 0): the rows'
+ * texts (UTF-8) or bytes laid end to end. */
+DBRIDGE_C_API int32_t dbridge_params_column_text(dbridge_params* p, uint32_t col, const char* data,
+                                                 const uint64_t* ends, const uint8_t* nulls, dbridge_error** err);
+DBRIDGE_C_API int32_t dbridge_params_column_bytes(dbridge_params* p, uint32_t col, const uint8_t* data,
+                                                  const uint64_t* ends, const uint8_t* nulls, dbridge_error** err);
+
+/* Runs s once per row of params (its values taken `width` at a time,
+ * row-major; width is the statement's parameter count) in one call, on the
+ * driver's fastest path: a pipeline where the driver has one (capability
+ * "batch": PostgreSQL), else re-execution of the prepared statement.
+ * All or nothing: the rows run in a savepoint of the innermost dbridge_tx open
+ * on s's connection, else in a transaction of their own (when the connection
+ * is in a transaction begun by SQL text, the rows run in it unguarded).  When
+ * a row fails, every row is rolled back, *failed_row is its 0-based index, and
+ * the error (the row's own, its message prefixed "row N: ") is returned;
+ * otherwise *failed_row is UINT64_MAX.  *affected_rows: the total, -1 when the
+ * driver does not know.  affected_rows and failed_row may be NULL.  An empty
+ * params runs nothing. */
+DBRIDGE_C_API int32_t dbridge_stmt_execute_many(dbridge_stmt* s, const dbridge_params* params, uint32_t width,
+                                                int64_t* affected_rows, uint64_t* failed_row, dbridge_error** err);
+
+/* Like dbridge_command, but the whole reply tree comes back encoded in one
+ * buffer, so an FFI caller decodes it without a call per element.  *out:
+ * borrowed until the next dbridge_command_encoded on c or its close; *out_len
+ * bytes.  Layout, in native byte order: uint64 n (the number of nodes); n type
+ * bytes (DBRIDGE_REPLY_*) zero-padded to a multiple of 8; int64 a[n]; int64
+ * b[n]; then the string bytes.  Nodes are in preorder (an aggregate before its
+ * elements, the root first).  INTEGER, BOOL: a is the value.  DOUBLE: a holds
+ * the IEEE-754 bits.  STATUS, ERROR, STRING, VERBATIM, BIGNUM: the bytes
+ * [a, b) of the string bytes.  ARRAY, MAP, SET, PUSH: a is the number of
+ * elements (a map's keys and values alternate).  NIL: a = b = 0. */
+DBRIDGE_C_API int32_t dbridge_command_encoded(dbridge_conn* c, uint32_t argc, const char* const* argv,
+                                              const uint64_t* argv_len, const uint8_t** out, uint64_t* out_len,
+                                              dbridge_error** err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -3,6 +3,8 @@
 // notifications.
 #include <chrono>
 
+#include "dbridge/batch.hpp"
+
 #include "capi_internal.hpp"
 #include "capi_result.hpp"  // dbridge_result, for freeing a connection's spare
 
@@ -31,24 +33,6 @@ struct dbridge_notification {
 
 namespace dbridge::capi {
 
-void adopt(dbridge_conn* c, capi_child* child) noexcept {
-  child->parent = c;
-  child->prev = nullptr;
-  child->next = c->children;
-  if (c->children != nullptr) c->children->prev = child;
-  c->children = child;
-}
-
-void disown(capi_child* child) noexcept {
-  dbridge_conn* c = child->parent;
-  if (c == nullptr) return;
-  if (child->prev != nullptr) child->prev->next = child->next;
-  else c->children = child->next;
-  if (child->next != nullptr) child->next->prev = child->prev;
-  child->parent = nullptr;
-  child->prev = child->next = nullptr;
-}
-
 void close_children(dbridge_conn* c) noexcept {
   while (c->children != nullptr) {
     capi_child* child = c->children;
@@ -67,10 +51,14 @@ int32_t check(const dbridge_conn* c, dbridge_error** err) noexcept {
 
 namespace {
 
-int32_t check_stmt(const dbridge_stmt* s, dbridge_error** err) noexcept {
+[[gnu::cold, gnu::noinline]] int32_t stmt_refused(const dbridge_stmt* s, dbridge_error** err) noexcept {
   if (s == nullptr || s->magic != stmt_magic) return bad_argument(err, "not a statement handle");
-  if (!s->st) return closed(err, "the statement");
-  return 0;
+  return closed(err, "the statement");
+}
+// Inline, its failures out of line: it runs on every statement call.
+inline int32_t check_stmt(const dbridge_stmt* s, dbridge_error** err) noexcept {
+  if (s != nullptr && s->magic == stmt_magic && s->st) [[likely]] return 0;
+  return stmt_refused(s, err);
 }
 int32_t check_tx(const dbridge_tx* t, dbridge_error** err) noexcept {
   if (t == nullptr || t->magic != tx_magic) return bad_argument(err, "not a transaction handle");
@@ -137,6 +125,7 @@ void dbridge_conn_close(dbridge_conn* c) {
   }
   c->own.reset();
   c->pooled.release();
+  std::string().swap(c->encoded_reply);
 }
 
 void dbridge_conn_free(dbridge_conn* c) {
@@ -229,7 +218,7 @@ int32_t dbridge_query(dbridge_conn* c, const char* sql, uint64_t sql_len, const 
   dbridge::params p;
   if (int32_t st = params_of(params, p, err)) return st;
   return guard(err, [&] {
-    *out = new_result(c, c->conn->query(text(sql, sql_len), p));
+    *out = new_result(c, [&] { return c->conn->query(text(sql, sql_len), p); });
     return DBRIDGE_OK;
   });
 }
@@ -321,7 +310,7 @@ int32_t dbridge_stmt_query(dbridge_stmt* s, const dbridge_params* params, dbridg
   dbridge::params p;
   if (int32_t st = params_of(params, p, err)) return st;
   return guard(err, [&] {
-    *out = new_result(s->parent, s->st->query(p));
+    *out = new_result(s->parent, [&] { return s->st->query(p); });
     return DBRIDGE_OK;
   });
 }
@@ -338,6 +327,101 @@ int32_t dbridge_stmt_execute(dbridge_stmt* s, const dbridge_params* params, int6
     if (affected_rows != nullptr) *affected_rows = r.affected_rows;
     return DBRIDGE_OK;
   });
+}
+
+namespace {
+
+/// Rows a pipeline sends per write: bounds the memory of queued rows and of
+/// unread results.
+constexpr std::size_t pipeline_chunk = 1000;
+
+/// Why row i failed, naming it.
+[[noreturn]] void fail_row(error_info info, std::size_t i) {
+  info.message = "row " + std::to_string(i) + ": " + info.message;
+  throw_error(std::move(info));
+}
+
+/// Runs every row through a pipeline; the total affected rows (-1 unknown).
+std::int64_t run_pipelined(connection& conn, const std::string& sql, std::span<const value> values, std::size_t width,
+                           std::uint64_t& failed) {
+  const std::size_t rows = values.size() / width;
+  std::int64_t total = 0;
+  for (std::size_t start = 0; start < rows; start += pipeline_chunk) {
+    const std::size_t end = std::min(rows, start + pipeline_chunk);
+    batch b(conn);
+    for (std::size_t i = start; i < end; ++i) b.add(sql, values.subspan(i * width, width));
+    b.send();
+    std::optional<error_info> first;
+    while (const batch_item* it = b.next()) {
+      if (!it->ok() && !first) failed = start + it->index, first = *it->error;
+      if (it->affected_rows >= 0 && total >= 0) total += it->affected_rows;
+      else total = -1;
+    }
+    b.end();
+    if (first) fail_row(std::move(*first), failed);
+  }
+  return total;
+}
+
+/// Runs every row through the prepared statement; the total affected rows.
+std::int64_t run_prepared(dbridge_conn* c, statement& st, std::span<const value> values, std::size_t width,
+                          std::uint64_t& failed) {
+  const std::size_t rows = values.size() / width;
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    try {
+      exec_result r = st.execute(values.subspan(i * width, width));
+      remember(c, r);
+      if (r.affected_rows >= 0 && total >= 0) total += r.affected_rows;
+      else total = -1;
+    } catch (const error& e) {
+      failed = i;
+      fail_row(e.info(), i);
+    }
+  }
+  return total;
+}
+
+/// The innermost transaction or savepoint c has open through this API, if any.
+dbridge_tx* innermost_tx(dbridge_conn* c) noexcept {
+  for (capi_child* ch = c->children; ch != nullptr; ch = ch->next)
+    if (ch->magic == tx_magic && static_cast<dbridge_tx*>(ch)->tx) return static_cast<dbridge_tx*>(ch);
+  return nullptr;
+}
+
+}  // namespace
+
+int32_t dbridge_stmt_execute_many(dbridge_stmt* s, const dbridge_params* params, uint32_t width,
+                                  int64_t* affected_rows, uint64_t* failed_row, dbridge_error** err) {
+  if (err != nullptr) *err = nullptr;
+  if (affected_rows != nullptr) *affected_rows = 0;
+  if (failed_row != nullptr) *failed_row = UINT64_MAX;
+  if (int32_t st = check_stmt(s, err)) return st;
+  dbridge::params p;
+  if (int32_t st = params_of(params, p, err)) return st;
+  if (width == 0 || p.size() % width != 0)
+    return bad_argument(err, "the parameter list holds " + std::to_string(p.size()) +
+                                 " values, not whole rows of " + std::to_string(width));
+  std::uint64_t failed = UINT64_MAX;
+  int32_t status = guard(err, [&] {
+    if (p.empty()) return DBRIDGE_OK;
+    if (s->st->param_count() != width)
+      throw_error(errc::invalid_argument, "the statement takes " + std::to_string(s->st->param_count()) +
+                                              " parameters, the rows have " + std::to_string(width));
+    dbridge_conn* c = s->parent;
+    connection& conn = *c->conn;
+    // All or nothing: a savepoint inside the caller's transaction, else one of our own.
+    std::optional<transaction> tx;
+    if (dbridge_tx* outer = innermost_tx(c)) tx.emplace(outer->tx->savepoint());
+    else if (!conn.in_transaction()) tx.emplace(conn.begin());
+    const std::int64_t total = conn.has_capability("batch") ? run_pipelined(conn, s->st->sql(), p, width, failed)
+                                                           : run_prepared(c, *s->st, p, width, failed);
+    if (tx) tx->commit();
+    if (affected_rows != nullptr) *affected_rows = total;
+    return DBRIDGE_OK;
+  });
+  if (failed_row != nullptr) *failed_row = failed;
+  return status;
 }
 
 namespace {
@@ -425,11 +509,12 @@ int32_t dbridge_conn_in_transaction(const dbridge_conn* c, int32_t* out, dbridge
   });
 }
 
-int32_t dbridge_command(dbridge_conn* c, uint32_t argc, const char* const* argv, const uint64_t* argv_len,
-                        dbridge_reply** out, dbridge_error** err) {
-  if (err != nullptr) *err = nullptr;
-  if (out == nullptr) return bad_argument(err, "out is NULL");
-  *out = nullptr;
+namespace {
+
+/// The frame of a command call: checks, then take(reply) inside the firewall.
+template <class F>
+int32_t run_command(dbridge_conn* c, uint32_t argc, const char* const* argv, const uint64_t* argv_len,
+                    dbridge_error** err, F&& take) {
   if (int32_t st = check(c, err)) return st;
   if (argc == 0 || argv == nullptr || argv_len == nullptr) return bad_argument(err, "a command needs at least one argument");
   for (uint32_t i = 0; i < argc; ++i)
@@ -438,11 +523,84 @@ int32_t dbridge_command(dbridge_conn* c, uint32_t argc, const char* const* argv,
     std::vector<std::string_view> args;
     args.reserve(argc);
     for (uint32_t i = 0; i < argc; ++i) args.push_back(text(argv[i], argv_len[i]));
+    take(c->conn->command(std::span<const std::string_view>(args)));
+    return DBRIDGE_OK;
+  });
+}
+
+/// Sizes of a reply tree's encoding: nodes and string bytes.
+void measure(const reply& r, std::size_t& nodes, std::size_t& bytes) noexcept {
+  ++nodes;
+  bytes += r.str.size();
+  for (const reply& e : r.elements) measure(e, nodes, bytes);
+}
+
+/// Writes r and its elements in preorder from node i on; the next free node.
+std::size_t encode(const reply& r, std::size_t i, std::uint8_t* types, std::int64_t* a, std::int64_t* b, char* data,
+                   std::size_t& used) noexcept {
+  types[i] = static_cast<std::uint8_t>(r.type);
+  a[i] = b[i] = 0;
+  switch (r.type) {
+    case reply_type::integer:
+    case reply_type::boolean: a[i] = r.integer; break;
+    case reply_type::float64: std::memcpy(&a[i], &r.number, 8); break;
+    case reply_type::array:
+    case reply_type::map:
+    case reply_type::set:
+    case reply_type::push: a[i] = static_cast<std::int64_t>(r.elements.size()); break;
+    case reply_type::nil: break;
+    default:
+      std::memcpy(data + used, r.str.data(), r.str.size());
+      a[i] = static_cast<std::int64_t>(used);
+      used += r.str.size();
+      b[i] = static_cast<std::int64_t>(used);
+  }
+  std::size_t next = i + 1;
+  for (const reply& e : r.elements) next = encode(e, next, types, a, b, data, used);
+  return next;
+}
+
+/// The whole tree in the layout dbridge_command_encoded documents, into out.
+void encode_reply(const reply& r, std::string& out) {
+  std::size_t nodes = 0, bytes = 0;
+  measure(r, nodes, bytes);
+  const std::size_t types_len = (nodes + 7) / 8 * 8;
+  out.assign(8 + types_len + 16 * nodes + bytes, '\0');
+  auto* base = reinterpret_cast<std::uint8_t*>(out.data());
+  const std::uint64_t n = nodes;
+  std::memcpy(base, &n, 8);
+  auto* types = base + 8;
+  auto* a = reinterpret_cast<std::int64_t*>(types + types_len);  // 8-aligned: std::string data is
+  auto* b = a + nodes;
+  std::size_t used = 0;
+  encode(r, 0, types, a, b, reinterpret_cast<char*>(b + nodes), used);
+}
+
+}  // namespace
+
+int32_t dbridge_command(dbridge_conn* c, uint32_t argc, const char* const* argv, const uint64_t* argv_len,
+                        dbridge_reply** out, dbridge_error** err) {
+  if (err != nullptr) *err = nullptr;
+  if (out == nullptr) return bad_argument(err, "out is NULL");
+  *out = nullptr;
+  return run_command(c, argc, argv, argv_len, err, [&](reply r) {
     auto h = std::make_unique<dbridge_reply>();
-    h->r = c->conn->command(std::span<const std::string_view>(args));
+    h->r = std::move(r);
     mirror(*h);
     *out = h.release();
-    return DBRIDGE_OK;
+  });
+}
+
+int32_t dbridge_command_encoded(dbridge_conn* c, uint32_t argc, const char* const* argv, const uint64_t* argv_len,
+                                const uint8_t** out, uint64_t* out_len, dbridge_error** err) {
+  if (err != nullptr) *err = nullptr;
+  if (out == nullptr || out_len == nullptr) return bad_argument(err, "out or out_len is NULL");
+  *out = nullptr;
+  *out_len = 0;
+  return run_command(c, argc, argv, argv_len, err, [&](reply r) {
+    encode_reply(r, c->encoded_reply);
+    *out = reinterpret_cast<const uint8_t*>(c->encoded_reply.data());
+    *out_len = c->encoded_reply.size();
   });
 }
 

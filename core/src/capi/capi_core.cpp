@@ -68,15 +68,9 @@ char* owned_copy(std::string_view s, std::uint64_t* len) {
   return out;
 }
 
-int32_t params_of(const dbridge_params* p, dbridge::params& out, dbridge_error** err) noexcept {
-  if (p == nullptr) {
-    out = {};
-    return 0;
-  }
+int32_t params_refused(const dbridge_params* p, dbridge_error** err) noexcept {
   if (p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
-  if (!p->open.empty()) return fail(err, errc::invalid_state, "a parameter array is still open (dbridge_params_end_array)");
-  out = dbridge::params(p->values.data(), p->values.size());
-  return 0;
+  return fail(err, errc::invalid_state, "a parameter array is still open (dbridge_params_end_array)");
 }
 
 namespace {
@@ -181,13 +175,21 @@ void dbridge_params_free(dbridge_params* p) {
 }
 
 namespace {
-/// Runs add(target) on the innermost open array, or the list itself.
+/// Converts to the value make() returns, so emplace_back builds it in place
+/// (no temporary to move from and destroy).
+template <class F>
+struct made {
+  F& make;
+  operator value() { return make(); }
+};
+
+/// Appends make() to the innermost open array, or the list itself.
 template <class F>
 int32_t add_to(dbridge_params* p, dbridge_error** err, F&& make) noexcept {
   if (err != nullptr) *err = nullptr;
   if (p == nullptr || p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
   return guard(err, [&] {
-    (p->open.empty() ? p->values : p->open.back()).emplace_back(make());
+    (p->open.empty() ? p->values : p->open.back()).emplace_back(made<F>{make});
     return DBRIDGE_OK;
   });
 }
@@ -196,9 +198,12 @@ std::int8_t infinity_of(int32_t i) noexcept { return i > 0 ? 1 : i < 0 ? -1 : 0;
 
 int32_t dbridge_params_clear(dbridge_params* p, dbridge_error** err) {
   if (err != nullptr) *err = nullptr;
-  if (p == nullptr || p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
+  if (p == nullptr || p->magic != params_magic) [[unlikely]]
+    return bad_argument(err, "not a parameter list handle");
   p->values.clear();
-  p->open.clear();
+  if (!p->open.empty()) [[unlikely]]
+    p->open.clear();
+  p->width = 0;
   return DBRIDGE_OK;
 }
 int32_t dbridge_params_count(const dbridge_params* p, uint64_t* out, dbridge_error** err) {
@@ -289,3 +294,71 @@ int32_t dbridge_params_end_array(dbridge_params* p, dbridge_error** err) {
   });
 }
 
+
+// ---- Row batches (dbridge_stmt_execute_many) ----
+
+namespace {
+/// Fills column col of every row of a shaped list: cell(i) makes row i's value.
+template <class F>
+int32_t fill_column(dbridge_params* p, uint32_t col, const uint8_t* nulls, dbridge_error** err, F&& cell) noexcept {
+  if (err != nullptr) *err = nullptr;
+  if (p == nullptr || p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
+  if (p->width == 0 || p->values.size() % p->width != 0)
+    return fail(err, errc::invalid_state, "the parameter list is not shaped into rows (dbridge_params_set_rows)");
+  if (col >= p->width)
+    return bad_argument(err, "column " + std::to_string(col) + " is out of range (rows have " +
+                                 std::to_string(p->width) + " values)");
+  return guard(err, [&] {
+    const std::size_t rows = p->values.size() / p->width;
+    value* v = p->values.data() + col;
+    for (std::size_t i = 0; i < rows; ++i, v += p->width) *v = nulls != nullptr && nulls[i] != 0 ? value() : cell(i);
+    return DBRIDGE_OK;
+  });
+}
+/// Row i's slice [begin, end) of a column's data must exist.
+void check_span(bool have_data, uint64_t begin, uint64_t end, std::size_t i) {
+  if (end < begin) throw_error(errc::invalid_argument, "ends must not decrease (row " + std::to_string(i) + ")");
+  if (!have_data && end != 0) throw_error(errc::invalid_argument, "data is NULL but ends are not 0");
+}
+}  // namespace
+
+int32_t dbridge_params_set_rows(dbridge_params* p, uint64_t rows, uint32_t width, dbridge_error** err) {
+  if (err != nullptr) *err = nullptr;
+  if (p == nullptr || p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
+  if (width == 0) return bad_argument(err, "a row needs at least one value");
+  return guard(err, [&] {
+    p->open.clear();
+    p->values.clear();
+    p->values.resize(static_cast<std::size_t>(rows) * width);
+    p->width = width;
+    return DBRIDGE_OK;
+  });
+}
+int32_t dbridge_params_column_int64(dbridge_params* p, uint32_t col, const int64_t* values, const uint8_t* nulls,
+                                    dbridge_error** err) {
+  if (values == nullptr) return bad_argument(err, "values is NULL");
+  return fill_column(p, col, nulls, err, [&](std::size_t i) { return value(std::int64_t{values[i]}); });
+}
+int32_t dbridge_params_column_double(dbridge_params* p, uint32_t col, const double* values, const uint8_t* nulls,
+                                     dbridge_error** err) {
+  if (values == nullptr) return bad_argument(err, "values is NULL");
+  return fill_column(p, col, nulls, err, [&](std::size_t i) { return value(values[i]); });
+}
+int32_t dbridge_params_column_text(dbridge_params* p, uint32_t col, const char* data, const uint64_t* ends,
+                                   const uint8_t* nulls, dbridge_error** err) {
+  if (ends == nullptr) return bad_argument(err, "ends is NULL");
+  return fill_column(p, col, nulls, err, [&](std::size_t i) {
+    const uint64_t begin = i == 0 ? 0 : ends[i - 1];
+    check_span(data != nullptr, begin, ends[i], i);
+    return value(std::string(data + begin, static_cast<std::size_t>(ends[i] - begin)));
+  });
+}
+int32_t dbridge_params_column_bytes(dbridge_params* p, uint32_t col, const uint8_t* data, const uint64_t* ends,
+                                    const uint8_t* nulls, dbridge_error** err) {
+  if (ends == nullptr) return bad_argument(err, "ends is NULL");
+  return fill_column(p, col, nulls, err, [&](std::size_t i) {
+    const uint64_t begin = i == 0 ? 0 : ends[i - 1];
+    check_span(data != nullptr, begin, ends[i], i);
+    return value(bytes(data + begin, data + ends[i]));
+  });
+}

@@ -127,13 +127,29 @@ struct dbridge_conn {
   /// One freed result handle kept for the next query, so a point query
   /// allocates nothing here (the C++ API recycles its cursors the same way).
   dbridge_result* spare_result = nullptr;
+  std::string encoded_reply;  ///< the last dbridge_command_encoded answer
   std::optional<std::int64_t> last_id;
   std::optional<std::uint64_t> last_id_u64;
 };
 
 namespace dbridge::capi {
-void adopt(dbridge_conn* c, capi_child* child) noexcept;
-void disown(capi_child* child) noexcept;
+// Inline: every query adopts its result and every free disowns it.
+inline void adopt(dbridge_conn* c, capi_child* child) noexcept {
+  child->parent = c;
+  child->prev = nullptr;
+  child->next = c->children;
+  if (c->children != nullptr) c->children->prev = child;
+  c->children = child;
+}
+inline void disown(capi_child* child) noexcept {
+  dbridge_conn* c = child->parent;
+  if (c == nullptr) return;
+  if (child->prev != nullptr) child->prev->next = child->next;
+  else c->children = child->next;
+  if (child->next != nullptr) child->next->prev = child->prev;
+  child->parent = nullptr;
+  child->prev = child->next = nullptr;
+}
 /// Closes every child of c (newest first).
 void close_children(dbridge_conn* c) noexcept;
 /// 0 when c is a live connection, else the failure status.
@@ -144,11 +160,24 @@ struct dbridge_params {
   std::uint32_t magic = dbridge::capi::params_magic;
   std::vector<dbridge::value> values;
   std::vector<dbridge::array> open;  ///< arrays begun and not yet ended, innermost last
+  std::uint32_t width = 0;           ///< values per row once shaped by dbridge_params_set_rows
 };
 
 namespace dbridge::capi {
-/// The values of p (empty for NULL); fails while an array is open.
-int32_t params_of(const dbridge_params* p, dbridge::params& out, dbridge_error** err) noexcept;
+/// Why params_of refused p.
+[[gnu::cold]] int32_t params_refused(const dbridge_params* p, dbridge_error** err) noexcept;
+/// The values of p (empty for NULL); fails while an array is open. Inline:
+/// every statement call runs it.
+inline int32_t params_of(const dbridge_params* p, dbridge::params& out, dbridge_error** err) noexcept {
+  if (p == nullptr) {
+    out = {};
+    return 0;
+  }
+  if (p->magic != params_magic || !p->open.empty()) [[unlikely]]
+    return params_refused(p, err);
+  out = dbridge::params(p->values.data(), p->values.size());
+  return 0;
+}
 }  // namespace dbridge::capi
 
 struct dbridge_value {

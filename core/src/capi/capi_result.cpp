@@ -11,22 +11,20 @@ using namespace dbridge::capi;
 
 namespace dbridge::capi {
 
-dbridge_result* new_result(dbridge_conn* c, result r) {
+dbridge_result* result_handle(dbridge_conn* c) {
   dbridge_result* h = c->spare_result;
   if (h != nullptr) {
     c->spare_result = nullptr;
     h->batch_rows = 0;
-  } else {
-    h = new dbridge_result;
-    h->detach = [](capi_child* self) noexcept {
-      auto* r = static_cast<dbridge_result*>(self);
-      r->row = nullptr;
-      r->res.reset();
-    };
+    return h;
   }
-  h->magic = result_magic;
-  h->res.emplace(std::move(r));
-  adopt(c, h);
+  h = new dbridge_result;
+  h->magic = dead;
+  h->detach = [](capi_child* self) noexcept {
+    auto* r = static_cast<dbridge_result*>(self);
+    r->row = nullptr;
+    r->res.reset();
+  };
   return h;
 }
 
@@ -36,10 +34,13 @@ namespace {
 
 constexpr std::uint8_t flag_pos_infinity = 0x1, flag_neg_infinity = 0x2, flag_has_offset = 0x4;
 
-int32_t check_result(const dbridge_result* r, dbridge_error** err) noexcept {
+[[gnu::cold, gnu::noinline]] int32_t result_refused(const dbridge_result* r, dbridge_error** err) noexcept {
   if (r == nullptr || r->magic != result_magic) return bad_argument(err, "not a result handle");
-  if (!r->res) return closed(err, "the result");
-  return 0;
+  return closed(err, "the result");
+}
+inline int32_t check_result(const dbridge_result* r, dbridge_error** err) noexcept {
+  if (r != nullptr && r->magic == result_magic && r->res) [[likely]] return 0;
+  return result_refused(r, err);
 }
 
 /// The cell's type when r has a current row and col is in range.
@@ -92,8 +93,30 @@ bool encode_fixed(const value& v, encoded& e) {
   return true;
 }
 
+void append_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index);
+
 /// Appends one cell of row to column b.
 void append_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index) {
+  // The common cells straight from the borrowed ABI value (one lookup, no
+  // conversion call); the rest through the row's typed getters.
+  const dbr_value& raw = rw.raw(col);
+  encoded e;
+  if (raw.type == DBR_TYPE_INT64 || raw.type == DBR_TYPE_DOUBLE) {
+    e.value = raw.u.i64;  // a double's bits, as the batch encoding keeps them
+  } else if ((raw.type == DBR_TYPE_TEXT || raw.type == DBR_TYPE_BYTES) && (raw.u.str.ptr != nullptr || raw.u.str.len == 0)) {
+    if (raw.u.str.len != 0) b.data.insert(b.data.end(), raw.u.str.ptr, raw.u.str.ptr + raw.u.str.len);
+  } else {
+    return append_typed_cell(b, rw, col, row_index);
+  }
+  b.tags.push_back(static_cast<std::uint8_t>(raw.type));
+  b.values.push_back(e.value);
+  b.aux.push_back(e.aux);
+  b.flags.push_back(e.flags);
+  b.offsets.push_back(b.data.size());
+}
+
+/// Appends one cell of row to column b through the typed getters.
+void append_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index) {
   value_type t = rw.type(col);
   encoded e;
   switch (t) {
@@ -152,7 +175,8 @@ void dbridge_result_free(dbridge_result* r) {
 
 int32_t dbridge_result_next(dbridge_result* r, dbridge_error** err) {
   if (err != nullptr) *err = nullptr;
-  if (int32_t st = check_result(r, err)) return st;
+  if (r == nullptr || r->magic != result_magic || !r->res) [[unlikely]]
+    return check_result(r, err);
   return guard(err, [&] {
     r->row = nullptr;
     r->row = r->res->next();
@@ -234,6 +258,14 @@ int32_t dbridge_result_cell_type(const dbridge_result* r, uint32_t col, uint32_t
 }
 
 namespace {
+/// The cell a getter reads when every check passes cheaply (a live result
+/// with a current row, col in range, out given); nullptr sends the getter
+/// down its full path, which reports what is wrong.
+const dbr_value* plain_cell(const dbridge_result* r, uint32_t col, bool out_ok) noexcept {
+  if (r == nullptr || r->magic != result_magic || r->row == nullptr || !out_ok || col >= r->row->size()) return nullptr;
+  return &r->row->raw(col);  // in range: cannot throw
+}
+
 /// The getters' frame: checks, NULL, then read(row) inside the firewall.
 template <class F>
 int32_t get_cell(const dbridge_result* r, uint32_t col, bool out_ok, dbridge_error** err, F&& read) {
@@ -249,26 +281,59 @@ int32_t get_cell(const dbridge_result* r, uint32_t col, bool out_ok, dbridge_err
 }
 }  // namespace
 
+namespace {
+// The getters' full paths (checks, NULL, conversions), out of line so the
+// fast path of the typed getters below stays a leaf-like function.
+[[gnu::noinline]] int32_t int64_full(const dbridge_result* r, uint32_t col, int64_t* out, dbridge_error** err) {
+  if (out != nullptr) *out = 0;
+  return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<std::int64_t>(col); });
+}
+[[gnu::noinline]] int32_t double_full(const dbridge_result* r, uint32_t col, double* out, dbridge_error** err) {
+  if (out != nullptr) *out = 0;
+  return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<double>(col); });
+}
+[[gnu::noinline]] int32_t text_full(const dbridge_result* r, uint32_t col, const char** ptr, uint64_t* len,
+                                    dbridge_error** err) {
+  put_text("", ptr, len);
+  return get_cell(r, col, ptr != nullptr, err, [&](const row& rw) { put_text(rw.get<std::string_view>(col), ptr, len); });
+}
+}  // namespace
+
 int32_t dbridge_result_get_bool(const dbridge_result* r, uint32_t col, int32_t* out, dbridge_error** err) {
   if (out != nullptr) *out = 0;
   return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<bool>(col) ? 1 : 0; });
 }
 int32_t dbridge_result_get_int64(const dbridge_result* r, uint32_t col, int64_t* out, dbridge_error** err) {
-  if (out != nullptr) *out = 0;
-  return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<std::int64_t>(col); });
+  if (const dbr_value* v = plain_cell(r, col, out != nullptr); v != nullptr && v->type == DBR_TYPE_INT64) [[likely]] {
+    if (err != nullptr) *err = nullptr;
+    *out = v->u.i64;
+    return DBRIDGE_OK;
+  }
+  return int64_full(r, col, out, err);
 }
 int32_t dbridge_result_get_uint64(const dbridge_result* r, uint32_t col, uint64_t* out, dbridge_error** err) {
   if (out != nullptr) *out = 0;
   return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<std::uint64_t>(col); });
 }
 int32_t dbridge_result_get_double(const dbridge_result* r, uint32_t col, double* out, dbridge_error** err) {
-  if (out != nullptr) *out = 0;
-  return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<double>(col); });
+  if (const dbr_value* v = plain_cell(r, col, out != nullptr); v != nullptr && v->type == DBR_TYPE_DOUBLE) [[likely]] {
+    if (err != nullptr) *err = nullptr;
+    *out = v->u.f64;
+    return DBRIDGE_OK;
+  }
+  return double_full(r, col, out, err);
 }
 int32_t dbridge_result_get_text(const dbridge_result* r, uint32_t col, const char** ptr, uint64_t* len,
                                 dbridge_error** err) {
-  put_text("", ptr, len);
-  return get_cell(r, col, ptr != nullptr, err, [&](const row& rw) { put_text(rw.get<std::string_view>(col), ptr, len); });
+  if (const dbr_value* v = plain_cell(r, col, ptr != nullptr);
+      v != nullptr && v->u.str.ptr != nullptr &&
+      (v->type == DBR_TYPE_TEXT || v->type == DBR_TYPE_DECIMAL || v->type == DBR_TYPE_JSON)) [[likely]] {
+    if (err != nullptr) *err = nullptr;
+    *ptr = v->u.str.ptr;
+    if (len != nullptr) *len = v->u.str.len;
+    return DBRIDGE_OK;
+  }
+  return text_full(r, col, ptr, len, err);
 }
 int32_t dbridge_result_get_bytes(const dbridge_result* r, uint32_t col, const uint8_t** ptr, uint64_t* len,
                                  dbridge_error** err) {

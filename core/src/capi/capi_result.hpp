@@ -28,6 +28,30 @@ struct dbridge_result : capi_child {
 };
 
 namespace dbridge::capi {
-/// A handle for r, a child of c.
-dbridge_result* new_result(dbridge_conn* c, dbridge::result r);
+/// A result handle, a child of c, taken from c's spare when there is one.
+dbridge_result* result_handle(dbridge_conn* c);
+
+/// Converts to the result make() returns, so optional::emplace builds it in
+/// place: no move into the handle and no destruction of a moved-from temporary.
+template <class F>
+struct result_maker {
+  F make;
+  operator dbridge::result() { return make(); }
+};
+
+/// A handle for the result of make(), a child of c.
+template <class F>
+dbridge_result* new_result(dbridge_conn* c, F&& make) {
+  dbridge_result* h = result_handle(c);
+  try {
+    h->res.emplace(result_maker<F&>{make});
+  } catch (...) {
+    if (c->spare_result == nullptr) c->spare_result = h;
+    else delete h;
+    throw;
+  }
+  h->magic = result_magic;
+  adopt(c, h);
+  return h;
+}
 }  // namespace dbridge::capi
