@@ -345,8 +345,7 @@ class graph_sql final : public sdk::mapper_plugin {
   void neighbors(const sdk::lent_connection& conn, const char* name, const char* node, const dbr_graph_walk& walk,
                  const sdk::reach_writer& out) override {
     const sql_text q{dialect_of(conn.scheme())};
-    const dbr_graph_stats st = read_stats(conn, name);
-    const std::uint32_t direction = st.directed ? walk.direction : DBR_WALK_BOTH;
+    const std::uint32_t direction = read_directed(conn, name) ? walk.direction : DBR_WALK_BOTH;
     if (direction < DBR_WALK_OUT || direction > DBR_WALK_BOTH)
       throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "neighbors: unknown direction " + std::to_string(walk.direction));
     std::vector<dbr_value> params = {sdk::make_text(name), sdk::make_text(node)};
@@ -400,6 +399,18 @@ class graph_sql final : public sdk::mapper_plugin {
     st.nedges = static_cast<std::uint64_t>(integer(row[3]));
     return st;
   }
+  static sdk::error missing(const char* name) {
+    return sdk::error(DBR_CAT_NOT_FOUND, "no graph named '" + std::string(name) + "' is stored");
+  }
+  // The graph's kind alone: read_stats counts every node and edge.
+  static bool read_directed(const sdk::lent_connection& conn, const char* name) {
+    const dbr_value by_name[] = {sdk::make_text(name)};
+    int directed = -1;
+    conn.each_row("SELECT directed FROM dbridge_graphs WHERE graph_name = $1", by_name,
+                  [&](std::span<const dbr_value> row) { directed = integer(row[0]) != 0 ? 1 : 0; });
+    if (directed < 0) throw missing(name);
+    return directed == 1;
+  }
   static dbr_graph_stats read_stats(const sdk::lent_connection& conn, const char* name) {
     const dbr_value by_name[] = {sdk::make_text(name)};
     bool found = false;
@@ -412,7 +423,7 @@ class graph_sql final : public sdk::mapper_plugin {
           found = true;
           st = stats_of(row.data());
         });
-    if (!found) throw sdk::error(DBR_CAT_NOT_FOUND, "no graph named '" + std::string(name) + "' is stored");
+    if (!found) throw missing(name);
     return st;
   }
 
