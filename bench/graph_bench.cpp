@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,14 @@ void insert_per_row(dbridge::connection& db, const dbridge::graph& g, const std:
   });
 }
 
+// The machine's load while measuring: the figures are only comparable at a similar load.
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five;
+  in >> one >> five;
+  return in ? one + " " + five : "unknown";
+}
+
 void run(const std::string& url, const dbridge::graph& g) {
   auto db = dbridge::connect(url);
   dbridge::graph_store store(db);
@@ -89,9 +98,9 @@ void run(const std::string& url, const dbridge::graph& g) {
   const double walk_ms = seconds_since(t0) * 1000.0 / walks;
 
   std::printf("%-10s store %7.2f s | INSERT per row %7.2f s | %5.1fx | load %6.2f s (%s) | neighbors depth 2 %7.2f ms "
-              "(%.0f nodes avg)\n",
+              "(%.0f nodes avg) | load average %s\n",
               db.scheme().c_str(), bulk, loop, loop / bulk, load, same ? "identical" : "DIFFERENT", walk_ms,
-              static_cast<double>(reached) / walks);
+              static_cast<double>(reached) / walks, load_average().c_str());
   std::fflush(stdout);
   store.remove(name);
   store.remove(naive);
@@ -115,7 +124,7 @@ int main(int argc, char** argv) try {
     for (const char* env : {"DBRIDGE_TEST_POSTGRES_URL", "DBRIDGE_TEST_MYSQL_URL"})
       if (const char* u = std::getenv(env); u != nullptr && *u != '\0') urls.emplace_back(u);
   }
-  std::printf("graph: %zu nodes, %zu edges\n", nodes, edges);
+  std::printf("graph: %zu nodes, %zu edges; load average %s\n", nodes, edges, load_average().c_str());
   const dbridge::graph g = make_graph(nodes, edges);
   for (const auto& u : urls) run(u, g);
   std::filesystem::remove(file);

@@ -228,8 +228,12 @@ struct lent {
   static int64_t insert_chunks(connection& conn, const char* table, const std::vector<std::string>& names,
                                const dbr_value* cells, uint64_t nrows) {
     const std::size_t ncols = names.size();
-    // Both SQLite (32766) and MariaDB (65535) take this many parameters.
-    const uint64_t per_chunk = std::max<uint64_t>(1, std::min<uint64_t>(1000, 30000 / ncols));
+    // MariaDB: many rows per statement save round trips (it takes 65535
+    // parameters). SQLite has no round trip, and runs a one-row statement
+    // faster than a multi-row VALUES (measured: 1000 rows per statement was
+    // 1.3x slower than one row per step), so there it is one row.
+    const uint64_t per_chunk =
+        conn.scheme() == "sqlite" ? 1 : std::max<uint64_t>(1, std::min<uint64_t>(1000, 30000 / ncols));
     auto sql_for = [&](uint64_t n) {
       std::string sql = "INSERT INTO " + std::string(table) + " (";
       for (std::size_t c = 0; c < ncols; ++c) sql += (c ? ", " : "") + names[c];

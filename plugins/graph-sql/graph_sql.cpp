@@ -7,6 +7,7 @@
 #include <dbridge/sdk/mapper.hpp>
 
 #include <charconv>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,32 +109,44 @@ struct sql_text {
     const bool pg = d == dialect::postgres, my = d == dialect::mariadb;
     const std::string id = pg ? "id serial PRIMARY KEY" : my ? "id BIGINT AUTO_INCREMENT PRIMARY KEY"
                                                             : "id INTEGER PRIMARY KEY AUTOINCREMENT";
+    // PostgreSQL keeps each stored graph's edges in a partition of their own
+    // (see store_partitioned); a partitioned table's key includes its
+    // partition key, so the edge key is (id, graph_name).
+    const std::string edge_id = pg ? "id serial, graph_name varchar(255) NOT NULL, " : id + ", graph_name varchar(255) NOT NULL, ";
+    const std::string edge_key = pg ? ", PRIMARY KEY (id, graph_name)" : "";
     const std::string now = pg ? "timestamp DEFAULT now()" : "TIMESTAMP DEFAULT CURRENT_TIMESTAMP";
     // MariaDB compares ids byte for byte, as the other two do.
     const std::string tail = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
     const std::string flag = pg ? "boolean" : "SMALLINT";
-    return {
+    std::vector<std::string> out = {
         "CREATE TABLE IF NOT EXISTS dbridge_graphs (graph_name varchar(255) PRIMARY KEY, directed " + flag +
             " NOT NULL, created_at " + now + ")" + tail,
         "CREATE TABLE IF NOT EXISTS graph_nodes (" + id +
             ", graph_name varchar(255) NOT NULL, node_id varchar(255) NOT NULL, value " + json_type() +
             ", created_at " + now + ", UNIQUE (graph_name, node_id))" + tail,
-        "CREATE TABLE IF NOT EXISTS graph_edges (" + id +
-            ", graph_name varchar(255) NOT NULL, from_node varchar(255) NOT NULL, to_node varchar(255) NOT NULL, "
+        "CREATE TABLE IF NOT EXISTS graph_edges (" + edge_id +
+            "from_node varchar(255) NOT NULL, to_node varchar(255) NOT NULL, "
             "edge_type varchar(255), weight double precision, properties " +
-            json_type() + ", created_at " + now +
+            json_type() + ", created_at " + now + edge_key +
             ", FOREIGN KEY (graph_name, from_node) REFERENCES graph_nodes (graph_name, node_id)"
             ", FOREIGN KEY (graph_name, to_node) REFERENCES graph_nodes (graph_name, node_id))" +
-            tail,
+            (pg ? " PARTITION BY LIST (graph_name)" : tail),
         "CREATE TABLE IF NOT EXISTS graph_node_labels (graph_name varchar(255) NOT NULL, node_id varchar(255) NOT "
         "NULL, label varchar(255) NOT NULL, PRIMARY KEY (graph_name, node_id, label), FOREIGN KEY (graph_name, "
         "node_id) REFERENCES graph_nodes (graph_name, node_id))" +
             tail,
         "CREATE INDEX IF NOT EXISTS graph_nodes_graph_name ON graph_nodes (graph_name)",
-        "CREATE INDEX IF NOT EXISTS graph_edges_graph_name ON graph_edges (graph_name)",
+        // (graph_name, from_node) also serves lookups by graph_name alone.
         "CREATE INDEX IF NOT EXISTS graph_edges_from_node ON graph_edges (graph_name, from_node)",
         "CREATE INDEX IF NOT EXISTS graph_edges_to_node ON graph_edges (graph_name, to_node)",
     };
+    // Edges of graphs without a partition (merged, or inserted by hand). A
+    // graph_edges made by an earlier graph-sql is a plain table: left so.
+    if (pg)
+      out.emplace_back("DO $do$ BEGIN IF (SELECT relkind FROM pg_class WHERE oid = 'graph_edges'::regclass) = 'p' "
+                       "THEN CREATE TABLE IF NOT EXISTS graph_edges_default PARTITION OF graph_edges DEFAULT; END IF; "
+                       "END $do$");
+    return out;
   }
   std::string upsert_graph(bool keep_kind) const {
     const std::string ins = "INSERT INTO dbridge_graphs (graph_name, directed) VALUES ($1, $2)";
@@ -164,15 +177,27 @@ struct sql_text {
     const std::string start = d == dialect::postgres ? "CAST($2 AS varchar(255))"
                               : d == dialect::mariadb ? "CAST($2 AS CHAR(255))"
                                                       : "$2";
-    const std::string type = typed ? " AND edge_type = $3" : "";
-    const std::string out = "SELECT from_node AS a, to_node AS b FROM graph_edges WHERE graph_name = $1" + type;
-    const std::string in = "SELECT to_node AS a, from_node AS b FROM graph_edges WHERE graph_name = $1" + type;
-    const std::string adj =
-        direction == DBR_WALK_OUT ? out : direction == DBR_WALK_IN ? in : out + " UNION ALL " + in;
+    const std::string type = typed ? " AND e.edge_type = $3" : "";
     const std::string depth = typed ? "$4" : "$3";
-    return "WITH RECURSIVE walk (node_id, depth) AS (SELECT " + start +
-           ", 0 UNION SELECT e.b, w.depth + 1 FROM walk w JOIN (" + adj +
-           ") e ON e.a = w.node_id WHERE w.depth < " + depth +
+    // One step along the edges whose column `from` is a reached node.
+    auto step = [&](const char* from, const char* to) {
+      return std::string("SELECT e.") + to + ", w.depth + 1 FROM walk w JOIN graph_edges e ON e.graph_name = $1 AND e." +
+             from + " = w.node_id" + type + " WHERE w.depth < " + depth;
+    };
+    std::string steps;
+    if (direction != DBR_WALK_BOTH) {
+      steps = direction == DBR_WALK_OUT ? step("from_node", "to_node") : step("to_node", "from_node");
+    } else if (d != dialect::postgres) {
+      // Two recursive selects, each joining the edge table on one indexed column
+      // (MariaDB does not push the join into a UNION of edges: it scanned the graph per step).
+      steps = step("from_node", "to_node") + " UNION " + step("to_node", "from_node");
+    } else {
+      // PostgreSQL takes one recursive reference; it pushes the join into the union.
+      const std::string adj = "SELECT from_node AS a, to_node AS b FROM graph_edges e WHERE e.graph_name = $1" + type +
+                              " UNION ALL SELECT to_node, from_node FROM graph_edges e WHERE e.graph_name = $1" + type;
+      steps = "SELECT e.b, w.depth + 1 FROM walk w JOIN (" + adj + ") e ON e.a = w.node_id WHERE w.depth < " + depth;
+    }
+    return "WITH RECURSIVE walk (node_id, depth) AS (SELECT " + start + ", 0 UNION " + steps +
            ") SELECT n.node_id, n.value, " + labels_of("n") +
            ", m.depth FROM (SELECT node_id, MIN(depth) AS depth FROM walk WHERE depth > 0 AND node_id <> $2 GROUP BY node_id) m "
            "JOIN graph_nodes n ON n.graph_name = $1 AND n.node_id = m.node_id ORDER BY m.depth, n.node_id";
@@ -203,13 +228,14 @@ class graph_sql final : public sdk::mapper_plugin {
       // The graph's row is locked first, so two stores of one graph run one after the other.
       const dbr_value head[] = {name, kind_value(q, g.directed != 0)};
       conn.query(q.upsert_graph(false), head);
+      if (q.d == dialect::postgres && edges_partitioned(conn)) return store_partitioned(conn, g, name);
       const dbr_value by_name[] = {name};
       conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
       conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);
       conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
       insert_nodes(conn, g, name);
       insert_labels(conn, g, name);
-      insert_edges(conn, g, name);
+      insert_edges(conn, g, name, "graph_edges");
     });
   }
 
@@ -255,7 +281,7 @@ class graph_sql final : public sdk::mapper_plugin {
                      back);
         }
       }
-      insert_edges(conn, g, name);
+      insert_edges(conn, g, name, "graph_edges");
     });
   }
 
@@ -319,8 +345,7 @@ class graph_sql final : public sdk::mapper_plugin {
   void neighbors(const sdk::lent_connection& conn, const char* name, const char* node, const dbr_graph_walk& walk,
                  const sdk::reach_writer& out) override {
     const sql_text q{dialect_of(conn.scheme())};
-    const dbr_graph_stats st = read_stats(conn, name);
-    const std::uint32_t direction = st.directed ? walk.direction : DBR_WALK_BOTH;
+    const std::uint32_t direction = read_directed(conn, name) ? walk.direction : DBR_WALK_BOTH;
     if (direction < DBR_WALK_OUT || direction > DBR_WALK_BOTH)
       throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "neighbors: unknown direction " + std::to_string(walk.direction));
     std::vector<dbr_value> params = {sdk::make_text(name), sdk::make_text(node)};
@@ -333,10 +358,12 @@ class graph_sql final : public sdk::mapper_plugin {
   }
 
   void remove(const sdk::lent_connection& conn, const char* name) override {
+    const sql_text q{dialect_of(conn.scheme())};
     const dbr_value by_name[] = {sdk::make_text(name)};
     conn.transaction([&] {
       read_stats(conn, name);  // not_found for a graph never stored
       conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
+      if (q.d == dialect::postgres && edges_partitioned(conn)) drop_partition(conn, name);
       conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);
       conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
       conn.query("DELETE FROM dbridge_graphs WHERE graph_name = $1", by_name);
@@ -372,6 +399,18 @@ class graph_sql final : public sdk::mapper_plugin {
     st.nedges = static_cast<std::uint64_t>(integer(row[3]));
     return st;
   }
+  static sdk::error missing(const char* name) {
+    return sdk::error(DBR_CAT_NOT_FOUND, "no graph named '" + std::string(name) + "' is stored");
+  }
+  // The graph's kind alone: read_stats counts every node and edge.
+  static bool read_directed(const sdk::lent_connection& conn, const char* name) {
+    const dbr_value by_name[] = {sdk::make_text(name)};
+    int directed = -1;
+    conn.each_row("SELECT directed FROM dbridge_graphs WHERE graph_name = $1", by_name,
+                  [&](std::span<const dbr_value> row) { directed = integer(row[0]) != 0 ? 1 : 0; });
+    if (directed < 0) throw missing(name);
+    return directed == 1;
+  }
   static dbr_graph_stats read_stats(const sdk::lent_connection& conn, const char* name) {
     const dbr_value by_name[] = {sdk::make_text(name)};
     bool found = false;
@@ -384,7 +423,7 @@ class graph_sql final : public sdk::mapper_plugin {
           found = true;
           st = stats_of(row.data());
         });
-    if (!found) throw sdk::error(DBR_CAT_NOT_FOUND, "no graph named '" + std::string(name) + "' is stored");
+    if (!found) throw missing(name);
     return st;
   }
 
@@ -413,7 +452,71 @@ class graph_sql final : public sdk::mapper_plugin {
     }
     if (!cells.empty()) conn.insert_rows("graph_node_labels", cols, cells);
   }
-  static void insert_edges(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
+  // ---------------------------------------------------- PostgreSQL partitions
+  //
+  // Loading rows into graph_edges fires two foreign-key checks and updates
+  // every index per row, which costs the server more than the rows
+  // themselves. So store copies the edges into a fresh table with no index or
+  // key, and attaching it as the graph's partition builds each index in one
+  // sorted pass and checks each foreign key with one join. The old partition
+  // is dropped in the same transaction: a reader sees the old graph or the
+  // new one. Dropping it locks graph_edges until commit (readers of other
+  // graphs wait for the node rows and the attach, not for the edge copy).
+
+  // Whether store and remove may swap whole partitions: graph_edges is
+  // partitioned and has no trigger of its own (a user's row trigger is
+  // fired by the row-by-row path, not by an attach).
+  static bool edges_partitioned(const sdk::lent_connection& conn) {
+    bool partitioned = false;
+    conn.each_row("SELECT c.relkind = 'p' AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND "
+                  "NOT t.tgisinternal) FROM pg_class c WHERE c.oid = to_regclass('graph_edges')",
+                  {},
+                  [&](std::span<const dbr_value> row) { partitioned = integer(row[0]) != 0; });
+    return partitioned;
+  }
+  // A string literal for DDL, which takes no parameters (standard_conforming_strings).
+  static std::string literal(std::string_view s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+  }
+  // The partition's table name: from a hash of the graph name, which may hold
+  // any character; the partition itself is found by its bound, not its name.
+  static std::string partition_name(std::string_view graph) {
+    std::uint64_t h = 14695981039346656037ULL;  // FNV-1a
+    for (unsigned char c : graph) h = (h ^ c) * 1099511628211ULL;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return std::string("graph_edges_") + hex;
+  }
+  // Drops the graph's partition if it has one.
+  static void drop_partition(const sdk::lent_connection& conn, const char* graph) {
+    const dbr_value by_name[] = {sdk::make_text(graph)};
+    std::string table;
+    conn.each_row("SELECT quote_ident(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                  "WHERE i.inhparent = 'graph_edges'::regclass AND pg_get_expr(c.relpartbound, c.oid) = "
+                  "'FOR VALUES IN (''' || replace($1::text, '''', '''''') || ''')'",
+                  by_name, [&](std::span<const dbr_value> row) { table.assign(text(row[0])); });
+    if (!table.empty()) conn.query("DROP TABLE " + table);
+  }
+  static void store_partitioned(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
+    const std::string lit = literal(g.name), part = partition_name(g.name), fresh = part + "_next";
+    // The CHECK lets ATTACH skip its scan of the rows.
+    conn.query("CREATE TABLE " + fresh + " (LIKE graph_edges INCLUDING DEFAULTS, CHECK (graph_name = " + lit + "))");
+    insert_edges(conn, g, name, fresh.c_str());
+    drop_partition(conn, g.name);
+    const dbr_value by_name[] = {name};
+    conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);  // rows in the default partition
+    conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
+    conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
+    insert_nodes(conn, g, name);
+    insert_labels(conn, g, name);
+    conn.query("ALTER TABLE " + fresh + " RENAME TO " + part);  // before the attach, which names its indexes
+    conn.query("ALTER TABLE graph_edges ATTACH PARTITION " + part + " FOR VALUES IN (" + lit + ")");
+  }
+
+  static void insert_edges(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name,
+                           const char* table) {
     static const char* const cols[] = {"graph_name", "from_node", "to_node", "edge_type", "weight", "properties"};
     std::vector<dbr_value> cells;
     cells.reserve(static_cast<std::size_t>(g.nedges) * 6);
@@ -426,7 +529,7 @@ class graph_sql final : public sdk::mapper_plugin {
       cells.push_back(e.has_weight ? sdk::make_double(e.weight) : sdk::make_null());
       cells.push_back(json_value(e.properties, e.properties_len));
     }
-    if (!cells.empty()) conn.insert_rows("graph_edges", cols, cells);
+    if (!cells.empty()) conn.insert_rows(table, cols, cells);
   }
 };
 

@@ -293,6 +293,38 @@ TEST_P(graph_suite, a_failed_store_leaves_the_old_graph) {
   EXPECT_TRUE(store_->load(name("old")) == old);
 }
 
+// On PostgreSQL store swaps the graph's edge partition: a failure after the
+// old partition was dropped and the new edges copied still leaves the old
+// graph, its partition and the other graphs whole.
+TEST_P(graph_suite, a_failed_partition_swap_leaves_the_old_graph) {
+  if (std::string(GetParam().mapper) != "graph-sql" || dialect() != "postgres")
+    GTEST_SKIP() << "PostgreSQL keeps a partition per graph";
+  graph old, other;
+  old.add_edge("a", "b", "FRIEND", 1.0);
+  other.add_edge("a", "c", "FOLLOWS", 2.0);
+  store_->store(old, name("old"));
+  store_->store(other, name("other"));
+  // The node rows go in after the edges were copied and the old partition dropped.
+  conn_->execute("CREATE OR REPLACE FUNCTION gt_boom_node() RETURNS trigger AS $$ BEGIN IF NEW.node_id = 'boom' "
+                 "THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+  conn_->execute("CREATE TRIGGER gt_boom_node BEFORE INSERT ON graph_nodes FOR EACH ROW EXECUTE FUNCTION gt_boom_node()");
+  graph bad;
+  for (int i = 0; i < 50; ++i) bad.add_edge("n" + std::to_string(i), "n" + std::to_string(i + 1), "OK");
+  bad.add_edge("n50", "boom", "OK");
+  EXPECT_THROW(store_->store(bad, name("old")), dbridge::error);
+  conn_->execute("DROP TRIGGER gt_boom_node ON graph_nodes");
+  EXPECT_TRUE(store_->load(name("old")) == old);
+  EXPECT_TRUE(store_->load(name("other")) == other);
+  // Each stored graph's edges are in a partition of their own, none in the default one.
+  std::int64_t in_default = -1;
+  for (auto& row : conn_->query("SELECT COUNT(*) FROM graph_edges_default WHERE graph_name IN ($1, $2)",
+                                {name("old"), name("other")}))
+    in_default = row.get<std::int64_t>(0);
+  EXPECT_EQ(in_default, 0);
+  store_->store(other, name("old"));  // the swap works again after the failure
+  EXPECT_TRUE(store_->load(name("old")) == other);
+}
+
 // A reader on another connection during replaces sees the old or the new
 // graph, never a mix.
 TEST_P(graph_suite, a_concurrent_reader_never_sees_half_a_store) {
