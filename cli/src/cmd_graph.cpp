@@ -8,9 +8,12 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "commands.hpp"
 #include "dbridge/connection.hpp"
+#include "dbridge/error.hpp"
 #include "dbridge/graph.hpp"
 #include "graph_formats.hpp"
 
@@ -124,6 +127,69 @@ int run_export(const graph_cmd_options& o) {
   return exit_ok;
 }
 
+/// A JSON Lines import without holding the graph: the first batch replaces
+/// the graph (store), later ones are merged, each batch's nodes before its
+/// edges, and edges alone so that they leave the nodes they name as stored.
+/// A file of one batch or less is one store, atomic like the other formats.
+class batched_import {
+ public:
+  batched_import(graph_store& store, std::string name, std::uint64_t batch)
+      : store_(store), name_(std::move(name)), batch_(batch) {}
+  void on_directed(bool d) { kind_ = d ? graph_kind::directed : graph_kind::undirected; }
+  void on_node(dbridge::node&& n) {
+    graph& g = pending();
+    g.add_node(std::move(n.id), std::move(n.value), std::move(n.labels));
+    if (++held_ >= batch_) flush();
+  }
+  void on_edge(dbridge::edge&& e) {
+    if (stored_) edges_.push_back(std::move(e));
+    else pending().add_edge(std::move(e.from), std::move(e.to), std::move(e.type), e.weight, std::move(e.properties));
+    if (++held_ >= batch_) flush();
+  }
+  void finish() {
+    if (!stored_) pending();
+    flush();
+  }
+
+ private:
+  graph& pending() {
+    if (!nodes_) nodes_.emplace(kind_);
+    return *nodes_;
+  }
+  void flush() {
+    if (!stored_) {
+      store_.store(*nodes_, name_);
+      stored_ = true;
+    } else {
+      if (nodes_ && nodes_->node_count() > 0) store_.merge(*nodes_, name_);
+      if (!edges_.empty()) merge_edges();
+    }
+    nodes_.reset();
+    edges_.clear();
+    held_ = 0;
+  }
+  void merge_edges() {
+    try {
+      store_.merge_edges(edges_, name_, kind_);
+    } catch (const constraint_violation& e) {
+      error_info info = e.info();
+      info.message = "an edge names a node the file has not listed before it (" + info.message +
+                     "); a JSON Lines file larger than --batch must list every node before the edges naming it, "
+                     "as dbridge graph export writes it, or be imported with a larger --batch";
+      throw_error(std::move(info));
+    }
+  }
+
+  graph_store& store_;
+  std::string name_;
+  std::uint64_t batch_;
+  graph_kind kind_ = graph_kind::directed;
+  std::optional<graph> nodes_;  // the first batch whole; later, its nodes only
+  std::vector<dbridge::edge> edges_;
+  std::uint64_t held_ = 0;
+  bool stored_ = false;
+};
+
 int run_import(const graph_cmd_options& o) {
   const bool from_stdin = o.file == "-";
   const std::optional<graph_format> by_name = graph_format_of_file(o.file);
@@ -141,6 +207,17 @@ int run_import(const graph_cmd_options& o) {
   connection conn = open_graph_db(o.url, "dbridge graph import");
   graph_store store(conn);
   graph_progress progress("read", 0);
+  if (f == graph_format::jsonl) {
+    batched_import in(store, o.name, o.batch);
+    read_graph(f, from_stdin ? stdin : owned.get(),
+               graph_sink{.directed = [&](bool d) { in.on_directed(d); },
+                          .node = [&](node&& n) { in.on_node(std::move(n)), progress.node(); },
+                          .edge = [&](edge&& e) { in.on_edge(std::move(e)), progress.edge(); }});
+    in.finish();
+    const graph_stats s = store.stats(o.name);
+    out(fmt::format("imported {}: {} nodes, {} edges\n", o.name, s.nodes, s.edges));
+    return exit_ok;
+  }
   graph_kind kind = graph_kind::directed;
   std::optional<graph> g;
   read_graph(f, from_stdin ? stdin : owned.get(),

@@ -112,6 +112,7 @@ struct graph_cmd_options {
   std::string file;    ///< export: output (empty or "-" = stdout); import: input ("-" = stdin)
   std::string format;  ///< json, jsonl or graphml; empty = from the file name (export: json)
   output_format output = output_format::table;  ///< list and stats
+  std::uint64_t batch = 50000;  ///< import of JSON Lines: nodes and edges per write
 };
 enum class graph_command { list, stats, export_file, import_file };
 int run_graph(graph_command c, const graph_cmd_options& o);

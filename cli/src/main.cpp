@@ -198,12 +198,18 @@ when an applied migration was changed.)");
   graph_import->add_option("file", graph_o.file, "GraphML, JSON or JSON Lines file (- for stdin)")->required();
   graph_import->add_option("--format", graph_o.format, "json, jsonl or graphml (default: from the file name)")
       ->check(CLI::IsMember({"json", "jsonl", "graphml"}));
+  graph_import->add_option("--batch", graph_o.batch,
+                           "JSON Lines: nodes and edges per write; a larger file streams in batches (default 50000)")
+      ->check(CLI::PositiveNumber);
   graph->footer(R"(
 Formats: graphml (keys value and labels on nodes, type, weight and properties on edges; files of
 other tools are read too, their attributes becoming the node value / edge properties object),
 json ({"name","directed","nodes":[{"id","value","labels"}],"edges":[{"from","to","type","weight",
 "properties"}]}; NetworkX node-link "links"/"source"/"target" are read too) and jsonl (a "graph"
-line, then one "node" or "edge" object per line). Progress is shown on stderr when it is a terminal.)");
+line, then one "node" or "edge" object per line). Progress is shown on stderr when it is a terminal.
+A JSON Lines file of more than --batch nodes and edges streams: the first batch replaces the graph,
+the rest are merged (nodes, then edges), so the file must list each node before the edges naming it,
+as export writes it, and a reader may see the graph partly imported.)");
 
   plugin_cmd_options pkg_o;
   // Run by dbridge-package, so only these commands load its libraries.

@@ -16,6 +16,7 @@
 #include "dbridge/connection.hpp"
 #include "dbridge/copy.hpp"
 #include "dbridge/graph.hpp"
+#include "dbridge/migrate.hpp"
 #include "dbridge/plugin_catalog.hpp"
 #include "graph_json.hpp"
 #include "host.hpp"
@@ -225,6 +226,41 @@ struct lent {
     }
   }
 
+  // The mapper's schema steps, run by dbridge::migrate in the mapper's own
+  // record table.
+  static int32_t migrate(void* ctx, const char* table, const dbr_migration_step* steps, uint32_t step_size,
+                         uint32_t nsteps, uint32_t* applied, dbr_error* err) noexcept {
+    lent& l = of(ctx);
+    try {
+      if (table == nullptr || (nsteps > 0 && steps == nullptr))
+        return report(err, errc::invalid_argument, {}, "migrate: no record table or steps");
+      if (step_size < offsetof(dbr_migration_step, sql_len) + sizeof(uint64_t))
+        return report(err, errc::invalid_argument, {},
+                      "migrate: step_size " + std::to_string(step_size) + " is smaller than a 1.3 step");
+      if (l.tx)
+        return report(err, errc::invalid_state, {},
+                      "migrate: the mapper's transaction is open; commit or roll it back first");
+      std::vector<migration> set(nsteps);
+      const auto* at = reinterpret_cast<const std::byte*>(steps);
+      for (uint32_t i = 0; i < nsteps; ++i) {
+        dbr_migration_step s{};
+        std::memcpy(&s, at + std::size_t{i} * step_size, std::min<std::size_t>(step_size, sizeof s));
+        if (s.sql == nullptr && s.sql_len > 0)
+          return report(err, errc::invalid_argument, {}, "migrate: a step has sql_len but no sql");
+        set[i].version = s.version;
+        set[i].name = s.name != nullptr ? s.name : "";
+        set[i].sql.assign(text_of(s.sql, s.sql_len));
+      }
+      migrate_options opts;
+      opts.table = table;
+      const migrate_result res = dbridge::migrate(*l.conn, set, opts);
+      if (applied != nullptr) *applied = static_cast<uint32_t>(res.applied.size());
+      return DBR_OK;
+    } catch (...) {
+      return report_current(err, nullptr);
+    }
+  }
+
   static int64_t insert_chunks(connection& conn, const char* table, const std::vector<std::string>& names,
                                const dbr_value* cells, uint64_t nrows) {
     const std::size_t ncols = names.size();
@@ -273,9 +309,10 @@ struct lent {
 };
 
 // Lends conn for one mapper call; a transaction the mapper left open is rolled back.
+// Slots newer than the mapper's negotiated minor stay NULL.
 class lending {
  public:
-  explicit lending(connection& conn) {
+  lending(connection& conn, std::uint32_t mapper_minor) {
     state_.conn = &conn;
     std::memset(&table_, 0, sizeof table_);
     table_.struct_size = sizeof table_;
@@ -293,6 +330,7 @@ class lending {
     table_.commit = &lent::commit;
     table_.rollback = &lent::rollback;
     table_.insert_rows = &lent::insert_rows;
+    if (mapper_minor >= 3) table_.migrate = &lent::migrate;
   }
   lending(const lending&) = delete;
   lending& operator=(const lending&) = delete;
@@ -339,6 +377,18 @@ struct abi_graph {
   dbr_graph g{};
 
   abi_graph(const graph& in, const std::string& name, std::uint32_t mapper_minor) {
+    add_nodes(in);
+    add_edges(in.edges());
+    finish(name, in.directed(), mapper_minor);
+  }
+  // Edges alone: the nodes they name are stored already and stay as they are.
+  abi_graph(std::span<const edge> in, const std::string& name, bool directed, std::uint32_t mapper_minor) {
+    add_edges(in);
+    finish(name, directed, mapper_minor);
+  }
+
+ private:
+  void add_nodes(const graph& in) {
     std::size_t nlabels = 0;
     for (const auto& n : in.nodes()) nlabels += n.labels.size();
     labels.reserve(nlabels);
@@ -357,9 +407,11 @@ struct abi_graph {
         out.value_len = n.value.text.size();
       }
     }
-    edges.resize(in.edge_count());
-    for (std::size_t i = 0; i < in.edge_count(); ++i) {
-      const edge& e = in.edges()[i];
+  }
+  void add_edges(std::span<const edge> in) {
+    edges.resize(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const edge& e = in[i];
       dbr_graph_edge& out = edges[i];
       std::memset(&out, 0, sizeof out);
       out.struct_size = sizeof out;
@@ -373,13 +425,15 @@ struct abi_graph {
         out.properties_len = e.properties.text.size();
       }
     }
+  }
+  void finish(const std::string& name, bool directed, std::uint32_t mapper_minor) {
     g.struct_size = sizeof g;
     g.name = name.c_str();
     g.nodes = nodes.data();
     g.nnodes = nodes.size();
     g.edges = edges.data();
     g.nedges = edges.size();
-    g.directed = in.directed() ? 1 : 0;
+    g.directed = directed ? 1 : 0;
     if (mapper_minor < 2) {
       old_nodes = packed_at(nodes, node_size_1_0);
       old_edges = packed_at(edges, edge_size_1_0);
@@ -505,7 +559,7 @@ struct graph_store::impl {
   // A call whose callbacks may hold the user's exception: that one is rethrown.
   template <class F>
   void call_with(std::exception_ptr& pending, F&& f) {
-    lending lend(*conn);
+    lending lend(*conn, rec->negotiated_minor);
     abi_error err;
     const int32_t rc = f(lend.get(), err.get());
     if (pending) std::rethrow_exception(pending);
@@ -564,6 +618,15 @@ void graph_store::merge(const graph& g, std::string_view name) {
   impl_->need(m.merge != nullptr, "merge graphs");
   const std::string n(name);
   abi_graph view(g, n, impl_->rec->negotiated_minor);
+  impl_->call([&](const dbr_lent_conn* c, dbr_error* e) { return m.merge(impl_->rec->instance, c, &view.g, e); });
+}
+
+void graph_store::merge_edges(std::span<const edge> edges, std::string_view name, graph_kind kind) {
+  check_name(name);
+  auto& m = impl_->rec->mapper;
+  impl_->need(m.merge != nullptr, "merge graphs");
+  const std::string n(name);
+  abi_graph view(edges, n, kind == graph_kind::directed, impl_->rec->negotiated_minor);
   impl_->call([&](const dbr_lent_conn* c, dbr_error* e) { return m.merge(impl_->rec->instance, c, &view.g, e); });
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <map>
 #include <set>
@@ -21,42 +22,61 @@ namespace {
 /// The record table's SQL in one dialect. applied_at is read back as Unix
 /// seconds, the one form all three agree on.
 struct migration_sql {
-  std::string_view create_table;
-  std::string_view select_records;
+  std::string table;
+  std::string create_table;
+  std::string select_records;
+  std::string insert_record;
   bool transactional_ddl;
 };
 
-constexpr std::string_view insert_record =
-    "INSERT INTO dbridge_schema_migrations (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)";
+/// A record table's name goes into SQL text: only plain identifiers.
+void check_table_name(std::string_view t) {
+  const bool ok = !t.empty() && t.size() <= 63 && (std::isalpha(static_cast<unsigned char>(t[0])) || t[0] == '_') &&
+                  std::all_of(t.begin(), t.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                  });
+  if (!ok)
+    throw_error(errc::invalid_argument,
+                fmt::format("'{}' cannot name a migrations table: use 1 to 63 letters, digits and '_', "
+                            "not starting with a digit",
+                            t));
+}
 
-const migration_sql& migration_sql_for(sql_dialect d) {
-  static const migration_sql postgresql{
-      "CREATE TABLE IF NOT EXISTS dbridge_schema_migrations (version BIGINT PRIMARY KEY, "
-      "name VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL, "
-      "applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), execution_ms BIGINT NOT NULL)",
-      "SELECT version, name, checksum, CAST(extract(epoch FROM applied_at) AS BIGINT) "
-      "FROM dbridge_schema_migrations ORDER BY version",
-      true};
-  static const migration_sql mysql{
-      "CREATE TABLE IF NOT EXISTS dbridge_schema_migrations (version BIGINT PRIMARY KEY, "
-      "name VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL, "
-      "applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, execution_ms BIGINT NOT NULL)",
-      "SELECT version, name, checksum, CAST(UNIX_TIMESTAMP(applied_at) AS SIGNED) "
-      "FROM dbridge_schema_migrations ORDER BY version",
-      false};
-  static const migration_sql sqlite{
-      "CREATE TABLE IF NOT EXISTS dbridge_schema_migrations (version INTEGER PRIMARY KEY, "
-      "name VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL, "
-      "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), execution_ms INTEGER NOT NULL)",
-      "SELECT version, name, checksum, CAST(strftime('%s', applied_at) AS INTEGER) "
-      "FROM dbridge_schema_migrations ORDER BY version",
-      true};
+migration_sql migration_sql_for(sql_dialect d, std::string_view table) {
+  check_table_name(table);
+  constexpr std::string_view columns = "(version {} PRIMARY KEY, name VARCHAR(255) NOT NULL, checksum CHAR(64) NOT NULL, ";
+  migration_sql q;
+  q.table = std::string(table);
+  q.insert_record =
+      fmt::format("INSERT INTO {} (version, name, checksum, execution_ms) VALUES ($1, $2, $3, $4)", table);
+  const std::string head = fmt::format("CREATE TABLE IF NOT EXISTS {} ", table);
   switch (d) {
-    case sql_dialect::postgresql: return postgresql;
-    case sql_dialect::mysql: return mysql;
-    case sql_dialect::sqlite: return sqlite;
+    case sql_dialect::postgresql:
+      q.create_table = head + fmt::format(fmt::runtime(columns), "BIGINT") +
+                       "applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), execution_ms BIGINT NOT NULL)";
+      q.select_records = fmt::format(
+          "SELECT version, name, checksum, CAST(extract(epoch FROM applied_at) AS BIGINT) FROM {} ORDER BY version",
+          table);
+      q.transactional_ddl = true;
+      break;
+    case sql_dialect::mysql:
+      q.create_table = head + fmt::format(fmt::runtime(columns), "BIGINT") +
+                       "applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, execution_ms BIGINT NOT NULL)";
+      q.select_records = fmt::format(
+          "SELECT version, name, checksum, CAST(UNIX_TIMESTAMP(applied_at) AS SIGNED) FROM {} ORDER BY version", table);
+      q.transactional_ddl = false;
+      break;
+    case sql_dialect::sqlite:
+      q.create_table = head + fmt::format(fmt::runtime(columns), "INTEGER") +
+                       "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), "
+                       "execution_ms INTEGER NOT NULL)";
+      q.select_records = fmt::format(
+          "SELECT version, name, checksum, CAST(strftime('%s', applied_at) AS INTEGER) FROM {} ORDER BY version",
+          table);
+      q.transactional_ddl = true;
+      break;
   }
-  return sqlite;
+  return q;
 }
 
 struct applied_record {
@@ -146,12 +166,15 @@ void refuse_changed(const std::vector<const migration*>& order, const applied_ma
 /// SQLite has none: each step's BEGIN IMMEDIATE is its lock.
 class migration_lock {
  public:
-  migration_lock(connection& conn, sql_dialect d, const migrate_options& opts) : conn_(conn), d_(d) {
+  migration_lock(connection& conn, sql_dialect d, const migration_sql& q, const migrate_options& opts)
+      : conn_(conn), d_(d), pg_key_(pg_lock_key_of(q.table)) {
     if (d == sql_dialect::sqlite) return;
     if (d == sql_dialect::mysql) {
-      // GET_LOCK names are server-wide: one lock per database, within the
-      // 64 characters a name may have.
-      const record db = conn.query_one("SELECT SHA1(DATABASE())");
+      // GET_LOCK names are server-wide: one lock per database and record
+      // table, within the 64 characters a name may have.
+      const bool default_table = q.table == default_migrations_table;
+      const record db = default_table ? conn.query_one("SELECT SHA1(DATABASE())")
+                                      : conn.query_one("SELECT SHA1(CONCAT(DATABASE(), '.', $1))", {q.table});
       if (db[0].is_null())
         throw_error(errc::invalid_argument, "cannot migrate " + conn.redacted_url() +
                                                 ": it names no database; add one to the URL (mysql://host/DATABASE)");
@@ -171,7 +194,7 @@ class migration_lock {
     // A connection that broke lost its session lock with it.
     try {
       if (d_ == sql_dialect::postgresql)
-        conn_.query_one(fmt::format("SELECT pg_advisory_unlock({})", pg_lock_key));
+        conn_.query_one(fmt::format("SELECT pg_advisory_unlock({})", pg_key_));
       else
         conn_.query_one("SELECT RELEASE_LOCK($1)", {mysql_lock_name_});
     } catch (const error&) {
@@ -184,10 +207,15 @@ class migration_lock {
   // "dbrmigr" in ASCII: the advisory-lock key of this table in every
   // PostgreSQL database (advisory locks are per database).
   static constexpr std::int64_t pg_lock_key = 0x6462726d696772;
+  // Another record table: 60 bits of its name's SHA-256 (within int64).
+  static std::int64_t pg_lock_key_of(const std::string& table) {
+    if (table == default_migrations_table) return pg_lock_key;
+    return static_cast<std::int64_t>(std::stoull(detail::sha256_hex(table).substr(0, 15), nullptr, 16));
+  }
 
   bool try_acquire() {
     if (d_ == sql_dialect::postgresql)
-      return conn_.query_one(fmt::format("SELECT pg_try_advisory_lock({})", pg_lock_key))[0].as<bool>();
+      return conn_.query_one(fmt::format("SELECT pg_try_advisory_lock({})", pg_key_))[0].as<bool>();
     const record r = conn_.query_one("SELECT GET_LOCK($1, 0)", {mysql_lock_name_});
     return !r[0].is_null() && r[0].as<std::int64_t>() == 1;
   }
@@ -204,7 +232,7 @@ class migration_lock {
       dbridge::transaction tx = conn_.begin();
       tx.query_one("SELECT set_config('lock_timeout', $1, true)",
                    {fmt::format("{}ms", std::max<std::int64_t>(wait.count(), 1))});
-      tx.query_one(fmt::format("SELECT pg_advisory_lock({})::text", pg_lock_key));
+      tx.query_one(fmt::format("SELECT pg_advisory_lock({})::text", pg_key_));
       tx.commit();
       return true;
     } catch (const error& e) {
@@ -215,6 +243,7 @@ class migration_lock {
 
   connection& conn_;
   sql_dialect d_;
+  std::int64_t pg_key_;
   std::string mysql_lock_name_;
   bool held_ = false;
 };
@@ -253,9 +282,9 @@ void run_body(connection& conn, const migration& m, sql_dialect d) {
   if (sql.find_first_not_of(" \t\r\n;") != std::string::npos) conn.execute_script(sql);
 }
 
-void record_step(connection& conn, const migration& m, sql_dialect d,
+void record_step(connection& conn, const migration_sql& q, const migration& m, sql_dialect d,
                  std::chrono::nanoseconds took) {
-  conn.execute(insert_record,
+  conn.execute(q.insert_record,
                {m.version, m.name, m.checksum(d),
                 static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count())});
 }
@@ -267,7 +296,7 @@ bool apply_step(connection& conn, const migration_sql& q, const migration& m, sq
   if (!q.transactional_ddl) {
     try {
       run_body(conn, m, d);
-      record_step(conn, m, d, std::chrono::steady_clock::now() - start);
+      record_step(conn, q, m, d, std::chrono::steady_clock::now() - start);
     } catch (const error& e) {
       rethrow_step_failure(e, m, d);
     }
@@ -285,7 +314,7 @@ bool apply_step(connection& conn, const migration_sql& q, const migration& m, sq
   }
   try {
     run_body(conn, m, d);
-    record_step(conn, m, d, std::chrono::steady_clock::now() - start);
+    record_step(conn, q, m, d, std::chrono::steady_clock::now() - start);
     tx.commit();
   } catch (const error& e) {
     rethrow_step_failure(e, m, d);
@@ -342,10 +371,22 @@ std::string migration::label() const { return fmt::format("{:04}_{}", version, n
 
 migrate_result migrate(connection& conn, std::span<const migration> steps, const migrate_options& opts) {
   const sql_dialect d = dialect_of(conn);
-  const migration_sql& q = migration_sql_for(d);
+  const migration_sql q = migration_sql_for(d, opts.table);
   const std::vector<const migration*> order = checked_order(steps);
 
   migrate_result res;
+  if (!opts.dry_run) {
+    // Records are only ever added: a set found applied without the lock
+    // stays applied, so a re-run (every plugin open, say) takes no lock.
+    const applied_map seen = read_records_if_any(conn, q);
+    refuse_changed(order, seen, d);
+    if (!order.empty() &&
+        std::all_of(order.begin(), order.end(), [&](const migration* m) { return seen.count(m->version) != 0; })) {
+      res.already_applied = order.size();
+      res.current_version = highest(seen);
+      return res;
+    }
+  }
   if (opts.dry_run) {
     const applied_map done = read_records_if_any(conn, q);
     refuse_changed(order, done, d);
@@ -359,7 +400,7 @@ migrate_result migrate(connection& conn, std::span<const migration> steps, const
     return res;
   }
 
-  migration_lock lock(conn, d, opts);
+  migration_lock lock(conn, d, q, opts);
   applied_map done;
   if (d == sql_dialect::sqlite) {
     // SQLite: look under the write lock once to refuse edited steps before
@@ -392,10 +433,11 @@ migrate_result migrate(connection& conn, std::span<const migration> steps, const
   return res;
 }
 
-std::vector<migration_status> migration_status_of(connection& conn, std::span<const migration> steps) {
+std::vector<migration_status> migration_status_of(connection& conn, std::span<const migration> steps,
+                                                  std::string_view table) {
   const sql_dialect d = dialect_of(conn);
   const std::vector<const migration*> order = checked_order(steps);
-  applied_map done = read_records_if_any(conn, migration_sql_for(d));
+  applied_map done = read_records_if_any(conn, migration_sql_for(d, table));
   std::vector<migration_status> out;
   for (const migration* m : order) {
     migration_status s;

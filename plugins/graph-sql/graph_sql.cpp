@@ -105,7 +105,16 @@ struct sql_text {
   const char* json_type() const {
     return d == dialect::postgres ? "jsonb" : d == dialect::mariadb ? "JSON" : "TEXT";
   }
-  std::vector<std::string> schema() const {
+  // The schema as versioned steps, recorded by the core's migrate in the
+  // mapper's own record table. Step 1 is the schema of 0.1, which created it
+  // with IF NOT EXISTS on every open: a database made then runs it as a no-op
+  // and is recorded. Never edit an applied step; append a new one.
+  struct step {
+    std::int64_t version;
+    const char* name;
+    std::string sql;
+  };
+  std::vector<step> schema_steps() const {
     const bool pg = d == dialect::postgres, my = d == dialect::mariadb;
     const std::string id = pg ? "id serial PRIMARY KEY" : my ? "id BIGINT AUTO_INCREMENT PRIMARY KEY"
                                                             : "id INTEGER PRIMARY KEY AUTOINCREMENT";
@@ -118,35 +127,35 @@ struct sql_text {
     // MariaDB compares ids byte for byte, as the other two do.
     const std::string tail = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
     const std::string flag = pg ? "boolean" : "SMALLINT";
-    std::vector<std::string> out = {
+    std::string tables =
         "CREATE TABLE IF NOT EXISTS dbridge_graphs (graph_name varchar(255) PRIMARY KEY, directed " + flag +
-            " NOT NULL, created_at " + now + ")" + tail,
-        "CREATE TABLE IF NOT EXISTS graph_nodes (" + id +
+            " NOT NULL, created_at " + now + ")" + tail +
+        ";\nCREATE TABLE IF NOT EXISTS graph_nodes (" + id +
             ", graph_name varchar(255) NOT NULL, node_id varchar(255) NOT NULL, value " + json_type() +
-            ", created_at " + now + ", UNIQUE (graph_name, node_id))" + tail,
-        "CREATE TABLE IF NOT EXISTS graph_edges (" + edge_id +
+            ", created_at " + now + ", UNIQUE (graph_name, node_id))" + tail +
+        ";\nCREATE TABLE IF NOT EXISTS graph_edges (" + edge_id +
             "from_node varchar(255) NOT NULL, to_node varchar(255) NOT NULL, "
             "edge_type varchar(255), weight double precision, properties " +
             json_type() + ", created_at " + now + edge_key +
             ", FOREIGN KEY (graph_name, from_node) REFERENCES graph_nodes (graph_name, node_id)"
             ", FOREIGN KEY (graph_name, to_node) REFERENCES graph_nodes (graph_name, node_id))" +
-            (pg ? " PARTITION BY LIST (graph_name)" : tail),
-        "CREATE TABLE IF NOT EXISTS graph_node_labels (graph_name varchar(255) NOT NULL, node_id varchar(255) NOT "
+            (pg ? " PARTITION BY LIST (graph_name)" : tail) +
+        ";\nCREATE TABLE IF NOT EXISTS graph_node_labels (graph_name varchar(255) NOT NULL, node_id varchar(255) NOT "
         "NULL, label varchar(255) NOT NULL, PRIMARY KEY (graph_name, node_id, label), FOREIGN KEY (graph_name, "
         "node_id) REFERENCES graph_nodes (graph_name, node_id))" +
-            tail,
-        "CREATE INDEX IF NOT EXISTS graph_nodes_graph_name ON graph_nodes (graph_name)",
-        // (graph_name, from_node) also serves lookups by graph_name alone.
-        "CREATE INDEX IF NOT EXISTS graph_edges_from_node ON graph_edges (graph_name, from_node)",
-        "CREATE INDEX IF NOT EXISTS graph_edges_to_node ON graph_edges (graph_name, to_node)",
-    };
+        tail;
     // Edges of graphs without a partition (merged, or inserted by hand). A
     // graph_edges made by an earlier graph-sql is a plain table: left so.
     if (pg)
-      out.emplace_back("DO $do$ BEGIN IF (SELECT relkind FROM pg_class WHERE oid = 'graph_edges'::regclass) = 'p' "
-                       "THEN CREATE TABLE IF NOT EXISTS graph_edges_default PARTITION OF graph_edges DEFAULT; END IF; "
-                       "END $do$");
-    return out;
+      tables += ";\nDO $do$ BEGIN IF (SELECT relkind FROM pg_class WHERE oid = 'graph_edges'::regclass) = 'p' "
+                "THEN CREATE TABLE IF NOT EXISTS graph_edges_default PARTITION OF graph_edges DEFAULT; END IF; "
+                "END $do$";
+    // (graph_name, from_node) also serves lookups by graph_name alone.
+    const std::string indexes =
+        "CREATE INDEX IF NOT EXISTS graph_nodes_graph_name ON graph_nodes (graph_name);\n"
+        "CREATE INDEX IF NOT EXISTS graph_edges_from_node ON graph_edges (graph_name, from_node);\n"
+        "CREATE INDEX IF NOT EXISTS graph_edges_to_node ON graph_edges (graph_name, to_node)";
+    return {{1, "graph_tables", tables}, {2, "graph_indexes", indexes}};
   }
   std::string upsert_graph(bool keep_kind) const {
     const std::string ins = "INSERT INTO dbridge_graphs (graph_name, directed) VALUES ($1, $2)";
@@ -212,13 +221,18 @@ class graph_sql final : public sdk::mapper_plugin {
   static constexpr sdk::plugin_info info{.id = DBRIDGE_PLUGIN_ID,
                                          .version = DBRIDGE_PLUGIN_VERSION,
                                          .threading = DBR_THREADING_PER_CONNECTION,
-                                         .min_minor = 2};
+                                         .min_minor = 3};
 
   const char* const* schemes() override { return scheme_list; }
 
+  static constexpr const char* migrations_table = "dbridge_graph_sql_migrations";
+
   void prepare(const sdk::lent_connection& conn) override {
     const sql_text q{dialect_of(conn.scheme())};
-    for (const auto& stmt : q.schema()) conn.query(stmt);
+    const auto steps = q.schema_steps();
+    std::vector<dbr_migration_step> abi;
+    for (const auto& st : steps) abi.push_back(sdk::lent_connection::step(st.version, st.name, st.sql));
+    conn.migrate(migrations_table, abi);
   }
 
   void store(const sdk::lent_connection& conn, const dbr_graph& g) override {

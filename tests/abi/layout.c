@@ -281,6 +281,16 @@ int main(void) {
 #if DBR_ABI_MINOR >= 2
   F(dbr_lent_conn, insert_rows);
 #endif
+#if DBR_ABI_MINOR >= 3
+  F(dbr_lent_conn, migrate);
+  S(dbr_migration_step);
+  F(dbr_migration_step, struct_size);
+  F(dbr_migration_step, reserved);
+  F(dbr_migration_step, version);
+  F(dbr_migration_step, name);
+  F(dbr_migration_step, sql);
+  F(dbr_migration_step, sql_len);
+#endif
   S(dbr_graph_node);
   F(dbr_graph_node, struct_size);
   F(dbr_graph_node, nlabels);

@@ -52,7 +52,8 @@ class migrate_test : public ::testing::TestWithParam<backend> {
     if (!file_.empty()) fs::remove(file_);
   }
   void clean() {
-    for (const char* t : {"mig_log", "mig_b", "mig_a", "mig_variant", "dbridge_schema_migrations"})
+    for (const char* t : {"mig_log", "mig_b", "mig_a", "mig_variant", "mig_other", "dbridge_schema_migrations",
+                          "mig_other_migrations"})
       db_->execute_script(std::string("DROP TABLE IF EXISTS ") + t);
   }
   bool has_table(const std::string& name) {
@@ -279,6 +280,27 @@ TEST_P(migrate_test, a_held_lock_makes_the_migrator_wait_then_time_out) {
   sqlite_writer.reset();
   other.close();
   EXPECT_EQ(dbridge::migrate(conn, three_steps()).applied.size(), 3u) << "the lock was not free once released";
+}
+
+TEST_P(migrate_test, a_named_record_table_keeps_its_versions_apart_from_the_default_one) {
+  dbridge::migrate(*db_, three_steps());
+  // Version 1 again, other SQL: in its own table it is a new step, not an edit.
+  std::vector<migration> other(1);
+  other[0].version = 1, other[0].name = "create_other", other[0].sql = "CREATE TABLE mig_other (id INT)";
+  const auto res = dbridge::migrate(*db_, other, {.table = "mig_other_migrations"});
+  EXPECT_EQ(res.applied, (std::vector<std::int64_t>{1}));
+  EXPECT_TRUE(has_table("mig_other"));
+  EXPECT_EQ(recorded(), 3);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM mig_other_migrations"), 1);
+  EXPECT_EQ(db_->query_one("SELECT checksum FROM mig_other_migrations WHERE version = 1").get<std::string>(0),
+            other[0].checksum(dialect()));
+  const auto status = dbridge::migration_status_of(*db_, other, "mig_other_migrations");
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_EQ(status[0].st, dbridge::migration_status::state::applied);
+  EXPECT_TRUE(dbridge::migrate(*db_, other, {.table = "mig_other_migrations"}).applied.empty());
+  EXPECT_THROW(dbridge::migrate(*db_, other, {.table = "mig_other; DROP TABLE mig_a"}),
+               dbridge::invalid_argument_error);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM mig_a"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, migrate_test, ::testing::ValuesIn(backends),

@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define DBR_ABI_MAJOR 1
-#define DBR_ABI_MINOR 2
+#define DBR_ABI_MINOR 3
 
 #if defined(_WIN32)
 #define DBR_EXPORT __declspec(dllexport)
@@ -817,6 +817,18 @@ typedef struct dbr_pool_vtable {
  * the calling thread; results are borrowed until the next call on it. */
 typedef int32_t (*dbr_row_cb)(void* user, uint32_t ncols, const dbr_column* cols,
                               const dbr_value* row, dbr_error* err);
+/* One step of a mapper's schema, for dbr_lent_conn.migrate (1.3). */
+typedef struct dbr_migration_step {
+  uint32_t struct_size; /* 1.3 */
+  uint32_t reserved;    /* 1.3: padding */
+  int64_t version;      /* 1.3: > 0, unique in the set; steps apply in increasing order */
+  const char* name;     /* 1.3: NUL-terminated, 1..255 bytes, e.g. "graph_tables" */
+  /* 1.3: the statements for the lent connection's dialect (no parameters);
+   * the step's checksum is their SHA-256 */
+  const char* sql;
+  uint64_t sql_len; /* 1.3 */
+} dbr_migration_step;
+
 typedef struct dbr_lent_conn {
   uint32_t struct_size;   /* 1.0 */
   uint32_t capabilities;  /* 1.0: DBR_CAP_* of the lent connection's driver */
@@ -841,6 +853,18 @@ typedef struct dbr_lent_conn {
    * stored. A failure leaves the open transaction to be rolled back. */
   int32_t (*insert_rows)(void* ctx, const char* table, const char* const* columns, uint32_t ncols,
                          const dbr_value* cells, uint64_t nrows, int64_t* rows, dbr_error* err);
+  /* 1.3, NULL when the core's or the mapper's negotiated minor is older:
+   * apply the steps not yet recorded in the record table `table` (letters,
+   * digits and '_', at most 63; one per mapper, e.g.
+   * "dbridge_graph_sql_migrations", so its versions never meet the
+   * application's), in version order, each once per database, as the core's
+   * migrate does: migrators serialised by a database lock, each step
+   * recorded with its checksum, an applied step whose SQL changed an error
+   * naming it. steps is an array of nsteps elements step_size bytes apart
+   * (the mapper's sizeof(dbr_migration_step)). Not inside the mapper's open
+   * transaction. *applied (may be NULL) = steps this call ran. */
+  int32_t (*migrate)(void* ctx, const char* table, const dbr_migration_step* steps, uint32_t step_size,
+                     uint32_t nsteps, uint32_t* applied, dbr_error* err);
 } dbr_lent_conn;
 
 /* The graph model: nodes and edges with labels and properties. */
@@ -950,7 +974,9 @@ typedef struct dbr_mapper_vtable {
    * graph->directed and is atomic (a reader sees the old or the new graph,
    * a failure leaves the old one). NULL slots are "unsupported".
    * merge: upsert graph's nodes (by id) and edges (by from, to, type) into
-   * the graph called graph->name, creating it when missing. */
+   * the graph called graph->name, creating it when missing. An edge may name
+   * a node that graph->nodes lacks (edges merged alone, in chunks): that
+   * node is stored already, and stays as it is. */
   int32_t (*merge)(dbr_plugin* plugin, const dbr_lent_conn* conn, const dbr_graph* graph,
                    dbr_error* err);
   /* 1.2: every node other than node itself reached from it by 1..walk->depth

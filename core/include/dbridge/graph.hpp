@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -131,6 +132,13 @@ class DBRIDGE_API graph_store {
   /// Upserts g's nodes (by id) and edges (by ends and type) into the graph
   /// called name, creating it when missing.
   void merge(const graph& g, std::string_view name);
+  /// Upserts edges alone into the graph called name, leaving the nodes they
+  /// name as stored (merge would reset a node an edge only names). Those nodes
+  /// must be stored already: graph-sql refuses an edge to a missing node
+  /// (constraint_violation). kind is the graph's, used to match undirected edges
+  /// both ways and when name does not exist yet. For streaming writes larger
+  /// than memory: nodes chunk by chunk with merge, then edges with this.
+  void merge_edges(std::span<const edge> edges, std::string_view name, graph_kind kind = graph_kind::directed);
   graph load(std::string_view name);
   /// Streams the graph called name (every node, then every edge) without
   /// holding it; returns what it holds. A callback that throws stops the load.

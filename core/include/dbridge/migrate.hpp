@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Schema migrations: ordered, versioned steps applied once per database and
-// recorded, with a checksum, in the table dbridge_schema_migrations.
+// recorded, with a checksum, in the table dbridge_schema_migrations (or
+// another record table a set of steps names).
 #pragma once
 
 #include "dbridge/export.hpp"
@@ -11,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dbridge {
@@ -66,6 +68,9 @@ struct DBRIDGE_API migration_event {
   std::chrono::nanoseconds elapsed{};
 };
 
+/// Where migrate() records applied steps unless told otherwise.
+inline constexpr std::string_view default_migrations_table = "dbridge_schema_migrations";
+
 struct DBRIDGE_API migrate_options {
   /// Apply steps up to and including this version only.
   std::optional<std::int64_t> to{};
@@ -76,6 +81,11 @@ struct DBRIDGE_API migrate_options {
   /// option, 5 s unless set).
   std::chrono::milliseconds lock_timeout{30000};
   std::function<void(const migration_event&)> progress{};
+  /// The record table. Sets of steps kept apart from the application's own
+  /// (a plugin's schema, say) name their own table: versions are unique per
+  /// table, and each table has its own lock. An SQL identifier of letters,
+  /// digits and '_', at most 63 characters (invalid_argument_error otherwise).
+  std::string table = std::string(default_migrations_table);
 };
 
 /// A step as the database and the given set see it.
@@ -118,8 +128,10 @@ struct DBRIDGE_API migrate_result {
 DBRIDGE_API migrate_result migrate(connection& conn, std::span<const migration> steps, const migrate_options& opts = {});
 
 /// Every step of the set plus every recorded version the set lacks, by
-/// version. Reads only: a database never migrated shows all steps pending.
-DBRIDGE_API std::vector<migration_status> migration_status_of(connection& conn, std::span<const migration> steps);
+/// version, as recorded in table. Reads only: a database never migrated shows
+/// all steps pending.
+DBRIDGE_API std::vector<migration_status> migration_status_of(connection& conn, std::span<const migration> steps,
+                                                              std::string_view table = default_migrations_table);
 
 /// Reads a migrations folder: files NNNN_name.sql (any number of digits),
 /// with optional variants NNNN_name.postgresql.sql, .mysql.sql and

@@ -108,6 +108,29 @@ class lent_connection {
     });
     return rows;
   }
+  /// 1.3: applies the steps not yet recorded in the record table `table` (one
+  /// per mapper), as dbridge::migrate does: locked, checksummed, each once
+  /// per database. Returns how many steps ran.
+  std::uint32_t migrate(const char* table, std::span<const dbr_migration_step> steps) const {
+    if (c_.migrate == nullptr)
+      throw error(DBR_CAT_UNSUPPORTED, "this dbridge core cannot migrate a mapper's schema (ABI < 1.3)");
+    std::uint32_t applied = 0;
+    call([&](dbr_error* e) {
+      return c_.migrate(c_.ctx, table, steps.data(), sizeof(dbr_migration_step),
+                        static_cast<std::uint32_t>(steps.size()), &applied, e);
+    });
+    return applied;
+  }
+  /// 1.3: one schema step for migrate(); name and sql are borrowed.
+  static dbr_migration_step step(std::int64_t version, const char* name, std::string_view sql) noexcept {
+    dbr_migration_step s{};
+    s.struct_size = sizeof s;
+    s.version = version;
+    s.name = name;
+    s.sql = sql.data();
+    s.sql_len = sql.size();
+    return s;
+  }
   /// Runs f inside a transaction: committed when f returns, rolled back when it throws.
   template <class F>
   void transaction(F&& f) const {

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+// graph-sql's schema through the core's migrate (ABI 1.3 lent migrate): a
+// fresh database gets it recorded in the mapper's own record table, a second
+// open runs nothing, a database made before the record table is adopted, and
+// the application's migrations with the same versions do not meet the mapper's.
+#include <dbridge/connection.hpp>
+#include <dbridge/graph.hpp>
+#include <dbridge/migrate.hpp>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "test_server.hpp"
+
+namespace {
+
+struct sql_backend {
+  const char* name;
+  const char* url_env;  // nullptr: a SQLite file of the test's own
+};
+
+const sql_backend sql_backends[] = {
+    {"sqlite", nullptr}, {"postgres", "DBRIDGE_TEST_POSTGRES_URL"}, {"mariadb", "DBRIDGE_TEST_MYSQL_URL"}};
+
+void PrintTo(const sql_backend& b, std::ostream* os) { *os << b.name; }
+
+constexpr const char* record_table = "dbridge_graph_sql_migrations";
+
+class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam().url_env != nullptr) {
+      DBRIDGE_REQUIRE_SERVER_ENV(GetParam().url_env);
+      url_ = dbridge::test::env_or_empty(GetParam().url_env);
+    } else {
+      file_ = std::filesystem::temp_directory_path() / ("dbr_graph_schema_" + std::to_string(::getpid()) + ".db");
+      std::filesystem::remove(file_);
+      url_ = "sqlite://" + file_.string();
+    }
+    conn_.emplace(dbridge::connect(url_));
+    drop_schema();
+  }
+  void TearDown() override {
+    // The other graph tests find the schema as a fresh open would make it.
+    if (conn_) drop_schema();
+    conn_.reset();
+    if (!file_.empty()) std::filesystem::remove(file_);
+  }
+  void drop_schema() {
+    for (const char* t : {"graph_node_labels", "graph_edges", "graph_nodes", "dbridge_graphs", record_table,
+                          "gs_user_table", "dbridge_schema_migrations"})
+      conn_->execute_script(std::string("DROP TABLE IF EXISTS ") + t);
+  }
+  bool has_table(const std::string& name) {
+    for (const auto& r : conn_->tables())
+      if (r.get<std::string>("name") == name) return true;
+    return false;
+  }
+  std::vector<std::int64_t> recorded_versions() {
+    std::vector<std::int64_t> out;
+    for (const auto& r : conn_->query(std::string("SELECT version FROM ") + record_table + " ORDER BY version"))
+      out.push_back(r.get<std::int64_t>(0));
+    return out;
+  }
+
+  std::string url_;
+  std::filesystem::path file_;
+  std::optional<dbridge::connection> conn_;
+};
+
+TEST_P(graph_sql_schema, a_fresh_database_gets_the_schema_recorded_with_checksums) {
+  dbridge::graph_store store(*conn_, "graph-sql");
+  for (const char* t : {"dbridge_graphs", "graph_nodes", "graph_edges", "graph_node_labels"})
+    EXPECT_TRUE(has_table(t)) << t;
+  EXPECT_EQ(recorded_versions(), (std::vector<std::int64_t>{1, 2}));
+  for (const auto& r : conn_->query(std::string("SELECT name, checksum FROM ") + record_table)) {
+    EXPECT_FALSE(r.get<std::string>(0).empty());
+    EXPECT_EQ(r.get<std::string>(1).size(), 64u);
+  }
+  dbridge::graph g;
+  g.add_edge("a", "b", "FRIEND", 1.0);
+  store.store(g, "gs_fresh");
+  EXPECT_TRUE(store.load("gs_fresh") == g);
+}
+
+TEST_P(graph_sql_schema, a_second_open_runs_no_step) {
+  { dbridge::graph_store first(*conn_, "graph-sql"); }
+  // Were step 2 run again, its CREATE INDEX IF NOT EXISTS would bring this back.
+  const std::string drop = std::string(GetParam().name) == "mariadb"
+                               ? "DROP INDEX graph_nodes_graph_name ON graph_nodes"
+                               : "DROP INDEX graph_nodes_graph_name";
+  conn_->execute_script(drop);
+  dbridge::graph_store second(*conn_, "graph-sql");
+  EXPECT_EQ(recorded_versions(), (std::vector<std::int64_t>{1, 2}));
+  bool index_back = false;
+  try {
+    conn_->execute_script(drop);
+    index_back = true;
+  } catch (const dbridge::error&) {
+  }
+  EXPECT_FALSE(index_back) << "a second open ran the index step again";
+  // Put it back for the other graph tests.
+  conn_->execute_script("CREATE INDEX graph_nodes_graph_name ON graph_nodes (graph_name)");
+}
+
+TEST_P(graph_sql_schema, a_database_made_before_the_record_table_is_adopted_with_its_graphs) {
+  dbridge::graph g;
+  g.add_node("x", dbridge::json{"1"});
+  g.add_edge("x", "y", "LINK", 2.0);
+  {
+    dbridge::graph_store store(*conn_, "graph-sql");
+    store.store(g, "gs_old");
+  }
+  // What graph-sql 0.1 left behind: the tables, no record of them.
+  conn_->execute_script(std::string("DROP TABLE ") + record_table);
+  dbridge::graph_store store(*conn_, "graph-sql");
+  EXPECT_EQ(recorded_versions(), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_TRUE(store.load("gs_old") == g);
+  store.remove("gs_old");
+}
+
+TEST_P(graph_sql_schema, the_applications_migrations_with_the_same_versions_do_not_meet_the_mappers) {
+  std::vector<dbridge::migration> mine(1);
+  mine[0].version = 1, mine[0].name = "gs_user_step", mine[0].sql = "CREATE TABLE gs_user_table (id INT)";
+  dbridge::migrate(*conn_, mine);
+  dbridge::graph_store store(*conn_, "graph-sql");
+  EXPECT_EQ(recorded_versions(), (std::vector<std::int64_t>{1, 2}));
+  // The application's table still holds its own version 1 only, unchanged.
+  const auto status = dbridge::migration_status_of(*conn_, mine);
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_EQ(status[0].st, dbridge::migration_status::state::applied);
+  EXPECT_EQ(conn_->query_one("SELECT COUNT(*) FROM dbridge_schema_migrations WHERE name = 'gs_user_step'")
+                .get<std::int64_t>(0),
+            1);
+  EXPECT_TRUE(dbridge::migrate(*conn_, mine).applied.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, graph_sql_schema, ::testing::ValuesIn(sql_backends),
+                         [](const auto& i) { return std::string(i.param.name); });
+
+}  // namespace
