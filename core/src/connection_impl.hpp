@@ -197,7 +197,7 @@ struct connection_impl {
 #if DBRIDGE_STRICT_THREAD_CHECK
     return !busy.exchange(true, std::memory_order_acquire);
 #else
-    // One thread at a time is the caller's contract (DESIGN.md §8). A plain
+    // One thread at a time is the caller's contract (docs/architecture.md, Threading). A plain
     // load and store catch a second thread calling in while a call is in
     // progress, without a locked instruction on every call (two per query
     // were 6% of a prepared SQLite point select). Only two threads entering
