@@ -197,7 +197,7 @@ struct connection_impl {
 #if DBRIDGE_STRICT_THREAD_CHECK
     return !busy.exchange(true, std::memory_order_acquire);
 #else
-    // One thread at a time is the caller's contract (DESIGN.md §8). A plain
+    // One thread at a time is the caller's contract (docs/architecture.md, Threading). A plain
     // load and store catch a second thread calling in while a call is in
     // progress, without a locked instruction on every call (two per query
     // were 6% of a prepared SQLite point select). Only two threads entering
@@ -345,20 +345,20 @@ inline void connection_impl::fetch_into(cursor_impl* c) {
   // The plugin writes straight into the cursor's batch: a copy from a stack
   // record would read back 16 bytes just written in smaller pieces, which
   // store forwarding cannot serve (a stall on every query).
-  dbr_rows& rows = c->batch;
-  rows.struct_size = sizeof rows;
+  cell_batch& rows = c->batch;
+  rows.struct_size = sizeof(dbr_rows);
   rows.ncols = 0;
   rows.nrows = 0;
   rows.cells = nullptr;
-  const int32_t rc = rec->cursor.fetch(c->cur, fetch_batch, &rows, err);
+  const int32_t rc = rec->cursor.fetch(c->cur, fetch_batch, abi_rows(rows), err);
   c->pos = 0;
   if (rc < 0) {
-    rows = dbr_rows{};
+    rows = cell_batch{};
     fail_reading(rc, *c);
   }
   if (rc == DBR_DONE || rows.nrows == 0) {
     c->done = true;
-    rows = dbr_rows{};
+    rows = cell_batch{};
     return;
   }
   c->current.ncols_ = rows.ncols;
@@ -376,12 +376,12 @@ inline void connection_impl::prime(cursor_impl* c, const dbr_exec_info& info) {
   const std::uint64_t n = info.first.nrows;
   if (n == 0) {
     c->done = true;
-    c->batch = dbr_rows{};
+    c->batch = cell_batch{};
     return;
   }
   c->batch.ncols = info.first.ncols;
   c->batch.nrows = n;
-  c->batch.cells = info.first.cells;
+  c->batch.cells = public_cells(info.first.cells);
   c->current.ncols_ = info.first.ncols;
 }
 
@@ -484,7 +484,7 @@ inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
   c->entry = nullptr;
   c->owned_stmt = nullptr;
   c->stmt_impl = nullptr;
-  c->batch = dbr_rows{};
+  c->batch = cell_batch{};
   c->pos = 0;
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cell_abi.hpp"
 #include "dbridge/connection.hpp"
 
 namespace dbridge::detail {

@@ -18,6 +18,7 @@
 #include "dbridge/graph.hpp"
 #include "dbridge/migrate.hpp"
 #include "dbridge/plugin_catalog.hpp"
+#include "cell_abi.hpp"
 #include "graph_json.hpp"
 #include "host.hpp"
 #include "plugin_record.hpp"
@@ -102,7 +103,7 @@ struct lent {
         }
         const auto ncols = static_cast<uint32_t>(info.size());
         while (const row* rw = r.next()) {
-          const int32_t rc = row_cb(user, ncols, l.cols.data(), ncols > 0 ? &rw->raw(0) : nullptr, err);
+          const int32_t rc = row_cb(user, ncols, l.cols.data(), ncols > 0 ? detail::abi_cells(&rw->raw(0)) : nullptr, err);
           if (rc < 0) throw row_refused{rc};
         }
       } else {

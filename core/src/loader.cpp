@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The plugin loader (DESIGN §3.10, §4; research/abi-anchors.md (f), (g)).
+// The plugin loader (docs/architecture.md, "Discovery and manifests" and "Lifetime").
 //
 // TOCTOU: the library is opened once, hashed through that descriptor and then
 // loaded as /proc/self/fd/N, so the bytes that were checked are the bytes that
@@ -260,7 +260,7 @@ bool loader_run::check_descriptor(const dbr_plugin_desc& desc, plugin_record& re
 }
 
 // The capabilities a driver declares must be backed by the tables and slots
-// the core will call (DESIGN §3.7).
+// the core will call (docs/architecture.md, "Capabilities").
 bool loader_run::check_slots(plugin_record& rec) {
   std::vector<std::string> missing;
   auto need = [&](bool present, const char* what) {

@@ -147,16 +147,16 @@ value cell_as(const dbr_value& v, tag<value>, const detail::cursor_impl*, std::s
 
 }  // namespace
 
-const dbr_value& row::raw(std::size_t i) const {
+const cell& row::raw(std::size_t i) const {
   if (i >= ncols_) bad_index(i, ncols_);
   return cells_[i];
 }
 
-bool row::is_null(std::size_t i) const { return raw(i).type == DBR_TYPE_NULL; }
+bool row::is_null(std::size_t i) const { return raw(i).type == value_type::null; }
 bool row::is_null(std::string_view column) const { return is_null(index_of(column)); }
 
 value_type row::type(std::size_t i) const {
-  const auto t = raw(i).type;
+  const auto t = static_cast<std::uint32_t>(raw(i).type);
   return t < DBR_TYPE_COUNT_1_0 ? static_cast<value_type>(t) : value_type::null;
 }
 
@@ -165,18 +165,18 @@ std::size_t row::index_of(std::string_view column) const {
   return const_cast<detail::cursor_impl*>(cur_)->index_of(column);
 }
 
-value row::get_value(std::size_t i) const { return value::from_abi(raw(i)); }
+value row::get_value(std::size_t i) const { return value::from_abi(detail::abi_cell(raw(i))); }
 
 std::vector<value> row::to_values() const {
   std::vector<value> out;
   out.reserve(ncols_);
-  for (std::size_t i = 0; i < ncols_; ++i) out.push_back(value::from_abi(cells_[i]));
+  for (std::size_t i = 0; i < ncols_; ++i) out.push_back(value::from_abi(detail::abi_cell(cells_[i])));
   return out;
 }
 
 template <class T>
 T row::get_plain(std::size_t i) const {
-  const dbr_value& v = raw(i);
+  const dbr_value& v = detail::abi_cell(raw(i));
   if (v.type == DBR_TYPE_NULL) {
     throw_error(errc::data, column_label(cur_, i) + " is NULL; read it as std::optional<T> or check is_null() first");
   }
@@ -266,7 +266,7 @@ bool result::next_result() {
   const int32_t rc = conn.rec->cursor.next_result(c->cur, err);
   if (rc < 0) conn.fail(rc, err);
   if (rc == DBR_DONE) return false;
-  c->batch = dbr_rows{};
+  c->batch = detail::cell_batch{};
   c->pos = 0;
   c->done = false;
   c->described = false;

@@ -20,7 +20,7 @@ using namespace dbridge;
 
 namespace {
 
-class PostgresBatch : public ::testing::Test {
+class Batch : public ::testing::Test {
  protected:
   void SetUp() override {
     DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL");
@@ -46,7 +46,7 @@ class PostgresBatch : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(PostgresBatch, BatchAfterQueryOne) {
+TEST_F(Batch, BatchAfterQueryOne) {
   EXPECT_EQ(c().query_one("SELECT $1::int + 1", {"41"}).get<std::int64_t>(0), 42);
   expect_batch_works(20);
   // The same statement again: now served by the statement cache.
@@ -54,7 +54,7 @@ TEST_F(PostgresBatch, BatchAfterQueryOne) {
   expect_batch_works(21);
 }
 
-TEST_F(PostgresBatch, BatchWhileACursorIsMidStreamAndAfterOneIsAbandoned) {
+TEST_F(Batch, BatchWhileACursorIsMidStreamAndAfterOneIsAbandoned) {
   {
     auto big = c().query("SELECT g FROM generate_series(1, 5000) g");
     const row* first = big.next();
@@ -75,7 +75,7 @@ TEST_F(PostgresBatch, BatchWhileACursorIsMidStreamAndAfterOneIsAbandoned) {
   EXPECT_EQ(c().query_one("SELECT 7").get<std::int64_t>(0), 7);
 }
 
-TEST_F(PostgresBatch, BatchAfterCopyInAndCopyOut) {
+TEST_F(Batch, BatchAfterCopyInAndCopyOut) {
   const std::string t = table("copy");
   c().execute("DROP TABLE IF EXISTS " + t);
   c().execute("CREATE TABLE " + t + " (id int)");
@@ -106,7 +106,7 @@ TEST_F(PostgresBatch, BatchAfterCopyInAndCopyOut) {
   c().execute("DROP TABLE " + t);
 }
 
-TEST_F(PostgresBatch, QueriesAfterABatchReadFullyPartlyOrNotAtAll) {
+TEST_F(Batch, QueriesAfterABatchReadFullyPartlyOrNotAtAll) {
   expect_batch_works(9);
   EXPECT_EQ(c().query_one("SELECT $1::int * 2", {"21"}).get<std::int64_t>(0), 42);
   {
@@ -135,7 +135,7 @@ TEST_F(PostgresBatch, QueriesAfterABatchReadFullyPartlyOrNotAtAll) {
   expect_batch_works(10);
 }
 
-TEST_F(PostgresBatch, BatchInsideATransactionAfterAQuery) {
+TEST_F(Batch, BatchInsideATransactionAfterAQuery) {
   const std::string t = table("tx");
   c().execute("DROP TABLE IF EXISTS " + t);
   c().execute("CREATE TABLE " + t + " (id int PRIMARY KEY)");
@@ -157,7 +157,7 @@ TEST_F(PostgresBatch, BatchInsideATransactionAfterAQuery) {
   c().execute("DROP TABLE " + t);
 }
 
-TEST_F(PostgresBatch, CopyIsRefusedBeforeSendingAndEmptyStatementsRun) {
+TEST_F(Batch, CopyIsRefusedBeforeSendingAndEmptyStatementsRun) {
   EXPECT_EQ(c().query_one("SELECT 1").get<std::int64_t>(0), 1);
   {
     batch b(c());
@@ -175,7 +175,7 @@ TEST_F(PostgresBatch, CopyIsRefusedBeforeSendingAndEmptyStatementsRun) {
   expect_batch_works(11);
 }
 
-TEST_F(PostgresBatch, ALostConnectionMidBatchIsReportedAndBroken) {
+TEST_F(Batch, ALostConnectionMidBatchIsReportedAndBroken) {
   EXPECT_EQ(c().query_one("SELECT 1").get<std::int64_t>(0), 1);
   std::optional<error_info> failure;
   try {

@@ -17,7 +17,7 @@ using namespace dbridge;
 
 namespace {
 
-class PostgresPointSelect : public ::testing::Test {
+class PointSelect : public ::testing::Test {
  protected:
   void SetUp() override {
     DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL");
@@ -40,7 +40,7 @@ std::int64_t count_rows(result r, std::int64_t* sum) {
 
 }  // namespace
 
-TEST_F(PostgresPointSelect, ManyRowsAfterManySingleRowRuns) {
+TEST_F(PointSelect, ManyRowsAfterManySingleRowRuns) {
   auto st = db->prepare("SELECT g, g::text FROM generate_series(1, $1::int) g");
   for (int i = 0; i < warm_runs; ++i) {
     auto r = st.query({1});
@@ -60,7 +60,7 @@ TEST_F(PostgresPointSelect, ManyRowsAfterManySingleRowRuns) {
   EXPECT_EQ(sum, 300LL * 301 / 2);
 }
 
-TEST_F(PostgresPointSelect, EmptyResultsAndErrorsAfterWarmRuns) {
+TEST_F(PointSelect, EmptyResultsAndErrorsAfterWarmRuns) {
   auto st = db->prepare("SELECT 10 / $1::int");
   for (int i = 0; i < warm_runs; ++i) EXPECT_EQ(st.query({2}).next()->get<std::int64_t>(0), 5);
   try {
@@ -78,7 +78,7 @@ TEST_F(PostgresPointSelect, EmptyResultsAndErrorsAfterWarmRuns) {
   EXPECT_EQ(r.next(), nullptr);
 }
 
-TEST_F(PostgresPointSelect, OtherStatementsRunWhileAResultIsOpen) {
+TEST_F(PointSelect, OtherStatementsRunWhileAResultIsOpen) {
   auto a = db->prepare("SELECT $1::int * 2");
   auto b = db->prepare("SELECT $1::int * 3");
   for (int i = 0; i < warm_runs; ++i) {

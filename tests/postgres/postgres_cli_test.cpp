@@ -26,7 +26,7 @@ namespace {
 
 std::string server_url() { return dbridge::test::env_or_empty("DBRIDGE_TEST_POSTGRES_URL"); }
 
-class PostgresCli : public ::testing::Test {
+class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
     DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL");
@@ -76,7 +76,7 @@ process_result listen_while_notifying(dbridge::connection& sender, const std::ve
 
 }  // namespace
 
-TEST_F(PostgresCli, postgres_cli_ListenPrintsJsonLine) {
+TEST_F(Cli, postgres_cli_ListenPrintsJsonLine) {
   const std::string channel = "dbr cli \"news\" " + suffix_;  // needs quoting as an identifier
   const std::string payload = "héllo\twörld \xF0\x9F\x8E\x89";
   const auto pid = db().query_one("SELECT pg_backend_pid()").get<std::int64_t>(0);
@@ -92,7 +92,7 @@ TEST_F(PostgresCli, postgres_cli_ListenPrintsJsonLine) {
   EXPECT_EQ(j["sender_pid"], pid);
 }
 
-TEST_F(PostgresCli, postgres_cli_ListenTextOnSeveralChannels) {
+TEST_F(Cli, postgres_cli_ListenTextOnSeveralChannels) {
   const std::string quiet = "dbr_cli_quiet_" + suffix_, busy = "dbr_cli_busy_" + suffix_;
   const auto pid = db().query_one("SELECT pg_backend_pid()").get<std::int64_t>(0);
   auto r = listen_while_notifying(db(), {"listen", url_, quiet, busy, "-n", "2", "-t", "10"}, busy, "a\nb");
@@ -101,7 +101,7 @@ TEST_F(PostgresCli, postgres_cli_ListenTextOnSeveralChannels) {
   EXPECT_EQ(r.out, line + line);
 }
 
-TEST_F(PostgresCli, postgres_cli_ListenTimesOutCleanly) {
+TEST_F(Cli, postgres_cli_ListenTimesOutCleanly) {
   auto r = run_process(DBRIDGE_EXE, {"listen", url_, "dbr_cli_nobody_" + suffix_, "--count", "1", "--timeout", "0.3"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(r.out.empty()) << r.out;
@@ -110,7 +110,7 @@ TEST_F(PostgresCli, postgres_cli_ListenTimesOutCleanly) {
   EXPECT_EQ(r.err.find("dbridge-pg-secret"), std::string::npos) << r.err;
 }
 
-TEST_F(PostgresCli, postgres_cli_CopyCsvWithEveryKindOfField) {
+TEST_F(Cli, postgres_cli_CopyCsvWithEveryKindOfField) {
   db().execute("CREATE TABLE " + table_ +
                " (id int4 PRIMARY KEY, name text, code varchar(5), price numeric(40,10), qty int8, ratio float8,"
                " ok bool, born date, at timestamp, atz timestamptz, tags text[], doc jsonb, uid uuid,"
@@ -153,7 +153,7 @@ TEST_F(PostgresCli, postgres_cli_CopyCsvWithEveryKindOfField) {
   EXPECT_EQ(rows[2], want3);
 }
 
-TEST_F(PostgresCli, postgres_cli_CopyBadLineStoresNothing) {
+TEST_F(Cli, postgres_cli_CopyBadLineStoresNothing) {
   db().execute("CREATE TABLE " + table_ + " (id int4, label text, at timestamp)");
   // Enough good rows that the driver has already streamed some to the server
   // before the bad line: the abort must still leave the table empty.
@@ -184,7 +184,7 @@ TEST_F(PostgresCli, postgres_cli_CopyBadLineStoresNothing) {
   EXPECT_EQ(count_rows(), 0);
 }
 
-TEST_F(PostgresCli, postgres_cli_CopyColumnsDelimiterAndExport) {
+TEST_F(Cli, postgres_cli_CopyColumnsDelimiterAndExport) {
   db().execute("CREATE TABLE " + table_ + " (id serial PRIMARY KEY, a text NOT NULL, b numeric)");
   auto r = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--from", write_file("in.tsv", "x;1.10\n\"y;z\";\n"),
                                      "--columns", "a,b", "--delimiter", ";"});
@@ -209,7 +209,7 @@ TEST_F(PostgresCli, postgres_cli_CopyColumnsDelimiterAndExport) {
 
 // Issue 11: `dbridge query URL "COPY ..."` spun forever; it fails at once
 // (coreutils' timeout bounds the run, so a regression fails instead of hanging).
-TEST_F(PostgresCli, postgres_cli_QueryRefusesCopyAtOnce) {
+TEST_F(Cli, postgres_cli_QueryRefusesCopyAtOnce) {
   db().execute("CREATE TABLE " + table_ + " (id int4)");
   for (const std::string& sql : {"COPY " + table_ + " FROM STDIN", std::string("COPY (SELECT 1) TO STDOUT")}) {
     const auto started = std::chrono::steady_clock::now();
@@ -224,7 +224,7 @@ TEST_F(PostgresCli, postgres_cli_QueryRefusesCopyAtOnce) {
 
 // Issue 11/12: `dbridge query` printed `time '10:00:00.5'` as 10:00:00.500000
 // while value::to_string() said 10:00:00.5; both now print through one codec.
-TEST_F(PostgresCli, postgres_cli_QueryPrintsDatesAndTimesAsValueDoes) {
+TEST_F(Cli, postgres_cli_QueryPrintsDatesAndTimesAsValueDoes) {
   const std::string sql =
       "SELECT time '10:00:00.5' AS t, timestamp '0001-01-01 00:00:00.25' AS ts, "
       "timestamptz '9999-12-31 23:59:59.000001+00' AS tz, interval '-1 day 02:00:00.5' AS iv, date '2024-02-29' AS d";

@@ -26,7 +26,7 @@ using dbridge::test::wait_payload;
 
 namespace {
 
-class PgSubscriber : public ::testing::Test {
+class Subscriber : public ::testing::Test {
  protected:
   void SetUp() override {
     DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL");
@@ -52,7 +52,7 @@ class PgSubscriber : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(PgSubscriber, DeliversToEveryHandlerUntilRemoved) {
+TEST_F(Subscriber, DeliversToEveryHandlerUntilRemoved) {
   inbox<notification> a, b;
   subscriber s(url_, quick_subscriber_options());
   const auto ida = s.on(channel_, a.sink());
@@ -72,7 +72,7 @@ TEST_F(PgSubscriber, DeliversToEveryHandlerUntilRemoved) {
   EXPECT_EQ(s.reconnects(), 0u);
 }
 
-TEST_F(PgSubscriber, ReconnectsAfterTheBackendIsTerminatedAndReportsTheGap) {
+TEST_F(Subscriber, ReconnectsAfterTheBackendIsTerminatedAndReportsTheGap) {
   inbox<notification> got;
   inbox<delivery_gap> gaps;
   inbox<std::string> errors;
@@ -104,7 +104,7 @@ TEST_F(PgSubscriber, ReconnectsAfterTheBackendIsTerminatedAndReportsTheGap) {
   EXPECT_TRUE(errors.items().empty()) << errors.items().at(0);
 }
 
-TEST_F(PgSubscriber, AHandlerThatThrowsIsReportedAndDeliveryGoesOn) {
+TEST_F(Subscriber, AHandlerThatThrowsIsReportedAndDeliveryGoesOn) {
   inbox<notification> got;
   inbox<subscriber_error> errors;
   subscriber s(url_, quick_subscriber_options());
@@ -125,7 +125,7 @@ TEST_F(PgSubscriber, AHandlerThatThrowsIsReportedAndDeliveryGoesOn) {
   EXPECT_TRUE(s.running());
 }
 
-TEST_F(PgSubscriber, PatternsAreRefusedAtOnPattern) {
+TEST_F(Subscriber, PatternsAreRefusedAtOnPattern) {
   subscriber s(url_, quick_subscriber_options());
   EXPECT_THROW(s.on_pattern("dbr*", [](const notification&) {}), unsupported_error);
   EXPECT_TRUE(s.running());
@@ -136,7 +136,7 @@ TEST_F(PgSubscriber, PatternsAreRefusedAtOnPattern) {
   EXPECT_TRUE(wait_payload(got, "x"));
 }
 
-TEST_F(PgSubscriber, DestructionWhileWaitingReturnsPromptly) {
+TEST_F(Subscriber, DestructionWhileWaitingReturnsPromptly) {
   auto s = std::make_unique<subscriber>(named_url_);  // the default wake interval (100 ms)
   s->on(channel_, [](const notification&) {});
   const auto t0 = std::chrono::steady_clock::now();

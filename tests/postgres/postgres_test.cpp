@@ -61,7 +61,7 @@ value round_trip(connection& db, const std::string& type, const value& v) {
 
 }  // namespace
 
-class Postgres : public ::testing::Test {
+class Client : public ::testing::Test {
  protected:
   void SetUp() override {
     REQUIRE_SERVER();
@@ -71,7 +71,7 @@ class Postgres : public ::testing::Test {
   std::optional<connection> db;
 };
 
-TEST_F(Postgres, IntegersAndBooleansRoundTripAtTheirLimits) {
+TEST_F(Client, IntegersAndBooleansRoundTripAtTheirLimits) {
   EXPECT_EQ(round_trip(c(), "bool", true), value(true));
   EXPECT_EQ(round_trip(c(), "bool", false), value(false));
   EXPECT_EQ(round_trip(c(), "int2", -32768), value(-32768));
@@ -87,7 +87,7 @@ TEST_F(Postgres, IntegersAndBooleansRoundTripAtTheirLimits) {
   EXPECT_EQ(r.columns()[1].type, value_type::int64);
 }
 
-TEST_F(Postgres, FloatsKeepInfinityAndNaN) {
+TEST_F(Client, FloatsKeepInfinityAndNaN) {
   EXPECT_EQ(round_trip(c(), "float4", 1.5), value(1.5));
   EXPECT_EQ(round_trip(c(), "float8", 1.0 / 3), value(1.0 / 3));
   EXPECT_EQ(round_trip(c(), "float8", HUGE_VAL), value(HUGE_VAL));
@@ -96,7 +96,7 @@ TEST_F(Postgres, FloatsKeepInfinityAndNaN) {
   EXPECT_EQ(c().query_one("SELECT 'Infinity'::float4").get<double>(0), HUGE_VAL);
 }
 
-TEST_F(Postgres, NumericIsExact) {
+TEST_F(Client, NumericIsExact) {
   for (const char* n : {"-123456789012345678901234567890.123456789", "0.000001", "100000000", "0", "-0.5",
                         "12345678901234567890123456789012345678", "1.10", "NaN", "Infinity", "-Infinity"}) {
     EXPECT_EQ(round_trip(c(), "numeric", decimal{n}), value(decimal{n})) << n;
@@ -106,7 +106,7 @@ TEST_F(Postgres, NumericIsExact) {
             value(decimal{"999999999999999999999.99990"}));
 }
 
-TEST_F(Postgres, TextTypesRoundTripNonAscii) {
+TEST_F(Client, TextTypesRoundTripNonAscii) {
   const std::string s = "h\xC3\xA9llo w\xC3\xB6rld \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC";
   EXPECT_EQ(round_trip(c(), "text", s), value(s));
   EXPECT_EQ(round_trip(c(), "varchar(40)", s), value(s));
@@ -117,7 +117,7 @@ TEST_F(Postgres, TextTypesRoundTripNonAscii) {
   EXPECT_EQ(round_trip(c(), "bytea", bytes{}), value(bytes{}));
 }
 
-TEST_F(Postgres, DatesAndTimesRoundTripBefore1970AndAfter2038) {
+TEST_F(Client, DatesAndTimesRoundTripBefore1970AndAfter2038) {
   const date d1{days_from_civil(1960, 2, 29)};
   const date d2{days_from_civil(2100, 1, 1)};
   EXPECT_EQ(round_trip(c(), "date", d1), value(d1));
@@ -150,7 +150,7 @@ TEST_F(Postgres, DatesAndTimesRoundTripBefore1970AndAfter2038) {
   EXPECT_EQ(c().query_one("SELECT '1 year 2 mons -3 days 3.000004 seconds'::interval")[0], value(iv));
 }
 
-TEST_F(Postgres, UuidJsonInetAndOtherTypes) {
+TEST_F(Client, UuidJsonInetAndOtherTypes) {
   const uuid u = uuid::parse("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
   EXPECT_EQ(round_trip(c(), "uuid", u), value(u));
   EXPECT_EQ(round_trip(c(), "json", json{"{\"a\":[1,2], \"b\":null}"}), value(json{"{\"a\":[1,2], \"b\":null}"}));
@@ -169,7 +169,7 @@ TEST_F(Postgres, UuidJsonInetAndOtherTypes) {
   EXPECT_EQ(row->get<std::int64_t>(1), 7);
 }
 
-TEST_F(Postgres, ArraysKeepNullElements) {
+TEST_F(Client, ArraysKeepNullElements) {
   const array ints{value(1), value(), value(-3)};
   EXPECT_EQ(round_trip(c(), "int4[]", ints), value(ints));
   const array texts{value("a \"quoted\" one"), value(), value("b,c"), value("NULL")};
@@ -181,7 +181,7 @@ TEST_F(Postgres, ArraysKeepNullElements) {
             value(array{value(date{days_from_civil(2020, 1, 2)}), value()}));
 }
 
-TEST_F(Postgres, EveryTypeRoundTripsThroughATable) {
+TEST_F(Client, EveryTypeRoundTripsThroughATable) {
   table_guard t(c(), "types");
   c().execute("CREATE TABLE " + t.name +
               " (b bool, i2 int2, i8 int8, f8 float8, n numeric, s text, by bytea, d date, ts timestamp, "
@@ -202,7 +202,7 @@ TEST_F(Postgres, EveryTypeRoundTripsThroughATable) {
   EXPECT_EQ(r.next(), nullptr);
 }
 
-TEST_F(Postgres, InjectionStringsStayData) {
+TEST_F(Client, InjectionStringsStayData) {
   table_guard t(c(), "inject");
   c().execute("CREATE TABLE " + t.name + " (id serial PRIMARY KEY, name text)");
   const std::string evil = "x'); DROP TABLE " + t.name + "; --";
@@ -213,7 +213,7 @@ TEST_F(Postgres, InjectionStringsStayData) {
             0);
 }
 
-TEST_F(Postgres, AffectedRowsAndStreamingManyRows) {
+TEST_F(Client, AffectedRowsAndStreamingManyRows) {
   table_guard t(c(), "affected");
   c().execute("CREATE TABLE " + t.name + " AS SELECT g AS id FROM generate_series(1, 10) g");
   EXPECT_EQ(c().execute("UPDATE " + t.name + " SET id = id + 1 WHERE id > $1", {5}).affected_rows, 5);
@@ -227,7 +227,7 @@ TEST_F(Postgres, AffectedRowsAndStreamingManyRows) {
   EXPECT_EQ(sum, 300000LL * 300001 / 2);
 }
 
-TEST_F(Postgres, AnotherQueryWhileAResultStreamsKeepsBothIntact) {
+TEST_F(Client, AnotherQueryWhileAResultStreamsKeepsBothIntact) {
   auto big = c().query("SELECT g FROM generate_series(1, 5000) g");
   const row* first = big.next();
   ASSERT_NE(first, nullptr);
@@ -239,7 +239,7 @@ TEST_F(Postgres, AnotherQueryWhileAResultStreamsKeepsBothIntact) {
   EXPECT_EQ(last, 5000);
 }
 
-TEST_F(Postgres, ConstraintErrorsCarryTheirFields) {
+TEST_F(Client, ConstraintErrorsCarryTheirFields) {
   table_guard parent(c(), "parent");
   table_guard child(c(), "child");
   c().execute("CREATE TABLE " + parent.name + " (id int PRIMARY KEY, email text UNIQUE, age int CHECK (age >= 0))");
@@ -270,7 +270,7 @@ TEST_F(Postgres, ConstraintErrorsCarryTheirFields) {
   expect("INSERT INTO " + parent.name + " VALUES (3, 'b@x', -1)", suberrc::check_violation, "23514");
 }
 
-TEST_F(Postgres, SyntaxAndUndefinedObjectErrors) {
+TEST_F(Client, SyntaxAndUndefinedObjectErrors) {
   try {
     c().query("SELEC 1");
     FAIL();
@@ -299,7 +299,7 @@ TEST_F(Postgres, SyntaxAndUndefinedObjectErrors) {
   EXPECT_EQ(c().query_one("SELECT 1").get<std::int64_t>(0), 1);  // still usable
 }
 
-TEST_F(Postgres, SerializationFailuresAndDeadlocksAreRetryable) {
+TEST_F(Client, SerializationFailuresAndDeadlocksAreRetryable) {
   for (const char* state : {"40001", "40P01"}) {
     try {
       c().execute_script(std::string("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '") + state +
@@ -313,7 +313,7 @@ TEST_F(Postgres, SerializationFailuresAndDeadlocksAreRetryable) {
   }
 }
 
-TEST_F(Postgres, TransactionsSavepointsAndIsolation) {
+TEST_F(Client, TransactionsSavepointsAndIsolation) {
   table_guard t(c(), "txn");
   c().execute("CREATE TABLE " + t.name + " (id int)");
   EXPECT_THROW(c().transaction([&](transaction& tx) {
@@ -348,7 +348,7 @@ TEST_F(Postgres, TransactionsSavepointsAndIsolation) {
   tx.rollback();
 }
 
-TEST_F(Postgres, QueryTimesOutAndTheConnectionStaysUsable) {
+TEST_F(Client, QueryTimesOutAndTheConnectionStaysUsable) {
   c().set_option("statement_timeout_ms", 150);
   try {
     c().query("SELECT pg_sleep(10)");
@@ -361,14 +361,14 @@ TEST_F(Postgres, QueryTimesOutAndTheConnectionStaysUsable) {
   EXPECT_THROW(c().set_option("no_such_option", 1), invalid_argument_error);
 }
 
-TEST_F(Postgres, TimeoutFromTheUrl) {
+TEST_F(Client, TimeoutFromTheUrl) {
   auto db = connect(server_url() + (server_url().find('?') == std::string::npos ? "?" : "&") +
                     "statement_timeout=100&application_name=dbridge_test");
   EXPECT_THROW(db.query("SELECT pg_sleep(10)"), timeout_error);
   EXPECT_EQ(db.query_one("SHOW application_name").get<std::string>(0), "dbridge_test");
 }
 
-TEST_F(Postgres, CancelFromAnotherThread) {
+TEST_F(Client, CancelFromAnotherThread) {
   auto watcher = connect(server_url());
   const std::int64_t pid = backend_pid(c());
   std::atomic<int> outcome{0};
@@ -389,7 +389,7 @@ TEST_F(Postgres, CancelFromAnotherThread) {
   EXPECT_EQ(c().query_one("SELECT 8").get<std::int64_t>(0), 8);
 }
 
-TEST_F(Postgres, KilledBackendIsARetryableConnectionError) {
+TEST_F(Client, KilledBackendIsARetryableConnectionError) {
   auto killer = connect(server_url());
   const std::int64_t pid = backend_pid(c());
   EXPECT_TRUE(killer.query_one("SELECT pg_terminate_backend($1::int)", {pid}).get<bool>(0));
@@ -408,7 +408,7 @@ TEST_F(Postgres, KilledBackendIsARetryableConnectionError) {
   }
 }
 
-TEST_F(Postgres, NotificationFromASecondConnection) {
+TEST_F(Client, NotificationFromASecondConnection) {
   auto sender = connect(server_url());
   const std::string channel = "dbr chan " + std::to_string(::getpid());  // needs quoting
   listener l(c());
@@ -425,7 +425,7 @@ TEST_F(Postgres, NotificationFromASecondConnection) {
   EXPECT_FALSE(l.wait(50ms).has_value());
 }
 
-TEST_F(Postgres, CopyOf100kRowsArrivesIntact) {
+TEST_F(Client, CopyOf100kRowsArrivesIntact) {
   table_guard t(c(), "copy");
   c().execute("CREATE TABLE " + t.name +
               " (id int8 PRIMARY KEY, name text, amount numeric(12,2), at timestamptz, tags text[], ok bool)");
@@ -470,7 +470,7 @@ TEST_F(Postgres, CopyOf100kRowsArrivesIntact) {
   EXPECT_EQ(c().query_one("SELECT 9").get<std::int64_t>(0), 9);
 }
 
-TEST_F(Postgres, PipelineReportsErrorsPerStatement) {
+TEST_F(Client, PipelineReportsErrorsPerStatement) {
   table_guard t(c(), "pipe");
   c().execute("CREATE TABLE " + t.name + " (id int PRIMARY KEY, name text)");
   std::vector<batch_item> items;
@@ -497,7 +497,7 @@ TEST_F(Postgres, PipelineReportsErrorsPerStatement) {
 
 // All or nothing: a batch inside a transaction. After a failure PostgreSQL
 // refuses every later item of the transaction, and the rollback keeps none.
-TEST_F(Postgres, PipelineInsideATransactionStopsAtTheFirstFailure) {
+TEST_F(Client, PipelineInsideATransactionStopsAtTheFirstFailure) {
   table_guard t(c(), "pipetx");
   c().execute("CREATE TABLE " + t.name + " (id int PRIMARY KEY)");
   std::vector<batch_item> items;
@@ -521,7 +521,7 @@ TEST_F(Postgres, PipelineInsideATransactionStopsAtTheFirstFailure) {
   EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 0);
 }
 
-TEST_F(Postgres, PlaceholderStylesKeepCastsAndJsonbOperators) {
+TEST_F(Client, PlaceholderStylesKeepCastsAndJsonbOperators) {
   // A batch takes the same styles.
   std::vector<batch_item> items;
   {
@@ -548,7 +548,7 @@ TEST_F(Postgres, PlaceholderStylesKeepCastsAndJsonbOperators) {
   EXPECT_EQ(q.get<std::int64_t>(3), 5);
 }
 
-TEST_F(Postgres, IntrospectionListsTheSchema) {
+TEST_F(Client, IntrospectionListsTheSchema) {
   table_guard parent(c(), "meta_parent");
   table_guard child(c(), "meta_child");
   c().execute("CREATE TABLE " + parent.name + " (id int PRIMARY KEY, code varchar(12) NOT NULL DEFAULT 'x')");
@@ -593,7 +593,7 @@ TEST_F(Postgres, IntrospectionListsTheSchema) {
   EXPECT_EQ(idx[1][5], value(true));
 }
 
-TEST(PostgresConnect, BadPasswordIsAnAuthErrorWithoutThePassword) {
+TEST(Connect, BadPasswordIsAnAuthErrorWithoutThePassword) {
   REQUIRE_SERVER();
   std::string url = server_url();
   const std::string good = "dbridge-pg-secret";
@@ -609,7 +609,7 @@ TEST(PostgresConnect, BadPasswordIsAnAuthErrorWithoutThePassword) {
   }
 }
 
-TEST(PostgresConnect, UnreachableServerAndUnknownOptions) {
+TEST(Connect, UnreachableServerAndUnknownOptions) {
   REQUIRE_SERVER();
   EXPECT_THROW(connect("postgresql://nobody:pw@127.0.0.1:1/x?connect_timeout=2"), connection_error);
   EXPECT_THROW(connect(server_url() + (server_url().find('?') == std::string::npos ? "?" : "&") + "bogus_opt=1"),
@@ -619,7 +619,7 @@ TEST(PostgresConnect, UnreachableServerAndUnknownOptions) {
 // Rows stream in batches, the first one read with execute. A failure inside
 // the first batch or far beyond it is a typed error, never a truncated result
 // that looks complete, and the connection and statement go on working.
-TEST_F(Postgres, ErrorsMidStreamAreTypedWhereverTheyFall) {
+TEST_F(Client, ErrorsMidStreamAreTypedWhereverTheyFall) {
   for (const int bad : {2, 300}) {
     const std::string sql =
         "SELECT CASE WHEN x = $1 THEN 1 / (x - $1) ELSE x END FROM generate_series(1, 500) AS x";
@@ -673,7 +673,7 @@ void expect_nul_refused(F&& run, const std::string& names) {
 
 // libpq sends SQL and text parameters as C strings: "DELETE FROM t\0 WHERE
 // id = 1" deleted every row, and "a\0b" was stored as "a".
-TEST_F(Postgres, NulInSqlIsRefusedAndNothingIsDeleted) {
+TEST_F(Client, NulInSqlIsRefusedAndNothingIsDeleted) {
   table_guard t(c(), "nulsql");
   c().execute("CREATE TABLE " + t.name + " (id int PRIMARY KEY, v text)");
   c().execute("INSERT INTO " + t.name + " SELECT g, 'x' FROM generate_series(1, 3) g");
@@ -684,7 +684,7 @@ TEST_F(Postgres, NulInSqlIsRefusedAndNothingIsDeleted) {
   EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 3);
 }
 
-TEST_F(Postgres, NulInsideATextParameterIsRefusedNamingIt) {
+TEST_F(Client, NulInsideATextParameterIsRefusedNamingIt) {
   table_guard t(c(), "nulparam");
   c().execute("CREATE TABLE " + t.name + " (a text, b varchar(10), c bytea)");
   const std::string nul("a\0b", 3);
@@ -703,7 +703,7 @@ TEST_F(Postgres, NulInsideATextParameterIsRefusedNamingIt) {
 // More parameters than libpq can read the description of (7498) used to
 // drop the connection as "lost synchronization" and come back retryable;
 // 65536 overflowed the protocol's 16-bit count.
-TEST_F(Postgres, TooManyParametersAreRefusedBeforeSending) {
+TEST_F(Client, TooManyParametersAreRefusedBeforeSending) {
   auto in_list = [](std::size_t n) {
     std::string sql = "SELECT count(*) FROM (VALUES (1)) v(x) WHERE x IN (";
     for (std::size_t i = 1; i <= n; ++i) sql += (i > 1 ? ",$" : "$") + std::to_string(i) + "::int";
@@ -738,7 +738,7 @@ TEST_F(Postgres, TooManyParametersAreRefusedBeforeSending) {
   EXPECT_EQ(c().query_one("SELECT 8").get<std::int64_t>(0), 8);
 }
 
-TEST_F(Postgres, PlaceholdersInLiteralsDoNotCountTowardsTheLimit) {
+TEST_F(Client, PlaceholdersInLiteralsDoNotCountTowardsTheLimit) {
   EXPECT_EQ(c().query_one("SELECT '$70000' || $1::text -- $80000\n/* $90000 /* $1 */ */", {value("x")}).get<std::string>(0),
             "$70000x");
   EXPECT_EQ(c().query_one("SELECT $q$ $70000 $q$ || $$ $99999 $$ || E'\\' $70000' || \"x$1\" FROM (SELECT 1 AS \"x$1\") s")
@@ -746,7 +746,7 @@ TEST_F(Postgres, PlaceholdersInLiteralsDoNotCountTowardsTheLimit) {
             " $70000  $99999 ' $700001");
 }
 
-TEST_F(Postgres, FailedLoginNeverShowsThePasswordAndKeepsTheMessage) {
+TEST_F(Client, FailedLoginNeverShowsThePasswordAndKeepsTheMessage) {
   // A one-letter password used to blank every 'p' of the message.
   try {
     connect(with_password(server_url(), "p"));
@@ -772,7 +772,7 @@ TEST_F(Postgres, FailedLoginNeverShowsThePasswordAndKeepsTheMessage) {
 // Issue 11: COPY to or from the client through execute()/query() used to spin
 // forever in the statement's wire loop. It fails at once, names the copy API,
 // and the connection (and the server's side of it) is usable afterwards.
-TEST_F(Postgres, CopyThroughExecuteOrQueryFailsAtOnceAndLeavesTheConnectionUsable) {
+TEST_F(Client, CopyThroughExecuteOrQueryFailsAtOnceAndLeavesTheConnectionUsable) {
   table_guard t(c(), "copy_refused");
   c().execute("CREATE TABLE " + t.name + " (id int4)");
   c().execute("INSERT INTO " + t.name + " VALUES (1), (2)");
@@ -801,7 +801,7 @@ TEST_F(Postgres, CopyThroughExecuteOrQueryFailsAtOnceAndLeavesTheConnectionUsabl
 }
 
 // Issue 11: the count in the message was read after the statement was released.
-TEST_F(Postgres, WrongParameterCountNamesTheStatementsCount) {
+TEST_F(Client, WrongParameterCountNamesTheStatementsCount) {
   for (bool as_query : {false, true}) {
     try {
       if (as_query)
@@ -816,7 +816,7 @@ TEST_F(Postgres, WrongParameterCountNamesTheStatementsCount) {
 }
 
 // Issue 11: what() names the driver once ("postgres: postgres: ..." before).
-TEST_F(Postgres, ErrorsNameTheDriverOnce) {
+TEST_F(Client, ErrorsNameTheDriverOnce) {
   auto once = [](const std::string& what) {
     EXPECT_EQ(what.rfind("postgres: ", 0), 0u) << what;
     EXPECT_EQ(what.find("postgres: ", 1), std::string::npos) << what;
@@ -846,7 +846,7 @@ std::size_t select_star_columns(connection& db, const std::string& table) {
 }
 }  // namespace
 
-TEST_F(Postgres, CachedSelectSurvivesAlterOnTheSameConnection) {
+TEST_F(Client, CachedSelectSurvivesAlterOnTheSameConnection) {
   table_guard t(c(), "stale_same");
   c().execute("CREATE TABLE " + t.name + " (a int4)");
   c().execute("INSERT INTO " + t.name + " VALUES (1)");
@@ -858,7 +858,7 @@ TEST_F(Postgres, CachedSelectSurvivesAlterOnTheSameConnection) {
   EXPECT_EQ(select_star_columns(c(), t.name), 3u);
 }
 
-TEST_F(Postgres, CachedSelectIsPreparedAgainAfterAnotherConnectionChangesTheTable) {
+TEST_F(Client, CachedSelectIsPreparedAgainAfterAnotherConnectionChangesTheTable) {
   table_guard t(c(), "stale_other");
   connection other = connect(server_url());
   c().execute("CREATE TABLE " + t.name + " (a int4)");
@@ -874,7 +874,7 @@ TEST_F(Postgres, CachedSelectIsPreparedAgainAfterAnotherConnectionChangesTheTabl
   EXPECT_EQ(select_star_columns(c(), t.name), 3u);
 }
 
-TEST_F(Postgres, StaleStatementInsideATransactionSaysSoAndWorksAfterRollback) {
+TEST_F(Client, StaleStatementInsideATransactionSaysSoAndWorksAfterRollback) {
   table_guard t(c(), "stale_tx");
   connection other = connect(server_url());
   c().execute("CREATE TABLE " + t.name + " (a int4)");

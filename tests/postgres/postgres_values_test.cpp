@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::int64_t day_us = 86'400'000'000LL;
 
-class PostgresValues : public ::testing::Test {
+class Values : public ::testing::Test {
  protected:
   void SetUp() override {
     DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL");
@@ -47,7 +47,7 @@ void expect_typed_neighbours(const row& r, std::size_t first, const std::string&
 
 }  // namespace
 
-TEST_F(PostgresValues, ExtraTypesReadAsPsqlTextAndLeaveTheirNeighboursTyped) {
+TEST_F(Values, ExtraTypesReadAsPsqlTextAndLeaveTheirNeighboursTyped) {
   c().execute("DROP TYPE IF EXISTS dbr_pgvalues_mood");
   c().execute("CREATE TYPE dbr_pgvalues_mood AS ENUM ('ok', 'sad one')");
   const std::vector<std::string> extras = {
@@ -74,7 +74,7 @@ TEST_F(PostgresValues, ExtraTypesReadAsPsqlTextAndLeaveTheirNeighboursTyped) {
   c().execute("DROP TYPE dbr_pgvalues_mood");
 }
 
-TEST_F(PostgresValues, ExtraTypesHaveTheTextPsqlPrints) {
+TEST_F(Values, ExtraTypesHaveTheTextPsqlPrints) {
   // Spelled out once, so a wrong server-side expectation cannot hide a bug.
   const std::pair<const char*, const char*> cases[] = {
       {"'(0.0001,1e20)'::point", "(0.0001,1e+20)"},
@@ -92,7 +92,7 @@ TEST_F(PostgresValues, ExtraTypesHaveTheTextPsqlPrints) {
   }
 }
 
-TEST_F(PostgresValues, TextFallbackParsesEveryTypedColumn) {
+TEST_F(Values, TextFallbackParsesEveryTypedColumn) {
   // money has no binary decoder here, so this statement's results come in
   // text: each typed column must read exactly as in binary.
   const std::string cols =
@@ -112,7 +112,7 @@ TEST_F(PostgresValues, TextFallbackParsesEveryTypedColumn) {
   EXPECT_EQ(text->get<std::string>(binary.size()), "$1.00");
 }
 
-TEST_F(PostgresValues, MultiDimensionalArraysReadAsNestedArrays) {
+TEST_F(Values, MultiDimensionalArraysReadAsNestedArrays) {
   EXPECT_EQ(c().query_one("SELECT ARRAY[[1,2],[3,4]]")[0],
             value(array{value(array{value(1), value(2)}), value(array{value(3), value(4)})}));
   EXPECT_EQ(c().query_one("SELECT ARRAY[[[1],[NULL]],[[3],[4]]]::int8[]")[0],
@@ -121,7 +121,7 @@ TEST_F(PostgresValues, MultiDimensionalArraysReadAsNestedArrays) {
   EXPECT_EQ(c().query_one("SELECT ARRAY[['x','y']]")[0], value(array{value(array{value("x"), value("y")})}));
 }
 
-TEST_F(PostgresValues, MultiDimensionalArrayParametersRoundTrip) {
+TEST_F(Values, MultiDimensionalArrayParametersRoundTrip) {
   const value m(array{value(array{value(1), value()}), value(array{value(3), value(4)})});
   EXPECT_EQ(c().query_one("SELECT $1::int4[]", {m})[0], m);
   auto r = c().query_one("SELECT $1::int8[], array_dims($1::int8[]), ($1::int8[])[2][1]", {m});
@@ -134,7 +134,7 @@ TEST_F(PostgresValues, MultiDimensionalArrayParametersRoundTrip) {
   EXPECT_EQ(c().query_one("SELECT array_ndims($1::int8[])", {m}).get<std::int64_t>(0), 2);
 }
 
-TEST_F(PostgresValues, RaggedNestedParametersAreADataError) {
+TEST_F(Values, RaggedNestedParametersAreADataError) {
   const value ragged(array{value(array{value(1), value(2)}), value(array{value(3)})});
   try {
     c().query_one("SELECT $1::int4[]", {ragged});
@@ -147,7 +147,7 @@ TEST_F(PostgresValues, RaggedNestedParametersAreADataError) {
   EXPECT_EQ(c().query_one("SELECT 1").get<std::int64_t>(0), 1);  // the connection is fine
 }
 
-TEST_F(PostgresValues, ArraysNotStartingAtOneAreRefusedClearly) {
+TEST_F(Values, ArraysNotStartingAtOneAreRefusedClearly) {
   for (const char* sql : {"SELECT '[0:1]={1,2}'::int[]", "SELECT '[0:1]={1,2}'::int[], 1::money"}) {
     try {
       c().query_one(sql);
@@ -159,7 +159,7 @@ TEST_F(PostgresValues, ArraysNotStartingAtOneAreRefusedClearly) {
   EXPECT_EQ(c().query_one("SELECT array(SELECT unnest('[0:1]={1,2}'::int[]))")[0], value(array{value(1), value(2)}));
 }
 
-TEST_F(PostgresValues, EdgeDatesTimestampsAndNumerics) {
+TEST_F(Values, EdgeDatesTimestampsAndNumerics) {
   for (const char* extra : {"", ", 1::money"}) {  // binary, then the text fallback
     SCOPED_TRACE(extra);
     auto r = c().query_one(
@@ -193,7 +193,7 @@ TEST_F(PostgresValues, EdgeDatesTimestampsAndNumerics) {
   EXPECT_EQ(r.get<std::string>(3), "0044-03-15 BC");
 }
 
-TEST_F(PostgresValues, TimestamptzCarriesTheSessionZoneOffset) {
+TEST_F(Values, TimestamptzCarriesTheSessionZoneOffset) {
   const std::int64_t new_year = days_from_civil(2024, 1, 1) * day_us;     // 2024-01-01T00:00Z
   const std::int64_t midsummer = days_from_civil(2024, 7, 1) * day_us;    // 2024-07-01T00:00Z
   const std::string sql =
@@ -228,7 +228,7 @@ TEST_F(PostgresValues, TimestamptzCarriesTheSessionZoneOffset) {
   c().execute("RESET TimeZone");
 }
 
-TEST_F(PostgresValues, PipelinesReadAndBindTheSameValues) {
+TEST_F(Values, PipelinesReadAndBindTheSameValues) {
   c().execute("SET TimeZone = 'Asia/Kolkata'");
   const value m(array{value(array{value(1), value(2)}), value(array{value(3), value()})});
   std::vector<batch_item> items;

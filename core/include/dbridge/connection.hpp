@@ -19,10 +19,10 @@
 #include <utility>
 #include <vector>
 
-#include <dbridge/abi.h>
-
+#include "dbridge/cell.hpp"
 #include "dbridge/error.hpp"
 #include "dbridge/value.hpp"
+
 
 namespace dbridge {
 
@@ -67,14 +67,15 @@ class DBRIDGE_API row {
   value get_value(std::size_t i) const;
   std::size_t index_of(std::string_view column) const;
   std::vector<value> to_values() const;
-  const dbr_value& raw(std::size_t i) const;
+  /// The borrowed cell itself (bounds-checked), for reading without a copy.
+  const cell& raw(std::size_t i) const;
 
  private:
   friend class result;
   friend struct detail::connection_impl;
   template <class T>
   T get_plain(std::size_t i) const;
-  const dbr_value* cells_ = nullptr;
+  const cell* cells_ = nullptr;
   std::size_t ncols_ = 0;
   const detail::cursor_impl* cur_ = nullptr;
 };
@@ -84,7 +85,7 @@ namespace detail {
 /// of an already fetched batch costs no call into the library. The rest of
 /// the cursor is the core's own (cursor_impl derives from this).
 struct cursor_head {
-  dbr_rows batch{};
+  cell_batch batch{};
   std::uint64_t pos = 0;
   row current;
 };
@@ -118,20 +119,20 @@ T row::get(std::size_t i) const {
   // cell; anything else (conversions, NULL, a bad index) goes out of line.
   if constexpr (std::is_same_v<T, std::int64_t>) {
     if (i < ncols_) {
-      const dbr_value& v = cells_[i];
-      if (v.type == DBR_TYPE_INT64) return v.u.i64;
+      const cell& v = cells_[i];
+      if (v.type == value_type::int64) return v.u.i64;
       // A MariaDB BIGINT UNSIGNED within range (ids, counters).
-      if (v.type == DBR_TYPE_UINT64 && v.u.u64 <= static_cast<std::uint64_t>(INT64_MAX))
+      if (v.type == value_type::uint64 && v.u.u64 <= static_cast<std::uint64_t>(INT64_MAX))
         return static_cast<std::int64_t>(v.u.u64);
     }
   } else if constexpr (std::is_same_v<T, std::uint64_t>) {
-    if (i < ncols_ && cells_[i].type == DBR_TYPE_UINT64) return cells_[i].u.u64;
+    if (i < ncols_ && cells_[i].type == value_type::uint64) return cells_[i].u.u64;
   } else if constexpr (std::is_same_v<T, double>) {
-    if (i < ncols_ && cells_[i].type == DBR_TYPE_DOUBLE) return cells_[i].u.f64;
+    if (i < ncols_ && cells_[i].type == value_type::float64) return cells_[i].u.f64;
   } else if constexpr (std::is_same_v<T, std::string_view>) {
     if (i < ncols_) {
-      const dbr_value& v = cells_[i];
-      if ((v.type == DBR_TYPE_TEXT || v.type == DBR_TYPE_DECIMAL || v.type == DBR_TYPE_JSON) && v.u.str.ptr != nullptr)
+      const cell& v = cells_[i];
+      if ((v.type == value_type::text || v.type == value_type::decimal || v.type == value_type::json) && v.u.str.ptr != nullptr)
         return std::string_view(v.u.str.ptr, static_cast<std::size_t>(v.u.str.len));
     }
   }

@@ -37,7 +37,7 @@ struct plugin_option {
   std::vector<std::string> values;  ///< the only values allowed (empty = any of the type)
 };
 
-/// What a valid manifest says (DESIGN §4).
+/// What a valid manifest says (docs/plugin-toml.md).
 struct plugin_info {
   std::string id;
   std::string version;
@@ -138,7 +138,7 @@ class DBRIDGE_API plugin_catalog {
  public:
   static plugin_catalog& global();
 
-  /// The search path in order (DESIGN §4), computed from the environment now.
+  /// The search path in order (docs/architecture.md, Discovery and manifests), from the environment now.
   static std::vector<search_dir> default_search_path();
   std::vector<search_dir> search_path() const;
 
