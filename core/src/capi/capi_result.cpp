@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "capi_result.hpp"
+#include "cell_abi.hpp"
 
 using namespace dbridge;
 using namespace dbridge::capi;
@@ -99,7 +100,7 @@ void append_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, s
 void append_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index) {
   // The common cells straight from the borrowed ABI value (one lookup, no
   // conversion call); the rest through the row's typed getters.
-  const dbr_value& raw = rw.raw(col);
+  const dbr_value& raw = detail::abi_cell(rw.raw(col));
   encoded e;
   if (raw.type == DBR_TYPE_INT64 || raw.type == DBR_TYPE_DOUBLE) {
     e.value = raw.u.i64;  // a double's bits, as the batch encoding keeps them
@@ -263,7 +264,7 @@ namespace {
 /// down its full path, which reports what is wrong.
 const dbr_value* plain_cell(const dbridge_result* r, uint32_t col, bool out_ok) noexcept {
   if (r == nullptr || r->magic != result_magic || r->row == nullptr || !out_ok || col >= r->row->size()) return nullptr;
-  return &r->row->raw(col);  // in range: cannot throw
+  return detail::abi_cells(&r->row->raw(col));  // in range: cannot throw
 }
 
 /// The getters' frame: checks, NULL, then read(row) inside the firewall.
