@@ -203,6 +203,23 @@ void pg_statement::reprepare() {
 }
 
 namespace {
+// The commonest parameter, an integer key, in binary without encode_param's
+// general dispatch; false when it needs that (other types, out of range).
+bool put_int(Oid target, std::int64_t v, std::string& b) {
+  std::size_t len;
+  if (target == oid::int8)
+    len = 8;
+  else if (target == oid::int4 && v >= INT32_MIN && v <= INT32_MAX)
+    len = 4;
+  else
+    return false;
+  // Network order: the value's low len bytes, most significant first.
+  const std::uint64_t be = __builtin_bswap64(static_cast<std::uint64_t>(v));
+  b.resize(len);
+  std::memcpy(b.data(), reinterpret_cast<const char*>(&be) + (8 - len), len);
+  return true;
+}
+
 // The server re-plans a prepared statement by itself when a table it reads
 // changes, but refuses to run it when that changes its result's columns.
 bool plan_gone_stale(const PGresult* r) noexcept {
@@ -224,11 +241,14 @@ void pg_statement::release_batch() noexcept {
 }
 
 void pg_statement::discard() noexcept {
-  release_batch();
-  for (PGresult* r : buffered_) PQclear(r);
-  buffered_.clear();
-  failed_ = result_ptr();
-  whole_ = result_ptr();
+  // Runs twice per query (close, then the next execute): only what is held.
+  if (!batch_.empty()) release_batch();
+  if (!buffered_.empty()) {
+    for (PGresult* r : buffered_) PQclear(r);
+    buffered_.clear();
+  }
+  if (failed_.get() != nullptr) failed_ = result_ptr();
+  if (whole_.get() != nullptr) whole_ = result_ptr();
   if (streaming_) {
     while (PGresult* r = c_.get_result()) {
       if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) ++rows_seen_;
@@ -318,15 +338,17 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     throw sdk::error(DBR_CAT_INVALID_STATE,
                      "postgres: this prepared statement was dropped when the pool reset the connection's session "
                      "(DISCARD ALL, after a SQL-level PREPARE); prepare it again");
-  check_param_count(params.size());
+  // params.size() is the described count, which the protocol bounds: no
+  // check_param_count here.
   discard();
   c_.settle(this);
   if (stale_) reprepare();
-  // Outside a transaction a refused statement changed nothing: it runs again,
-  // parsed anew. Inside one, the server has aborted the transaction.
-  const bool in_transaction = PQtransactionStatus(c_.raw()) != PQTRANS_IDLE;
   if (run(params, info)) return plan_.cols.empty() ? nullptr : this;
   stale_ = true;
+  // Outside a transaction a refused statement changed nothing: it runs again,
+  // parsed anew. Inside one, the server has aborted the transaction (and the
+  // session is left in it, failed); outside, the session is idle again.
+  const bool in_transaction = PQtransactionStatus(c_.raw()) != PQTRANS_IDLE;
   if (in_transaction)
     throw sdk::error(DBR_CAT_TXN_CONFLICT,
                      "postgres: a table this statement reads changed its columns since the statement was prepared "
@@ -358,7 +380,11 @@ bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
       continue;
     }
     std::string& b = params_.data[i];
-    params_.formats[i] = encode_param(param_types_[i], params[i], b, i + 1);
+    if (params[i].type == DBR_TYPE_INT64 && put_int(param_types_[i], params[i].u.i64, b)) {
+      params_.formats[i] = 1;
+    } else {
+      params_.formats[i] = encode_param(param_types_[i], params[i], b, i + 1);
+    }
     params_.values[i] = b.data();
     params_.lengths[i] = static_cast<int>(b.size());
   }
@@ -420,6 +446,9 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
         plan_.decode_row(w, whole_next_ + k, row, arena_);
     }
     whole_next_ += n;
+    // Owned cells no longer need the result: freed now, as PQexec's caller
+    // would, instead of at close.
+    if (plan_.self_contained && whole_next_ == total) whole_ = result_ptr();
     plan_.apply_zone(c_, cells_.data(), static_cast<std::size_t>(n));
     out.ncols = static_cast<std::uint32_t>(nc);
     out.nrows = static_cast<std::uint64_t>(n);
