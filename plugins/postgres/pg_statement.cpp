@@ -190,6 +190,14 @@ void pg_statement::adopt(const PGresult* desc) {
   for (std::size_t i = 0; i < param_types_.size(); ++i) param_types_[i] = PQparamtype(desc, static_cast<int>(i));
   plan_.build(c_, desc);
   params_.resize(param_types_.size());
+  // The first rows' buffers now, not after the first result: allocated
+  // above a result's blocks, they would keep every freed result from
+  // returning to the heap's top.
+  if (!plan_.cols.empty()) {
+    cells_.reserve(plan_.cols.size());
+    arena_.chars(1);
+    arena_.reset();
+  }
 }
 
 void pg_statement::reprepare() {
