@@ -100,7 +100,7 @@ inline std::uint32_t load_be32(const char* p) noexcept {
 }
 }  // namespace
 
-void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a) const {
+void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a, bool copy) const {
   const int n = static_cast<int>(codecs.size());
   for (int i = 0; i < n; ++i) {
     // A NULL reports length 0, so only empty values need the NULL check.
@@ -127,11 +127,15 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
         v.u.i64 = static_cast<std::int64_t>((std::uint64_t{load_be32(p)} << 32) | load_be32(p + 4));
         continue;
       case codec::text_raw: {
-        char* copy = a.chars(static_cast<std::size_t>(len));
-        std::memcpy(copy, p, static_cast<std::size_t>(len));
+        const char* at = p;
+        if (copy) {
+          char* c = a.chars(static_cast<std::size_t>(len));
+          std::memcpy(c, p, static_cast<std::size_t>(len));
+          at = c;
+        }
         v.type = DBR_TYPE_TEXT;
         v.flags = 0;
-        v.u.str.ptr = copy;
+        v.u.str.ptr = at;
         v.u.str.len = static_cast<std::uint64_t>(len);
         continue;
       }
@@ -139,6 +143,7 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
         break;
     }
     decode_cell(codecs[i], p, len, v, a, elems[i]);
+    if (!copy) continue;
     switch (v.type) {
       case DBR_TYPE_TEXT:
       case DBR_TYPE_JSON:
@@ -449,14 +454,11 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
     for (int k = 0; k < n; ++k) {
       dbr_value* row = cells_.data() + static_cast<std::size_t>(k) * nc;
       if (plan_.self_contained)
-        plan_.decode_row_owned(w, whole_next_ + k, row, arena_);
+        plan_.decode_row_owned(w, whole_next_ + k, row, arena_, false);
       else
         plan_.decode_row(w, whole_next_ + k, row, arena_);
     }
     whole_next_ += n;
-    // Owned cells no longer need the result: freed now, as PQexec's caller
-    // would, instead of at close.
-    if (plan_.self_contained && whole_next_ == total) whole_ = result_ptr();
     plan_.apply_zone(c_, cells_.data(), static_cast<std::size_t>(n));
     out.ncols = static_cast<std::uint32_t>(nc);
     out.nrows = static_cast<std::uint64_t>(n);
