@@ -100,7 +100,9 @@ inline std::uint32_t load_be32(const char* p) noexcept {
 }
 }  // namespace
 
-void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a, bool copy) const {
+// Copy is a template argument: the per-row streaming loop keeps no branch for it.
+template <bool Copy>
+void column_plan::decode_row_fast(const PGresult* r, int row, dbr_value* out, arena& a) const {
   const int n = static_cast<int>(codecs.size());
   for (int i = 0; i < n; ++i) {
     // A NULL reports length 0, so only empty values need the NULL check.
@@ -128,7 +130,7 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
         continue;
       case codec::text_raw: {
         const char* at = p;
-        if (copy) {
+        if constexpr (Copy) {
           char* c = a.chars(static_cast<std::size_t>(len));
           std::memcpy(c, p, static_cast<std::size_t>(len));
           at = c;
@@ -143,7 +145,7 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
         break;
     }
     decode_cell(codecs[i], p, len, v, a, elems[i]);
-    if (!copy) continue;
+    if constexpr (!Copy) continue;
     switch (v.type) {
       case DBR_TYPE_TEXT:
       case DBR_TYPE_JSON:
@@ -160,6 +162,14 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
         break;
     }
   }
+}
+
+void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a) const {
+  decode_row_fast<true>(r, row, out, a);
+}
+
+void column_plan::decode_row_in_place(const PGresult* r, int row, dbr_value* out, arena& a) const {
+  decode_row_fast<false>(r, row, out, a);
 }
 
 // ------------------------------------------------------------ result cursor
@@ -454,7 +464,7 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
     for (int k = 0; k < n; ++k) {
       dbr_value* row = cells_.data() + static_cast<std::size_t>(k) * nc;
       if (plan_.self_contained)
-        plan_.decode_row_owned(w, whole_next_ + k, row, arena_, false);
+        plan_.decode_row_in_place(w, whole_next_ + k, row, arena_);
       else
         plan_.decode_row(w, whole_next_ + k, row, arena_);
     }
