@@ -74,6 +74,15 @@ struct column_plan {
   /// decode_row for a self_contained plan, copying into a whatever still
   /// points into r, so r can be freed at once.
   void decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a) const;
+  /// decode_row for a self_contained plan, the commonest cells inline; the
+  /// cells borrow from r.
+  void decode_row_in_place(const PGresult* r, int row, dbr_value* out, arena& a) const;
+
+ private:
+  template <bool Copy>
+  void decode_row_fast(const PGresult* r, int row, dbr_value* out, arena& a) const;
+
+ public:
 };
 
 /// A standalone cursor over complete PGresults (pipeline items).

@@ -100,7 +100,9 @@ inline std::uint32_t load_be32(const char* p) noexcept {
 }
 }  // namespace
 
-void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a) const {
+// Copy is a template argument: the per-row streaming loop keeps no branch for it.
+template <bool Copy>
+void column_plan::decode_row_fast(const PGresult* r, int row, dbr_value* out, arena& a) const {
   const int n = static_cast<int>(codecs.size());
   for (int i = 0; i < n; ++i) {
     // A NULL reports length 0, so only empty values need the NULL check.
@@ -127,11 +129,15 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
         v.u.i64 = static_cast<std::int64_t>((std::uint64_t{load_be32(p)} << 32) | load_be32(p + 4));
         continue;
       case codec::text_raw: {
-        char* copy = a.chars(static_cast<std::size_t>(len));
-        std::memcpy(copy, p, static_cast<std::size_t>(len));
+        const char* at = p;
+        if constexpr (Copy) {
+          char* c = a.chars(static_cast<std::size_t>(len));
+          std::memcpy(c, p, static_cast<std::size_t>(len));
+          at = c;
+        }
         v.type = DBR_TYPE_TEXT;
         v.flags = 0;
-        v.u.str.ptr = copy;
+        v.u.str.ptr = at;
         v.u.str.len = static_cast<std::uint64_t>(len);
         continue;
       }
@@ -139,6 +145,7 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
         break;
     }
     decode_cell(codecs[i], p, len, v, a, elems[i]);
+    if constexpr (!Copy) continue;
     switch (v.type) {
       case DBR_TYPE_TEXT:
       case DBR_TYPE_JSON:
@@ -155,6 +162,14 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
         break;
     }
   }
+}
+
+void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a) const {
+  decode_row_fast<true>(r, row, out, a);
+}
+
+void column_plan::decode_row_in_place(const PGresult* r, int row, dbr_value* out, arena& a) const {
+  decode_row_fast<false>(r, row, out, a);
 }
 
 // ------------------------------------------------------------ result cursor
@@ -190,6 +205,14 @@ void pg_statement::adopt(const PGresult* desc) {
   for (std::size_t i = 0; i < param_types_.size(); ++i) param_types_[i] = PQparamtype(desc, static_cast<int>(i));
   plan_.build(c_, desc);
   params_.resize(param_types_.size());
+  // The first rows' buffers now, not after the first result: allocated
+  // above a result's blocks, they would keep every freed result from
+  // returning to the heap's top.
+  if (!plan_.cols.empty()) {
+    cells_.reserve(plan_.cols.size());
+    arena_.chars(1);
+    arena_.reset();
+  }
 }
 
 void pg_statement::reprepare() {
@@ -203,6 +226,23 @@ void pg_statement::reprepare() {
 }
 
 namespace {
+// The commonest parameter, an integer key, in binary without encode_param's
+// general dispatch; false when it needs that (other types, out of range).
+bool put_int(Oid target, std::int64_t v, std::string& b) {
+  std::size_t len;
+  if (target == oid::int8)
+    len = 8;
+  else if (target == oid::int4 && v >= INT32_MIN && v <= INT32_MAX)
+    len = 4;
+  else
+    return false;
+  // Network order: the value's low len bytes, most significant first.
+  const std::uint64_t be = __builtin_bswap64(static_cast<std::uint64_t>(v));
+  b.resize(len);
+  std::memcpy(b.data(), reinterpret_cast<const char*>(&be) + (8 - len), len);
+  return true;
+}
+
 // The server re-plans a prepared statement by itself when a table it reads
 // changes, but refuses to run it when that changes its result's columns.
 bool plan_gone_stale(const PGresult* r) noexcept {
@@ -224,11 +264,14 @@ void pg_statement::release_batch() noexcept {
 }
 
 void pg_statement::discard() noexcept {
-  release_batch();
-  for (PGresult* r : buffered_) PQclear(r);
-  buffered_.clear();
-  failed_ = result_ptr();
-  whole_ = result_ptr();
+  // Runs twice per query (close, then the next execute): only what is held.
+  if (!batch_.empty()) release_batch();
+  if (!buffered_.empty()) {
+    for (PGresult* r : buffered_) PQclear(r);
+    buffered_.clear();
+  }
+  if (failed_.get() != nullptr) failed_ = result_ptr();
+  if (whole_.get() != nullptr) whole_ = result_ptr();
   if (streaming_) {
     while (PGresult* r = c_.get_result()) {
       if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) ++rows_seen_;
@@ -318,15 +361,17 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     throw sdk::error(DBR_CAT_INVALID_STATE,
                      "postgres: this prepared statement was dropped when the pool reset the connection's session "
                      "(DISCARD ALL, after a SQL-level PREPARE); prepare it again");
-  check_param_count(params.size());
+  // params.size() is the described count, which the protocol bounds: no
+  // check_param_count here.
   discard();
   c_.settle(this);
   if (stale_) reprepare();
-  // Outside a transaction a refused statement changed nothing: it runs again,
-  // parsed anew. Inside one, the server has aborted the transaction.
-  const bool in_transaction = PQtransactionStatus(c_.raw()) != PQTRANS_IDLE;
   if (run(params, info)) return plan_.cols.empty() ? nullptr : this;
   stale_ = true;
+  // Outside a transaction a refused statement changed nothing: it runs again,
+  // parsed anew. Inside one, the server has aborted the transaction (and the
+  // session is left in it, failed); outside, the session is idle again.
+  const bool in_transaction = PQtransactionStatus(c_.raw()) != PQTRANS_IDLE;
   if (in_transaction)
     throw sdk::error(DBR_CAT_TXN_CONFLICT,
                      "postgres: a table this statement reads changed its columns since the statement was prepared "
@@ -358,7 +403,11 @@ bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
       continue;
     }
     std::string& b = params_.data[i];
-    params_.formats[i] = encode_param(param_types_[i], params[i], b, i + 1);
+    if (params[i].type == DBR_TYPE_INT64 && put_int(param_types_[i], params[i].u.i64, b)) {
+      params_.formats[i] = 1;
+    } else {
+      params_.formats[i] = encode_param(param_types_[i], params[i], b, i + 1);
+    }
     params_.values[i] = b.data();
     params_.lengths[i] = static_cast<int>(b.size());
   }
@@ -415,7 +464,7 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
     for (int k = 0; k < n; ++k) {
       dbr_value* row = cells_.data() + static_cast<std::size_t>(k) * nc;
       if (plan_.self_contained)
-        plan_.decode_row_owned(w, whole_next_ + k, row, arena_);
+        plan_.decode_row_in_place(w, whole_next_ + k, row, arena_);
       else
         plan_.decode_row(w, whole_next_ + k, row, arena_);
     }

@@ -89,3 +89,34 @@ TEST_F(PointSelect, OtherStatementsRunWhileAResultIsOpen) {
     EXPECT_EQ(db->query_one("SELECT $1::int + 1", {i}).get<std::int64_t>(0), i + 1);
   }
 }
+
+TEST_F(PostgresPointSelect, TextOfAWarmResultStaysReadableWhileOtherStatementsRun) {
+  // A warm point select decodes its text in place: the cells must live as
+  // long as the result, whatever runs on the connection meanwhile.
+  auto a = db->prepare("SELECT repeat('x', $1::int) || $1::int::text");
+  auto b = db->prepare("SELECT repeat('y', $1::int)");
+  for (int i = 1; i <= warm_runs; ++i) {
+    auto ra = a.query({i});
+    const row* x = ra.next();
+    ASSERT_NE(x, nullptr);
+    const std::string_view text = x->get<std::string_view>(0);
+    EXPECT_EQ(b.query({i + 3}).next()->get<std::string>(0), std::string(static_cast<std::size_t>(i + 3), 'y'));
+    EXPECT_EQ(db->query_one("SELECT $1::int + 1", {i}).get<std::int64_t>(0), i + 1);
+    EXPECT_EQ(text, std::string(static_cast<std::size_t>(i), 'x') + std::to_string(i));
+  }
+}
+
+TEST_F(PostgresPointSelect, IntegerKeysAtTheEdgesOfTheirParameterType) {
+  auto i4 = db->prepare("SELECT $1::int4::text");
+  auto i8 = db->prepare("SELECT $1::int8::text");
+  for (int i = 0; i < warm_runs; ++i) {
+    EXPECT_EQ(i4.query({INT32_MIN}).next()->get<std::string>(0), std::to_string(INT32_MIN));
+    EXPECT_EQ(i4.query({INT32_MAX}).next()->get<std::string>(0), std::to_string(INT32_MAX));
+    EXPECT_EQ(i4.query({-1}).next()->get<std::string>(0), "-1");
+    EXPECT_EQ(i8.query({INT64_MIN}).next()->get<std::string>(0), std::to_string(INT64_MIN));
+    EXPECT_EQ(i8.query({std::int64_t{-2}}).next()->get<std::string>(0), "-2");
+  }
+  // Beyond int4, the value goes as text and the server refuses it.
+  EXPECT_THROW(i4.query({std::int64_t{INT32_MAX} + 1}).next(), error);
+  EXPECT_EQ(i4.query({7}).next()->get<std::string>(0), "7");
+}
