@@ -90,7 +90,7 @@ TEST_F(PointSelect, OtherStatementsRunWhileAResultIsOpen) {
   }
 }
 
-TEST_F(PostgresPointSelect, TextOfAWarmResultStaysReadableWhileOtherStatementsRun) {
+TEST_F(PointSelect, TextOfAWarmResultStaysReadableWhileOtherStatementsRun) {
   // A warm point select decodes its text in place: the cells must live as
   // long as the result, whatever runs on the connection meanwhile.
   auto a = db->prepare("SELECT repeat('x', $1::int) || $1::int::text");
@@ -106,7 +106,7 @@ TEST_F(PostgresPointSelect, TextOfAWarmResultStaysReadableWhileOtherStatementsRu
   }
 }
 
-TEST_F(PostgresPointSelect, IntegerKeysAtTheEdgesOfTheirParameterType) {
+TEST_F(PointSelect, IntegerKeysAtTheEdgesOfTheirParameterType) {
   auto i4 = db->prepare("SELECT $1::int4::text");
   auto i8 = db->prepare("SELECT $1::int8::text");
   for (int i = 0; i < warm_runs; ++i) {
