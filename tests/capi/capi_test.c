@@ -307,6 +307,42 @@ static void test_params(void) {
   dbridge_params_free(p);
 }
 
+/* A cleared list reuses its slots: each refill (fewer, more, other types)
+ * binds exactly the new values. */
+static void test_params_reuse(void) {
+  static const char sql[] = "SELECT typeof(?1) || ':' || coalesce(?1, '') || '|' || coalesce(?2, '-')";
+  dbridge_conn* c = connect_to("sqlite://:memory:");
+  dbridge_stmt* s = NULL;
+  dbridge_params* p = NULL;
+  dbridge_result* r = NULL;
+  const char* text = NULL;
+  uint64_t len = 0;
+  int round;
+  OK(dbridge_prepare(c, S(sql), &s, &err));
+  OK(dbridge_params_new(&p, &err));
+  for (round = 0; round < 4; ++round) {
+    static const char* const want[] = {"integer:7|8", "text:abc|-", "integer:9|-", "null:|x"};
+    OK(dbridge_params_clear(p, &err));
+    if (round == 0) OK(dbridge_params_add_int64(p, 7, &err)), OK(dbridge_params_add_int64(p, 8, &err));
+    if (round == 1) OK(dbridge_params_add_text(p, S("abc"), &err)), OK(dbridge_params_add_null(p, &err));
+    if (round == 2) OK(dbridge_params_add_int64(p, 9, &err)), OK(dbridge_params_add_null(p, &err));
+    if (round == 3) OK(dbridge_params_add_null(p, &err)), OK(dbridge_params_add_text(p, S("x"), &err));
+    OK(dbridge_stmt_query(s, p, &r, &err));
+    CHECK(dbridge_result_next(r, &err) == DBRIDGE_OK);
+    OK(dbridge_result_get_text(r, 0, &text, &len, &err));
+    CHECK(text_is(text, len, want[round]));
+    dbridge_result_free(r);
+  }
+  /* Fewer values than the last fill: the count shows only the new ones. */
+  OK(dbridge_params_clear(p, &err));
+  OK(dbridge_params_add_int64(p, 1, &err));
+  OK(dbridge_params_count(p, &len, &err));
+  CHECK(len == 1);
+  dbridge_params_free(p);
+  dbridge_stmt_free(s);
+  dbridge_conn_free(c);
+}
+
 static void test_catalog_and_registry(void) {
   char* json = NULL;
   uint64_t n = 0;
@@ -1134,6 +1170,7 @@ int main(int argc, char** argv) {
     test_version();
     test_null_arguments();
     test_params();
+    test_params_reuse();
     test_catalog_and_registry();
   } else if (strcmp(group, "sqlite") == 0) {
     test_sqlite();

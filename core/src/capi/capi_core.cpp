@@ -2,6 +2,7 @@
 // The C API's error objects, owned strings, versions, parameter lists and
 // value trees.
 #include <cstdlib>
+#include <memory>
 
 #include <dbridge/abi.h>
 
@@ -183,15 +184,60 @@ struct made {
   operator value() { return make(); }
 };
 
+bool owns_memory(const value& v) noexcept {
+  const value::storage& s = v.get_storage();
+  return std::holds_alternative<std::string>(s) || std::holds_alternative<bytes>(s) ||
+         std::holds_alternative<decimal>(s) || std::holds_alternative<json>(s) || std::holds_alternative<array>(s);
+}
+
+/// Appends make() to the list when it has no kept slot left (out of line:
+/// the kept-slot path stays short).
+template <class F>
+[[gnu::noinline]] void grow(dbridge_params* p, F& make) {
+  p->values.emplace_back(made<F>{make});
+}
+
+/// Appends make() to the list, built in place in a kept slot when there is one.
+template <class F>
+void append(dbridge_params* p, F&& make) {
+  if (p->count < p->values.size()) [[likely]] {
+    // A kept slot holds a scalar, whose destructor does nothing, so the new
+    // value is built over it without running it ([basic.life]/5).
+    value* slot = p->values.data() + p->count;
+    try {
+      std::construct_at(slot, made<F>{make});
+    } catch (...) {
+      std::construct_at(slot);  // the slot must hold a value when the vector frees it
+      throw;
+    }
+  } else {
+    grow(p, make);
+  }
+  if (owns_memory(p->values[p->count++])) [[unlikely]]
+    p->scalars_only = false;
+}
+
 /// Appends make() to the innermost open array, or the list itself.
 template <class F>
 int32_t add_to(dbridge_params* p, dbridge_error** err, F&& make) noexcept {
   if (err != nullptr) *err = nullptr;
   if (p == nullptr || p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
   return guard(err, [&] {
-    (p->open.empty() ? p->values : p->open.back()).emplace_back(made<F>{make});
+    if (p->open.empty()) [[likely]]
+      append(p, make);
+    else
+      p->open.back().emplace_back(made<F>{make});
     return DBRIDGE_OK;
   });
+}
+/// Empties p and frees what its values own (out of line: the kept-slots
+/// clear of a scalar list stays a few instructions).
+[[gnu::cold, gnu::noinline]] void free_values(dbridge_params* p) noexcept {
+  p->values.clear();
+  p->open.clear();
+  p->count = 0;
+  p->scalars_only = true;
+  p->width = 0;
 }
 std::int8_t infinity_of(int32_t i) noexcept { return i > 0 ? 1 : i < 0 ? -1 : 0; }
 }  // namespace
@@ -200,9 +246,11 @@ int32_t dbridge_params_clear(dbridge_params* p, dbridge_error** err) {
   if (err != nullptr) *err = nullptr;
   if (p == nullptr || p->magic != params_magic) [[unlikely]]
     return bad_argument(err, "not a parameter list handle");
-  p->values.clear();
-  if (!p->open.empty()) [[unlikely]]
-    p->open.clear();
+  if (!p->scalars_only || !p->open.empty()) [[unlikely]] {
+    free_values(p);
+    return DBRIDGE_OK;
+  }
+  p->count = 0;
   p->width = 0;
   return DBRIDGE_OK;
 }
@@ -210,7 +258,7 @@ int32_t dbridge_params_count(const dbridge_params* p, uint64_t* out, dbridge_err
   if (err != nullptr) *err = nullptr;
   if (p == nullptr || p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
   if (out == nullptr) return bad_argument(err, "out is NULL");
-  *out = p->values.size();
+  *out = p->count;
   return DBRIDGE_OK;
 }
 int32_t dbridge_params_add_null(dbridge_params* p, dbridge_error** err) {
@@ -289,7 +337,11 @@ int32_t dbridge_params_end_array(dbridge_params* p, dbridge_error** err) {
   return guard(err, [&] {
     array done = std::move(p->open.back());
     p->open.pop_back();
-    (p->open.empty() ? p->values : p->open.back()).emplace_back(std::move(done));
+    auto make = [&] { return value(std::move(done)); };
+    if (p->open.empty())
+      append(p, make);
+    else
+      p->open.back().emplace_back(make());
     return DBRIDGE_OK;
   });
 }
@@ -303,13 +355,13 @@ template <class F>
 int32_t fill_column(dbridge_params* p, uint32_t col, const uint8_t* nulls, dbridge_error** err, F&& cell) noexcept {
   if (err != nullptr) *err = nullptr;
   if (p == nullptr || p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
-  if (p->width == 0 || p->values.size() % p->width != 0)
+  if (p->width == 0 || p->count % p->width != 0)
     return fail(err, errc::invalid_state, "the parameter list is not shaped into rows (dbridge_params_set_rows)");
   if (col >= p->width)
     return bad_argument(err, "column " + std::to_string(col) + " is out of range (rows have " +
                                  std::to_string(p->width) + " values)");
   return guard(err, [&] {
-    const std::size_t rows = p->values.size() / p->width;
+    const std::size_t rows = p->count / p->width;
     value* v = p->values.data() + col;
     for (std::size_t i = 0; i < rows; ++i, v += p->width) *v = nulls != nullptr && nulls[i] != 0 ? value() : cell(i);
     return DBRIDGE_OK;
@@ -329,7 +381,10 @@ int32_t dbridge_params_set_rows(dbridge_params* p, uint64_t rows, uint32_t width
   return guard(err, [&] {
     p->open.clear();
     p->values.clear();
+    p->count = 0;
     p->values.resize(static_cast<std::size_t>(rows) * width);
+    p->count = p->values.size();
+    p->scalars_only = false;  // columns may be filled with text
     p->width = width;
     return DBRIDGE_OK;
   });

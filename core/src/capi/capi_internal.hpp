@@ -158,7 +158,14 @@ int32_t check(const dbridge_conn* c, dbridge_error** err) noexcept;
 
 struct dbridge_params {
   std::uint32_t magic = dbridge::capi::params_magic;
+  /// The list is values[0, count); later slots are kept from before the last
+  /// clear so the next adds overwrite them in place rather than destroying and
+  /// rebuilding every value per execution (the prepared point-query path).
   std::vector<dbridge::value> values;
+  std::size_t count = 0;
+  /// No slot owns memory (text, bytes, decimal, JSON, array): only then may a
+  /// clear keep the slots, so a cleared list never holds stale text.
+  bool scalars_only = true;
   std::vector<dbridge::array> open;  ///< arrays begun and not yet ended, innermost last
   std::uint32_t width = 0;           ///< values per row once shaped by dbridge_params_set_rows
 };
@@ -175,7 +182,7 @@ inline int32_t params_of(const dbridge_params* p, dbridge::params& out, dbridge_
   }
   if (p->magic != params_magic || !p->open.empty()) [[unlikely]]
     return params_refused(p, err);
-  out = dbridge::params(p->values.data(), p->values.size());
+  out = dbridge::params(p->values.data(), p->count);
   return 0;
 }
 }  // namespace dbridge::capi
