@@ -184,21 +184,16 @@ struct made {
   operator value() { return make(); }
 };
 
-bool owns_memory(const value& v) noexcept {
-  const value::storage& s = v.get_storage();
-  return std::holds_alternative<std::string>(s) || std::holds_alternative<bytes>(s) ||
-         std::holds_alternative<decimal>(s) || std::holds_alternative<json>(s) || std::holds_alternative<array>(s);
+/// Appends make() to the list or to an array when the fast path cannot (out
+/// of line: the kept-slot path stays short).
+template <class F>
+[[gnu::noinline]] void grow(array& to, F& make) {
+  to.emplace_back(made<F>{make});
 }
 
-/// Appends make() to the list when it has no kept slot left (out of line:
-/// the kept-slot path stays short).
-template <class F>
-[[gnu::noinline]] void grow(dbridge_params* p, F& make) {
-  p->values.emplace_back(made<F>{make});
-}
-
-/// Appends make() to the list, built in place in a kept slot when there is one.
-template <class F>
+/// Appends make() to the list, built in place in a kept slot when there is
+/// one. Owning: make() may return text, bytes, decimal, JSON or an array.
+template <bool Owning, class F>
 void append(dbridge_params* p, F&& make) {
   if (p->count < p->values.size()) [[likely]] {
     // A kept slot holds a scalar, whose destructor does nothing, so the new
@@ -211,22 +206,22 @@ void append(dbridge_params* p, F&& make) {
       throw;
     }
   } else {
-    grow(p, make);
+    grow(p->values, make);
   }
-  if (owns_memory(p->values[p->count++])) [[unlikely]]
-    p->scalars_only = false;
+  ++p->count;
+  if constexpr (Owning) p->scalars_only = false;
 }
 
 /// Appends make() to the innermost open array, or the list itself.
-template <class F>
+template <bool Owning = false, class F>
 int32_t add_to(dbridge_params* p, dbridge_error** err, F&& make) noexcept {
   if (err != nullptr) *err = nullptr;
   if (p == nullptr || p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
   return guard(err, [&] {
     if (p->open.empty()) [[likely]]
-      append(p, make);
+      append<Owning>(p, make);
     else
-      p->open.back().emplace_back(made<F>{make});
+      grow(p->open.back(), make);
     return DBRIDGE_OK;
   });
 }
@@ -278,19 +273,19 @@ int32_t dbridge_params_add_double(dbridge_params* p, double v, dbridge_error** e
 }
 int32_t dbridge_params_add_text(dbridge_params* p, const char* s, uint64_t len, dbridge_error** err) {
   if (!text_ok(s, len)) return bad_argument(err, "text is NULL");
-  return add_to(p, err, [&] { return value(std::string(text(s, len))); });
+  return add_to<true>(p, err, [&] { return value(std::string(text(s, len))); });
 }
 int32_t dbridge_params_add_bytes(dbridge_params* p, const uint8_t* ptr, uint64_t len, dbridge_error** err) {
   if (ptr == nullptr && len != 0) return bad_argument(err, "bytes are NULL");
-  return add_to(p, err, [&] { return value(bytes(ptr, ptr + len)); });
+  return add_to<true>(p, err, [&] { return value(bytes(ptr, ptr + len)); });
 }
 int32_t dbridge_params_add_decimal(dbridge_params* p, const char* s, uint64_t len, dbridge_error** err) {
   if (!text_ok(s, len)) return bad_argument(err, "decimal text is NULL");
-  return add_to(p, err, [&] { return value(decimal{std::string(text(s, len))}); });
+  return add_to<true>(p, err, [&] { return value(decimal{std::string(text(s, len))}); });
 }
 int32_t dbridge_params_add_json(dbridge_params* p, const char* s, uint64_t len, dbridge_error** err) {
   if (!text_ok(s, len)) return bad_argument(err, "JSON text is NULL");
-  return add_to(p, err, [&] { return value(json{std::string(text(s, len))}); });
+  return add_to<true>(p, err, [&] { return value(json{std::string(text(s, len))}); });
 }
 int32_t dbridge_params_add_date(dbridge_params* p, int32_t days, int32_t infinity, dbridge_error** err) {
   return add_to(p, err, [&] { return value(date{days, infinity_of(infinity)}); });
@@ -339,9 +334,9 @@ int32_t dbridge_params_end_array(dbridge_params* p, dbridge_error** err) {
     p->open.pop_back();
     auto make = [&] { return value(std::move(done)); };
     if (p->open.empty())
-      append(p, make);
+      append<true>(p, make);
     else
-      p->open.back().emplace_back(make());
+      grow(p->open.back(), make);
     return DBRIDGE_OK;
   });
 }
