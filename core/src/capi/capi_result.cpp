@@ -12,14 +12,8 @@ using namespace dbridge::capi;
 
 namespace dbridge::capi {
 
-dbridge_result* result_handle(dbridge_conn* c) {
-  dbridge_result* h = c->spare_result;
-  if (h != nullptr) {
-    c->spare_result = nullptr;
-    h->batch_rows = 0;
-    return h;
-  }
-  h = new dbridge_result;
+dbridge_result* new_result_handle() {
+  auto* h = new dbridge_result;
   h->magic = dead;
   h->detach = [](capi_child* self) noexcept {
     auto* r = static_cast<dbridge_result*>(self);
@@ -159,16 +153,23 @@ void append_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, s
 
 }  // namespace
 
-void dbridge_result_close(dbridge_result* r) {
-  if (r == nullptr || r->magic != result_magic) return;
+namespace {
+/// Closes a live result (dbridge_result_close's work, inlined into free).
+inline void close_live(dbridge_result* r) noexcept {
   disown(r);
   r->row = nullptr;
   r->res.reset();
 }
+}  // namespace
+
+void dbridge_result_close(dbridge_result* r) {
+  if (r == nullptr || r->magic != result_magic) return;
+  close_live(r);
+}
 void dbridge_result_free(dbridge_result* r) {
   if (r == nullptr || r->magic != result_magic) return;
   dbridge_conn* owner = r->parent;
-  dbridge_result_close(r);
+  close_live(r);
   r->magic = dead;
   if (owner != nullptr && owner->spare_result == nullptr) owner->spare_result = r;
   else delete r;

@@ -29,7 +29,18 @@ struct dbridge_result : capi_child {
 
 namespace dbridge::capi {
 /// A result handle, a child of c, taken from c's spare when there is one.
-dbridge_result* result_handle(dbridge_conn* c);
+/// A new, not yet live result handle.
+dbridge_result* new_result_handle();
+/// c's spare result handle (kept by dbridge_result_free), else a new one.
+/// Inline: every query runs it.
+inline dbridge_result* result_handle(dbridge_conn* c) {
+  if (dbridge_result* h = c->spare_result) [[likely]] {
+    c->spare_result = nullptr;
+    h->batch_rows = 0;
+    return h;
+  }
+  return new_result_handle();
+}
 
 /// Converts to the result make() returns, so optional::emplace builds it in
 /// place: no move into the handle and no destruction of a moved-from temporary.
