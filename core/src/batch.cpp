@@ -8,7 +8,7 @@
 
 #include "connection_impl.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include <array>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace {
 struct cap_name {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// The name of one capability bit ("sql", "notify"...); nullptr for a bit
 /// the core does not know.

@@ -10,7 +10,7 @@
 
 #include "dbridge/cell.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 static_assert(sizeof(cell) == sizeof(dbr_value) && alignof(cell) == alignof(dbr_value));
 static_assert(sizeof(cell::type) == sizeof(dbr_value::type) && offsetof(cell, type) == offsetof(dbr_value, type));

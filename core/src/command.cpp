@@ -11,7 +11,7 @@
 #include "connection_impl.hpp"
 #include "dbridge/sdk/reply.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 std::string_view to_string(reply_type t) noexcept {
   switch (t) {

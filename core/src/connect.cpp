@@ -13,7 +13,7 @@
 #include "plugin_url.hpp"
 #include "url_rules.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 connection connect(std::string_view text, const connect_options& opts) {
   detail::driver_url resolved = detail::resolve_driver_url(text);  // url_rules.cpp: the manifest's URL rules

@@ -10,7 +10,7 @@
 #include "capability.hpp"
 #include "connection_impl.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace detail {
 

@@ -11,7 +11,7 @@
 #include "join.hpp"
 #include "logging.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 connection_impl::~connection_impl() {
   if (conn != nullptr) {

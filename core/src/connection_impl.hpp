@@ -37,7 +37,7 @@
 #endif
 #endif
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// Rows asked for per fetch: batches amortise the indirect call; plugins may
 /// return fewer (SQLite returns one, its cells live only until the next step).

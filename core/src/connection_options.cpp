@@ -5,7 +5,7 @@
 #include "connection_impl.hpp"
 #include "dbridge/connection.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 void connection::set_option(std::string_view key, const value& v) {
   detail::connection_impl& c = *impl_;

@@ -3,7 +3,7 @@
 // messages.
 #include "connection_secrets.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 void scrub(error_info& info, const std::vector<std::string>& secrets) {
   for (std::string* f : {&info.message, &info.detail, &info.hint, &info.query}) *f = redact_secrets(*f, secrets);

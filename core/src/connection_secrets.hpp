@@ -9,7 +9,7 @@
 #include "dbridge/error.hpp"
 #include "dbridge/url.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// Second line of defence: plugins are told never to echo secrets, but if one
 /// does, a URL's password or a secret must still not reach an exception

@@ -13,7 +13,7 @@
 
 #include "connection_impl.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace {
 

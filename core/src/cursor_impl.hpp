@@ -13,7 +13,7 @@
 #include "cell_abi.hpp"
 #include "dbridge/connection.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 struct connection_impl;
 struct cached_stmt;

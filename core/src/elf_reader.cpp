@@ -18,7 +18,7 @@
 
 #include "join.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace fs = std::filesystem;
 

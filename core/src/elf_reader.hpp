@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// What the ELF dynamic section of a library says about its dependencies.
 struct elf_dependencies {

@@ -4,7 +4,7 @@
 
 #include <utility>
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace {
 std::string what_text(const error_info& info) {

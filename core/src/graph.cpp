@@ -9,7 +9,7 @@
 #include "dbridge/error.hpp"
 #include "graph_json.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace detail {
 

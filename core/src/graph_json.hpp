@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// text parsed and written again with sorted keys and no spaces; invalid
 /// JSON is an invalid_argument error.

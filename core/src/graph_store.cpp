@@ -23,7 +23,7 @@
 #include "host.hpp"
 #include "plugin_record.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 using detail::abi_error;
 using detail::host_table;

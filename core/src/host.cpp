@@ -9,7 +9,7 @@
 
 #include "logging.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace {
 

@@ -15,7 +15,7 @@
 // they are not API and carry no compatibility promise.
 #include "dbridge/export.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// The one host table (static storage, valid until exit).
 const dbr_host* host_table() noexcept;

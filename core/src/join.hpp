@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 inline std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
   return fmt::to_string(fmt::join(v, sep));

@@ -29,7 +29,7 @@
 #include "manifest.hpp"
 #include "sha256.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace fs = std::filesystem;
 

@@ -20,7 +20,7 @@
 // they are not API and carry no compatibility promise.
 #include "dbridge/export.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 struct load_outcome {
   std::shared_ptr<plugin_record> record;  ///< null when a step failed

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <mutex>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace {
 uint32_t threshold() noexcept {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// level: DBR_LOG_ERROR..DBR_LOG_DEBUG. Messages must already be redacted.
 void log_line(uint32_t level, std::string_view source, std::string_view message) noexcept;

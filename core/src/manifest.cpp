@@ -13,7 +13,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace fs = std::filesystem;
 

@@ -18,7 +18,7 @@
 // they are not API and carry no compatibility promise.
 #include "dbridge/export.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// The highest manifest_version this core understands.
 inline constexpr std::int64_t manifest_version_supported = 1;

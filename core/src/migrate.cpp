@@ -16,7 +16,7 @@
 #include "dbridge/error.hpp"
 #include "sha256.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 namespace {
 
 /// The record table's SQL in one dialect. applied_at is read back as Unix

@@ -14,7 +14,7 @@
 #include "dbridge/error.hpp"
 #include "dbridge/migrate.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 namespace {
 
 std::optional<sql_dialect> dialect_named(std::string_view name) {

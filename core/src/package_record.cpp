@@ -8,7 +8,7 @@
 
 #include "manifest.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace fs = std::filesystem;
 

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// What package.toml says, read leniently: a key that is absent or of
 /// another type is empty, and only what makes the file unreadable (TOML

@@ -17,7 +17,7 @@
 #include "plugin_record.hpp"
 #include "search_path.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace fs = std::filesystem;
 using detail::compare_versions;

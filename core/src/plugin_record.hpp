@@ -18,7 +18,7 @@
 #include "dbridge/export.hpp"
 #include "dbridge/plugin_catalog.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 struct plugin_record {
   std::string id;

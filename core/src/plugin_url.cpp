@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 plugin_url::plugin_url(const url& u) {
   options_.reserve(u.options.size());

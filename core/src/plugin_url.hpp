@@ -9,7 +9,7 @@
 
 #include "dbridge/url.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// Borrows from the url it was made from, which must outlive it; its
 /// pointers point into itself, so it neither copies nor moves.

@@ -9,7 +9,7 @@
 #include "package_record.hpp"
 #include "sha256.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace fs = std::filesystem;
 

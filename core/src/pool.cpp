@@ -10,7 +10,7 @@
 #include "pool_impl.hpp"
 #include "pool_options.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 // ------------------------------------------------------------ pooled_connection
 

@@ -21,7 +21,7 @@
 #include "pool_options.hpp"
 #include "registry_slot.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 std::int64_t mono_ns() noexcept {
   timespec ts{};

@@ -25,7 +25,7 @@
 #include "pool_lock.hpp"
 #include "registry_slot.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 __attribute__((visibility("hidden"))) std::int64_t mono_ns() noexcept;  ///< precise steady clock
 /// Steady clock at tick resolution (about 10 ns to read).

@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 void pool_lock::lock_contended(std::uint32_t seen) noexcept {
   // The holder is usually a few instructions from unlocking: a short spin

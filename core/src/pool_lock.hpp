@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 class __attribute__((visibility("hidden"))) pool_lock {
  public:

@@ -12,7 +12,7 @@
 #include "pool_impl.hpp"
 #include "registry_slot.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace {
 

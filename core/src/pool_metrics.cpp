@@ -7,7 +7,7 @@
 
 #include "pool_impl.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 // ------------------------------------------------------------ histogram
 

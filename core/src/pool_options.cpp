@@ -15,7 +15,7 @@
 
 extern char** environ;
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace {
 

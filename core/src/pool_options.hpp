@@ -9,7 +9,7 @@
 
 #include "pool_impl.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 struct resolved_pool {
   std::string name;

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace {
 

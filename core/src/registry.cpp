@@ -11,7 +11,7 @@
 
 #include "registry_slot.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace detail {
 

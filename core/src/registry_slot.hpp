@@ -19,7 +19,7 @@
 #include "dbridge/pool_metrics.hpp"
 #include "dbridge/registry.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// Lets a registry listing read the live figures of the pool a connection
 /// belongs to. The pool detaches it before it goes away; listers lock `mu`

@@ -9,7 +9,7 @@
 #include "cursor_impl.hpp"
 #include "dbridge/connection.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace detail {
 

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <thread>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 std::chrono::nanoseconds backoff_delay(std::chrono::nanoseconds initial, std::chrono::nanoseconds max,
                                        double multiplier, double jitter, std::uint32_t attempt) noexcept {

@@ -12,7 +12,7 @@
 
 #include "manifest.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace fs = std::filesystem;
 

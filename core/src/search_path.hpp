@@ -14,7 +14,7 @@
 // they are not API and carry no compatibility promise.
 #include "dbridge/export.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// $XDG_CONFIG_HOME/dbridge/dbridge.toml
 struct user_config {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace {
 

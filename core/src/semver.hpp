@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// A semantic version (https://semver.org), build metadata dropped.
 struct semver {

@@ -12,7 +12,7 @@
 
 #include "dbridge/error.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 namespace {
 
 using digest_ctx = std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)>;

@@ -10,7 +10,7 @@
 // they are not API and carry no compatibility promise.
 #include "dbridge/export.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// Lowercase hex SHA-256 of bytes.
 std::string sha256_hex(std::string_view bytes);

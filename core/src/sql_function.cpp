@@ -6,7 +6,7 @@
 #include "connection_impl.hpp"
 #include "dbridge/connection.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace detail {
 

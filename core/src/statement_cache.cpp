@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "statement_cache.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 void statement_cache::unlink(cached_stmt* e) noexcept {
   if (e->prev) e->prev->next = e->next; else head_ = e->next;

@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 struct cached_stmt {
   std::string sql;

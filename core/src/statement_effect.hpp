@@ -30,7 +30,7 @@
 
 #include "dbridge/error.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 // The SQL part of the rule is shared with plugins (sdk/statement_effect.hpp).
 using sdk::changes_schema;

@@ -26,7 +26,7 @@
 #include "dbridge/retry.hpp"
 #include "logging.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace {
 

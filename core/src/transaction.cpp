@@ -8,7 +8,7 @@
 #include "dbridge/connection.hpp"
 #include "logging.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 inline bool ascii_iequal_prefix(std::string_view text, std::string_view word) noexcept {
   if (text.size() < word.size()) return false;

@@ -13,7 +13,7 @@
 #include "connection_impl.hpp"
 #include "logging.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <mutex>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 struct connection_impl;
 

@@ -15,7 +15,7 @@
 #include "dbridge/error.hpp"
 #include "url_rules.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "dbridge/error.hpp"
 #include "dbridge/plugin_catalog.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include "dbridge/url.hpp"
 #include "plugin_record.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 /// parse_url, with the body read as one file path when path_body is set
 /// (sqlite and its kin always are).

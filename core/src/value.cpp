@@ -17,7 +17,7 @@
 #include "dbridge/error.hpp"
 #include "value_abi.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 std::string_view to_string(value_type t) noexcept {
   switch (t) {

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 namespace {
 std::uint32_t infinity_flags(std::int8_t inf) noexcept {

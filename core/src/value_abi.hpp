@@ -13,7 +13,7 @@
 
 #include "dbridge/value.hpp"
 
-namespace dbridge::detail {
+namespace dbridge::inline v1::detail {
 
 inline std::int8_t infinity_of(std::uint32_t flags) noexcept {
   if (flags & DBR_VF_POS_INFINITY) return 1;

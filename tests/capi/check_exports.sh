@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libdbridge.so exports the C API (dbridge_*) and the C++ API (namespace
-# dbridge: functions, typeinfo and vtables of its classes) and nothing else:
+# dbridge::v1: functions, typeinfo and vtables of its classes) and nothing else:
 # no symbol of the libraries it is built from (nlohmann, toml++, fmt, std::
 # instantiations). Prints the count. Usage: check_exports.sh LIBDBRIDGE
 set -euo pipefail
@@ -14,6 +14,18 @@ echo "$(wc -l <<<"$symbols") symbols exported, $(grep -c '^dbridge_' <<<"$symbol
 if [[ -n "$foreign" ]]; then
   echo "exported but not dbridge's API:" >&2
   echo "$foreign" >&2
+  exit 1
+fi
+# The C++ API lives in the versioned inline namespace dbridge::v1, so a
+# future dbridge::v2 can stand beside it: no C++ symbol outside it.
+unversioned=$(grep -E '^(_ZNK?7dbridge|_ZT[ISV]N7dbridge)' <<<"$symbols" | grep -Ev '^(_ZNK?7dbridge2v1|_ZT[ISV]N7dbridge2v1)' | c++filt || true)
+if [[ -n "$unversioned" ]]; then
+  echo "C++ symbols outside namespace dbridge::v1:" >&2
+  echo "$unversioned" >&2
+  exit 1
+fi
+if ! grep -qE '^_ZN7dbridge2v110connection' <<<"$symbols"; then
+  echo "dbridge::v1::connection's members are not exported" >&2
   exit 1
 fi
 # Every function dbridge.h declares is exported.

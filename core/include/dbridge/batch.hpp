@@ -35,7 +35,7 @@
 #include "dbridge/error.hpp"
 #include "dbridge/value.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// The result of one batch item.
 struct DBRIDGE_API batch_item {

@@ -10,7 +10,7 @@
 
 #include "dbridge/value.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// A cell as a driver handed it over, valid until its result advances. Which
 /// member of `u` holds the value follows `type` (see value_type); text-like

@@ -14,7 +14,7 @@
 
 #include "dbridge/connection.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// The ABI reply types (DBR_REPLY_*), same numbers.
 enum class reply_type : std::uint32_t {

@@ -24,7 +24,7 @@
 #include "dbridge/value.hpp"
 
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 class result;
 struct reply;  // command.hpp

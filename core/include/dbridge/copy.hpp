@@ -27,7 +27,7 @@
 
 struct dbr_bulk;
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// Loads rows into table(columns); every row has one value per column (all
 /// the table's columns, in order, when columns is empty). The destructor

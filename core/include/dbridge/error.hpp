@@ -12,7 +12,7 @@
 #include <string_view>
 #include <type_traits>
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// The ABI error categories (DBR_CAT_*), same numbers.
 enum class errc : std::uint32_t {

@@ -28,7 +28,7 @@
 
 #include "dbridge/value.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 class connection;
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 class connection;
 

@@ -25,7 +25,7 @@
 
 #include "dbridge/connection.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// One delivered message.
 struct notification {

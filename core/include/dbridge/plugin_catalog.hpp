@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// One folder of the search path and where it came from.
 struct search_dir {

@@ -36,7 +36,7 @@
 #include "dbridge/pool_metrics.hpp"
 #include "dbridge/retry.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 namespace detail {
 class pool_core;

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// A snapshot of a pool, taken without stopping it (every figure is read
 /// from its own atomic, so figures taken together may be a moment apart).

@@ -40,7 +40,7 @@
 #include "dbridge/command.hpp"
 #include "dbridge/connection.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// SET options: expiry (EX seconds / PX milliseconds, at most one), condition
 /// (NX: only if absent, XX: only if present, at most one), KEEPTTL.

@@ -15,7 +15,7 @@
 
 #include "dbridge/pool_metrics.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 enum class connection_state { connecting, idle, in_use, in_transaction, broken };
 DBRIDGE_API std::string_view to_string(connection_state s) noexcept;

@@ -16,7 +16,7 @@
 
 #include "dbridge/error.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 struct retry_policy {
   std::uint32_t max_attempts = 5;  ///< including the first; 1 = no retry

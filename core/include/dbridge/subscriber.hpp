@@ -53,7 +53,7 @@
 #include "dbridge/connection.hpp"
 #include "dbridge/notify.hpp"
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 class pool;
 

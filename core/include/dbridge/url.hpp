@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// One host of a URL's authority (PostgreSQL allows several).
 struct url_host {

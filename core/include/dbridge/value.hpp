@@ -17,7 +17,7 @@
 
 struct dbr_value;
 
-namespace dbridge {
+namespace dbridge::inline v1 {
 
 /// The ABI type tags (DBR_TYPE_*), same numbers.
 enum class value_type : std::uint32_t {

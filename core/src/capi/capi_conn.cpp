@@ -31,7 +31,7 @@ struct dbridge_notification {
   notification n;
 };
 
-namespace dbridge::capi {
+namespace dbridge::inline v1::capi {
 
 void close_children(dbridge_conn* c) noexcept {
   while (c->children != nullptr) {

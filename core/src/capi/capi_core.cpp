@@ -32,7 +32,7 @@ dbridge_error out_of_memory_error = [] {
 bool is_error(const dbridge_error* e) noexcept { return e != nullptr && e->magic == error_magic; }
 }  // namespace
 
-namespace dbridge::capi {
+namespace dbridge::inline v1::capi {
 
 int32_t fail(dbridge_error** err, const error_info& info) noexcept {
   auto status = -static_cast<int32_t>(info.category);

@@ -22,7 +22,7 @@
 #include "dbridge/pool.hpp"
 #include "dbridge/value.hpp"
 
-namespace dbridge::capi {
+namespace dbridge::inline v1::capi {
 
 // A handle's first member; a different number per kind, zero once freed, so a
 // wrong or stale pointer is refused while its memory is still mapped.
@@ -132,7 +132,7 @@ struct dbridge_conn {
   std::optional<std::uint64_t> last_id_u64;
 };
 
-namespace dbridge::capi {
+namespace dbridge::inline v1::capi {
 // Inline: every query adopts its result and every free disowns it.
 inline void adopt(dbridge_conn* c, capi_child* child) noexcept {
   child->parent = c;
@@ -170,7 +170,7 @@ struct dbridge_params {
   std::uint32_t width = 0;           ///< values per row once shaped by dbridge_params_set_rows
 };
 
-namespace dbridge::capi {
+namespace dbridge::inline v1::capi {
 /// Why params_of refused p.
 [[gnu::cold]] int32_t params_refused(const dbridge_params* p, dbridge_error** err) noexcept;
 /// The values of p (empty for NULL); fails while an array is open. Inline:
@@ -194,6 +194,6 @@ struct dbridge_value {
   std::vector<dbridge_value> items;  ///< an array's elements, mirrored for borrowing
 };
 
-namespace dbridge::capi {
+namespace dbridge::inline v1::capi {
 dbridge_value* new_value_tree(dbridge::value v);
 }  // namespace dbridge::capi

@@ -10,7 +10,7 @@
 using namespace dbridge;
 using namespace dbridge::capi;
 
-namespace dbridge::capi {
+namespace dbridge::inline v1::capi {
 
 dbridge_result* new_result_handle() {
   auto* h = new dbridge_result;

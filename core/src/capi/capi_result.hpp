@@ -27,7 +27,7 @@ struct dbridge_result : capi_child {
   std::uint64_t batch_rows = 0;
 };
 
-namespace dbridge::capi {
+namespace dbridge::inline v1::capi {
 /// A result handle, a child of c, taken from c's spare when there is one.
 /// A new, not yet live result handle.
 dbridge_result* new_result_handle();
