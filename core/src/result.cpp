@@ -147,10 +147,7 @@ value cell_as(const dbr_value& v, tag<value>, const detail::cursor_impl*, std::s
 
 }  // namespace
 
-const cell& row::raw(std::size_t i) const {
-  if (i >= ncols_) bad_index(i, ncols_);
-  return cells_[i];
-}
+void row::out_of_range(std::size_t i) const { bad_index(i, ncols_); }
 
 bool row::is_null(std::size_t i) const { return raw(i).type == value_type::null; }
 bool row::is_null(std::string_view column) const { return is_null(index_of(column)); }

@@ -68,13 +68,17 @@ class DBRIDGE_API row {
   std::size_t index_of(std::string_view column) const;
   std::vector<value> to_values() const;
   /// The borrowed cell itself (bounds-checked), for reading without a copy.
-  const cell& raw(std::size_t i) const;
+  const cell& raw(std::size_t i) const {
+    if (i >= ncols_) [[unlikely]] out_of_range(i);
+    return cells_[i];
+  }
 
  private:
   friend class result;
   friend struct detail::connection_impl;
   template <class T>
   T get_plain(std::size_t i) const;
+  [[noreturn]] void out_of_range(std::size_t i) const;
   const cell* cells_ = nullptr;
   std::size_t ncols_ = 0;
   const detail::cursor_impl* cur_ = nullptr;
