@@ -194,9 +194,9 @@ class migration_lock {
     // A connection that broke lost its session lock with it.
     try {
       if (d_ == sql_dialect::postgresql)
-        conn_.query_one(fmt::format("SELECT pg_advisory_unlock({})", pg_key_));
+        (void)conn_.query_one(fmt::format("SELECT pg_advisory_unlock({})", pg_key_));
       else
-        conn_.query_one("SELECT RELEASE_LOCK($1)", {mysql_lock_name_});
+        (void)conn_.query_one("SELECT RELEASE_LOCK($1)", {mysql_lock_name_});
     } catch (const error&) {
     }
   }
@@ -230,9 +230,9 @@ class migration_lock {
     // in it is the session's and outlives it.
     try {
       dbridge::transaction tx = conn_.begin();
-      tx.query_one("SELECT set_config('lock_timeout', $1, true)",
+      (void)tx.query_one("SELECT set_config('lock_timeout', $1, true)",
                    {fmt::format("{}ms", std::max<std::int64_t>(wait.count(), 1))});
-      tx.query_one(fmt::format("SELECT pg_advisory_lock({})::text", pg_key_));
+      (void)tx.query_one(fmt::format("SELECT pg_advisory_lock({})::text", pg_key_));
       tx.commit();
       return true;
     } catch (const error& e) {

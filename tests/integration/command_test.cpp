@@ -77,7 +77,7 @@ TEST(command_capability, MissingCapabilitiesAreUnsupported) {
   auto db = connect(unique_store("caps"));
   EXPECT_FALSE(db.has_capability("sql"));
   try {
-    db.query("SELECT 1");
+    (void)db.query("SELECT 1");
     FAIL() << "no exception";
   } catch (const unsupported_error& e) {
     EXPECT_NE(std::string(e.what()).find("'sql'"), std::string::npos) << e.what();

@@ -45,15 +45,15 @@ TEST(Value, TypeTagsMatchTheAbi) {
 TEST(Value, IntegerConversionsCheckRange) {
   EXPECT_EQ(value(7).as<std::int32_t>(), 7);
   EXPECT_EQ(value(std::int64_t{-2147483648LL}).as<std::int32_t>(), std::numeric_limits<std::int32_t>::min());
-  EXPECT_THROW(value(5'000'000'000LL).as<std::int32_t>(), data_error);
-  EXPECT_THROW(value(-1).as<std::uint64_t>(), data_error);
-  EXPECT_THROW(value(std::numeric_limits<std::uint64_t>::max()).as<std::int64_t>(), data_error);
+  EXPECT_THROW((void)value(5'000'000'000LL).as<std::int32_t>(), data_error);
+  EXPECT_THROW((void)value(-1).as<std::uint64_t>(), data_error);
+  EXPECT_THROW((void)value(std::numeric_limits<std::uint64_t>::max()).as<std::int64_t>(), data_error);
   EXPECT_EQ(value(3.0).as<std::int64_t>(), 3);
-  EXPECT_THROW(value(3.5).as<std::int64_t>(), data_error);
-  EXPECT_THROW(value(9.3e18).as<std::int64_t>(), data_error);
+  EXPECT_THROW((void)value(3.5).as<std::int64_t>(), data_error);
+  EXPECT_THROW((void)value(9.3e18).as<std::int64_t>(), data_error);
   EXPECT_EQ(value(true).as<std::int64_t>(), 1);
   try {
-    value(5'000'000'000LL).as<std::int32_t>();
+    (void)value(5'000'000'000LL).as<std::int32_t>();
     FAIL() << "no exception";
   } catch (const data_error& e) {
     EXPECT_EQ(e.category(), errc::data);
@@ -62,19 +62,19 @@ TEST(Value, IntegerConversionsCheckRange) {
 }
 
 TEST(Value, TextConversionsAreStrict) {
-  EXPECT_THROW(value("12").as<std::int64_t>(), data_error);
+  EXPECT_THROW((void)value("12").as<std::int64_t>(), data_error);
   EXPECT_THROW(value(12).as<std::string>(), data_error);
   EXPECT_EQ(value("abc").as<std::string>(), "abc");
   EXPECT_EQ(value(decimal{"1.50"}).as<std::string>(), "1.50");
   EXPECT_EQ(value("{\"a\": [1, 2]}").as<json>().text, "{\"a\": [1, 2]}");
   EXPECT_THROW(value("not json").as<json>(), data_error);
-  EXPECT_THROW(value(json{"1"}).as<std::int64_t>(), data_error);
+  EXPECT_THROW((void)value(json{"1"}).as<std::int64_t>(), data_error);
   EXPECT_EQ(value(0).as<bool>(), false);
-  EXPECT_THROW(value(2).as<bool>(), data_error);
+  EXPECT_THROW((void)value(2).as<bool>(), data_error);
   EXPECT_DOUBLE_EQ(value(decimal{"2.25"}).as<double>(), 2.25);
-  EXPECT_THROW(value(decimal{"abc"}).as<double>(), data_error);
-  EXPECT_THROW(value(date{1}).as<timestamp>(), data_error);
-  EXPECT_THROW(value().as<std::int64_t>(), data_error);
+  EXPECT_THROW((void)value(decimal{"abc"}).as<double>(), data_error);
+  EXPECT_THROW((void)value(date{1}).as<timestamp>(), data_error);
+  EXPECT_THROW((void)value().as<std::int64_t>(), data_error);
 }
 
 TEST(Value, CivilDates) {
@@ -129,9 +129,9 @@ TEST(Value, UuidParseAndFormat) {
   EXPECT_EQ(u.to_string(), "123e4567-e89b-12d3-a456-426614174000");
   EXPECT_EQ(uuid::parse("123e4567e89b12d3a456426614174000"), u);
   EXPECT_EQ(uuid::parse("{123e4567-e89b-12d3-a456-426614174000}"), u);
-  EXPECT_THROW(uuid::parse("123e4567-e89b-12d3-a456-42661417400"), invalid_argument_error);
-  EXPECT_THROW(uuid::parse("123e4567+e89b-12d3-a456-426614174000"), invalid_argument_error);
-  EXPECT_THROW(uuid::parse("g23e4567-e89b-12d3-a456-426614174000"), invalid_argument_error);
+  EXPECT_THROW((void)uuid::parse("123e4567-e89b-12d3-a456-42661417400"), invalid_argument_error);
+  EXPECT_THROW((void)uuid::parse("123e4567+e89b-12d3-a456-426614174000"), invalid_argument_error);
+  EXPECT_THROW((void)uuid::parse("g23e4567-e89b-12d3-a456-426614174000"), invalid_argument_error);
   EXPECT_EQ(value("123e4567-e89b-12d3-a456-426614174000").as<uuid>(), u);
   EXPECT_EQ(value(u).to_string(), "123e4567-e89b-12d3-a456-426614174000");
 }

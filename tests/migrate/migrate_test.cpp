@@ -254,10 +254,10 @@ TEST_P(migrate_test, a_held_lock_makes_the_migrator_wait_then_time_out) {
   std::string url = url_;
   switch (dialect()) {
     case dbridge::sql_dialect::postgresql: // The engine's key: "dbrmigr" in ASCII.
-      other.query_one("SELECT pg_advisory_lock(28255741272483698)::text");
+      (void)other.query_one("SELECT pg_advisory_lock(28255741272483698)::text");
       break;
     case dbridge::sql_dialect::mysql:
-      other.query_one("SELECT GET_LOCK(CONCAT('dbridge_migrate.', SHA1(DATABASE())), 0)");
+      (void)other.query_one("SELECT GET_LOCK(CONCAT('dbridge_migrate.', SHA1(DATABASE())), 0)");
       break;
     case dbridge::sql_dialect::sqlite:
       sqlite_writer.emplace(other.begin({.isolation = dbridge::isolation_level::serializable}));

@@ -105,7 +105,7 @@ TEST_F(Mysql, BadPasswordIsAnAuthErrorWithoutThePassword) {
   ASSERT_NE(at, std::string::npos) << "the test expects scripts/servers' password in the URL";
   u.replace(at, secret.size(), "wrong-Pa55word");
   try {
-    connect(u);
+    (void)connect(u);
     FAIL() << "connected with a wrong password";
   } catch (const auth_error& e) {
     EXPECT_EQ(e.native_code(), 1045);
@@ -116,7 +116,7 @@ TEST_F(Mysql, BadPasswordIsAnAuthErrorWithoutThePassword) {
 
 TEST_F(Mysql, UnreachableServerIsARetryableConnectionError) {
   try {
-    connect("mysql://u:secret-pw@127.0.0.1:1/db?connect_timeout=2");
+    (void)connect("mysql://u:secret-pw@127.0.0.1:1/db?connect_timeout=2");
     FAIL() << "connected to port 1";
   } catch (const connection_error& e) {
     EXPECT_TRUE(e.retryable());
@@ -299,7 +299,7 @@ TEST_F(Mysql, ZeroDatesAreADataErrorUnlessTheUrlSaysNullOrText) {
   // By default no value is made up: the error names the column and the option.
   for (const char* column : {"d", "dt", "part"}) {
     try {
-      c().query("SELECT " + std::string(column) + " FROM " + t.name + " ORDER BY id").to_vector();
+      (void)c().query("SELECT " + std::string(column) + " FROM " + t.name + " ORDER BY id").to_vector();
       ADD_FAILURE() << column << ": a zero date was read";
     } catch (const data_error& e) {
       const std::string what = e.what();
@@ -550,7 +550,7 @@ TEST_F(Mysql, KilledConnectionIsARetryableConnectionError) {
   const std::int64_t id = thread_id(victim);
   c().execute("KILL " + std::to_string(id));
   try {
-    victim.query_one("SELECT 1");
+    (void)victim.query_one("SELECT 1");
     FAIL() << "a killed connection answered";
   } catch (const connection_error& e) {
     EXPECT_TRUE(e.retryable());
@@ -784,7 +784,7 @@ TEST_F(Mysql, ParameterOverMaxAllowedPacketSaysSoWithoutSending) {
   ASSERT_GT(limit, 0);
   const std::string big(static_cast<std::size_t>(limit) + 1, 'x');
   try {
-    c().query_one("SELECT LENGTH(?)", {value(big)});
+    (void)c().query_one("SELECT LENGTH(?)", {value(big)});
     FAIL() << "a parameter over max_allowed_packet was sent";
   } catch (const invalid_argument_error& e) {
     const std::string what = e.what();
@@ -807,7 +807,7 @@ TEST_F(Mysql, FailedLoginWithAShortPasswordKeepsTheMessage) {
   ASSERT_NE(at, std::string::npos);
   for (const std::string& written : {std::string("p"), std::string("<Pw\"'`\\;>@x")}) {
     try {
-      connect(u.substr(0, at + 1) + written + u.substr(at + 1 + pw.size()));
+      (void)connect(u.substr(0, at + 1) + written + u.substr(at + 1 + pw.size()));
       FAIL() << "connected with a wrong password";
     } catch (const auth_error& e) {
       const std::string what = e.what();
@@ -833,7 +833,7 @@ TEST_F(Mysql, ErrorsNameTheDriverOnce) {
     once(e.what());
   }
   try {
-    connect("mysql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
+    (void)connect("mysql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
     ADD_FAILURE() << "no error";
   } catch (const connection_error& e) {
     once(e.what());
@@ -846,7 +846,7 @@ namespace {
 std::size_t select_star_columns(connection& db, const std::string& table) {
   auto r = db.query("SELECT * FROM " + table);
   const std::size_t n = r.columns().size();
-  r.to_vector();
+  (void)r.to_vector();
   return n;
 }
 }  // namespace

@@ -165,7 +165,7 @@ TEST(limits, two_hundred_threads_on_eight_connections) {
           std::lock_guard lock(mu);
           if (!busy_pids.insert(pid).second) ++violations;  // another caller holds this session
         }
-        c->query_one("SELECT 1");
+        (void)c->query_one("SELECT 1");
         {
           std::lock_guard lock(mu);
           busy_pids.erase(pid);
@@ -202,7 +202,7 @@ TEST(connections, broken_one_is_discarded_and_replaced) {
     const auto pid = c->query_one("SELECT pg_backend_pid()").get<std::int64_t>(0);
     killer.execute("SELECT pg_terminate_backend($1)", {pid});
     try {
-      c->query_one("SELECT 1");
+      (void)c->query_one("SELECT 1");
       ADD_FAILURE() << "a terminated session answered";
     } catch (const error& e) {
       EXPECT_EQ(e.category(), errc::connection);
@@ -270,7 +270,7 @@ TEST(registry, entries_are_redacted_and_carry_pool_state) {
   pool dead(with_port(server_url(), free_port()), {.min = 1, .max = 1, .acquire_timeout = 2s,
                                                   .reconnect_backoff_min = 10ms, .reconnect_backoff_max = 50ms});
   try {
-    dead.acquire();
+    (void)dead.acquire();
     ADD_FAILURE() << "connected to a closed port";
   } catch (const error& e) {
     EXPECT_EQ(e.category(), errc::connection);
@@ -309,7 +309,7 @@ TEST(retry, with_retry_survives_a_real_serialization_failure) {
                 // write skew, which SERIALIZABLE must refuse.
                 other.transaction(
                     [&](transaction& o) {
-                      o.query_one("SELECT coalesce(sum(v), 0) FROM " + t + " WHERE k = 'a'");
+                      (void)o.query_one("SELECT coalesce(sum(v), 0) FROM " + t + " WHERE k = 'a'");
                       o.execute("INSERT INTO " + t + " VALUES ('a', 1)");
                     },
                     {.isolation = isolation_level::serializable});
@@ -356,7 +356,7 @@ TEST(outage, server_restart_under_load_recovers_by_itself) {
           with_retry(
               [&] {
                 auto c = p.acquire();
-                c->query_one("SELECT 1");
+                (void)c->query_one("SELECT 1");
               },
               pol);
           ++ok;

@@ -92,12 +92,12 @@ TEST_F(pg_reset, an_advisory_lock_is_released_for_other_sessions) {
   pool db(url(), one_connection());
   {
     auto c = db.acquire();
-    c->query_one("SELECT pg_advisory_lock(424242)");
+    (void)c->query_one("SELECT pg_advisory_lock(424242)");
     ASSERT_FALSE(other.query_one("SELECT pg_try_advisory_lock(424242)").get<bool>(0))
         << "the borrower's lock should block another session";
   }
   EXPECT_TRUE(other.query_one("SELECT pg_try_advisory_lock(424242)").get<bool>(0));
-  other.query_one("SELECT pg_advisory_unlock(424242)");
+  (void)other.query_one("SELECT pg_advisory_unlock(424242)");
   EXPECT_EQ(db.metrics().resets, 1u);
   EXPECT_EQ(db.metrics().created, 1u) << "the connection was reset, not replaced";
 }
@@ -114,7 +114,7 @@ TEST_F(pg_reset, a_plain_query_costs_no_reset) {
   {
     auto c = db.acquire();
     c->execute("DROP TABLE reset_plain");
-    c->query_one("SELECT set_config('application_name', 'changed', false)");
+    (void)c->query_one("SELECT set_config('application_name', 'changed', false)");
   }
   EXPECT_EQ(db.metrics().resets, 1u) << "set_config() in a SELECT changes the session";
 }
@@ -359,7 +359,7 @@ TEST(pool_leaks, the_exhaustion_error_names_the_oldest_holders) {
   auto first = db.acquire(); const int line1 = __LINE__;
   auto second = db.acquire(); const int line2 = __LINE__;
   try {
-    db.acquire(50ms);
+    (void)db.acquire(50ms);
     FAIL() << "the pool should be exhausted";
   } catch (const resource_error& e) {
     const std::string msg = e.what();

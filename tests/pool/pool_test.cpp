@@ -349,7 +349,7 @@ TEST(limits, timeout_says_how_many_are_in_use_and_waiting) {
     }
   });
   ASSERT_TRUE(eventually([&] { return p.metrics().waiting == 1; }));
-  auto e = expect_error([&] { p.acquire(30ms); });
+  auto e = expect_error([&] { (void)p.acquire(30ms); });
   EXPECT_EQ(e.category, errc::resource);
   EXPECT_EQ(e.subcategory, suberrc::pool_exhausted);
   EXPECT_NE(e.message.find("2 of max 2 connections in use"), std::string::npos) << e.message;
@@ -438,7 +438,7 @@ TEST(strategies, under_light_load_lifo_shrinks_and_fifo_keeps_all_warm) {
     }
     bool shrank = eventually(
         [&] {
-          p.acquire()->query_one("SELECT 1");
+          (void)p.acquire()->query_one("SELECT 1");
           return p.metrics().total == 1;
         },
         span);
@@ -584,7 +584,7 @@ TEST(lifetime, close_fails_waiters_and_later_acquires) {
   std::atomic<int> outcome{0};
   std::thread waiter([&] {
     try {
-      p.acquire(30s);
+      (void)p.acquire(30s);
       outcome = 1;
     } catch (const invalid_state_error&) {
       outcome = 2;

@@ -272,26 +272,26 @@ TEST_F(Client, ConstraintErrorsCarryTheirFields) {
 
 TEST_F(Client, SyntaxAndUndefinedObjectErrors) {
   try {
-    c().query("SELEC 1");
+    (void)c().query("SELEC 1");
     FAIL();
   } catch (const syntax_error& e) {
     EXPECT_EQ(e.sqlstate(), "42601");
   }
   try {
-    c().query("SELECT * FROM dbr_no_such_table");
+    (void)c().query("SELECT * FROM dbr_no_such_table");
     FAIL();
   } catch (const not_found_error& e) {
     EXPECT_EQ(e.subcategory(), suberrc::undefined_table);
     EXPECT_EQ(e.sqlstate(), "42P01");
   }
   try {
-    c().query("SELECT no_such_column FROM pg_class");
+    (void)c().query("SELECT no_such_column FROM pg_class");
     FAIL();
   } catch (const not_found_error& e) {
     EXPECT_EQ(e.subcategory(), suberrc::undefined_column);
   }
   try {
-    c().query_one("SELECT 1 / $1::int", {0});
+    (void)c().query_one("SELECT 1 / $1::int", {0});
     FAIL();
   } catch (const data_error& e) {
     EXPECT_EQ(e.sqlstate(), "22012");
@@ -351,7 +351,7 @@ TEST_F(Client, TransactionsSavepointsAndIsolation) {
 TEST_F(Client, QueryTimesOutAndTheConnectionStaysUsable) {
   c().set_option("statement_timeout_ms", 150);
   try {
-    c().query("SELECT pg_sleep(10)");
+    (void)c().query("SELECT pg_sleep(10)");
     FAIL();
   } catch (const timeout_error& e) {
     EXPECT_EQ(e.sqlstate(), "57014");
@@ -374,7 +374,7 @@ TEST_F(Client, CancelFromAnotherThread) {
   std::atomic<int> outcome{0};
   std::thread runner([&] {
     try {
-      c().query("SELECT pg_sleep(30)");
+      (void)c().query("SELECT pg_sleep(30)");
       outcome = 1;
     } catch (const cancelled_error&) {
       outcome = 2;
@@ -399,7 +399,7 @@ TEST_F(Client, KilledBackendIsARetryableConnectionError) {
     gone = killer.query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", {pid}).get<std::int64_t>(0) == 0;
   ASSERT_TRUE(gone);
   try {
-    c().query("SELECT 1");
+    (void)c().query("SELECT 1");
     FAIL() << "the killed connection still answered";
   } catch (const connection_error& e) {
     EXPECT_TRUE(e.retryable());
@@ -601,7 +601,7 @@ TEST(Connect, BadPasswordIsAnAuthErrorWithoutThePassword) {
   if (at == std::string::npos) GTEST_SKIP() << "the test URL does not carry the scripts/servers password";
   url.replace(at, good.size(), "Wr0ng-S3cret");
   try {
-    connect(url);
+    (void)connect(url);
     FAIL();
   } catch (const auth_error& e) {
     EXPECT_EQ(std::string(e.what()).find("Wr0ng-S3cret"), std::string::npos);
@@ -712,7 +712,7 @@ TEST_F(Client, TooManyParametersAreRefusedBeforeSending) {
   for (const std::size_t n : {std::size_t{65536}, std::size_t{7499}}) {
     const std::vector<value> params(n, value(std::int64_t{1}));
     try {
-      c().query(in_list(n), params);
+      (void)c().query(in_list(n), params);
       FAIL() << n << " parameters were sent";
     } catch (const invalid_argument_error& e) {
       EXPECT_FALSE(e.retryable());
@@ -749,7 +749,7 @@ TEST_F(Client, PlaceholdersInLiteralsDoNotCountTowardsTheLimit) {
 TEST_F(Client, FailedLoginNeverShowsThePasswordAndKeepsTheMessage) {
   // A one-letter password used to blank every 'p' of the message.
   try {
-    connect(with_password(server_url(), "p"));
+    (void)connect(with_password(server_url(), "p"));
     FAIL() << "connected with a wrong password";
   } catch (const auth_error& e) {
     const std::string what = e.what();
@@ -758,7 +758,7 @@ TEST_F(Client, FailedLoginNeverShowsThePasswordAndKeepsTheMessage) {
   }
   for (const auto& p : dbridge::test::printable_passwords(true)) {
     try {
-      connect(with_password(server_url(), p.minimal));
+      (void)connect(with_password(server_url(), p.minimal));
       ADD_FAILURE() << "connected with a wrong password";
     } catch (const error& e) {
       const std::string what = e.what();
@@ -780,7 +780,7 @@ TEST_F(Client, CopyThroughExecuteOrQueryFailsAtOnceAndLeavesTheConnectionUsable)
   auto expect_refused = [&](const std::string& sql, bool as_query, const char* api) {
     try {
       if (as_query)
-        c().query(sql).to_vector();
+        (void)c().query(sql).to_vector();
       else
         c().execute(sql);
       ADD_FAILURE() << "no error for " << sql;
@@ -805,7 +805,7 @@ TEST_F(Client, WrongParameterCountNamesTheStatementsCount) {
   for (bool as_query : {false, true}) {
     try {
       if (as_query)
-        c().query("SELECT $1::int AS a, $2::int AS b", {1});
+        (void)c().query("SELECT $1::int AS a, $2::int AS b", {1});
       else
         c().execute("SELECT $1::int AS a, $2::int AS b", {1});
       ADD_FAILURE() << "no error";
@@ -828,7 +828,7 @@ TEST_F(Client, ErrorsNameTheDriverOnce) {
     once(e.what());
   }
   try {
-    connect("postgresql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
+    (void)connect("postgresql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
     ADD_FAILURE() << "no error";
   } catch (const connection_error& e) {
     once(e.what());
@@ -841,7 +841,7 @@ namespace {
 std::size_t select_star_columns(connection& db, const std::string& table) {
   auto r = db.query("SELECT * FROM " + table);
   const std::size_t n = r.columns().size();
-  r.to_vector();
+  (void)r.to_vector();
   return n;
 }
 }  // namespace
@@ -883,7 +883,7 @@ TEST_F(Client, StaleStatementInsideATransactionSaysSoAndWorksAfterRollback) {
   {
     auto tx = c().begin();
     try {
-      tx.query("SELECT * FROM " + t.name).to_vector();
+      (void)tx.query("SELECT * FROM " + t.name).to_vector();
       ADD_FAILURE() << "no error";
     } catch (const transaction_conflict& e) {
       EXPECT_NE(std::string(e.what()).find("roll it back"), std::string::npos) << e.what();

@@ -127,7 +127,7 @@ TEST_F(RedisPool, ExhaustedPoolSaysWhy) {
   pool p(url_, {.max = 1, .name = "redis-tiny"});
   auto held = p.acquire();
   try {
-    p.acquire(30ms);
+    (void)p.acquire(30ms);
     FAIL() << "acquire on an exhausted pool did not time out";
   } catch (const resource_error& e) {
     EXPECT_EQ(e.info().subcategory, suberrc::pool_exhausted);

@@ -63,9 +63,9 @@ TEST(api, ScalarTypesRoundTrip) {
   EXPECT_EQ(row->type(1), value_type::float64);
   EXPECT_EQ(row->type(2), value_type::text);
   EXPECT_EQ(row->type(3), value_type::bytes);
-  EXPECT_THROW(row->get<std::int32_t>(0), data_error);
-  EXPECT_THROW(row->get<std::int64_t>(2), data_error);
-  EXPECT_THROW(row->get<std::int64_t>(9), invalid_argument_error);
+  EXPECT_THROW((void)row->get<std::int32_t>(0), data_error);
+  EXPECT_THROW((void)row->get<std::int64_t>(2), data_error);
+  EXPECT_THROW((void)row->get<std::int64_t>(9), invalid_argument_error);
   EXPECT_EQ(r.next(), nullptr);
   EXPECT_EQ(r.next(), nullptr);  // stays at the end
 }
@@ -100,7 +100,7 @@ TEST(api, ParametersByPositionAndName) {
                 .get<std::int64_t>(0),
             210);
   try {
-    db.query("SELECT ?1 + ?2", {1});
+    (void)db.query("SELECT ?1 + ?2", {1});
     FAIL() << "no exception";
   } catch (const invalid_argument_error& e) {
     EXPECT_EQ(e.category(), errc::invalid_argument);
@@ -115,9 +115,9 @@ TEST(api, NullsBecomeOptional) {
   EXPECT_EQ(row->get<std::optional<std::int64_t>>("a"), std::nullopt);
   EXPECT_EQ(row->get<std::optional<std::int64_t>>("b"), 5);
   EXPECT_EQ(row->get<std::optional<std::string_view>>(0), std::nullopt);
-  EXPECT_THROW(row->get<std::int64_t>("a"), data_error);
+  EXPECT_THROW((void)row->get<std::int64_t>("a"), data_error);
   EXPECT_TRUE(row->is_null("A"));  // names fold case like SQL identifiers
-  EXPECT_THROW(row->get<std::int64_t>("missing"), invalid_argument_error);
+  EXPECT_THROW((void)row->get<std::int64_t>("missing"), invalid_argument_error);
   std::optional<std::int64_t> absent;
   EXPECT_TRUE(db.query_one("SELECT ?1 IS NULL", {absent}).get<bool>(0));
 }
@@ -155,14 +155,14 @@ TEST(api, QueryOneAndErrors) {
   auto db = connect("sqlite://:memory:");
   db.execute("CREATE TABLE e(x INTEGER UNIQUE)");
   try {
-    db.query_one("SELECT x FROM e");
+    (void)db.query_one("SELECT x FROM e");
     FAIL() << "no exception";
   } catch (const not_found_error& e) {
     EXPECT_EQ(e.category(), errc::not_found);
   }
   EXPECT_THROW(db.query("SELEC 1"), syntax_error);
   try {
-    db.query("SELECT nope FROM e");
+    (void)db.query("SELECT nope FROM e");
     FAIL() << "no exception";
   } catch (const error& e) {
     EXPECT_EQ(e.driver(), db.plugin_id());
@@ -180,7 +180,7 @@ TEST(api, QueryOneAndErrors) {
   auto rec = db.query_one("SELECT 1 AS one, 'two' AS two");
   EXPECT_EQ(rec.get<std::int64_t>("one"), 1);
   EXPECT_EQ(rec["two"].as<std::string>(), "two");
-  EXPECT_THROW(rec["three"], invalid_argument_error);
+  EXPECT_THROW((void)rec["three"], invalid_argument_error);
 }
 
 TEST(api, TransactionBlockCommitsOrRollsBack) {
@@ -276,14 +276,14 @@ TEST(api, ScalarFunctions) {
   EXPECT_TRUE(db.query_one("SELECT my_upper(NULL)")[0].is_null());
   EXPECT_EQ(db.query_one("SELECT add_all(1, 2, 3, ?1)", {4}).get<std::int64_t>(0), 10);
   try {
-    db.query_one("SELECT picky(1)");
+    (void)db.query_one("SELECT picky(1)");
     FAIL() << "no exception";
   } catch (const error& e) {
     EXPECT_EQ(e.category(), errc::data) << e.what();
     EXPECT_NE(std::string(e.what()).find("picky refuses"), std::string::npos) << e.what();
   }
   try {
-    db.query_one("SELECT broken()");
+    (void)db.query_one("SELECT broken()");
     FAIL() << "no exception";
   } catch (const error& e) {
     EXPECT_EQ(e.category(), errc::internal) << e.what();
@@ -349,7 +349,7 @@ TEST(api, StatementCacheIsBounded) {
   connect_options opts;
   opts.statement_cache_size = 2;
   auto db = connect("sqlite://:memory:", opts);
-  for (int i = 0; i < 5; ++i) db.query_one("SELECT " + std::to_string(i));
+  for (int i = 0; i < 5; ++i) (void)db.query_one("SELECT " + std::to_string(i));
   EXPECT_EQ(db.cache_stats().size, 2u);
   opts.statement_cache_size = 0;
   auto nocache = connect("sqlite://:memory:", opts);
@@ -391,7 +391,7 @@ TEST(api, ConcurrentUseIsRefused) {
   db.create_function("probe", 0, [&](std::span<const value>) -> value {
     std::thread t([&] {
       try {
-        db.query_one("SELECT 1");
+        (void)db.query_one("SELECT 1");
       } catch (const invalid_state_error&) {
         ++refused;
       } catch (...) {
@@ -504,8 +504,8 @@ TEST(api, NulInSqlIsRefusedBeforeAnythingRuns) {
     }
   };
   expect_refused([&] { db.execute(sql); });
-  expect_refused([&] { db.query(sql); });
-  expect_refused([&] { db.prepare(sql); });
+  expect_refused([&] { (void)db.query(sql); });
+  expect_refused([&] { (void)db.prepare(sql); });
   expect_refused([&] { db.execute_script(sql); });
   EXPECT_EQ(db.query_one("SELECT count(*) FROM t").get<std::int64_t>(0), 3);
   EXPECT_EQ(db.query_one("SELECT 1").get<std::int64_t>(0), 1);  // the connection is fine
@@ -526,7 +526,7 @@ TEST(api, StatementTimeoutStopsARunawayStatement) {
   const char* forever = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
   const auto start = std::chrono::steady_clock::now();
   try {
-    db.query(forever);
+    (void)db.query(forever);
     FAIL() << "a statement that never ends returned";
   } catch (const timeout_error& e) {
     EXPECT_EQ(e.category(), errc::timeout);

@@ -74,7 +74,7 @@ summary = "Session cookie"
   }
   static std::string error_of(const std::string& url) {
     try {
-      dbridge::connect(url);
+      (void)dbridge::connect(url);
     } catch (const dbridge::invalid_argument_error& e) {
       return e.what();
     } catch (const std::exception& e) {

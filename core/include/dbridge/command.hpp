@@ -33,11 +33,11 @@ struct DBRIDGE_API reply {
   std::string str;            ///< status, string, verbatim, bignum (binary-safe)
   std::vector<reply> elements;  ///< array, set, push; map as key, value, key, value...
 
-  bool is_nil() const noexcept { return type == reply_type::nil; }
+  [[nodiscard]] bool is_nil() const noexcept { return type == reply_type::nil; }
   /// The text of a string-like reply; throws data_error for other types.
-  const std::string& as_string() const;
+  [[nodiscard]] const std::string& as_string() const;
   /// An integer reply (or a string holding a decimal integer); else data_error.
-  std::int64_t as_integer() const;
+  [[nodiscard]] std::int64_t as_integer() const;
   bool operator==(const reply&) const = default;
 };
 

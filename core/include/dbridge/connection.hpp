@@ -52,23 +52,23 @@ struct column_info {
 /// result advances. Copy what you keep (to_values()).
 class DBRIDGE_API row {
  public:
-  std::size_t size() const noexcept { return ncols_; }
-  bool is_null(std::size_t i) const;
-  bool is_null(std::string_view column) const;
-  value_type type(std::size_t i) const;
+  [[nodiscard]] std::size_t size() const noexcept { return ncols_; }
+  [[nodiscard]] bool is_null(std::size_t i) const;
+  [[nodiscard]] bool is_null(std::string_view column) const;
+  [[nodiscard]] value_type type(std::size_t i) const;
   /// Typed getters; T as in value::as<T>(), plus std::optional<T> (NULL ->
   /// nullopt) and std::string_view (borrowed, text/bytes/decimal/json only).
   /// A NULL read as a non-optional T throws data_error. Out-of-range index or
   /// unknown name throws invalid_argument_error.
   template <class T>
-  T get(std::size_t i) const;
+  [[nodiscard]] T get(std::size_t i) const;
   template <class T>
-  T get(std::string_view column) const { return get<T>(index_of(column)); }
-  value get_value(std::size_t i) const;
-  std::size_t index_of(std::string_view column) const;
-  std::vector<value> to_values() const;
+  [[nodiscard]] T get(std::string_view column) const { return get<T>(index_of(column)); }
+  [[nodiscard]] value get_value(std::size_t i) const;
+  [[nodiscard]] std::size_t index_of(std::string_view column) const;
+  [[nodiscard]] std::vector<value> to_values() const;
   /// The borrowed cell itself (bounds-checked), for reading without a copy.
-  const cell& raw(std::size_t i) const {
+  [[nodiscard]] const cell& raw(std::size_t i) const {
     if (i >= ncols_) [[unlikely]] out_of_range(i);
     return cells_[i];
   }
@@ -157,14 +157,14 @@ class DBRIDGE_API result {
   result& operator=(result&&) noexcept;
   ~result();
 
-  const std::vector<column_info>& columns() const;
-  std::size_t column_count() const;
+  [[nodiscard]] const std::vector<column_info>& columns() const;
+  [[nodiscard]] std::size_t column_count() const;
   /// Rows affected for DML (-1 if unknown); last insert id where the driver has one.
-  std::int64_t affected_rows() const noexcept { return affected_; }
+  [[nodiscard]] std::int64_t affected_rows() const noexcept { return affected_; }
   /// Empty also when the id does not fit (a MariaDB unsigned id past INT64_MAX).
-  std::optional<std::int64_t> last_insert_id() const noexcept { return last_id_.as_signed(); }
+  [[nodiscard]] std::optional<std::int64_t> last_insert_id() const noexcept { return last_id_.as_signed(); }
   /// The same id as unsigned: every MariaDB id; empty for a negative SQLite rowid.
-  std::optional<std::uint64_t> last_insert_id_u64() const noexcept { return last_id_.as_unsigned(); }
+  [[nodiscard]] std::optional<std::uint64_t> last_insert_id_u64() const noexcept { return last_id_.as_unsigned(); }
 
   /// The next row, or nullptr at the end. The pointer is valid until the next call.
   const row* next() {
@@ -202,7 +202,7 @@ class DBRIDGE_API result {
   iterator end() { return iterator(); }
 
   /// Drains the rest into owned values (handy for small results).
-  std::vector<std::vector<value>> to_vector();
+  [[nodiscard]] std::vector<std::vector<value>> to_vector();
 
  private:
   friend struct detail::connection_impl;
@@ -224,11 +224,11 @@ class DBRIDGE_API record {
  public:
   record() = default;
   record(std::vector<column_info> cols, std::vector<value> vals) : cols_(std::move(cols)), vals_(std::move(vals)) {}
-  std::size_t size() const noexcept { return vals_.size(); }
-  const value& operator[](std::size_t i) const;
-  const value& operator[](std::string_view column) const;
+  [[nodiscard]] std::size_t size() const noexcept { return vals_.size(); }
+  [[nodiscard]] const value& operator[](std::size_t i) const;
+  [[nodiscard]] const value& operator[](std::string_view column) const;
   template <class T>
-  T get(std::size_t i) const {
+  [[nodiscard]] T get(std::size_t i) const {
     if constexpr (is_optional<T>::value) {
       if ((*this)[i].is_null()) return std::nullopt;
       return (*this)[i].template as<typename T::value_type>();
@@ -237,10 +237,10 @@ class DBRIDGE_API record {
     }
   }
   template <class T>
-  T get(std::string_view column) const { return get<T>(index_of(column)); }
-  std::size_t index_of(std::string_view column) const;
-  const std::vector<column_info>& columns() const noexcept { return cols_; }
-  const std::vector<value>& values() const noexcept { return vals_; }
+  [[nodiscard]] T get(std::string_view column) const { return get<T>(index_of(column)); }
+  [[nodiscard]] std::size_t index_of(std::string_view column) const;
+  [[nodiscard]] const std::vector<column_info>& columns() const noexcept { return cols_; }
+  [[nodiscard]] const std::vector<value>& values() const noexcept { return vals_; }
 
  private:
   std::vector<column_info> cols_;
@@ -263,14 +263,14 @@ class DBRIDGE_API statement {
   statement(statement&&) noexcept;
   statement& operator=(statement&&) noexcept;
   ~statement();
-  result query(params p = {});
-  result query(std::initializer_list<value> p) { return query(params(p.begin(), p.size())); }
+  [[nodiscard]] result query(params p = {});
+  [[nodiscard]] result query(std::initializer_list<value> p) { return query(params(p.begin(), p.size())); }
   exec_result execute(params p = {});
   exec_result execute(std::initializer_list<value> p) { return execute(params(p.begin(), p.size())); }
   /// Fast path for benchmarks and hot loops: binds borrowed ABI values as they are.
   exec_result execute_raw(const dbr_value* p, std::uint32_t n);
-  std::uint32_t param_count() const;
-  const std::string& sql() const;
+  [[nodiscard]] std::uint32_t param_count() const;
+  [[nodiscard]] const std::string& sql() const;
 
  private:
   friend class connection;
@@ -315,24 +315,24 @@ class DBRIDGE_API transaction_scope {
   ~transaction_scope();
   void commit();
   void rollback();
-  bool active() const noexcept { return active_; }
-  std::size_t depth() const noexcept { return depth_; }  ///< 0 = top level, 1+ = savepoint
+  [[nodiscard]] bool active() const noexcept { return active_; }
+  [[nodiscard]] std::size_t depth() const noexcept { return depth_; }  ///< 0 = top level, 1+ = savepoint
 
-  result query(std::string_view sql, params p = {});
-  result query(std::string_view sql, std::initializer_list<value> p) { return query(sql, params(p.begin(), p.size())); }
+  [[nodiscard]] result query(std::string_view sql, params p = {});
+  [[nodiscard]] result query(std::string_view sql, std::initializer_list<value> p) { return query(sql, params(p.begin(), p.size())); }
   exec_result execute(std::string_view sql, params p = {});
   exec_result execute(std::string_view sql, std::initializer_list<value> p) {
     return execute(sql, params(p.begin(), p.size()));
   }
-  record query_one(std::string_view sql, params p = {});
-  record query_one(std::string_view sql, std::initializer_list<value> p) {
+  [[nodiscard]] record query_one(std::string_view sql, params p = {});
+  [[nodiscard]] record query_one(std::string_view sql, std::initializer_list<value> p) {
     return query_one(sql, params(p.begin(), p.size()));
   }
   /// A nested block: a savepoint released on success, rolled back to when f throws.
   template <class F>
   decltype(auto) transaction(F&& f);
   /// Manual savepoint.
-  transaction_scope savepoint();
+  [[nodiscard]] transaction_scope savepoint();
   connection& conn() noexcept { return *conn_; }
 
  private:
@@ -387,11 +387,11 @@ class DBRIDGE_API connection {
   /// jsonb operator; `?|`, `?&`, `?#` and `@?` are always operators; a jsonb
   /// `?` in a statement without `$n` needs jsonb_exists(), and a slice
   /// bound written `a[lo:hi]` needs a space (`a[lo: hi]`).
-  result query(std::string_view sql, params p = {});
-  result query(std::string_view sql, std::initializer_list<value> p) { return query(sql, params(p.begin(), p.size())); }
+  [[nodiscard]] result query(std::string_view sql, params p = {});
+  [[nodiscard]] result query(std::string_view sql, std::initializer_list<value> p) { return query(sql, params(p.begin(), p.size())); }
   /// Exactly one row expected: throws not_found_error when there is none.
-  record query_one(std::string_view sql, params p = {});
-  record query_one(std::string_view sql, std::initializer_list<value> p) {
+  [[nodiscard]] record query_one(std::string_view sql, params p = {});
+  [[nodiscard]] record query_one(std::string_view sql, std::initializer_list<value> p) {
     return query_one(sql, params(p.begin(), p.size()));
   }
   exec_result execute(std::string_view sql, params p = {});
@@ -400,14 +400,14 @@ class DBRIDGE_API connection {
   }
   /// Several statements, no parameters, no results (scripts, ATTACH, PRAGMA).
   void execute_script(std::string_view sql);
-  statement prepare(std::string_view sql);
+  [[nodiscard]] statement prepare(std::string_view sql);
 
   /// Manual transaction.
-  dbridge::transaction begin(const transaction_options& opts = {});
+  [[nodiscard]] dbridge::transaction begin(const transaction_options& opts = {});
   /// Block form: commits when f returns, rolls back when f throws (and rethrows).
   template <class F>
   decltype(auto) transaction(F&& f, const transaction_options& opts = {});
-  bool in_transaction() const;
+  [[nodiscard]] bool in_transaction() const;
 
   /// Command-shaped backends (Redis): argv in, reply tree out (capability
   /// "command"; include dbridge/command.hpp for reply). A server error reply
@@ -421,18 +421,18 @@ class DBRIDGE_API connection {
 
   /// Schema introspection (capability "introspect"); each returns the
   /// standard columns documented in abi.h (DBR_META_*).
-  result databases();
-  result schemas();
-  result tables(std::string_view schema = {});
-  result columns(std::string_view table, std::string_view schema = {});
-  result indexes(std::string_view table = {}, std::string_view schema = {});
-  result foreign_keys(std::string_view table = {}, std::string_view schema = {});
-  result primary_keys(std::string_view table = {}, std::string_view schema = {});
+  [[nodiscard]] result databases();
+  [[nodiscard]] result schemas();
+  [[nodiscard]] result tables(std::string_view schema = {});
+  [[nodiscard]] result columns(std::string_view table, std::string_view schema = {});
+  [[nodiscard]] result indexes(std::string_view table = {}, std::string_view schema = {});
+  [[nodiscard]] result foreign_keys(std::string_view table = {}, std::string_view schema = {});
+  [[nodiscard]] result primary_keys(std::string_view table = {}, std::string_view schema = {});
   /// Key/value stores: keys per database (DBR_META_KEYSPACE: name, keys).
-  result keyspace();
+  [[nodiscard]] result keyspace();
 
   /// Round trip to the server; false (not an exception) when it is gone.
-  bool ping();
+  [[nodiscard]] bool ping();
   /// Cancels the running call from another thread (capability "cancel").
   void cancel();
   /// Sets a driver option at run time, e.g. "statement_timeout_ms" (a query
@@ -441,7 +441,7 @@ class DBRIDGE_API connection {
   void set_option(std::string_view key, const value& v);
   /// Closes now; the connection leaves the registry. Idempotent.
   void close();
-  bool is_open() const noexcept;
+  [[nodiscard]] bool is_open() const noexcept;
 
   std::uint64_t id() const noexcept;
   const std::string& scheme() const noexcept;
@@ -449,8 +449,8 @@ class DBRIDGE_API connection {
   const std::string& database() const noexcept;
   const std::string& plugin_id() const noexcept;
   const std::string& plugin_version() const noexcept;
-  bool has_capability(std::string_view name) const noexcept;
-  statement_cache_stats cache_stats() const noexcept;
+  [[nodiscard]] bool has_capability(std::string_view name) const noexcept;
+  [[nodiscard]] statement_cache_stats cache_stats() const noexcept;
 
  private:
   friend connection connect(std::string_view, const connect_options&);
@@ -467,7 +467,7 @@ class DBRIDGE_API connection {
 
 /// Opens a connection; the URL's scheme picks the driver plugin, which is
 /// loaded on first use.
-DBRIDGE_API connection connect(std::string_view url, const connect_options& opts = {});
+[[nodiscard]] DBRIDGE_API connection connect(std::string_view url, const connect_options& opts = {});
 
 template <class F>
 decltype(auto) connection::transaction(F&& f, const transaction_options& opts) {

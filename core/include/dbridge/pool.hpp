@@ -115,7 +115,7 @@ class DBRIDGE_API pooled_connection {
 
   connection& operator*() const;
   connection* operator->() const { return &**this; }
-  connection& get() const { return **this; }
+  [[nodiscard]] connection& get() const { return **this; }
   explicit operator bool() const noexcept { return p_ != nullptr; }
 
   /// Gives the connection back now.
@@ -123,7 +123,7 @@ class DBRIDGE_API pooled_connection {
   /// Closes the connection instead of giving it back (the pool opens another).
   void discard() noexcept;
   /// "primary" or "replica".
-  std::string_view role() const noexcept;
+  [[nodiscard]] std::string_view role() const noexcept;
 
  private:
   friend class pool;
@@ -161,20 +161,20 @@ class DBRIDGE_API pool {
   /// are in use, how many callers wait, and the three oldest holders with
   /// where they acquired (`site`, the caller's line by default) and how long
   /// they have held it.
-  pooled_connection acquire(std::source_location site = std::source_location::current());
-  pooled_connection acquire(std::chrono::nanoseconds timeout,
+  [[nodiscard]] pooled_connection acquire(std::source_location site = std::source_location::current());
+  [[nodiscard]] pooled_connection acquire(std::chrono::nanoseconds timeout,
                             std::source_location site = std::source_location::current());
-  pooled_connection write(std::source_location site = std::source_location::current()) { return acquire(site); }
+  [[nodiscard]] pooled_connection write(std::source_location site = std::source_location::current()) { return acquire(site); }
   /// A connection to a replica (chosen by the read strategy); the primary
   /// when there are none or every replica is down.
-  pooled_connection read(std::source_location site = std::source_location::current());
+  [[nodiscard]] pooled_connection read(std::source_location site = std::source_location::current());
 
-  pool_metrics metrics() const;
-  std::vector<pool_metrics> replica_metrics() const;
-  pool_health health() const;
+  [[nodiscard]] pool_metrics metrics() const;
+  [[nodiscard]] std::vector<pool_metrics> replica_metrics() const;
+  [[nodiscard]] pool_health health() const;
   const std::string& name() const noexcept;
-  std::size_t replica_count() const noexcept;
-  bool replica_up(std::size_t i) const;
+  [[nodiscard]] std::size_t replica_count() const noexcept;
+  [[nodiscard]] bool replica_up(std::size_t i) const;
   /// Closes idle connections and refuses new acquires; acquired ones close on return.
   void close();
 

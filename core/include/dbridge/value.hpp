@@ -24,7 +24,7 @@ enum class value_type : std::uint32_t {
   null = 0, boolean = 1, int64 = 2, uint64 = 3, float64 = 4, text = 5, bytes = 6, decimal = 7,
   date = 8, time = 9, timestamp = 10, timestamptz = 11, interval = 12, uuid = 13, json = 14, array = 15,
 };
-DBRIDGE_API std::string_view to_string(value_type t) noexcept;
+[[nodiscard]] DBRIDGE_API std::string_view to_string(value_type t) noexcept;
 
 using bytes = std::vector<std::uint8_t>;
 
@@ -68,8 +68,8 @@ struct DBRIDGE_API uuid {
   std::array<std::uint8_t, 16> octets{};
   bool operator==(const uuid&) const = default;
   /// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"; parse throws invalid_argument_error.
-  std::string to_string() const;
-  static uuid parse(std::string_view text);
+  [[nodiscard]] std::string to_string() const;
+  [[nodiscard]] static uuid parse(std::string_view text);
 };
 
 class value;
@@ -112,21 +112,21 @@ class DBRIDGE_API value {
     if (v) *this = value(*v);
   }
 
-  value_type type() const noexcept;
-  bool is_null() const noexcept { return v_.index() == 0; }
-  const storage& get_storage() const noexcept { return v_; }
+  [[nodiscard]] value_type type() const noexcept;
+  [[nodiscard]] bool is_null() const noexcept { return v_.index() == 0; }
+  [[nodiscard]] const storage& get_storage() const noexcept { return v_; }
 
   /// Converting accessors; throw data_error naming both types when the value
   /// cannot be represented (e.g. text -> int64, int64 overflow into int32).
   template <class T>
-  T as() const;
+  [[nodiscard]] T as() const;
 
   /// A deep copy of a borrowed ABI value (arrays included). Throws data_error
   /// for an unknown tag.
-  static value from_abi(const dbr_value& v);
+  [[nodiscard]] static value from_abi(const dbr_value& v);
 
   /// Text rendering for humans and CSV (dates/times ISO-8601, bytes as \x hex).
-  std::string to_string() const;
+  [[nodiscard]] std::string to_string() const;
 
   bool operator==(const value&) const = default;
 
