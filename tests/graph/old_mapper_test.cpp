@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Mappers built from the frozen 1.0 and 1.1 headers (tests/fixtures,
+// Mappers built from the frozen 1.0, 1.1 and 1.2 headers (tests/fixtures,
 // old_mapper_plugin.c), loaded through the real loader and graph_store: a graph
 // of several nodes and edges arrives intact, which it only does when the core
 // lays the node and edge arrays out at the mapper's own element sizes.
@@ -71,8 +71,32 @@ TEST_P(old_mapper, slots_newer_than_its_minor_are_unsupported) {
   EXPECT_THROW(store.merge(several_nodes_and_edges(), "old"), dbridge::unsupported_error);
 }
 
+// The 1.2 build answers list and stats, the slots 1.2 added, through the
+// frozen header's own dbr_graph_stats.
+TEST(old_mapper_v12, lists_and_counts_its_graphs) {
+  const auto file = std::filesystem::temp_directory_path() / ("dbr_old_mapper12_" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(file);
+  {
+    auto conn = dbridge::connect("sqlite://" + file.string());
+    dbridge::graph_store store(conn, "fixture-oldmapper-v12");
+    store.store(several_nodes_and_edges(), "old");
+    const auto stats = store.stats("old");
+    EXPECT_EQ(stats.nodes, 5u);
+    EXPECT_EQ(stats.edges, 6u);
+    EXPECT_TRUE(stats.directed);
+    const auto all = store.list();
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].name, "old");
+    EXPECT_EQ(all[0].edges, 6u);
+    store.remove("old");
+    EXPECT_THROW((void)store.stats("old"), dbridge::not_found_error);
+  }
+  std::filesystem::remove(file);
+}
+
 INSTANTIATE_TEST_SUITE_P(frozen_headers, old_mapper,
-                         ::testing::Values("fixture-oldmapper-v10", "fixture-oldmapper-v11"),
+                         ::testing::Values("fixture-oldmapper-v10", "fixture-oldmapper-v11",
+                                           "fixture-oldmapper-v12"),
                          [](const auto& i) { return std::string(i.param).substr(sizeof "fixture-oldmapper-" - 1); });
 
 }  // namespace
