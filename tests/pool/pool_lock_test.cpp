@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "pool_lock.hpp"
+#include "pool/pool_lock.hpp"
 
 using dbridge::detail::pool_lock;
 

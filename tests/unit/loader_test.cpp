@@ -17,10 +17,10 @@
 #include "dbridge/connection.hpp"
 #include "dbridge/error.hpp"
 #include "dbridge/plugin_catalog.hpp"
-#include "host.hpp"
-#include "loader.hpp"
-#include "plugin_record.hpp"
-#include "search_path.hpp"
+#include "plugin/host.hpp"
+#include "plugin/loader.hpp"
+#include "plugin/plugin_record.hpp"
+#include "plugin/search_path.hpp"
 
 namespace fs = std::filesystem;
 using dbridge::plugin_catalog;

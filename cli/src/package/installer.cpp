@@ -16,8 +16,8 @@
 #include <set>
 
 #include "dbridge/plugin_catalog.hpp"
-#include "manifest.hpp"
-#include "search_path.hpp"
+#include "plugin/manifest.hpp"
+#include "plugin/search_path.hpp"
 #include "package_error.hpp"
 
 namespace dbridge::package {

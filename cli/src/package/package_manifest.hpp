@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "package_record.hpp"
+#include "plugin/package_record.hpp"
 
 namespace dbridge::package {
 
