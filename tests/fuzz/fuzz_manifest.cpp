@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fuzz target: plugin.toml validation (core/src/manifest.cpp), including the
+// Fuzz target: plugin.toml validation (core/src/plugin/manifest.cpp), including the
 // text check that keeps toml++ away from input it mishandles.
 #include <cstdint>
 #include <string_view>
