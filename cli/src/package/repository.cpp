@@ -22,7 +22,7 @@
 #include "package_archive.hpp"
 #include "package_error.hpp"
 #include "package_manifest.hpp"
-#include "plugin/search_path.hpp"
+#include "plugin/user_config.hpp"
 
 namespace dbridge::package {
 
