@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "commands.hpp"
-#include "manifest.hpp"
+#include "plugin/manifest.hpp"
 #include "package/installer.hpp"
 #include "package/package_archive.hpp"
 #include "package/package_error.hpp"

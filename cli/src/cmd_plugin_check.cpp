@@ -10,7 +10,7 @@
 
 #include "commands.hpp"
 #include "dbridge/plugin_catalog.hpp"
-#include "manifest.hpp"
+#include "plugin/manifest.hpp"
 
 namespace dbridge::cli {
 

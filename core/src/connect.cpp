@@ -10,8 +10,8 @@
 #include "dbridge/connection.hpp"
 #include "dbridge/registry.hpp"
 #include "dbridge/url.hpp"
-#include "plugin_url.hpp"
-#include "url_rules.hpp"
+#include "plugin/plugin_url.hpp"
+#include "plugin/url_rules.hpp"
 
 namespace dbridge::inline v1 {
 

@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "capability.hpp"
+#include "plugin/capability.hpp"
 #include "connection_impl.hpp"
 
 namespace dbridge::inline v1 {

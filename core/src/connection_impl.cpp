@@ -5,7 +5,7 @@
 
 #include <dbridge/abi.h>
 
-#include "capability.hpp"
+#include "plugin/capability.hpp"
 #include "connection_secrets.hpp"
 #include "dbridge/registry.hpp"
 #include "join.hpp"

@@ -14,7 +14,7 @@
 
 #include "dbridge/connection.hpp"
 #include "dbridge/error.hpp"
-#include "sha256.hpp"
+#include "plugin/sha256.hpp"
 
 namespace dbridge::inline v1 {
 namespace {

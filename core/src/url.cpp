@@ -13,7 +13,7 @@
 #include <cstring>
 
 #include "dbridge/error.hpp"
-#include "url_rules.hpp"
+#include "plugin/url_rules.hpp"
 
 namespace dbridge::inline v1 {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Stress of the pool's hand-written futex lock (core/src/pool_lock.hpp):
+// Stress of the pool's hand-written futex lock (core/src/pool/pool_lock.hpp):
 // mutual exclusion under lock, try_lock and condition_variable_any waits,
 // checked through a plain (non-atomic) counter whose final value must be
 // exact. A lost wakeup shows as a hang, which the ctest timeout turns into
@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "pool_lock.hpp"
+#include "pool/pool_lock.hpp"
 
 using dbridge::detail::pool_lock;
 

@@ -17,10 +17,10 @@
 #include "dbridge/connection.hpp"
 #include "dbridge/error.hpp"
 #include "dbridge/plugin_catalog.hpp"
-#include "host.hpp"
-#include "loader.hpp"
-#include "plugin_record.hpp"
-#include "search_path.hpp"
+#include "plugin/host.hpp"
+#include "plugin/loader.hpp"
+#include "plugin/plugin_record.hpp"
+#include "plugin/search_path.hpp"
 
 namespace fs = std::filesystem;
 using dbridge::plugin_catalog;
@@ -459,13 +459,35 @@ TEST_F(loader, search_path_order) {
   std::vector<std::string> scopes;
   for (const auto& d : setup.dirs) scopes.push_back(d.scope);
   EXPECT_EQ(scopes, (std::vector<std::string>{"env", "env", "config", "user", "system", "build"}));
-  // The system folder follows the running libdbridge.so, not the configured prefix.
+  // The system folder follows the binary the core runs in (libdbridge.so; here
+  // the test, which links the core's objects), not the configured prefix.
   EXPECT_EQ(setup.dirs[4].path, dbridge::detail::core_library_dir() / "dbridge" / "plugins");
   Dl_info self{};
   ASSERT_NE(::dladdr(reinterpret_cast<void*>(&dbridge::detail::core_library_dir), &self), 0);
   EXPECT_EQ(dbridge::detail::core_library_dir(), fs::canonical(self.dli_fname).parent_path());
   EXPECT_EQ(setup.problems.size(), 2u);
   EXPECT_EQ(plugin_catalog::default_search_path().size(), got.size());
+}
+
+TEST_F(loader, scope_folders_are_the_user_and_system_search_folders) {
+  ::unsetenv("DBRIDGE_PLUGIN_PATH");
+  const auto dirs = plugin_catalog::default_search_path();
+  auto in_scope = [&](std::string_view scope) {
+    for (const auto& d : dirs)
+      if (d.scope == scope) return d.path;
+    return fs::path();
+  };
+  EXPECT_EQ(plugin_catalog::scope_folder("user"), home_ / "data" / "dbridge" / "plugins");
+  EXPECT_EQ(plugin_catalog::scope_folder("user"), in_scope("user"));
+  EXPECT_EQ(plugin_catalog::scope_folder("system"), dbridge::detail::core_library_dir() / "dbridge" / "plugins");
+  EXPECT_EQ(plugin_catalog::scope_folder("system"), in_scope("system"));
+  EXPECT_THROW((void)plugin_catalog::scope_folder("build"), dbridge::invalid_argument_error);
+  const char* home = ::getenv("HOME");
+  const std::string saved = home != nullptr ? home : "";
+  ::unsetenv("XDG_DATA_HOME");
+  ::unsetenv("HOME");
+  EXPECT_TRUE(plugin_catalog::scope_folder("user").empty());
+  if (home != nullptr) ::setenv("HOME", saved.c_str(), 1);
 }
 
 TEST_F(loader, config_errors_are_problems) {

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "manifest.hpp"
+#include "plugin/manifest.hpp"
 
 namespace fs = std::filesystem;
 using namespace dbridge::detail;

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <string>
 
-#include "manifest.hpp"
+#include "plugin/manifest.hpp"
 
 namespace fs = std::filesystem;
 

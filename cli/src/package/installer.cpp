@@ -16,8 +16,7 @@
 #include <set>
 
 #include "dbridge/plugin_catalog.hpp"
-#include "manifest.hpp"
-#include "search_path.hpp"
+#include "plugin/manifest.hpp"
 #include "package_error.hpp"
 
 namespace dbridge::package {
@@ -93,14 +92,14 @@ const char* scope_name(scope_kind scope) { return scope == scope_kind::user ? "u
 // discovery looks.
 fs::path scope_dir(scope_kind scope) {
   if (scope == scope_kind::user) {
-    fs::path dir = detail::user_plugin_dir();
+    fs::path dir = plugin_catalog::scope_folder("user");
     if (dir.empty()) {
       throw package_error(package_errc::not_found, "neither XDG_DATA_HOME nor HOME is set to an absolute path",
                           "set HOME, or install with --system");
     }
     return dir;
   }
-  fs::path dir = detail::system_plugin_dir();
+  fs::path dir = plugin_catalog::scope_folder("system");
   if (dir.empty()) {
     throw package_error(package_errc::not_found, "cannot find where libdbridge is loaded from", "install with --user");
   }

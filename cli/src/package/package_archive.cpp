@@ -17,10 +17,10 @@
 #include <fstream>
 #include <set>
 
-#include "loader.hpp"
-#include "manifest.hpp"
+#include "plugin/loader.hpp"
+#include "plugin/manifest.hpp"
 #include "package_error.hpp"
-#include "sha256.hpp"
+#include "plugin/sha256.hpp"
 
 namespace dbridge::package {
 

@@ -7,8 +7,8 @@
 #include <toml++/toml.h>
 
 #include "dbridge/abi.h"
-#include "manifest.hpp"
-#include "package_record.hpp"
+#include "plugin/manifest.hpp"
+#include "plugin/package_record.hpp"
 #include "package_error.hpp"
 
 #ifndef DBRIDGE_PLATFORM

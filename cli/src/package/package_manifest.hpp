@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// package.toml (PACKAGE_FORMAT.md): what an installer needs beside the plugin
+// package.toml (read once, by core/src/plugin/package_record.hpp): what an installer needs beside the plugin
 // folder itself: platform, ABI range, needed system libraries, sha256 of every
 // file and, once installed, where it came from.
 #pragma once
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "package_record.hpp"
+#include "plugin/package_record.hpp"
 
 namespace dbridge::package {
 

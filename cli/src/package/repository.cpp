@@ -18,11 +18,11 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "manifest.hpp"
+#include "plugin/manifest.hpp"
 #include "package_archive.hpp"
 #include "package_error.hpp"
 #include "package_manifest.hpp"
-#include "search_path.hpp"
+#include "plugin/user_config.hpp"
 
 namespace dbridge::package {
 

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "manifest.hpp"
+#include "plugin/manifest.hpp"
 #include "package_error.hpp"
 
 namespace dbridge::package {

@@ -140,6 +140,13 @@ class DBRIDGE_API plugin_catalog {
 
   /// The search path in order (docs/architecture.md, Discovery and manifests), from the environment now.
   static std::vector<search_dir> default_search_path();
+  /// The folder of an install scope, "user" ($XDG_DATA_HOME/dbridge/plugins)
+  /// or "system" (<the folder of this libdbridge.so>/dbridge/plugins), which
+  /// discovery reads and `dbridge plugin install` writes to, whether or not
+  /// it exists; empty when it cannot be known (no absolute HOME or
+  /// XDG_DATA_HOME; this library's own path). Another scope throws
+  /// invalid_argument_error.
+  static std::filesystem::path scope_folder(std::string_view scope);
   std::vector<search_dir> search_path() const;
 
   /// Valid manifests (all versions), sorted by id then version.

@@ -7,7 +7,7 @@
 #include <dbridge/abi.h>
 
 #include "capi_internal.hpp"
-#include "manifest.hpp"
+#include "plugin/manifest.hpp"
 
 using namespace dbridge;
 using namespace dbridge::capi;

@@ -21,7 +21,7 @@
 
 #include "connection_impl.hpp"
 #include "dbridge/pool.hpp"
-#include "plugin_record.hpp"
+#include "plugin/plugin_record.hpp"
 #include "pool_lock.hpp"
 #include "registry_slot.hpp"
 

@@ -14,10 +14,6 @@
 #include "capability.hpp"
 #include "semver.hpp"
 
-// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
-// they are not API and carry no compatibility promise.
-#include "dbridge/export.hpp"
-
 namespace dbridge::inline v1::detail {
 
 /// The highest manifest_version this core understands.
@@ -40,21 +36,21 @@ struct toml_text_problem {
   std::size_t line = 0, column = 0;  ///< 1-based; column in characters
   std::string what;
 };
-DBRIDGE_API std::optional<toml_text_problem> check_toml_text(std::string_view text) noexcept;
+std::optional<toml_text_problem> check_toml_text(std::string_view text) noexcept;
 
 /// Reads and validates the manifest at `path` (never throws).
-DBRIDGE_API manifest_result read_manifest(const std::filesystem::path& path) noexcept;
+manifest_result read_manifest(const std::filesystem::path& path) noexcept;
 /// Validates manifest text as if it were at `path` (never throws).
 manifest_result parse_manifest(std::string_view text, const std::filesystem::path& path) noexcept;
 
 /// Why this core cannot use the plugin (ABI major, min_minor, requires.dbridge),
 /// or nullopt when it can. Never loads anything.
-DBRIDGE_API std::optional<plugin_problem> compatibility_problem(const plugin_info& info);
+std::optional<plugin_problem> compatibility_problem(const plugin_info& info);
 
 /// DBR_KIND_* / DBR_THREADING_* <-> manifest words (0 / "" when unknown).
-DBRIDGE_API std::uint32_t kind_code(std::string_view kind) noexcept;
+std::uint32_t kind_code(std::string_view kind) noexcept;
 std::string kind_name(std::uint32_t code);
-DBRIDGE_API std::uint32_t threading_code(std::string_view threading) noexcept;
-DBRIDGE_API std::string threading_name(std::uint32_t code);
+std::uint32_t threading_code(std::string_view threading) noexcept;
+std::string threading_name(std::uint32_t code);
 
 }  // namespace dbridge::detail

@@ -3,7 +3,6 @@
 // catalog and the package tools need.
 #pragma once
 
-#include "dbridge/export.hpp"
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,15 +17,15 @@ struct semver {
   std::vector<std::string> pre;  ///< pre-release identifiers
 };
 /// Strict MAJOR.MINOR.PATCH[-pre][+build]; nullopt when malformed.
-DBRIDGE_API std::optional<semver> parse_semver(std::string_view text);
+std::optional<semver> parse_semver(std::string_view text);
 /// <0, 0, >0 by semver precedence.
-DBRIDGE_API int compare(const semver& a, const semver& b) noexcept;
+int compare(const semver& a, const semver& b) noexcept;
 /// Compares two version strings; malformed ones sort before valid ones.
-DBRIDGE_API int compare_versions(std::string_view a, std::string_view b);
+int compare_versions(std::string_view a, std::string_view b);
 
 /// Checks `version` against a range such as ">=1.0, <2" (comma-separated
 /// comparators >=, >, <=, <, =, ==, ^, ~; missing parts read as 0). Returns
 /// nullopt when the range cannot be parsed (error filled), else whether it holds.
-DBRIDGE_API std::optional<bool> version_satisfies(std::string_view version, std::string_view range, std::string* error);
+std::optional<bool> version_satisfies(std::string_view version, std::string_view range, std::string* error);
 
 }  // namespace dbridge::detail

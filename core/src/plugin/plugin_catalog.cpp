@@ -205,6 +205,12 @@ plugin_catalog& plugin_catalog::global() {
 
 std::vector<search_dir> plugin_catalog::default_search_path() { return detail::compute_search_setup().dirs; }
 
+fs::path plugin_catalog::scope_folder(std::string_view scope) {
+  if (scope == "user") return detail::user_plugin_dir();
+  if (scope == "system") return detail::system_plugin_dir();
+  throw_error(errc::invalid_argument, "unknown install scope '" + std::string(scope) + "': use \"user\" or \"system\"");
+}
+
 std::vector<search_dir> plugin_catalog::search_path() const { return current()->setup.dirs; }
 
 std::vector<plugin_info> plugin_catalog::plugins() const {

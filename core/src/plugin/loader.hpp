@@ -16,10 +16,6 @@
 #include "dbridge/plugin_catalog.hpp"
 #include "plugin_record.hpp"
 
-// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
-// they are not API and carry no compatibility promise.
-#include "dbridge/export.hpp"
-
 namespace dbridge::inline v1::detail {
 
 struct load_outcome {
@@ -46,7 +42,7 @@ struct file_finding {
 };
 /// Checks the package folder, the library's folder and the library file of
 /// a manifest (never throws; unreadable paths are left to the load steps).
-DBRIDGE_API std::vector<file_finding> check_plugin_files(const plugin_info& info) noexcept;
+std::vector<file_finding> check_plugin_files(const plugin_info& info) noexcept;
 
 /// Loads the plugin a valid manifest describes, once per library (later calls
 /// return the same record); thread-safe; never throws.

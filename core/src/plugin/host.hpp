@@ -11,17 +11,13 @@
 
 #include "dbridge/error.hpp"
 
-// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
-// they are not API and carry no compatibility promise.
-#include "dbridge/export.hpp"
-
 namespace dbridge::inline v1::detail {
 
 /// The one host table (static storage, valid until exit).
 const dbr_host* host_table() noexcept;
 
 /// Owns a dbr_error and everything the host functions attached to it.
-class DBRIDGE_API abi_error {
+class abi_error {
  public:
   // Inline and cheap when nothing was attached: one is made for most calls
   // into a plugin, and almost all of them succeed.
@@ -64,6 +60,6 @@ class DBRIDGE_API abi_error {
 std::string sanitize_utf8(std::string_view in);
 
 /// True if s is valid UTF-8.
-DBRIDGE_API bool valid_utf8(std::string_view s) noexcept;
+bool valid_utf8(std::string_view s) noexcept;
 
 }  // namespace dbridge::detail

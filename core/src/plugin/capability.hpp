@@ -3,7 +3,6 @@
 // manifests, the loader's checks and the connection's messages read.
 #pragma once
 
-#include "dbridge/export.hpp"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,16 +12,16 @@ namespace dbridge::inline v1::detail {
 
 /// The name of one capability bit ("sql", "notify"...); nullptr for a bit
 /// the core does not know.
-DBRIDGE_API const char* capability_name(std::uint64_t cap) noexcept;
+const char* capability_name(std::uint64_t cap) noexcept;
 /// The bit of a capability name; 0 when the name is unknown.
-DBRIDGE_API std::uint64_t capability_bit(std::string_view name) noexcept;
+std::uint64_t capability_bit(std::string_view name) noexcept;
 
 /// The bits of several names (unknown names add nothing).
-DBRIDGE_API std::uint64_t capability_bits(const std::vector<std::string>& names);
+std::uint64_t capability_bits(const std::vector<std::string>& names);
 /// The names of the set bits, in table order; a bit the core does not know
 /// reads as "unknown bit N".
-DBRIDGE_API std::vector<std::string> capability_names(std::uint64_t bits);
+std::vector<std::string> capability_names(std::uint64_t bits);
 /// Every name, in table order.
-DBRIDGE_API const std::vector<std::string>& known_capabilities();
+const std::vector<std::string>& known_capabilities();
 
 }  // namespace dbridge::detail

@@ -7,8 +7,6 @@
 // it needs on top.
 #pragma once
 
-#include "dbridge/export.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -53,8 +51,8 @@ struct package_record {
 inline constexpr const char* package_file_name = "package.toml";
 
 /// Reads package.toml text; `where` names it in problem (never throws).
-DBRIDGE_API package_record parse_package_record(std::string_view text, const std::string& where) noexcept;
+package_record parse_package_record(std::string_view text, const std::string& where) noexcept;
 /// Reads <folder>/package.toml (never throws).
-DBRIDGE_API package_record read_package_record(const std::filesystem::path& folder) noexcept;
+package_record read_package_record(const std::filesystem::path& folder) noexcept;
 
 }  // namespace dbridge::detail

@@ -20,8 +20,8 @@
 #include "dbridge/plugin_catalog.hpp"
 #include "cell_abi.hpp"
 #include "graph_json.hpp"
-#include "host.hpp"
-#include "plugin_record.hpp"
+#include "plugin/host.hpp"
+#include "plugin/plugin_record.hpp"
 
 namespace dbridge::inline v1 {
 

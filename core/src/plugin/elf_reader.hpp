@@ -3,7 +3,6 @@
 // will find it, before dlopen fails with a less helpful message.
 #pragma once
 
-#include "dbridge/export.hpp"
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -18,9 +17,9 @@ struct elf_dependencies {
   std::vector<std::string> missing;   ///< needed ones not found where ld.so looks
 };
 /// Reads the library open on fd (real_path for $ORIGIN and messages).
-DBRIDGE_API elf_dependencies read_elf_dependencies(int fd, const std::filesystem::path& real_path);
+elf_dependencies read_elf_dependencies(int fd, const std::filesystem::path& real_path);
 
 /// A fix-it line for a missing shared library ("apt-get install libpq5").
-DBRIDGE_API std::string missing_library_fix(const std::vector<std::string>& sonames);
+std::string missing_library_fix(const std::vector<std::string>& sonames);
 
 }  // namespace dbridge::detail

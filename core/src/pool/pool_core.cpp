@@ -15,7 +15,7 @@
 
 #include "dbridge/pool.hpp"
 #include "dbridge/registry.hpp"
-#include "host.hpp"
+#include "plugin/host.hpp"
 #include "logging.hpp"
 #include "pool_impl.hpp"
 #include "pool_options.hpp"

@@ -6,10 +6,6 @@
 #include <string>
 #include <string_view>
 
-// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
-// they are not API and carry no compatibility promise.
-#include "dbridge/export.hpp"
-
 namespace dbridge::inline v1::detail {
 
 /// Lowercase hex SHA-256 of bytes.
@@ -21,6 +17,6 @@ std::string sha256_hex(std::string_view bytes);
 std::string sha256_hex_fd(int fd);
 
 /// Same for a file by path.
-DBRIDGE_API std::string sha256_hex_file(const std::filesystem::path& path);
+std::string sha256_hex_file(const std::filesystem::path& path);
 
 }  // namespace dbridge::detail

@@ -13,9 +13,6 @@
 #include <string>
 #include <vector>
 
-// DBRIDGE_API here exports internals the first-party CLI and unit tests use;
-// they are not API and carry no compatibility promise.
-#include "dbridge/export.hpp"
 #include "dbridge/plugin_catalog.hpp"
 
 namespace dbridge::inline v1::detail {
@@ -76,7 +73,7 @@ struct plugin_record {
 /// use; later calls return the same record). Throws not_found_error for an
 /// unknown scheme (listing the known ones and the nearest) and
 /// incompatible_error / internal_error for a package that fails to load.
-DBRIDGE_API std::shared_ptr<plugin_record> driver_for_scheme(std::string_view scheme);
+std::shared_ptr<plugin_record> driver_for_scheme(std::string_view scheme);
 
 /// Loads the plugin with this id and kind ("pool", "mapper"); same errors.
 std::shared_ptr<plugin_record> plugin_by_id(std::string_view id, std::string_view kind);
