@@ -288,9 +288,16 @@ struct connection_impl {
   cursor_impl* new_cursor();
   void link(cursor_impl* c) noexcept;
   void unlink(cursor_impl* c) noexcept;
-  /// Closes the plugin cursor and hands back its statement; no throw.
+  /// Closes the plugin cursor and hands back its statement; no throw. A
+  /// result may still point at c: it reads as finished afterwards.
   void close_cursor(cursor_impl* c) noexcept;
-  void recycle(cursor_impl* c) noexcept;
+  /// A cursor no result points at any more: closed, its statement handed
+  /// back, unlinked, then kept as the spare (or freed). Only what a reuse
+  /// does not set again is reset.
+  void retire(cursor_impl* c) noexcept;
+  /// The plugin cursor closed and the statement handed back, c's fields
+  /// left as they were (close_cursor and retire).
+  void hand_back(cursor_impl* c) noexcept;
 
   void link(statement_impl* s) noexcept;
   void unlink(statement_impl* s) noexcept;
@@ -390,9 +397,7 @@ inline void connection_impl::prime(cursor_impl* c) {
   try {
     fetch_into(c);
   } catch (...) {
-    close_cursor(c);
-    unlink(c);
-    recycle(c);
+    retire(c);
     throw;
   }
 }
@@ -420,7 +425,7 @@ inline cursor_impl* connection_impl::new_cursor() {
   return new cursor_impl();
 }
 
-inline result connection_impl::open_result(dbr_cursor* cur, const cursor_source& from, const dbr_exec_info* info) {
+[[gnu::always_inline]] inline result connection_impl::open_result(dbr_cursor* cur, const cursor_source& from, const dbr_exec_info* info) {
   const auto attach = [&](cursor_impl& c) noexcept {
     c.cur = cur;
     c.owner = from.owner;
@@ -465,9 +470,8 @@ inline void connection_impl::unlink(cursor_impl* c) noexcept {
   if (nlive) --nlive;
 }
 
-inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
+inline void connection_impl::hand_back(cursor_impl* c) noexcept {
   if (c->cur) rec->cursor.close(c->cur);
-  c->cur = nullptr;
   switch (c->owner) {
     case stmt_owner::cached:
       if (c->entry) c->entry->in_use = false;
@@ -480,6 +484,11 @@ inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
       break;
     case stmt_owner::none: break;
   }
+}
+
+inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
+  hand_back(c);
+  c->cur = nullptr;
   c->owner = stmt_owner::none;
   c->entry = nullptr;
   c->owned_stmt = nullptr;
@@ -488,16 +497,17 @@ inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
   c->pos = 0;
 }
 
-inline void connection_impl::recycle(cursor_impl* c) noexcept {
-  c->conn = nullptr;
+[[gnu::always_inline]] inline void connection_impl::retire(cursor_impl* c) noexcept {
+  hand_back(c);
+  unlink(c);
+  // open_result sets the plugin cursor, the owner, the links and the batch
+  // again; what it does not set is reset here.
   c->done = false;
   c->invalid_reason = nullptr;
   if (c->described) {
     c->described = false;
     c->columns.clear();
   }
-  c->current.cells_ = nullptr;
-  c->current.ncols_ = 0;
   if (spare == nullptr) spare = c;
   else delete c;
 }
@@ -516,9 +526,7 @@ inline void release_cursor(cursor_impl* c) noexcept {
     // race, so the cursor is abandoned (it is closed with the connection).
     return;
   }
-  conn->close_cursor(c);
-  conn->unlink(c);
-  conn->recycle(c);
+  conn->retire(c);
   conn->leave();
 }
 

@@ -33,7 +33,7 @@ void end_previous(detail::connection_impl& c, detail::statement_impl& s) noexcep
   }
 }
 
-inline int32_t run(detail::connection_impl& c, detail::statement_impl& s, const dbr_value* p, std::uint32_t n,
+[[gnu::always_inline]] inline int32_t run(detail::connection_impl& c, detail::statement_impl& s, const dbr_value* p, std::uint32_t n,
                    dbr_exec_info& info, dbr_cursor** cur, detail::abi_error& err, std::uint32_t first_max) {
   std::memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;

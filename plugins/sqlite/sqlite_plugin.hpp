@@ -59,6 +59,9 @@ class sqlite_statement final : public sdk::statement, public sdk::cursor {
   /// type, read from the same column lookup as the cell.
   template <bool first_row>
   void fill_row();
+  /// One cell that is not a plain number or NULL (out of line: the row
+  /// loop stays small for the common case).
+  void fill_cell(std::size_t i, sqlite3_value* cv, int stored, std::uint32_t want);
   [[noreturn]] void fail_step(int rc);
 
   sqlite_connection& conn_;
@@ -72,6 +75,7 @@ class sqlite_statement final : public sdk::statement, public sdk::cursor {
   std::vector<std::string> param_buf_;  // bound text/blob bytes: must outlive every step
   std::vector<std::string> col_names_, col_decls_;
   std::vector<dbr_column> cols_;
+  std::uint32_t ncols_ = 0;  // cols_.size(), kept: the hot path compares and reports it every row
   bool undeclared_ = false;  // a column has no declared type (col_decls_ empty)
   std::vector<dbr_value> cells_;
   std::vector<std::string> cell_buf_;   // converted cells (decimal text) for the current row

@@ -122,6 +122,7 @@ void sqlite_statement::describe() {
   for (const std::string& d : col_decls_) undeclared_ = undeclared_ || d.empty();
   cells_.assign(static_cast<std::size_t>(n), sdk::make_null());
   cell_buf_.resize(static_cast<std::size_t>(n));
+  ncols_ = static_cast<std::uint32_t>(n);
 }
 
 std::uint32_t sqlite_statement::param_index(const char* name) {
@@ -225,6 +226,40 @@ void sqlite_statement::bind(std::span<const dbr_value> params) {
   }
 }
 
+template <bool first_row>
+inline void sqlite_statement::fill_row() {
+  const std::uint32_t n = ncols_;
+  dbr_column* cols = cols_.data();
+  dbr_value* cells = cells_.data();
+  for (std::uint32_t i = 0; i < n; ++i) {
+    // One column lookup per cell: the value's own accessors read the type
+    // and numbers without the column API's per-call mutex and error
+    // bookkeeping. The value is "unprotected", which only matters when two
+    // threads share the connection, and the core never lets them.
+    sqlite3_value* cv = sqlite3_column_value(st_, static_cast<int>(i));
+    const int stored = sqlite3_value_type(cv);
+    if constexpr (first_row) {
+      if (col_decls_[i].empty()) cols[i].type = storage_type(stored);
+    }
+    // Plain numbers and NULL inline; conversions, text and blobs in fill_cell.
+    const std::uint32_t want = cols[i].type;
+    dbr_value& c = cells[i];
+    if (stored == SQLITE_INTEGER && want != DBR_TYPE_BOOL && want != DBR_TYPE_DECIMAL) {
+      c.type = DBR_TYPE_INT64;
+      c.flags = 0;
+      c.u.i64 = sqlite3_value_int64(cv);
+    } else if (stored == SQLITE_FLOAT && want != DBR_TYPE_DECIMAL) {
+      c.type = DBR_TYPE_DOUBLE;
+      c.flags = 0;
+      c.u.f64 = sqlite3_value_double(cv);
+    } else if (stored == SQLITE_NULL) {
+      c = sdk::make_null();
+    } else {
+      fill_cell(i, cv, stored, want);
+    }
+  }
+}
+
 sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
   info.session_changed = changes_session_ ? 1 : 0;
   if (state_ != state::idle) {
@@ -262,7 +297,7 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
     rc = sqlite3_step(st_);
   }
   if (rc == SQLITE_ROW) {
-    if (sqlite3_column_count(st_) != static_cast<int>(cols_.size())) describe();  // re-prepared after ALTER
+    if (sqlite3_column_count(st_) != static_cast<int>(ncols_)) describe();  // re-prepared after ALTER
     // An expression has no declared type: its column reports the first row's
     // (NULL, i.e. not known, when that cell is NULL).
     if (info.first_max != 0) {
@@ -272,7 +307,7 @@ sdk::cursor* sqlite_statement::execute(std::span<const dbr_value> params, dbr_ex
         fill_row<true>();  // types the undeclared columns on the way
       else
         fill_row<false>();
-      info.first.ncols = static_cast<std::uint32_t>(cols_.size());
+      info.first.ncols = ncols_;
       info.first.nrows = 1;
       info.first.cells = cells_.data();
       info.has_first = 1;
@@ -308,109 +343,88 @@ void sqlite_statement::fail_step(int rc) {
   throw e;
 }
 
-template <bool first_row>
-void sqlite_statement::fill_row() {
-  const std::size_t n = cols_.size();
-  dbr_column* cols = cols_.data();
-  dbr_value* cells = cells_.data();
-  for (std::size_t i = 0; i < n; ++i) {
-    const int col = static_cast<int>(i);
-    dbr_value& c = cells[i];
-    // One column lookup per cell: the value's own accessors read the type
-    // and numbers without the column API's per-call mutex and error
-    // bookkeeping. The value is "unprotected", which only matters when two
-    // threads share the connection, and the core never lets them.
-    sqlite3_value* cv = sqlite3_column_value(st_, col);
-    const int stored = sqlite3_value_type(cv);
-    if constexpr (first_row) {
-      if (col_decls_[i].empty()) cols[i].type = storage_type(stored);
+void sqlite_statement::fill_cell(std::size_t i, sqlite3_value* cv, int stored, std::uint32_t want) {
+  const int col = static_cast<int>(i);
+  dbr_value& c = cells_[i];
+  switch (stored) {
+    case SQLITE_INTEGER: {
+      const std::int64_t v = sqlite3_value_int64(cv);
+      if (want == DBR_TYPE_BOOL) {
+        c = sdk::make_bool(v != 0);
+      } else if (want == DBR_TYPE_DECIMAL) {
+        char tmp[24];
+        auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+        cell_buf_[i].assign(tmp, r.ptr);
+        c = sdk::make_decimal(cell_buf_[i]);
+      } else {
+        c = sdk::make_int64(v);
+      }
+      break;
     }
-    const std::uint32_t want = cols[i].type;
-    switch (stored) {
-      case SQLITE_NULL:
-        c = sdk::make_null();
-        break;
-      case SQLITE_INTEGER: {
-        const std::int64_t v = sqlite3_value_int64(cv);
-        if (want != DBR_TYPE_BOOL && want != DBR_TYPE_DECIMAL) {
-          c.type = DBR_TYPE_INT64;
-          c.flags = 0;
-          c.u.i64 = v;
+    case SQLITE_FLOAT: {
+      const double d = sqlite3_value_double(cv);
+      if (want == DBR_TYPE_DECIMAL) {
+        char tmp[32];
+        auto r = std::to_chars(tmp, tmp + sizeof tmp, d);  // shortest text that reads back exactly
+        cell_buf_[i].assign(tmp, r.ptr);
+        c = sdk::make_decimal(cell_buf_[i]);
+      } else {
+        c = sdk::make_double(d);
+      }
+      break;
+    }
+    case SQLITE_TEXT: {
+      const char* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+      const std::string_view s(p != nullptr ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st_, col)));
+      std::int64_t t = 0;
+      // Declared dates, times and JSON are converted; text that does not
+      // parse stays TEXT rather than becoming a wrong value.
+      switch (want) {
+        case DBR_TYPE_DATE:
+          if (!infinite_temporal(want, s, c))
+            c = sdk::parse_date(s, t) ? sdk::make_temporal(DBR_TYPE_DATE, t) : sdk::make_text(s);
+          break;
+        case DBR_TYPE_TIMESTAMP:
+          if (!infinite_temporal(want, s, c))
+            c = sdk::parse_timestamp(s, t) ? sdk::make_temporal(DBR_TYPE_TIMESTAMP, t) : sdk::make_text(s);
+          break;
+        case DBR_TYPE_TIMESTAMPTZ: {
+          std::int32_t offset_s = 0;
+          if (!infinite_temporal(want, s, c))
+            c = sdk::parse_timestamptz(s, t, offset_s) ? sdk::make_temporal(DBR_TYPE_TIMESTAMPTZ, t, offset_s)
+                                                  : sdk::make_text(s);
           break;
         }
-        if (want == DBR_TYPE_BOOL) {
-          c = sdk::make_bool(v != 0);
-        } else {
-          char tmp[24];
-          auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-          cell_buf_[i].assign(tmp, r.ptr);
-          c = sdk::make_decimal(cell_buf_[i]);
-        }
-        break;
-      }
-      case SQLITE_FLOAT: {
-        const double d = sqlite3_value_double(cv);
-        if (want == DBR_TYPE_DECIMAL) {
-          char tmp[32];
-          auto r = std::to_chars(tmp, tmp + sizeof tmp, d);  // shortest text that reads back exactly
-          cell_buf_[i].assign(tmp, r.ptr);
-          c = sdk::make_decimal(cell_buf_[i]);
-        } else {
-          c = sdk::make_double(d);
-        }
-        break;
-      }
-      case SQLITE_TEXT: {
-        const char* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
-        const std::string_view s(p != nullptr ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st_, col)));
-        std::int64_t t = 0;
-        // Declared dates, times and JSON are converted; text that does not
-        // parse stays TEXT rather than becoming a wrong value.
-        switch (want) {
-          case DBR_TYPE_DATE:
-            if (!infinite_temporal(want, s, c))
-              c = sdk::parse_date(s, t) ? sdk::make_temporal(DBR_TYPE_DATE, t) : sdk::make_text(s);
-            break;
-          case DBR_TYPE_TIMESTAMP:
-            if (!infinite_temporal(want, s, c))
-              c = sdk::parse_timestamp(s, t) ? sdk::make_temporal(DBR_TYPE_TIMESTAMP, t) : sdk::make_text(s);
-            break;
-          case DBR_TYPE_TIMESTAMPTZ: {
-            std::int32_t offset_s = 0;
-            if (!infinite_temporal(want, s, c))
-              c = sdk::parse_timestamptz(s, t, offset_s) ? sdk::make_temporal(DBR_TYPE_TIMESTAMPTZ, t, offset_s)
-                                                    : sdk::make_text(s);
-            break;
-          }
-          case DBR_TYPE_TIME:
-            c = sdk::parse_time(s, t) ? sdk::make_temporal(DBR_TYPE_TIME, t) : sdk::make_text(s);
-            break;
-          case DBR_TYPE_JSON:
-            c = sdk::make_json(s);
-            break;
-          case DBR_TYPE_DECIMAL:
-            c = looks_numeric(s) ? sdk::make_decimal(s) : sdk::make_text(s);
-            break;
-          case DBR_TYPE_BOOL:
-            if (s == "true" || s == "TRUE")
-              c = sdk::make_bool(true);
-            else if (s == "false" || s == "FALSE")
-              c = sdk::make_bool(false);
-            else
-              c = sdk::make_text(s);
-            break;
-          default:
+        case DBR_TYPE_TIME:
+          c = sdk::parse_time(s, t) ? sdk::make_temporal(DBR_TYPE_TIME, t) : sdk::make_text(s);
+          break;
+        case DBR_TYPE_JSON:
+          c = sdk::make_json(s);
+          break;
+        case DBR_TYPE_DECIMAL:
+          c = looks_numeric(s) ? sdk::make_decimal(s) : sdk::make_text(s);
+          break;
+        case DBR_TYPE_BOOL:
+          if (s == "true" || s == "TRUE")
+            c = sdk::make_bool(true);
+          else if (s == "false" || s == "FALSE")
+            c = sdk::make_bool(false);
+          else
             c = sdk::make_text(s);
-        }
-        break;
+          break;
+        default:
+          c = sdk::make_text(s);
       }
-      default: {  // SQLITE_BLOB
-        const void* p = sqlite3_column_blob(st_, col);
-        const int len = sqlite3_column_bytes(st_, col);
-        c = sdk::make_bytes(p != nullptr ? p : "", static_cast<std::size_t>(len));
-        break;
-      }
+      break;
     }
+    case SQLITE_BLOB: {
+      const void* p = sqlite3_column_blob(st_, col);
+      const int len = sqlite3_column_bytes(st_, col);
+      c = sdk::make_bytes(p != nullptr ? p : "", static_cast<std::size_t>(len));
+      break;
+    }
+    default:
+      c = sdk::make_null();
   }
 }
 
@@ -438,7 +452,7 @@ std::int32_t sqlite_statement::fetch(std::uint32_t, dbr_rows& out) {
       return DBR_DONE;
   }
   fill_row<false>();
-  out.ncols = static_cast<std::uint32_t>(cols_.size());
+  out.ncols = ncols_;
   out.nrows = 1;
   out.cells = cells_.data();
   return DBR_OK;

@@ -202,44 +202,57 @@ struct driver_glue : plugin_lifecycle<D> {
                               dbr_cursor** out, dbr_error* err) noexcept {
     // The hot path of every query, so no closure: a caller's record of at
     // least our size (the core's always is) is filled in place; an older,
-    // shorter one gets a narrowed copy.
+    // shorter one (or none) takes execute_copy.
+    if (info == nullptr || info->struct_size < sizeof(dbr_exec_info)) [[unlikely]]
+      return execute_copy(s, params, n, info, out, err);
     try {
-      dbr_exec_info mine;
-      const bool in_place = info != nullptr && info->struct_size >= sizeof(dbr_exec_info);
-      dbr_exec_info& x = in_place ? *info : mine;
-      const std::uint32_t first_max = in_place ? x.first_max : 0;
-      x.struct_size = sizeof(dbr_exec_info);
-      x.has_rows = 0;
-      x.affected_rows = -1;
-      x.last_insert_id = 0;
-      x.has_last_insert_id = 0;
-      x.reserved = 0;
-      x.first_max = first_max;
-      x.has_first = 0;
-      x.session_changed = stmt(s).generic_session_change ? 1 : 0;
-      x.reserved_1_1 = 0;
-      x.last_insert_id_unsigned = 0;
-      x.reserved_1_1_b = 0;
-      if (out != nullptr) *out = nullptr;
-      if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
-      cursor* result = stmt(s).execute(std::span<const dbr_value>(params, n), x);
-      if (result != nullptr) {
-        if (out == nullptr) {
-          result->close();
-        } else {
-          // The first batch rides on execute when asked: one boundary
-          // crossing fewer for every query (most results fit one batch).
-          // A statement may have filled it itself (see dbr_exec_info).
-          if (first_max != 0 && x.has_first == 0) read_first(*result, first_max, x);
-          *out = reinterpret_cast<dbr_cursor*>(result);
-          x.has_rows = 1;
-        }
-      }
-      if (!in_place && info != nullptr) narrow(mine, info);
+      run_execute(stmt(s), params, n, *info, info->first_max, out);
       return DBR_OK;
     } catch (...) {
       return report_current_exception(err);
     }
+  }
+  /// execute for a record older than ours: filled on a copy, then narrowed
+  /// (and without the first batch, which an older record may not hold).
+  [[gnu::noinline]] static std::int32_t execute_copy(dbr_stmt* s, const dbr_value* params, std::uint32_t n,
+                                                     dbr_exec_info* info, dbr_cursor** out, dbr_error* err) noexcept {
+    dbr_exec_info mine;
+    try {
+      run_execute(stmt(s), params, n, mine, 0, out);
+    } catch (...) {
+      return report_current_exception(err);
+    }
+    narrow(mine, info);
+    return DBR_OK;
+  }
+  [[gnu::always_inline]] static void run_execute(statement& st, const dbr_value* params, std::uint32_t n, dbr_exec_info& x,
+                          std::uint32_t first_max, dbr_cursor** out) {
+    x.struct_size = sizeof(dbr_exec_info);
+    x.has_rows = 0;
+    x.affected_rows = -1;
+    x.last_insert_id = 0;
+    x.has_last_insert_id = 0;
+    x.reserved = 0;
+    x.first_max = first_max;
+    x.has_first = 0;
+    x.session_changed = st.generic_session_change ? 1 : 0;
+    x.reserved_1_1 = 0;
+    x.last_insert_id_unsigned = 0;
+    x.reserved_1_1_b = 0;
+    if (out != nullptr) *out = nullptr;
+    if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
+    cursor* result = st.execute(std::span<const dbr_value>(params, n), x);
+    if (result == nullptr) return;
+    if (out == nullptr) {
+      result->close();
+      return;
+    }
+    // The first batch rides on execute when asked: one boundary crossing
+    // fewer for every query (most results fit one batch). A statement may
+    // have filled it itself (see dbr_exec_info).
+    if (first_max != 0 && x.has_first == 0) read_first(*result, first_max, x);
+    *out = reinterpret_cast<dbr_cursor*>(result);
+    x.has_rows = 1;
   }
   static void read_first(cursor& result, std::uint32_t max_rows, dbr_exec_info& x) {
     dbr_rows& rows = x.first;
