@@ -6,6 +6,7 @@
 // documented tables keep exactly their documented columns.
 #include <dbridge/sdk/mapper.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <string>
@@ -155,7 +156,25 @@ struct sql_text {
         "CREATE INDEX IF NOT EXISTS graph_nodes_graph_name ON graph_nodes (graph_name);\n"
         "CREATE INDEX IF NOT EXISTS graph_edges_from_node ON graph_edges (graph_name, from_node);\n"
         "CREATE INDEX IF NOT EXISTS graph_edges_to_node ON graph_edges (graph_name, to_node)";
-    return {{1, "graph_tables", tables}, {2, "graph_indexes", indexes}};
+    std::vector<step> out = {{1, "graph_tables", tables}, {2, "graph_indexes", indexes}};
+    // PostgreSQL builds a stored graph's edge indexes when it attaches the
+    // partition. With graph_name (one value per partition) first, every
+    // comparison of the sort runs through both columns; node id first sorts
+    // in about 20% less time, and serves the same equality lookups (walks,
+    // foreign-key checks). Lookups by graph_name alone go to the graph's own
+    // partition, or to graph_name's index on the default partition (or on a
+    // plain graph_edges made by graph-sql 0.1).
+    if (pg)
+      out.push_back(
+          {3, "graph_edge_indexes_node_first",
+           "DROP INDEX IF EXISTS graph_edges_from_node;\n"
+           "CREATE INDEX graph_edges_from_node ON graph_edges (from_node, graph_name);\n"
+           "DROP INDEX IF EXISTS graph_edges_to_node;\n"
+           "CREATE INDEX graph_edges_to_node ON graph_edges (to_node, graph_name);\n"
+           "DO $do$ BEGIN IF (SELECT relkind FROM pg_class WHERE oid = 'graph_edges'::regclass) = 'p' "
+           "THEN CREATE INDEX IF NOT EXISTS graph_edges_default_graph_name ON graph_edges_default (graph_name); "
+           "ELSE CREATE INDEX IF NOT EXISTS graph_edges_graph_name ON graph_edges (graph_name); END IF; END $do$"});
+    return out;
   }
   std::string upsert_graph(bool keep_kind) const {
     const std::string ins = "INSERT INTO dbridge_graphs (graph_name, directed) VALUES ($1, $2)";
@@ -213,6 +232,49 @@ struct sql_text {
   }
 };
 
+// ------------------------------------------------------------ SQLite page cache
+
+// SQLite's default page cache (2 MB) is far smaller than the index pages a
+// large store touches: the inserts, which land at random places in the
+// (graph_name, from_node) and (graph_name, to_node) indexes, evict pages, and
+// every eviction in a rollback-journal transaction writes the page out (after
+// an fsync of the journal). For the store, the cache is sized to the graph
+// and put back afterwards; the commit still syncs as the connection is set to.
+// Measured on 100k nodes + 500k edges: 80 s -> 38 s wall, 4.4 s -> 0.6 s of
+// system time.
+class sqlite_cache_for_store {
+ public:
+  sqlite_cache_for_store(const sdk::lent_connection& conn, dialect d, const dbr_graph& g) : conn_(conn) {
+    if (d != dialect::sqlite) return;
+    // About 1 KiB of table and index pages per row, at most 256 MiB; the
+    // pages are taken only as they are used.
+    const std::uint64_t want_kib = std::min<std::uint64_t>(g.nnodes + g.nedges, 256 * 1024);
+    conn.each_row("PRAGMA cache_size", {}, [&](std::span<const dbr_value> row) { old_ = integer(row[0]); });
+    // A negative size is KiB, a positive one pages.
+    std::int64_t old_kib = -old_;
+    if (old_ > 0)
+      conn.each_row("PRAGMA page_size", {},
+                    [&](std::span<const dbr_value> row) { old_kib = old_ * integer(row[0]) / 1024; });
+    if (old_ == 0 || static_cast<std::uint64_t>(old_kib) >= want_kib) return;
+    conn.query("PRAGMA cache_size = -" + std::to_string(want_kib));
+    set_ = true;
+  }
+  ~sqlite_cache_for_store() {
+    if (!set_) return;
+    try {
+      conn_.query("PRAGMA cache_size = " + std::to_string(old_));
+    } catch (...) {  // the store's own outcome is what the caller needs
+    }
+  }
+  sqlite_cache_for_store(const sqlite_cache_for_store&) = delete;
+  sqlite_cache_for_store& operator=(const sqlite_cache_for_store&) = delete;
+
+ private:
+  const sdk::lent_connection& conn_;
+  std::int64_t old_ = 0;
+  bool set_ = false;
+};
+
 // ------------------------------------------------------------ the mapper
 
 class graph_sql final : public sdk::mapper_plugin {
@@ -238,6 +300,7 @@ class graph_sql final : public sdk::mapper_plugin {
   void store(const sdk::lent_connection& conn, const dbr_graph& g) override {
     const sql_text q{dialect_of(conn.scheme())};
     const dbr_value name = sdk::make_text(g.name);
+    const sqlite_cache_for_store cache(conn, q.d, g);
     conn.transaction([&] {
       // The graph's row is locked first, so two stores of one graph run one after the other.
       const dbr_value head[] = {name, kind_value(q, g.directed != 0)};

@@ -60,6 +60,11 @@ class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
       if (r.get<std::string>("name") == name) return true;
     return false;
   }
+  // PostgreSQL has a third step (its edge indexes, node id first).
+  std::vector<std::int64_t> all_versions() const {
+    if (std::string(GetParam().name) == "postgres") return {1, 2, 3};
+    return {1, 2};
+  }
   std::vector<std::int64_t> recorded_versions() {
     std::vector<std::int64_t> out;
     for (const auto& r : conn_->query(std::string("SELECT version FROM ") + record_table + " ORDER BY version"))
@@ -76,7 +81,7 @@ TEST_P(graph_sql_schema, a_fresh_database_gets_the_schema_recorded_with_checksum
   dbridge::graph_store store(*conn_, "graph-sql");
   for (const char* t : {"dbridge_graphs", "graph_nodes", "graph_edges", "graph_node_labels"})
     EXPECT_TRUE(has_table(t)) << t;
-  EXPECT_EQ(recorded_versions(), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(recorded_versions(), all_versions());
   for (const auto& r : conn_->query(std::string("SELECT name, checksum FROM ") + record_table)) {
     EXPECT_FALSE(r.get<std::string>(0).empty());
     EXPECT_EQ(r.get<std::string>(1).size(), 64u);
@@ -95,7 +100,7 @@ TEST_P(graph_sql_schema, a_second_open_runs_no_step) {
                                : "DROP INDEX graph_nodes_graph_name";
   conn_->execute_script(drop);
   dbridge::graph_store second(*conn_, "graph-sql");
-  EXPECT_EQ(recorded_versions(), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(recorded_versions(), all_versions());
   bool index_back = false;
   try {
     conn_->execute_script(drop);
@@ -118,7 +123,7 @@ TEST_P(graph_sql_schema, a_database_made_before_the_record_table_is_adopted_with
   // What graph-sql 0.1 left behind: the tables, no record of them.
   conn_->execute_script(std::string("DROP TABLE ") + record_table);
   dbridge::graph_store store(*conn_, "graph-sql");
-  EXPECT_EQ(recorded_versions(), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(recorded_versions(), all_versions());
   EXPECT_TRUE(store.load("gs_old") == g);
   store.remove("gs_old");
 }
@@ -128,7 +133,7 @@ TEST_P(graph_sql_schema, the_applications_migrations_with_the_same_versions_do_n
   mine[0].version = 1, mine[0].name = "gs_user_step", mine[0].sql = "CREATE TABLE gs_user_table (id INT)";
   dbridge::migrate(*conn_, mine);
   dbridge::graph_store store(*conn_, "graph-sql");
-  EXPECT_EQ(recorded_versions(), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(recorded_versions(), all_versions());
   // The application's table still holds its own version 1 only, unchanged.
   const auto status = dbridge::migration_status_of(*conn_, mine);
   ASSERT_EQ(status.size(), 1u);
@@ -137,6 +142,60 @@ TEST_P(graph_sql_schema, the_applications_migrations_with_the_same_versions_do_n
                 .get<std::int64_t>(0),
             1);
   EXPECT_TRUE(dbridge::migrate(*conn_, mine).applied.empty());
+}
+
+// A database made by graph-sql 0.2.0 (steps 1 and 2, edge indexes with
+// graph_name first) is upgraded by step 3 and keeps its graphs.
+TEST_P(graph_sql_schema, a_database_made_by_0_2_0_gets_the_node_first_edge_indexes) {
+  if (std::string(GetParam().name) != "postgres") GTEST_SKIP() << "step 3 is PostgreSQL's";
+  dbridge::graph g;
+  g.add_node("x", dbridge::json{"1"});
+  g.add_edge("x", "y", "LINK", 2.0);
+  g.add_edge("y", "x", "LINK", 3.0);
+  {
+    dbridge::graph_store store(*conn_, "graph-sql");
+    store.store(g, "gs_020");
+  }
+  // Back to what 0.2.0 left: its step 2 indexes, no step 3.
+  conn_->execute_script(std::string("DELETE FROM ") + record_table + " WHERE version = 3");
+  conn_->execute_script("DROP INDEX graph_edges_from_node; DROP INDEX graph_edges_to_node; "
+                        "DROP INDEX graph_edges_default_graph_name; "
+                        "CREATE INDEX graph_edges_from_node ON graph_edges (graph_name, from_node); "
+                        "CREATE INDEX graph_edges_to_node ON graph_edges (graph_name, to_node)");
+  dbridge::graph_store store(*conn_, "graph-sql");
+  EXPECT_EQ(recorded_versions(), all_versions());
+  const auto def = [&](const char* index) {
+    return conn_->query_one("SELECT pg_get_indexdef($1::regclass)", {std::string(index)}).get<std::string>(0);
+  };
+  EXPECT_NE(def("graph_edges_from_node").find("(from_node, graph_name)"), std::string::npos);
+  EXPECT_NE(def("graph_edges_to_node").find("(to_node, graph_name)"), std::string::npos);
+  EXPECT_NE(def("graph_edges_default_graph_name").find("(graph_name)"), std::string::npos);
+  EXPECT_TRUE(store.load("gs_020") == g);
+  // A store after the upgrade builds the new indexes on the graph's partition.
+  g.add_edge("x", "x", "SELF", 1.0);
+  store.store(g, "gs_020");
+  EXPECT_TRUE(store.load("gs_020") == g);
+  EXPECT_EQ(store.neighbors("gs_020", "y", {.depth = 1}).size(), 1u);
+  store.remove("gs_020");
+}
+
+// SQLite's store raises the page cache for its transaction only: the
+// connection gets its own setting back, after a good store and a failed one.
+TEST_P(graph_sql_schema, a_sqlite_store_puts_the_page_cache_back) {
+  if (std::string(GetParam().name) != "sqlite") GTEST_SKIP() << "the page cache is SQLite's";
+  dbridge::graph_store store(*conn_, "graph-sql");
+  conn_->execute_script("PRAGMA cache_size = -3000");
+  dbridge::graph g;
+  for (int i = 0; i < 4000; ++i) g.add_edge("n" + std::to_string(i), "n" + std::to_string(i + 1), "NEXT", 1.0);
+  store.store(g, "gs_cache");
+  EXPECT_EQ(conn_->query_one("PRAGMA cache_size").get<std::int64_t>(0), -3000);
+  conn_->execute_script("CREATE TRIGGER gs_fail BEFORE INSERT ON graph_edges WHEN NEW.from_node = 'n3999' "
+                        "BEGIN SELECT RAISE(ABORT, 'gs_fail'); END");
+  EXPECT_THROW(store.store(g, "gs_cache"), dbridge::error);
+  EXPECT_EQ(conn_->query_one("PRAGMA cache_size").get<std::int64_t>(0), -3000);
+  conn_->execute_script("DROP TRIGGER gs_fail");
+  EXPECT_EQ(store.stats("gs_cache").edges, 4000u);
+  store.remove("gs_cache");
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, graph_sql_schema, ::testing::ValuesIn(sql_backends),
