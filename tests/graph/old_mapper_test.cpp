@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Mappers built from the frozen 1.0 and 1.1 headers (tests/fixtures,
+// Mappers built from the frozen 1.0, 1.1 and 1.3 headers (tests/fixtures,
 // old_mapper_plugin.c), loaded through the real loader and graph_store: a graph
 // of several nodes and edges arrives intact, which it only does when the core
 // lays the node and edge arrays out at the mapper's own element sizes.
@@ -72,7 +72,7 @@ TEST_P(old_mapper, slots_newer_than_its_minor_are_unsupported) {
 }
 
 INSTANTIATE_TEST_SUITE_P(frozen_headers, old_mapper,
-                         ::testing::Values("fixture-oldmapper-v10", "fixture-oldmapper-v11"),
+                         ::testing::Values("fixture-oldmapper-v10", "fixture-oldmapper-v11", "fixture-oldmapper-v13"),
                          [](const auto& i) { return std::string(i.param).substr(sizeof "fixture-oldmapper-" - 1); });
 
 }  // namespace
