@@ -139,6 +139,79 @@ exec_result statement::execute_raw(const dbr_value* p, std::uint32_t n) {
   return detail::connection_impl::make_exec_result(info);
 }
 
+namespace {
+[[noreturn]] void fail_row(const error& e, std::uint64_t row) {
+  error_info info = e.info();
+  info.message = "row " + std::to_string(row) + ": " + info.message;
+  throw_error(std::move(info));
+}
+}  // namespace
+
+exec_result statement::execute_many(std::span<const value> rows, std::uint64_t* failed_row) {
+  auto& s = live(impl_);
+  const std::size_t width = s.nparams == UINT32_MAX ? 0 : s.nparams;
+  if (width == 0 ? !rows.empty() : rows.size() % width != 0)
+    throw_error(errc::invalid_argument, std::to_string(rows.size()) + " values are not whole rows of the " +
+                                            std::to_string(width) + " parameters of: " + s.sql);
+  const std::uint64_t nrows = width == 0 ? 0 : rows.size() / width;
+  detail::abi_scratch local;
+  std::vector<dbr_value> abi(rows.size());
+  detail::to_abi(rows, abi.data(), local);
+  return execute_many_raw(abi.data(), nrows, failed_row);
+}
+
+exec_result statement::execute_many_raw(const dbr_value* rows, std::uint64_t nrows, std::uint64_t* failed_row) {
+  auto& s = live(impl_);
+  auto& c = *s.conn;
+  if (failed_row != nullptr) *failed_row = UINT64_MAX;
+  const std::uint32_t width = s.nparams == UINT32_MAX ? 0 : s.nparams;
+  exec_result total{0, std::nullopt, std::nullopt};
+  const auto add = [&total](std::int64_t n) {
+    total.affected_rows = n >= 0 && total.affected_rows >= 0 ? total.affected_rows + n : -1;
+  };
+  // Rows one at a time: a driver older than ABI 1.4, and the last row of a
+  // batch, so the connection's last insert id is that row's as after execute
+  // (a batch path cannot tell it: MariaDB's array binding reports the first).
+  const auto per_row = [&](std::uint64_t from) {
+    for (std::uint64_t r = from; r < nrows; ++r) {
+      try {
+        const exec_result one = execute_raw(rows + r * width, width);
+        add(one.affected_rows);
+        total.last_insert_id = one.last_insert_id;
+        total.last_insert_id_u64 = one.last_insert_id_u64;
+      } catch (const error& e) {
+        if (failed_row != nullptr) *failed_row = r;
+        fail_row(e, r);
+      }
+    }
+    return total;
+  };
+  if (nrows == 0) return total;
+  if (c.rec->sql.execute_batch == nullptr || nrows == 1) return per_row(0);
+  std::uint64_t failed = UINT64_MAX;
+  try {
+    detail::call_guard g(c);
+    c.slot->touch();
+    dbr_exec_info info;
+    std::memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    if (s.live != nullptr) end_previous(c, s);
+    detail::abi_error& err = c.err;
+    const bool was_in_tx = c.in_explicit_tx();
+    const int32_t rc = c.rec->sql.execute_batch(s.stmt, rows, width, nrows - 1, &info, &failed, err);
+    c.note_session(info, s.sql);
+    if (s.schema_sql) [[unlikely]] c.note_schema(s.sql);
+    if (s.transaction_sql) [[unlikely]] c.refresh_raw_tx();
+    if (rc < 0) c.fail_sent(rc, err, s.sql, detail::sql_effect(s.sql, was_in_tx), was_in_tx);
+    add(info.affected_rows);
+  } catch (const error& e) {
+    if (failed == UINT64_MAX) throw;
+    if (failed_row != nullptr) *failed_row = failed;
+    fail_row(e, failed);
+  }
+  return per_row(nrows - 1);
+}
+
 std::uint32_t statement::param_count() const {
   if (!impl_) throw_error(errc::invalid_state, "this statement object was moved from");
   return impl_->nparams;

@@ -20,39 +20,12 @@ constexpr std::size_t array_batch_rows = 10000;
 constexpr std::size_t multirow_batch_rows = 500;
 constexpr std::size_t batch_bytes = 4 * 1024 * 1024;
 
-// Values that bind as one MYSQL_TYPE_* share a class; a batch's column holds one class.
-enum bind_class : int { none = 0, c_int, c_uint, c_double, c_text, c_decimal, c_bytes, c_date, c_time, c_datetime };
-
-int class_of(std::uint32_t tag) {
-  switch (tag) {
-    case DBR_TYPE_NULL: return none;
-    case DBR_TYPE_BOOL:
-    case DBR_TYPE_INT64: return c_int;
-    case DBR_TYPE_UINT64: return c_uint;
-    case DBR_TYPE_DOUBLE: return c_double;
-    case DBR_TYPE_TEXT:
-    case DBR_TYPE_JSON:
-    case DBR_TYPE_UUID: return c_text;
-    case DBR_TYPE_DECIMAL: return c_decimal;
-    case DBR_TYPE_BYTES: return c_bytes;
-    case DBR_TYPE_DATE: return c_date;
-    case DBR_TYPE_TIME: return c_time;
-    case DBR_TYPE_TIMESTAMP:
-    case DBR_TYPE_TIMESTAMPTZ: return c_datetime;
-    default:
-      throw sdk::error(DBR_CAT_DATA, std::string("mysql: a ") + sdk::type_name(tag) +
-                                         " value cannot be loaded into MySQL; pass it as text")
-          .sqlstate("22000");
-  }
-}
-
 class insert_transfer final : public sdk::bulk_transfer {
  public:
   insert_transfer(my_connection& c, std::string target, std::vector<std::string> names, bool array)
       : c_(c), target_(std::move(target)), names_(std::move(names)), array_(array) {
     ncols_ = names_.size();
-    classes_.assign(ncols_, none);
-    cols_.resize(ncols_);
+    arrays_.restart(ncols_);
     if (c_.in_transaction()) {
       c_.run("SAVEPOINT dbr_copy_in", "bulk insert");
       savepoint_ = true;
@@ -71,16 +44,10 @@ class insert_transfer final : public sdk::bulk_transfer {
     for (std::uint64_t r = 0; r < nrows; ++r) {
       const dbr_value* row = cells + r * ncols_;
       // A column changing its binding class starts a new batch.
-      bool fits = true;
-      for (std::size_t i = 0; i < ncols_ && fits; ++i) {
-        const int k = class_of(row[i].type);
-        fits = k == none || classes_[i] == none || classes_[i] == k;
-      }
-      if (!fits) flush();
+      if (!arrays_.fits(row)) flush();
+      arrays_.note(row);
       for (std::size_t i = 0; i < ncols_; ++i) {
         dbr_value v = row[i];
-        const int k = class_of(v.type);
-        if (k != none && classes_[i] == none) classes_[i] = k;
         if (v.type == DBR_TYPE_TEXT || v.type == DBR_TYPE_JSON || v.type == DBR_TYPE_DECIMAL) {
           v.u.str.ptr = arena_.keep({v.u.str.ptr, static_cast<std::size_t>(v.u.str.len)}).data();
           bytes_ += v.u.str.len;
@@ -166,82 +133,12 @@ class insert_transfer final : public sdk::bulk_transfer {
     arena_.reset();
     bytes_ = 0;
     pending_ = 0;
-    classes_.assign(ncols_, none);
+    arrays_.restart(ncols_);
   }
 
   void flush_array() {
     MYSQL_STMT* s = prepared(1, stmt_, stmt_rows_);
-    const std::size_t n = pending_;
-    binds_.assign(ncols_, MYSQL_BIND{});
-    for (std::size_t c = 0; c < ncols_; ++c) {
-      column& col = cols_[c];
-      MYSQL_BIND& b = binds_[c];
-      col.ind.assign(n, STMT_INDICATOR_NONE);
-      const int k = classes_[c];
-      switch (k) {
-        case c_int:
-        case c_uint:
-          col.ll.resize(n);
-          b.buffer_type = MYSQL_TYPE_LONGLONG;
-          b.is_unsigned = k == c_uint ? 1 : 0;
-          b.buffer = col.ll.data();
-          break;
-        case c_double:
-          col.dd.resize(n);
-          b.buffer_type = MYSQL_TYPE_DOUBLE;
-          b.buffer = col.dd.data();
-          break;
-        case c_date:
-        case c_time:
-        case c_datetime:
-          // Connector/C steps through fixed-size types only; temporals,
-          // like strings, go as an array of pointers.
-          col.tt.resize(n);
-          col.tp.resize(n);
-          for (std::size_t r = 0; r < n; ++r) col.tp[r] = &col.tt[r];
-          b.buffer_type = k == c_date ? MYSQL_TYPE_DATE : k == c_time ? MYSQL_TYPE_TIME : MYSQL_TYPE_DATETIME;
-          b.buffer = col.tp.data();
-          break;
-        default:  // text, decimal, bytes, or a column of NULLs only
-          col.pp.resize(n);
-          col.len.resize(n);
-          b.buffer_type = k == c_bytes ? MYSQL_TYPE_BLOB : k == c_decimal ? MYSQL_TYPE_NEWDECIMAL : MYSQL_TYPE_STRING;
-          b.buffer = col.pp.data();
-          b.length = col.len.data();
-          break;
-      }
-      b.u.indicator = col.ind.data();
-      for (std::size_t r = 0; r < n; ++r) {
-        const dbr_value& v = rows_[r * ncols_ + c];
-        if (v.type == DBR_TYPE_NULL) {
-          col.ind[r] = STMT_INDICATOR_NULL;
-          if (!col.pp.empty() && b.buffer == col.pp.data()) {
-            col.pp[r] = nullptr;
-            col.len[r] = 0;
-          }
-          continue;
-        }
-        switch (k) {
-          case c_int: col.ll[r] = v.type == DBR_TYPE_BOOL ? (v.u.i64 != 0 ? 1 : 0) : v.u.i64; break;
-          case c_uint: col.ll[r] = static_cast<long long>(v.u.u64); break;
-          case c_double: col.dd[r] = v.u.f64; break;
-          case c_date:
-          case c_time:
-          case c_datetime: to_mysql_time(v, col.tt[r], c_.zone()); break;
-          case c_bytes:
-            col.pp[r] = const_cast<char*>(reinterpret_cast<const char*>(v.u.bin.ptr));
-            col.len[r] = static_cast<unsigned long>(v.u.bin.len);
-            break;
-          default:
-            col.pp[r] = const_cast<char*>(v.u.str.ptr);
-            col.len[r] = static_cast<unsigned long>(v.u.str.len);
-            break;
-        }
-      }
-    }
-    unsigned int size = static_cast<unsigned int>(n);
-    if (mysql_stmt_attr_set(s, STMT_ATTR_ARRAY_SIZE, &size) != 0) c_.raise(s, "bulk insert");
-    if (mysql_stmt_bind_param(s, binds_.data()) != 0) c_.raise(s, "bulk insert");
+    if (!arrays_.bind(s, rows_.data(), pending_, ncols_, {}, c_.zone())) c_.raise(s, "bulk insert");
     execute(s);
   }
 
@@ -254,16 +151,6 @@ class insert_transfer final : public sdk::bulk_transfer {
     execute(s);
   }
 
-  struct column {
-    std::vector<long long> ll;
-    std::vector<double> dd;
-    std::vector<MYSQL_TIME> tt;
-    std::vector<MYSQL_TIME*> tp;
-    std::vector<char*> pp;
-    std::vector<unsigned long> len;
-    std::vector<char> ind;
-  };
-
   my_connection& c_;
   std::string target_;
   std::vector<std::string> names_;
@@ -271,13 +158,11 @@ class insert_transfer final : public sdk::bulk_transfer {
   bool array_;
   bool savepoint_ = false;
   bool done_ = false;
-  std::vector<int> classes_;
+  array_binder arrays_;
   std::vector<dbr_value> rows_;
   arena arena_;
   std::size_t pending_ = 0, bytes_ = 0;
   std::int64_t stored_ = 0;
-  std::vector<column> cols_;
-  std::vector<MYSQL_BIND> binds_;
   param_binder params_;
   MYSQL_STMT* stmt_ = nullptr;
   std::size_t stmt_rows_ = 0;

@@ -110,6 +110,47 @@ class param_binder {
   std::vector<std::string> text_;
 };
 
+/// Column-wise array binding (MariaDB's STMT_ATTR_ARRAY_SIZE, indicator
+/// arrays for NULLs): many rows of one statement in one round trip. Each
+/// column binds as one MYSQL_TYPE_*, so the rows of one execution must agree
+/// on a column's binding class (NULL agrees with every class).
+class array_binder {
+ public:
+  /// The binding class of a tag; throws a data error for one MySQL cannot take.
+  static int class_of(std::uint32_t tag);
+  /// Forgets the classes seen: the next row starts a new set of nslots
+  /// bind slots.
+  void restart(std::size_t nslots) { classes_.assign(nslots, 0); }
+  /// True when row agrees with the classes seen so far; bind slot k takes
+  /// the row's value order[k] (empty order: k).
+  bool fits(const dbr_value* row, std::span<const std::uint32_t> order = {}) const;
+  /// Records row's classes (after fits()).
+  void note(const dbr_value* row, std::span<const std::uint32_t> order = {});
+  /// Binds n rows of `width` values (row-major, borrowed until the execute)
+  /// to s and sets its array size; bind slot k takes value order[k] of each
+  /// row (empty order: k). The classes must have been noted for these rows.
+  /// False when Connector/C refuses (its error is on s).
+  bool bind(MYSQL_STMT* s, const dbr_value* rows, std::size_t n, std::size_t width,
+            std::span<const std::uint32_t> order, const session_zone& zone);
+  /// Back to one row per execute (array size 0) for s.
+  static void unbind(MYSQL_STMT* s) noexcept;
+
+ private:
+  struct column {
+    std::vector<long long> ll;
+    std::vector<double> dd;
+    std::vector<MYSQL_TIME> tt;
+    std::vector<MYSQL_TIME*> tp;
+    std::vector<char*> pp;
+    std::vector<unsigned long> len;
+    std::vector<char> ind;
+  };
+  std::vector<int> classes_;
+  std::vector<column> cols_;
+  std::vector<MYSQL_BIND> binds_;
+  std::deque<std::string> rendered_;  // UUIDs as the text the server parses
+};
+
 /// Fills a MYSQL_TIME from a temporal value (DATE/TIME/TIMESTAMP, or a
 /// TIMESTAMPTZ instant as wall time in zone) and returns the MYSQL_TYPE_* to
 /// send it as.
@@ -182,6 +223,11 @@ class my_statement final : public sdk::statement, public sdk::cursor {
 
   std::uint32_t param_count() override { return sql_.nparams; }
   sdk::cursor* execute(std::span<const dbr_value> params, dbr_exec_info& info) override;
+  /// Array binding on MariaDB for INSERT, REPLACE, UPDATE and DELETE
+  /// (my_batch.cpp); anything else, or a server without bulk operations,
+  /// runs a row at a time.
+  void execute_batch(std::span<const dbr_value> params, std::uint64_t nrows, dbr_exec_info& info,
+                     std::uint64_t& failed_row) override;
 
   std::span<const dbr_column> columns() override;
   std::int32_t fetch(std::uint32_t max_rows, dbr_rows& out) override;
@@ -209,6 +255,12 @@ class my_statement final : public sdk::statement, public sdk::cursor {
   /// Copies the rest of the set p describes into s.
   void store_current(column_plan& p, stored_set& s);
   [[noreturn]] void raise(std::string_view context);
+  /// Runs rows [from, to) of a batch one execute at a time inside a
+  /// savepoint rolled back afterwards, to find the row whose error made an
+  /// array execution fail (the server does not say); throws that row's
+  /// error with failed_row set, or returns when every row passed.
+  void locate_failure(std::span<const dbr_value> params, std::size_t width, std::uint64_t from, std::uint64_t to,
+                      std::uint64_t& failed_row);
   /// After CR_NEW_STMT_METADATA (a table changed shape since the prepare):
   /// reads the unwanted result off the wire, proves the connection in sync
   /// (else fails it as broken), and prepares the statement anew.
@@ -229,6 +281,7 @@ class my_statement final : public sdk::statement, public sdk::cursor {
   arena arena_;
   std::vector<dbr_value> cells_;    // the row handed out (borrowed by the core)
   std::vector<dbr_value> scratch_;  // rows being copied while detaching
+  std::unique_ptr<array_binder> arrays_;  // made by the first array execution
 };
 
 // ------------------------------------------------------------ connection

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -111,6 +112,10 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
 
   std::uint32_t param_count() override { return static_cast<std::uint32_t>(param_types_.size()); }
   sdk::cursor* execute(std::span<const dbr_value> params, dbr_exec_info& info) override;
+  /// Statements without result rows run as a pipeline of the prepared
+  /// statement (pg_batch.cpp); others row by row.
+  void execute_batch(std::span<const dbr_value> params, std::uint64_t nrows, dbr_exec_info& info,
+                     std::uint64_t& failed_row) override;
 
   std::span<const dbr_column> columns() override { return plan_.cols; }
   std::int32_t fetch(std::uint32_t max_rows, dbr_rows& out) override;
@@ -133,6 +138,8 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   /// Sends and reads up to the first row; false (nothing raised) when the
   /// server refused it because a table it reads changed shape.
   bool run(std::span<const dbr_value> params, dbr_exec_info& info);
+  /// Encodes params into params_ for the described parameter types.
+  void encode(std::span<const dbr_value> params);
   PGresult* next_row();   // next single-row result, or nullptr at the end
   PGresult* read_wire();  // same, straight from libpq; errors parked in failed_
   /// Reads the whole result into whole_ (no single-row mode); errors parked
@@ -192,6 +199,14 @@ class pg_connection final : public sdk::connection,
   /// Makes the wire free for a new command: an active streaming result is
   /// buffered (except `self`, which is discarded by its owner).
   void settle(pg_statement* self = nullptr);
+  /// Runs the prepared statement `name` (no result rows) once per row in
+  /// one pipeline with one Sync at the end: outside a transaction the rows
+  /// commit together or not at all. row(i) encodes row i's parameters.
+  /// Returns the rows affected; a failing row's error is thrown with
+  /// failed_row = base + its index (pg_batch.cpp).
+  std::int64_t pipeline_prepared(const std::string& name, std::uint64_t base, std::uint64_t n,
+                                 const std::function<const param_buffers&(std::uint64_t)>& row,
+                                 std::uint64_t& failed_row);
   void set_streaming(pg_statement* s) noexcept { streaming_ = s; }
   pg_statement* streaming() const noexcept { return streaming_; }
   void forget_statement(pg_statement* s, const std::string& name, std::uint64_t generation) noexcept;

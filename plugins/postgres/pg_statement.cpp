@@ -391,9 +391,7 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
   c_.raise(f.get());
 }
 
-bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
-  info.session_changed = changes_session_ ? 1 : 0;
-  if (sql_prepare_) c_.note_sql_prepare();
+void pg_statement::encode(std::span<const dbr_value> params) {
   const std::size_t n = params.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (params[i].type == DBR_TYPE_NULL) {
@@ -411,6 +409,13 @@ bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
     params_.values[i] = b.data();
     params_.lengths[i] = static_cast<int>(b.size());
   }
+}
+
+bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
+  info.session_changed = changes_session_ ? 1 : 0;
+  if (sql_prepare_) c_.note_sql_prepare();
+  const std::size_t n = params.size();
+  encode(params);
   PGconn* conn = c_.raw();
   if (PQsendQueryPrepared(conn, name_.c_str(), static_cast<int>(n), params_.values.data(), params_.lengths.data(),
                           params_.formats.data(), plan_.format) != 1)

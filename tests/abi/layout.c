@@ -136,6 +136,9 @@ int main(void) {
   F(dbr_sql_vtable, execute);
   F(dbr_sql_vtable, finalize);
   F(dbr_sql_vtable, execute_script);
+#if DBR_ABI_MINOR >= 4
+  F(dbr_sql_vtable, execute_batch);
+#endif
   S(dbr_txn_options);
   F(dbr_txn_options, struct_size);
   F(dbr_txn_options, isolation);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Mappers built from the frozen 1.0, 1.1 and 1.2 headers (tests/fixtures,
+// Mappers built from the frozen 1.0 to 1.3 headers (tests/fixtures,
 // old_mapper_plugin.c), loaded through the real loader and graph_store: a graph
 // of several nodes and edges arrives intact, which it only does when the core
 // lays the node and edge arrays out at the mapper's own element sizes.
@@ -71,14 +71,14 @@ TEST_P(old_mapper, slots_newer_than_its_minor_are_unsupported) {
   EXPECT_THROW(store.merge(several_nodes_and_edges(), "old"), dbridge::unsupported_error);
 }
 
-// The 1.2 build answers list and stats, the slots 1.2 added, through the
-// frozen header's own dbr_graph_stats.
-TEST(old_mapper_v12, lists_and_counts_its_graphs) {
-  const auto file = std::filesystem::temp_directory_path() / ("dbr_old_mapper12_" + std::to_string(::getpid()) + ".db");
-  std::filesystem::remove(file);
+// Builds from 1.2 on answer list and stats, the slots 1.2 added, through
+// the frozen header's own dbr_graph_stats.
+class old_mapper_listing : public old_mapper {};
+
+TEST_P(old_mapper_listing, lists_and_counts_its_graphs) {
   {
-    auto conn = dbridge::connect("sqlite://" + file.string());
-    dbridge::graph_store store(conn, "fixture-oldmapper-v12");
+    auto conn = dbridge::connect("sqlite://" + file_.string());
+    dbridge::graph_store store(conn, GetParam());
     store.store(several_nodes_and_edges(), "old");
     const auto stats = store.stats("old");
     EXPECT_EQ(stats.nodes, 5u);
@@ -91,12 +91,14 @@ TEST(old_mapper_v12, lists_and_counts_its_graphs) {
     store.remove("old");
     EXPECT_THROW((void)store.stats("old"), dbridge::not_found_error);
   }
-  std::filesystem::remove(file);
 }
 
 INSTANTIATE_TEST_SUITE_P(frozen_headers, old_mapper,
                          ::testing::Values("fixture-oldmapper-v10", "fixture-oldmapper-v11",
-                                           "fixture-oldmapper-v12"),
+                                           "fixture-oldmapper-v12", "fixture-oldmapper-v13"),
+                         [](const auto& i) { return std::string(i.param).substr(sizeof "fixture-oldmapper-" - 1); });
+INSTANTIATE_TEST_SUITE_P(frozen_headers, old_mapper_listing,
+                         ::testing::Values("fixture-oldmapper-v12", "fixture-oldmapper-v13"),
                          [](const auto& i) { return std::string(i.param).substr(sizeof "fixture-oldmapper-" - 1); });
 
 }  // namespace

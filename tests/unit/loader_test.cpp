@@ -528,6 +528,28 @@ TEST_F(loader, plugin_built_against_the_shorter_exec_info_still_streams_every_ro
   }
 }
 
+// A driver built from the frozen 1.3 header has no execute_batch slot: the
+// core runs execute_many one execute per row, names the failing row, and the
+// rows before it stay applied as they would row by row.
+TEST_F(loader, a_driver_without_the_batch_slot_runs_execute_many_row_by_row) {
+  use({"old-sql-v13"});
+  auto db = dbridge::connect("fixoldsql13://nowhere/db");
+  auto add = db.prepare("add ?");
+  const std::vector<dbridge::value> ok = {std::int64_t{1}, std::int64_t{2}, std::int64_t{3}, std::int64_t{4}};
+  EXPECT_EQ(add.execute_many(ok).affected_rows, 4);
+  EXPECT_EQ(db.query_one("show").get<std::int64_t>(0), 10);
+  const std::vector<dbridge::value> bad = {std::int64_t{100}, std::string("x"), std::int64_t{1000}};
+  std::uint64_t failed = 0;
+  try {
+    (void)add.execute_many(bad, &failed);
+    FAIL() << "a text value went through";
+  } catch (const dbridge::data_error& e) {
+    EXPECT_EQ(e.info().message.rfind("row 1: ", 0), 0u) << e.what();
+  }
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ(db.query_one("show").get<std::int64_t>(0), 110);
+}
+
 // ---------------------------------------------------------------- issue 10
 // Who may change a plugin's code: a library or folder every user may write to
 // is refused unless the user config allows it; group-writable files and a

@@ -65,7 +65,7 @@ extern "C" {
 #endif
 
 #define DBR_ABI_MAJOR 1
-#define DBR_ABI_MINOR 3
+#define DBR_ABI_MINOR 4
 
 #if defined(_WIN32)
 #define DBR_EXPORT __declspec(dllexport)
@@ -527,6 +527,24 @@ typedef struct dbr_sql_vtable {
   /* 1.0, optional: run SQL text that may hold several statements, no params,
    * results discarded (scripts, ATTACH, PRAGMA). */
   int32_t (*execute_script)(dbr_conn* conn, const char* sql, uint64_t sql_len, dbr_error* err);
+  /* 1.4, optional (NULL: the core runs execute once per row; only called
+   * when the negotiated minor is >= 4 and struct_size covers the slot): run
+   * the statement once for each of nrows rows of nparams values, by the
+   * fastest path the driver has (MariaDB array binding, a PostgreSQL
+   * pipeline), as if execute ran per row in order. params: nrows * nparams
+   * values, row-major, borrowed for the call; every row has nparams ==
+   * param_count(stmt) values. Rows the statement yields are discarded.
+   * info (set up by the caller as for execute): affected_rows is the total
+   * over the rows (-1 when the driver cannot tell), session_changed as for
+   * execute; has_rows stays 0 and last_insert_id is not filled.
+   * Transactions are the caller's: the driver neither opens nor ends one,
+   * and on failure the rows before the failing one may have been applied;
+   * a caller wanting all or nothing wraps the call in a transaction or
+   * savepoint. On failure *failed_row (set to UINT64_MAX by the caller) is
+   * the 0-based row the error belongs to when the driver knows it, err
+   * describes that row's error (the core names the row in the message). */
+  int32_t (*execute_batch)(dbr_stmt* stmt, const dbr_value* params, uint32_t nparams, uint64_t nrows,
+                           dbr_exec_info* info, uint64_t* failed_row, dbr_error* err);
 } dbr_sql_vtable;
 
 /* capability "transactions". */
@@ -848,8 +866,9 @@ typedef struct dbr_lent_conn {
   int32_t (*rollback)(void* ctx, dbr_error* err);
   /* 1.2, NULL when the core's minor is older: insert nrows rows of ncols
    * cells (row-major, borrowed) into table(columns) by the fastest path the
-   * driver has (PostgreSQL COPY, one multi-row prepared INSERT reused on the
-   * others), inside the open transaction if there is one. *rows = rows
+   * driver has (PostgreSQL COPY, MariaDB array binding, a one-row prepared
+   * INSERT run as a batch on the others), inside the open transaction if
+   * there is one. *rows = rows
    * stored. A failure leaves the open transaction to be rolled back. */
   int32_t (*insert_rows)(void* ctx, const char* table, const char* const* columns, uint32_t ncols,
                          const dbr_value* cells, uint64_t nrows, int64_t* rows, dbr_error* err);

@@ -269,6 +269,18 @@ class DBRIDGE_API statement {
   exec_result execute(std::initializer_list<value> p) { return execute(params(p.begin(), p.size())); }
   /// Fast path for benchmarks and hot loops: binds borrowed ABI values as they are.
   exec_result execute_raw(const dbr_value* p, std::uint32_t n);
+  /// Runs the statement once per row of `rows` (whole rows of param_count()
+  /// values, row-major) in one call: the driver's batch path when it has one
+  /// (MariaDB array binding, a PostgreSQL pipeline), else execute per row.
+  /// affected_rows is the total (-1 when unknown); the last row runs on its
+  /// own, so last_insert_id is that row's, as after execute. A failure throws the
+  /// failing row's error, its message starting "row N: " (0-based) when the
+  /// row is known; rows before it may have been applied, so wrap the call in
+  /// a transaction or savepoint for all or nothing.
+  /// When failed_row is given it gets the failing row, or UINT64_MAX.
+  exec_result execute_many(std::span<const value> rows, std::uint64_t* failed_row = nullptr);
+  /// The same on borrowed ABI values (nrows * param_count() of them).
+  exec_result execute_many_raw(const dbr_value* rows, std::uint64_t nrows, std::uint64_t* failed_row = nullptr);
   [[nodiscard]] std::uint32_t param_count() const;
   [[nodiscard]] const std::string& sql() const;
 

@@ -3,7 +3,6 @@
 // notifications.
 #include <chrono>
 
-#include "dbridge/batch.hpp"
 
 #include "capi_internal.hpp"
 #include "capi_result.hpp"  // dbridge_result, for freeing a connection's spare
@@ -331,57 +330,6 @@ int32_t dbridge_stmt_execute(dbridge_stmt* s, const dbridge_params* params, int6
 
 namespace {
 
-/// Rows a pipeline sends per write: bounds the memory of queued rows and of
-/// unread results.
-constexpr std::size_t pipeline_chunk = 1000;
-
-/// Why row i failed, naming it.
-[[noreturn]] void fail_row(error_info info, std::size_t i) {
-  info.message = "row " + std::to_string(i) + ": " + info.message;
-  throw_error(std::move(info));
-}
-
-/// Runs every row through a pipeline; the total affected rows (-1 unknown).
-std::int64_t run_pipelined(connection& conn, const std::string& sql, std::span<const value> values, std::size_t width,
-                           std::uint64_t& failed) {
-  const std::size_t rows = values.size() / width;
-  std::int64_t total = 0;
-  for (std::size_t start = 0; start < rows; start += pipeline_chunk) {
-    const std::size_t end = std::min(rows, start + pipeline_chunk);
-    batch b(conn);
-    for (std::size_t i = start; i < end; ++i) b.add(sql, values.subspan(i * width, width));
-    b.send();
-    std::optional<error_info> first;
-    while (const batch_item* it = b.next()) {
-      if (!it->ok() && !first) failed = start + it->index, first = *it->error;
-      if (it->affected_rows >= 0 && total >= 0) total += it->affected_rows;
-      else total = -1;
-    }
-    b.end();
-    if (first) fail_row(std::move(*first), failed);
-  }
-  return total;
-}
-
-/// Runs every row through the prepared statement; the total affected rows.
-std::int64_t run_prepared(dbridge_conn* c, statement& st, std::span<const value> values, std::size_t width,
-                          std::uint64_t& failed) {
-  const std::size_t rows = values.size() / width;
-  std::int64_t total = 0;
-  for (std::size_t i = 0; i < rows; ++i) {
-    try {
-      exec_result r = st.execute(values.subspan(i * width, width));
-      remember(c, r);
-      if (r.affected_rows >= 0 && total >= 0) total += r.affected_rows;
-      else total = -1;
-    } catch (const error& e) {
-      failed = i;
-      fail_row(e.info(), i);
-    }
-  }
-  return total;
-}
-
 /// The innermost transaction or savepoint c has open through this API, if any.
 dbridge_tx* innermost_tx(dbridge_conn* c) noexcept {
   for (capi_child* ch = c->children; ch != nullptr; ch = ch->next)
@@ -414,10 +362,11 @@ int32_t dbridge_stmt_execute_many(dbridge_stmt* s, const dbridge_params* params,
     std::optional<transaction> tx;
     if (dbridge_tx* outer = innermost_tx(c)) tx.emplace(outer->tx->savepoint());
     else if (!conn.in_transaction()) tx.emplace(conn.begin());
-    const std::int64_t total = conn.has_capability("batch") ? run_pipelined(conn, s->st->sql(), p, width, failed)
-                                                           : run_prepared(c, *s->st, p, width, failed);
+    // The core names the failing row in the message; the driver's batch path
+    // (or a row at a time on an older driver) is its business.
+    const exec_result total = s->st->execute_many(p, &failed);
     if (tx) tx->commit();
-    if (affected_rows != nullptr) *affected_rows = total;
+    if (affected_rows != nullptr) *affected_rows = total.affected_rows;
     return DBRIDGE_OK;
   });
   if (failed_row != nullptr) *failed_row = failed;

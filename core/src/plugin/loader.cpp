@@ -245,6 +245,7 @@ bool loader_run::check_descriptor(const dbr_plugin_desc& desc, plugin_record& re
     // Slots newer than the negotiated minor are never called, whatever the
     // table holds (abi.h: the negotiated minor is the only gate).
     if (rec.negotiated_minor < 1) rec.conn.reset_session = nullptr;
+    if (rec.negotiated_minor < 4) rec.sql.execute_batch = nullptr;
   } else if (desc.kind == DBR_KIND_POOL) {
     copy_table(desc.vtable, rec.pool);
   } else {

@@ -51,6 +51,27 @@ class statement {
   /// info.session_changed, pre-set from generic_session_change: overwrite it
   /// when the driver knows its backend better (sdk/session.hpp).
   virtual cursor* execute(std::span<const dbr_value> params, dbr_exec_info& info) = 0;
+  /// Runs the statement once per row: params holds nrows rows of
+  /// param_count() values, row-major (abi.h, dbr_sql_vtable.execute_batch).
+  /// info comes set up as for execute; add each row's affected rows into
+  /// info.affected_rows (pre-set to 0; -1 when unknown). On failure set
+  /// failed_row to the row's index, then throw. This default runs execute
+  /// per row; a driver with a faster path (array binding, a pipeline)
+  /// overrides it.
+  virtual void execute_batch(std::span<const dbr_value> params, std::uint64_t nrows, dbr_exec_info& info,
+                             std::uint64_t& failed_row) {
+    const std::size_t width = nrows == 0 ? 0 : params.size() / nrows;
+    for (std::uint64_t r = 0; r < nrows; ++r) {
+      dbr_exec_info row = info;
+      row.affected_rows = -1;
+      failed_row = r;
+      if (cursor* rows = execute(params.subspan(r * width, width), row)) rows->close();
+      if (row.affected_rows < 0 || info.affected_rows < 0) info.affected_rows = -1;
+      else info.affected_rows += row.affected_rows;
+      info.session_changed |= row.session_changed;
+    }
+    failed_row = UINT64_MAX;
+  }
   /// What the generic rule of sdk/session.hpp says of this statement's SQL,
   /// set when it was prepared: a driver that says nothing reports what the
   /// core would assume of an ABI 1.0 plugin.

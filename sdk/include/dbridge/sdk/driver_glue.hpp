@@ -227,18 +227,7 @@ struct driver_glue : plugin_lifecycle<D> {
   }
   [[gnu::always_inline]] static void run_execute(statement& st, const dbr_value* params, std::uint32_t n, dbr_exec_info& x,
                           std::uint32_t first_max, dbr_cursor** out) {
-    x.struct_size = sizeof(dbr_exec_info);
-    x.has_rows = 0;
-    x.affected_rows = -1;
-    x.last_insert_id = 0;
-    x.has_last_insert_id = 0;
-    x.reserved = 0;
-    x.first_max = first_max;
-    x.has_first = 0;
-    x.session_changed = st.generic_session_change ? 1 : 0;
-    x.reserved_1_1 = 0;
-    x.last_insert_id_unsigned = 0;
-    x.reserved_1_1_b = 0;
+    reset_info(x, first_max, st);
     if (out != nullptr) *out = nullptr;
     if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
     cursor* result = st.execute(std::span<const dbr_value>(params, n), x);
@@ -253,6 +242,43 @@ struct driver_glue : plugin_lifecycle<D> {
     if (first_max != 0 && x.has_first == 0) read_first(*result, first_max, x);
     *out = reinterpret_cast<dbr_cursor*>(result);
     x.has_rows = 1;
+  }
+  [[gnu::always_inline]] static void reset_info(dbr_exec_info& x, std::uint32_t first_max, const statement& st) noexcept {
+    x.struct_size = sizeof(dbr_exec_info);
+    x.has_rows = 0;
+    x.affected_rows = -1;
+    x.last_insert_id = 0;
+    x.has_last_insert_id = 0;
+    x.reserved = 0;
+    x.first_max = first_max;
+    x.has_first = 0;
+    x.session_changed = st.generic_session_change ? 1 : 0;
+    x.reserved_1_1 = 0;
+    x.last_insert_id_unsigned = 0;
+    x.reserved_1_1_b = 0;
+  }
+  static std::int32_t execute_batch(dbr_stmt* s, const dbr_value* params, std::uint32_t n, std::uint64_t nrows,
+                                    dbr_exec_info* info, std::uint64_t* failed_row, dbr_error* err) noexcept {
+    std::uint64_t failed = UINT64_MAX;
+    try {
+      dbr_exec_info mine;
+      const bool in_place = info != nullptr && info->struct_size >= sizeof(dbr_exec_info);
+      dbr_exec_info& x = in_place ? *info : mine;
+      reset_info(x, 0, stmt(s));
+      x.affected_rows = 0;
+      if (params == nullptr && n != 0 && nrows != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute_batch: params is NULL");
+      if (n != stmt(s).param_count())
+        fail(DBR_CAT_INVALID_ARGUMENT, "execute_batch: rows of " + std::to_string(n) + " values for a statement of " +
+                                           std::to_string(stmt(s).param_count()) + " parameters");
+      if (nrows != 0 && n != 0 && nrows > SIZE_MAX / n) fail(DBR_CAT_INVALID_ARGUMENT, "execute_batch: too many rows");
+      const std::size_t count = static_cast<std::size_t>(nrows) * n;
+      stmt(s).execute_batch(std::span<const dbr_value>(count != 0 ? params : nullptr, count), nrows, x, failed);
+      if (!in_place && info != nullptr) narrow(mine, info);
+      return DBR_OK;
+    } catch (...) {
+      if (failed_row != nullptr) *failed_row = failed;
+      return report_current_exception(err);
+    }
   }
   static void read_first(cursor& result, std::uint32_t max_rows, dbr_exec_info& x) {
     dbr_rows& rows = x.first;
@@ -614,7 +640,7 @@ struct driver_glue : plugin_lifecycle<D> {
                                               has_cancel ? &cancel : nullptr, &set_option, &get_info,
                                               has_reset ? &reset_session : nullptr};
   static constexpr dbr_sql_vtable sql_vt = {sizeof(dbr_sql_vtable), 0, &prepare, &param_count, &param_index,
-                                            &execute, &finalize, &execute_script};
+                                            &execute, &finalize, &execute_script, &execute_batch};
   static constexpr dbr_txn_vtable txn_vt = {sizeof(dbr_txn_vtable), 0, &begin, &commit, &rollback, &savepoint,
                                             &release_savepoint, &rollback_to_savepoint, &in_transaction};
   static constexpr dbr_command_vtable command_vt = {sizeof(dbr_command_vtable), 0, &command};
