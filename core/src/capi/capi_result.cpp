@@ -109,12 +109,20 @@ inline void put_bytes(capi_batch_column& b, const void* p, std::size_t n) {
   b.used += n;
 }
 
-inline void put_fixed(capi_batch_column& b, std::uint64_t at, std::uint8_t tag, const encoded& e) {
+/// A cell whose aux and flags are zero (the batch starts them so).
+inline void put_plain(capi_batch_column& b, std::uint64_t at, std::uint8_t tag, std::int64_t value) {
   b.tags[at] = tag;
-  b.values[at] = e.value;
-  b.aux[at] = e.aux;
-  b.flags[at] = e.flags;
+  b.values[at] = value;
   b.offsets[at + 1] = b.used;
+}
+
+inline void put_fixed(capi_batch_column& b, std::uint64_t at, std::uint8_t tag, const encoded& e) {
+  put_plain(b, at, tag, e.value);
+  if (e.aux != 0 || e.flags != 0) {
+    b.aux[at] = e.aux;
+    b.flags[at] = e.flags;
+    b.extra = true;
+  }
 }
 
 void put_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t at);
@@ -124,15 +132,15 @@ inline void put_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std
   // The common cells straight from the borrowed ABI value (one lookup, no
   // conversion call); the rest through the row's typed getters.
   const dbr_value& raw = detail::abi_cell(rw.raw(col));
-  encoded e;
+  std::int64_t value = 0;
   if (raw.type == DBR_TYPE_INT64 || raw.type == DBR_TYPE_DOUBLE) {
-    e.value = raw.u.i64;  // a double's bits, as the batch encoding keeps them
+    value = raw.u.i64;  // a double's bits, as the batch encoding keeps them
   } else if ((raw.type == DBR_TYPE_TEXT || raw.type == DBR_TYPE_BYTES) && (raw.u.str.ptr != nullptr || raw.u.str.len == 0)) {
     put_bytes(b, raw.u.str.ptr, static_cast<std::size_t>(raw.u.str.len));
   } else {
     return put_typed_cell(b, rw, col, at);
   }
-  put_fixed(b, at, static_cast<std::uint8_t>(raw.type), e);
+  put_plain(b, at, static_cast<std::uint8_t>(raw.type), value);
 }
 
 /// put_cell through the typed getters.
@@ -461,6 +469,11 @@ int32_t dbridge_result_fetch_batch(dbridge_result* r, uint64_t max_rows, uint64_
       b.used = 0;
       b.arrays.clear();
       b.offsets[0] = 0;
+      if (b.extra) {
+        std::fill(b.aux.begin(), b.aux.end(), 0);
+        std::fill(b.flags.begin(), b.flags.end(), 0);
+        b.extra = false;
+      }
     }
     std::uint64_t n = 0;
     // Cells are read column by column within a row: the row is only valid

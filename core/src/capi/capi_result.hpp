@@ -16,6 +16,9 @@ struct capi_batch_column {
   std::vector<std::uint64_t> offsets;  ///< one more entry than rows
   std::vector<std::uint8_t> data;      ///< the first `used` bytes are this batch's
   std::uint64_t used = 0;
+  /// aux or flags may hold a non-zero entry: cleared before the next batch,
+  /// so the common cells (ints, doubles, text) need not write their zeros.
+  bool extra = false;
   std::vector<std::pair<std::uint64_t, dbridge::value>> arrays;  ///< (row, value) of ARRAY cells
 };
 
