@@ -4,6 +4,7 @@
 // of (int, text, float) read cell by cell and by batches. Chunks of the two
 // sides alternate so a noisy neighbour hits both; medians are reported.
 //   build/bench/bench_capi                 (PostgreSQL part when DBRIDGE_TEST_POSTGRES_URL is set)
+//   build/bench/bench_capi probe-pg [ROWS] (each PostgreSQL reader once, for callgrind)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -132,69 +133,95 @@ void sqlite_point_queries(int rounds) {
   dbridge_conn_free(c);
 }
 
-void postgres_fetch(const char* url) {
-  const char* sql = "SELECT g::int8, 'name ' || g, g * 1.5::float8 FROM generate_series(1, 1000000) g";
-  constexpr double rows = 1e6;
+// One noinline function per side here too:
+//   valgrind --tool=callgrind --toggle-collect='*probe_fetch_cpp*' build/bench/bench_capi probe-pg 200000
+// (and '*probe_fetch_c_cells*', '*probe_fetch_c_batch*').
+struct fetch_sums {
+  std::int64_t sum = 0;
+  std::size_t len = 0;
+  double fsum = 0;
+};
+
+__attribute__((noinline)) void probe_fetch_cpp(dbridge::connection& db, const char* sql, fetch_sums& s) {
+  auto r = db.query(sql);
+  while (const dbridge::row* row = r.next()) {
+    s.sum += row->get<std::int64_t>(0);
+    s.len += row->get<std::string_view>(1).size();
+    s.fsum += row->get<double>(2);
+  }
+}
+
+__attribute__((noinline)) void probe_fetch_c_cells(dbridge_conn* c, const char* sql, fetch_sums& s) {
+  dbridge_error* err = nullptr;
+  dbridge_result* r = nullptr;
+  CALL(dbridge_query(c, sql, std::strlen(sql), nullptr, &r, &err));
+  for (;;) {
+    int32_t st = dbridge_result_next(r, &err);
+    if (st == DBRIDGE_DONE) break;
+    CALL(st);
+    std::int64_t v = 0;
+    const char* t = nullptr;
+    std::uint64_t n = 0;
+    double d = 0;
+    CALL(dbridge_result_get_int64(r, 0, &v, &err));
+    CALL(dbridge_result_get_text(r, 1, &t, &n, &err));
+    CALL(dbridge_result_get_double(r, 2, &d, &err));
+    s.sum += v, s.len += n, s.fsum += d;
+  }
+  dbridge_result_free(r);
+}
+
+__attribute__((noinline)) void probe_fetch_c_batch(dbridge_conn* c, const char* sql, fetch_sums& s) {
+  dbridge_error* err = nullptr;
+  dbridge_result* r = nullptr;
+  CALL(dbridge_query(c, sql, std::strlen(sql), nullptr, &r, &err));
+  std::uint64_t n = 0;
+  for (;;) {
+    int32_t st = dbridge_result_fetch_batch(r, 4096, &n, &err);
+    if (st == DBRIDGE_DONE) break;
+    CALL(st);
+    const void* ints = nullptr;
+    const void* doubles = nullptr;
+    const std::uint64_t* offsets = nullptr;
+    CALL(dbridge_result_batch_column(r, 0, nullptr, &ints, nullptr, nullptr, nullptr, nullptr, &err));
+    CALL(dbridge_result_batch_column(r, 1, nullptr, nullptr, nullptr, nullptr, &offsets, nullptr, &err));
+    CALL(dbridge_result_batch_column(r, 2, nullptr, &doubles, nullptr, nullptr, nullptr, nullptr, &err));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::int64_t v;
+      double d;
+      std::memcpy(&v, static_cast<const char*>(ints) + 8 * i, 8);
+      std::memcpy(&d, static_cast<const char*>(doubles) + 8 * i, 8);
+      s.sum += v, s.fsum += d;
+    }
+    s.len += offsets[n];
+  }
+  dbridge_result_free(r);
+}
+
+std::string fetch_sql(long rows) {
+  return "SELECT g::int8, 'name ' || g, g * 1.5::float8 FROM generate_series(1, " + std::to_string(rows) + ") g";
+}
+
+/// rounds 0: one run of each reader (for callgrind).
+void postgres_fetch(const char* url, int rounds, long nrows) {
+  const std::string text = fetch_sql(nrows);
+  const char* sql = text.c_str();
+  const double rows = static_cast<double>(nrows);
   auto db = dbridge::connect(url);
   dbridge_error* err = nullptr;
   dbridge_conn* c = nullptr;
   CALL(dbridge_connect(url, std::strlen(url), nullptr, nullptr, 0, &c, &err));
-  std::int64_t sum = 0;
-  std::size_t len = 0;
-  double fsum = 0;
-
-  auto cpp = [&] {
-    auto r = db.query(sql);
-    while (const dbridge::row* row = r.next()) {
-      sum += row->get<std::int64_t>(0);
-      len += row->get<std::string_view>(1).size();
-      fsum += row->get<double>(2);
-    }
-  };
-  pair("postgres 1M rows, cell getters", 5, rows, cpp, [&] {
-    dbridge_result* r = nullptr;
-    CALL(dbridge_query(c, sql, std::strlen(sql), nullptr, &r, &err));
-    for (;;) {
-      int32_t st = dbridge_result_next(r, &err);
-      if (st == DBRIDGE_DONE) break;
-      CALL(st);
-      std::int64_t v = 0;
-      const char* t = nullptr;
-      std::uint64_t n = 0;
-      double d = 0;
-      CALL(dbridge_result_get_int64(r, 0, &v, &err));
-      CALL(dbridge_result_get_text(r, 1, &t, &n, &err));
-      CALL(dbridge_result_get_double(r, 2, &d, &err));
-      sum += v, len += n, fsum += d;
-    }
-    dbridge_result_free(r);
-  });
-  pair("postgres 1M rows, batches of 4096", 5, rows, cpp, [&] {
-    dbridge_result* r = nullptr;
-    CALL(dbridge_query(c, sql, std::strlen(sql), nullptr, &r, &err));
-    std::uint64_t n = 0;
-    for (;;) {
-      int32_t st = dbridge_result_fetch_batch(r, 4096, &n, &err);
-      if (st == DBRIDGE_DONE) break;
-      CALL(st);
-      const void* ints = nullptr;
-      const void* doubles = nullptr;
-      const std::uint64_t* offsets = nullptr;
-      CALL(dbridge_result_batch_column(r, 0, nullptr, &ints, nullptr, nullptr, nullptr, nullptr, &err));
-      CALL(dbridge_result_batch_column(r, 1, nullptr, nullptr, nullptr, nullptr, &offsets, nullptr, &err));
-      CALL(dbridge_result_batch_column(r, 2, nullptr, &doubles, nullptr, nullptr, nullptr, nullptr, &err));
-      for (std::uint64_t i = 0; i < n; ++i) {
-        std::int64_t v;
-        double d;
-        std::memcpy(&v, static_cast<const char*>(ints) + 8 * i, 8);
-        std::memcpy(&d, static_cast<const char*>(doubles) + 8 * i, 8);
-        sum += v, fsum += d;
-      }
-      len += offsets[n];
-    }
-    dbridge_result_free(r);
-  });
-  std::printf("(checksum %lld %zu %.0f)\n", static_cast<long long>(sum), len, fsum);
+  fetch_sums s;
+  auto cpp = [&] { probe_fetch_cpp(db, sql, s); };
+  if (rounds == 0) {
+    cpp();
+    probe_fetch_c_cells(c, sql, s);
+    probe_fetch_c_batch(c, sql, s);
+  } else {
+    pair("postgres 1M rows, cell getters", rounds, rows, cpp, [&] { probe_fetch_c_cells(c, sql, s); });
+    pair("postgres 1M rows, batches of 4096", rounds, rows, cpp, [&] { probe_fetch_c_batch(c, sql, s); });
+  }
+  std::printf("(checksum %lld %zu %.0f)\n", static_cast<long long>(s.sum), s.len, s.fsum);
   dbridge_conn_free(c);
 }
 
@@ -202,10 +229,21 @@ void postgres_fetch(const char* url) {
 
 int main(int argc, char** argv) {
   const bool probe = argc > 1 && std::strcmp(argv[1], "probe") == 0;
+  const bool probe_pg = argc > 1 && std::strcmp(argv[1], "probe-pg") == 0;
+  const char* url = std::getenv("DBRIDGE_TEST_POSTGRES_URL");
+  const bool have_pg = url != nullptr && *url != '\0';
+  if (probe_pg) {
+    if (!have_pg) {
+      std::fprintf(stderr, "probe-pg: set DBRIDGE_TEST_POSTGRES_URL\n");
+      return 1;
+    }
+    postgres_fetch(url, 0, argc > 2 ? std::atol(argv[2]) : 200000);
+    return 0;
+  }
   sqlite_point_queries(probe ? 0 : 31);
   if (probe) return 0;
-  if (const char* url = std::getenv("DBRIDGE_TEST_POSTGRES_URL"); url != nullptr && *url != '\0')
-    postgres_fetch(url);
+  if (have_pg)
+    postgres_fetch(url, 5, 1000000);
   else
     std::printf("postgres: DBRIDGE_TEST_POSTGRES_URL is not set, skipped\n");
   return 0;

@@ -279,7 +279,7 @@ pg_connection::~pg_connection() {
 }
 
 // ------------------------------------------------------------ plumbing
-void pg_connection::settle(pg_statement* self) {
+void pg_connection::settle_slow(pg_statement* self) {
   if (!out_of_step_.empty())  // nothing is sent: safe to run again on a new connection
     throw sdk::error(DBR_CAT_CONNECTION, out_of_step_).retry(DBR_RETRY_NEW_CONN).connection_broken().native(0, native_domain);
   if (in_batch_)
@@ -421,10 +421,6 @@ void pg_connection::await_input() noexcept {
   }
 }
 
-PGresult* pg_connection::get_result() noexcept {
-  if (read_timeout_s_ > 0 && !read_timed_out_) await_input();
-  return PQgetResult(conn_);
-}
 
 result_ptr pg_connection::collect() {
   // As PQexec: the last result, but the first error wins; stops at COPY.

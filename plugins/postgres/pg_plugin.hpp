@@ -32,7 +32,9 @@ inline constexpr const char* native_domain = "libpq";
 
 class pg_connection;
 
-/// Owns a PGresult.
+/// Owns a PGresult. Empty ones are not passed to PQclear: a call into libpq
+/// costs some 20 instructions even for NULL, and the hot paths move and
+/// reset these several times per query.
 struct result_ptr {
   PGresult* r = nullptr;
   result_ptr() = default;
@@ -40,13 +42,15 @@ struct result_ptr {
   result_ptr(result_ptr&& o) noexcept : r(o.r) { o.r = nullptr; }
   result_ptr& operator=(result_ptr&& o) noexcept {
     if (this != &o) {
-      PQclear(r);
+      if (r != nullptr) PQclear(r);
       r = o.r;
       o.r = nullptr;
     }
     return *this;
   }
-  ~result_ptr() { PQclear(r); }
+  ~result_ptr() {
+    if (r != nullptr) PQclear(r);
+  }
   PGresult* get() const noexcept { return r; }
   ExecStatusType status() const noexcept { return PQresultStatus(r); }
 };
@@ -140,6 +144,9 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   bool run(std::span<const dbr_value> params, dbr_exec_info& info);
   /// Encodes params into params_ for the described parameter types.
   void encode(std::span<const dbr_value> params);
+  /// What execute returns after a successful run: this cursor (its first
+  /// batch read when asked), or nullptr for a statement without columns.
+  sdk::cursor* ran(dbr_exec_info& info);
   PGresult* next_row();   // next single-row result, or nullptr at the end
   PGresult* read_wire();  // same, straight from libpq; errors parked in failed_
   /// Reads the whole result into whole_ (no single-row mode); errors parked
@@ -150,7 +157,16 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
     small_runs_ = rows_seen_ > 1 ? 0 : small_runs_ < whole_after ? static_cast<std::uint8_t>(small_runs_ + 1) : whole_after;
   }
   void release_batch() noexcept;
-  void discard() noexcept;
+  /// Ends the current run and frees what it holds. Runs twice per query
+  /// (close, then the next execute): inline when nothing is held.
+  void discard() noexcept {
+    if (whole_.get() == nullptr && !streaming_ && failed_.get() == nullptr && batch_.empty() && buffered_.empty()) {
+      finished_ = true;
+      return;
+    }
+    discard_held();
+  }
+  void discard_held() noexcept;
 
   pg_connection& c_;
   std::string name_;
@@ -198,7 +214,16 @@ class pg_connection final : public sdk::connection,
 
   /// Makes the wire free for a new command: an active streaming result is
   /// buffered (except `self`, which is discarded by its owner).
-  void settle(pg_statement* self = nullptr);
+  void settle(pg_statement* self = nullptr) {
+    // Every execute passes here: the usual case (nothing open, nothing
+    // streaming) inline.
+    if (out_of_step_.empty() && !in_batch_ && streaming_ == nullptr) [[likely]] {
+      clear_cancel_flag();
+      check_alive();
+      return;
+    }
+    settle_slow(self);
+  }
   /// Runs the prepared statement `name` (no result rows) once per row in
   /// one pipeline with one Sync at the end: outside a transaction the rows
   /// commit together or not at all. row(i) encodes row i's parameters.
@@ -237,7 +262,10 @@ class pg_connection final : public sdk::connection,
   // cancelled and the socket shut down, so libpq fails at once and
   // error_for() reports a timeout whose outcome is unknown.
   /// PQgetResult, waiting at most read_timeout between two reads.
-  PGresult* get_result() noexcept;
+  PGresult* get_result() noexcept {
+    if (read_timeout_s_ > 0 && !read_timed_out_) await_input();
+    return PQgetResult(conn_);
+  }
   /// PQexec / PQexecParams (text results) under the read timeout.
   result_ptr blocking_exec(const char* sql);
   result_ptr blocking_exec(const char* sql, int nparams, const char* const* values, int result_format);
@@ -308,6 +336,7 @@ class pg_connection final : public sdk::connection,
   result_ptr send_and_finish(const char* sql, std::string_view context);
   /// Fails with unsent_error when an idle connection was closed by the server.
   void check_alive();
+  void settle_slow(pg_statement* self);
   void flush_deallocations();
 
   PGconn* conn_ = nullptr;

@@ -227,20 +227,18 @@ void pg_statement::reprepare() {
 
 namespace {
 // The commonest parameter, an integer key, in binary without encode_param's
-// general dispatch; false when it needs that (other types, out of range).
-bool put_int(Oid target, std::int64_t v, std::string& b) {
-  std::size_t len;
+// general dispatch, into its 8-byte slot; its bytes, or nullptr when it
+// needs encode_param (other types, out of range).
+const char* put_int(Oid target, std::int64_t v, std::uint64_t& slot, int& len) {
   if (target == oid::int8)
     len = 8;
   else if (target == oid::int4 && v >= INT32_MIN && v <= INT32_MAX)
     len = 4;
   else
-    return false;
+    return nullptr;
   // Network order: the value's low len bytes, most significant first.
-  const std::uint64_t be = __builtin_bswap64(static_cast<std::uint64_t>(v));
-  b.resize(len);
-  std::memcpy(b.data(), reinterpret_cast<const char*>(&be) + (8 - len), len);
-  return true;
+  slot = __builtin_bswap64(static_cast<std::uint64_t>(v));
+  return reinterpret_cast<const char*>(&slot) + (8 - len);
 }
 
 // The server re-plans a prepared statement by itself when a table it reads
@@ -263,8 +261,7 @@ void pg_statement::release_batch() noexcept {
   batch_.clear();
 }
 
-void pg_statement::discard() noexcept {
-  // Runs twice per query (close, then the next execute): only what is held.
+void pg_statement::discard_held() noexcept {
   if (!batch_.empty()) release_batch();
   if (!buffered_.empty()) {
     for (PGresult* r : buffered_) PQclear(r);
@@ -327,7 +324,9 @@ void pg_statement::read_whole() {
     }
   }
   if (failed_.get() != nullptr) whole_ = result_ptr();
-  if (failed_.get() == nullptr && PQstatus(conn) == CONNECTION_BAD) failed_ = result_ptr(PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR));
+  // A lost connection ends without any result (a result means it answered).
+  if (whole_.get() == nullptr && failed_.get() == nullptr && PQstatus(conn) == CONNECTION_BAD)
+    failed_ = result_ptr(PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR));
   rows_seen_ = whole_.get() != nullptr ? static_cast<std::uint64_t>(PQntuples(whole_.get())) : 0;
   whole_next_ = 0;
   note_rows();
@@ -366,7 +365,7 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
   discard();
   c_.settle(this);
   if (stale_) reprepare();
-  if (run(params, info)) return plan_.cols.empty() ? nullptr : this;
+  if (run(params, info)) return ran(info);
   stale_ = true;
   // Outside a transaction a refused statement changed nothing: it runs again,
   // parsed anew. Inside one, the server has aborted the transaction (and the
@@ -386,9 +385,33 @@ sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_i
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: the statement now takes " +
                                                    std::to_string(param_types_.size()) + " parameter(s) but " +
                                                    std::to_string(params.size()) + " were given");
-  if (run(params, info)) return plan_.cols.empty() ? nullptr : this;
+  if (run(params, info)) return ran(info);
   result_ptr f = std::move(failed_);
   c_.raise(f.get());
+}
+
+sdk::cursor* pg_statement::ran(dbr_exec_info& info) {
+  if (plan_.cols.empty()) return nullptr;
+  // The first batch rides on execute (see dbr_exec_info.first_max), read
+  // here rather than by the SDK through a virtual fetch.
+  if (info.first_max != 0) {
+    dbr_rows& rows = info.first;
+    rows.struct_size = sizeof(dbr_rows);
+    rows.ncols = 0;
+    rows.nrows = 0;
+    rows.cells = nullptr;
+    try {
+      if (fetch(info.first_max, rows) == DBR_DONE) {
+        rows.nrows = 0;
+        rows.cells = nullptr;
+      }
+    } catch (...) {
+      discard();  // the cursor was never handed out
+      throw;
+    }
+    info.has_first = 1;
+  }
+  return this;
 }
 
 void pg_statement::encode(std::span<const dbr_value> params) {
@@ -400,12 +423,15 @@ void pg_statement::encode(std::span<const dbr_value> params) {
       params_.formats[i] = 0;
       continue;
     }
-    std::string& b = params_.data[i];
-    if (params[i].type == DBR_TYPE_INT64 && put_int(param_types_[i], params[i].u.i64, b)) {
-      params_.formats[i] = 1;
-    } else {
-      params_.formats[i] = encode_param(param_types_[i], params[i], b, i + 1);
+    if (params[i].type == DBR_TYPE_INT64) {
+      if (const char* at = put_int(param_types_[i], params[i].u.i64, params_.ints[i], params_.lengths[i])) {
+        params_.values[i] = at;
+        params_.formats[i] = 1;
+        continue;
+      }
     }
+    std::string& b = params_.data[i];
+    params_.formats[i] = encode_param(param_types_[i], params[i], b, i + 1);
     params_.values[i] = b.data();
     params_.lengths[i] = static_cast<int>(b.size());
   }

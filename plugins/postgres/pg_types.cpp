@@ -739,6 +739,7 @@ void decode_cell(codec c, const char* p, int len, dbr_value& out, arena& a, code
 // ------------------------------------------------------------- encoding
 void param_buffers::resize(std::size_t n) {
   if (data.size() < n) data.resize(n);
+  ints.resize(n);
   values.resize(n);
   lengths.resize(n);
   formats.resize(n);

@@ -74,6 +74,8 @@ void decode_text_typed(codec c, codec elem, const char* p, int len, dbr_value& o
 /// Reusable storage for PQexecPrepared's parameter arrays.
 struct param_buffers {
   std::vector<std::string> data;
+  /// Integer parameters in network order, in place: no string to size.
+  std::vector<std::uint64_t> ints;
   std::vector<const char*> values;
   std::vector<int> lengths, formats;
   std::vector<Oid> types;

@@ -2,6 +2,7 @@
 // The C API's results: rows one at a time through typed getters, or whole
 // batches as column arrays (one call per batch and column, for FFI callers
 // to whom a call per cell is expensive), and value trees for arrays.
+#include <algorithm>
 #include <cstring>
 
 #include "capi_result.hpp"
@@ -88,30 +89,62 @@ bool encode_fixed(const value& v, encoded& e) {
   return true;
 }
 
-void append_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index);
+/// Makes room for rows cells in every column of r's batch.
+void grow_batch(dbridge_result* r, std::uint64_t rows) {
+  for (auto& b : r->batch) {
+    b.tags.resize(rows);
+    b.values.resize(rows);
+    b.aux.resize(rows);
+    b.flags.resize(rows);
+    b.offsets.resize(rows + 1);
+  }
+  r->batch_room = rows;
+}
 
-/// Appends one cell of row to column b.
-void append_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index) {
+/// Appends bytes to b's data.
+inline void put_bytes(capi_batch_column& b, const void* p, std::size_t n) {
+  if (n == 0) return;
+  if (b.used + n > b.data.size()) b.data.resize(std::max<std::size_t>(b.used + n, b.data.size() * 2));
+  std::memcpy(b.data.data() + b.used, p, n);
+  b.used += n;
+}
+
+/// A cell whose aux and flags are zero (the batch starts them so).
+inline void put_plain(capi_batch_column& b, std::uint64_t at, std::uint8_t tag, std::int64_t value) {
+  b.tags[at] = tag;
+  b.values[at] = value;
+  b.offsets[at + 1] = b.used;
+}
+
+inline void put_fixed(capi_batch_column& b, std::uint64_t at, std::uint8_t tag, const encoded& e) {
+  put_plain(b, at, tag, e.value);
+  if (e.aux != 0 || e.flags != 0) {
+    b.aux[at] = e.aux;
+    b.flags[at] = e.flags;
+    b.extra = true;
+  }
+}
+
+void put_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t at);
+
+/// Writes cell col of rw as row `at` of column b (room for it is made).
+inline void put_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t at) {
   // The common cells straight from the borrowed ABI value (one lookup, no
   // conversion call); the rest through the row's typed getters.
   const dbr_value& raw = detail::abi_cell(rw.raw(col));
-  encoded e;
+  std::int64_t value = 0;
   if (raw.type == DBR_TYPE_INT64 || raw.type == DBR_TYPE_DOUBLE) {
-    e.value = raw.u.i64;  // a double's bits, as the batch encoding keeps them
+    value = raw.u.i64;  // a double's bits, as the batch encoding keeps them
   } else if ((raw.type == DBR_TYPE_TEXT || raw.type == DBR_TYPE_BYTES) && (raw.u.str.ptr != nullptr || raw.u.str.len == 0)) {
-    if (raw.u.str.len != 0) b.data.insert(b.data.end(), raw.u.str.ptr, raw.u.str.ptr + raw.u.str.len);
+    put_bytes(b, raw.u.str.ptr, static_cast<std::size_t>(raw.u.str.len));
   } else {
-    return append_typed_cell(b, rw, col, row_index);
+    return put_typed_cell(b, rw, col, at);
   }
-  b.tags.push_back(static_cast<std::uint8_t>(raw.type));
-  b.values.push_back(e.value);
-  b.aux.push_back(e.aux);
-  b.flags.push_back(e.flags);
-  b.offsets.push_back(b.data.size());
+  put_plain(b, at, static_cast<std::uint8_t>(raw.type), value);
 }
 
-/// Appends one cell of row to column b through the typed getters.
-void append_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t row_index) {
+/// put_cell through the typed getters.
+void put_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t at) {
   value_type t = rw.type(col);
   encoded e;
   switch (t) {
@@ -127,28 +160,24 @@ void append_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, s
     case value_type::json:
     case value_type::bytes: {
       auto sv = rw.get<std::string_view>(col);
-      b.data.insert(b.data.end(), sv.begin(), sv.end());
+      put_bytes(b, sv.data(), sv.size());
       break;
     }
     case value_type::uuid: {
       auto u = rw.get<uuid>(col);
-      b.data.insert(b.data.end(), u.octets.begin(), u.octets.end());
+      put_bytes(b, u.octets.data(), u.octets.size());
       break;
     }
     case value_type::array: {
       value v = rw.get_value(col);
       std::string s = v.to_string();
-      b.data.insert(b.data.end(), s.begin(), s.end());
-      b.arrays.emplace_back(row_index, std::move(v));
+      put_bytes(b, s.data(), s.size());
+      b.arrays.emplace_back(at, std::move(v));
       break;
     }
     default: encode_fixed(rw.get_value(col), e); break;
   }
-  b.tags.push_back(static_cast<std::uint8_t>(t));
-  b.values.push_back(e.value);
-  b.aux.push_back(e.aux);
-  b.flags.push_back(e.flags);
-  b.offsets.push_back(b.data.size());
+  put_fixed(b, at, static_cast<std::uint8_t>(t), e);
 }
 
 }  // namespace
@@ -430,11 +459,21 @@ int32_t dbridge_result_fetch_batch(dbridge_result* r, uint64_t max_rows, uint64_
   return guard(err, [&] {
     r->row = nullptr;
     r->batch_rows = 0;
-    std::size_t ncols = r->res->column_count();
-    r->batch.resize(ncols);
+    const std::size_t ncols = r->res->column_count();
+    if (r->batch.size() != ncols) {
+      r->batch.resize(ncols);
+      r->batch_room = 0;
+    }
+    if (r->batch_room == 0) grow_batch(r, std::min<std::uint64_t>(max_rows, 256));
     for (auto& b : r->batch) {
-      b.clear();
-      b.offsets.push_back(0);
+      b.used = 0;
+      b.arrays.clear();
+      b.offsets[0] = 0;
+      if (b.extra) {
+        std::fill(b.aux.begin(), b.aux.end(), 0);
+        std::fill(b.flags.begin(), b.flags.end(), 0);
+        b.extra = false;
+      }
     }
     std::uint64_t n = 0;
     // Cells are read column by column within a row: the row is only valid
@@ -442,7 +481,8 @@ int32_t dbridge_result_fetch_batch(dbridge_result* r, uint64_t max_rows, uint64_
     while (n < max_rows) {
       const row* rw = r->res->next();
       if (rw == nullptr) break;
-      for (std::uint32_t c = 0; c < ncols; ++c) append_cell(r->batch[c], *rw, c, n);
+      if (n == r->batch_room) grow_batch(r, std::min<std::uint64_t>(max_rows, 2 * n));
+      for (std::uint32_t c = 0; c < ncols; ++c) put_cell(r->batch[c], *rw, c, n);
       ++n;
     }
     r->batch_rows = n;

@@ -5,18 +5,21 @@
 
 #include "capi_internal.hpp"
 
-/// One column of a fetched batch (see dbridge_result_batch_column).
+/// One column of a fetched batch (see dbridge_result_batch_column). The
+/// arrays only grow: a batch writes its cells by index into them (no
+/// per-cell push_back on five vectors) and callers read nrows entries.
 struct capi_batch_column {
   std::vector<std::uint8_t> tags;
   std::vector<std::int64_t> values;  ///< 8 bytes per cell, read per tag
   std::vector<std::int64_t> aux;
   std::vector<std::uint8_t> flags;
-  std::vector<std::uint64_t> offsets;
-  std::vector<std::uint8_t> data;
+  std::vector<std::uint64_t> offsets;  ///< one more entry than rows
+  std::vector<std::uint8_t> data;      ///< the first `used` bytes are this batch's
+  std::uint64_t used = 0;
+  /// aux or flags may hold a non-zero entry: cleared before the next batch,
+  /// so the common cells (ints, doubles, text) need not write their zeros.
+  bool extra = false;
   std::vector<std::pair<std::uint64_t, dbridge::value>> arrays;  ///< (row, value) of ARRAY cells
-  void clear() noexcept {
-    tags.clear(), values.clear(), aux.clear(), flags.clear(), offsets.clear(), data.clear(), arrays.clear();
-  }
 };
 
 struct dbridge_result : capi_child {
@@ -25,6 +28,7 @@ struct dbridge_result : capi_child {
   std::string scratch;                 ///< get_as_text's answer
   std::vector<capi_batch_column> batch;
   std::uint64_t batch_rows = 0;
+  std::uint64_t batch_room = 0;  ///< rows every column's arrays can hold
 };
 
 namespace dbridge::inline v1::capi {
