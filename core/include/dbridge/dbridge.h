@@ -659,8 +659,9 @@ DBRIDGE_C_API int32_t dbridge_params_column_bytes(dbridge_params* p, uint32_t co
 
 /* Runs s once per row of params (its values taken `width` at a time,
  * row-major; width is the statement's parameter count) in one call, on the
- * driver's fastest path: a pipeline where the driver has one (capability
- * "batch": PostgreSQL), else re-execution of the prepared statement.
+ * driver's fastest path: MariaDB array binding, a PostgreSQL pipeline, else
+ * re-execution of the prepared statement.  Afterwards
+ * dbridge_conn_last_insert_id is the last row's, as after dbridge_execute.
  * All or nothing: the rows run in a savepoint of the innermost dbridge_tx open
  * on s's connection, else in a transaction of their own (when the connection
  * is in a transaction begun by SQL text, the rows run in it unguarded).  When

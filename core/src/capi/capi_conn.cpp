@@ -366,6 +366,7 @@ int32_t dbridge_stmt_execute_many(dbridge_stmt* s, const dbridge_params* params,
     // (or a row at a time on an older driver) is its business.
     const exec_result total = s->st->execute_many(p, &failed);
     if (tx) tx->commit();
+    remember(c, total);
     if (affected_rows != nullptr) *affected_rows = total.affected_rows;
     return DBRIDGE_OK;
   });
