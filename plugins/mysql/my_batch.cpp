@@ -66,6 +66,54 @@ void my_statement::execute_batch(std::span<const dbr_value> params, std::uint64_
   array_binder& arrays = *arrays_;
   const std::size_t budget =
       static_cast<std::size_t>(std::min<unsigned long long>(max_array_bytes, c_.max_allowed_packet() / 2));
+  // A failed array is replayed row by row to name the failing row, which is
+  // only safe when the failure left nothing behind. The arrays run in a
+  // transaction of their own, or after a savepoint in the caller's, and a
+  // rollback that warns it could not undo everything (a MyISAM or Aria table
+  // keeps the rows before the failing one) rules the replay out: replaying
+  // would store those rows twice.
+  const bool own_tx = !c_.in_transaction();
+  c_.run(own_tx ? "START TRANSACTION" : "SAVEPOINT dbr_batch", "starting a batch");
+  try {
+    info.affected_rows = run_arrays(params, nrows, width, arrays, budget);
+  } catch (...) {
+    failed_row = UINT64_MAX;
+    const bool undone = undo_batch(own_tx);
+    try {
+      throw;
+    } catch (const failed_array& f) {
+      if (!undone)
+        throw sdk::error(f.error)
+            .message(std::string(f.error.what()) +
+                     " (the batch's table is not transactional, e.g. MyISAM or Aria: rows of the batch before the "
+                     "failing one may be stored, and the failing row is not known)");
+      if (row_error(f.error)) locate_failure(params, width, f.from, f.to, failed_row);
+      throw f.error;
+    } catch (const sdk::error&) {
+      if (failed_row == UINT64_MAX) failed_row = single_row_failed_;
+      throw;
+    }
+  }
+  c_.run(own_tx ? "COMMIT" : "RELEASE SAVEPOINT dbr_batch", "ending a batch");
+}
+
+bool my_statement::undo_batch(bool own_tx) noexcept {
+  try {
+    c_.run(own_tx ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT dbr_batch", "undoing a failed batch");
+    // ER_WARNING_NOT_COMPLETE_ROLLBACK is the only warning a rollback gives.
+    const bool complete = mysql_warning_count(c_.raw()) == 0;
+    if (!own_tx) c_.run("RELEASE SAVEPOINT dbr_batch", "undoing a failed batch");
+    return complete;
+  } catch (const sdk::error&) {
+    // The error ended the transaction already (a deadlock, a lost
+    // connection): the server rolled it back whole.
+    return true;
+  }
+}
+
+std::int64_t my_statement::run_arrays(std::span<const dbr_value> params, std::uint64_t nrows, std::size_t width,
+                                      array_binder& arrays, std::size_t budget) {
+  single_row_failed_ = UINT64_MAX;
   std::int64_t total = 0;
   for (std::uint64_t at = 0; at < nrows;) {
     arrays.restart(params_.size());
@@ -73,7 +121,7 @@ void my_statement::execute_batch(std::span<const dbr_value> params, std::uint64_
     std::size_t bytes = 0;
     for (; end < nrows && end - at < max_array_rows; ++end) {
       const dbr_value* row = params.data() + end * width;
-      failed_row = end;
+      single_row_failed_ = end;
       for (std::size_t i = 0; i < width; ++i)
         if (row[i].type == DBR_TYPE_DOUBLE && !std::isfinite(row[i].u.f64))
           throw sdk::error(DBR_CAT_DATA, "mysql: parameter " + std::to_string(i + 1) +
@@ -86,14 +134,15 @@ void my_statement::execute_batch(std::span<const dbr_value> params, std::uint64_
       arrays.note(row, sql_.order);
       bytes += size;
     }
-    failed_row = UINT64_MAX;
+    single_row_failed_ = UINT64_MAX;
     if (end - at == 1) {
       // One row alone (a class change, or one large row): execute checks
       // its size against max_allowed_packet and says which parameter.
-      dbr_exec_info one = info;
-      failed_row = at;
+      dbr_exec_info one{};
+      one.struct_size = sizeof one;
+      single_row_failed_ = at;
       if (sdk::cursor* rows = execute(params.subspan(at * width, width), one)) rows->close();
-      failed_row = UINT64_MAX;
+      single_row_failed_ = UINT64_MAX;
       total = total < 0 || one.affected_rows < 0 ? -1 : total + one.affected_rows;
       at = end;
       continue;
@@ -102,8 +151,8 @@ void my_statement::execute_batch(std::span<const dbr_value> params, std::uint64_
     if (!bound || mysql_stmt_execute(stmt_) != 0) {
       sdk::error e = c_.stmt_error(stmt_, bound ? std::string_view{} : std::string_view("binding parameter arrays"));
       array_binder::unbind(stmt_);
-      if (bound && row_error(e)) locate_failure(params, width, at, end, failed_row);
-      throw e;  // no row to blame: the server refused the whole array
+      if (!bound) throw e;  // no row to blame: the arrays were refused whole
+      throw failed_array{std::move(e), at, end};
     }
     array_binder::unbind(stmt_);
     const auto affected = static_cast<std::int64_t>(mysql_stmt_affected_rows(stmt_));
@@ -111,7 +160,7 @@ void my_statement::execute_batch(std::span<const dbr_value> params, std::uint64_
     c_.track_session_state();
     at = end;
   }
-  info.affected_rows = total;
+  return total;
 }
 
 void my_statement::locate_failure(std::span<const dbr_value> params, std::size_t width, std::uint64_t from,

@@ -223,7 +223,8 @@ class my_statement final : public sdk::statement, public sdk::cursor {
 
   std::uint32_t param_count() override { return sql_.nparams; }
   sdk::cursor* execute(std::span<const dbr_value> params, dbr_exec_info& info) override;
-  /// Array binding on MariaDB for INSERT, REPLACE, UPDATE and DELETE
+  /// Array binding on MariaDB for INSERT, REPLACE, UPDATE and DELETE, in a
+  /// transaction or savepoint of its own
   /// (my_batch.cpp); anything else, or a server without bulk operations,
   /// runs a row at a time.
   void execute_batch(std::span<const dbr_value> params, std::uint64_t nrows, dbr_exec_info& info,
@@ -261,6 +262,18 @@ class my_statement final : public sdk::statement, public sdk::cursor {
   /// error with failed_row set, or returns when every row passed.
   void locate_failure(std::span<const dbr_value> params, std::size_t width, std::uint64_t from, std::uint64_t to,
                       std::uint64_t& failed_row);
+  /// An array execution the server refused: its error and its rows [from, to).
+  struct failed_array {
+    sdk::error error;
+    std::uint64_t from, to;
+  };
+  /// Runs a batch's rows as arrays (in the transaction or after the
+  /// savepoint execute_batch opened); returns the rows affected, -1 unknown.
+  std::int64_t run_arrays(std::span<const dbr_value> params, std::uint64_t nrows, std::size_t width,
+                          array_binder& arrays, std::size_t budget);
+  /// Rolls a failed batch back; false when the server warned that it could
+  /// not undo everything (a non-transactional table kept rows).
+  bool undo_batch(bool own_tx) noexcept;
   /// After CR_NEW_STMT_METADATA (a table changed shape since the prepare):
   /// reads the unwanted result off the wire, proves the connection in sync
   /// (else fails it as broken), and prepares the statement anew.
@@ -282,6 +295,7 @@ class my_statement final : public sdk::statement, public sdk::cursor {
   std::vector<dbr_value> cells_;    // the row handed out (borrowed by the core)
   std::vector<dbr_value> scratch_;  // rows being copied while detaching
   std::unique_ptr<array_binder> arrays_;  // made by the first array execution
+  std::uint64_t single_row_failed_ = UINT64_MAX;  // the row run_arrays was on when it threw
 };
 
 // ------------------------------------------------------------ connection

@@ -186,6 +186,27 @@ TEST_P(execute_many, last_insert_id_is_the_last_rows_as_after_execute) {
   conn_->execute("DROP TABLE em_auto");
 }
 
+// A MyISAM table keeps the rows a failed statement stored before its failing
+// row, and no rollback takes them back: the MariaDB driver must not replay a
+// failed array row by row there (which would store those rows a second time).
+TEST(execute_many_mariadb, a_failed_batch_on_a_non_transactional_table_stores_no_row_twice) {
+  DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_MYSQL_URL");
+  auto conn = dbridge::connect(dbridge::test::env_or_empty("DBRIDGE_TEST_MYSQL_URL"));
+  conn.execute("DROP TABLE IF EXISTS em_myisam");
+  conn.execute("CREATE TABLE em_myisam (id INT AUTO_INCREMENT PRIMARY KEY, k INT UNIQUE, tag INT) ENGINE=MyISAM");
+  conn.execute("INSERT INTO em_myisam (k, tag) VALUES (7, 0)");
+  auto insert = conn.prepare("INSERT INTO em_myisam (k, tag) VALUES (?, ?)");
+  // Rows 0-2 have no key (NULLs never collide); row 3 repeats k = 7.
+  const std::vector<value> v = {value(), value(std::int64_t{1}), value(), value(std::int64_t{2}),
+                                value(), value(std::int64_t{3}), value(std::int64_t{7}), value(std::int64_t{4}),
+                                value(), value(std::int64_t{5})};
+  EXPECT_THROW((void)insert.execute_many(v), dbridge::constraint_violation);
+  for (const auto& r : conn.query("SELECT tag, count(*) FROM em_myisam GROUP BY tag"))
+    EXPECT_EQ(r.get<std::int64_t>(1), 1) << "tag " << r.get<std::int64_t>(0) << " stored more than once";
+  EXPECT_EQ(conn.query_one("SELECT count(*) FROM em_myisam WHERE tag >= 4").get<std::int64_t>(0), 0);
+  conn.execute("DROP TABLE em_myisam");
+}
+
 INSTANTIATE_TEST_SUITE_P(drivers, execute_many, ::testing::Values("sqlite", "postgres", "mysql"),
                          [](const auto& i) { return std::string(i.param); });
 

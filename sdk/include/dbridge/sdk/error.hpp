@@ -36,6 +36,11 @@ class error : public std::exception {
     return *this;
   }
   error& retry(std::uint8_t retry_class) noexcept { retry_ = retry_class; return *this; }
+  /// Replaces the text, e.g. to add what the driver knows beyond the server's words.
+  error& message(std::string text) {
+    message_ = std::move(text);
+    return *this;
+  }
   error& connection_broken(bool broken = true) noexcept { broken_ = broken ? 1 : 0; return *this; }
   /// A DBR_ERRF_* text (detail, hint, table, column, constraint...).
   error& field(std::uint32_t which, std::string text) {
