@@ -537,12 +537,14 @@ typedef struct dbr_sql_vtable {
    * info (set up by the caller as for execute): affected_rows is the total
    * over the rows (-1 when the driver cannot tell), session_changed as for
    * execute; has_rows stays 0 and last_insert_id is not filled.
-   * Transactions are the caller's: the driver neither opens nor ends one,
-   * and on failure the rows before the failing one may have been applied;
-   * a caller wanting all or nothing wraps the call in a transaction or
-   * savepoint. On failure *failed_row (set to UINT64_MAX by the caller) is
-   * the 0-based row the error belongs to when the driver knows it, err
-   * describes that row's error (the core names the row in the message). */
+   * The driver never ends the caller's transaction; it may run the rows
+   * in a savepoint, or outside a transaction in one of its own, that it
+   * ends before returning. On failure the rows before the failing one may
+   * have been applied, never twice; a caller wanting all or nothing wraps
+   * the call in a transaction or savepoint. On failure *failed_row (set to
+   * UINT64_MAX by the caller) is the 0-based row the error belongs to when
+   * the driver knows it, err describes that row's error (the core names
+   * the row in the message). */
   int32_t (*execute_batch)(dbr_stmt* stmt, const dbr_value* params, uint32_t nparams, uint64_t nrows,
                            dbr_exec_info* info, uint64_t* failed_row, dbr_error* err);
 } dbr_sql_vtable;
