@@ -47,6 +47,17 @@ void end_previous(detail::connection_impl& c, detail::statement_impl& s) noexcep
   return rc;
 }
 
+/// Whether a transaction was open before run(): only transaction SQL changes
+/// that during the call (run refreshes it), so for any other statement the
+/// state is read when a failure needs it, not on every call.
+struct tx_before {
+  bool known;
+  bool open;
+  explicit tx_before(const detail::connection_impl& c, const detail::statement_impl& s) noexcept
+      : known(s.transaction_sql), open(known && c.in_explicit_tx()) {}
+  bool was_open(const detail::connection_impl& c) const noexcept { return known ? open : c.in_explicit_tx(); }
+};
+
 [[noreturn]] void wrong_count(const detail::statement_impl& s, std::size_t given) {
   throw_error(errc::invalid_argument, "the statement expects " + std::to_string(s.nparams) + " parameters but " +
                                           std::to_string(given) + " were given: " + s.sql);
@@ -94,9 +105,12 @@ result statement::query(params p) {
   dbr_exec_info info;
   dbr_cursor* cur = nullptr;
   detail::abi_error& err = c.err;
-  const bool was_in_tx = c.in_explicit_tx();
+  const tx_before tx(c, s);
   const int32_t rc = run(c, s, pv, static_cast<std::uint32_t>(p.size()), info, &cur, err, detail::fetch_batch);
-  if (rc < 0) c.fail_sent(rc, err, s.sql, detail::sql_effect(s.sql, was_in_tx), was_in_tx);
+  if (rc < 0) [[unlikely]] {
+    const bool was_in_tx = tx.was_open(c);
+    c.fail_sent(rc, err, s.sql, detail::sql_effect(s.sql, was_in_tx), was_in_tx);
+  }
   if (!info.has_rows || cur == nullptr) {
     if (cur) c.rec->cursor.close(cur);
     return detail::connection_impl::make_result(nullptr, info);
@@ -132,10 +146,13 @@ exec_result statement::execute_raw(const dbr_value* p, std::uint32_t n) {
   dbr_exec_info info;
   dbr_cursor* cur = nullptr;
   detail::abi_error& err = c.err;
-  const bool was_in_tx = c.in_explicit_tx();
+  const tx_before tx(c, s);
   const int32_t rc = run(c, s, n ? p : nullptr, n, info, &cur, err, 0);
   if (cur) c.rec->cursor.close(cur);
-  if (rc < 0) c.fail_sent(rc, err, s.sql, detail::sql_effect(s.sql, was_in_tx), was_in_tx);
+  if (rc < 0) [[unlikely]] {
+    const bool was_in_tx = tx.was_open(c);
+    c.fail_sent(rc, err, s.sql, detail::sql_effect(s.sql, was_in_tx), was_in_tx);
+  }
   return detail::connection_impl::make_exec_result(info);
 }
 
