@@ -7,7 +7,9 @@ raw benchmark and the dbridge one as two short processes back to back, the
 order alternating between pairs, so both see the same machine; the ratio of
 each pair is dbridge / raw, and the table gives the median ratio and the
 spread across pairs. Workloads whose program or server is missing are listed
-as skipped.
+as skipped. Single-threaded workloads that never wait for I/O compare CPU
+time (marked "cpu"): on a loaded machine their wall time is mostly time spent
+waiting for a core, which says more about the scheduler than about the code.
 """
 import argparse
 import json
@@ -16,7 +18,7 @@ import statistics
 import subprocess
 import sys
 
-# (label, program, raw benchmark, dbridge benchmark, server variable or None)
+# (label, program, raw benchmark, dbridge benchmark, server variable or None[, "cpu"])
 WORKLOADS = [
     ("SQLite SELECT ?1+1 prepared, 1 row", "bench_sqlite", "raw_prepared_select", "dbridge_prepared_select", None),
     ("SQLite 100k inserts, 1 transaction", "bench_sqlite", "raw_insert_100k", "dbridge_insert_100k", None),
@@ -34,8 +36,9 @@ WORKLOADS = [
     ("Redis SET+GET round trips", "bench_redis", "raw_set_get", "dbridge_set_get_command", "DBRIDGE_TEST_REDIS_URL"),
     ("Redis pipelined SETs", "bench_redis", "raw_pipelined_set", "dbridge_pipelined_set", "DBRIDGE_TEST_REDIS_URL"),
     ("Pool acquire+release, 8 PostgreSQL, 1 thread", "bench_pool", "bare_mutex_pool", "pool_acquire_release_pg",
-     "DBRIDGE_TEST_POSTGRES_URL"),
-    ("Pool acquire+release, 8 SQLite, 1 thread", "bench_pool", "bare_mutex_pool", "pool_acquire_release/lifo", None),
+     "DBRIDGE_TEST_POSTGRES_URL", "cpu"),
+    ("Pool acquire+release, 8 SQLite, 1 thread", "bench_pool", "bare_mutex_pool", "pool_acquire_release/lifo", None,
+     "cpu"),
     ("Pool acquire+release, 8 SQLite, 8 threads", "bench_pool", "bare_mutex_pool_threads/real_time/threads:8",
      "pool_threads/max8/real_time/threads:8", None),
 ]
@@ -43,8 +46,8 @@ WORKLOADS = [
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
-def run_one(program, name, min_time):
-    """Runs one benchmark in its own process; returns ns per iteration."""
+def run_one(program, name, min_time, clock="real"):
+    """Runs one benchmark in its own process; returns ns per iteration (wall, or CPU when clock is "cpu")."""
     # Fixed-count benchmarks carry an "/iterations:N" suffix.
     cmd = [program, "--benchmark_filter=^" + name + "(/|$)", "--benchmark_format=json",
            "--benchmark_min_time=" + min_time]
@@ -61,7 +64,7 @@ def run_one(program, name, min_time):
     b = runs[0]
     if b.get("error_occurred"):
         raise RuntimeError(f"{os.path.basename(program)} {name}: {b.get('error_message')}")
-    return b["real_time"] * UNIT_NS[b.get("time_unit", "ns")]
+    return b["cpu_time" if clock == "cpu" else "real_time"] * UNIT_NS[b.get("time_unit", "ns")]
 
 
 def human(ns):
@@ -80,7 +83,8 @@ def main():
     args = ap.parse_args()
 
     rows = []
-    for label, prog, raw, dbr, server in WORKLOADS:
+    for label, prog, raw, dbr, server, *clock in WORKLOADS:
+        clock = clock[0] if clock else "real"
         if args.only and args.only.lower() not in label.lower():
             continue
         program = os.path.join(args.build, "bench", prog)
@@ -97,11 +101,13 @@ def main():
                 if k % 2:
                     order.reverse()
                 for name, sink in order:
-                    sink.append(run_one(program, name, args.min_time))
+                    sink.append(run_one(program, name, args.min_time, clock))
                 ratios.append(dbrs[-1] / raws[-1])
         except RuntimeError as e:
             rows.append((label, None, f"failed: {e}"))
             continue
+        if clock == "cpu":
+            label += " (cpu)"
         rows.append((label, (statistics.median(raws), statistics.median(dbrs), statistics.median(ratios),
                              min(ratios), max(ratios)), None))
         print(f"  {label}: {statistics.median(ratios):.2f}x", file=sys.stderr, flush=True)

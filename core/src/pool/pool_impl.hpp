@@ -304,7 +304,9 @@ inline long current_tid() noexcept {
   return t != 0 ? t : fetch_tid();
 }
 
-inline pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
+// Always inline: GCC otherwise keeps it a call from pool::acquire, with
+// five callee-saved registers pushed and popped per acquire.
+[[gnu::always_inline]] inline pooled* pool_core::acquire(std::int64_t timeout_ns, std::source_location site) {
   // A thread's first acquire asks the kernel for its id on the slow path,
   // so this one makes no call while it holds a connection.
   const long tid = t_pool_tid;
