@@ -5,6 +5,7 @@
 // sides alternate so a noisy neighbour hits both; medians are reported.
 //   build/bench/bench_capi                 (PostgreSQL part when DBRIDGE_TEST_POSTGRES_URL is set)
 //   build/bench/bench_capi probe-pg [ROWS] (each PostgreSQL reader once, for callgrind)
+//   build/bench/bench_capi pairs ROUNDS ROWS (more, shorter rounds: steadier on a busy machine)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -204,6 +205,7 @@ std::string fetch_sql(long rows) {
 
 /// rounds 0: one run of each reader (for callgrind).
 void postgres_fetch(const char* url, int rounds, long nrows) {
+  const std::string label = std::to_string(nrows) + " rows";
   const std::string text = fetch_sql(nrows);
   const char* sql = text.c_str();
   const double rows = static_cast<double>(nrows);
@@ -218,8 +220,8 @@ void postgres_fetch(const char* url, int rounds, long nrows) {
     probe_fetch_c_cells(c, sql, s);
     probe_fetch_c_batch(c, sql, s);
   } else {
-    pair("postgres 1M rows, cell getters", rounds, rows, cpp, [&] { probe_fetch_c_cells(c, sql, s); });
-    pair("postgres 1M rows, batches of 4096", rounds, rows, cpp, [&] { probe_fetch_c_batch(c, sql, s); });
+    pair(("postgres " + label + ", cell getters").c_str(), rounds, rows, cpp, [&] { probe_fetch_c_cells(c, sql, s); });
+    pair(("postgres " + label + ", batches of 4096").c_str(), rounds, rows, cpp, [&] { probe_fetch_c_batch(c, sql, s); });
   }
   std::printf("(checksum %lld %zu %.0f)\n", static_cast<long long>(s.sum), s.len, s.fsum);
   dbridge_conn_free(c);
@@ -240,10 +242,12 @@ int main(int argc, char** argv) {
     postgres_fetch(url, 0, argc > 2 ? std::atol(argv[2]) : 200000);
     return 0;
   }
-  sqlite_point_queries(probe ? 0 : 31);
+  const bool pairs = argc > 3 && std::strcmp(argv[1], "pairs") == 0;
+  const int rounds = pairs ? std::atoi(argv[2]) : 5;
+  sqlite_point_queries(probe ? 0 : pairs ? 6 * rounds : 31);
   if (probe) return 0;
   if (have_pg)
-    postgres_fetch(url, 5, 1000000);
+    postgres_fetch(url, rounds, pairs ? std::atol(argv[3]) : 1000000);
   else
     std::printf("postgres: DBRIDGE_TEST_POSTGRES_URL is not set, skipped\n");
   return 0;

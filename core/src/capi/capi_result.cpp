@@ -4,6 +4,7 @@
 // to whom a call per cell is expensive), and value trees for arrays.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "capi_result.hpp"
 #include "cell_abi.hpp"
@@ -125,25 +126,48 @@ inline void put_fixed(capi_batch_column& b, std::uint64_t at, std::uint8_t tag, 
   }
 }
 
-void put_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t at);
+/// One column's write position in the batch loop, held in locals: through
+/// the vectors, every one-byte tag store would make the compiler reload
+/// each array pointer (a uint8_t store may alias anything).
+struct column_sink {
+  std::uint8_t* tags;
+  std::int64_t* values;
+  std::uint64_t* offsets;
+  std::uint8_t* data;
+  std::uint64_t used;
+  std::uint64_t room;  ///< data's size
+};
 
-/// Writes cell col of rw as row `at` of column b (room for it is made).
-inline void put_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t at) {
-  // The common cells straight from the borrowed ABI value (one lookup, no
-  // conversion call); the rest through the row's typed getters.
-  const dbr_value& raw = detail::abi_cell(rw.raw(col));
-  std::int64_t value = 0;
-  if (raw.type == DBR_TYPE_INT64 || raw.type == DBR_TYPE_DOUBLE) {
-    value = raw.u.i64;  // a double's bits, as the batch encoding keeps them
-  } else if ((raw.type == DBR_TYPE_TEXT || raw.type == DBR_TYPE_BYTES) && (raw.u.str.ptr != nullptr || raw.u.str.len == 0)) {
-    put_bytes(b, raw.u.str.ptr, static_cast<std::size_t>(raw.u.str.len));
-  } else {
-    return put_typed_cell(b, rw, col, at);
-  }
-  put_plain(b, at, static_cast<std::uint8_t>(raw.type), value);
+inline void load_sink(column_sink& s, capi_batch_column& b) noexcept {
+  s.tags = b.tags.data();
+  s.values = b.values.data();
+  s.offsets = b.offsets.data();
+  s.data = b.data.data();
+  s.used = b.used;
+  s.room = b.data.size();
 }
 
-/// put_cell through the typed getters.
+/// Makes room for n more bytes of b's data past used; the new data pointer.
+[[gnu::noinline]] std::uint8_t* grow_data(capi_batch_column& b, std::uint64_t used, std::uint64_t n) {
+  b.data.resize(std::max<std::size_t>(used + n, b.data.size() * 2));
+  return b.data.data();
+}
+
+/// Copies n bytes; short strings (names, codes) without a call into memcpy.
+inline void copy_bytes(std::uint8_t* to, const char* from, std::uint64_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    // Two overlapping 8-byte moves cover 8..16 bytes.
+    std::memcpy(to, from, 8);
+    std::memcpy(to + n - 8, from + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(to, from, 4);
+    std::memcpy(to + n - 4, from + n - 4, 4);
+  } else {
+    std::memcpy(to, from, n);
+  }
+}
+
+/// A cell the batch loop does not write itself, through the typed getters.
 void put_typed_cell(capi_batch_column& b, const row& rw, std::uint32_t col, std::uint64_t at) {
   value_type t = rw.type(col);
   encoded e;
@@ -450,6 +474,66 @@ int32_t dbridge_result_get_as_text(dbridge_result* r, uint32_t col, const char**
   });
 }
 
+namespace {
+/// Reads up to max_rows rows of r into its batch columns (room for the
+/// first rows made, every column's used at 0); the number read. Its own
+/// function so the loop's state stays in registers, not in a closure.
+std::uint64_t fill_rows(dbridge_result* r, std::size_t ncols, std::uint64_t max_rows) {
+  // The sinks live on the stack (on the heap past 16 columns) and never
+  // escape, so the compiler knows the array stores cannot change them.
+  column_sink local[16];
+  std::unique_ptr<column_sink[]> wide;
+  column_sink* sinks = ncols <= 16 ? local : (wide = std::make_unique<column_sink[]>(ncols)).get();
+  for (std::size_t c = 0; c < ncols; ++c) load_sink(sinks[c], r->batch[c]);
+  std::uint64_t n = 0;
+  result& res = *r->res;
+  // Cells are read column by column within a row: the row is only valid
+  // until the next one is fetched.
+  while (n < max_rows) {
+    const row* rw = res.next();
+    if (rw == nullptr) break;
+    if (n == r->batch_room) {
+      for (std::size_t c = 0; c < ncols; ++c) r->batch[c].used = sinks[c].used;
+      grow_batch(r, std::min<std::uint64_t>(max_rows, 2 * n));
+      for (std::size_t c = 0; c < ncols; ++c) load_sink(sinks[c], r->batch[c]);
+    }
+    const dbr_value* cells = ncols > 0 ? detail::abi_cells(&rw->raw(0)) : nullptr;
+    column_sink* s_end = sinks + ncols;
+    const dbr_value* cell = cells;
+    for (column_sink* sp = sinks; sp != s_end; ++sp, ++cell) {
+      // The common cells straight from the borrowed ABI value; the rest
+      // through the row's typed getters, which write the column itself.
+      const dbr_value& v = *cell;
+      column_sink& s = *sp;
+      if (v.type == DBR_TYPE_INT64 || v.type == DBR_TYPE_DOUBLE) {
+        s.values[n] = v.u.i64;  // a double's bits, as the batch encoding keeps them
+      } else if ((v.type == DBR_TYPE_TEXT || v.type == DBR_TYPE_BYTES) && (v.u.str.ptr != nullptr || v.u.str.len == 0)) {
+        const std::uint64_t len = v.u.str.len;
+        if (s.used + len > s.room) {
+          capi_batch_column& b = r->batch[static_cast<std::size_t>(cell - cells)];
+          s.data = grow_data(b, s.used, len);
+          s.room = b.data.size();
+        }
+        copy_bytes(s.data + s.used, v.u.str.ptr, len);
+        s.used += len;
+      } else {
+        const auto c = static_cast<std::uint32_t>(cell - cells);
+        capi_batch_column& b = r->batch[c];
+        b.used = s.used;
+        put_typed_cell(b, *rw, c, n);
+        load_sink(s, b);
+        continue;
+      }
+      s.offsets[n + 1] = s.used;
+      s.tags[n] = static_cast<std::uint8_t>(v.type);
+    }
+    ++n;
+  }
+  for (std::size_t c = 0; c < ncols; ++c) r->batch[c].used = sinks[c].used;
+  return n;
+}
+}  // namespace
+
 int32_t dbridge_result_fetch_batch(dbridge_result* r, uint64_t max_rows, uint64_t* nrows, dbridge_error** err) {
   if (err != nullptr) *err = nullptr;
   if (nrows != nullptr) *nrows = 0;
@@ -475,16 +559,7 @@ int32_t dbridge_result_fetch_batch(dbridge_result* r, uint64_t max_rows, uint64_
         b.extra = false;
       }
     }
-    std::uint64_t n = 0;
-    // Cells are read column by column within a row: the row is only valid
-    // until the next one is fetched.
-    while (n < max_rows) {
-      const row* rw = r->res->next();
-      if (rw == nullptr) break;
-      if (n == r->batch_room) grow_batch(r, std::min<std::uint64_t>(max_rows, 2 * n));
-      for (std::uint32_t c = 0; c < ncols; ++c) put_cell(r->batch[c], *rw, c, n);
-      ++n;
-    }
+    const std::uint64_t n = fill_rows(r, ncols, max_rows);
     r->batch_rows = n;
     *nrows = n;
     return n > 0 ? DBRIDGE_OK : DBRIDGE_DONE;
