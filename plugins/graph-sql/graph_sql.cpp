@@ -176,6 +176,14 @@ struct sql_text {
            "DO $do$ BEGIN IF (SELECT relkind FROM pg_class WHERE oid = 'graph_edges'::regclass) = 'p' "
            "THEN CREATE INDEX IF NOT EXISTS graph_edges_default_graph_name ON graph_edges_default (graph_name); "
            "ELSE CREATE INDEX IF NOT EXISTS graph_edges_graph_name ON graph_edges (graph_name); END IF; END $do$"});
+    // graph_nodes(graph_name) is the prefix of UNIQUE (graph_name, node_id),
+    // and a trap: while graph_nodes' statistics do not know a graph yet (right
+    // after a store or a remove), the planner takes `graph_name = $1 AND
+    // node_id = $2` for one row and reads it through graph_name alone, every
+    // node of the graph. The foreign-key check of each edge row inserted one
+    // by one did so (the per-row INSERT loop went quadratic: 370 s of server
+    // CPU before half of 500k edges), and so did neighbors' node lookups.
+    if (pg) out.push_back({4, "drop_graph_nodes_graph_name", "DROP INDEX IF EXISTS graph_nodes_graph_name"});
     return out;
   }
   std::string upsert_graph(bool keep_kind) const {
@@ -598,13 +606,8 @@ class graph_sql final : public sdk::mapper_plugin {
     // that sorts the edges (~1.6 s each); with the table's real size it
     // hashes (~0.35 s each). Steering the plan with enable_nestloop and
     // enable_mergejoin off instead built the hash table from the guess: 3x
-    // slower. graph_nodes' statistics did not know the graph either, so
-    // right after a store the planner took `graph_name = $1 AND node_id = $2`
-    // (neighbors, users' joins) for one row and read it through the
-    // graph_name index, every node of the graph (0.5 ms per node reached at
-    // 10k nodes). ANALYZE samples at most 30k rows per table.
+    // slower. ANALYZE samples at most 30k rows.
     conn.query("ANALYZE " + part);
-    conn.query("ANALYZE graph_nodes");
     conn.query("ALTER TABLE graph_edges ATTACH PARTITION " + part + " FOR VALUES IN (" + lit + ")");
   }
 
