@@ -60,9 +60,10 @@ class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
       if (r.get<std::string>("name") == name) return true;
     return false;
   }
-  // PostgreSQL has a third step (its edge indexes, node id first).
+  // PostgreSQL has a third step (its edge indexes, node id first) and a
+  // fourth (no graph_nodes(graph_name) index).
   std::vector<std::int64_t> all_versions() const {
-    if (std::string(GetParam().name) == "postgres") return {1, 2, 3};
+    if (std::string(GetParam().name) == "postgres") return {1, 2, 3, 4};
     return {1, 2};
   }
   std::vector<std::int64_t> recorded_versions() {
@@ -94,10 +95,12 @@ TEST_P(graph_sql_schema, a_fresh_database_gets_the_schema_recorded_with_checksum
 
 TEST_P(graph_sql_schema, a_second_open_runs_no_step) {
   { dbridge::graph_store first(*conn_, "graph-sql"); }
-  // Were step 2 run again, its CREATE INDEX IF NOT EXISTS would bring this back.
-  const std::string drop = std::string(GetParam().name) == "mariadb"
-                               ? "DROP INDEX graph_nodes_graph_name ON graph_nodes"
-                               : "DROP INDEX graph_nodes_graph_name";
+  // Were step 2 (step 3 on PostgreSQL, whose step 4 drops step 2's index)
+  // run again, its CREATE INDEX IF NOT EXISTS would bring this back.
+  const std::string backend = GetParam().name;
+  const std::string drop = backend == "mariadb"    ? "DROP INDEX graph_nodes_graph_name ON graph_nodes"
+                           : backend == "postgres" ? "DROP INDEX graph_edges_default_graph_name"
+                                                   : "DROP INDEX graph_nodes_graph_name";
   conn_->execute_script(drop);
   dbridge::graph_store second(*conn_, "graph-sql");
   EXPECT_EQ(recorded_versions(), all_versions());
@@ -109,7 +112,9 @@ TEST_P(graph_sql_schema, a_second_open_runs_no_step) {
   }
   EXPECT_FALSE(index_back) << "a second open ran the index step again";
   // Put it back for the other graph tests.
-  conn_->execute_script("CREATE INDEX graph_nodes_graph_name ON graph_nodes (graph_name)");
+  conn_->execute_script(backend == "postgres"
+                            ? "CREATE INDEX graph_edges_default_graph_name ON graph_edges_default (graph_name)"
+                            : "CREATE INDEX graph_nodes_graph_name ON graph_nodes (graph_name)");
 }
 
 TEST_P(graph_sql_schema, a_database_made_before_the_record_table_is_adopted_with_its_graphs) {
@@ -145,7 +150,8 @@ TEST_P(graph_sql_schema, the_applications_migrations_with_the_same_versions_do_n
 }
 
 // A database made by graph-sql 0.2.0 (steps 1 and 2, edge indexes with
-// graph_name first) is upgraded by step 3 and keeps its graphs.
+// graph_name first, a graph_nodes(graph_name) index) is upgraded by steps 3
+// and 4 and keeps its graphs.
 TEST_P(graph_sql_schema, a_database_made_by_0_2_0_gets_the_node_first_edge_indexes) {
   if (std::string(GetParam().name) != "postgres") GTEST_SKIP() << "step 3 is PostgreSQL's";
   dbridge::graph g;
@@ -156,9 +162,10 @@ TEST_P(graph_sql_schema, a_database_made_by_0_2_0_gets_the_node_first_edge_index
     dbridge::graph_store store(*conn_, "graph-sql");
     store.store(g, "gs_020");
   }
-  // Back to what 0.2.0 left: its step 2 indexes, no step 3.
-  conn_->execute_script(std::string("DELETE FROM ") + record_table + " WHERE version = 3");
-  conn_->execute_script("DROP INDEX graph_edges_from_node; DROP INDEX graph_edges_to_node; "
+  // Back to what 0.2.0 left: its step 2 indexes, no step 3 or 4.
+  conn_->execute_script(std::string("DELETE FROM ") + record_table + " WHERE version >= 3");
+  conn_->execute_script("CREATE INDEX graph_nodes_graph_name ON graph_nodes (graph_name); "
+                        "DROP INDEX graph_edges_from_node; DROP INDEX graph_edges_to_node; "
                         "DROP INDEX graph_edges_default_graph_name; "
                         "CREATE INDEX graph_edges_from_node ON graph_edges (graph_name, from_node); "
                         "CREATE INDEX graph_edges_to_node ON graph_edges (graph_name, to_node)");
@@ -170,6 +177,8 @@ TEST_P(graph_sql_schema, a_database_made_by_0_2_0_gets_the_node_first_edge_index
   EXPECT_NE(def("graph_edges_from_node").find("(from_node, graph_name)"), std::string::npos);
   EXPECT_NE(def("graph_edges_to_node").find("(to_node, graph_name)"), std::string::npos);
   EXPECT_NE(def("graph_edges_default_graph_name").find("(graph_name)"), std::string::npos);
+  // Step 4: graph_nodes keeps only UNIQUE (graph_name, node_id) for lookups by graph.
+  EXPECT_TRUE(conn_->query_one("SELECT to_regclass('graph_nodes_graph_name') IS NULL").get<bool>(0));
   EXPECT_TRUE(store.load("gs_020") == g);
   // A store after the upgrade builds the new indexes on the graph's partition.
   g.add_edge("x", "x", "SELF", 1.0);
