@@ -3,6 +3,7 @@
 // one transaction per step where the dialect allows DDL in transactions.
 #include "dbridge/migrate.hpp"
 
+#include <dbridge/sdk/datetime_text.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -87,12 +88,8 @@ struct applied_record {
 using applied_map = std::map<std::int64_t, applied_record>;
 
 std::string iso_utc(std::int64_t epoch_s) {
-  const std::time_t t = static_cast<std::time_t>(epoch_s);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  char buf[sdk::datetime_text_max];
+  return std::string(buf, sdk::format_utc_instant(epoch_s * 1000000, buf));
 }
 
 applied_map read_records(connection& conn, const migration_sql& q) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <dbridge/sdk/datetime_text.hpp>
 #include <nlohmann/json.hpp>
 
 #include "registry_slot.hpp"
@@ -48,16 +49,10 @@ connection_entry snapshot(const registry_slot& s) {
 }
 
 std::string iso_utc(std::chrono::system_clock::time_point t) {
-  const auto ns = to_ns(t);
-  const std::int64_t secs = ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000);
-  const std::int64_t ms = (ns - secs * 1'000'000'000) / 1'000'000;
-  const time_t tt = static_cast<time_t>(secs);
-  tm utc{};
-  gmtime_r(&tt, &utc);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms));
-  return buf;
+  const std::int64_t ns = to_ns(t);
+  const std::int64_t micros = ns / 1000 - (ns % 1000 < 0 ? 1 : 0);
+  char buf[sdk::datetime_text_max];
+  return std::string(buf, sdk::format_utc_instant(micros, buf, true));
 }
 
 }  // namespace

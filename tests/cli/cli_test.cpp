@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "generated_passwords.hpp"
+#include "temp_files.hpp"
 #include "subprocess.hpp"
 
 namespace fs = std::filesystem;
@@ -20,25 +21,7 @@ using dbridge::test::process_result;
 
 namespace {
 
-// A fresh folder per test, removed afterwards.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "dbridge-cli-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using dbridge::test::temp_dir;
 
 class command : public ::testing::Test {
  protected:

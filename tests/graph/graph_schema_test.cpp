@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_files.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -33,14 +34,8 @@ constexpr const char* record_table = "dbridge_graph_sql_migrations";
 class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
  protected:
   void SetUp() override {
-    if (GetParam().url_env != nullptr) {
-      DBRIDGE_REQUIRE_SERVER_ENV(GetParam().url_env);
-      url_ = dbridge::test::env_or_empty(GetParam().url_env);
-    } else {
-      file_ = std::filesystem::temp_directory_path() / ("dbr_graph_schema_" + std::to_string(::getpid()) + ".db");
-      std::filesystem::remove(file_);
-      url_ = "sqlite://" + file_.string();
-    }
+    dbridge::test::use_backend(GetParam().url_env, "dbr_graph_schema", url_, file_);
+    if (url_.empty()) return;
     conn_.emplace(dbridge::connect(url_));
     drop_schema();
   }
@@ -48,7 +43,7 @@ class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
     // The other graph tests find the schema as a fresh open would make it.
     if (conn_) drop_schema();
     conn_.reset();
-    if (!file_.empty()) std::filesystem::remove(file_);
+    file_.reset();
   }
   void drop_schema() {
     for (const char* t : {"graph_node_labels", "graph_edges", "graph_nodes", "dbridge_graphs", record_table,
@@ -74,7 +69,7 @@ class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
   }
 
   std::string url_;
-  std::filesystem::path file_;
+  std::optional<dbridge::test::temp_sqlite_db> file_;
   std::optional<dbridge::connection> conn_;
 };
 

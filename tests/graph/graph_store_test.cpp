@@ -15,6 +15,7 @@
 #include <vector>
 #include <unistd.h>
 
+#include "temp_files.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -41,21 +42,11 @@ const backend backends[] = {
 
 void PrintTo(const backend& b, std::ostream* os) { *os << b.name; }
 
-std::string sqlite_url() {
-  static const std::string path =
-      (std::filesystem::temp_directory_path() / ("dbridge_graph_test_" + std::to_string(::getpid()) + ".db")).string();
-  return "sqlite://" + path;
-}
-
 class graph_suite : public ::testing::TestWithParam<backend> {
  protected:
   void SetUp() override {
-    if (GetParam().url_env != nullptr) {
-      DBRIDGE_REQUIRE_SERVER_ENV(GetParam().url_env);
-      url_ = dbridge::test::env_or_empty(GetParam().url_env);
-    } else {
-      url_ = sqlite_url();
-    }
+    dbridge::test::use_backend(GetParam().url_env, "dbridge_graph_test", url_, file_);
+    if (url_.empty()) return;
     conn_.emplace(dbridge::connect(url_));
     store_.emplace(*conn_);
     ASSERT_EQ(store_->mapper_id(), GetParam().mapper);
@@ -72,6 +63,7 @@ class graph_suite : public ::testing::TestWithParam<backend> {
   std::string dialect() const { return GetParam().dialect; }
 
   std::string url_;
+  std::optional<dbridge::test::temp_sqlite_db> file_;
   std::optional<dbridge::connection> conn_;
   std::optional<graph_store> store_;
   std::string prefix_;

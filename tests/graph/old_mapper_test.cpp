@@ -7,10 +7,10 @@
 #include <dbridge/error.hpp>
 #include <dbridge/graph.hpp>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <string>
+
+#include "temp_files.hpp"
 
 namespace {
 
@@ -19,12 +19,7 @@ using dbridge::json;
 
 class old_mapper : public ::testing::TestWithParam<const char*> {
  protected:
-  void SetUp() override {
-    file_ = std::filesystem::temp_directory_path() / ("dbr_old_mapper_" + std::to_string(::getpid()) + ".db");
-    std::filesystem::remove(file_);
-  }
-  void TearDown() override { std::filesystem::remove(file_); }
-  std::filesystem::path file_;
+  dbridge::test::temp_sqlite_db file_{"dbr_old_mapper"};
 };
 
 // Only what a 1.0 graph carries: ids, labels, endpoints, types.
@@ -45,7 +40,7 @@ graph several_nodes_and_edges() {
 }
 
 TEST_P(old_mapper, stores_and_loads_every_node_and_edge_intact) {
-  auto conn = dbridge::connect("sqlite://" + file_.string());
+  auto conn = dbridge::connect(file_.url());
   dbridge::graph_store store(conn, GetParam());
   ASSERT_EQ(store.mapper_id(), GetParam());
   const graph g = several_nodes_and_edges();
@@ -66,7 +61,7 @@ TEST_P(old_mapper, stores_and_loads_every_node_and_edge_intact) {
 }
 
 TEST_P(old_mapper, slots_newer_than_its_minor_are_unsupported) {
-  auto conn = dbridge::connect("sqlite://" + file_.string());
+  auto conn = dbridge::connect(file_.url());
   dbridge::graph_store store(conn, GetParam());
   EXPECT_THROW(store.merge(several_nodes_and_edges(), "old"), dbridge::unsupported_error);
 }
@@ -77,7 +72,7 @@ class old_mapper_listing : public old_mapper {};
 
 TEST_P(old_mapper_listing, lists_and_counts_its_graphs) {
   {
-    auto conn = dbridge::connect("sqlite://" + file_.string());
+    auto conn = dbridge::connect(file_.url());
     dbridge::graph_store store(conn, GetParam());
     store.store(several_nodes_and_edges(), "old");
     const auto stats = store.stats("old");

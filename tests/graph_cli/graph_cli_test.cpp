@@ -15,6 +15,7 @@
 #include "dbridge/connection.hpp"
 #include "dbridge/graph.hpp"
 #include "subprocess.hpp"
+#include "temp_files.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -23,10 +24,7 @@ namespace fs = std::filesystem;
 using dbridge::test::process_result;
 using nlohmann::json;
 
-struct target {
-  const char* name;
-  const char* env;  ///< server URL variable; null for SQLite (a file of the test's own)
-};
+using target = dbridge::test::backend;
 const target targets[] = {
     {"sqlite", nullptr}, {"redis", "DBRIDGE_TEST_REDIS_URL"}, {"postgres", "DBRIDGE_TEST_POSTGRES_URL"}};
 
@@ -50,15 +48,8 @@ constexpr const char* sample_graphml = R"(<?xml version="1.0" encoding="UTF-8"?>
 class graph_cli : public ::testing::TestWithParam<target> {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "dbridge-graph-cli-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    if (GetParam().env != nullptr) {
-      DBRIDGE_REQUIRE_SERVER_ENV(GetParam().env);
-      url_ = dbridge::test::env_or_empty(GetParam().env);
-    } else {
-      url_ = "sqlite://" + (dir_ / "graphs.db").string();
-    }
+    dbridge::test::use_backend(GetParam().env, "dbridge-graph-cli", url_, file_);
+    if (url_.empty()) return;
     prefix_ = "cli_" + std::to_string(::getpid()) + "_";
     const process_result probe = run({"graph", "list", url_});
     // Until the mapper for this scheme is built (graph-sql), or the core can
@@ -78,7 +69,6 @@ class graph_cli : public ::testing::TestWithParam<target> {
       } catch (const dbridge::error&) {
       }
     }
-    fs::remove_all(dir_);
   }
   process_result run(const std::vector<std::string>& args) {
     process_result r = dbridge::test::run_process(DBRIDGE_EXE, args, {{"DBRIDGE_PLUGIN_PATH", std::nullopt}});
@@ -106,7 +96,9 @@ class graph_cli : public ::testing::TestWithParam<target> {
     return j;
   }
 
-  fs::path dir_;
+  dbridge::test::temp_dir folder_{"dbridge-graph-cli"};
+  const fs::path& dir_ = folder_.path();
+  std::optional<dbridge::test::temp_sqlite_db> file_;
   std::string url_;
   std::string prefix_;
 };

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_files.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -23,15 +24,11 @@ class execute_many : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     const std::string driver = GetParam();
-    if (driver == "sqlite") {
-      file_ = std::filesystem::temp_directory_path() / ("dbr_execute_many_" + std::to_string(::getpid()) + ".db");
-      std::filesystem::remove(file_);
-      url_ = "sqlite://" + file_.string();
-    } else {
-      const char* var = driver == "postgres" ? "DBRIDGE_TEST_POSTGRES_URL" : "DBRIDGE_TEST_MYSQL_URL";
-      DBRIDGE_REQUIRE_SERVER_ENV(var);
-      url_ = dbridge::test::env_or_empty(var);
-    }
+    const char* var = driver == "sqlite"     ? nullptr
+                      : driver == "postgres" ? "DBRIDGE_TEST_POSTGRES_URL"
+                                             : "DBRIDGE_TEST_MYSQL_URL";
+    dbridge::test::use_backend(var, "dbr_execute_many", url_, file_);
+    if (url_.empty()) return;
     conn_.emplace(dbridge::connect(url_));
     for (const char* t : {"em_batch", "em_rows"}) {
       conn_->execute(std::string("DROP TABLE IF EXISTS ") + t);
@@ -42,7 +39,7 @@ class execute_many : public ::testing::TestWithParam<const char*> {
   }
   void TearDown() override {
     conn_.reset();
-    if (!file_.empty()) std::filesystem::remove(file_);
+    file_.reset();
   }
   bool text_takes_nul() const { return std::string(GetParam()) != "postgres"; }
 
@@ -72,7 +69,7 @@ class execute_many : public ::testing::TestWithParam<const char*> {
   }
   static constexpr const char* insert_batch = "INSERT INTO em_batch (id, name, score, data, note) VALUES ($1, $2, $3, $4, $5)";
 
-  std::filesystem::path file_;
+  std::optional<dbridge::test::temp_sqlite_db> file_;
   std::string url_;
   std::optional<dbridge::connection> conn_;
 };

@@ -11,6 +11,7 @@
 
 #include "dbridge/connection.hpp"
 #include "subprocess.hpp"
+#include "temp_files.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -19,10 +20,7 @@ namespace fs = std::filesystem;
 using dbridge::test::process_result;
 using nlohmann::json;
 
-struct backend {
-  const char* name;
-  const char* env;  ///< null for SQLite
-};
+using dbridge::test::backend;
 const backend backends[] = {{"sqlite", nullptr},
                             {"postgres", "DBRIDGE_TEST_POSTGRES_URL"},
                             {"mysql", "DBRIDGE_TEST_MYSQL_URL"}};
@@ -30,16 +28,9 @@ const backend backends[] = {{"sqlite", nullptr},
 class migrate_cli : public ::testing::TestWithParam<backend> {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "dbridge-migrate-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     fs::create_directories(dir_ / "steps");
-    if (GetParam().env != nullptr) {
-      DBRIDGE_REQUIRE_SERVER_ENV(GetParam().env);
-      url_ = dbridge::test::env_or_empty(GetParam().env);
-    } else {
-      url_ = "sqlite://" + (dir_ / "test.db").string();
-    }
+    dbridge::test::use_backend(GetParam().env, "dbridge-migrate", url_, file_);
+    if (url_.empty()) return;
     clean();
     write("0001_create_people.sql", "CREATE TABLE mig_people (id INT PRIMARY KEY, name VARCHAR(40));");
     write("0002_add_alice.sql", "INSERT INTO mig_people VALUES (1, 'alice');");
@@ -47,7 +38,6 @@ class migrate_cli : public ::testing::TestWithParam<backend> {
   }
   void TearDown() override {
     if (!url_.empty()) clean();
-    fs::remove_all(dir_);
   }
   void clean() {
     auto db = dbridge::connect(url_);
@@ -71,7 +61,9 @@ class migrate_cli : public ::testing::TestWithParam<backend> {
     return json::parse(r.out);
   }
 
-  fs::path dir_;
+  dbridge::test::temp_dir folder_{"dbridge-migrate"};
+  const fs::path& dir_ = folder_.path();
+  std::optional<dbridge::test::temp_sqlite_db> file_;
   std::string url_;
 };
 

@@ -16,6 +16,7 @@
 #include "dbridge/connection.hpp"
 #include "dbridge/error.hpp"
 #include "dbridge/migrate.hpp"
+#include "temp_files.hpp"
 #include "test_server.hpp"
 
 namespace {
@@ -23,10 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using dbridge::migration;
 
-struct backend {
-  const char* name;
-  const char* env;  ///< server URL variable; null for SQLite (a file of the test's own)
-};
+using dbridge::test::backend;
 
 const backend backends[] = {{"sqlite", nullptr},
                             {"postgres", "DBRIDGE_TEST_POSTGRES_URL"},
@@ -35,21 +33,15 @@ const backend backends[] = {{"sqlite", nullptr},
 class migrate_test : public ::testing::TestWithParam<backend> {
  protected:
   void SetUp() override {
-    if (GetParam().env != nullptr) {
-      DBRIDGE_REQUIRE_SERVER_ENV(GetParam().env);
-      url_ = dbridge::test::env_or_empty(GetParam().env);
-    } else {
-      file_ = fs::temp_directory_path() / ("dbr_migrate_" + std::to_string(::getpid()) + ".db");
-      fs::remove(file_);
-      url_ = "sqlite://" + file_.string();
-    }
+    dbridge::test::use_backend(GetParam().env, "dbr_migrate", url_, file_);
+    if (url_.empty()) return;
     db_.emplace(dbridge::connect(url_));
     clean();
   }
   void TearDown() override {
     if (db_) clean();
     db_.reset();
-    if (!file_.empty()) fs::remove(file_);
+    file_.reset();
   }
   void clean() {
     for (const char* t : {"mig_log", "mig_b", "mig_a", "mig_variant", "mig_other", "dbridge_schema_migrations",
@@ -76,7 +68,7 @@ class migrate_test : public ::testing::TestWithParam<backend> {
   }
 
   std::string url_;
-  fs::path file_;
+  std::optional<dbridge::test::temp_sqlite_db> file_;
   std::optional<dbridge::connection> db_;
 };
 
@@ -225,9 +217,8 @@ TEST_P(migrate_test, to_stops_at_the_version_and_dry_run_changes_nothing) {
 }
 
 TEST_P(migrate_test, dialect_variants_from_a_folder_run_on_their_own_dialect) {
-  const fs::path dir = fs::temp_directory_path() / ("dbr_migrate_dir_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const dbridge::test::temp_dir folder("dbr_migrate_dir");
+  const fs::path& dir = folder.path();
   auto write = [&](const std::string& file, const std::string& text) { std::ofstream(dir / file) << text; };
   write("0001_variant.sql", "CREATE TABLE mig_variant (who VARCHAR(20)); INSERT INTO mig_variant VALUES ('generic');");
   write("0001_variant.postgresql.sql",
@@ -237,7 +228,6 @@ TEST_P(migrate_test, dialect_variants_from_a_folder_run_on_their_own_dialect) {
   write("0002_only_sqlite.sqlite.sql", "INSERT INTO mig_variant VALUES ('sqlite-only');");
   write("README.md", "not a migration");
   const auto steps = dbridge::load_migrations(dir);
-  fs::remove_all(dir);
   ASSERT_EQ(steps.size(), 2u);
 
   dbridge::migrate(*db_, steps);
@@ -310,14 +300,9 @@ INSTANTIATE_TEST_SUITE_P(backends, migrate_test, ::testing::ValuesIn(backends),
 
 class migration_folder : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("dbr_migrate_files_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   void write(const std::string& file, const std::string& text) { std::ofstream(dir_ / file) << text; }
-  fs::path dir_;
+  dbridge::test::temp_dir folder_{"dbr_migrate_files"};
+  const fs::path& dir_ = folder_.path();
 };
 
 TEST_F(migration_folder, reads_versions_names_and_variants_in_order) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "driver_suite.hpp"
 #include "test_server.hpp"
 #include "dbridge/connection.hpp"
 #include "dbridge/copy.hpp"
@@ -65,14 +66,9 @@ constexpr std::int64_t day_us = 86'400'000'000LL;
 
 }  // namespace
 
-class Mysql : public ::testing::Test {
+class Mysql : public dbridge::test::connected_test {
  protected:
-  void SetUp() override {
-    REQUIRE_SERVER();
-    db.emplace(connect(server_url()));
-  }
-  connection& c() { return *db; }
-  std::optional<connection> db;
+  Mysql() : connected_test("DBRIDGE_TEST_MYSQL_URL") {}
 };
 
 // ------------------------------------------------------------ connecting
@@ -822,34 +818,12 @@ TEST_F(Mysql, FailedLoginWithAShortPasswordKeepsTheMessage) {
 
 // Issue 11: what() names the driver once ("mysql: mysql: prepare: ..." before).
 TEST_F(Mysql, ErrorsNameTheDriverOnce) {
-  auto once = [](const std::string& what) {
-    EXPECT_EQ(what.rfind("mysql: ", 0), 0u) << what;
-    EXPECT_EQ(what.find("mysql: ", 1), std::string::npos) << what;
-  };
-  try {
-    c().execute("SELEC 1");
-    ADD_FAILURE() << "no error";
-  } catch (const syntax_error& e) {
-    once(e.what());
-  }
-  try {
-    (void)connect("mysql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
-    ADD_FAILURE() << "no error";
-  } catch (const connection_error& e) {
-    once(e.what());
-  }
+  dbridge::test::expect_errors_name_the_driver_once(c(), "mysql", "mysql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
 }
 
 // Issue 11: a cached statement whose table changed shape failed with 2057,
 // and every statement after it with 2014 (commands out of sync).
-namespace {
-std::size_t select_star_columns(connection& db, const std::string& table) {
-  auto r = db.query("SELECT * FROM " + table);
-  const std::size_t n = r.columns().size();
-  (void)r.to_vector();
-  return n;
-}
-}  // namespace
+using dbridge::test::select_star_columns;
 
 TEST_F(Mysql, CachedSelectSurvivesAlterOnTheSameConnection) {
   table_guard t(c(), "stale_same", "a INT");

@@ -18,6 +18,7 @@
 #include "dbridge/pool.hpp"
 #include "dbridge/registry.hpp"
 #include "pool_test_util.hpp"
+#include "temp_files.hpp"
 
 using namespace dbridge;
 using namespace std::chrono_literals;
@@ -25,27 +26,7 @@ using pool_test::eventually;
 
 namespace {
 
-/// A database file shared by every connection of a test, removed after.
-struct temp_db {
-  std::filesystem::path path;
-  temp_db() {
-    path = std::filesystem::temp_directory_path() /
-           ("dbr_pool_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++) + ".db");
-  }
-  ~temp_db() {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    std::filesystem::remove(path.string() + "-journal", ec);
-    std::filesystem::remove(path.string() + "-wal", ec);
-  }
-  std::string url(const std::string& query = {}) const {
-    return "sqlite://" + path.string() + (query.empty() ? "" : "?" + query);
-  }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-};
+using temp_db = dbridge::test::temp_sqlite_db;
 
 template <class F>
 error_info expect_error(F&& f) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "driver_suite.hpp"
 #include "test_server.hpp"
 #include "dbridge/batch.hpp"
 #include "dbridge/connection.hpp"
@@ -20,13 +21,9 @@ using namespace dbridge;
 
 namespace {
 
-class Batch : public ::testing::Test {
+class Batch : public dbridge::test::connected_test {
  protected:
-  void SetUp() override {
-    DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL");
-    db.emplace(connect(dbridge::test::env_or_empty("DBRIDGE_TEST_POSTGRES_URL")));
-  }
-  connection& c() { return *db; }
+  Batch() : connected_test("DBRIDGE_TEST_POSTGRES_URL") {}
 
   /// A one-statement batch whose answer proves the pipeline ran in step.
   void expect_batch_works(int x) {
@@ -40,8 +37,6 @@ class Batch : public ::testing::Test {
   }
 
   std::string table(const std::string& base) { return "dbr_pgbatch_" + base + "_" + std::to_string(::getpid()); }
-
-  std::optional<connection> db;
 };
 
 }  // namespace

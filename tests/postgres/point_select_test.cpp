@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "driver_suite.hpp"
 #include "test_server.hpp"
 #include "dbridge/connection.hpp"
 #include "dbridge/error.hpp"
@@ -17,13 +18,9 @@ using namespace dbridge;
 
 namespace {
 
-class PointSelect : public ::testing::Test {
+class PointSelect : public dbridge::test::connected_test {
  protected:
-  void SetUp() override {
-    DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL");
-    db.emplace(connect(dbridge::test::env_or_empty("DBRIDGE_TEST_POSTGRES_URL")));
-  }
-  std::optional<connection> db;
+  PointSelect() : connected_test("DBRIDGE_TEST_POSTGRES_URL") {}
 };
 
 // Enough single-row runs for any switch-over threshold a driver may use.

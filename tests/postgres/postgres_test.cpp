@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "driver_suite.hpp"
 #include "test_server.hpp"
 #include "dbridge/batch.hpp"
 #include "dbridge/connection.hpp"
@@ -61,14 +62,9 @@ value round_trip(connection& db, const std::string& type, const value& v) {
 
 }  // namespace
 
-class Client : public ::testing::Test {
+class Client : public dbridge::test::connected_test {
  protected:
-  void SetUp() override {
-    REQUIRE_SERVER();
-    db.emplace(connect(server_url()));
-  }
-  connection& c() { return *db; }
-  std::optional<connection> db;
+  Client() : connected_test("DBRIDGE_TEST_POSTGRES_URL") {}
 };
 
 TEST_F(Client, IntegersAndBooleansRoundTripAtTheirLimits) {
@@ -817,34 +813,13 @@ TEST_F(Client, WrongParameterCountNamesTheStatementsCount) {
 
 // Issue 11: what() names the driver once ("postgres: postgres: ..." before).
 TEST_F(Client, ErrorsNameTheDriverOnce) {
-  auto once = [](const std::string& what) {
-    EXPECT_EQ(what.rfind("postgres: ", 0), 0u) << what;
-    EXPECT_EQ(what.find("postgres: ", 1), std::string::npos) << what;
-  };
-  try {
-    c().execute("SELEC 1");
-    ADD_FAILURE() << "no error";
-  } catch (const syntax_error& e) {
-    once(e.what());
-  }
-  try {
-    (void)connect("postgresql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
-    ADD_FAILURE() << "no error";
-  } catch (const connection_error& e) {
-    once(e.what());
-  }
+  dbridge::test::expect_errors_name_the_driver_once(c(), "postgres",
+                                                    "postgresql://nobody:pw@127.0.0.1:1/x?connect_timeout=2");
 }
 
 // Issue 11: a cached statement whose table changed shape failed with 0A000
 // "cached plan must not change result type" on every retry.
-namespace {
-std::size_t select_star_columns(connection& db, const std::string& table) {
-  auto r = db.query("SELECT * FROM " + table);
-  const std::size_t n = r.columns().size();
-  (void)r.to_vector();
-  return n;
-}
-}  // namespace
+using dbridge::test::select_star_columns;
 
 TEST_F(Client, CachedSelectSurvivesAlterOnTheSameConnection) {
   table_guard t(c(), "stale_same");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "driver_suite.hpp"
 #include "test_server.hpp"
 #include "dbridge/batch.hpp"
 #include "dbridge/connection.hpp"
@@ -18,16 +19,11 @@ namespace {
 
 constexpr std::int64_t day_us = 86'400'000'000LL;
 
-class Values : public ::testing::Test {
+class Values : public dbridge::test::connected_test {
  protected:
-  void SetUp() override {
-    DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_TEST_POSTGRES_URL");
-    db.emplace(connect(dbridge::test::env_or_empty("DBRIDGE_TEST_POSTGRES_URL")));
-  }
-  connection& c() { return *db; }
+  Values() : connected_test("DBRIDGE_TEST_POSTGRES_URL") {}
   /// What psql prints for expr: the server's own text output.
   std::string server_text(const std::string& expr) { return c().query_one("SELECT (" + expr + ")::text").get<std::string>(0); }
-  std::optional<connection> db;
 };
 
 // The typed neighbours every extra-type column is read next to.

@@ -16,27 +16,14 @@
 #include "dbridge/command.hpp"
 #include "dbridge/connection.hpp"
 #include "dbridge/error.hpp"
+#include "temp_files.hpp"
 
 using namespace dbridge;
 namespace fs = std::filesystem;
 
 namespace {
 
-/// A database file in the temp folder, removed by the guard.
-struct temp_db {
-  fs::path path;
-  temp_db() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("dbridge_it_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".db");
-    fs::remove(path);
-  }
-  ~temp_db() {
-    std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path.string() + suffix, ec);
-  }
-  std::string url() const { return "sqlite://" + path.string(); }
-};
+using temp_db = dbridge::test::temp_sqlite_db;
 
 std::int64_t count(connection& db, const char* table) {
   return db.query_one(std::string("SELECT count(*) FROM ") + table).get<std::int64_t>(0);

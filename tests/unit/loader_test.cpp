@@ -21,6 +21,7 @@
 #include "plugin/loader.hpp"
 #include "plugin/plugin_record.hpp"
 #include "plugin/search_path.hpp"
+#include "temp_files.hpp"
 
 namespace fs = std::filesystem;
 using dbridge::plugin_catalog;
@@ -35,9 +36,6 @@ bool contains(const std::string& hay, const std::string& needle) { return hay.fi
 class loader : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/dbridge-loader-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    home_ = tmpl;
     fs::create_directories(home_ / "config" / "dbridge");
     fs::create_directories(home_ / "data");
     ::setenv("XDG_CONFIG_HOME", (home_ / "config").c_str(), 1);
@@ -48,8 +46,6 @@ class loader : public ::testing::Test {
   void TearDown() override {
     ::unsetenv("DBRIDGE_PLUGIN_PATH");
     plugin_catalog::global().rescan();
-    std::error_code ec;
-    fs::remove_all(home_, ec);
   }
 
   // Searches exactly these folders (fixture cases or absolute paths).
@@ -96,7 +92,8 @@ class loader : public ::testing::Test {
     return nullptr;
   }
 
-  fs::path home_;
+  dbridge::test::temp_dir home_dir_{"dbridge-loader"};
+  const fs::path& home_ = home_dir_.path();
   int copies_ = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "plugin/manifest.hpp"
+#include "temp_files.hpp"
 
 namespace fs = std::filesystem;
 using namespace dbridge::detail;
@@ -18,16 +19,6 @@ namespace {
 
 class manifest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dbridge-manifest-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   // Writes text as <dir>/<name>/plugin.toml and reads it back.
   manifest_result read(const std::string& text, const std::string& name = "pkg") {
     fs::create_directories(dir_ / name);
@@ -48,7 +39,9 @@ class manifest : public ::testing::Test {
     return p.message;
   }
 
-  fs::path dir_, path_;
+  dbridge::test::temp_dir folder_{"dbridge-manifest"};
+  const fs::path& dir_ = folder_.path();
+  fs::path path_;
 };
 
 const char* const good_sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "plugin/manifest.hpp"
+#include "temp_files.hpp"
 
 namespace fs = std::filesystem;
 
@@ -33,9 +34,6 @@ std::string read_all(const fs::path& p) {
 class url_rules : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/dbridge-url-rules-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     fs::copy(fixtures / "old-sql", dir_ / "plugins", fs::copy_options::recursive);
     const fs::path manifest = dir_ / "plugins" / "oldsql" / "plugin.toml";
     std::string text = read_all(manifest);
@@ -69,8 +67,6 @@ summary = "Session cookie"
   void TearDown() override {
     ::unsetenv("DBRIDGE_PLUGIN_PATH");
     dbridge::plugin_catalog::global().rescan();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
   static std::string error_of(const std::string& url) {
     try {
@@ -82,7 +78,8 @@ summary = "Session cookie"
     }
     return "no error";
   }
-  fs::path dir_;
+  dbridge::test::temp_dir folder_{"dbridge-url-rules"};
+  const fs::path& dir_ = folder_.path();
 };
 
 TEST_F(url_rules, manifest_declares_style_and_options) {

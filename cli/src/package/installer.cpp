@@ -16,6 +16,7 @@
 #include <set>
 
 #include "dbridge/plugin_catalog.hpp"
+#include "dbridge/sdk/datetime_text.hpp"
 #include "plugin/manifest.hpp"
 #include "package_error.hpp"
 
@@ -69,12 +70,9 @@ class scope_lock {
 };
 
 std::string utc_now() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  const std::int64_t secs = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[dbridge::sdk::datetime_text_max];
+  return std::string(buf, dbridge::sdk::format_utc_instant(secs * 1000000, buf));
 }
 
 fs::path staging_folder(const fs::path& scope, const std::string& what) {

@@ -20,6 +20,7 @@
 #include "dbridge/plugin_catalog.hpp"
 #include "cell_abi.hpp"
 #include "graph_json.hpp"
+#include "plugin/capability.hpp"
 #include "plugin/host.hpp"
 #include "plugin/plugin_record.hpp"
 
@@ -291,12 +292,8 @@ class lending {
     table_.struct_size = sizeof table_;
     table_.ctx = &state_;
     table_.scheme = conn.scheme().c_str();
-    static const std::pair<const char*, std::uint32_t> caps[] = {
-        {"sql", DBR_CAP_SQL},       {"transactions", DBR_CAP_TRANSACTIONS}, {"command", DBR_CAP_COMMAND},
-        {"notify", DBR_CAP_NOTIFY}, {"bulk", DBR_CAP_BULK},                 {"batch", DBR_CAP_BATCH},
-        {"introspect", DBR_CAP_INTROSPECT}, {"functions", DBR_CAP_FUNCTIONS}, {"cancel", DBR_CAP_CANCEL}};
-    for (const auto& [name, bit] : caps)
-      if (conn.has_capability(name)) table_.capabilities |= bit;
+    for (const std::string& name : detail::known_capabilities())
+      if (conn.has_capability(name)) table_.capabilities |= static_cast<std::uint32_t>(detail::capability_bit(name));
     table_.query = &lent::query;
     table_.command = &lent::command;
     table_.begin = &lent::begin;

@@ -207,6 +207,26 @@ inline std::size_t format_timestamp(std::int64_t micros, char* buf, char sep = '
   return n + format_time(rest, buf + n);
 }
 
+/// Writes an instant as ISO 8601 UTC, "YYYY-MM-DDTHH:MM:SSZ", or with
+/// exactly three digits of milliseconds ("...SS.mmmZ"): the fixed-width form
+/// of the times dbridge records itself (connection listings, migration
+/// records, package installs), so that they sort as text.
+inline std::size_t format_utc_instant(std::int64_t micros, char* buf, bool milliseconds = false) noexcept {
+  constexpr std::int64_t second = 1000000;
+  std::int64_t secs = micros / second, frac = micros % second;
+  if (frac < 0) {
+    frac += second;
+    --secs;
+  }
+  std::size_t n = format_timestamp(secs * second, buf, 'T');
+  if (milliseconds) {
+    const int w = std::snprintf(buf + n, 8, ".%03d", static_cast<int>(frac / 1000));
+    n += w > 0 ? static_cast<std::size_t>(w) : 0;
+  }
+  buf[n++] = 'Z';
+  return n;
+}
+
 /// Writes "+HH:MM" / "-HH:MM" (":SS" added when the offset has seconds) for a
 /// zone offset in seconds east of UTC; "Z" for UTC when zulu is set.
 inline std::size_t format_offset(std::int32_t offset_s, char* buf, bool zulu = false) noexcept {
