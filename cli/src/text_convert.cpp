@@ -12,6 +12,7 @@
 
 #include "dbridge/error.hpp"
 #include "dbridge/sdk/datetime_text.hpp"
+#include "dbridge/sdk/decimal_text.hpp"
 
 namespace dbridge::cli {
 namespace {
@@ -323,22 +324,7 @@ value convert_scalar(const column_spec& c, std::string_view raw) {
     case column_kind::numeric: {
       if (iequals(s, "nan")) return value(decimal{"NaN"});
       if (const int inf = infinity_of(s)) return value(decimal{inf > 0 ? "Infinity" : "-Infinity"});
-      std::size_t i = 0;
-      if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-      std::size_t nd = 0;
-      while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++nd;
-      if (i < s.size() && s[i] == '.') {
-        ++i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++nd;
-      }
-      if (nd > 0 && i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-        std::size_t ne = 0;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++ne;
-        if (ne == 0) nd = 0;
-      }
-      if (nd == 0 || i != s.size()) bad(raw, "a decimal number (write e.g. 12.50 or -3e5)");
+      if (!sdk::is_decimal_literal(s)) bad(raw, "a decimal number (write e.g. 12.50 or -3e5)");
       return value(decimal{std::string(s.front() == '+' ? s.substr(1) : s)});
     }
     case column_kind::date:

@@ -9,6 +9,7 @@
 #include <string>
 
 #include <dbridge/sdk/convert.hpp>
+#include <dbridge/sdk/decimal_text.hpp>
 
 #include "sqlite_plugin.hpp"
 
@@ -43,26 +44,6 @@ bool infinite_temporal(std::uint32_t tag, std::string_view s, dbr_value& out) no
   out = sdk::make_temporal(tag, 0);
   out.flags = s.front() == '-' ? DBR_VF_NEG_INFINITY : DBR_VF_POS_INFINITY;
   return true;
-}
-
-bool looks_numeric(std::string_view s) noexcept {
-  std::size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  std::size_t digits = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
-  }
-  if (digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    std::size_t exp = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++exp;
-    if (exp == 0) return false;
-  }
-  return i == s.size();
 }
 
 }  // namespace
@@ -402,7 +383,7 @@ void sqlite_statement::fill_cell(std::size_t i, sqlite3_value* cv, int stored, s
           c = sdk::make_json(s);
           break;
         case DBR_TYPE_DECIMAL:
-          c = looks_numeric(s) ? sdk::make_decimal(s) : sdk::make_text(s);
+          c = sdk::is_decimal_literal(s) ? sdk::make_decimal(s) : sdk::make_text(s);
           break;
         case DBR_TYPE_BOOL:
           if (s == "true" || s == "TRUE")
