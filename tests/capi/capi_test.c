@@ -794,6 +794,93 @@ static void test_sqlite(void) {
   dbridge_conn_free(c);
 }
 
+/* A freed result's handle is kept for the connection's next query and stays
+ * in its list of children: reused behind newer children (a transaction, a
+ * savepoint, a statement) it must still be closed with the connection, the
+ * others exactly once, and every handle must refuse use after the close
+ * (ASan checks the frees). */
+static int64_t point_query(dbridge_stmt* s, dbridge_params* p, int64_t id, dbridge_result** out) {
+  const char* t = NULL;
+  uint64_t n = 0;
+  OK(dbridge_params_clear(p, &err));
+  OK(dbridge_params_add_int64(p, id, &err));
+  OK(dbridge_stmt_query(s, p, out, &err));
+  OK(dbridge_result_next(*out, &err));
+  OK(dbridge_result_get_text(*out, 0, &t, &n, &err));
+  return (int64_t)n;
+}
+
+static void test_result_handle_reuse(void) {
+  dbridge_conn* c = connect_to("sqlite://:memory:");
+  dbridge_stmt* s = NULL;
+  dbridge_params* p = NULL;
+  dbridge_result* r = NULL;
+  dbridge_result* r2 = NULL;
+  dbridge_tx* tx = NULL;
+  dbridge_tx* sp = NULL;
+  int64_t v = 0;
+  int i;
+  OK(dbridge_execute_script(c, S("CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT);"
+                                 "INSERT INTO u VALUES (1, 'a'), (2, 'bb'), (3, 'ccc');"), &err));
+  OK(dbridge_prepare(c, S("SELECT name FROM u WHERE id = ?"), &s, &err));
+  OK(dbridge_params_new(&p, &err));
+  for (i = 1; i <= 3; ++i) {
+    CHECK(point_query(s, p, i, &r) == i);
+    dbridge_result_free(r);
+  }
+  /* The kept handle now sits behind a transaction, a savepoint and a second
+   * statement; reused, it comes first again. */
+  OK(dbridge_begin(c, DBRIDGE_ISOLATION_DEFAULT, 0, -1, &tx, &err));
+  OK(dbridge_tx_savepoint(tx, &sp, &err));
+  CHECK(point_query(s, p, 2, &r) == 2);
+  OK(dbridge_query(c, S("SELECT count(*) FROM u"), NULL, &r2, &err));
+  OK(dbridge_result_next(r2, &err));
+  OK(dbridge_result_get_int64(r2, 0, &v, &err));
+  CHECK(v == 3);
+  dbridge_result_free(r);  /* kept */
+  dbridge_result_free(r2); /* not kept: one spare per connection */
+  OK(dbridge_tx_commit(sp, &err));
+  /* A live reused result and a kept one behind the transaction at close. */
+  CHECK(point_query(s, p, 3, &r) == 3);
+  OK(dbridge_query(c, S("SELECT 1"), NULL, &r2, &err));
+  dbridge_result_free(r2);
+  dbridge_conn_close(c);
+  EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_result_next(r, &err));
+  clear_error();
+  EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_result_get_int64(r, 0, &v, &err));
+  clear_error();
+  {
+    dbridge_result* refused = NULL;
+    EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_stmt_query(s, p, &refused, &err));
+    CHECK(refused == NULL);
+  }
+  EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_tx_commit(tx, &err));
+  clear_error();
+  EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_tx_commit(sp, &err));
+  clear_error();
+  dbridge_result_free(r);
+  dbridge_tx_free(sp);
+  dbridge_tx_free(tx);
+  dbridge_stmt_free(s);
+  dbridge_conn_free(c);
+
+  /* Freed before the connection closes, with the kept handle between them. */
+  c = connect_to("sqlite://:memory:");
+  OK(dbridge_query(c, S("SELECT 1"), NULL, &r, &err));
+  dbridge_result_free(r);
+  OK(dbridge_begin(c, DBRIDGE_ISOLATION_DEFAULT, 0, -1, &tx, &err));
+  OK(dbridge_prepare(c, S("SELECT 2"), &s, &err));
+  dbridge_tx_free(tx);
+  OK(dbridge_stmt_query(s, NULL, &r, &err));
+  OK(dbridge_result_next(r, &err));
+  OK(dbridge_result_get_int64(r, 0, &v, &err));
+  CHECK(v == 2);
+  dbridge_stmt_free(s);
+  dbridge_result_free(r);
+  dbridge_conn_free(c);
+  dbridge_params_free(p);
+}
+
 /* ------------------------------------------------------------- pools */
 
 /* sql: the backend runs SQL (else it is probed with PING). */
@@ -1174,6 +1261,7 @@ int main(int argc, char** argv) {
     test_catalog_and_registry();
   } else if (strcmp(group, "sqlite") == 0) {
     test_sqlite();
+    test_result_handle_reuse();
     test_pool("sqlite://:memory:", 1);
   } else if (strcmp(group, "postgres") == 0) {
     test_postgres();

@@ -126,6 +126,10 @@ struct dbridge_conn {
   capi_child* children = nullptr;       ///< newest first, so savepoints end before their transaction
   /// One freed result handle kept for the next query, so a point query
   /// allocates nothing here (the C++ API recycles its cursors the same way).
+  /// It stays where it was in children (closing it is a no-op) and moves to
+  /// the front only when reused behind a newer child, so a point-query loop
+  /// neither unlinks nor relinks it; close_children unlinks it, the
+  /// connection's free deletes it.
   dbridge_result* spare_result = nullptr;
   std::string encoded_reply;  ///< the last dbridge_command_encoded answer
   std::optional<std::int64_t> last_id;

@@ -61,12 +61,21 @@ dbridge_result* new_result(dbridge_conn* c, F&& make) {
   try {
     h->res.emplace(result_maker<F&>{make});
   } catch (...) {
-    if (c->spare_result == nullptr) c->spare_result = h;
-    else delete h;
+    if (c->spare_result == nullptr) {
+      c->spare_result = h;
+    } else {
+      disown(h);
+      delete h;
+    }
     throw;
   }
   h->magic = result_magic;
-  adopt(c, h);
+  // The newest child must come first (see dbridge_conn::children); the spare
+  // usually is already, being the last handle made and freed.
+  if (c->children != h) [[unlikely]] {
+    disown(h);
+    adopt(c, h);
+  }
   return h;
 }
 }  // namespace dbridge::capi
