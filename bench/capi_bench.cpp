@@ -69,7 +69,8 @@ void die(dbridge_error* err) {
 constexpr int point_rows = 10000;
 
 // One noinline function per side, so callgrind can count each alone:
-//   valgrind --tool=callgrind --toggle-collect='*probe_point_cpp*' build/bench/bench_capi probe
+//   valgrind --tool=callgrind --toggle-collect='*probe_point_cpp(*' build/bench/bench_capi probe
+// (and '*probe_point_c(*'; each runs 20000 queries in probe mode, the C++ one twice).
 __attribute__((noinline)) std::size_t probe_point_cpp(dbridge::statement& st, int n, std::int64_t& id) {
   std::size_t total = 0;
   for (int k = 0; k < n; ++k) {
@@ -95,6 +96,27 @@ __attribute__((noinline)) std::size_t probe_point_c(dbridge_stmt* s, dbridge_par
     total += len;
     dbridge_result_free(r);
   }
+  return total;
+}
+
+// The same through dbridge_stmt_requery, which frees the last result and
+// runs the next query in one call ('*probe_point_c_requery*').
+__attribute__((noinline)) std::size_t probe_point_c_requery(dbridge_stmt* s, dbridge_params* p, int n,
+                                                            std::int64_t& id) {
+  dbridge_error* err = nullptr;
+  std::size_t total = 0;
+  dbridge_result* r = nullptr;
+  for (int k = 0; k < n; ++k) {
+    const char* text = nullptr;
+    std::uint64_t len = 0;
+    CALL(dbridge_params_clear(p, &err));
+    CALL(dbridge_params_add_int64(p, id++ % point_rows + 1, &err));
+    CALL(dbridge_stmt_requery(s, p, &r, &err));
+    CALL(dbridge_result_next(r, &err));
+    CALL(dbridge_result_get_text(r, 0, &text, &len, &err));
+    total += len;
+  }
+  dbridge_result_free(r);
   return total;
 }
 
@@ -128,6 +150,10 @@ void sqlite_point_queries(int rounds) {
       "sqlite prepared point query", rounds > 0 ? rounds : 1, chunk,
       [&] { total += probe_point_cpp(st, chunk, id); },
       [&] { total += probe_point_c(s, p, chunk, id); });
+  pair(
+      "sqlite point query, stmt_requery", rounds > 0 ? rounds : 1, chunk,
+      [&] { total += probe_point_cpp(st, chunk, id); },
+      [&] { total += probe_point_c_requery(s, p, chunk, id); });
   std::printf("(checksum %zu)\n", total);
   dbridge_params_free(p);
   dbridge_stmt_free(s);

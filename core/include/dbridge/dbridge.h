@@ -378,6 +378,16 @@ DBRIDGE_C_API int32_t dbridge_stmt_query(dbridge_stmt* s, const dbridge_params* 
                                          dbridge_error** err);
 DBRIDGE_C_API int32_t dbridge_stmt_execute(dbridge_stmt* s, const dbridge_params* params, int64_t* affected_rows,
                                            dbridge_error** err);
+/* dbridge_stmt_query for a loop of queries (a point lookup per call): on
+ * entry *result is NULL or a result the caller is done with, which is freed
+ * as dbridge_result_free would (its handle is reused); on return *result is
+ * the new result (owned, dbridge_result_free or the next call here), NULL
+ * on failure.  The old result is freed even when the query fails; only a
+ * NULL result, or a *result that is not a result handle, is refused
+ * without freeing anything.  One call instead of dbridge_result_free and
+ * dbridge_stmt_query. */
+DBRIDGE_C_API int32_t dbridge_stmt_requery(dbridge_stmt* s, const dbridge_params* params, dbridge_result** result,
+                                           dbridge_error** err);
 
 /* ------------------------------------------------------------- results */
 /* Finishes the statement early; the handle stays and refuses use. */

@@ -301,17 +301,40 @@ int32_t dbridge_stmt_param_count(const dbridge_stmt* s, uint32_t* out, dbridge_e
   });
 }
 
-int32_t dbridge_stmt_query(dbridge_stmt* s, const dbridge_params* params, dbridge_result** out, dbridge_error** err) {
-  if (err != nullptr) *err = nullptr;
-  if (out == nullptr) return bad_argument(err, "out is NULL");
+namespace {
+/// dbridge_stmt_query once err is cleared and out checked (inlined into
+/// both callers: it is the point-query path).
+[[gnu::always_inline]] inline int32_t stmt_query(dbridge_stmt* s, const dbridge_params* params, dbridge_result** out, dbridge_error** err) {
   *out = nullptr;
   if (int32_t st = check_stmt(s, err)) return st;
   dbridge::params p;
   if (int32_t st = params_of(params, p, err)) return st;
-  return guard(err, [&] {
+  try {  // guard's work, spelled out so nothing stops the inlining
     *out = new_result(s->parent, [&] { return s->st->query(p); });
     return DBRIDGE_OK;
-  });
+  } catch (...) {
+    return fail_current(err);
+  }
+}
+}  // namespace
+
+int32_t dbridge_stmt_query(dbridge_stmt* s, const dbridge_params* params, dbridge_result** out, dbridge_error** err) {
+  if (err != nullptr) *err = nullptr;
+  if (out == nullptr) [[unlikely]] return bad_argument(err, "out is NULL");
+  return stmt_query(s, params, out, err);
+}
+
+int32_t dbridge_stmt_requery(dbridge_stmt* s, const dbridge_params* params, dbridge_result** result,
+                             dbridge_error** err) {
+  if (err != nullptr) *err = nullptr;
+  if (result == nullptr) [[unlikely]] return bad_argument(err, "result is NULL");
+  if (dbridge_result* old = *result) {
+    if (old->magic != result_magic) [[unlikely]]
+      return bad_argument(err, "*result is neither NULL nor a result handle");
+    // Freed first, so its handle is the spare the query below takes.
+    free_result(old);
+  }
+  return stmt_query(s, params, result, err);
 }
 
 int32_t dbridge_stmt_execute(dbridge_stmt* s, const dbridge_params* params, int64_t* affected_rows,

@@ -45,6 +45,20 @@ int32_t fail(dbridge_error** err, const error_info& info) noexcept {
   return status;
 }
 
+int32_t fail_current(dbridge_error** err) noexcept {
+  try {
+    throw;
+  } catch (const dbridge::error& e) {
+    return fail(err, e.info());
+  } catch (const std::bad_alloc&) {
+    return fail(err, errc::resource, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(err, errc::internal, e.what());
+  } catch (...) {
+    return fail(err, errc::internal, "unknown exception");
+  }
+}
+
 int32_t fail(dbridge_error** err, errc category, std::string_view message) noexcept {
   auto status = -static_cast<int32_t>(category);
   if (err == nullptr) return status;
@@ -212,11 +226,10 @@ void append(dbridge_params* p, F&& make) {
   if constexpr (Owning) p->scalars_only = false;
 }
 
-/// Appends make() to the innermost open array, or the list itself.
-template <bool Owning = false, class F>
-int32_t add_to(dbridge_params* p, dbridge_error** err, F&& make) noexcept {
-  if (err != nullptr) *err = nullptr;
-  if (p == nullptr || p->magic != params_magic) return bad_argument(err, "not a parameter list handle");
+/// add_to's general path (out of line: the refill of a kept scalar slot
+/// stays a leaf with no frame).
+template <bool Owning, class F>
+[[gnu::noinline]] int32_t add_general(dbridge_params* p, dbridge_error** err, F make) noexcept {
   return guard(err, [&] {
     if (p->open.empty()) [[likely]]
       append<Owning>(p, make);
@@ -225,6 +238,26 @@ int32_t add_to(dbridge_params* p, dbridge_error** err, F&& make) noexcept {
     return DBRIDGE_OK;
   });
 }
+
+/// Appends make() to the innermost open array, or the list itself.
+template <bool Owning = false, class F>
+int32_t add_to(dbridge_params* p, dbridge_error** err, F&& make) noexcept {
+  if (err != nullptr) *err = nullptr;
+  if (p == nullptr || p->magic != params_magic) [[unlikely]]
+    return bad_argument(err, "not a parameter list handle");
+  if constexpr (!Owning) {
+    // A scalar (make() allocates nothing, so cannot throw) into a kept slot,
+    // which holds a scalar too (see append): the prepared point-query path.
+    value* slot = p->values.data() + p->count;
+    if (slot != std::to_address(p->values.end()) && p->open.empty()) [[likely]] {
+      ::new (static_cast<void*>(slot)) value(make());
+      ++p->count;
+      return DBRIDGE_OK;
+    }
+  }
+  return add_general<Owning>(p, err, make);
+}
+
 /// Empties p and frees what its values own (out of line: the kept-slots
 /// clear of a scalar list stays a few instructions).
 [[gnu::cold, gnu::noinline]] void free_values(dbridge_params* p) noexcept {
@@ -260,16 +293,16 @@ int32_t dbridge_params_add_null(dbridge_params* p, dbridge_error** err) {
   return add_to(p, err, [] { return value(); });
 }
 int32_t dbridge_params_add_bool(dbridge_params* p, int32_t v, dbridge_error** err) {
-  return add_to(p, err, [&] { return value(v != 0); });
+  return add_to(p, err, [=] { return value(v != 0); });
 }
 int32_t dbridge_params_add_int64(dbridge_params* p, int64_t v, dbridge_error** err) {
-  return add_to(p, err, [&] { return value(std::int64_t{v}); });
+  return add_to(p, err, [=] { return value(std::int64_t{v}); });
 }
 int32_t dbridge_params_add_uint64(dbridge_params* p, uint64_t v, dbridge_error** err) {
-  return add_to(p, err, [&] { return value(std::uint64_t{v}); });
+  return add_to(p, err, [=] { return value(std::uint64_t{v}); });
 }
 int32_t dbridge_params_add_double(dbridge_params* p, double v, dbridge_error** err) {
-  return add_to(p, err, [&] { return value(v); });
+  return add_to(p, err, [=] { return value(v); });
 }
 int32_t dbridge_params_add_text(dbridge_params* p, const char* s, uint64_t len, dbridge_error** err) {
   if (!text_ok(s, len)) return bad_argument(err, "text is NULL");
@@ -288,30 +321,30 @@ int32_t dbridge_params_add_json(dbridge_params* p, const char* s, uint64_t len, 
   return add_to<true>(p, err, [&] { return value(json{std::string(text(s, len))}); });
 }
 int32_t dbridge_params_add_date(dbridge_params* p, int32_t days, int32_t infinity, dbridge_error** err) {
-  return add_to(p, err, [&] { return value(date{days, infinity_of(infinity)}); });
+  return add_to(p, err, [=] { return value(date{days, infinity_of(infinity)}); });
 }
 int32_t dbridge_params_add_time(dbridge_params* p, int64_t micros, int32_t has_offset, int32_t offset_s,
                                 dbridge_error** err) {
-  return add_to(p, err, [&] {
+  return add_to(p, err, [=] {
     time_of_day t{micros, std::nullopt};
     if (has_offset != 0) t.offset_s = offset_s;
     return value(t);
   });
 }
 int32_t dbridge_params_add_timestamp(dbridge_params* p, int64_t micros, int32_t infinity, dbridge_error** err) {
-  return add_to(p, err, [&] { return value(timestamp{micros, infinity_of(infinity)}); });
+  return add_to(p, err, [=] { return value(timestamp{micros, infinity_of(infinity)}); });
 }
 int32_t dbridge_params_add_timestamptz(dbridge_params* p, int64_t micros, int32_t offset_s, int32_t infinity,
                                        dbridge_error** err) {
-  return add_to(p, err, [&] { return value(timestamptz{micros, offset_s, infinity_of(infinity)}); });
+  return add_to(p, err, [=] { return value(timestamptz{micros, offset_s, infinity_of(infinity)}); });
 }
 int32_t dbridge_params_add_interval(dbridge_params* p, int32_t months, int32_t days, int64_t micros,
                                     dbridge_error** err) {
-  return add_to(p, err, [&] { return value(interval{months, days, micros}); });
+  return add_to(p, err, [=] { return value(interval{months, days, micros}); });
 }
 int32_t dbridge_params_add_uuid(dbridge_params* p, const uint8_t* octets16, dbridge_error** err) {
   if (octets16 == nullptr) return bad_argument(err, "uuid octets are NULL");
-  return add_to(p, err, [&] {
+  return add_to(p, err, [=] {
     uuid u;
     std::memcpy(u.octets.data(), octets16, 16);
     return value(u);

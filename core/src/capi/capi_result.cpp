@@ -213,13 +213,14 @@ inline void close_live(dbridge_result* r) noexcept {
   r->row = nullptr;
   r->res.reset();
 }
-/// Frees a result that is not kept as its connection's spare (out of line:
-/// free's kept-spare path stays short).
-[[gnu::noinline]] void delete_result(dbridge_result* r) noexcept {
+}  // namespace
+
+namespace dbridge::inline v1::capi {
+void delete_result(dbridge_result* r) noexcept {
   close_live(r);
   delete r;
 }
-}  // namespace
+}  // namespace dbridge::capi
 
 void dbridge_result_close(dbridge_result* r) {
   if (r == nullptr || r->magic != result_magic) return;
@@ -227,16 +228,7 @@ void dbridge_result_close(dbridge_result* r) {
 }
 void dbridge_result_free(dbridge_result* r) {
   if (r == nullptr || r->magic != result_magic) return;
-  dbridge_conn* owner = r->parent;
-  r->magic = dead;
-  if (owner != nullptr && owner->spare_result == nullptr) [[likely]] {
-    // Kept as the spare and left in owner's children (see dbridge_conn).
-    r->row = nullptr;
-    r->res.reset();
-    owner->spare_result = r;
-    return;
-  }
-  delete_result(r);
+  free_result(r);
 }
 
 int32_t dbridge_result_next(dbridge_result* r, dbridge_error** err) {

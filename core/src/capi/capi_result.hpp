@@ -46,6 +46,24 @@ inline dbridge_result* result_handle(dbridge_conn* c) {
   return new_result_handle();
 }
 
+/// Closes r and deletes its handle.
+void delete_result(dbridge_result* r) noexcept;
+/// dbridge_result_free of a live or closed result handle: kept as its
+/// connection's spare when there is none (left in the connection's
+/// children, see dbridge_conn), else deleted. Inline: every query's free
+/// runs it.
+inline void free_result(dbridge_result* r) noexcept {
+  dbridge_conn* owner = r->parent;
+  r->magic = dead;
+  if (owner != nullptr && owner->spare_result == nullptr) [[likely]] {
+    r->row = nullptr;
+    r->res.reset();
+    owner->spare_result = r;
+    return;
+  }
+  delete_result(r);
+}
+
 /// Converts to the result make() returns, so optional::emplace builds it in
 /// place: no move into the handle and no destruction of a moved-from temporary.
 template <class F>
@@ -54,9 +72,10 @@ struct result_maker {
   operator dbridge::result() { return make(); }
 };
 
-/// A handle for the result of make(), a child of c.
+/// A handle for the result of make(), a child of c. Always inlined: it is
+/// the query path, and small.
 template <class F>
-dbridge_result* new_result(dbridge_conn* c, F&& make) {
+[[gnu::always_inline]] inline dbridge_result* new_result(dbridge_conn* c, F&& make) {
   dbridge_result* h = result_handle(c);
   try {
     h->res.emplace(result_maker<F&>{make});
