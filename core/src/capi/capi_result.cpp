@@ -319,9 +319,12 @@ namespace {
 /// The cell a getter reads when every check passes cheaply (a live result
 /// with a current row, col in range, out given); nullptr sends the getter
 /// down its full path, which reports what is wrong.
-const dbr_value* plain_cell(const dbridge_result* r, uint32_t col, bool out_ok) noexcept {
-  if (r == nullptr || r->magic != result_magic || r->row == nullptr || !out_ok || col >= r->row->size()) return nullptr;
-  return detail::abi_cells(&r->row->raw(col));  // in range: cannot throw
+/// (A flag and an out-parameter rather than a nullable pointer: the getter
+/// then needs no second test of the pointer.)
+inline bool plain_cell(const dbridge_result* r, uint32_t col, bool out_ok, const dbr_value*& v) noexcept {
+  if (r == nullptr || r->magic != result_magic || r->row == nullptr || !out_ok || col >= r->row->size()) return false;
+  v = detail::abi_cells(&r->row->raw(col));  // in range: cannot throw
+  return true;
 }
 
 /// The getters' frame: checks, NULL, then read(row) inside the firewall.
@@ -362,7 +365,7 @@ int32_t dbridge_result_get_bool(const dbridge_result* r, uint32_t col, int32_t* 
   return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<bool>(col) ? 1 : 0; });
 }
 int32_t dbridge_result_get_int64(const dbridge_result* r, uint32_t col, int64_t* out, dbridge_error** err) {
-  if (const dbr_value* v = plain_cell(r, col, out != nullptr); v != nullptr && v->type == DBR_TYPE_INT64) [[likely]] {
+  if (const dbr_value* v = nullptr; plain_cell(r, col, out != nullptr, v) && v->type == DBR_TYPE_INT64) [[likely]] {
     if (err != nullptr) *err = nullptr;
     *out = v->u.i64;
     return DBRIDGE_OK;
@@ -374,7 +377,7 @@ int32_t dbridge_result_get_uint64(const dbridge_result* r, uint32_t col, uint64_
   return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<std::uint64_t>(col); });
 }
 int32_t dbridge_result_get_double(const dbridge_result* r, uint32_t col, double* out, dbridge_error** err) {
-  if (const dbr_value* v = plain_cell(r, col, out != nullptr); v != nullptr && v->type == DBR_TYPE_DOUBLE) [[likely]] {
+  if (const dbr_value* v = nullptr; plain_cell(r, col, out != nullptr, v) && v->type == DBR_TYPE_DOUBLE) [[likely]] {
     if (err != nullptr) *err = nullptr;
     *out = v->u.f64;
     return DBRIDGE_OK;
@@ -383,8 +386,7 @@ int32_t dbridge_result_get_double(const dbridge_result* r, uint32_t col, double*
 }
 int32_t dbridge_result_get_text(const dbridge_result* r, uint32_t col, const char** ptr, uint64_t* len,
                                 dbridge_error** err) {
-  if (const dbr_value* v = plain_cell(r, col, ptr != nullptr);
-      v != nullptr && v->u.str.ptr != nullptr &&
+  if (const dbr_value* v = nullptr; plain_cell(r, col, ptr != nullptr, v) && v->u.str.ptr != nullptr &&
       (v->type == DBR_TYPE_TEXT || v->type == DBR_TYPE_DECIMAL || v->type == DBR_TYPE_JSON)) [[likely]] {
     if (err != nullptr) *err = nullptr;
     *ptr = v->u.str.ptr;

@@ -56,9 +56,9 @@ inline void free_result(dbridge_result* r) noexcept {
   dbridge_conn* owner = r->parent;
   r->magic = dead;
   if (owner != nullptr && owner->spare_result == nullptr) [[likely]] {
-    r->row = nullptr;
-    r->res.reset();
     owner->spare_result = r;
+    r->row = nullptr;
+    r->res.reset();  // last, so the destructor is a tail call
     return;
   }
   delete_result(r);
