@@ -235,11 +235,13 @@ int32_t dbridge_result_next(dbridge_result* r, dbridge_error** err) {
   if (err != nullptr) *err = nullptr;
   if (r == nullptr || r->magic != result_magic || !r->res) [[unlikely]]
     return check_result(r, err);
-  return guard(err, [&] {
-    r->row = nullptr;
+  try {  // guard's work, with the row cleared only when reading fails
     r->row = r->res->next();
     return r->row != nullptr ? DBRIDGE_OK : DBRIDGE_DONE;
-  });
+  } catch (...) {
+    r->row = nullptr;
+    return fail_current(err);
+  }
 }
 
 int32_t dbridge_result_next_result(dbridge_result* r, dbridge_error** err) {
