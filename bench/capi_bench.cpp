@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The C API's overhead over the C++ API it wraps, in the same run (target:
-// within 1.05x): SQLite prepared point queries, and a 1M-row PostgreSQL fetch
+// within 1.05x): SQLite prepared point queries (freeing each result, and
+// through dbridge_stmt_requery, which reuses it), and a 1M-row PostgreSQL fetch
 // of (int, text, float) read cell by cell and by batches. Chunks of the two
 // sides alternate so a noisy neighbour hits both; medians are reported.
 //   build/bench/bench_capi                 (PostgreSQL part when DBRIDGE_TEST_POSTGRES_URL is set)
