@@ -9,6 +9,7 @@
 #include <dbridge/sdk/timeout.hpp>
 #include <dbridge/sdk/value.hpp>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <atomic>
 #include <cstdint>
@@ -212,7 +213,8 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   std::deque<PGresult*> buffered_;
   result_ptr failed_;
   std::vector<PGresult*> batch_;
-  std::vector<dbr_value> cells_;
+  std::vector<dbr_value> cells_;  // never fewer than one row's (adopt)
+  std::size_t ncols_ = 0;         // plan_.cols.size(), read per query
   arena arena_;
   param_buffers params_;
 };
@@ -355,7 +357,15 @@ class pg_connection final : public sdk::connection,
   /// Sends one simple-protocol command and reads all of its results.
   result_ptr send_and_finish(const char* sql, std::string_view context);
   /// Fails with unsent_error when an idle connection was closed by the server.
-  void check_alive();
+  /// Every execute passes here: the usual case (nothing waiting) inline.
+  void check_alive() {
+    pollfd p{};
+    p.fd = PQsocket(conn_);
+    p.events = POLLIN;
+    if (p.fd < 0 || ::poll(&p, 1, 0) > 0) [[unlikely]] check_alive_slow(p.fd);
+  }
+  /// check_alive when the socket is gone or has something to read.
+  [[gnu::noinline]] void check_alive_slow(int fd);
   void settle_slow(pg_statement* self);
   void flush_deallocations();
 

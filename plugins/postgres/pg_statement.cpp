@@ -205,11 +205,12 @@ void pg_statement::adopt(const PGresult* desc) {
   for (std::size_t i = 0; i < param_types_.size(); ++i) param_types_[i] = PQparamtype(desc, static_cast<int>(i));
   plan_.build(c_, desc);
   params_.resize(param_types_.size());
+  ncols_ = plan_.cols.size();
   // The first rows' buffers now, not after the first result: allocated
   // above a result's blocks, they would keep every freed result from
   // returning to the heap's top.
   if (!plan_.cols.empty()) {
-    cells_.reserve(plan_.cols.size());
+    cells_.resize(plan_.cols.size());  // one row always fits (run_whole relies on it)
     arena_.chars(1);
     arena_.reset();
   }
@@ -439,9 +440,9 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
     return this;
   }
   finished_ = false;
-  const std::size_t nc = plan_.cols.size();
+  const std::size_t nc = ncols_;
   arena_.reset();
-  if (cells_.size() < static_cast<std::size_t>(n) * nc) cells_.resize(static_cast<std::size_t>(n) * nc);
+  if (n > 1 && cells_.size() < static_cast<std::size_t>(n) * nc) cells_.resize(static_cast<std::size_t>(n) * nc);
   const PGresult* w = whole_.get();
   try {
     for (int k = 0; k < n; ++k) plan_.decode_row_in_place(w, k, cells_.data() + static_cast<std::size_t>(k) * nc, arena_);
