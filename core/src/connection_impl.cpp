@@ -125,21 +125,30 @@ void connection_impl::unlink(statement_impl* s) noexcept {
   s->prev = s->next = nullptr;
 }
 
-void connection_impl::close() noexcept {
-  if (conn == nullptr) return;
-  // Results and statements may outlive the connection object: detach them so
-  // they report invalid_state instead of touching freed plugin handles.
-  for (cursor_impl* c = live_cursors; c != nullptr;) {
-    cursor_impl* next = c->next;
+void connection_impl::end_results(const char* reason) noexcept {
+  const auto end = [&](cursor_impl* c) noexcept {
     close_cursor(c);
     c->conn = nullptr;
     c->done = true;
-    c->invalid_reason = "its connection was closed";
+    c->invalid_reason = reason;
     c->prev = c->next = nullptr;
+  };
+  for (statement_impl* s = live_stmts; s != nullptr; s = s->next)
+    if (cursor_impl* c = s->live) end(c);  // close_cursor clears s->live
+  for (cursor_impl* c = live_cursors; c != nullptr;) {
+    cursor_impl* next = c->next;
+    end(c);
     c = next;
   }
   live_cursors = nullptr;
   nlive = 0;
+}
+
+void connection_impl::close() noexcept {
+  if (conn == nullptr) return;
+  // Results and statements may outlive the connection object: detach them so
+  // they report invalid_state instead of touching freed plugin handles.
+  end_results("its connection was closed");
   for (statement_impl* s = live_stmts; s != nullptr;) {
     statement_impl* next = s->next;
     if (s->stmt) finalize(s->stmt);

@@ -286,8 +286,18 @@ struct connection_impl {
   /// result reports no affected rows.
   result open_result(dbr_cursor* cur, const cursor_source& from, const dbr_exec_info* info);
   cursor_impl* new_cursor();
+  /// Counts c as live; lists it in live_cursors unless a statement_impl
+  /// holds it (its `live`): a statement's result, the hot path, is found
+  /// through live_stmts instead. unlink is safe on either kind.
   void link(cursor_impl* c) noexcept;
   void unlink(cursor_impl* c) noexcept;
+  /// Puts a live cursor in live_cursors: link does for all but a
+  /// statement's; a statement's goes there when the statement lets go of
+  /// it while its result lives on (executed again, destroyed).
+  void list(cursor_impl* c) noexcept;
+  /// Ends every live result (the connection closes or goes back to a
+  /// pool): closed, detached, reading as finished for `reason`.
+  void end_results(const char* reason) noexcept;
   /// Closes the plugin cursor and hands back its statement; no throw. A
   /// result may still point at c: it reads as finished afterwards.
   void close_cursor(cursor_impl* c) noexcept;
@@ -455,11 +465,16 @@ inline cursor_impl* connection_impl::new_cursor() {
 
 inline void connection_impl::link(cursor_impl* c) noexcept {
   c->conn = this;
+  ++nlive;
+  if (c->owner == stmt_owner::statement && c->stmt_impl != nullptr) return;  // reached through its statement
+  list(c);
+}
+
+inline void connection_impl::list(cursor_impl* c) noexcept {
   c->prev = nullptr;
   c->next = live_cursors;
   if (live_cursors) live_cursors->prev = c;
   live_cursors = c;
-  ++nlive;
 }
 
 inline void connection_impl::unlink(cursor_impl* c) noexcept {

@@ -27,6 +27,7 @@ inline detail::statement_impl& live(const std::unique_ptr<detail::statement_impl
 void end_previous(detail::connection_impl& c, detail::statement_impl& s) noexcept {
   if (detail::cursor_impl* prev = s.live) {
     c.close_cursor(prev);
+    c.list(prev);  // no longer reached through s
     prev->done = true;
     prev->invalid_reason = "its statement was executed again";
     s.live = nullptr;
@@ -85,6 +86,7 @@ statement::~statement() {
   if (!c->try_enter()) return;  // in use elsewhere: the connection finalizes it on close
   if (detail::cursor_impl* cur = impl_->live) {
     c->close_cursor(cur);
+    c->list(cur);  // no longer reached through this statement
     cur->done = true;
     cur->invalid_reason = "its statement was destroyed";
   }

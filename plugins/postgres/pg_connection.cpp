@@ -289,17 +289,13 @@ void pg_connection::settle_slow(pg_statement* self) {
   if (streaming_ == nullptr) check_alive();
 }
 
-void pg_connection::check_alive() {
+void pg_connection::check_alive_slow(int fd) {
   // An idle connection has nothing to read. Bytes or an EOF waiting here mean
   // the server is gone or going (a restart, an idle or admin termination
   // sends FATAL and closes): finding out now, before sending, lets the
   // caller retry on a new connection, where a loss discovered after sending
-  // would leave the outcome unknown. One poll() without waiting.
-  pollfd p{};
-  p.fd = PQsocket(conn_);
-  p.events = POLLIN;
-  if (p.fd < 0) throw unsent_error("the connection is closed");
-  if (::poll(&p, 1, 0) <= 0) return;
+  // would leave the outcome unknown. check_alive polled once without waiting.
+  if (fd < 0) throw unsent_error("the connection is closed");
   // A notification or parameter change is fine; a FATAL then EOF is not.
   if (PQconsumeInput(conn_) != 1 || PQstatus(conn_) == CONNECTION_BAD)
     throw unsent_error("the server closed the connection while it was idle, before the statement was sent");

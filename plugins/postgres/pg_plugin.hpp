@@ -9,6 +9,7 @@
 #include <dbridge/sdk/timeout.hpp>
 #include <dbridge/sdk/value.hpp>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <atomic>
 #include <cstdint>
@@ -81,11 +82,12 @@ struct column_plan {
   void decode_row_owned(const PGresult* r, int row, dbr_value* out, arena& a) const;
   /// decode_row for a self_contained plan, the commonest cells inline; the
   /// cells borrow from r.
-  void decode_row_in_place(const PGresult* r, int row, dbr_value* out, arena& a) const;
+  /// Inline: only the statement's cursor (pg_statement.cpp) uses it, once per row.
+  [[gnu::always_inline]] inline void decode_row_in_place(const PGresult* r, int row, dbr_value* out, arena& a) const;
 
  private:
   template <bool Copy>
-  void decode_row_fast(const PGresult* r, int row, dbr_value* out, arena& a) const;
+  [[gnu::always_inline]] inline void decode_row_fast(const PGresult* r, int row, dbr_value* out, arena& a) const;
 
  public:
 };
@@ -142,8 +144,23 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   /// Sends and reads up to the first row; false (nothing raised) when the
   /// server refused it because a table it reads changed shape.
   bool run(std::span<const dbr_value> params, dbr_exec_info& info);
+  /// execute's steady state for point selects: a statement read whole
+  /// (small_runs_ >= whole_after) whose first batch rides on execute. One
+  /// frame from send to decoded row; nullptr when the server refused it
+  /// (failed_ set), left to refused().
+  [[gnu::always_inline]] inline sdk::cursor* run_whole(std::span<const dbr_value> params, dbr_exec_info& info);
+  /// After a refused run: raises its error, or, when the refusal was a
+  /// stale plan, prepares the statement anew and runs it again.
+  [[gnu::noinline]] sdk::cursor* refused(std::span<const dbr_value> params, dbr_exec_info& info);
+  [[noreturn, gnu::noinline, gnu::cold]] void refuse_call(std::size_t nparams) const;
   /// Encodes params into params_ for the described parameter types.
   void encode(std::span<const dbr_value> params);
+  /// encode's body, inline in the execute paths (pg_statement.cpp).
+  [[gnu::always_inline]] inline void encode_inline(std::span<const dbr_value> params);
+  /// encode for a parameter without the inline integer fast path.
+  [[gnu::noinline]] void encode_general(std::size_t i, const dbr_value& v);
+  /// PQsendQueryPrepared of params_ (raises when it could not be sent).
+  void send(std::size_t nparams);
   /// What execute returns after a successful run: this cursor (its first
   /// batch read when asked), or nullptr for a statement without columns.
   sdk::cursor* ran(dbr_exec_info& info);
@@ -151,7 +168,9 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   PGresult* read_wire();  // same, straight from libpq; errors parked in failed_
   /// Reads the whole result into whole_ (no single-row mode); errors parked
   /// in failed_ as read_wire does.
-  void read_whole();
+  [[gnu::always_inline]] inline void read_whole();
+  /// read_whole past its usual answer: r is the next result (or nullptr).
+  [[gnu::noinline]] void read_whole_rest(PGresult* r);
   /// A run ended having produced rows_seen_ rows: counts towards reading whole.
   void note_rows() noexcept {
     small_runs_ = rows_seen_ > 1 ? 0 : small_runs_ < whole_after ? static_cast<std::uint8_t>(small_runs_ + 1) : whole_after;
@@ -160,7 +179,9 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   /// Ends the current run and frees what it holds. Runs twice per query
   /// (close, then the next execute): inline when nothing is held.
   void discard() noexcept {
-    if (whole_.get() == nullptr && !streaming_ && failed_.get() == nullptr && batch_.empty() && buffered_.empty()) {
+    if (!streaming_ && failed_.get() == nullptr && batch_.empty() && buffered_.empty()) {
+      // At most a result read whole (a point select's, on close).
+      if (whole_.get() != nullptr) whole_ = result_ptr();
       finished_ = true;
       return;
     }
@@ -192,7 +213,8 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   std::deque<PGresult*> buffered_;
   result_ptr failed_;
   std::vector<PGresult*> batch_;
-  std::vector<dbr_value> cells_;
+  std::vector<dbr_value> cells_;  // never fewer than one row's (adopt)
+  std::size_t ncols_ = 0;         // plan_.cols.size(), read per query
   arena arena_;
   param_buffers params_;
 };
@@ -335,7 +357,15 @@ class pg_connection final : public sdk::connection,
   /// Sends one simple-protocol command and reads all of its results.
   result_ptr send_and_finish(const char* sql, std::string_view context);
   /// Fails with unsent_error when an idle connection was closed by the server.
-  void check_alive();
+  /// Every execute passes here: the usual case (nothing waiting) inline.
+  void check_alive() {
+    pollfd p{};
+    p.fd = PQsocket(conn_);
+    p.events = POLLIN;
+    if (p.fd < 0 || ::poll(&p, 1, 0) > 0) [[unlikely]] check_alive_slow(p.fd);
+  }
+  /// check_alive when the socket is gone or has something to read.
+  [[gnu::noinline]] void check_alive_slow(int fd);
   void settle_slow(pg_statement* self);
   void flush_deallocations();
 

@@ -102,7 +102,7 @@ inline std::uint32_t load_be32(const char* p) noexcept {
 
 // Copy is a template argument: the per-row streaming loop keeps no branch for it.
 template <bool Copy>
-void column_plan::decode_row_fast(const PGresult* r, int row, dbr_value* out, arena& a) const {
+inline void column_plan::decode_row_fast(const PGresult* r, int row, dbr_value* out, arena& a) const {
   const int n = static_cast<int>(codecs.size());
   for (int i = 0; i < n; ++i) {
     // A NULL reports length 0, so only empty values need the NULL check.
@@ -168,7 +168,7 @@ void column_plan::decode_row_owned(const PGresult* r, int row, dbr_value* out, a
   decode_row_fast<true>(r, row, out, a);
 }
 
-void column_plan::decode_row_in_place(const PGresult* r, int row, dbr_value* out, arena& a) const {
+inline void column_plan::decode_row_in_place(const PGresult* r, int row, dbr_value* out, arena& a) const {
   decode_row_fast<false>(r, row, out, a);
 }
 
@@ -205,11 +205,12 @@ void pg_statement::adopt(const PGresult* desc) {
   for (std::size_t i = 0; i < param_types_.size(); ++i) param_types_[i] = PQparamtype(desc, static_cast<int>(i));
   plan_.build(c_, desc);
   params_.resize(param_types_.size());
+  ncols_ = plan_.cols.size();
   // The first rows' buffers now, not after the first result: allocated
   // above a result's blocks, they would keep every freed result from
   // returning to the heap's top.
   if (!plan_.cols.empty()) {
-    cells_.reserve(plan_.cols.size());
+    cells_.resize(plan_.cols.size());  // one row always fits (run_whole relies on it)
     arena_.chars(1);
     arena_.reset();
   }
@@ -310,9 +311,26 @@ PGresult* pg_statement::read_wire() {
   }
 }
 
-void pg_statement::read_whole() {
+inline void pg_statement::read_whole() {
+  // The usual answer, one TUPLES_OK then the end, without the general loop.
+  PGresult* r = c_.get_result();
+  if (r != nullptr && whole_.get() == nullptr && failed_.get() == nullptr && PQresultStatus(r) == PGRES_TUPLES_OK)
+      [[likely]] {
+    whole_ = result_ptr(r);
+    r = c_.get_result();
+    if (r == nullptr) [[likely]] {
+      rows_seen_ = static_cast<std::uint64_t>(PQntuples(whole_.get()));
+      whole_next_ = 0;
+      note_rows();
+      return;
+    }
+  }
+  read_whole_rest(r);
+}
+
+void pg_statement::read_whole_rest(PGresult* r) {
   PGconn* conn = c_.raw();
-  while (PGresult* r = c_.get_result()) {
+  for (; r != nullptr; r = c_.get_result()) {
     const ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_TUPLES_OK && whole_.get() == nullptr) {
       whole_ = result_ptr(r);
@@ -351,21 +369,116 @@ void pg_statement::detach() {
   while (PGresult* r = read_wire()) buffered_.push_back(r);
 }
 
-sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
-  if (params.size() != param_types_.size())
+void pg_statement::refuse_call(std::size_t nparams) const {
+  if (nparams != param_types_.size())
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: the statement takes " + std::to_string(param_types_.size()) +
-                                                   " parameter(s) ($1..$n) but " + std::to_string(params.size()) +
+                                                   " parameter(s) ($1..$n) but " + std::to_string(nparams) +
                                                    " were given");
-  if (generation_ != c_.generation())
-    throw sdk::error(DBR_CAT_INVALID_STATE,
-                     "postgres: this prepared statement was dropped when the pool reset the connection's session "
-                     "(DISCARD ALL, after a SQL-level PREPARE); prepare it again");
+  throw sdk::error(DBR_CAT_INVALID_STATE,
+                   "postgres: this prepared statement was dropped when the pool reset the connection's session "
+                   "(DISCARD ALL, after a SQL-level PREPARE); prepare it again");
+}
+
+void pg_statement::encode(std::span<const dbr_value> params) { encode_inline(params); }
+
+// The integer fast path inline; everything else through encode_general.
+inline void pg_statement::encode_inline(std::span<const dbr_value> params) {
+  const std::size_t n = params.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const dbr_value& v = params[i];
+    if (v.type == DBR_TYPE_INT64) {
+      if (const char* at = put_int(param_types_[i], v.u.i64, params_.ints[i], params_.lengths[i])) {
+        params_.values[i] = at;
+        params_.formats[i] = 1;
+        continue;
+      }
+    }
+    encode_general(i, v);
+  }
+}
+
+void pg_statement::encode_general(std::size_t i, const dbr_value& v) {
+  if (v.type == DBR_TYPE_NULL) {
+    params_.values[i] = nullptr;
+    params_.lengths[i] = 0;
+    params_.formats[i] = 0;
+    return;
+  }
+  std::string& b = params_.data[i];
+  params_.formats[i] = encode_param(param_types_[i], v, b, i + 1);
+  params_.values[i] = b.data();
+  params_.lengths[i] = static_cast<int>(b.size());
+}
+
+inline void pg_statement::send(std::size_t nparams) {
+  if (PQsendQueryPrepared(c_.raw(), name_.c_str(), static_cast<int>(nparams), params_.values.data(),
+                          params_.lengths.data(), params_.formats.data(), plan_.format) != 1) [[unlikely]]
+    throw c_.unsent_error({});
+}
+
+inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, dbr_exec_info& info) {
+  info.session_changed = changes_session_ ? 1 : 0;
+  if (sql_prepare_) c_.note_sql_prepare();
+  encode_inline(params);
+  send(params.size());
+  read_whole();
+  if (failed_.get() != nullptr) [[unlikely]] {
+    finished_ = true;
+    return nullptr;
+  }
+  // The first batch, as fetch reads a whole result.
+  dbr_rows& rows = info.first;
+  rows.struct_size = sizeof(dbr_rows);
+  info.has_first = 1;
+  const int n = static_cast<int>(std::min<std::uint64_t>(rows_seen_, info.first_max));
+  if (n <= 0) {
+    whole_ = result_ptr();
+    finished_ = true;
+    rows.ncols = 0;
+    rows.nrows = 0;
+    rows.cells = nullptr;
+    return this;
+  }
+  finished_ = false;
+  const std::size_t nc = ncols_;
+  arena_.reset();
+  if (n > 1 && cells_.size() < static_cast<std::size_t>(n) * nc) cells_.resize(static_cast<std::size_t>(n) * nc);
+  const PGresult* w = whole_.get();
+  try {
+    for (int k = 0; k < n; ++k) plan_.decode_row_in_place(w, k, cells_.data() + static_cast<std::size_t>(k) * nc, arena_);
+    plan_.apply_zone(c_, cells_.data(), static_cast<std::size_t>(n));
+  } catch (...) {
+    discard();  // the cursor was never handed out
+    throw;
+  }
+  whole_next_ = n;
+  rows.ncols = static_cast<std::uint32_t>(nc);
+  rows.nrows = static_cast<std::uint64_t>(n);
+  rows.cells = cells_.data();
+  return this;
+}
+
+sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
   // params.size() is the described count, which the protocol bounds: no
   // check_param_count here.
+  if (params.size() != param_types_.size() || generation_ != c_.generation()) [[unlikely]]
+    refuse_call(params.size());
   discard();
   c_.settle(this);
-  if (stale_) reprepare();
+  if (stale_) [[unlikely]] reprepare();
+  if (small_runs_ >= whole_after && info.first_max != 0 && plan_.self_contained && !plan_.cols.empty()) [[likely]] {
+    if (sdk::cursor* cur = run_whole(params, info)) [[likely]] return cur;
+    return refused(params, info);
+  }
   if (run(params, info)) return ran(info);
+  return refused(params, info);
+}
+
+sdk::cursor* pg_statement::refused(std::span<const dbr_value> params, dbr_exec_info& info) {
+  if (!plan_gone_stale(failed_.get())) {
+    result_ptr f = std::move(failed_);
+    c_.raise(f.get());
+  }
   stale_ = true;
   // Outside a transaction a refused statement changed nothing: it runs again,
   // parsed anew. Inside one, the server has aborted the transaction (and the
@@ -414,38 +527,13 @@ sdk::cursor* pg_statement::ran(dbr_exec_info& info) {
   return this;
 }
 
-void pg_statement::encode(std::span<const dbr_value> params) {
-  const std::size_t n = params.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (params[i].type == DBR_TYPE_NULL) {
-      params_.values[i] = nullptr;
-      params_.lengths[i] = 0;
-      params_.formats[i] = 0;
-      continue;
-    }
-    if (params[i].type == DBR_TYPE_INT64) {
-      if (const char* at = put_int(param_types_[i], params[i].u.i64, params_.ints[i], params_.lengths[i])) {
-        params_.values[i] = at;
-        params_.formats[i] = 1;
-        continue;
-      }
-    }
-    std::string& b = params_.data[i];
-    params_.formats[i] = encode_param(param_types_[i], params[i], b, i + 1);
-    params_.values[i] = b.data();
-    params_.lengths[i] = static_cast<int>(b.size());
-  }
-}
-
 bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
   info.session_changed = changes_session_ ? 1 : 0;
   if (sql_prepare_) c_.note_sql_prepare();
   const std::size_t n = params.size();
-  encode(params);
+  encode_inline(params);
+  send(n);
   PGconn* conn = c_.raw();
-  if (PQsendQueryPrepared(conn, name_.c_str(), static_cast<int>(n), params_.values.data(), params_.lengths.data(),
-                          params_.formats.data(), plan_.format) != 1)
-    throw c_.unsent_error({});
   if (plan_.cols.empty()) {
     result_ptr last = c_.finish_command({});
     if (last.get() != nullptr) {

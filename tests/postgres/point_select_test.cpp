@@ -6,6 +6,8 @@
 // server named by DBRIDGE_TEST_POSTGRES_URL.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <optional>
 #include <string>
 
@@ -116,4 +118,27 @@ TEST_F(PointSelect, IntegerKeysAtTheEdgesOfTheirParameterType) {
   // Beyond int4, the value goes as text and the server refuses it.
   EXPECT_THROW(i4.query({std::int64_t{INT32_MAX} + 1}).next(), error);
   EXPECT_EQ(i4.query({7}).next()->get<std::string>(0), "7");
+}
+
+TEST_F(PointSelect, WarmStatementWhoseTableChangedShapeRunsAgainWithItsNewColumns) {
+  // The plan goes stale on the server (0A000) while the statement reads whole.
+  const std::string t = "point_stale_" + std::to_string(::getpid());
+  db->execute("DROP TABLE IF EXISTS " + t);
+  db->execute("CREATE TABLE " + t + " (a int4)");
+  db->execute("INSERT INTO " + t + " VALUES (1)");
+  auto st = db->prepare("SELECT * FROM " + t + " WHERE a = $1");
+  for (int i = 0; i < warm_runs; ++i) EXPECT_EQ(st.query({1}).next()->size(), 1u);
+  connection other = connect(dbridge::test::env_or_empty("DBRIDGE_TEST_POSTGRES_URL"));
+  other.execute("ALTER TABLE " + t + " ADD COLUMN b int4 DEFAULT 7");
+  {
+    auto r = st.query({1});
+    const row* x = r.next();
+    ASSERT_NE(x, nullptr);
+    ASSERT_EQ(x->size(), 2u);
+    EXPECT_EQ(x->get<std::int64_t>(1), 7);
+  }
+  // A NULL key in the warm state matches nothing, and the statement goes on.
+  EXPECT_EQ(st.query({value{}}).next(), nullptr);
+  EXPECT_EQ(st.query({1}).next()->get<std::int64_t>(0), 1);
+  db->execute("DROP TABLE " + t);
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -428,6 +429,44 @@ TEST(api, ClosedConnectionAndOrphanedResults) {
   auto target = std::move(moved_from);
   EXPECT_EQ(target.query_one("SELECT 3").get<std::int64_t>(0), 3);
   EXPECT_THROW(moved_from.query("SELECT 1"), invalid_state_error);
+}
+
+// A prepared statement's result is reached through its statement, not the
+// connection's list of results: closing the connection must still end it,
+// also after the statement let go of it (executed again, destroyed).
+TEST(api, StatementResultsEndWithTheirConnection) {
+  std::optional<result> superseded, current, orphan;
+  {
+    auto db = connect("sqlite://:memory:");
+    auto st = db.prepare("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3");
+    superseded.emplace(st.query());
+    ASSERT_NE(superseded->next(), nullptr);
+    current.emplace(st.query());  // supersedes the first result
+    ASSERT_NE(current->next(), nullptr);
+    {
+      auto gone = db.prepare("SELECT 4 UNION ALL SELECT 5");
+      orphan.emplace(gone.query());
+      ASSERT_NE(orphan->next(), nullptr);
+    }  // the statement is destroyed, its result lives on
+    EXPECT_THROW(superseded->next(), invalid_state_error);
+    try {
+      orphan->next();
+      ADD_FAILURE() << "a destroyed statement's result went on reading";
+    } catch (const invalid_state_error& e) {
+      EXPECT_NE(std::string(e.what()).find("its statement was destroyed"), std::string::npos) << e.what();
+    }
+    db.close();
+    try {
+      current->next();
+      ADD_FAILURE() << "a result of a closed connection went on reading";
+    } catch (const invalid_state_error& e) {
+      EXPECT_NE(std::string(e.what()).find("its connection was closed"), std::string::npos) << e.what();
+    }
+  }  // the connection object is gone; the results are destroyed after it
+  EXPECT_THROW(orphan->next(), invalid_state_error);
+  superseded.reset();
+  current.reset();
+  orphan.reset();
 }
 
 TEST(api, ResultsDrainToValues) {

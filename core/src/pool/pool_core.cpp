@@ -56,19 +56,7 @@ double rand01() noexcept {
 
 // Results still open when a connection goes back would read another
 // caller's rows later: they are ended and report why.
-void detach_results(connection_impl& c) noexcept {
-  for (cursor_impl* cur = c.live_cursors; cur != nullptr;) {
-    cursor_impl* next = cur->next;
-    c.close_cursor(cur);
-    cur->conn = nullptr;
-    cur->done = true;
-    cur->invalid_reason = "its connection went back to the pool";
-    cur->prev = cur->next = nullptr;
-    cur = next;
-  }
-  c.live_cursors = nullptr;
-  c.nlive = 0;
-}
+void detach_results(connection_impl& c) noexcept { c.end_results("its connection went back to the pool"); }
 
 pool_metrics read_probe(const void* owner) { return static_cast<const pool_core*>(owner)->metrics(); }
 
