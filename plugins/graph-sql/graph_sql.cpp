@@ -306,15 +306,14 @@ class sqlite_cache_for_store {
 // PostgreSQL plans a statement for the parameter values it is given (a
 // custom plan), from the statistics of the moment. Until they know a graph
 // (after a store, a merge or rows inserted by hand, before autovacuum's
-// analyze) `graph_name = 'g'` is estimated at one row, and the planner reads
-// every row of the graph where one node's rows would do: neighbors' walk
-// joined the reached nodes by a scan of all the graph's nodes (5.5 ms or
-// 14.7 ms at depth 2 at 100k nodes, by the luck of autovacuum's timing) and
-// walked a merged graph's edges through graph_edges_default's graph_name
-// index, and remove's foreign-key check of each deleted node read that index
-// too. A generic plan estimates `graph_name = $1` from the number of graphs,
-// so it looks a node up by node id whatever the statistics, and it is
-// planned once per statement and connection. Set and put back around the
+// analyze) `graph_name = 'g'` is estimated at one row, and for `graph_name =
+// 'g' AND from_node = $2` the planner took graph_edges_default's graph_name
+// index, which reads all of a merged graph's edges: so did neighbors' step
+// and remove's foreign-key check of each deleted node. A generic plan
+// estimates `graph_name = $1` from the number of graphs, so it takes the
+// node-first index whatever the statistics, and it is planned once per
+// statement and connection (a custom plan of the walk took 1-4 ms to make
+// under load). Set and put back around the
 // call, as SET LOCAL inside a transaction (the mapper's, or the caller's:
 // neighbors may not begin one of its own there), for the session outside
 // one (where a local setting ends with its statement). If the call fails
@@ -518,7 +517,10 @@ class graph_sql final : public sdk::mapper_plugin {
     const sql_text q{dialect_of(conn.scheme())};
     const dbr_value by_name[] = {sdk::make_text(name)};
     conn.transaction([&] {
-      if (q.d == dialect::postgres && edges_shape_of(conn).partitioned) return remove_partitioned(conn, name);
+      if (q.d == dialect::postgres) {
+        const edges_shape shape = edges_shape_of(conn);
+        if (shape.partitioned) return remove_partitioned(conn, name, shape.user_triggers);
+      }
       read_stats(conn, name);  // not_found for a graph never stored
       const generic_plans plans(conn, q.d);
       conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
@@ -684,7 +686,7 @@ class graph_sql final : public sdk::mapper_plugin {
   // removing a stored one always did (dropping its partition). That lock is
   // asked for first, so two removes run one after the other rather than
   // deadlock on it.
-  static void remove_partitioned(const sdk::lent_connection& conn, const char* name) {
+  static void remove_partitioned(const sdk::lent_connection& conn, const char* name, bool user_triggers) {
     const dbr_value by_name[] = {sdk::make_text(name)};
     conn.query("LOCK TABLE graph_edges IN SHARE ROW EXCLUSIVE MODE");
     read_stats(conn, name);  // not_found for a graph never stored
@@ -692,7 +694,7 @@ class graph_sql final : public sdk::mapper_plugin {
     conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
     std::string part = partition_of(conn, name);
     // With a user's row trigger on graph_edges, the DELETE below lets it see each edge go.
-    if (!part.empty() && !edges_shape_of(conn).user_triggers) conn.query("TRUNCATE " + part);
+    if (!part.empty() && !user_triggers) conn.query("TRUNCATE " + part);
     conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);  // the rows in graph_edges_default
     if (part.empty()) {
       const std::string lit = literal(name);

@@ -8,7 +8,9 @@
 #include <dbridge/graph.hpp>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -108,6 +110,36 @@ TEST_F(graph_sql_plans, removing_a_merged_graph_checks_each_node_against_its_own
   EXPECT_EQ(partitions(), partitions_before);
   EXPECT_EQ(store_->stats("gp_other").edges, 50u);
   EXPECT_EQ(store_->neighbors("gp_other", "o0", {.depth = 2}).size(), 2u);
+}
+
+// Each remove of a merged graph attaches and drops a partition; two at once
+// queue for graph_edges' lock (taken first) instead of deadlocking over it.
+TEST_F(graph_sql_plans, two_removes_of_merged_graphs_at_once_both_succeed) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  store_->merge(ring(200), "gp_a");
+  store_->merge(ring(200), "gp_b");
+  std::atomic<int> ready{0};
+  std::string failures;
+  std::mutex failures_mutex;
+  auto remove = [&](const char* name) {
+    try {
+      auto conn = dbridge::connect(url_);
+      graph_store store(conn, "graph-sql");
+      ++ready;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (ready.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      store.remove(name);
+    } catch (const std::exception& e) {
+      const std::lock_guard<std::mutex> lock(failures_mutex);
+      failures += std::string(name) + ": " + e.what() + "\n";
+    }
+  };
+  std::thread a(remove, "gp_a"), b(remove, "gp_b");
+  a.join();
+  b.join();
+  EXPECT_EQ(failures, "");
+  EXPECT_THROW(store_->stats("gp_a"), dbridge::not_found_error);
+  EXPECT_THROW(store_->stats("gp_b"), dbridge::not_found_error);
 }
 
 // A stored graph (its own partition) and a merged one (graph_edges_default):
