@@ -212,11 +212,10 @@ struct sql_text {
     return sql + " ON CONFLICT (graph_name, node_id) DO UPDATE SET value = excluded.value";
   }
   std::string walk(std::uint32_t direction, bool typed) const {
-    const std::string start = d == dialect::postgres ? "CAST($2 AS varchar(255))"
-                              : d == dialect::mariadb ? "CAST($2 AS CHAR(255))"
-                                                      : "$2";
+    const std::string start = d == dialect::mariadb ? "CAST($2 AS CHAR(255))" : "$2";
     const std::string type = typed ? " AND e.edge_type = $3" : "";
     const std::string depth = typed ? "$4" : "$3";
+    if (d == dialect::postgres) return walk_postgres(direction, type, depth);
     // One step along the edges whose column `from` is a reached node.
     auto step = [&](const char* from, const char* to) {
       return std::string("SELECT e.") + to + ", w.depth + 1 FROM walk w JOIN graph_edges e ON e.graph_name = $1 AND e." +
@@ -225,20 +224,37 @@ struct sql_text {
     std::string steps;
     if (direction != DBR_WALK_BOTH) {
       steps = direction == DBR_WALK_OUT ? step("from_node", "to_node") : step("to_node", "from_node");
-    } else if (d != dialect::postgres) {
+    } else {
       // Two recursive selects, each joining the edge table on one indexed column
       // (MariaDB does not push the join into a UNION of edges: it scanned the graph per step).
       steps = step("from_node", "to_node") + " UNION " + step("to_node", "from_node");
-    } else {
-      // PostgreSQL takes one recursive reference; it pushes the join into the union.
-      const std::string adj = "SELECT from_node AS a, to_node AS b FROM graph_edges e WHERE e.graph_name = $1" + type +
-                              " UNION ALL SELECT to_node, from_node FROM graph_edges e WHERE e.graph_name = $1" + type;
-      steps = "SELECT e.b, w.depth + 1 FROM walk w JOIN (" + adj + ") e ON e.a = w.node_id WHERE w.depth < " + depth;
     }
     return "WITH RECURSIVE walk (node_id, depth) AS (SELECT " + start + ", 0 UNION " + steps +
            ") SELECT n.node_id, n.value, " + labels_of("n") +
            ", m.depth FROM (SELECT node_id, MIN(depth) AS depth FROM walk WHERE depth > 0 AND node_id <> $2 GROUP BY node_id) m "
            "JOIN graph_nodes n ON n.graph_name = $1 AND n.node_id = m.node_id ORDER BY m.depth, n.node_id";
+  }
+  // On PostgreSQL every lookup is a subquery per reached node, which the
+  // planner runs as such (it never turns one into a join): each step reads
+  // the node's edges by (from_node, graph_name) or (to_node, graph_name),
+  // and each reached node's value by (graph_name, node_id). As joins, a
+  // plan from estimates that missed (see generic_plans) read every node of
+  // the graph, or every edge through graph_name alone, on each walk. The
+  // foreign keys make every reached node a row of graph_nodes.
+  std::string walk_postgres(std::uint32_t direction, const std::string& type, const std::string& depth) const {
+    auto ends = [&](const char* from, const char* to) {
+      return std::string("ARRAY(SELECT e.") + to + " FROM graph_edges e WHERE e.graph_name = $1 AND e." + from +
+             " = w.node_id" + type + ")";
+    };
+    const std::string next = direction == DBR_WALK_OUT  ? ends("from_node", "to_node")
+                             : direction == DBR_WALK_IN ? ends("to_node", "from_node")
+                                                        : ends("from_node", "to_node") + " || " + ends("to_node", "from_node");
+    return "WITH RECURSIVE walk (node_id, depth) AS (SELECT CAST($2 AS varchar(255)), 0 UNION SELECT CAST(unnest(" +
+           next + ") AS varchar(255)), w.depth + 1 FROM walk w WHERE w.depth < " + depth +
+           ") SELECT m.node_id, (SELECT n.value FROM graph_nodes n WHERE n.graph_name = m.graph_name AND n.node_id = "
+           "m.node_id), " + labels_of("m") +
+           ", m.depth FROM (SELECT CAST($1 AS varchar(255)) AS graph_name, node_id, MIN(depth) AS depth FROM walk "
+           "WHERE depth > 0 AND node_id <> $2 GROUP BY node_id) m ORDER BY m.depth, m.node_id";
   }
 };
 
@@ -283,6 +299,58 @@ class sqlite_cache_for_store {
   const sdk::lent_connection& conn_;
   std::int64_t old_ = 0;
   bool set_ = false;
+};
+
+// ------------------------------------------------------------ PostgreSQL plans
+
+// PostgreSQL plans a statement for the parameter values it is given (a
+// custom plan), from the statistics of the moment. Until they know a graph
+// (after a store, a merge or rows inserted by hand, before autovacuum's
+// analyze) `graph_name = 'g'` is estimated at one row, and for `graph_name =
+// 'g' AND from_node = $2` the planner took graph_edges_default's graph_name
+// index, which reads all of a merged graph's edges: so did neighbors' step
+// and remove's foreign-key check of each deleted node. A generic plan
+// estimates `graph_name = $1` from the number of graphs, so it takes the
+// node-first index whatever the statistics, and it is planned once per
+// statement and connection (a custom plan of the walk took 1-4 ms to make
+// under load). Set and put back around the
+// call, as SET LOCAL inside a transaction (the mapper's, or the caller's:
+// neighbors may not begin one of its own there), for the session outside
+// one (where a local setting ends with its statement). If the call fails
+// inside a transaction, the put back fails with it and the rollback undoes
+// the set.
+class generic_plans {
+ public:
+  generic_plans(const sdk::lent_connection& conn, dialect d) : conn_(conn) {
+    if (d != dialect::postgres) return;
+    // plan_cache_mode came with PostgreSQL 12; missing_ok reads NULL before.
+    conn.each_row("SELECT current_setting('plan_cache_mode', true), CASE WHEN current_setting('plan_cache_mode', "
+                  "true) IS NOT NULL THEN set_config('plan_cache_mode', 'force_generic_plan', true) END",
+                  {}, [&](std::span<const dbr_value> row) {
+                    set_ = row[0].type != DBR_TYPE_NULL;
+                    old_.assign(text(row[0]));
+                  });
+    if (!set_) return;
+    // Still set: a transaction block. Gone: set it for the session.
+    conn.each_row("SELECT current_setting('plan_cache_mode') = 'force_generic_plan' OR "
+                  "set_config('plan_cache_mode', 'force_generic_plan', false) IS NULL",
+                  {}, [&](std::span<const dbr_value> row) { local_ = integer(row[0]) != 0; });
+  }
+  ~generic_plans() {
+    if (!set_) return;
+    try {
+      const dbr_value old[] = {sdk::make_text(old_), sdk::make_bool(local_)};
+      conn_.query("SELECT set_config('plan_cache_mode', $1, $2)", old);
+    } catch (...) {  // the call's own failure is the one to report
+    }
+  }
+  generic_plans(const generic_plans&) = delete;
+  generic_plans& operator=(const generic_plans&) = delete;
+
+ private:
+  const sdk::lent_connection& conn_;
+  std::string old_;
+  bool set_ = false, local_ = false;
 };
 
 // ------------------------------------------------------------ the mapper
@@ -439,6 +507,7 @@ class graph_sql final : public sdk::mapper_plugin {
     if (walk.edge_type != nullptr) params.push_back(sdk::make_text(walk.edge_type));
     params.push_back(sdk::make_int64(walk.depth));
     node_record rec;
+    const generic_plans plans(conn, q.d);
     conn.each_row(q.walk(direction, walk.edge_type != nullptr), params, [&](std::span<const dbr_value> row) {
       out.reached(rec.fill(row.data()), static_cast<std::uint32_t>(integer(row[3])));
     });
@@ -448,9 +517,13 @@ class graph_sql final : public sdk::mapper_plugin {
     const sql_text q{dialect_of(conn.scheme())};
     const dbr_value by_name[] = {sdk::make_text(name)};
     conn.transaction([&] {
+      if (q.d == dialect::postgres) {
+        const edges_shape shape = edges_shape_of(conn);
+        if (shape.partitioned) return remove_partitioned(conn, name, shape.user_triggers);
+      }
       read_stats(conn, name);  // not_found for a graph never stored
+      const generic_plans plans(conn, q.d);
       conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
-      if (q.d == dialect::postgres && edges_partitioned(conn)) drop_partition(conn, name);
       conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);
       conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
       conn.query("DELETE FROM dbridge_graphs WHERE graph_name = $1", by_name);
@@ -554,12 +627,22 @@ class graph_sql final : public sdk::mapper_plugin {
   // partitioned and has no trigger of its own (a user's row trigger is
   // fired by the row-by-row path, not by an attach).
   static bool edges_partitioned(const sdk::lent_connection& conn) {
-    bool partitioned = false;
-    conn.each_row("SELECT c.relkind = 'p' AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND "
-                  "NOT t.tgisinternal) FROM pg_class c WHERE c.oid = to_regclass('graph_edges')",
-                  {},
-                  [&](std::span<const dbr_value> row) { partitioned = integer(row[0]) != 0; });
-    return partitioned;
+    const edges_shape shape = edges_shape_of(conn);
+    return shape.partitioned && !shape.user_triggers;
+  }
+  struct edges_shape {
+    bool partitioned = false;  // graph-sql 0.1 made a plain table
+    bool user_triggers = false;
+  };
+  static edges_shape edges_shape_of(const sdk::lent_connection& conn) {
+    edges_shape shape;
+    conn.each_row("SELECT c.relkind = 'p', EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT "
+                  "t.tgisinternal) FROM pg_class c WHERE c.oid = to_regclass('graph_edges')",
+                  {}, [&](std::span<const dbr_value> row) {
+                    shape.partitioned = integer(row[0]) != 0;
+                    shape.user_triggers = integer(row[1]) != 0;
+                  });
+    return shape;
   }
   // A string literal for DDL, which takes no parameters (standard_conforming_strings).
   static std::string literal(std::string_view s) {
@@ -576,15 +659,52 @@ class graph_sql final : public sdk::mapper_plugin {
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
     return std::string("graph_edges_") + hex;
   }
-  // Drops the graph's partition if it has one.
-  static void drop_partition(const sdk::lent_connection& conn, const char* graph) {
+  // The graph's partition (its table name, quoted), or "" if it has none.
+  static std::string partition_of(const sdk::lent_connection& conn, const char* graph) {
     const dbr_value by_name[] = {sdk::make_text(graph)};
     std::string table;
     conn.each_row("SELECT quote_ident(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
                   "WHERE i.inhparent = 'graph_edges'::regclass AND pg_get_expr(c.relpartbound, c.oid) = "
                   "'FOR VALUES IN (''' || replace($1::text, '''', '''''') || ''')'",
                   by_name, [&](std::span<const dbr_value> row) { table.assign(text(row[0])); });
+    return table;
+  }
+  // Drops the graph's partition if it has one.
+  static void drop_partition(const sdk::lent_connection& conn, const char* graph) {
+    const std::string table = partition_of(conn, graph);
     if (!table.empty()) conn.query("DROP TABLE " + table);
+  }
+  // Deleting a node fires graph_edges' foreign-key checks, one query per
+  // node and key (`graph_name = $1 AND from_node = $2`, and to_node). On
+  // graph_edges_default they read indexes full of the rows this transaction
+  // just deleted, and with statistics that did not know the graph the
+  // planner took the graph_name index: each node's check read all the
+  // graph's edges (4000 nodes, 20000 merged edges: 19 s). So the nodes are
+  // deleted while the graph has an empty partition of its own, where every
+  // check then looks whatever its plan; it is dropped before the commit.
+  // Removing a merged graph thus locks graph_edges until the commit, as
+  // removing a stored one always did (dropping its partition). That lock is
+  // asked for first, so two removes run one after the other rather than
+  // deadlock on it.
+  static void remove_partitioned(const sdk::lent_connection& conn, const char* name, bool user_triggers) {
+    const dbr_value by_name[] = {sdk::make_text(name)};
+    conn.query("LOCK TABLE graph_edges IN SHARE ROW EXCLUSIVE MODE");
+    read_stats(conn, name);  // not_found for a graph never stored
+    const generic_plans plans(conn, dialect::postgres);
+    conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
+    std::string part = partition_of(conn, name);
+    // With a user's row trigger on graph_edges, the DELETE below lets it see each edge go.
+    if (!part.empty() && !user_triggers) conn.query("TRUNCATE " + part);
+    conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);  // the rows in graph_edges_default
+    if (part.empty()) {
+      const std::string lit = literal(name);
+      part = partition_name(name);
+      conn.query("CREATE TABLE " + part + " (LIKE graph_edges INCLUDING DEFAULTS, CHECK (graph_name = " + lit + "))");
+      conn.query("ALTER TABLE graph_edges ATTACH PARTITION " + part + " FOR VALUES IN (" + lit + ")");
+    }
+    conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
+    conn.query("DELETE FROM dbridge_graphs WHERE graph_name = $1", by_name);
+    conn.query("DROP TABLE " + part);
   }
   static void store_partitioned(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
     const std::string lit = literal(g.name), part = partition_name(g.name), fresh = part + "_next";

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: Apache-2.0
+// graph-sql on PostgreSQL while the planner's statistics do not know a graph
+// (right after a store or a merge, before autovacuum's analyze): remove and
+// neighbors must read the rows of the nodes they touch, not the whole graph.
+// The index tuples each call reads are counted from pg_stat_user_indexes
+// (flushed on demand), so the tests assert work done rather than time.
+#include <dbridge/connection.hpp>
+#include <dbridge/graph.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "temp_files.hpp"
+#include "test_server.hpp"
+
+namespace {
+
+using dbridge::graph;
+using dbridge::graph_store;
+
+class graph_sql_plans : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dbridge::test::use_backend("DBRIDGE_TEST_POSTGRES_URL", "dbridge_graph_plans", url_, file_);
+    if (url_.empty()) return;
+    conn_.emplace(dbridge::connect(url_));
+    store_.emplace(*conn_, "graph-sql");  // makes the schema
+    remove_test_graphs();  // left by a run that was stopped
+    // A session of an earlier test may still be ending, and its statistics
+    // would land in the middle of a count. (Sessions of tests that do not
+    // take the servers' lock may stay: then the counts go on after 5 s.)
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline &&
+           conn_->query_one("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND "
+                            "datname = current_database() AND pid <> pg_backend_pid()")
+                   .get<std::int64_t>(0) > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // No analyze by autovacuum in the middle of a test: the statistics stay
+    // the ones the test made.
+    conn_->execute_script(
+        "ALTER TABLE graph_nodes SET (autovacuum_enabled = off); "
+        "ALTER TABLE graph_edges_default SET (autovacuum_enabled = off)");
+  }
+  void TearDown() override {
+    if (!store_) return;
+    remove_test_graphs();
+    conn_->execute_script(
+        "ALTER TABLE graph_nodes RESET (autovacuum_enabled); "
+        "ALTER TABLE graph_edges_default RESET (autovacuum_enabled)");
+  }
+  void remove_test_graphs() {
+    for (const auto& s : store_->list())
+      if (s.name.rfind("gp_", 0) == 0) store_->remove(s.name);
+  }
+  // Statistics that know one small graph, and so none of the graphs the test adds next.
+  void analyze_with_another_graph() {
+    graph other;
+    for (int i = 0; i < 50; ++i) other.add_edge("o" + std::to_string(i), "o" + std::to_string(i + 1), "NEXT");
+    store_->merge(other, "gp_other");
+    conn_->execute_script("ANALYZE graph_nodes; ANALYZE graph_edges_default");
+  }
+  // n nodes, each with edges to the next three (3n edges): a walk of depth 2 reaches at most 9 nodes.
+  static graph ring(int n) {
+    graph g;
+    for (int i = 0; i < n; ++i) g.add_node("n" + std::to_string(i));
+    for (int i = 0; i < n; ++i)
+      for (int k = 1; k <= 3; ++k) g.add_edge("n" + std::to_string(i), "n" + std::to_string((i + k) % n), "LINK");
+    return g;
+  }
+  // Index tuples read so far from table's indexes, this session's included.
+  std::int64_t index_tuples_read(const char* table) {
+    conn_->execute_script("SELECT pg_stat_force_next_flush()");  // flushed when the statement ends
+    return conn_
+        ->query_one("SELECT coalesce(sum(idx_tup_read), 0)::bigint FROM pg_stat_user_indexes WHERE relname = $1",
+                    {std::string(table)})
+        .get<std::int64_t>(0);
+  }
+
+  std::string url_;
+  std::optional<dbridge::test::temp_sqlite_db> file_;
+  std::optional<dbridge::connection> conn_;
+  std::optional<graph_store> store_;
+};
+
+// Each deleted node's foreign-key checks used to read graph_edges_default's
+// graph_name index, all the graph's edges (2 x 1500 x 4500 index tuples).
+TEST_F(graph_sql_plans, removing_a_merged_graph_checks_each_node_against_its_own_edges) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  analyze_with_another_graph();
+  const auto partitions = [&] {
+    return conn_->query_one("SELECT count(*) FROM pg_inherits WHERE inhparent = 'graph_edges'::regclass")
+        .get<std::int64_t>(0);
+  };
+  const std::int64_t partitions_before = partitions();
+  constexpr int n = 1500;
+  store_->merge(ring(n), "gp_merged");
+  ASSERT_EQ(store_->stats("gp_merged").edges, 3u * n);
+  const std::int64_t before = index_tuples_read("graph_edges_default");
+  store_->remove("gp_merged");
+  // The DELETE of the edges reads each once; the checks find none there.
+  EXPECT_LE(index_tuples_read("graph_edges_default") - before, 2 * 3 * n);
+  EXPECT_THROW(store_->stats("gp_merged"), dbridge::not_found_error);
+  EXPECT_TRUE(conn_->query_one("SELECT count(*) = 0 FROM graph_nodes WHERE graph_name = 'gp_merged'").get<bool>(0));
+  // The partition made for the node checks is gone again.
+  EXPECT_EQ(partitions(), partitions_before);
+  EXPECT_EQ(store_->stats("gp_other").edges, 50u);
+  EXPECT_EQ(store_->neighbors("gp_other", "o0", {.depth = 2}).size(), 2u);
+}
+
+// Each remove of a merged graph attaches and drops a partition; two at once
+// queue for graph_edges' lock (taken first) instead of deadlocking over it.
+TEST_F(graph_sql_plans, two_removes_of_merged_graphs_at_once_both_succeed) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  store_->merge(ring(200), "gp_a");
+  store_->merge(ring(200), "gp_b");
+  std::atomic<int> ready{0};
+  std::string failures;
+  std::mutex failures_mutex;
+  auto remove = [&](const char* name) {
+    try {
+      auto conn = dbridge::connect(url_);
+      graph_store store(conn, "graph-sql");
+      ++ready;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (ready.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      store.remove(name);
+    } catch (const std::exception& e) {
+      const std::lock_guard<std::mutex> lock(failures_mutex);
+      failures += std::string(name) + ": " + e.what() + "\n";
+    }
+  };
+  std::thread a(remove, "gp_a"), b(remove, "gp_b");
+  a.join();
+  b.join();
+  EXPECT_EQ(failures, "");
+  EXPECT_THROW(store_->stats("gp_a"), dbridge::not_found_error);
+  EXPECT_THROW(store_->stats("gp_b"), dbridge::not_found_error);
+}
+
+// A stored graph (its own partition) and a merged one (graph_edges_default):
+// each walk used to join the reached nodes by a scan of every node of the
+// graph, and to walk the merged graph through the graph_name index.
+TEST_F(graph_sql_plans, neighbors_read_the_reached_nodes_only) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  analyze_with_another_graph();
+  constexpr int n = 1000, walks = 12;
+  store_->store(ring(n), "gp_stored");
+  store_->merge(ring(n), "gp_merged");
+  for (const char* name : {"gp_stored", "gp_merged"}) {
+    SCOPED_TRACE(name);
+    const std::int64_t nodes_before = index_tuples_read("graph_nodes");
+    const std::int64_t edges_before = index_tuples_read("graph_edges_default");
+    for (int i = 0; i < walks; ++i) {
+      const auto reached = store_->neighbors(name, "n" + std::to_string(i * 97 % n), {.depth = 2});
+      ASSERT_EQ(reached.size(), 6u);  // the next six
+      EXPECT_EQ(reached.front().depth, 1u);
+      EXPECT_EQ(reached.back().depth, 2u);
+    }
+    // At most a few lookups per reached node (the start's, its edges' ends).
+    EXPECT_LE(index_tuples_read("graph_nodes") - nodes_before, walks * 20);
+    EXPECT_LE(index_tuples_read("graph_edges_default") - edges_before, walks * 40);
+  }
+}
+
+// neighbors sets generic plans for its call only: the session, and a
+// transaction of the caller's, keep the setting they had, also after a commit.
+TEST_F(graph_sql_plans, neighbors_leave_the_callers_plan_setting) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  store_->store(ring(10), "gp_small");
+  const auto setting = [&] {
+    return conn_->query_one("SELECT current_setting('plan_cache_mode')").get<std::string>(0);
+  };
+  conn_->execute_script("SET plan_cache_mode = force_custom_plan");
+  EXPECT_EQ(store_->neighbors("gp_small", "n0", {.depth = 1}).size(), 3u);
+  EXPECT_EQ(setting(), "force_custom_plan");
+  conn_->execute_script("RESET plan_cache_mode");
+  auto tx = conn_->begin();
+  conn_->execute_script("SET LOCAL plan_cache_mode = force_custom_plan");
+  EXPECT_EQ(store_->neighbors("gp_small", "n0", {.depth = 1}).size(), 3u);
+  EXPECT_EQ(setting(), "force_custom_plan");
+  tx.commit();
+  EXPECT_EQ(setting(), "auto");
+}
+
+}  // namespace
