@@ -80,6 +80,20 @@ void copy_in::write_row(params row) {
   ++written_;
 }
 
+void copy_in::write_rows_raw(const dbr_value* cells, std::uint64_t nrows) {
+  if (bulk_ == nullptr) throw_error(errc::invalid_state, "this copy_in has already finished or been aborted");
+  if (nrows == 0) return;
+  if (cells == nullptr)
+    throw_error(errc::invalid_argument, "copy_in write_rows_raw: no cells for " + std::to_string(nrows) + " rows");
+  detail::connection_impl& c = detail::impl_of(*conn_);
+  detail::call_guard g(c);
+  const int32_t rc = c.rec->bulk.copy_in_rows(bulk_, cells, nrows, c.err);
+  if (rc < 0)
+    c.fail(rc, c.err, "copy_in rows " + std::to_string(written_ + 1) + " to " +
+                          std::to_string(written_ + static_cast<std::int64_t>(nrows)));
+  written_ += static_cast<std::int64_t>(nrows);
+}
+
 std::int64_t copy_in::finish() {
   if (bulk_ == nullptr) throw_error(errc::invalid_state, "this copy_in has already finished or been aborted");
   detail::connection_impl& c = detail::impl_of(*conn_);

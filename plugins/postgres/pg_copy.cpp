@@ -16,17 +16,46 @@ namespace {
 constexpr std::size_t flush_at = 256 * 1024;
 
 void put16(std::string& b, std::uint16_t v) {
-  b.push_back(static_cast<char>(v >> 8));
-  b.push_back(static_cast<char>(v));
+  const char c[2] = {static_cast<char>(v >> 8), static_cast<char>(v)};
+  b.append(c, 2);
 }
 void put32(std::string& b, std::uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<char>(v >> s));
+  const char c[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                     static_cast<char>(v)};
+  b.append(c, 4);
+}
+void put64(std::string& b, std::uint64_t v) {
+  put32(b, static_cast<std::uint32_t>(v >> 32));
+  put32(b, static_cast<std::uint32_t>(v));
+}
+
+// The (column type, value type) pairs a graph or table load is made of,
+// written without the general encoder's dispatch; any other pair, and any
+// value that does not fit its column's fast form, takes encode_binary.
+enum class fast_field : std::uint8_t { none, text, jsonb, int8, float8 };
+
+fast_field fast_field_of(Oid t) noexcept {
+  switch (t) {
+    case oid::text:
+    case oid::varchar:
+    case oid::bpchar:
+    case oid::json: return fast_field::text;
+    case oid::jsonb: return fast_field::jsonb;
+    case oid::int8: return fast_field::int8;
+    case oid::float8: return fast_field::float8;
+    default: return fast_field::none;
+  }
+}
+
+bool is_text_value(const dbr_value& v) noexcept {
+  return v.type == DBR_TYPE_TEXT || v.type == DBR_TYPE_JSON || v.type == DBR_TYPE_DECIMAL;
 }
 
 class copy_in_transfer final : public sdk::bulk_transfer {
  public:
   copy_in_transfer(pg_connection& c, std::vector<Oid> types, std::vector<std::string> names)
       : c_(c), types_(std::move(types)), names_(std::move(names)) {
+    for (Oid t : types_) fast_.push_back(fast_field_of(t));
     static const char signature[] = "PGCOPY\n\377\r\n";
     buf_.append(signature, 11);
     put32(buf_, 0);  // flags: no OIDs
@@ -46,6 +75,7 @@ class copy_in_transfer final : public sdk::bulk_transfer {
           put32(buf_, 0xFFFFFFFFu);
           continue;
         }
+        if (write_fast(i, v, row_start)) continue;
         const std::size_t at = buf_.size();
         put32(buf_, 0);
         if (!encode_binary(types_[i], v, buf_)) {
@@ -82,6 +112,49 @@ class copy_in_transfer final : public sdk::bulk_transfer {
   }
 
  private:
+  // Writes field i of the current row (length and bytes) when its pair has
+  // a fast form; false leaves buf_ untouched for the general encoder.
+  bool write_fast(std::size_t i, const dbr_value& v, std::size_t row_start) {
+    switch (fast_[i]) {
+      case fast_field::text:
+      case fast_field::jsonb: {
+        if (!is_text_value(v) || (fast_[i] == fast_field::jsonb && v.type == DBR_TYPE_DECIMAL)) return false;
+        const std::string_view s(v.u.str.ptr, static_cast<std::size_t>(v.u.str.len));
+        const bool jsonb = fast_[i] == fast_field::jsonb;
+        if (s.size() + 1 > 0x7FFFFFFFu) return false;
+        // The server would refuse it as an invalid UTF-8 byte; said here, with the row and column.
+        if (const void* nul = std::memchr(s.data(), 0, s.size()); nul != nullptr) {
+          buf_.resize(row_start);
+          throw sdk::error(DBR_CAT_DATA, "postgres: COPY row " + std::to_string(rows_ + 1) + ", column \"" +
+                                             names_[i] + "\" holds a NUL byte at offset " +
+                                             std::to_string(static_cast<const char*>(nul) - s.data()) +
+                                             "; PostgreSQL text cannot store it (nothing was copied)")
+              .subcategory(DBR_SUB_NUL_BYTE)
+              .field(DBR_ERRF_HINT, "remove the NUL byte, or store the value in a bytea column");
+        }
+        put32(buf_, static_cast<std::uint32_t>(s.size() + (jsonb ? 1 : 0)));
+        if (jsonb) buf_.push_back(1);  // jsonb's binary format version
+        buf_.append(s);
+        return true;
+      }
+      case fast_field::int8:
+        if (v.type != DBR_TYPE_INT64) return false;
+        put32(buf_, 8);
+        put64(buf_, static_cast<std::uint64_t>(v.u.i64));
+        return true;
+      case fast_field::float8: {
+        if (v.type != DBR_TYPE_DOUBLE) return false;
+        std::uint64_t u;
+        std::memcpy(&u, &v.u.f64, 8);
+        put32(buf_, 8);
+        put64(buf_, u);
+        return true;
+      }
+      case fast_field::none: break;
+    }
+    return false;
+  }
+
   void send() {
     if (buf_.empty()) return;
     if (PQputCopyData(c_.raw(), buf_.data(), static_cast<int>(buf_.size())) != 1) c_.raise(nullptr, "COPY");
@@ -91,6 +164,7 @@ class copy_in_transfer final : public sdk::bulk_transfer {
   pg_connection& c_;
   std::vector<Oid> types_;
   std::vector<std::string> names_;
+  std::vector<fast_field> fast_;
   std::string buf_;
   std::int64_t rows_ = 0;
   bool done_ = false;

@@ -41,6 +41,10 @@ class DBRIDGE_API copy_in {
 
   void write_row(params row);
   void write_row(std::initializer_list<value> row) { write_row(params(row.begin(), row.size())); }
+  /// Writes nrows rows of borrowed ABI values (row-major, one per column) in
+  /// one call, as they are: for callers that already hold dbr_value cells (a
+  /// mapper's insert_rows), which would otherwise copy every cell into a value.
+  void write_rows_raw(const dbr_value* cells, std::uint64_t nrows);
   /// Rows written so far.
   std::int64_t rows_written() const noexcept { return written_; }
   /// Commits the load; returns the rows stored.

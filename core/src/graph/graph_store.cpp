@@ -212,11 +212,7 @@ struct lent {
       if (nrows == 0) {
       } else if (l.conn->has_capability("bulk")) {
         copy_in in(*l.conn, table, names);
-        std::vector<value> row(ncols);
-        for (uint64_t r = 0; r < nrows; ++r) {
-          for (uint32_t c = 0; c < ncols; ++c) row[c] = value::from_abi(cells[r * ncols + c]);
-          in.write_row(row);
-        }
+        in.write_rows_raw(cells, nrows);
         stored = in.finish();
       } else {
         stored = insert_batch(*l.conn, table, names, cells, nrows);
