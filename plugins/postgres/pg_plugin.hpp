@@ -285,7 +285,7 @@ class pg_connection final : public sdk::connection,
   // error_for() reports a timeout whose outcome is unknown.
   /// PQgetResult, waiting at most read_timeout between two reads.
   PGresult* get_result() noexcept {
-    if (read_timeout_s_ > 0 && !read_timed_out_) await_input();
+    if (awaits_reads_) [[unlikely]] await_input();
     return PQgetResult(conn_);
   }
   /// PQexec / PQexecParams (text results) under the read timeout.
@@ -375,6 +375,7 @@ class pg_connection final : public sdk::connection,
   std::int64_t timeout_ms_ = 0;
   double read_timeout_s_ = 0;  ///< URL read_timeout; 0 = none
   bool read_timed_out_ = false;  ///< the server fell silent: the connection was shut down
+  bool awaits_reads_ = false;    ///< read_timeout set and not yet fired: get_result waits in await_input
   bool read_timeout_reported_ = false;
   /// Waits until libpq has a whole result (or the connection failed).
   void await_input() noexcept;

@@ -458,7 +458,10 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
   return this;
 }
 
-sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
+// Inline in the SDK's execute thunk (pg_driver below names pg_statement); the
+// vtable's copy serves calls through sdk::statement.
+[[gnu::always_inline]] inline sdk::cursor* pg_statement::execute(std::span<const dbr_value> params,
+                                                                 dbr_exec_info& info) {
   // params.size() is the described count, which the protocol bounds: no
   // check_param_count here.
   if (params.size() != param_types_.size() || generation_ != c_.generation()) [[unlikely]]
@@ -631,4 +634,27 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
 
 void pg_statement::close() { discard(); }
 
+// ------------------------------------------------------------ driver
+// Here, beside pg_statement::execute, so that the execute thunk gets it inline
+// (statement_type, see sdk::detail::exact_statement).
+class pg_driver final : public sdk::driver<pg_connection> {
+ public:
+  using statement_type = pg_statement;
+  static constexpr const char* schemes[] = {"postgresql", "postgres", nullptr};
+  static constexpr sdk::plugin_info info{
+      .id = DBRIDGE_PLUGIN_ID,
+      .version = DBRIDGE_PLUGIN_VERSION,
+      .threading = DBR_THREADING_PER_CONNECTION,
+      .flags = DBR_PF_CANCEL_ANY_THREAD,  // PQcancel is thread-safe by design
+      .schemes = schemes,
+  };
+  pg_driver() {
+    if (PQisthreadsafe() == 0)
+      throw sdk::error(DBR_CAT_INCOMPATIBLE, "postgres: libpq was built without thread safety");
+  }
+  std::unique_ptr<pg_connection> connect(const dbr_url& url) override { return std::make_unique<pg_connection>(url); }
+};
+
 }  // namespace dbridge_postgres
+
+DBRIDGE_SDK_DRIVER(dbridge_postgres::pg_driver)
