@@ -206,6 +206,7 @@ void pg_statement::adopt(const PGresult* desc) {
   plan_.build(c_, desc);
   params_.resize(param_types_.size());
   ncols_ = plan_.cols.size();
+  whole_able_ = plan_.self_contained && !plan_.cols.empty();
   // The first rows' buffers now, not after the first result: allocated
   // above a result's blocks, they would keep every freed result from
   // returning to the heap's top.
@@ -280,6 +281,7 @@ void pg_statement::discard_held() noexcept {
     note_rows();
   }
   finished_ = true;
+  held_ = holding::nothing;
 }
 
 PGresult* pg_statement::read_wire() {
@@ -311,21 +313,24 @@ PGresult* pg_statement::read_wire() {
   }
 }
 
-inline void pg_statement::read_whole() {
+inline bool pg_statement::read_whole() {
   // The usual answer, one TUPLES_OK then the end, without the general loop.
+  // A run starts with nothing held (discard, or refused's reset): whole_ and
+  // failed_ are empty here.
   PGresult* r = c_.get_result();
-  if (r != nullptr && whole_.get() == nullptr && failed_.get() == nullptr && PQresultStatus(r) == PGRES_TUPLES_OK)
-      [[likely]] {
+  if (r != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK) [[likely]] {
     whole_ = result_ptr(r);
     r = c_.get_result();
     if (r == nullptr) [[likely]] {
       rows_seen_ = static_cast<std::uint64_t>(PQntuples(whole_.get()));
       whole_next_ = 0;
-      note_rows();
-      return;
+      // note_rows() when reading whole (small_runs_ is at whole_after).
+      if (rows_seen_ > 1) small_runs_ = 0;
+      return true;
     }
   }
   read_whole_rest(r);
+  return failed_.get() == nullptr;
 }
 
 void pg_statement::read_whole_rest(PGresult* r) {
@@ -421,8 +426,7 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
   if (sql_prepare_) c_.note_sql_prepare();
   encode_inline(params);
   send(params.size());
-  read_whole();
-  if (failed_.get() != nullptr) [[unlikely]] {
+  if (!read_whole()) [[unlikely]] {
     finished_ = true;
     return nullptr;
   }
@@ -434,6 +438,7 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
   if (n <= 0) {
     whole_ = result_ptr();
     finished_ = true;
+    held_ = holding::whole_only;
     rows.ncols = 0;
     rows.nrows = 0;
     rows.cells = nullptr;
@@ -452,6 +457,7 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
     throw;
   }
   whole_next_ = n;
+  held_ = holding::whole_only;
   rows.ncols = static_cast<std::uint32_t>(nc);
   rows.nrows = static_cast<std::uint64_t>(n);
   rows.cells = cells_.data();
@@ -467,9 +473,10 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
   if (params.size() != param_types_.size() || generation_ != c_.generation()) [[unlikely]]
     refuse_call(params.size());
   discard();
+  held_ = holding::any;
   c_.settle(this);
   if (stale_) [[unlikely]] reprepare();
-  if (small_runs_ >= whole_after && info.first_max != 0 && plan_.self_contained && !plan_.cols.empty()) [[likely]] {
+  if (small_runs_ >= whole_after && whole_able_ && info.first_max != 0) [[likely]] {
     if (sdk::cursor* cur = run_whole(params, info)) [[likely]] return cur;
     return refused(params, info);
   }
