@@ -528,8 +528,8 @@ inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
 }
 
 
-/// Frees a result's cursor; used by ~result.
-inline void release_cursor(cursor_impl* c) noexcept {
+/// Frees a result's cursor; used by ~result (inline there: once per query).
+[[gnu::always_inline]] inline void release_cursor(cursor_impl* c) noexcept {
   if (c == nullptr) return;
   connection_impl* conn = c->conn;
   if (conn == nullptr) {

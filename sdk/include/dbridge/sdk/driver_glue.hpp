@@ -228,6 +228,7 @@ struct driver_glue : plugin_lifecycle<D> {
       run_execute(exact_stmt(s), params, n, *info, info->first_max, out);
       return DBR_OK;
     } catch (...) {
+      if (out != nullptr) *out = nullptr;
       return report_current_exception(err);
     }
   }
@@ -239,6 +240,7 @@ struct driver_glue : plugin_lifecycle<D> {
     try {
       run_execute(exact_stmt(s), params, n, mine, 0, out);
     } catch (...) {
+      if (out != nullptr) *out = nullptr;
       return report_current_exception(err);
     }
     narrow(mine, info);
@@ -246,11 +248,14 @@ struct driver_glue : plugin_lifecycle<D> {
   }
   [[gnu::always_inline]] static void run_execute(Stmt& st, const dbr_value* params, std::uint32_t n, dbr_exec_info& x,
                           std::uint32_t first_max, dbr_cursor** out) {
+    // *out is set on every way out: here, or by the caller's catch.
     reset_info(x, first_max, st);
-    if (out != nullptr) *out = nullptr;
     if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
     cursor* result = st.execute(std::span<const dbr_value>(params, n), x);
-    if (result == nullptr) return;
+    if (result == nullptr) {
+      if (out != nullptr) *out = nullptr;
+      return;
+    }
     if (out == nullptr) {
       result->close();
       return;
