@@ -203,6 +203,7 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   bool changes_session_ = true;
   bool sql_prepare_ = false;  // a SQL-level PREPARE: the reset must DISCARD ALL
   std::vector<Oid> param_types_;
+  std::size_t nparams_ = 0;  // param_types_.size(), checked per query
   column_plan plan_;
   bool streaming_ = false;   // our query owns the connection's wire
   bool finished_ = true;

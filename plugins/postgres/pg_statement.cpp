@@ -205,6 +205,7 @@ void pg_statement::adopt(const PGresult* desc) {
   for (std::size_t i = 0; i < param_types_.size(); ++i) param_types_[i] = PQparamtype(desc, static_cast<int>(i));
   plan_.build(c_, desc);
   params_.resize(param_types_.size());
+  nparams_ = param_types_.size();
   ncols_ = plan_.cols.size();
   whole_able_ = plan_.self_contained && !plan_.cols.empty();
   // The first rows' buffers now, not after the first result: allocated
@@ -316,14 +317,13 @@ PGresult* pg_statement::read_wire() {
 inline bool pg_statement::read_whole() {
   // The usual answer, one TUPLES_OK then the end, without the general loop.
   // A run starts with nothing held (discard, or refused's reset): whole_ and
-  // failed_ are empty here.
+  // failed_ are empty here. whole_next_ is the caller's to set.
   PGresult* r = c_.get_result();
   if (r != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK) [[likely]] {
     whole_ = result_ptr(r);
     r = c_.get_result();
     if (r == nullptr) [[likely]] {
       rows_seen_ = static_cast<std::uint64_t>(PQntuples(whole_.get()));
-      whole_next_ = 0;
       // note_rows() when reading whole (small_runs_ is at whole_after).
       if (rows_seen_ > 1) small_runs_ = 0;
       return true;
@@ -470,7 +470,7 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
                                                                  dbr_exec_info& info) {
   // params.size() is the described count, which the protocol bounds: no
   // check_param_count here.
-  if (params.size() != param_types_.size() || generation_ != c_.generation()) [[unlikely]]
+  if (params.size() != nparams_ || generation_ != c_.generation()) [[unlikely]]
     refuse_call(params.size());
   discard();
   held_ = holding::any;
@@ -557,6 +557,7 @@ bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
   rows_seen_ = 0;
   if (small_runs_ >= whole_after) {
     read_whole();
+    whole_next_ = 0;
     finished_ = whole_.get() == nullptr;
   } else {
     PQsetSingleRowMode(conn);
