@@ -514,7 +514,12 @@ inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
 
 [[gnu::always_inline]] inline void connection_impl::retire(cursor_impl* c) noexcept {
   hand_back(c);
-  unlink(c);
+  // A result reached through its statement was never listed (link).
+  if (c->owner == stmt_owner::statement && c->stmt_impl != nullptr) {
+    if (nlive) --nlive;
+  } else {
+    unlink(c);
+  }
   // open_result sets the plugin cursor, the owner, the links and the batch
   // again; what it does not set is reset here.
   c->done = false;
