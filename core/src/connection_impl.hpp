@@ -514,7 +514,12 @@ inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
 
 [[gnu::always_inline]] inline void connection_impl::retire(cursor_impl* c) noexcept {
   hand_back(c);
-  unlink(c);
+  // A result reached through its statement was never listed (link).
+  if (c->owner == stmt_owner::statement && c->stmt_impl != nullptr) {
+    if (nlive) --nlive;
+  } else {
+    unlink(c);
+  }
   // open_result sets the plugin cursor, the owner, the links and the batch
   // again; what it does not set is reset here.
   c->done = false;
@@ -528,8 +533,8 @@ inline void connection_impl::close_cursor(cursor_impl* c) noexcept {
 }
 
 
-/// Frees a result's cursor; used by ~result.
-inline void release_cursor(cursor_impl* c) noexcept {
+/// Frees a result's cursor; used by ~result (inline there: once per query).
+[[gnu::always_inline]] inline void release_cursor(cursor_impl* c) noexcept {
   if (c == nullptr) return;
   connection_impl* conn = c->conn;
   if (conn == nullptr) {

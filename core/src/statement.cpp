@@ -99,7 +99,7 @@ statement::~statement() {
 result statement::query(params p) {
   auto& s = live(impl_);
   auto& c = *s.conn;
-  if (s.nparams != UINT32_MAX && s.nparams != p.size()) wrong_count(s, p.size());
+  if (s.nparams != p.size() && s.nparams != UINT32_MAX) [[unlikely]] wrong_count(s, p.size());
   detail::call_guard g(c);
   c.slot->touch();
   dbr_value buf[stack_params];
@@ -125,7 +125,7 @@ result statement::query(params p) {
 
 exec_result statement::execute(params p) {
   auto& s = live(impl_);
-  if (s.nparams != UINT32_MAX && s.nparams != p.size()) wrong_count(s, p.size());
+  if (s.nparams != p.size() && s.nparams != UINT32_MAX) [[unlikely]] wrong_count(s, p.size());
   // Converting needs no lock: it only reads the caller's values, and the
   // scratch (for arrays only) allocates nothing until used.
   detail::abi_scratch local;
@@ -142,7 +142,7 @@ exec_result statement::execute(params p) {
 exec_result statement::execute_raw(const dbr_value* p, std::uint32_t n) {
   auto& s = live(impl_);
   auto& c = *s.conn;
-  if (s.nparams != UINT32_MAX && s.nparams != n) wrong_count(s, n);
+  if (s.nparams != n && s.nparams != UINT32_MAX) [[unlikely]] wrong_count(s, n);
   detail::call_guard g(c);
   c.slot->touch();
   dbr_exec_info info;

@@ -186,9 +186,10 @@ pg_connection::pg_connection(const dbr_url& url) {
         std::string value = item.find('=') == std::string_view::npos ? "" : percent_decode(item.substr(item.find('=') + 1));
         if (key == "connect_timeout")
           connect_timeout = sdk::seconds_option("postgres", key, value);
-        else if (key == "read_timeout")
+        else if (key == "read_timeout") {
           read_timeout_s_ = sdk::seconds_option("postgres", key, value);
-        else
+          awaits_reads_ = read_timeout_s_ > 0;
+        } else
           timeout = parse_ms(key, sdk::make_text(value));
         continue;
       }
@@ -385,6 +386,7 @@ result_ptr pg_connection::finish_command(std::string_view context) {
 // ------------------------------------------------------------ read timeout
 void pg_connection::on_read_timeout() noexcept {
   read_timed_out_ = true;
+  awaits_reads_ = false;
   // The cancel request is a connection of its own, which a silent server
   // could hold as long as this one: it runs on its own thread, which frees it.
   if (PGcancel* c = PQgetCancel(conn_)) {
@@ -710,24 +712,5 @@ bool pg_connection::wait(std::int64_t timeout_ms, dbr_notification& out) {
   }
 }
 
-// ------------------------------------------------------------ driver
-class pg_driver final : public sdk::driver<pg_connection> {
- public:
-  static constexpr const char* schemes[] = {"postgresql", "postgres", nullptr};
-  static constexpr sdk::plugin_info info{
-      .id = DBRIDGE_PLUGIN_ID,
-      .version = DBRIDGE_PLUGIN_VERSION,
-      .threading = DBR_THREADING_PER_CONNECTION,
-      .flags = DBR_PF_CANCEL_ANY_THREAD,  // PQcancel is thread-safe by design
-      .schemes = schemes,
-  };
-  pg_driver() {
-    if (PQisthreadsafe() == 0)
-      throw sdk::error(DBR_CAT_INCOMPATIBLE, "postgres: libpq was built without thread safety");
-  }
-  std::unique_ptr<pg_connection> connect(const dbr_url& url) override { return std::make_unique<pg_connection>(url); }
-};
-
 }  // namespace dbridge_postgres
 
-DBRIDGE_SDK_DRIVER(dbridge_postgres::pg_driver)

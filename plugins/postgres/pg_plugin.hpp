@@ -167,8 +167,8 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   PGresult* next_row();   // next single-row result, or nullptr at the end
   PGresult* read_wire();  // same, straight from libpq; errors parked in failed_
   /// Reads the whole result into whole_ (no single-row mode); errors parked
-  /// in failed_ as read_wire does.
-  [[gnu::always_inline]] inline void read_whole();
+  /// in failed_ as read_wire does (then false).
+  [[gnu::always_inline]] inline bool read_whole();
   /// read_whole past its usual answer: r is the next result (or nullptr).
   [[gnu::noinline]] void read_whole_rest(PGresult* r);
   /// A run ended having produced rows_seen_ rows: counts towards reading whole.
@@ -179,15 +179,21 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   /// Ends the current run and frees what it holds. Runs twice per query
   /// (close, then the next execute): inline when nothing is held.
   void discard() noexcept {
-    if (!streaming_ && failed_.get() == nullptr && batch_.empty() && buffered_.empty()) {
-      // At most a result read whole (a point select's, on close).
-      if (whole_.get() != nullptr) whole_ = result_ptr();
+    if (held_ == holding::nothing) return;
+    if (held_ == holding::whole_only) {  // a point select's, on close
+      whole_ = result_ptr();
       finished_ = true;
+      held_ = holding::nothing;
       return;
     }
     discard_held();
   }
   void discard_held() noexcept;
+  /// What the current run may hold, so that discard tests one byte: nothing
+  /// (discarded), only whole_ (run_whole's answer), or anything (every other
+  /// run, from its start).
+  enum class holding : std::uint8_t { nothing, whole_only, any };
+  holding held_ = holding::nothing;
 
   pg_connection& c_;
   std::string name_;
@@ -197,6 +203,7 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   bool changes_session_ = true;
   bool sql_prepare_ = false;  // a SQL-level PREPARE: the reset must DISCARD ALL
   std::vector<Oid> param_types_;
+  std::size_t nparams_ = 0;  // param_types_.size(), checked per query
   column_plan plan_;
   bool streaming_ = false;   // our query owns the connection's wire
   bool finished_ = true;
@@ -207,6 +214,7 @@ class pg_statement final : public sdk::statement, public sdk::cursor {
   // sends it back to streaming, so a large result is held whole at most once.
   static constexpr std::uint8_t whole_after = 8;
   std::uint8_t small_runs_ = 0;
+  bool whole_able_ = false;  // plan_ self-contained with columns (adopt): run_whole can serve it
   std::uint64_t rows_seen_ = 0;  // rows the current run has produced so far
   result_ptr whole_;             // the result of a run read whole
   int whole_next_ = 0;           // its next row to fetch
@@ -285,7 +293,7 @@ class pg_connection final : public sdk::connection,
   // error_for() reports a timeout whose outcome is unknown.
   /// PQgetResult, waiting at most read_timeout between two reads.
   PGresult* get_result() noexcept {
-    if (read_timeout_s_ > 0 && !read_timed_out_) await_input();
+    if (awaits_reads_) [[unlikely]] await_input();
     return PQgetResult(conn_);
   }
   /// PQexec / PQexecParams (text results) under the read timeout.
@@ -375,6 +383,7 @@ class pg_connection final : public sdk::connection,
   std::int64_t timeout_ms_ = 0;
   double read_timeout_s_ = 0;  ///< URL read_timeout; 0 = none
   bool read_timed_out_ = false;  ///< the server fell silent: the connection was shut down
+  bool awaits_reads_ = false;    ///< read_timeout set and not yet fired: get_result waits in await_input
   bool read_timeout_reported_ = false;
   /// Waits until libpq has a whole result (or the connection failed).
   void await_input() noexcept;

@@ -205,7 +205,9 @@ void pg_statement::adopt(const PGresult* desc) {
   for (std::size_t i = 0; i < param_types_.size(); ++i) param_types_[i] = PQparamtype(desc, static_cast<int>(i));
   plan_.build(c_, desc);
   params_.resize(param_types_.size());
+  nparams_ = param_types_.size();
   ncols_ = plan_.cols.size();
+  whole_able_ = plan_.self_contained && !plan_.cols.empty();
   // The first rows' buffers now, not after the first result: allocated
   // above a result's blocks, they would keep every freed result from
   // returning to the heap's top.
@@ -280,6 +282,7 @@ void pg_statement::discard_held() noexcept {
     note_rows();
   }
   finished_ = true;
+  held_ = holding::nothing;
 }
 
 PGresult* pg_statement::read_wire() {
@@ -311,21 +314,23 @@ PGresult* pg_statement::read_wire() {
   }
 }
 
-inline void pg_statement::read_whole() {
+inline bool pg_statement::read_whole() {
   // The usual answer, one TUPLES_OK then the end, without the general loop.
+  // A run starts with nothing held (discard, or refused's reset): whole_ and
+  // failed_ are empty here. whole_next_ is the caller's to set.
   PGresult* r = c_.get_result();
-  if (r != nullptr && whole_.get() == nullptr && failed_.get() == nullptr && PQresultStatus(r) == PGRES_TUPLES_OK)
-      [[likely]] {
+  if (r != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK) [[likely]] {
     whole_ = result_ptr(r);
     r = c_.get_result();
     if (r == nullptr) [[likely]] {
       rows_seen_ = static_cast<std::uint64_t>(PQntuples(whole_.get()));
-      whole_next_ = 0;
-      note_rows();
-      return;
+      // note_rows() when reading whole (small_runs_ is at whole_after).
+      if (rows_seen_ > 1) small_runs_ = 0;
+      return true;
     }
   }
   read_whole_rest(r);
+  return failed_.get() == nullptr;
 }
 
 void pg_statement::read_whole_rest(PGresult* r) {
@@ -421,8 +426,7 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
   if (sql_prepare_) c_.note_sql_prepare();
   encode_inline(params);
   send(params.size());
-  read_whole();
-  if (failed_.get() != nullptr) [[unlikely]] {
+  if (!read_whole()) [[unlikely]] {
     finished_ = true;
     return nullptr;
   }
@@ -434,6 +438,7 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
   if (n <= 0) {
     whole_ = result_ptr();
     finished_ = true;
+    held_ = holding::whole_only;
     rows.ncols = 0;
     rows.nrows = 0;
     rows.cells = nullptr;
@@ -452,21 +457,26 @@ inline sdk::cursor* pg_statement::run_whole(std::span<const dbr_value> params, d
     throw;
   }
   whole_next_ = n;
+  held_ = holding::whole_only;
   rows.ncols = static_cast<std::uint32_t>(nc);
   rows.nrows = static_cast<std::uint64_t>(n);
   rows.cells = cells_.data();
   return this;
 }
 
-sdk::cursor* pg_statement::execute(std::span<const dbr_value> params, dbr_exec_info& info) {
+// Inline in the SDK's execute thunk (pg_driver below names pg_statement); the
+// vtable's copy serves calls through sdk::statement.
+[[gnu::always_inline]] inline sdk::cursor* pg_statement::execute(std::span<const dbr_value> params,
+                                                                 dbr_exec_info& info) {
   // params.size() is the described count, which the protocol bounds: no
   // check_param_count here.
-  if (params.size() != param_types_.size() || generation_ != c_.generation()) [[unlikely]]
+  if (params.size() != nparams_ || generation_ != c_.generation()) [[unlikely]]
     refuse_call(params.size());
   discard();
+  held_ = holding::any;
   c_.settle(this);
   if (stale_) [[unlikely]] reprepare();
-  if (small_runs_ >= whole_after && info.first_max != 0 && plan_.self_contained && !plan_.cols.empty()) [[likely]] {
+  if (small_runs_ >= whole_after && whole_able_ && info.first_max != 0) [[likely]] {
     if (sdk::cursor* cur = run_whole(params, info)) [[likely]] return cur;
     return refused(params, info);
   }
@@ -547,6 +557,7 @@ bool pg_statement::run(std::span<const dbr_value> params, dbr_exec_info& info) {
   rows_seen_ = 0;
   if (small_runs_ >= whole_after) {
     read_whole();
+    whole_next_ = 0;
     finished_ = whole_.get() == nullptr;
   } else {
     PQsetSingleRowMode(conn);
@@ -631,4 +642,27 @@ std::int32_t pg_statement::fetch(std::uint32_t max_rows, dbr_rows& out) {
 
 void pg_statement::close() { discard(); }
 
+// ------------------------------------------------------------ driver
+// Here, beside pg_statement::execute, so that the execute thunk gets it inline
+// (statement_type, see sdk::detail::exact_statement).
+class pg_driver final : public sdk::driver<pg_connection> {
+ public:
+  using statement_type = pg_statement;
+  static constexpr const char* schemes[] = {"postgresql", "postgres", nullptr};
+  static constexpr sdk::plugin_info info{
+      .id = DBRIDGE_PLUGIN_ID,
+      .version = DBRIDGE_PLUGIN_VERSION,
+      .threading = DBR_THREADING_PER_CONNECTION,
+      .flags = DBR_PF_CANCEL_ANY_THREAD,  // PQcancel is thread-safe by design
+      .schemes = schemes,
+  };
+  pg_driver() {
+    if (PQisthreadsafe() == 0)
+      throw sdk::error(DBR_CAT_INCOMPATIBLE, "postgres: libpq was built without thread safety");
+  }
+  std::unique_ptr<pg_connection> connect(const dbr_url& url) override { return std::make_unique<pg_connection>(url); }
+};
+
 }  // namespace dbridge_postgres
+
+DBRIDGE_SDK_DRIVER(dbridge_postgres::pg_driver)

@@ -142,3 +142,26 @@ TEST_F(PointSelect, WarmStatementWhoseTableChangedShapeRunsAgainWithItsNewColumn
   EXPECT_EQ(st.query({1}).next()->get<std::int64_t>(0), 1);
   db->execute("DROP TABLE " + t);
 }
+
+TEST_F(PointSelect, ResultsLeftHalfReadEndWhenTheStatementRunsAgain) {
+  // Whatever a run still holds (rows streaming, a result read whole, nothing)
+  // is ended by the next run; each run then reads only its own rows.
+  auto st = db->prepare("SELECT g FROM generate_series(1, $1::int) g");
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < warm_runs; ++i) EXPECT_EQ(st.query({1}).next()->get<std::int64_t>(0), 1);
+    {
+      auto r = st.query({5000});  // read whole (the statement was warm): left after two rows
+      ASSERT_EQ(r.next()->get<std::int64_t>(0), 1);
+      ASSERT_EQ(r.next()->get<std::int64_t>(0), 2);
+    }
+    {
+      auto r = st.query({5000});  // streams (the last run had many rows): left after one row
+      ASSERT_EQ(r.next()->get<std::int64_t>(0), 1);
+    }
+    auto r = st.query({3});
+    std::int64_t sum = 0;
+    EXPECT_EQ(count_rows(std::move(r), &sum), 3);
+    EXPECT_EQ(sum, 6);
+    EXPECT_EQ(db->query_one("SELECT $1::int + 1", {round}).get<std::int64_t>(0), round + 1);
+  }
+}

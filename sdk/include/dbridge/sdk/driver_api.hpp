@@ -241,6 +241,9 @@ class session_reset {
 
 /// The plugin instance made by init. Derive with your connection class; a
 /// constructor taking `const sdk::param_list&` receives the init options.
+/// Optionally `using statement_type = S;` names the one final statement class
+/// the connections prepare, so execute is called on it directly
+/// (driver_glue.hpp, exact_statement).
 template <class Conn>
 class driver {
  public:
