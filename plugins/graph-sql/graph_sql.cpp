@@ -385,9 +385,12 @@ class graph_sql final : public sdk::mapper_plugin {
       conn.query(q.upsert_graph(false), head);
       if (q.d == dialect::postgres && edges_partitioned(conn)) return store_partitioned(conn, g, name);
       const dbr_value by_name[] = {name};
-      conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
-      conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);
-      conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
+      {
+        const generic_plans plans(conn, q.d);  // the nodes' foreign-key checks, as in remove
+        conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
+        conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);
+        conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
+      }
       insert_nodes(conn, g, name);
       insert_labels(conn, g, name);
       insert_edges(conn, g, name, "graph_edges");
@@ -422,7 +425,10 @@ class graph_sql final : public sdk::mapper_plugin {
         conn.query(del + ")", ids);
       }
       insert_labels(conn, g, name);
-      // Edges: (from, to, type) identifies one; replace it.
+      // Edges: (from, to, type) identifies one; replace it. (On PostgreSQL
+      // each DELETE takes the (from_node, graph_name) index also under
+      // statistics that do not know the graph: it matches two of the four
+      // conditions, graph_name's one.)
       for (std::uint64_t i = 0; i < g.nedges; ++i) {
         const dbr_graph_edge e = sdk::detail::widen(&g.edges[i]);
         const dbr_value key[] = {name, sdk::make_text(e.from), sdk::make_text(e.to), sdk::make_text(e.type)};
@@ -669,11 +675,6 @@ class graph_sql final : public sdk::mapper_plugin {
                   by_name, [&](std::span<const dbr_value> row) { table.assign(text(row[0])); });
     return table;
   }
-  // Drops the graph's partition if it has one.
-  static void drop_partition(const sdk::lent_connection& conn, const char* graph) {
-    const std::string table = partition_of(conn, graph);
-    if (!table.empty()) conn.query("DROP TABLE " + table);
-  }
   // Deleting a node fires graph_edges' foreign-key checks, one query per
   // node and key (`graph_name = $1 AND from_node = $2`, and to_node). On
   // graph_edges_default they read indexes full of the rows this transaction
@@ -683,13 +684,26 @@ class graph_sql final : public sdk::mapper_plugin {
   // deleted while the graph has an empty partition of its own, where every
   // check then looks whatever its plan; it is dropped before the commit.
   // Removing a merged graph thus locks graph_edges until the commit, as
-  // removing a stored one always did (dropping its partition). That lock is
-  // asked for first, so two removes run one after the other rather than
-  // deadlock on it.
+  // removing a stored one always did (dropping its partition). That lock
+  // (ACCESS EXCLUSIVE, which the drop takes anyway) is asked for first: so
+  // two removes run one after the other, and a reader that holds
+  // graph_edges while it waits for the truncated partition does not
+  // deadlock with the drop.
   static void remove_partitioned(const sdk::lent_connection& conn, const char* name, bool user_triggers) {
-    const dbr_value by_name[] = {sdk::make_text(name)};
-    conn.query("LOCK TABLE graph_edges IN SHARE ROW EXCLUSIVE MODE");
+    conn.query("LOCK TABLE graph_edges IN ACCESS EXCLUSIVE MODE");
     read_stats(conn, name);  // not_found for a graph never stored
+    const std::string part = delete_nodes_partitioned(conn, name, user_triggers);
+    const dbr_value by_name[] = {sdk::make_text(name)};
+    conn.query("DELETE FROM dbridge_graphs WHERE graph_name = $1", by_name);
+    conn.query("DROP TABLE " + part);
+  }
+  // Deletes the graph's edges, labels and nodes, the nodes while the graph
+  // has an empty partition (see above), under generic plans. Returns that
+  // partition (its table name), for the caller to drop. The caller holds
+  // graph_edges' lock (ACCESS EXCLUSIVE).
+  static std::string delete_nodes_partitioned(const sdk::lent_connection& conn, const char* name,
+                                              bool user_triggers) {
+    const dbr_value by_name[] = {sdk::make_text(name)};
     const generic_plans plans(conn, dialect::postgres);
     conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
     std::string part = partition_of(conn, name);
@@ -703,19 +717,19 @@ class graph_sql final : public sdk::mapper_plugin {
       conn.query("ALTER TABLE graph_edges ATTACH PARTITION " + part + " FOR VALUES IN (" + lit + ")");
     }
     conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
-    conn.query("DELETE FROM dbridge_graphs WHERE graph_name = $1", by_name);
-    conn.query("DROP TABLE " + part);
+    return part;
   }
   static void store_partitioned(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
     const std::string lit = literal(g.name), part = partition_name(g.name), fresh = part + "_next";
     // The CHECK lets ATTACH skip its scan of the rows.
     conn.query("CREATE TABLE " + fresh + " (LIKE graph_edges INCLUDING DEFAULTS, CHECK (graph_name = " + lit + "))");
     insert_edges(conn, g, name, fresh.c_str(), reserve_ids(conn, "graph_edges", g.nedges));
-    drop_partition(conn, g.name);
-    const dbr_value by_name[] = {name};
-    conn.query("DELETE FROM graph_edges WHERE graph_name = $1", by_name);  // rows in the default partition
-    conn.query("DELETE FROM graph_node_labels WHERE graph_name = $1", by_name);
-    conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
+    // The old nodes go as remove's do, while the graph's partition is empty:
+    // with the old partition dropped first, the checks of a merged graph's
+    // nodes read graph_edges_default, all its deleted edges per node. The
+    // lock is asked for before the partition's, as remove does.
+    conn.query("LOCK TABLE graph_edges IN ACCESS EXCLUSIVE MODE");
+    conn.query("DROP TABLE " + delete_nodes_partitioned(conn, g.name, false));
     insert_nodes(conn, g, name);
     insert_labels(conn, g, name);
     conn.query("ALTER TABLE " + fresh + " RENAME TO " + part);  // before the attach, which names its indexes

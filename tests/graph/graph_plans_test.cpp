@@ -112,6 +112,46 @@ TEST_F(graph_sql_plans, removing_a_merged_graph_checks_each_node_against_its_own
   EXPECT_EQ(store_->neighbors("gp_other", "o0", {.depth = 2}).size(), 2u);
 }
 
+// store over a merged graph (its edges in graph_edges_default) deletes its
+// old nodes as remove does: each node's foreign-key checks used to read the
+// graph_name index, all the graph's deleted edges (2 x 1500 x 4500 index tuples).
+TEST_F(graph_sql_plans, storing_over_a_merged_graph_checks_each_node_against_its_own_edges) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  analyze_with_another_graph();
+  constexpr int n = 1500;
+  store_->merge(ring(n), "gp_replaced");
+  ASSERT_EQ(store_->stats("gp_replaced").edges, 3u * n);
+  graph next = ring(n);
+  next.add_edge("n0", "extra", "LINK");
+  const std::int64_t before = index_tuples_read("graph_edges_default");
+  store_->store(next, "gp_replaced");
+  // The DELETE of the old edges reads each once; the checks find none there.
+  EXPECT_LE(index_tuples_read("graph_edges_default") - before, 2 * 3 * n);
+  EXPECT_EQ(store_->stats("gp_replaced").nodes, n + 1u);
+  EXPECT_EQ(store_->stats("gp_replaced").edges, 3u * n + 1);
+  EXPECT_EQ(store_->load("gp_replaced"), next);
+  // Stored over again, now from its own partition.
+  store_->store(ring(n), "gp_replaced");
+  EXPECT_EQ(store_->load("gp_replaced"), ring(n));
+  EXPECT_EQ(store_->stats("gp_other").edges, 50u);
+}
+
+// merge replaces each given edge with a DELETE by (graph, from, to, type):
+// with a custom plan from statistics that did not know the graph, each could
+// read graph_edges_default's graph_name index, all the graph's edges.
+TEST_F(graph_sql_plans, merging_into_a_merged_graph_reads_each_edges_own_rows) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  analyze_with_another_graph();
+  constexpr int n = 1000;
+  store_->merge(ring(n), "gp_merged_twice");
+  const std::int64_t before = index_tuples_read("graph_edges_default");
+  store_->merge(ring(n), "gp_merged_twice");
+  // Each of the 3n DELETEs reads its from_node's three edges (and their replaced versions).
+  EXPECT_LE(index_tuples_read("graph_edges_default") - before, 4 * 3 * n);
+  EXPECT_EQ(store_->stats("gp_merged_twice").edges, 3u * n);
+  EXPECT_EQ(store_->load("gp_merged_twice"), ring(n));
+}
+
 // Each remove of a merged graph attaches and drops a partition; two at once
 // queue for graph_edges' lock (taken first) instead of deadlocking over it.
 TEST_F(graph_sql_plans, two_removes_of_merged_graphs_at_once_both_succeed) {
