@@ -129,6 +129,25 @@ def plugin_dir(pid):
     return os.path.join(ARGS.plugins, pid)
 
 
+def built_version(pid):
+    """The version in a built plugin's plugin.toml (drivers move on; the tests follow)."""
+    text = open(os.path.join(plugin_dir(pid), "plugin.toml")).read()
+    m = re.search(r'\[plugin\][^\[]*?version\s*=\s*"([^"]*)"', text)
+    check(m is not None, "the built %s plugin.toml names its version" % pid, text[:200])
+    return m.group(1)
+
+
+def patch_plus(version, n):
+    major, minor, patch = version.split(".")
+    return "%s.%s.%d" % (major, minor, int(patch) + n)
+
+
+def sv(n):
+    """The built sqlite plugin's version with its patch number raised by n: the
+    tests pack newer and older copies of it around whatever version it has."""
+    return patch_plus(built_version("sqlite"), n)
+
+
 def copy_plugin(pid, dest, version=None):
     """A copy of a built plugin folder, with plugin.toml's version bumped."""
     shutil.copytree(plugin_dir(pid), dest)
@@ -161,8 +180,9 @@ def package_toml(pid, version, files, unpacked, platform=None, abi_major=1, need
     return "\n".join(lines) + "\n"
 
 
-def craft(path, members, pid="sqlite", version="1.0.0", files=None, unpacked=None, **kw):
+def craft(path, members, pid="sqlite", version=None, files=None, unpacked=None, **kw):
     """Writes a .dbrpkg: package.toml first, then members [(TarInfo, bytes)]."""
+    version = version or sv(0)
     if files is None:
         files = {ti.name: hashlib.sha256(data).hexdigest() for ti, data in members if ti.isfile()}
     if unpacked is None:
@@ -218,7 +238,7 @@ def tree_digest(root):
 def group_hostile(env, tmp):
     good = craft(os.path.join(tmp, "good.dbrpkg"), sqlite_members())
     env.ok("plugin", "install", good, what="a crafted but honest package installs")
-    check(installed_dirs(env.user_scope) == ["sqlite-1.0.0"], "it lands in <scope>/sqlite-1.0.0",
+    check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}"], f"it lands in <scope>/sqlite-{sv(0)}",
           str(installed_dirs(env.user_scope)))
     env.ok("plugin", "remove", "sqlite")
     check(installed_dirs(env.user_scope) == [], "remove leaves nothing", str(installed_dirs(env.user_scope)))
@@ -262,7 +282,7 @@ def group_hostile(env, tmp):
     wrong["plugin.toml"] = "0" * 64
     hostile("badsha", base, ["checksum mismatch", "'plugin.toml'"], files=wrong)
     hostile("idmismatch", base, ["identity mismatch", "plugin.toml says sqlite"], pid="other")
-    hostile("vermismatch", base, ["identity mismatch", "1.0.0"], version="1.0.9")
+    hostile("vermismatch", base, ["identity mismatch", sv(0)], version=sv(9))
     hostile("platform", base, ["wrong platform", "aarch64-linux-gnu"], platform="aarch64-linux-gnu")
     hostile("abi", base, ["abi incompatible", "ABI 2"], abi_major=2)
     # A library for another CPU: e_machine patched, package otherwise consistent.
@@ -290,21 +310,21 @@ def group_hostile(env, tmp):
 def group_install(env, tmp):
     dist = os.path.join(tmp, "dist")
     v100 = pack(env, plugin_dir("sqlite"), dist)
-    check(os.path.basename(v100) == "dbridge-sqlite-1.0.0-%s.dbrpkg" % ARGS.platform, "package file name", v100)
+    check(os.path.basename(v100) == f"dbridge-sqlite-{sv(0)}-%s.dbrpkg" % ARGS.platform, "package file name", v100)
     with tarfile.open(v100) as tar:
         names = tar.getnames()
         toml = tar.extractfile("package.toml").read().decode()
     check(names[0] == "package.toml" and "libdbridge_sqlite.so" in names, "archive layout", str(names))
     check(sha256(os.path.join(plugin_dir("sqlite"), "libdbridge_sqlite.so")) in toml, "package.toml hashes the library")
     check(re.search(r"soname = [\"']libsqlite3\.so\.0", toml), "package.toml names the needed libsqlite3.so.0", toml)
-    v101 = pack(env, copy_plugin("sqlite", os.path.join(tmp, "sqlite-1.0.1"), "1.0.1"), dist)
+    v101 = pack(env, copy_plugin("sqlite", os.path.join(tmp, f"sqlite-{sv(1)}"), sv(1)), dist)
     db = "sqlite://" + os.path.join(tmp, "app.db")
 
     env.fails("query", db, "select 1", expect=["dbridge plugin install sqlite"],
               what="with nothing installed the query names the package to install")
     out = env.ok("plugin", "install", v100)
-    check("installed sqlite 1.0.0 (user)" in out, "install says what it did", out)
-    inst = open(os.path.join(env.user_scope, "sqlite-1.0.0", "package.toml")).read()
+    check(f"installed sqlite {sv(0)} (user)" in out, "install says what it did", out)
+    inst = open(os.path.join(env.user_scope, f"sqlite-{sv(0)}", "package.toml")).read()
     check("[installed]" in inst and sha256(v100) in inst and v100 in inst, "package.toml records [installed]", inst)
     out = env.ok("query", db, "select 40 + 2 as answer")
     check("42" in out, "a query runs through the installed package", out)
@@ -312,35 +332,35 @@ def group_install(env, tmp):
     check("already installed" in out, "installing it again is a no-op that says so", out)
 
     env.ok("plugin", "install", v101)
-    check(installed_dirs(env.user_scope) == ["sqlite-1.0.0", "sqlite-1.0.1"], "second version side by side",
+    check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}", f"sqlite-{sv(1)}"], "second version side by side",
           str(installed_dirs(env.user_scope)))
     os.makedirs(os.path.join(env.config, "dbridge"), exist_ok=True)
     cfg = os.path.join(env.config, "dbridge", "dbridge.toml")
     with open(cfg, "w") as f:
         f.write("# my settings\nplugin_path = []\n\n[schemes]\nsqlite = \"sqlite\"\n")
-    env.ok("plugin", "pin", "sqlite", "1.0.0")
+    env.ok("plugin", "pin", "sqlite", sv(0))
     text = open(cfg).read()
-    check("# my settings" in text and '[schemes]\nsqlite = "sqlite"' in text and '[pins]\nsqlite = "1.0.0"' in text,
+    check("# my settings" in text and '[schemes]\nsqlite = "sqlite"' in text and f'[pins]\nsqlite = "{sv(0)}"' in text,
           "pin writes [pins] and keeps the rest of dbridge.toml", text)
     out = env.ok("which", "sqlite")
-    check("sqlite-1.0.0" in out and "pinned" in out, "which picks the pinned version", out)
+    check(f"sqlite-{sv(0)}" in out and "pinned" in out, "which picks the pinned version", out)
     env.ok("plugin", "unpin", "sqlite")
     text = open(cfg).read()
-    check('sqlite = "1.0.0"' not in text and "# my settings" in text, "unpin removes the pin only", text)
+    check(f'sqlite = "{sv(0)}"' not in text and "# my settings" in text, "unpin removes the pin only", text)
 
-    env.ok("plugin", "remove", "sqlite@1.0.1")
-    check(installed_dirs(env.user_scope) == ["sqlite-1.0.0"], "remove ID@VERSION removes that one")
+    env.ok("plugin", "remove", f"sqlite@{sv(1)}")
+    check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}"], "remove ID@VERSION removes that one")
     env.ok("plugin", "install", v101)
-    env.ok("plugin", "remove", "sqlite@1.0.0")
+    env.ok("plugin", "remove", f"sqlite@{sv(0)}")
     env.fails("plugin", "install", v100, expect=["already installed", "--allow-downgrade"],
               what="an older version needs --allow-downgrade")
     env.ok("plugin", "install", "--allow-downgrade", v100)
-    check(installed_dirs(env.user_scope) == ["sqlite-1.0.0", "sqlite-1.0.1"], "downgrade installs beside")
-    env.ok("plugin", "remove", "sqlite@1.0.1")
+    check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}", f"sqlite-{sv(1)}"], "downgrade installs beside")
+    env.ok("plugin", "remove", f"sqlite@{sv(1)}")
 
     out = env.ok("plugin", "verify")
-    check("ok" in out and "sqlite 1.0.0" in out, "verify passes on an intact install", out)
-    lib = os.path.join(env.user_scope, "sqlite-1.0.0", "libdbridge_sqlite.so")
+    check("ok" in out and f"sqlite {sv(0)}" in out, "verify passes on an intact install", out)
+    lib = os.path.join(env.user_scope, f"sqlite-{sv(0)}", "libdbridge_sqlite.so")
     os.chmod(lib, 0o644)
     with open(lib, "r+b") as f:
         f.seek(100)
@@ -356,13 +376,13 @@ def group_install(env, tmp):
 
     # --system: under <libdir>/dbridge/plugins of the libdbridge that runs.
     env.ok("plugin", "install", "--system", v101)
-    check(installed_dirs(env.system_scope) == ["sqlite-1.0.1"], "--system installs under the core's prefix",
+    check(installed_dirs(env.system_scope) == [f"sqlite-{sv(1)}"], "--system installs under the core's prefix",
           str(installed_dirs(env.system_scope)))
     env.ok("plugin", "remove", "--system", "sqlite")
 
     # kill -9 in the middle of an install: the previous state keeps working and
     # the next install cleans up.
-    big_src = copy_plugin("sqlite", os.path.join(tmp, "sqlite-big"), "1.0.2")
+    big_src = copy_plugin("sqlite", os.path.join(tmp, "sqlite-big"), sv(2))
     with open(os.path.join(big_src, "README.md"), "wb") as f:
         f.write(b"\0" * (64 << 20))
     big = pack(env, big_src, dist)
@@ -374,27 +394,27 @@ def group_install(env, tmp):
     p.send_signal(signal.SIGKILL)
     p.communicate()
     check(saw and p.returncode == -signal.SIGKILL, "the install was killed while unpacking", "rc=%s" % p.returncode)
-    check(installed_dirs(env.user_scope) == ["sqlite-1.0.0"], "a killed install leaves the previous state",
+    check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}"], "a killed install leaves the previous state",
           str(installed_dirs(env.user_scope)))
     out = env.ok("query", db, "select 7 * 6")
     check("42" in out, "the previous version still serves queries", out)
     env.ok("plugin", "install", v101)
     check(os.listdir(staging) == [], "the next install removed the stale staging folder", str(os.listdir(staging)))
-    env.ok("plugin", "remove", "sqlite@1.0.1")
+    env.ok("plugin", "remove", f"sqlite@{sv(1)}")
     os.remove(big)
 
     # Two installs at once: both complete, nothing corrupt.
-    first, second = env.popen("plugin", "install", v101), env.popen("plugin", "remove", "sqlite@1.0.0")
+    first, second = env.popen("plugin", "install", v101), env.popen("plugin", "remove", f"sqlite@{sv(0)}")
     r1, r2 = first.communicate(timeout=20), second.communicate(timeout=20)
     check(first.returncode == 0 and second.returncode == 0, "concurrent install and remove both succeed",
           str(r1) + str(r2))
-    check(installed_dirs(env.user_scope) == ["sqlite-1.0.1"], "and leave exactly the result of both",
+    check(installed_dirs(env.user_scope) == [f"sqlite-{sv(1)}"], "and leave exactly the result of both",
           str(installed_dirs(env.user_scope)))
     env.ok("plugin", "remove", "sqlite")
     procs = [env.popen("plugin", "install", "--allow-downgrade", v) for v in (v100, v101, v100)]
     results = [p.communicate(timeout=20) for p in procs]
     check(all(p.returncode == 0 for p in procs), "three concurrent installs succeed", str(results))
-    check(installed_dirs(env.user_scope) == ["sqlite-1.0.0", "sqlite-1.0.1"], "two versions, each once",
+    check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}", f"sqlite-{sv(1)}"], "two versions, each once",
           str(installed_dirs(env.user_scope)))
     env.ok("plugin", "verify", what="concurrent installs leave verifiable packages")
 
@@ -418,11 +438,12 @@ def start_http_server(folder, tmp):
     return proc, "http://127.0.0.1:%d" % port
 
 
-def make_repo(env, tmp, name="repo", versions=("1.0.0",), extra=()):
+def make_repo(env, tmp, name="repo", versions=None, extra=()):
+    versions = versions or (sv(0),)
     repo = os.path.join(tmp, name)
     os.makedirs(repo)
     for v in versions:
-        if v == "1.0.0":
+        if v == sv(0):
             pack(env, plugin_dir("sqlite"), repo)
         else:
             pack(env, copy_plugin("sqlite", os.path.join(tmp, name + "-src-" + v), v), repo)
@@ -440,7 +461,7 @@ def group_repo(env, tmp):
                            sqlite_members("3.0.0"), version="3.0.0", platform="aarch64-linux-gnu")
     abi2 = craft(os.path.join(tmp, "dbridge-sqlite-2.0.0-%s.dbrpkg" % ARGS.platform), sqlite_members("2.0.0"),
                  version="2.0.0", abi_major=2)
-    repo, key = make_repo(env, tmp, versions=("1.0.0", "1.0.1"), extra=(wrong_platform, abi2))
+    repo, key = make_repo(env, tmp, versions=(sv(0), sv(1)), extra=(wrong_platform, abi2))
     check(oct(os.stat(key).st_mode & 0o777) == "0o600", "the private key is 0600")
     index = open(os.path.join(repo, "index.toml")).read()
     check(index.count("[[package]]") == 4 and "sha256" in index and "size" in index, "index lists every package",
@@ -456,16 +477,16 @@ def group_repo(env, tmp):
     out = env.ok("plugin", "search", "--repo", repo)
     check(out.count("sqlite") >= 4, "search lists the repository", out)
     out = env.ok("plugin", "install", "sqlite", "--repo", repo)
-    check("installed sqlite 1.0.1" in out, "the highest compatible version is chosen (not 2.0.0 or 3.0.0)", out)
+    check(f"installed sqlite {sv(1)}" in out, "the highest compatible version is chosen (not 2.0.0 or 3.0.0)", out)
     env.ok("plugin", "remove", "sqlite")
     err = env.fails("plugin", "install", "sqlite@>=2", "--repo", repo, expect=["not found"])
     check("built for aarch64-linux-gnu" in err and "ABI 2" in err, "the refusal says why each was passed over", err)
-    out = env.ok("plugin", "install", "sqlite@1.0.0", "--repo", "file://" + repo)
-    check("installed sqlite 1.0.0" in out, "an exact version from a file:// URL", out)
+    out = env.ok("plugin", "install", f"sqlite@{sv(0)}", "--repo", "file://" + repo)
+    check(f"installed sqlite {sv(0)}" in out, "an exact version from a file:// URL", out)
     env.ok("plugin", "remove", "sqlite")
-    env.ok("plugin", "pin", "sqlite", "1.0.0")
+    env.ok("plugin", "pin", "sqlite", sv(0))
     out = env.ok("plugin", "install", "sqlite", "--repo", repo)
-    check("installed sqlite 1.0.0" in out, "a pin chooses the version installed from a repository", out)
+    check(f"installed sqlite {sv(0)}" in out, "a pin chooses the version installed from a repository", out)
     env.ok("plugin", "unpin", "sqlite")
     env.ok("plugin", "remove", "sqlite")
 
@@ -474,13 +495,13 @@ def group_repo(env, tmp):
     with open(cfg, "a") as f:
         f.write('\n[[repository]]\nurl = "file://%s"\n' % repo)
     out = env.ok("plugin", "install", "sqlite")
-    check("installed sqlite 1.0.1" in out, "[[repository]] of dbridge.toml is used without --repo", out)
+    check(f"installed sqlite {sv(1)}" in out, "[[repository]] of dbridge.toml is used without --repo", out)
     env.ok("plugin", "remove", "sqlite")
 
     server, url = start_http_server(repo, tmp)
     try:
-        out = env.ok("plugin", "install", "sqlite@1.0.0", "--repo", url)
-        check("installed sqlite 1.0.0" in out and url in out, "install over http", out)
+        out = env.ok("plugin", "install", f"sqlite@{sv(0)}", "--repo", url)
+        check(f"installed sqlite {sv(0)}" in out and url in out, "install over http", out)
         out = env.ok("query", "sqlite://" + os.path.join(tmp, "h.db"), "select 'over http'")
         check("over http" in out, "the package installed over http serves queries", out)
         env.ok("plugin", "remove", "sqlite")
@@ -489,7 +510,7 @@ def group_repo(env, tmp):
         server.wait(timeout=5)
 
     # Tampering.
-    pkg = os.path.join(repo, "dbridge-sqlite-1.0.1-%s.dbrpkg" % ARGS.platform)
+    pkg = os.path.join(repo, f"dbridge-sqlite-{sv(1)}-%s.dbrpkg" % ARGS.platform)
     original = open(pkg, "rb").read()
     damaged = bytearray(original)
     damaged[len(damaged) // 2] ^= 0xFF
@@ -499,21 +520,21 @@ def group_repo(env, tmp):
     open(pkg, "wb").write(original)
     idx = os.path.join(repo, "index.toml")
     original_index = open(idx).read()
-    open(idx, "w").write(original_index.replace("1.0.0", "1.0.3", 1))
+    open(idx, "w").write(original_index.replace(sv(0), sv(3), 1))
     env.fails("plugin", "install", "sqlite", "--repo", repo, expect=["bad signature"],
               what="a tampered index is refused")
     open(idx, "w").write(original_index)
     os.rename(idx + ".sig", idx + ".sig.off")
     env.fails("plugin", "install", "sqlite", "--repo", repo, expect=["bad signature", "no signature"],
               what="an unsigned repository is refused")
-    check("version = '1.0.0'" in original_index, "the index spells versions as expected", original_index)
-    open(idx, "w").write(original_index.replace("version = '1.0.0'", "version = '1.0.9'"))
-    env.fails("plugin", "install", "sqlite@1.0.9", "--repo", repo, "--allow-unsigned",
-              expect=["identity mismatch", "the repository index says sqlite 1.0.9"],
+    check(f"version = '{sv(0)}'" in original_index, "the index spells versions as expected", original_index)
+    open(idx, "w").write(original_index.replace(f"version = '{sv(0)}'", f"version = '{sv(9)}'"))
+    env.fails("plugin", "install", f"sqlite@{sv(9)}", "--repo", repo, "--allow-unsigned",
+              expect=["identity mismatch", f"the repository index says sqlite {sv(9)}"],
               what="a package whose manifest differs from its index entry is refused")
     open(idx, "w").write(original_index)
     out = env.ok("plugin", "install", "sqlite", "--repo", repo, "--allow-unsigned")
-    check("installed sqlite 1.0.1" in out, "--allow-unsigned accepts it", out)
+    check(f"installed sqlite {sv(1)}" in out, "--allow-unsigned accepts it", out)
     os.rename(idx + ".sig.off", idx + ".sig")
     env.ok("plugin", "remove", "sqlite")
     check(installed_dirs(env.user_scope) == [], "repo group leaves the scope empty")
@@ -525,10 +546,10 @@ def group_repo(env, tmp):
         f.write('[[plugin]]\nid = "sqlite"\nversion = "^1.0"\nrepository = "%s"\n' % os.path.relpath(repo, work))
     env.ok("plugin", "sync", os.path.join(work, "dbridge-plugins.toml"))
     lock = open(os.path.join(work, "dbridge-plugins.lock")).read()
-    check(re.search(r"version = [\"']1\.0\.1[\"']", lock) and sha256(pkg) in lock,
+    check(re.search(r"version = [\"']" + re.escape(sv(1)) + r"[\"']", lock) and sha256(pkg) in lock,
           "the lock names the exact version and sha256", lock)
     first = tree_digest(env.user_scope)
-    pack(env, copy_plugin("sqlite", os.path.join(tmp, "src-1.0.5"), "1.0.5"), repo)
+    pack(env, copy_plugin("sqlite", os.path.join(tmp, f"src-{sv(5)}"), sv(5)), repo)
     env.ok("repo", "index", repo, "--sign", key)
     out = env.ok("plugin", "sync", os.path.join(work, "dbridge-plugins.toml"))
     check("already installed" in out, "the second sync is a no-op", out)
@@ -538,8 +559,8 @@ def group_repo(env, tmp):
     env.ok("plugin", "sync", os.path.join(work, "dbridge-plugins.toml"))
     again = tree_digest(env.user_scope)
     strip = lambda d: {k: v for k, v in d.items() if not k.endswith("package.toml")}
-    check(strip(again) == strip(first) and installed_dirs(env.user_scope) == ["sqlite-1.0.1"],
-          "from the lock a fresh machine gets the same bytes, not the newer 1.0.5", str(again))
+    check(strip(again) == strip(first) and installed_dirs(env.user_scope) == [f"sqlite-{sv(1)}"],
+          f"from the lock a fresh machine gets the same bytes, not the newer {sv(5)}", str(again))
 
 
 def group_postgres(env, tmp):
@@ -556,17 +577,19 @@ def group_postgres(env, tmp):
     repo = os.path.join(tmp, "repo")
     os.makedirs(repo)
     pack(env, plugin_dir("postgres"), repo)
-    pack(env, copy_plugin("postgres", os.path.join(tmp, "pg-1.0.1"), "1.0.1"), repo)
+    built = built_version("postgres")
+    newer = patch_plus(built, 1)
+    pack(env, copy_plugin("postgres", os.path.join(tmp, "pg-" + newer), newer), repo)
     key = os.path.join(tmp, "k")
     env.ok("repo", "keygen", key)
     env.ok("repo", "index", repo, "--sign", key)
     env.ok("plugin", "trust", key + ".pub")
-    out = env.ok("plugin", "install", "postgres@1.0.0", "--repo", repo)
-    check("installed postgres 1.0.0" in out, "postgres installs from the repository", out)
+    out = env.ok("plugin", "install", "postgres@" + built, "--repo", repo)
+    check("installed postgres " + built in out, "postgres installs from the repository", out)
     out = env.ok("query", url, "select 6 * 7 as answer")
     check("42" in out, "PostgreSQL answers through the installed package", out)
 
-    # A process holding 1.0.0 keeps working while it is upgraded and removed.
+    # A process holding the built version keeps working while it is upgraded and removed.
     holder = env.popen("listen", url, "pkgtest_chan", "-t", "30")
     lines = []
     import threading
@@ -581,8 +604,8 @@ def group_postgres(env, tmp):
 
     check(notify_until(lambda: len(lines) >= 1), "the holder receives a notification", str(lines))
     seen = len(lines)
-    env.ok("plugin", "install", "postgres@1.0.1", "--repo", repo)
-    env.ok("plugin", "remove", "postgres@1.0.0")
+    env.ok("plugin", "install", "postgres@" + newer, "--repo", repo)
+    env.ok("plugin", "remove", "postgres@" + built)
     check(notify_until(lambda: len(lines) > seen), "it keeps working after an upgrade and removal underneath it",
           str(lines))
     check(holder.poll() is None, "the holder is still running", holder.stderr.read() if holder.poll() else "")

@@ -123,7 +123,7 @@ struct session {
 TEST(abi, descriptor_and_negotiation) {
   auto& p = sqlite_plugin();
   EXPECT_STREQ(p.desc.id, "sqlite");
-  EXPECT_STREQ(p.desc.version, "1.0.0");
+  EXPECT_STREQ(p.desc.version, DBRIDGE_TEST_SQLITE_VERSION);
   EXPECT_EQ(p.desc.kind, static_cast<uint32_t>(DBR_KIND_DRIVER));
   EXPECT_EQ(p.desc.threading, static_cast<uint32_t>(DBR_THREADING_PER_CONNECTION));
   EXPECT_EQ(p.desc.flags, DBR_PF_CANCEL_ANY_THREAD);
