@@ -353,6 +353,66 @@ class generic_plans {
   bool set_ = false, local_ = false;
 };
 
+// ------------------------------------------------------------ writers' lock
+
+// store, merge and remove of different graphs used to deadlock. On
+// PostgreSQL a store holds graph_edges (from making its fresh edge table)
+// when it asks for graph_edges alone, and so does the other store; a merge
+// holds graph_nodes when it reaches graph_edges, which a store holds when
+// its attach needs graph_nodes. On MariaDB each writer takes the gap where
+// new graphs' rows go, then inserts into the gap the other holds. So every
+// writer takes one lock of the database first and writers run one after
+// the other; readers take none and wait for what they waited for before.
+// PostgreSQL: an advisory lock of the transaction ("dbrgraph" in ASCII;
+// advisory locks are per database). MariaDB: a named lock (server-wide, so
+// named after the database) held around the transaction, which does not
+// end with it. SQLite: the database's write lock, taken by a write that
+// changes nothing as the transaction's first statement (what BEGIN
+// IMMEDIATE does): a remove that read first and wrote then got
+// SQLITE_BUSY at once instead of waiting in the busy handler, because a
+// reader may not wait for the writer that may wait for it.
+constexpr std::int64_t pg_writers_key = 0x6462726772617068;
+constexpr const char* mariadb_writers_lock_name = "CONCAT('dbridge_graph_sql.', SHA1(DATABASE()))";
+
+class mariadb_writers_lock {
+ public:
+  mariadb_writers_lock(const sdk::lent_connection& conn, dialect d) : conn_(conn) {
+    if (d != dialect::mariadb) return;
+    std::int64_t got = 0;
+    conn.each_row(std::string("SELECT GET_LOCK(") + mariadb_writers_lock_name + ", @@innodb_lock_wait_timeout)", {},
+                  [&](std::span<const dbr_value> row) { got = row[0].type == DBR_TYPE_NULL ? 0 : integer(row[0]); });
+    if (got != 1)
+      throw sdk::error(DBR_CAT_TIMEOUT,
+                       "graph-sql: another store, merge or remove in this database held the graph writers' lock for "
+                       "longer than innodb_lock_wait_timeout; try again once it has finished");
+    held_ = true;
+  }
+  ~mariadb_writers_lock() {
+    if (!held_) return;
+    try {
+      conn_.query(std::string("SELECT RELEASE_LOCK(") + mariadb_writers_lock_name + ")");
+    } catch (...) {  // a broken connection released it; the call's own outcome is what the caller needs
+    }
+  }
+  mariadb_writers_lock(const mariadb_writers_lock&) = delete;
+  mariadb_writers_lock& operator=(const mariadb_writers_lock&) = delete;
+
+ private:
+  const sdk::lent_connection& conn_;
+  bool held_ = false;
+};
+
+// body in one transaction that holds the writers' lock (see above).
+template <class Body>
+void write_transaction(const sdk::lent_connection& conn, dialect d, Body&& body) {
+  const mariadb_writers_lock held(conn, d);
+  conn.transaction([&] {
+    if (d == dialect::postgres) conn.query("SELECT pg_advisory_xact_lock(" + std::to_string(pg_writers_key) + ")");
+    if (d == dialect::sqlite) conn.query("UPDATE dbridge_graphs SET directed = directed WHERE 0");
+    body();
+  });
+}
+
 // ------------------------------------------------------------ the mapper
 
 class graph_sql final : public sdk::mapper_plugin {
@@ -379,8 +439,7 @@ class graph_sql final : public sdk::mapper_plugin {
     const sql_text q{dialect_of(conn.scheme())};
     const dbr_value name = sdk::make_text(g.name);
     const sqlite_cache_for_store cache(conn, q.d, g);
-    conn.transaction([&] {
-      // The graph's row is locked first, so two stores of one graph run one after the other.
+    write_transaction(conn, q.d, [&] {
       const dbr_value head[] = {name, kind_value(q, g.directed != 0)};
       conn.query(q.upsert_graph(false), head);
       if (q.d == dialect::postgres && edges_partitioned(conn)) return store_partitioned(conn, g, name);
@@ -400,7 +459,7 @@ class graph_sql final : public sdk::mapper_plugin {
   void merge(const sdk::lent_connection& conn, const dbr_graph& g) override {
     const sql_text q{dialect_of(conn.scheme())};
     const dbr_value name = sdk::make_text(g.name);
-    conn.transaction([&] {
+    write_transaction(conn, q.d, [&] {
       const dbr_value head[] = {name, kind_value(q, g.directed != 0)};
       conn.query(q.upsert_graph(true), head);
       // Nodes: upsert by id, in chunks of one multi-row statement.
@@ -522,7 +581,7 @@ class graph_sql final : public sdk::mapper_plugin {
   void remove(const sdk::lent_connection& conn, const char* name) override {
     const sql_text q{dialect_of(conn.scheme())};
     const dbr_value by_name[] = {sdk::make_text(name)};
-    conn.transaction([&] {
+    write_transaction(conn, q.d, [&] {
       if (q.d == dialect::postgres) {
         const edges_shape shape = edges_shape_of(conn);
         if (shape.partitioned) return remove_partitioned(conn, name, shape.user_triggers);
