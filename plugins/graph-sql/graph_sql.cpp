@@ -184,6 +184,22 @@ struct sql_text {
     // by one did so (the per-row INSERT loop went quadratic: 370 s of server
     // CPU before half of 500k edges), and so did neighbors' node lookups.
     if (pg) out.push_back({4, "drop_graph_nodes_graph_name", "DROP INDEX IF EXISTS graph_nodes_graph_name"});
+    // The attach of a stored graph's partition builds both edge indexes by
+    // sorting its edges. Under the database's collation (a libc one unless
+    // it is "C") every comparison is a strcoll() and PostgreSQL uses no
+    // abbreviated keys: the to_node build was the largest part of a store.
+    // varchar_pattern_ops compares bytes (memcmp, abbreviated keys) and
+    // still serves every equality lookup on the columns (walks, the
+    // foreign-key checks, users' joins); the columns keep their collation,
+    // so users' comparisons and joins with their own columns are unchanged.
+    // Only range and ORDER BY on a node id could use the old indexes, and
+    // nothing of graph-sql's or the documented query does.
+    if (pg)
+      out.push_back({5, "graph_edge_indexes_bytewise",
+                     "DROP INDEX IF EXISTS graph_edges_from_node;\n"
+                     "CREATE INDEX graph_edges_from_node ON graph_edges (from_node varchar_pattern_ops, graph_name);\n"
+                     "DROP INDEX IF EXISTS graph_edges_to_node;\n"
+                     "CREATE INDEX graph_edges_to_node ON graph_edges (to_node varchar_pattern_ops, graph_name)"});
     return out;
   }
   std::string upsert_graph(bool keep_kind) const {
