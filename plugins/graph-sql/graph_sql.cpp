@@ -821,9 +821,15 @@ class graph_sql final : public sdk::mapper_plugin {
     // 100k edges); 3000 rows give the same row count (taken from the
     // table's pages) and the same hash joins. Autovacuum's analyze, due
     // after that many inserted rows, refines them later.
-    conn.query("SET LOCAL default_statistics_target = 10");
+    // Set for this transaction only and put back after, so the caller's own
+    // setting (for the session, or for a transaction of theirs) survives.
+    std::string target;
+    conn.each_row("SELECT current_setting('default_statistics_target'), "
+                  "set_config('default_statistics_target', '10', true)",
+                  {}, [&](std::span<const dbr_value> row) { target.assign(text(row[0])); });
     conn.query("ANALYZE " + part);
-    conn.query("RESET default_statistics_target");
+    const dbr_value restore[] = {sdk::make_text(target)};
+    conn.query("SELECT set_config('default_statistics_target', $1, true)", restore);
     conn.query("ALTER TABLE graph_edges ATTACH PARTITION " + part + " FOR VALUES IN (" + lit + ")");
   }
 

@@ -230,4 +230,21 @@ TEST_F(graph_sql_plans, neighbors_leave_the_callers_plan_setting) {
   EXPECT_EQ(setting(), "auto");
 }
 
+// store analyses its fresh partition at a small statistics target for that
+// ANALYZE only (store runs in a transaction of its own): the session's
+// setting is the one it had before.
+TEST_F(graph_sql_plans, store_leaves_the_sessions_statistics_target) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  const auto target = [&] {
+    return conn_->query_one("SELECT current_setting('default_statistics_target')").get<std::string>(0);
+  };
+  conn_->execute_script("SET default_statistics_target = 55");
+  store_->store(ring(10), "gp_stats");
+  EXPECT_EQ(target(), "55");
+  store_->store(ring(12), "gp_stats");
+  EXPECT_EQ(target(), "55");
+  conn_->execute_script("RESET default_statistics_target");
+  EXPECT_EQ(store_->load("gp_stats").node_count(), 12u);
+}
+
 }  // namespace
