@@ -446,4 +446,32 @@ void sqlite_statement::close() {
   }
 }
 
+// ---------------------------------------------------------------- driver
+// Here, beside sqlite_statement::execute, so that the execute thunk gets it
+// inline (statement_type, see sdk::detail::exact_statement).
+class sqlite_driver final : public sdk::driver<sqlite_connection> {
+ public:
+  using statement_type = sqlite_statement;
+  static constexpr const char* schemes[] = {"sqlite", nullptr};
+  static constexpr sdk::plugin_info info{
+      .id = DBRIDGE_PLUGIN_ID,
+      .version = DBRIDGE_PLUGIN_VERSION,
+      .threading = DBR_THREADING_PER_CONNECTION,
+      .flags = DBR_PF_CANCEL_ANY_THREAD,  // sqlite3_interrupt is safe from any thread
+      .schemes = schemes,
+  };
+
+  sqlite_driver() {
+    if (sqlite3_threadsafe() == 0)
+      throw sdk::error(DBR_CAT_INCOMPATIBLE,
+                       "sqlite: libsqlite3 was built with SQLITE_THREADSAFE=0; per-connection threading needs a "
+                       "thread-safe build");
+  }
+  std::unique_ptr<sqlite_connection> connect(const dbr_url& url) override {
+    return std::make_unique<sqlite_connection>(url);
+  }
+};
+
 }  // namespace dbridge_sqlite
+
+DBRIDGE_SDK_DRIVER(dbridge_sqlite::sqlite_driver)
