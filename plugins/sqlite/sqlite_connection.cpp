@@ -480,29 +480,4 @@ void sqlite_connection::create_scalar(const char* name, std::int32_t nargs, std:
   if (rc != SQLITE_OK) raise(rc);
 }
 
-// ---------------------------------------------------------------- driver
-class sqlite_driver final : public sdk::driver<sqlite_connection> {
- public:
-  static constexpr const char* schemes[] = {"sqlite", nullptr};
-  static constexpr sdk::plugin_info info{
-      .id = DBRIDGE_PLUGIN_ID,
-      .version = DBRIDGE_PLUGIN_VERSION,
-      .threading = DBR_THREADING_PER_CONNECTION,
-      .flags = DBR_PF_CANCEL_ANY_THREAD,  // sqlite3_interrupt is safe from any thread
-      .schemes = schemes,
-  };
-
-  sqlite_driver() {
-    if (sqlite3_threadsafe() == 0)
-      throw sdk::error(DBR_CAT_INCOMPATIBLE,
-                       "sqlite: libsqlite3 was built with SQLITE_THREADSAFE=0; per-connection threading needs a "
-                       "thread-safe build");
-  }
-  std::unique_ptr<sqlite_connection> connect(const dbr_url& url) override {
-    return std::make_unique<sqlite_connection>(url);
-  }
-};
-
 }  // namespace dbridge_sqlite
-
-DBRIDGE_SDK_DRIVER(dbridge_sqlite::sqlite_driver)

@@ -63,6 +63,11 @@ class sqlite_statement final : public sdk::statement, public sdk::cursor {
   /// loop stays small for the common case).
   void fill_cell(std::size_t i, sqlite3_value* cv, int stored, std::uint32_t want);
   [[noreturn]] void fail_step(int rc);
+  [[noreturn]] void wrong_count(std::size_t given);
+  /// execute stepped to a row the caller fetches itself (info.first_max 0).
+  void hold_first_row();
+  /// execute's end for a statement that stepped to its end at once.
+  sdk::cursor* finish_without_rows(dbr_exec_info& info);
 
   sqlite_connection& conn_;
   sqlite3_stmt* st_;

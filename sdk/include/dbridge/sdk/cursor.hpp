@@ -45,6 +45,10 @@ class cursor {
   friend struct detail::driver_glue;
   /// Set by the SDK for a cursor whose unique_ptr it took over (list()).
   bool owned_by_sdk_ = false;
+  /// Set by the SDK when the cursor is the driver's statement_type object
+  /// itself (a statement that is its own cursor): fetch and close call it
+  /// directly.
+  bool is_exact_statement_ = false;
 };
 
 /// Makes a dbr_column (name/native_type borrowed).

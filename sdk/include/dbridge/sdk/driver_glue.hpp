@@ -113,6 +113,12 @@ struct driver_glue : plugin_lifecycle<D> {
   using Stmt = typename exact_statement<D>::type;
   static Stmt& exact_stmt(dbr_stmt* s) noexcept { return static_cast<Stmt&>(stmt(s)); }
   static cursor& cur(dbr_cursor* c) noexcept { return *reinterpret_cast<cursor*>(c); }
+  /// A statement_type that is also its own cursor (as SQLite's is): its
+  /// fetch and close are called directly, not through the vtable.
+  static constexpr bool stmt_is_cursor = requires(cursor& k) {
+    requires std::is_base_of_v<cursor, Stmt>;
+    static_cast<Stmt&>(k);
+  };
   static bulk_transfer& xfer(dbr_bulk* b) noexcept { return *reinterpret_cast<bulk_transfer*>(b); }
   static std::int32_t no_cap(dbr_error* err, const char* what) noexcept {
     return set_error(err, DBR_CAT_UNSUPPORTED, std::string_view(what));
@@ -252,6 +258,8 @@ struct driver_glue : plugin_lifecycle<D> {
     reset_info(x, first_max, st);
     if (params == nullptr && n != 0) fail(DBR_CAT_INVALID_ARGUMENT, "execute: params is NULL");
     cursor* result = st.execute(std::span<const dbr_value>(params, n), x);
+    if constexpr (stmt_is_cursor)
+      if (result != nullptr) result->is_exact_statement_ = result == static_cast<cursor*>(&st);
     if (result == nullptr) {
       if (out != nullptr) *out = nullptr;
       return;
@@ -364,7 +372,10 @@ struct driver_glue : plugin_lifecycle<D> {
       out->ncols = 0;
       out->nrows = 0;
       out->cells = nullptr;
-      return cur(c).fetch(max_rows == 0 ? 1 : max_rows, *out);
+      cursor& k = cur(c);
+      if constexpr (stmt_is_cursor)
+        if (k.is_exact_statement_) return static_cast<Stmt&>(k).fetch(max_rows == 0 ? 1 : max_rows, *out);
+      return k.fetch(max_rows == 0 ? 1 : max_rows, *out);
     } catch (...) {
       return report_current_exception(err);
     }
@@ -375,6 +386,12 @@ struct driver_glue : plugin_lifecycle<D> {
   static void cursor_close(dbr_cursor* c) noexcept {
     try {
       cursor& k = cur(c);
+      if constexpr (stmt_is_cursor) {
+        if (k.is_exact_statement_) {
+          static_cast<Stmt&>(k).close();
+          return;
+        }
+      }
       // Freed here whatever close() does; a statement's or connection's
       // cursor stays with its owner.
       std::unique_ptr<cursor> owned(k.owned_by_sdk_ ? &k : nullptr);
