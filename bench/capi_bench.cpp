@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include <time.h>
+
 #include "dbridge/connection.hpp"
 #include "dbridge/dbridge.h"
 
@@ -24,10 +26,25 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-double seconds(const std::function<void()>& f) {
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+/// Wall and thread CPU seconds of one run of f. On a machine shared with
+/// other builds the CPU time leaves out the time f waited for a core, which
+/// dominates the wall time's spread there.
+struct timing {
+  double wall;
+  double cpu;
+};
+timing seconds(const std::function<void()>& f) {
+  const double c0 = thread_cpu_seconds();
   auto t0 = clock_type::now();
   f();
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
+  const double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
+  return {wall, thread_cpu_seconds() - c0};
 }
 
 double median(std::vector<double> v) {
@@ -39,9 +56,9 @@ double median(std::vector<double> v) {
 /// medians per unit and their ratio.
 void pair(const char* name, int rounds, double units, const std::function<void()>& cpp,
           const std::function<void()>& c) {
-  std::vector<double> a, b, ratio;
+  std::vector<double> a, b, ratio, cpu_ratio;
   for (int i = 0; i < rounds; ++i) {
-    double x, y;
+    timing x, y;
     if (i % 2 == 0) {
       x = seconds(cpp);
       y = seconds(c);
@@ -49,13 +66,14 @@ void pair(const char* name, int rounds, double units, const std::function<void()
       y = seconds(c);
       x = seconds(cpp);
     }
-    a.push_back(x), b.push_back(y), ratio.push_back(y / x);
+    a.push_back(x.wall), b.push_back(y.wall), ratio.push_back(y.wall / x.wall);
+    cpu_ratio.push_back(y.cpu / x.cpu);
   }
   // The fastest round of each side is the one the machine disturbed least;
   // on a busy machine their ratio is the steadier figure.
   const double ratio_of_mins = *std::min_element(b.begin(), b.end()) / *std::min_element(a.begin(), a.end());
-  std::printf("%-34s C++ %9.1f ns  C %9.1f ns  median ratio %.3f  ratio of mins %.3f\n", name,
-              median(a) / units * 1e9, median(b) / units * 1e9, median(ratio), ratio_of_mins);
+  std::printf("%-34s C++ %9.1f ns  C %9.1f ns  median ratio %.3f  ratio of mins %.3f  cpu median ratio %.3f\n", name,
+              median(a) / units * 1e9, median(b) / units * 1e9, median(ratio), ratio_of_mins, median(cpu_ratio));
 }
 
 void die(dbridge_error* err) {
@@ -72,6 +90,11 @@ constexpr int point_rows = 10000;
 // One noinline function per side, so callgrind can count each alone:
 //   valgrind --tool=callgrind --toggle-collect='*probe_point_cpp(*' build/bench/bench_capi probe
 // (and '*probe_point_c(*'; each runs 20000 queries in probe mode, the C++ one twice).
+// The wall ratio runs above the instruction ratio mostly through the
+// instruction cache: a point query misses L1i ~160 times (SQLite's code), and
+// each line the C wrappers add misses too. Where hardware counters are not
+// available (perf stat on a VM), add --cache-sim=yes --branch-sim=yes and
+// compare I1mr and Bcm per query.
 __attribute__((noinline)) std::size_t probe_point_cpp(dbridge::statement& st, int n, std::int64_t& id) {
   std::size_t total = 0;
   for (int k = 0; k < n; ++k) {
