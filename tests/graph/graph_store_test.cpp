@@ -284,6 +284,15 @@ TEST_P(graph_suite, a_failed_store_leaves_the_old_graph) {
   EXPECT_THROW(store_->store(bad, name("old")), dbridge::error);
   conn_->execute(d == "postgres" ? "DROP TRIGGER gt_boom ON graph_edges" : "DROP TRIGGER gt_boom");
   EXPECT_TRUE(store_->load(name("old")) == old);
+
+  // The failed store let go of the writers' lock: a writer on another
+  // connection, waiting at most 2 s for any lock, stores at once.
+  auto other = dbridge::connect(url_);
+  if (d == "postgres") other.execute("SET lock_timeout = '2s'");
+  if (d == "mariadb") other.execute("SET SESSION innodb_lock_wait_timeout = 2");
+  graph_store other_store(other);
+  EXPECT_NO_THROW(other_store.store(old, name("next")));
+  EXPECT_TRUE(store_->load(name("next")) == old);
 }
 
 // On PostgreSQL store swaps the graph's edge partition: a failure after the
