@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "sql_backends.hpp"
 #include "temp_files.hpp"
 #include "test_server.hpp"
 
@@ -25,15 +26,8 @@ namespace {
 using dbridge::graph;
 using dbridge::graph_store;
 
-struct sql_backend {
-  const char* dialect;
-  const char* url_env;  // nullptr: a throwaway SQLite file
-};
-
-const sql_backend sql_backends[] = {
-    {"sqlite", nullptr}, {"postgres", "DBRIDGE_TEST_POSTGRES_URL"}, {"mariadb", "DBRIDGE_TEST_MYSQL_URL"}};
-
-void PrintTo(const sql_backend& b, std::ostream* os) { *os << b.dialect; }
+using dbridge::test::sql_backend;
+using dbridge::test::sql_backends;
 
 // n nodes, each with edges to the next three.
 graph ring(const std::string& tag, int n) {

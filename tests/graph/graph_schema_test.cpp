@@ -14,20 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "sql_backends.hpp"
 #include "temp_files.hpp"
 #include "test_server.hpp"
 
 namespace {
 
-struct sql_backend {
-  const char* name;
-  const char* url_env;  // nullptr: a SQLite file of the test's own
-};
-
-const sql_backend sql_backends[] = {
-    {"sqlite", nullptr}, {"postgres", "DBRIDGE_TEST_POSTGRES_URL"}, {"mariadb", "DBRIDGE_TEST_MYSQL_URL"}};
-
-void PrintTo(const sql_backend& b, std::ostream* os) { *os << b.name; }
+using dbridge::test::sql_backend;
+using dbridge::test::sql_backends;
 
 constexpr const char* record_table = "dbridge_graph_sql_migrations";
 
@@ -59,7 +53,7 @@ class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
   // fourth (no graph_nodes(graph_name) index) and a fifth (edge indexes
   // compared byte for byte).
   std::vector<std::int64_t> all_versions() const {
-    if (std::string(GetParam().name) == "postgres") return {1, 2, 3, 4, 5};
+    if (std::string(GetParam().dialect) == "postgres") return {1, 2, 3, 4, 5};
     return {1, 2};
   }
   std::vector<std::int64_t> recorded_versions() {
@@ -93,7 +87,7 @@ TEST_P(graph_sql_schema, a_second_open_runs_no_step) {
   { dbridge::graph_store first(*conn_, "graph-sql"); }
   // Were step 2 (step 3 on PostgreSQL, whose step 4 drops step 2's index)
   // run again, its CREATE INDEX IF NOT EXISTS would bring this back.
-  const std::string backend = GetParam().name;
+  const std::string backend = GetParam().dialect;
   const std::string drop = backend == "mariadb"    ? "DROP INDEX graph_nodes_graph_name ON graph_nodes"
                            : backend == "postgres" ? "DROP INDEX graph_edges_default_graph_name"
                                                    : "DROP INDEX graph_nodes_graph_name";
@@ -149,7 +143,7 @@ TEST_P(graph_sql_schema, the_applications_migrations_with_the_same_versions_do_n
 // graph_name first, a graph_nodes(graph_name) index) is upgraded by steps 3
 // and 4 and keeps its graphs.
 TEST_P(graph_sql_schema, a_database_made_by_0_2_0_gets_the_node_first_edge_indexes) {
-  if (std::string(GetParam().name) != "postgres") GTEST_SKIP() << "step 3 is PostgreSQL's";
+  if (std::string(GetParam().dialect) != "postgres") GTEST_SKIP() << "step 3 is PostgreSQL's";
   dbridge::graph g;
   g.add_node("x", dbridge::json{"1"});
   g.add_edge("x", "y", "LINK", 2.0);
@@ -187,7 +181,7 @@ TEST_P(graph_sql_schema, a_database_made_by_0_2_0_gets_the_node_first_edge_index
 // SQLite's store raises the page cache for its transaction only: the
 // connection gets its own setting back, after a good store and a failed one.
 TEST_P(graph_sql_schema, a_sqlite_store_puts_the_page_cache_back) {
-  if (std::string(GetParam().name) != "sqlite") GTEST_SKIP() << "the page cache is SQLite's";
+  if (std::string(GetParam().dialect) != "sqlite") GTEST_SKIP() << "the page cache is SQLite's";
   dbridge::graph_store store(*conn_, "graph-sql");
   conn_->execute_script("PRAGMA cache_size = -3000");
   dbridge::graph g;
@@ -204,6 +198,6 @@ TEST_P(graph_sql_schema, a_sqlite_store_puts_the_page_cache_back) {
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, graph_sql_schema, ::testing::ValuesIn(sql_backends),
-                         [](const auto& i) { return std::string(i.param.name); });
+                         [](const auto& i) { return std::string(i.param.dialect); });
 
 }  // namespace
