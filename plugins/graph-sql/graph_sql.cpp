@@ -883,8 +883,8 @@ class graph_sql final : public sdk::mapper_plugin {
     // over a scan of graph_nodes (minutes for 500k edges) or a merge join
     // that sorts the edges (~1.6 s each); with the table's real size it
     // hashes (~0.35 s each). Steering the plan with enable_nestloop and
-    // enable_mergejoin off instead built the hash table from the guess: 3x
-    // slower. The plan needs the table's size more than fine statistics:
+    // enable_mergejoin off without the ANALYZE built the hash table from the
+    // guess: 3x slower. The plan needs the table's size more than fine statistics:
     // with the default target ANALYZE sampled 30k rows and sorted each
     // column's sample under the collation (~0.19 s of a 1.3 s store at
     // 100k edges); 3000 rows give the same row count (taken from the
@@ -900,7 +900,17 @@ class graph_sql final : public sdk::mapper_plugin {
     // leader to merge: more CPU in all (measured 500k edges: attach ~1.6 s ->
     // ~1.35 s), and on a machine with few cores the workers only compete
     // with the leader.
+    // Then it checks each foreign key with one anti-join. Once the indexes
+    // exist the planner took a merge join that reads the partition through
+    // the new from_node or to_node index, fetching every row from the heap
+    // (rows of this transaction: no visibility map), for to_node in random
+    // order; a hash anti-join over a scan of the partition is cheaper
+    // (measured 500k edges: to_node check ~0.35 -> ~0.2 s, from_node ~0.14 ->
+    // ~0.12 s). Serial: a parallel hash join of the same check took twice
+    // the time of a serial one here.
     const local_setting serial_builds(conn, "max_parallel_maintenance_workers", "0");
+    const local_setting hashed_checks(conn, "enable_mergejoin", "off");
+    const local_setting serial_checks(conn, "max_parallel_workers_per_gather", "0");
     conn.query("ALTER TABLE graph_edges ATTACH PARTITION " + part + " FOR VALUES IN (" + lit + ")");
   }
 
