@@ -233,17 +233,27 @@ TEST_F(graph_sql_plans, neighbors_leave_the_callers_plan_setting) {
 // store analyses its fresh partition at a small statistics target for that
 // ANALYZE only (store runs in a transaction of its own): the session's
 // setting is the one it had before.
-TEST_F(graph_sql_plans, store_leaves_the_sessions_statistics_target) {
+// The store sets these for its own transaction (ANALYZE's sample, the
+// attach's index builds and foreign-key checks) and must put them back.
+TEST_F(graph_sql_plans, store_leaves_the_sessions_settings) {
   if (!store_) GTEST_SKIP() << "no PostgreSQL";
-  const auto target = [&] {
-    return conn_->query_one("SELECT current_setting('default_statistics_target')").get<std::string>(0);
+  const auto settings = [&] {
+    return conn_
+        ->query_one("SELECT current_setting('default_statistics_target') || ' ' || "
+                    "current_setting('max_parallel_maintenance_workers') || ' ' || current_setting('enable_mergejoin') "
+                    "|| ' ' || current_setting('max_parallel_workers_per_gather')")
+        .get<std::string>(0);
   };
-  conn_->execute_script("SET default_statistics_target = 55");
+  conn_->execute_script(
+      "SET default_statistics_target = 55; SET max_parallel_maintenance_workers = 1; SET enable_mergejoin = on; "
+      "SET max_parallel_workers_per_gather = 3");
   store_->store(ring(10), "gp_stats");
-  EXPECT_EQ(target(), "55");
+  EXPECT_EQ(settings(), "55 1 on 3");
   store_->store(ring(12), "gp_stats");
-  EXPECT_EQ(target(), "55");
-  conn_->execute_script("RESET default_statistics_target");
+  EXPECT_EQ(settings(), "55 1 on 3");
+  conn_->execute_script(
+      "RESET default_statistics_target; RESET max_parallel_maintenance_workers; RESET enable_mergejoin; "
+      "RESET max_parallel_workers_per_gather");
   EXPECT_EQ(store_->load("gp_stats").node_count(), 12u);
 }
 
