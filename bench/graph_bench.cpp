@@ -132,9 +132,9 @@ void run(const std::string& url, const dbridge::graph& g) {
   auto db = dbridge::connect(url);
   dbridge::graph_store store(db);
   const bool redis = db.scheme().rfind("redis", 0) == 0;
-  const std::string name = "bench_graph", naive = "bench_graph_naive";
+  const std::string name = "bench_graph", naive = "bench_graph_naive", warmup = "bench_graph_warmup";
   for (const auto& s : store.list())
-    if (s.name == name || s.name == naive) store.remove(s.name);
+    if (s.name == name || s.name == naive || s.name == warmup) store.remove(s.name);
   if (redis) remove_naive_keys(db, naive);
 
   // Both ways write into the same state: the bulk store's graph is removed
@@ -145,9 +145,13 @@ void run(const std::string& url, const dbridge::graph& g) {
   // connection's first large statement and alone paid its one-time costs
   // (on PostgreSQL the backend's first touch of shared buffers and of its
   // own sort and hash memory: 0.5-1.2 s of a ~3 s full-size store here).
-  // The first, cold store is timed and printed too.
-  const timed cold = measure([&] { store.store(g, name); });
-  store.remove(name);
+  // The first, cold store is timed and printed too. It is stored under a
+  // name of its own: removed, its rows stay behind as dead index entries
+  // until vacuumed, and a store of the same name checks each new node's
+  // (graph_name, node_id) against them, which the row-by-row graph (a name
+  // of its own too) never does.
+  const timed cold = measure([&] { store.store(g, warmup); });
+  store.remove(warmup);
   std::printf("%-10s first store on the fresh connection %7.2f s (not in the ratio)\n", db.scheme().c_str(), cold.wall);
   std::fflush(stdout);
   const timed bulk = measure([&] { store.store(g, name); });
