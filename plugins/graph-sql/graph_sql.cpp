@@ -462,8 +462,8 @@ void write_transaction(const sdk::lent_connection& conn, dialect d, Body&& body)
 
 // Rows for insert_rows (COPY on PostgreSQL), handed over a chunk at a time.
 // The cells of a whole graph at once (24 bytes a cell: 84 MB for 500k
-// edges) cost more to fault into memory than to fill: ~0.4 s of a 3 s
-// PostgreSQL store went to building them, with the server idle. A chunk's
+// edges) cost more to fault into memory than to fill: ~1 s of client CPU
+// in a 500k-edge PostgreSQL store, with the server idle. A chunk's
 // cells are a few MB, reused and cache-warm; each chunk is a COPY (or a
 // batch) of its own in the caller's transaction.
 class row_writer {
@@ -897,9 +897,9 @@ class graph_sql final : public sdk::mapper_plugin {
     // The attach builds the partition's three indexes one after the other.
     // With parallel maintenance workers (2 by default) each build split its
     // sort across processes that write their runs to temporary files for the
-    // leader to merge: more CPU in all (measured 500k edges: attach ~1.6 s ->
-    // ~1.35 s), and on a machine with few cores the workers only compete
-    // with the leader.
+    // leader to merge: more CPU in all, and on a machine with few cores the
+    // workers only compete with the leader (500k edges on 2 busy cores:
+    // attach ~1.6 s -> ~1.35 s; no clear change on a quiet machine).
     // Then it checks each foreign key with one anti-join. Once the indexes
     // exist the planner took a merge join that reads the partition through
     // the new from_node or to_node index, fetching every row from the heap
