@@ -476,7 +476,8 @@ class row_writer {
       : conn_(conn),
         table_(table),
         columns_(columns),
-        chunk_cells_(columns.size() * static_cast<std::size_t>(std::min<std::uint64_t>(rows_expected, rows_per_chunk))) {}
+        chunk_cells_(columns.size() *
+                     static_cast<std::size_t>(std::min<std::uint64_t>(rows_expected, rows_per_chunk))) {}
   void add(std::initializer_list<dbr_value> row) { add(std::span<const dbr_value>(row.begin(), row.size())); }
   void add(std::span<const dbr_value> row) {
     if (cells_.empty()) cells_.reserve(chunk_cells_);
@@ -982,7 +983,8 @@ class graph_sql final : public sdk::mapper_plugin {
                                                "edge_type", "weight",     "properties"};
     std::vector<std::uint32_t> order;
     if (first_id) order = by_from_node(g);
-    row_writer rows(conn, table, first_id ? std::span<const char* const>(cols_with_id) : std::span<const char* const>(cols),
+    row_writer rows(conn, table,
+                    first_id ? std::span<const char* const>(cols_with_id) : std::span<const char* const>(cols),
                     g.nedges);
     for (std::uint64_t r = 0; r < g.nedges; ++r) {
       const std::uint64_t i = first_id ? order[static_cast<std::size_t>(r)] : r;
