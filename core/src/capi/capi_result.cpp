@@ -8,6 +8,7 @@
 
 #include "capi_result.hpp"
 #include "cell_abi.hpp"
+#include "connection_impl.hpp"
 
 using namespace dbridge;
 using namespace dbridge::capi;
@@ -231,10 +232,10 @@ DBRIDGE_CAPI_HOT void dbridge_result_free(dbridge_result* r) {
   free_result(r);
 }
 
-DBRIDGE_CAPI_HOT int32_t dbridge_result_next(dbridge_result* r, dbridge_error** err) {
-  if (err != nullptr) *err = nullptr;
-  if (r == nullptr || r->magic != result_magic || !r->res) [[unlikely]]
-    return check_result(r, err);
+namespace {
+/// dbridge_result_next past the rows fetched so far (out of line, so the
+/// next row of the current batch needs no frame for the handler).
+[[gnu::noinline]] int32_t next_fetching(dbridge_result* r, dbridge_error** err) noexcept {
   try {  // guard's work, with the row cleared only when reading fails
     r->row = r->res->next();
     return r->row != nullptr ? DBRIDGE_OK : DBRIDGE_DONE;
@@ -242,6 +243,18 @@ DBRIDGE_CAPI_HOT int32_t dbridge_result_next(dbridge_result* r, dbridge_error** 
     r->row = nullptr;
     return fail_current(err);
   }
+}
+}  // namespace
+
+DBRIDGE_CAPI_HOT int32_t dbridge_result_next(dbridge_result* r, dbridge_error** err) {
+  if (err != nullptr) *err = nullptr;
+  if (r == nullptr || r->magic != result_magic || !r->res) [[unlikely]]
+    return check_result(r, err);
+  if (const row* next = detail::connection_access::next_buffered(*r->res)) [[likely]] {
+    r->row = next;
+    return DBRIDGE_OK;
+  }
+  return next_fetching(r, err);
 }
 
 int32_t dbridge_result_next_result(dbridge_result* r, dbridge_error** err) {
