@@ -95,7 +95,7 @@ constexpr int point_rows = 10000;
 // each line the C wrappers add misses too. Where hardware counters are not
 // available (perf stat on a VM), add --cache-sim=yes --branch-sim=yes and
 // compare I1mr and Bcm per query.
-__attribute__((noinline)) std::size_t probe_point_cpp(dbridge::statement& st, int n, std::int64_t& id) {
+__attribute__((noinline, aligned(64))) std::size_t probe_point_cpp(dbridge::statement& st, int n, std::int64_t& id) {
   std::size_t total = 0;
   for (int k = 0; k < n; ++k) {
     auto r = st.query({id++ % point_rows + 1});
@@ -105,7 +105,7 @@ __attribute__((noinline)) std::size_t probe_point_cpp(dbridge::statement& st, in
   return total;
 }
 
-__attribute__((noinline)) std::size_t probe_point_c(dbridge_stmt* s, dbridge_params* p, int n, std::int64_t& id) {
+__attribute__((noinline, aligned(64))) std::size_t probe_point_c(dbridge_stmt* s, dbridge_params* p, int n, std::int64_t& id) {
   dbridge_error* err = nullptr;
   std::size_t total = 0;
   for (int k = 0; k < n; ++k) {
@@ -125,7 +125,7 @@ __attribute__((noinline)) std::size_t probe_point_c(dbridge_stmt* s, dbridge_par
 
 // The same through dbridge_stmt_requery, which frees the last result and
 // runs the next query in one call ('*probe_point_c_requery*').
-__attribute__((noinline)) std::size_t probe_point_c_requery(dbridge_stmt* s, dbridge_params* p, int n,
+__attribute__((noinline, aligned(64))) std::size_t probe_point_c_requery(dbridge_stmt* s, dbridge_params* p, int n,
                                                             std::int64_t& id) {
   dbridge_error* err = nullptr;
   std::size_t total = 0;
@@ -193,7 +193,7 @@ struct fetch_sums {
   double fsum = 0;
 };
 
-__attribute__((noinline)) void probe_fetch_cpp(dbridge::connection& db, const char* sql, fetch_sums& s) {
+__attribute__((noinline, aligned(64))) void probe_fetch_cpp(dbridge::connection& db, const char* sql, fetch_sums& s) {
   auto r = db.query(sql);
   while (const dbridge::row* row = r.next()) {
     s.sum += row->get<std::int64_t>(0);
@@ -202,7 +202,7 @@ __attribute__((noinline)) void probe_fetch_cpp(dbridge::connection& db, const ch
   }
 }
 
-__attribute__((noinline)) void probe_fetch_c_cells(dbridge_conn* c, const char* sql, fetch_sums& s) {
+__attribute__((noinline, aligned(64))) void probe_fetch_c_cells(dbridge_conn* c, const char* sql, fetch_sums& s) {
   dbridge_error* err = nullptr;
   dbridge_result* r = nullptr;
   CALL(dbridge_query(c, sql, std::strlen(sql), nullptr, &r, &err));
@@ -222,7 +222,7 @@ __attribute__((noinline)) void probe_fetch_c_cells(dbridge_conn* c, const char* 
   dbridge_result_free(r);
 }
 
-__attribute__((noinline)) void probe_fetch_c_batch(dbridge_conn* c, const char* sql, fetch_sums& s) {
+__attribute__((noinline, aligned(64))) void probe_fetch_c_batch(dbridge_conn* c, const char* sql, fetch_sums& s) {
   dbridge_error* err = nullptr;
   dbridge_result* r = nullptr;
   CALL(dbridge_query(c, sql, std::strlen(sql), nullptr, &r, &err));

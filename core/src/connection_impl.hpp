@@ -333,6 +333,9 @@ struct connection_impl {
 /// The core's way into a connection object (the public class keeps impl() private).
 struct connection_access {
   static connection_impl& impl(const connection& c) { return c.impl(); }
+  /// result::next() without the fetch: the C API's dbridge_result_next
+  /// fetches out of line, so its common case needs no frame.
+  static const row* next_buffered(result& r) noexcept { return r.next_buffered(); }
 };
 inline connection_impl& impl_of(const connection& c) { return connection_access::impl(c); }
 

@@ -168,12 +168,7 @@ class DBRIDGE_API result {
 
   /// The next row, or nullptr at the end. The pointer is valid until the next call.
   const row* next() {
-    detail::cursor_head* h = cur_;
-    if (h != nullptr && h->pos < h->batch.nrows) {
-      h->current.cells_ = h->batch.cells + h->pos * h->batch.ncols;
-      ++h->pos;
-      return &h->current;
-    }
+    if (const row* r = next_buffered()) return r;
     return next_batch();
   }
   /// Moves on to the next result set (stored procedures). False when none.
@@ -206,8 +201,20 @@ class DBRIDGE_API result {
 
  private:
   friend struct detail::connection_impl;
+  friend struct detail::connection_access;
   result(detail::cursor_head* cur, std::int64_t affected, detail::insert_id last_id)
       : cur_(cur), affected_(affected), last_id_(last_id) {}
+  /// The next row of those already fetched, or nullptr when none is left
+  /// (the end, or a batch to fetch: next() tells which).
+  const row* next_buffered() noexcept {
+    detail::cursor_head* h = cur_;
+    if (h != nullptr && h->pos < h->batch.nrows) {
+      h->current.cells_ = h->batch.cells + h->pos * h->batch.ncols;
+      ++h->pos;
+      return &h->current;
+    }
+    return nullptr;
+  }
   /// Fetches the next batch (or reports why reading stopped).
   const row* next_batch();
   detail::cursor_impl* impl() const noexcept;

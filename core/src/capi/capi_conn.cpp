@@ -318,14 +318,15 @@ namespace {
 }
 }  // namespace
 
-int32_t dbridge_stmt_query(dbridge_stmt* s, const dbridge_params* params, dbridge_result** out, dbridge_error** err) {
+DBRIDGE_CAPI_HOT int32_t dbridge_stmt_query(dbridge_stmt* s, const dbridge_params* params, dbridge_result** out,
+                                            dbridge_error** err) {
   if (err != nullptr) *err = nullptr;
   if (out == nullptr) [[unlikely]] return bad_argument(err, "out is NULL");
   return stmt_query(s, params, out, err);
 }
 
-int32_t dbridge_stmt_requery(dbridge_stmt* s, const dbridge_params* params, dbridge_result** result,
-                             dbridge_error** err) {
+DBRIDGE_CAPI_HOT int32_t dbridge_stmt_requery(dbridge_stmt* s, const dbridge_params* params, dbridge_result** result,
+                                              dbridge_error** err) {
   if (err != nullptr) *err = nullptr;
   if (result == nullptr) [[unlikely]] return bad_argument(err, "result is NULL");
   if (dbridge_result* old = *result) {
@@ -337,8 +338,8 @@ int32_t dbridge_stmt_requery(dbridge_stmt* s, const dbridge_params* params, dbri
   return stmt_query(s, params, result, err);
 }
 
-int32_t dbridge_stmt_execute(dbridge_stmt* s, const dbridge_params* params, int64_t* affected_rows,
-                             dbridge_error** err) {
+DBRIDGE_CAPI_HOT int32_t dbridge_stmt_execute(dbridge_stmt* s, const dbridge_params* params, int64_t* affected_rows,
+                                              dbridge_error** err) {
   if (err != nullptr) *err = nullptr;
   if (int32_t st = check_stmt(s, err)) return st;
   dbridge::params p;

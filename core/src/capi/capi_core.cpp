@@ -270,7 +270,7 @@ int32_t add_to(dbridge_params* p, dbridge_error** err, F&& make) noexcept {
 std::int8_t infinity_of(int32_t i) noexcept { return i > 0 ? 1 : i < 0 ? -1 : 0; }
 }  // namespace
 
-int32_t dbridge_params_clear(dbridge_params* p, dbridge_error** err) {
+DBRIDGE_CAPI_HOT int32_t dbridge_params_clear(dbridge_params* p, dbridge_error** err) {
   if (err != nullptr) *err = nullptr;
   if (p == nullptr || p->magic != params_magic) [[unlikely]]
     return bad_argument(err, "not a parameter list handle");
@@ -295,13 +295,13 @@ int32_t dbridge_params_add_null(dbridge_params* p, dbridge_error** err) {
 int32_t dbridge_params_add_bool(dbridge_params* p, int32_t v, dbridge_error** err) {
   return add_to(p, err, [=] { return value(v != 0); });
 }
-int32_t dbridge_params_add_int64(dbridge_params* p, int64_t v, dbridge_error** err) {
+DBRIDGE_CAPI_HOT int32_t dbridge_params_add_int64(dbridge_params* p, int64_t v, dbridge_error** err) {
   return add_to(p, err, [=] { return value(std::int64_t{v}); });
 }
 int32_t dbridge_params_add_uint64(dbridge_params* p, uint64_t v, dbridge_error** err) {
   return add_to(p, err, [=] { return value(std::uint64_t{v}); });
 }
-int32_t dbridge_params_add_double(dbridge_params* p, double v, dbridge_error** err) {
+DBRIDGE_CAPI_HOT int32_t dbridge_params_add_double(dbridge_params* p, double v, dbridge_error** err) {
   return add_to(p, err, [=] { return value(v); });
 }
 int32_t dbridge_params_add_text(dbridge_params* p, const char* s, uint64_t len, dbridge_error** err) {

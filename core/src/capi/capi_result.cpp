@@ -8,6 +8,7 @@
 
 #include "capi_result.hpp"
 #include "cell_abi.hpp"
+#include "connection_impl.hpp"
 
 using namespace dbridge;
 using namespace dbridge::capi;
@@ -226,15 +227,15 @@ void dbridge_result_close(dbridge_result* r) {
   if (r == nullptr || r->magic != result_magic) return;
   close_live(r);
 }
-void dbridge_result_free(dbridge_result* r) {
+DBRIDGE_CAPI_HOT void dbridge_result_free(dbridge_result* r) {
   if (r == nullptr || r->magic != result_magic) return;
   free_result(r);
 }
 
-int32_t dbridge_result_next(dbridge_result* r, dbridge_error** err) {
-  if (err != nullptr) *err = nullptr;
-  if (r == nullptr || r->magic != result_magic || !r->res) [[unlikely]]
-    return check_result(r, err);
+namespace {
+/// dbridge_result_next past the rows fetched so far (out of line, so the
+/// next row of the current batch needs no frame for the handler).
+[[gnu::noinline]] int32_t next_fetching(dbridge_result* r, dbridge_error** err) noexcept {
   try {  // guard's work, with the row cleared only when reading fails
     r->row = r->res->next();
     return r->row != nullptr ? DBRIDGE_OK : DBRIDGE_DONE;
@@ -242,6 +243,18 @@ int32_t dbridge_result_next(dbridge_result* r, dbridge_error** err) {
     r->row = nullptr;
     return fail_current(err);
   }
+}
+}  // namespace
+
+DBRIDGE_CAPI_HOT int32_t dbridge_result_next(dbridge_result* r, dbridge_error** err) {
+  if (err != nullptr) *err = nullptr;
+  if (r == nullptr || r->magic != result_magic || !r->res) [[unlikely]]
+    return check_result(r, err);
+  if (const row* next = detail::connection_access::next_buffered(*r->res)) [[likely]] {
+    r->row = next;
+    return DBRIDGE_OK;
+  }
+  return next_fetching(r, err);
 }
 
 int32_t dbridge_result_next_result(dbridge_result* r, dbridge_error** err) {
@@ -366,7 +379,8 @@ int32_t dbridge_result_get_bool(const dbridge_result* r, uint32_t col, int32_t* 
   if (out != nullptr) *out = 0;
   return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<bool>(col) ? 1 : 0; });
 }
-int32_t dbridge_result_get_int64(const dbridge_result* r, uint32_t col, int64_t* out, dbridge_error** err) {
+DBRIDGE_CAPI_HOT int32_t dbridge_result_get_int64(const dbridge_result* r, uint32_t col, int64_t* out,
+                                                  dbridge_error** err) {
   if (const dbr_value* v = nullptr; plain_cell(r, col, out != nullptr, v) && v->type == DBR_TYPE_INT64) [[likely]] {
     if (err != nullptr) *err = nullptr;
     *out = v->u.i64;
@@ -378,7 +392,8 @@ int32_t dbridge_result_get_uint64(const dbridge_result* r, uint32_t col, uint64_
   if (out != nullptr) *out = 0;
   return get_cell(r, col, out != nullptr, err, [&](const row& rw) { *out = rw.get<std::uint64_t>(col); });
 }
-int32_t dbridge_result_get_double(const dbridge_result* r, uint32_t col, double* out, dbridge_error** err) {
+DBRIDGE_CAPI_HOT int32_t dbridge_result_get_double(const dbridge_result* r, uint32_t col, double* out,
+                                                   dbridge_error** err) {
   if (const dbr_value* v = nullptr; plain_cell(r, col, out != nullptr, v) && v->type == DBR_TYPE_DOUBLE) [[likely]] {
     if (err != nullptr) *err = nullptr;
     *out = v->u.f64;
@@ -386,8 +401,8 @@ int32_t dbridge_result_get_double(const dbridge_result* r, uint32_t col, double*
   }
   return double_full(r, col, out, err);
 }
-int32_t dbridge_result_get_text(const dbridge_result* r, uint32_t col, const char** ptr, uint64_t* len,
-                                dbridge_error** err) {
+DBRIDGE_CAPI_HOT int32_t dbridge_result_get_text(const dbridge_result* r, uint32_t col, const char** ptr, uint64_t* len,
+                                                 dbridge_error** err) {
   if (const dbr_value* v = nullptr; plain_cell(r, col, ptr != nullptr, v) && v->u.str.ptr != nullptr &&
       (v->type == DBR_TYPE_TEXT || v->type == DBR_TYPE_DECIMAL || v->type == DBR_TYPE_JSON)) [[likely]] {
     if (err != nullptr) *err = nullptr;
