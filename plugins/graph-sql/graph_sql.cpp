@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -321,6 +322,34 @@ class sqlite_cache_for_store {
 
 // ------------------------------------------------------------ PostgreSQL plans
 
+// Puts a setting back when the scope ends (set_config(name, old, local)),
+// once armed. Its own failure is swallowed: the call's failure is the one to
+// report, and inside a transaction the rollback undoes the change anyway.
+class setting_restore {
+ public:
+  setting_restore(const sdk::lent_connection& conn, std::string name) : conn_(conn), name_(std::move(name)) {}
+  void arm(std::string old, bool local) {
+    old_ = std::move(old);
+    local_ = local;
+    armed_ = true;
+  }
+  ~setting_restore() {
+    if (!armed_) return;
+    try {
+      const dbr_value args[] = {sdk::make_text(name_), sdk::make_text(old_), sdk::make_bool(local_)};
+      conn_.query("SELECT set_config($1, $2, $3)", args);
+    } catch (...) {
+    }
+  }
+  setting_restore(const setting_restore&) = delete;
+  setting_restore& operator=(const setting_restore&) = delete;
+
+ private:
+  const sdk::lent_connection& conn_;
+  std::string name_, old_;
+  bool local_ = true, armed_ = false;
+};
+
 // PostgreSQL plans a statement for the parameter values it is given (a
 // custom plan), from the statistics of the moment. Until they know a graph
 // (after a store, a merge or rows inserted by hand, before autovacuum's
@@ -339,63 +368,44 @@ class sqlite_cache_for_store {
 // the set.
 class generic_plans {
  public:
-  generic_plans(const sdk::lent_connection& conn, dialect d) : conn_(conn) {
+  generic_plans(const sdk::lent_connection& conn, dialect d) : restore_(conn, "plan_cache_mode") {
     if (d != dialect::postgres) return;
     // plan_cache_mode came with PostgreSQL 12; missing_ok reads NULL before.
+    bool set = false, local = false;
+    std::string old;
     conn.each_row("SELECT current_setting('plan_cache_mode', true), CASE WHEN current_setting('plan_cache_mode', "
                   "true) IS NOT NULL THEN set_config('plan_cache_mode', 'force_generic_plan', true) END",
                   {}, [&](std::span<const dbr_value> row) {
-                    set_ = row[0].type != DBR_TYPE_NULL;
-                    old_.assign(text(row[0]));
+                    set = row[0].type != DBR_TYPE_NULL;
+                    old.assign(text(row[0]));
                   });
-    if (!set_) return;
+    if (!set) return;
     // Still set: a transaction block. Gone: set it for the session.
     conn.each_row("SELECT current_setting('plan_cache_mode') = 'force_generic_plan' OR "
                   "set_config('plan_cache_mode', 'force_generic_plan', false) IS NULL",
-                  {}, [&](std::span<const dbr_value> row) { local_ = integer(row[0]) != 0; });
+                  {}, [&](std::span<const dbr_value> row) { local = integer(row[0]) != 0; });
+    restore_.arm(std::move(old), local);
   }
-  ~generic_plans() {
-    if (!set_) return;
-    try {
-      const dbr_value old[] = {sdk::make_text(old_), sdk::make_bool(local_)};
-      conn_.query("SELECT set_config('plan_cache_mode', $1, $2)", old);
-    } catch (...) {  // the call's own failure is the one to report
-    }
-  }
-  generic_plans(const generic_plans&) = delete;
-  generic_plans& operator=(const generic_plans&) = delete;
 
  private:
-  const sdk::lent_connection& conn_;
-  std::string old_;
-  bool set_ = false, local_ = false;
+  setting_restore restore_;
 };
 
 // A setting changed for the rest of the caller's transaction and put back
 // when done (set_config(..., true)), so the caller's own setting, for the
-// session or for a transaction of theirs, survives the call. If the call
-// fails, the put back fails with it and the rollback undoes the change.
+// session or for a transaction of theirs, survives the call.
 class local_setting {
  public:
-  local_setting(const sdk::lent_connection& conn, const char* name, const char* value) : conn_(conn), name_(name) {
+  local_setting(const sdk::lent_connection& conn, const char* name, const char* value) : restore_(conn, name) {
     const dbr_value args[] = {sdk::make_text(name), sdk::make_text(value)};
+    std::string old;
     conn.each_row("SELECT current_setting($1), set_config($1, $2, true)", args,
-                  [&](std::span<const dbr_value> row) { old_.assign(text(row[0])); });
+                  [&](std::span<const dbr_value> row) { old.assign(text(row[0])); });
+    restore_.arm(std::move(old), true);
   }
-  ~local_setting() {
-    try {
-      const dbr_value args[] = {sdk::make_text(name_), sdk::make_text(old_)};
-      conn_.query("SELECT set_config($1, $2, true)", args);
-    } catch (...) {  // the call's own failure is the one to report
-    }
-  }
-  local_setting(const local_setting&) = delete;
-  local_setting& operator=(const local_setting&) = delete;
 
  private:
-  const sdk::lent_connection& conn_;
-  const char* name_;
-  std::string old_;
+  setting_restore restore_;
 };
 
 // ------------------------------------------------------------ writers' lock
