@@ -94,7 +94,11 @@ constexpr int point_rows = 10000;
 // instruction cache: a point query misses L1i ~160 times (SQLite's code), and
 // each line the C wrappers add misses too. Where hardware counters are not
 // available (perf stat on a VM), add --cache-sim=yes --branch-sim=yes and
-// compare I1mr and Bcm per query.
+// compare I1mr and Bcm per query. Where the lines fall among the L1i's sets
+// is fixed by the build: one build's ratio repeats across processes within
+// about 0.01, while two builds that differed by one added C API function
+// (tried and dropped) measured 1.048 and 1.061 (plain loop) and 1.061 and
+// 1.026 (stmt_requery), 10 processes each. Compare builds over several processes.
 __attribute__((noinline, aligned(64))) std::size_t probe_point_cpp(dbridge::statement& st, int n, std::int64_t& id) {
   std::size_t total = 0;
   for (int k = 0; k < n; ++k) {
@@ -178,6 +182,19 @@ void sqlite_point_queries(int rounds) {
       "sqlite point query, stmt_requery", rounds > 0 ? rounds : 1, chunk,
       [&] { total += probe_point_cpp(st, chunk, id); },
       [&] { total += probe_point_c_requery(s, p, chunk, id); });
+  // The two sides query two databases (one opened through each API). The
+  // control runs the C++ side against a third: a ratio away from 1.000 here
+  // is what the pairing itself adds (the databases' placement in memory, the
+  // order of the chunks), not the C API.
+  if (rounds > 0) {
+    auto other = dbridge::connect("sqlite://:memory:");
+    other.execute(ddl);
+    other.execute(fill);
+    auto other_st = other.prepare(sql);
+    pair(
+        "control: C++ against C++", rounds, chunk, [&] { total += probe_point_cpp(st, chunk, id); },
+        [&] { total += probe_point_cpp(other_st, chunk, id); });
+  }
   std::printf("(checksum %zu)\n", total);
   dbridge_params_free(p);
   dbridge_stmt_free(s);
