@@ -954,10 +954,12 @@ class graph_sql final : public sdk::mapper_plugin {
       seq.assign(text(row[0]));
     });
     if (seq.empty()) return std::nullopt;
-    // The literal is resolved once; a parameter cast to regclass would be looked up per row.
+    // The literal is resolved once; a parameter cast to regclass would be
+    // looked up per row. generate_series in the select list streams its
+    // rows; in FROM it stored all n first (500k: ~0.15 s -> ~0.12 s).
     std::int64_t lo = 0, hi = 0;
     conn.each_row("SELECT min(v), max(v) FROM (SELECT nextval(" + literal(seq) +
-                      "::regclass) AS v FROM generate_series(1, " + std::to_string(n) + ")) s",
+                      "::regclass) AS v FROM (SELECT generate_series(1, " + std::to_string(n) + ")) g) s",
                   {}, [&](std::span<const dbr_value> row) {
                     lo = integer(row[0]);
                     hi = integer(row[1]);
