@@ -905,10 +905,10 @@ class graph_sql final : public sdk::mapper_plugin {
     // are autovacuum's, from before this store's nodes (or none, on a
     // database where graph_nodes was never analyzed: then the planner takes
     // each node id for a varchar(255) of full width). With them the planner
-    // priced the hash of graph_nodes as a multi-batch one and took a nested
-    // loop of one index probe per edge instead: 1-2 s per check at 500k
-    // edges against ~0.15-0.2 s hashed, measured on a fresh test server
-    // (store 5.9 s against 3.6 s). So graph_nodes' two key columns are
+    // took, over hashing graph_nodes, a nested loop of one index probe per
+    // edge: 1-2 s per check at 500k
+    // edges against ~0.15-0.2 s hashed, on freshly started test servers
+    // (stores of 5.0-6.5 s against 2.55-2.97 s). So graph_nodes' key columns are
     // analyzed here too (a 3000-row sample, ~10 ms at 200k rows): the
     // planner then weighs the hash of the whole table against the probes
     // with the real row count and key widths (probing may still be the
