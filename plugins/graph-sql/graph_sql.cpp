@@ -901,20 +901,18 @@ class graph_sql final : public sdk::mapper_plugin {
     // 100k edges); 3000 rows give the same row count (taken from the
     // table's pages) and the same hash joins. Autovacuum's analyze, due
     // after that many inserted rows, refines them later.
-    // The other side of each join is all of graph_nodes, and its statistics
-    // are autovacuum's, from before this store's nodes (or none, on a
-    // database where graph_nodes was never analyzed: then the planner takes
-    // each node id for a varchar(255) of full width). With them the planner
-    // took, over hashing graph_nodes, a nested loop of one index probe per
-    // edge: 1-2 s per check at 500k
-    // edges against ~0.15-0.2 s hashed, on freshly started test servers
-    // (stores of 5.0-6.5 s against 2.55-2.97 s). So graph_nodes' key columns are
-    // analyzed here too (a 3000-row sample, ~10 ms at 200k rows): the
-    // planner then weighs the hash of the whole table against the probes
-    // with the real row count and key widths (probing may still be the
-    // cheaper plan where graph_nodes holds far more nodes, of other graphs,
-    // than this graph has edges). Without the table's ownership ANALYZE
-    // skips it with a warning.
+    // The other side of each join is all of graph_nodes. Its statistics are
+    // autovacuum's, from before this store's nodes, or none on a database
+    // where graph_nodes was never analysed (the planner then takes every
+    // node id for a full varchar(255)). With them the planner chose a nested
+    // loop of one index probe per edge over hashing graph_nodes: 1-2 s per
+    // check at 500k edges against ~0.15-0.2 s hashed, on freshly started test
+    // servers (stores of 5.0-6.5 s against 2.55-2.97 s). Analysing
+    // graph_nodes' key columns here (a 3000-row sample, ~10 ms at 200k rows)
+    // gives the planner the real row count and key widths; it may still
+    // probe where graph_nodes holds far more nodes of other graphs than this
+    // graph has edges. PostgreSQL skips the ANALYZE with a warning for a user
+    // who does not own graph_nodes.
     {
       const local_setting target(conn, "default_statistics_target", "10");
       conn.query("ANALYZE " + part);
