@@ -222,6 +222,18 @@ TEST_F(CopyRaw, InvalidUtf8IsRefusedByTheServerWithATypedErrorAndTheConnectionSt
   } catch (const data_error& e) {
     EXPECT_NE(std::string(e.what()).find("row 1, column \"k\""), std::string::npos) << e.what();
   }
+  // So does an integer beyond the int4 column's range (int4's own fast
+  // form takes only what fits), in a later row, and nothing is stored.
+  const dbr_value wide[] = {sdk::make_int64(-2147483648LL), sdk::make_text("min"), sdk::make_int64(2147483648LL),
+                            sdk::make_text("x")};
+  try {
+    copy_in in(c(), raw);
+    in.write_rows_raw(wide, 2);
+    ADD_FAILURE() << "2^31 went into an int4 column";
+  } catch (const data_error& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2, column \"k\" (int4)"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count(raw), 0);
   EXPECT_EQ(c().query_one("SELECT 1 + 1").get<std::int64_t>(0), 2);
 }
 
