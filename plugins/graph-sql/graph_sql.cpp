@@ -10,6 +10,7 @@
 #include <charconv>
 #include <initializer_list>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -981,17 +982,33 @@ class graph_sql final : public sdk::mapper_plugin {
       if (added) keys.push_back(from);
       key_of[i] = at->second;
     }
-    // Sort the distinct ids (fewer than the edges), then place each edge by its id's place.
-    std::vector<std::uint32_t> by_key(keys.size());
-    for (std::uint32_t k = 0; k < by_key.size(); ++k) by_key[k] = k;
-    std::sort(by_key.begin(), by_key.end(), [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
+    // Sort the distinct ids (fewer than the edges), then place each edge by
+    // its id's place. Each id is sorted by its first 8 bytes as one number,
+    // compared whole only on a tie: comparing the ids through their indexes
+    // was a third of the client's work in a store (100k ids: ~0.33 G
+    // instructions, while the server waited).
+    struct sort_key {
+      std::uint64_t prefix;
+      std::uint32_t key;
+    };
+    std::vector<sort_key> sorted(keys.size());
+    for (std::uint32_t k = 0; k < sorted.size(); ++k) {
+      unsigned char b[8] = {};
+      std::memcpy(b, keys[k].data(), std::min<std::size_t>(8, keys[k].size()));
+      std::uint64_t prefix = 0;
+      for (unsigned char c : b) prefix = prefix << 8 | c;
+      sorted[k] = {prefix, k};
+    }
+    std::sort(sorted.begin(), sorted.end(), [&](const sort_key& a, const sort_key& b) {
+      return a.prefix != b.prefix ? a.prefix < b.prefix : keys[a.key] < keys[b.key];
+    });
     std::vector<std::uint32_t> start(keys.size() + 1, 0);
     for (std::uint32_t k : key_of) ++start[k + 1];
     std::vector<std::uint32_t> place(keys.size());
     std::uint32_t sum = 0;
-    for (std::uint32_t k : by_key) {
-      place[k] = sum;
-      sum += start[k + 1];
+    for (const sort_key& k : sorted) {
+      place[k.key] = sum;
+      sum += start[k.key + 1];
     }
     std::vector<std::uint32_t> order(key_of.size());
     for (std::uint32_t i = 0; i < key_of.size(); ++i) order[place[key_of[i]]++] = i;
