@@ -59,9 +59,9 @@ bool is_text_value(const dbr_value& v) noexcept {
 
 // The rows are encoded into buf_, whose first used_ bytes are the data not
 // yet sent; its size is only the room it has. Fields are stored through a
-// pointer into room made once per field: appending each length and value to
-// a std::string checked its capacity per put, the largest part of the
-// client's COPY time (a 500k-edge graph store: ~0.5 G instructions).
+// pointer into room made once per field; appending each length and value to
+// a std::string checked its capacity per append (a 500k-edge graph store's
+// encoding, with int4 ids below: 0.53 -> 0.39 G instructions).
 class copy_in_transfer final : public sdk::bulk_transfer {
  public:
   copy_in_transfer(pg_connection& c, std::vector<Oid> types, std::vector<std::string> names)
