@@ -985,9 +985,9 @@ class graph_sql final : public sdk::mapper_plugin {
     // Sort the distinct ids (fewer than the edges), then place each edge by
     // its id's place. Each id is sorted by its first 8 bytes as one number
     // (bytes compare unsigned, as string_view's <), compared whole only on a
-    // tie: comparing the ids through their indexes
-    // was a third of the client's work in a store (100k ids: ~0.33 G
-    // instructions, while the server waited).
+    // tie: comparing the ids through their indexes was a third of the
+    // client's work in a store (100k ids: ~0.33 G instructions, while the
+    // server waited).
     struct sort_key {
       std::uint64_t prefix;
       std::uint32_t key;

@@ -122,8 +122,10 @@ class copy_in_transfer final : public sdk::bulk_transfer {
     used_ += n;
     return p;
   }
+  // Doubles from a page: a COPY of a few rows need not zero-fill and fault
+  // in the ~256 KiB a large one fills before each send.
   [[gnu::noinline]] void grow(std::size_t n) {
-    buf_.resize(std::max(used_ + n, std::max<std::size_t>(2 * buf_.size(), flush_at + 4096)));
+    buf_.resize(std::max(used_ + n, std::max<std::size_t>(2 * buf_.size(), 4096)));
   }
 
   // Writes field i of the current row (length and bytes) when its pair has

@@ -233,6 +233,14 @@ TEST_F(CopyRaw, InvalidUtf8IsRefusedByTheServerWithATypedErrorAndTheConnectionSt
                             sdk::make_text("x")};
   refused(wide, 2, "row 2, column \"k\" (int4)");
   EXPECT_EQ(count(raw), 0);
+  // What fits goes through int4's fast form, sign and all.
+  {
+    copy_in in(c(), raw);
+    in.write_rows_raw(wide, 1);
+    EXPECT_EQ(in.finish(), 1);
+  }
+  EXPECT_EQ(c().query_one("SELECT k FROM " + raw + " WHERE t = 'min'").get<std::int64_t>(0), -2147483648LL);
+  c().execute("DELETE FROM " + raw);
   EXPECT_EQ(c().query_one("SELECT 1 + 1").get<std::int64_t>(0), 2);
 }
 
