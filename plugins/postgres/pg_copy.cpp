@@ -180,8 +180,8 @@ class copy_in_transfer final : public sdk::bulk_transfer {
     if (!encode_binary(types_[i], v, scratch_)) {
       used_ = row_start;
       throw sdk::error(DBR_CAT_DATA, "postgres: COPY row " + std::to_string(rows_ + 1) + ", column \"" + names_[i] +
-                                         "\" (" + c_.type_name(types_[i]) + ") cannot take a " +
-                                         sdk::type_name(v.type) + " value")
+                                         "\" (" + c_.type_name(types_[i]) + ") cannot take the " +
+                                         sdk::type_name(v.type) + " value given")
           .sqlstate("22P03");
     }
     char* p = store32(room(4 + scratch_.size()), static_cast<std::uint32_t>(scratch_.size()));

@@ -231,7 +231,7 @@ TEST_F(CopyRaw, InvalidUtf8IsRefusedByTheServerWithATypedErrorAndTheConnectionSt
   // takes only what fits), whose error names the type.
   const dbr_value wide[] = {sdk::make_int64(-2147483648LL), sdk::make_text("min"), sdk::make_int64(2147483648LL),
                             sdk::make_text("x")};
-  refused(wide, 2, "row 2, column \"k\" (int4)");
+  refused(wide, 2, "row 2, column \"k\" (int4) cannot take the int64 value given");
   EXPECT_EQ(count(raw), 0);
   // What fits goes through int4's fast form, sign and all.
   {
