@@ -139,6 +139,70 @@ TEST_F(graph_sql_plans, storing_over_a_merged_graph_checks_each_node_against_its
   EXPECT_EQ(store_->stats("gp_other").edges, 50u);
 }
 
+// store over a stored graph updates the rows of the nodes both graphs have
+// (an update that keeps (graph_name, node_id) fires no foreign-key check;
+// deleting each node fired three) and deletes only the nodes it lost.
+TEST_F(graph_sql_plans, storing_over_a_stored_graph_updates_the_nodes_it_keeps) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  constexpr int n = 2000;
+  store_->store(ring(n), "gp_kept");
+  // n1 .. n(n-1) in reverse order with values, and one new node; n0 is gone.
+  graph next;
+  for (int i = n - 1; i >= 1; --i) next.add_node("n" + std::to_string(i), dbridge::json{std::to_string(i)});
+  next.add_node("new", {}, {"Fresh"});
+  for (int i = 1; i < n; ++i)
+    next.add_edge("n" + std::to_string(i), i + 1 < n ? "n" + std::to_string(i + 1) : "new", "LINK");
+  const auto counts = [&] {
+    conn_->execute_script("SELECT pg_stat_force_next_flush()");  // flushed when the statement ends
+    auto row = conn_->query_one(
+        "SELECT n_tup_upd, n_tup_del, n_tup_ins FROM pg_stat_user_tables WHERE relname = 'graph_nodes'");
+    return std::vector<std::int64_t>{row.get<std::int64_t>(0), row.get<std::int64_t>(1), row.get<std::int64_t>(2)};
+  };
+  const std::vector<std::int64_t> before = counts();
+  store_->store(next, "gp_kept");
+  const std::vector<std::int64_t> after = counts();
+  EXPECT_EQ(after[0] - before[0], n - 1);  // updated in place
+  EXPECT_EQ(after[1] - before[1], 1);      // n0
+  EXPECT_EQ(after[2] - before[2], 1);      // "new"
+  EXPECT_EQ(store_->load("gp_kept"), next);
+  // The rows' ids follow the new graph's order (load reads by id), one each.
+  std::vector<std::string> by_id, order;
+  for (auto& row : conn_->query("SELECT node_id FROM graph_nodes WHERE graph_name = 'gp_kept' ORDER BY id"))
+    by_id.push_back(row.get<std::string>(0));
+  for (const auto& node : next.nodes()) order.push_back(node.id);
+  EXPECT_EQ(by_id, order);
+  EXPECT_EQ(
+      conn_->query_one("SELECT count(DISTINCT id) FROM graph_nodes WHERE graph_name = 'gp_kept'").get<std::int64_t>(0),
+      n);
+  // No temporary table is left for the next store in the session.
+  store_->store(ring(n), "gp_kept");
+  EXPECT_EQ(store_->load("gp_kept"), ring(n));
+}
+
+// A store over a stored graph that fails after its nodes were updated (here
+// at the insert of a new node, which a check refuses) leaves the old rows.
+TEST_F(graph_sql_plans, a_store_over_a_stored_graph_failing_after_its_updates_leaves_the_old_rows) {
+  if (!store_) GTEST_SKIP() << "no PostgreSQL";
+  store_->store(ring(50), "gp_failed");
+  const auto rows = [&] {
+    std::vector<std::string> out;
+    for (auto& row : conn_->query("SELECT id || ' ' || node_id || ' ' || coalesce(value::text, '') || ' ' || "
+                                  "created_at FROM graph_nodes WHERE graph_name = 'gp_failed' ORDER BY id"))
+      out.push_back(row.get<std::string>(0));
+    return out;
+  };
+  const std::vector<std::string> old_rows = rows();
+  const graph old = ring(50);
+  graph bad = old;
+  for (const auto& node : old.nodes()) bad.add_node(node.id, dbridge::json{"1"});
+  bad.add_edge("n0", "boom", "LINK");
+  conn_->execute("ALTER TABLE graph_nodes ADD CONSTRAINT gp_no_boom CHECK (node_id <> 'boom')");
+  EXPECT_THROW(store_->store(bad, "gp_failed"), dbridge::error);
+  conn_->execute("ALTER TABLE graph_nodes DROP CONSTRAINT gp_no_boom");
+  EXPECT_EQ(rows(), old_rows);
+  EXPECT_EQ(store_->load("gp_failed"), old);
+}
+
 // merge replaces each given edge with a DELETE by (graph, from, to, type):
 // with a custom plan from statistics that did not know the graph, each could
 // read graph_edges_default's graph_name index, all the graph's edges.
@@ -259,23 +323,25 @@ TEST_F(graph_sql_plans, neighbors_leave_the_callers_plan_setting) {
 // ANALYZE only (store runs in a transaction of its own): the session's
 // setting is the one it had before.
 // The store sets these for its own transaction (ANALYZE's sample, the
-// attach's index builds and foreign-key checks) and must put them back.
+// attach's index builds and foreign-key checks, the joins of a store over a
+// stored graph) and must put them back.
 TEST_F(graph_sql_plans, store_leaves_the_sessions_settings) {
   if (!store_) GTEST_SKIP() << "no PostgreSQL";
   const auto settings = [&] {
     return conn_
         ->query_one("SELECT current_setting('default_statistics_target') || ' ' || "
                     "current_setting('max_parallel_maintenance_workers') || ' ' || current_setting('enable_mergejoin') "
-                    "|| ' ' || current_setting('max_parallel_workers_per_gather')")
+                    "|| ' ' || current_setting('max_parallel_workers_per_gather') || ' ' || "
+                    "current_setting('enable_nestloop')")
         .get<std::string>(0);
   };
   conn_->execute_script(
       "SET default_statistics_target = 55; SET max_parallel_maintenance_workers = 1; SET enable_mergejoin = on; "
       "SET max_parallel_workers_per_gather = 3");
   store_->store(ring(10), "gp_stats");
-  EXPECT_EQ(settings(), "55 1 on 3");
-  store_->store(ring(12), "gp_stats");
-  EXPECT_EQ(settings(), "55 1 on 3");
+  EXPECT_EQ(settings(), "55 1 on 3 on");
+  store_->store(ring(12), "gp_stats");  // over the stored graph: its nodes updated under hash joins
+  EXPECT_EQ(settings(), "55 1 on 3 on");
   conn_->execute_script(
       "RESET default_statistics_target; RESET max_parallel_maintenance_workers; RESET enable_mergejoin; "
       "RESET max_parallel_workers_per_gather");
