@@ -888,10 +888,12 @@ class graph_sql final : public sdk::mapper_plugin {
     // The CHECK lets ATTACH skip its scan of the rows.
     conn.query("CREATE TABLE " + fresh + " (LIKE graph_edges INCLUDING DEFAULTS, CHECK (graph_name = " + lit + "))");
     insert_edges(conn, g, name, fresh.c_str(), reserve_ids(conn, "graph_edges", g.nedges));
-    // The old nodes go as remove's do, while the graph's partition is empty:
-    // with the old partition dropped first, the checks of a merged graph's
-    // nodes read graph_edges_default, all its deleted edges per node. The
-    // lock is asked for before the partition's, as remove does.
+    // The old nodes the new graph lacks (all of them, when they cannot be
+    // updated in place) are deleted as remove's are, while the graph's
+    // partition is empty: with the old partition dropped first, the checks
+    // of a merged graph's nodes read graph_edges_default, all its deleted
+    // edges per node. The lock is asked for before the partition's, as
+    // remove does.
     conn.query("LOCK TABLE graph_edges IN ACCESS EXCLUSIVE MODE");
     {
       const generic_plans plans(conn, dialect::postgres);
@@ -960,7 +962,7 @@ class graph_sql final : public sdk::mapper_plugin {
   // follows), and only the nodes the new graph lacks are deleted. Deleting
   // every old node fired three foreign-key checks per node (graph_edges'
   // two, graph_node_labels'), ~10 us each: a replace of 100k nodes took
-  // 6.3-7.5 s against 2.8-3.7 s for a store under a new name. An update
+  // 6.3-7.5 s against 2.8-4.1 s for a store under a new name. An update
   // that keeps (graph_name, node_id) fires none. The caller has cleared the
   // graph's edges and labels and holds generic plans (for the checks of the
   // nodes deleted here). Declines (false, nothing done) for a graph with no
@@ -1013,8 +1015,8 @@ class graph_sql final : public sdk::mapper_plugin {
         "WHERE n.graph_name = $1 AND n.node_id = s.node_id) ORDER BY s.ord",
         args);
     conn.query("DROP TABLE pg_temp.dbridge_graph_nodes_next");
-    // One id given twice would be one row updated twice over (the delete and
-    // insert refused it as a duplicate key).
+    // An id given twice would update its row once and count once, where the
+    // delete and insert refused it as a duplicate key.
     if (kept + added != static_cast<std::int64_t>(g.nnodes))
       throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
                        "graph-sql: graph '" + std::string(g.name) + "' names a node id twice");
