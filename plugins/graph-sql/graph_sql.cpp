@@ -17,6 +17,7 @@
 #include <string_view>
 #include <utility>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -458,6 +459,33 @@ class mariadb_writers_lock {
   bool held_ = false;
 };
 
+// MariaDB: InnoDB's foreign-key checks off for the rows a store writes
+// after its nodes, each of which references a node the same transaction has
+// just written (the caller checks that first). The session's own value is
+// put back when the scope ends; a failure to do so is swallowed, as the
+// call's own failure is the one to report.
+class mariadb_key_checks_off {
+ public:
+  explicit mariadb_key_checks_off(const sdk::lent_connection& conn) : conn_(conn) {
+    conn.each_row("SELECT @@SESSION.foreign_key_checks", {},
+                  [&](std::span<const dbr_value> row) { was_on_ = integer(row[0]) != 0; });
+    conn.query("SET SESSION foreign_key_checks = 0");
+  }
+  ~mariadb_key_checks_off() {
+    if (!was_on_) return;
+    try {
+      conn_.query("SET SESSION foreign_key_checks = 1");
+    } catch (...) {
+    }
+  }
+  mariadb_key_checks_off(const mariadb_key_checks_off&) = delete;
+  mariadb_key_checks_off& operator=(const mariadb_key_checks_off&) = delete;
+
+ private:
+  const sdk::lent_connection& conn_;
+  bool was_on_ = false;
+};
+
 // body in one transaction that holds the writers' lock (see above).
 template <class Body>
 void write_transaction(const sdk::lent_connection& conn, dialect d, Body&& body) {
@@ -555,6 +583,16 @@ class graph_sql final : public sdk::mapper_plugin {
         conn.query("DELETE FROM graph_nodes WHERE graph_name = $1", by_name);
       }
       insert_nodes(conn, g, name);
+      // InnoDB checks each label and edge row's keys against graph_nodes, row
+      // by row: 8.8-11.1 s of the edge insert of a 500k-edge store, against
+      // 5.4 s without (in the mysql client, from a table on the server).
+      // Every key they check is a node just written above; the client checks
+      // the edges' ends itself, so a bad edge is still refused.
+      std::optional<mariadb_key_checks_off> checked_here;
+      if (q.d == dialect::mariadb) {
+        require_edge_ends(g);
+        checked_here.emplace(conn);
+      }
       insert_labels(conn, g, name);
       insert_edges(conn, g, name, "graph_edges");
     });
@@ -756,6 +794,29 @@ class graph_sql final : public sdk::mapper_plugin {
     return st;
   }
 
+  // Refuses an edge whose end is not one of the graph's nodes, as the
+  // foreign key would: for a store that writes the edges without the
+  // database's checks.
+  static void require_edge_ends(const dbr_graph& g) {
+    std::unordered_set<std::string_view> ids;
+    ids.reserve(static_cast<std::size_t>(g.nnodes));
+    for (std::uint64_t i = 0; i < g.nnodes; ++i) {
+      const char* id = sdk::detail::widen(&g.nodes[i]).id;
+      ids.insert(id != nullptr ? id : "");
+    }
+    for (std::uint64_t i = 0; i < g.nedges; ++i) {
+      const dbr_graph_edge e = sdk::detail::widen(&g.edges[i]);
+      for (const char* end : {e.from, e.to}) {
+        const std::string_view id = end != nullptr ? end : "";
+        if (!ids.contains(id))
+          throw sdk::error(DBR_CAT_CONSTRAINT, "graph-sql: edge " + std::to_string(i + 1) + " of graph '" +
+                                                   std::string(g.name) + "' names node '" + std::string(id) +
+                                                   "', which the graph does not have")
+              .subcategory(DBR_SUB_FOREIGN_KEY_VIOLATION)
+              .sqlstate("23000");
+      }
+    }
+  }
   static void insert_nodes(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
     static const char* const cols[] = {"graph_name", "node_id", "value"};
     row_writer rows(conn, "graph_nodes", cols, g.nnodes);
