@@ -205,6 +205,26 @@ struct sql_text {
                      "CREATE INDEX graph_edges_from_node ON graph_edges (from_node varchar_pattern_ops, graph_name);\n"
                      "DROP INDEX IF EXISTS graph_edges_to_node;\n"
                      "CREATE INDEX graph_edges_to_node ON graph_edges (to_node varchar_pattern_ops, graph_name)"});
+    // Deleting a node runs each foreign key's check of it. Under NO ACTION
+    // (the default) PostgreSQL first looks for another node with the same
+    // key, then for referencing rows: two queries per key and node, where
+    // RESTRICT runs the second alone. Deleting 100k nodes (remove, and a
+    // store that cannot update them in place) took 3.86-4.82 s, and 1.72-2.35 s
+    // with RESTRICT. The two differ only for a key deleted and given back
+    // within one statement, which no graph-sql statement does. Only
+    // graph-sql's own keys are rewritten (a user's stay as they are); each is
+    // checked again when added.
+    if (pg)
+      out.push_back(
+          {6, "graph_node_keys_restrict",
+           "DO $do$ DECLARE k record; BEGIN\n"
+           "FOR k IN SELECT c.conname, c.conrelid::regclass AS rel, pg_get_constraintdef(c.oid) AS def "
+           "FROM pg_constraint c WHERE c.contype = 'f' AND c.confrelid = 'graph_nodes'::regclass "
+           "AND c.conparentid = 0 AND c.confdeltype = 'a' AND NOT c.condeferrable "
+           "AND c.conrelid IN ('graph_edges'::regclass, 'graph_node_labels'::regclass) LOOP\n"
+           "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', k.rel, k.conname);\n"
+           "EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s ON DELETE RESTRICT', k.rel, k.conname, k.def);\n"
+           "END LOOP; END $do$"});
     return out;
   }
   std::string upsert_graph(bool keep_kind) const {

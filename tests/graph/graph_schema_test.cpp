@@ -40,8 +40,8 @@ class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
     file_.reset();
   }
   void drop_schema() {
-    for (const char* t : {"graph_node_labels", "graph_edges", "graph_nodes", "dbridge_graphs", record_table,
-                          "gs_user_table", "dbridge_schema_migrations"})
+    for (const char* t : {"gs_user_ref", "graph_node_labels", "graph_edges", "graph_nodes", "dbridge_graphs",
+                          record_table, "gs_user_table", "dbridge_schema_migrations"})
       conn_->execute_script(std::string("DROP TABLE IF EXISTS ") + t);
   }
   bool has_table(const std::string& name) {
@@ -50,10 +50,10 @@ class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
     return false;
   }
   // PostgreSQL has a third step (its edge indexes, node id first), a
-  // fourth (no graph_nodes(graph_name) index) and a fifth (edge indexes
-  // compared byte for byte).
+  // fourth (no graph_nodes(graph_name) index), a fifth (edge indexes
+  // compared byte for byte) and a sixth (node keys ON DELETE RESTRICT).
   std::vector<std::int64_t> all_versions() const {
-    if (std::string(GetParam().dialect) == "postgres") return {1, 2, 3, 4, 5};
+    if (std::string(GetParam().dialect) == "postgres") return {1, 2, 3, 4, 5, 6};
     return {1, 2};
   }
   std::vector<std::int64_t> recorded_versions() {
@@ -176,6 +176,38 @@ TEST_P(graph_sql_schema, a_database_made_by_0_2_0_gets_the_node_first_edge_index
   EXPECT_TRUE(store.load("gs_020") == g);
   EXPECT_EQ(store.neighbors("gs_020", "y", {.depth = 1}).size(), 1u);
   store.remove("gs_020");
+}
+
+// Step 6 makes graph-sql's own keys on graph_nodes ON DELETE RESTRICT (one
+// query per deleted node and key instead of two); a user's key on
+// graph_nodes is left as it is, and a node with edges still cannot be
+// deleted by hand.
+TEST_P(graph_sql_schema, the_node_keys_are_restrict_and_a_users_key_is_left_alone) {
+  if (std::string(GetParam().dialect) != "postgres") GTEST_SKIP() << "step 6 is PostgreSQL's";
+  dbridge::graph_store store(*conn_, "graph-sql");
+  conn_->execute_script("DROP TABLE IF EXISTS gs_user_ref; CREATE TABLE gs_user_ref (graph_name varchar(255), "
+                        "node_id varchar(255), FOREIGN KEY (graph_name, node_id) REFERENCES graph_nodes "
+                        "(graph_name, node_id))");
+  conn_->execute_script(std::string("DELETE FROM ") + record_table + " WHERE version >= 6");
+  { dbridge::graph_store again(*conn_, "graph-sql"); }  // runs step 6 again, with the user's key there
+  EXPECT_EQ(recorded_versions(), all_versions());
+  std::vector<std::string> keys;
+  for (const auto& r : conn_->query("SELECT conrelid::regclass::text || ' ' || confdeltype::text FROM pg_constraint WHERE "
+                                    "contype = 'f' AND confrelid = 'graph_nodes'::regclass AND conparentid = 0 "
+                                    "ORDER BY 1"))
+    keys.push_back(r.get<std::string>(0));
+  EXPECT_EQ(keys, (std::vector<std::string>{"graph_edges r", "graph_edges r", "graph_node_labels r", "gs_user_ref a"}));
+  dbridge::graph g;
+  g.add_edge("x", "y", "LINK", 1.0);
+  store.store(g, "gs_keys");
+  try {
+    conn_->execute("DELETE FROM graph_nodes WHERE graph_name = 'gs_keys' AND node_id = 'x'");
+    ADD_FAILURE() << "a node with edges was deleted";
+  } catch (const dbridge::error& e) {
+    EXPECT_EQ(e.subcategory(), dbridge::suberrc::foreign_key_violation) << e.what();
+  }
+  EXPECT_TRUE(store.load("gs_keys") == g);
+  store.remove("gs_keys");  // gs_user_ref goes with the schema in TearDown
 }
 
 // SQLite's store raises the page cache for its transaction only: the
