@@ -209,8 +209,8 @@ struct sql_text {
     // (the default) PostgreSQL first looks for another node with the same
     // key, then for referencing rows: two queries per key and node, where
     // RESTRICT runs the second alone. Deleting 100k nodes (remove, and a
-    // store that cannot update them in place) took 3.86-4.82 s, and 1.72-2.35 s
-    // with RESTRICT. The two differ only for a key deleted and given back
+    // store that cannot update them in place) took 2.60-2.80 s, and 1.31-1.45 s
+    // with RESTRICT (bench/graph_sql_keys). The two differ only for a key deleted and given back
     // within one statement, which no graph-sql statement does. Only
     // graph-sql's own keys are rewritten (a user's stay as they are); each is
     // checked again when added.
@@ -604,8 +604,8 @@ class graph_sql final : public sdk::mapper_plugin {
       }
       insert_nodes(conn, g, name);
       // InnoDB checks each label and edge row's keys against graph_nodes, row
-      // by row: 8.8-11.1 s of the edge insert of a 500k-edge store, against
-      // 5.4 s without (in the mysql client, from a table on the server).
+      // by row: an insert of 500k edges took 7.4-8.5 s with the checks and
+      // 4.0-5.0 s without (bench/graph_sql_keys).
       // Every key they check is a node just written above; the client checks
       // the edges' ends itself, so a bad edge is still refused.
       std::optional<mariadb_key_checks_off> checked_here;
