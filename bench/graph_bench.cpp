@@ -10,7 +10,10 @@
 // remove of the row-by-row graph (on PostgreSQL its edges are in the default
 // partition, where merged graphs live); store over the stored graph (replace).
 //
-//   bench_graph [--nodes N] [--edges M] [URL...]
+//   bench_graph [--nodes N] [--edges M] [--stores K] [URL...]
+// --stores K: only the store, K times after the first (each removed after),
+// to compare two builds' stores without the minutes of the row-by-row run
+// (bench/ab_graph OLD NEW ROUNDS postgres --stores 3).
 // Without URLs: a SQLite file in /tmp plus DBRIDGE_TEST_POSTGRES_URL,
 // DBRIDGE_TEST_MYSQL_URL and DBRIDGE_TEST_REDIS_URL when they are set. Needs
 // the graph-sql mapper (and graph-redis for Redis). On Redis the row-by-row
@@ -144,7 +147,7 @@ double round_trip_us(dbridge::connection& db, bool redis) {
   return seconds_since(t0) * 1e6 / n;
 }
 
-void run(const std::string& url, const dbridge::graph& g) {
+void run(const std::string& url, const dbridge::graph& g, int stores_only) {
   auto db = dbridge::connect(url);
   dbridge::graph_store store(db);
   const bool redis = db.scheme().rfind("redis", 0) == 0;
@@ -170,6 +173,16 @@ void run(const std::string& url, const dbridge::graph& g) {
   store.remove(warmup);
   std::printf("%-10s first store on the fresh connection %7.2f s (not in the ratio)\n", db.scheme().c_str(), cold.wall);
   std::fflush(stdout);
+  if (stores_only > 0) {
+    for (int i = 0; i < stores_only; ++i) {
+      const timed t = measure([&] { store.store(g, name); });
+      store.remove(name);
+      std::printf("%-10s store only %7.2f s (client cpu %5.2f s) | load average %s\n", db.scheme().c_str(), t.wall, t.cpu,
+                  load_average().c_str());
+      std::fflush(stdout);
+    }
+    return;
+  }
   const timed bulk = measure([&] { store.store(g, name); });
   store.remove(name);
   const timed loop = measure([&] {
@@ -229,11 +242,13 @@ void run(const std::string& url, const dbridge::graph& g) {
 
 int main(int argc, char** argv) try {
   std::size_t nodes = 100000, edges = 500000;
+  int stores_only = 0;
   std::vector<std::string> urls;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--nodes" && i + 1 < argc) nodes = std::stoul(argv[++i]);
     else if (a == "--edges" && i + 1 < argc) edges = std::stoul(argv[++i]);
+    else if (a == "--stores" && i + 1 < argc) stores_only = std::stoi(argv[++i]);
     else urls.push_back(a);
   }
   const std::string file = (std::filesystem::temp_directory_path() / "dbridge_graph_bench.db").string();
@@ -245,7 +260,7 @@ int main(int argc, char** argv) try {
   }
   std::printf("graph: %zu nodes, %zu edges; load average %s\n", nodes, edges, load_average().c_str());
   const dbridge::graph g = make_graph(nodes, edges);
-  for (const auto& u : urls) run(u, g);
+  for (const auto& u : urls) run(u, g, stores_only);
   std::filesystem::remove(file);
   return 0;
 } catch (const std::exception& e) {
