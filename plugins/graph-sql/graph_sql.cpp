@@ -11,10 +11,14 @@
 #include <initializer_list>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 #include <unordered_map>
 #include <unordered_set>
@@ -519,6 +523,16 @@ void write_transaction(const sdk::lent_connection& conn, dialect d, Body&& body)
 
 // ------------------------------------------------------------ bulk rows
 
+// f() on a second thread, or on this one (at get()) when no thread can be had.
+template <class F>
+std::future<std::invoke_result_t<F&>> on_second_thread(F f) {
+  try {
+    return std::async(std::launch::async, f);
+  } catch (const std::system_error&) {
+    return std::async(std::launch::deferred, std::move(f));
+  }
+}
+
 // Rows for insert_rows (COPY on PostgreSQL), handed over a chunk at a time.
 // The cells of a whole graph at once (24 bytes a cell: 84 MB for 500k
 // edges) cost more to fault into memory than to fill: ~1 s of client CPU
@@ -968,7 +982,14 @@ class graph_sql final : public sdk::mapper_plugin {
     const std::string lit = literal(g.name), part = partition_name(g.name), fresh = part + "_next";
     // The CHECK lets ATTACH skip its scan of the rows.
     conn.query("CREATE TABLE " + fresh + " (LIKE graph_edges INCLUDING DEFAULTS, CHECK (graph_name = " + lit + "))");
-    insert_edges(conn, g, name, fresh.c_str(), reserve_ids(conn, "graph_edges", g.nedges));
+    {
+      // The order is computed while the server reserves the ids (at 500k
+      // edges ~0.3 s of client and ~0.2 s of server work, one after the
+      // other before).
+      auto order = on_second_thread([&g] { return by_from_node(g); });
+      const std::optional<std::int64_t> first_id = reserve_ids(conn, "graph_edges", g.nedges);
+      insert_edges(conn, g, name, fresh.c_str(), first_id, first_id ? order.get() : std::vector<std::uint32_t>{});
+    }
     // The old nodes the new graph lacks (all of them, when they cannot be
     // updated in place) are deleted as remove's are, while the graph's
     // partition is empty: with the old partition dropped first, the checks
@@ -1181,32 +1202,53 @@ class graph_sql final : public sdk::mapper_plugin {
     return order;
   }
 
-  // With first_id, the rows are copied in from_node order (by_from_node)
-  // with their ids given: the graph's i-th edge gets first_id + i, so ids
-  // still follow the graph's order.
+  // With first_id, the rows are copied in from_node order (`order`, from
+  // by_from_node) with their ids given: the graph's i-th edge gets
+  // first_id + i, so ids still follow the graph's order.
   static void insert_edges(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name,
-                           const char* table, std::optional<std::int64_t> first_id = std::nullopt) {
+                           const char* table, std::optional<std::int64_t> first_id = std::nullopt,
+                           const std::vector<std::uint32_t>& order = {}) {
     static const char* const cols[] = {"graph_name", "from_node", "to_node", "edge_type", "weight", "properties"};
     static const char* const cols_with_id[] = {"id",        "graph_name", "from_node", "to_node",
                                                "edge_type", "weight",     "properties"};
-    std::vector<std::uint32_t> order;
-    if (first_id) order = by_from_node(g);
-    row_writer rows(conn, table,
-                    first_id ? std::span<const char* const>(cols_with_id) : std::span<const char* const>(cols),
-                    g.nedges);
-    for (std::uint64_t r = 0; r < g.nedges; ++r) {
-      const std::uint64_t i = first_id ? order[static_cast<std::size_t>(r)] : r;
+    const bool ordered = first_id && order.size() == g.nedges;
+    const auto columns = ordered ? std::span<const char* const>(cols_with_id) : std::span<const char* const>(cols);
+    insert_overlapped(conn, table, columns, g.nedges, [&](std::uint64_t r, std::vector<dbr_value>& cells) {
+      const std::uint64_t i = ordered ? order[static_cast<std::size_t>(r)] : r;
       const dbr_graph_edge e = sdk::detail::widen(&g.edges[i]);
-      const dbr_value tail[] = {name,
-                                sdk::make_text(e.from),
-                                sdk::make_text(e.to),
-                                sdk::make_text(e.type != nullptr ? e.type : ""),
-                                e.has_weight ? sdk::make_double(e.weight) : sdk::make_null(),
-                                json_value(e.properties, e.properties_len)};
-      if (first_id) rows.add(sdk::make_int64(*first_id + static_cast<std::int64_t>(i)), tail);
-      else rows.add(tail);
+      if (ordered) cells.push_back(sdk::make_int64(*first_id + static_cast<std::int64_t>(i)));
+      cells.insert(cells.end(), {name, sdk::make_text(e.from), sdk::make_text(e.to),
+                                 sdk::make_text(e.type != nullptr ? e.type : ""),
+                                 e.has_weight ? sdk::make_double(e.weight) : sdk::make_null(),
+                                 json_value(e.properties, e.properties_len)});
+    });
+  }
+  // Sends rows [0, n) in chunks of row_writer::rows_per_chunk, each chunk's
+  // cells built by fill(row, cells) on a second thread while the connection
+  // sends the chunk before, so the server is not left waiting for each
+  // build. Edges in from_node order read the graph at random: ~10 ms per
+  // chunk of 16k edges, ~0.3 s of a 500k-edge store with the server idle.
+  // fill must only read what the connection does not touch.
+  template <class Fill>
+  static void insert_overlapped(const sdk::lent_connection& conn, const char* table,
+                                std::span<const char* const> columns, std::uint64_t n, Fill fill) {
+    const std::uint64_t chunk = row_writer::rows_per_chunk;
+    auto build = [&](std::uint64_t lo, std::vector<dbr_value>& cells) {
+      const std::uint64_t hi = std::min(n, lo + chunk);
+      cells.clear();
+      cells.reserve(columns.size() * static_cast<std::size_t>(hi - lo));
+      for (std::uint64_t r = lo; r < hi; ++r) fill(r, cells);
+    };
+    std::vector<dbr_value> sending, building;
+    build(0, sending);
+    for (std::uint64_t lo = 0; lo < n; lo += chunk) {
+      const bool more = n - lo > chunk;
+      std::future<void> next;  // joined before `building` goes, also when the send throws
+      if (more) next = on_second_thread([&build, &building, lo] { build(lo + chunk, building); });
+      if (!sending.empty()) conn.insert_rows(table, columns, sending);
+      if (more) next.get();
+      std::swap(sending, building);
     }
-    rows.finish();
   }
 };
 
