@@ -533,51 +533,39 @@ std::future<std::invoke_result_t<F&>> on_second_thread(F f) {
   }
 }
 
-// Rows for insert_rows (COPY on PostgreSQL), handed over a chunk at a time.
-// The cells of a whole graph at once (24 bytes a cell: 84 MB for 500k
-// edges) cost more to fault into memory than to fill: ~1 s of client CPU
-// in a 500k-edge PostgreSQL store, with the server idle. A chunk's
-// cells are a few MB, reused and cache-warm; each chunk is a COPY (or a
-// batch) of its own in the caller's transaction.
-class row_writer {
- public:
-  static constexpr std::size_t rows_per_chunk = 16384;
-
-  // rows_expected only sizes the first chunk.
-  row_writer(const sdk::lent_connection& conn, const char* table, std::span<const char* const> columns,
-             std::uint64_t rows_expected)
-      : conn_(conn),
-        table_(table),
-        columns_(columns),
-        chunk_cells_(columns.size() *
-                     static_cast<std::size_t>(std::min<std::uint64_t>(rows_expected, rows_per_chunk))) {}
-  void add(std::initializer_list<dbr_value> row) { add(std::span<const dbr_value>(row.begin(), row.size())); }
-  void add(std::span<const dbr_value> row) {
-    if (cells_.empty()) cells_.reserve(chunk_cells_);
-    cells_.insert(cells_.end(), row.begin(), row.end());
-    row_done();
+// Rows for insert_rows (COPY on PostgreSQL), sent a chunk at a time: the
+// rows of units [0, n) (nodes, edges), fill(unit, cells) appending each
+// unit's rows (none, one, or one per label). The cells of a whole graph at
+// once (24 bytes a cell: 84 MB for 500k edges) cost more to fault into
+// memory than to fill: ~1 s of client CPU in a 500k-edge PostgreSQL store,
+// with the server idle. A chunk's cells are a few MB, reused and
+// cache-warm; each chunk is a COPY (or a batch) of its own in the caller's
+// transaction. Each chunk is built on a second thread while the connection
+// sends the one before, so the server does not wait for the builds: edges
+// in from_node order read the graph at random, ~10 ms per chunk, and a
+// 500k-edge PostgreSQL store left the server idle ~0.3 s for them. fill
+// must only read what the connection does not touch.
+constexpr std::uint64_t units_per_chunk = 16384;
+template <class Fill>
+void insert_chunked(const sdk::lent_connection& conn, const char* table, std::span<const char* const> columns,
+                    std::uint64_t n, Fill fill) {
+  auto build = [&](std::uint64_t lo, std::vector<dbr_value>& cells) {
+    const std::uint64_t hi = std::min(n, lo + units_per_chunk);
+    cells.clear();
+    cells.reserve(columns.size() * static_cast<std::size_t>(hi - lo));
+    for (std::uint64_t u = lo; u < hi; ++u) fill(u, cells);
+  };
+  std::vector<dbr_value> sending, building;
+  build(0, sending);
+  for (std::uint64_t lo = 0; lo < n; lo += units_per_chunk) {
+    const bool more = n - lo > units_per_chunk;
+    std::future<void> next;  // joined before `building` goes, also when the send throws
+    if (more) next = on_second_thread([&build, &building, lo] { build(lo + units_per_chunk, building); });
+    if (!sending.empty()) conn.insert_rows(table, columns, sending);
+    if (more) next.get();
+    std::swap(sending, building);
   }
-  void add(const dbr_value& first, std::span<const dbr_value> rest) {
-    if (cells_.empty()) cells_.reserve(chunk_cells_);
-    cells_.push_back(first);
-    cells_.insert(cells_.end(), rest.begin(), rest.end());
-    row_done();
-  }
-  void finish() {
-    if (!cells_.empty()) conn_.insert_rows(table_, columns_, cells_);
-    cells_.clear();
-  }
-
- private:
-  void row_done() {
-    if (cells_.size() >= columns_.size() * rows_per_chunk) finish();
-  }
-  const sdk::lent_connection& conn_;
-  const char* table_;
-  std::span<const char* const> columns_;
-  std::size_t chunk_cells_;
-  std::vector<dbr_value> cells_;
-};
+}
 
 // ------------------------------------------------------------ the mapper
 
@@ -853,21 +841,18 @@ class graph_sql final : public sdk::mapper_plugin {
   }
   static void insert_nodes(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
     static const char* const cols[] = {"graph_name", "node_id", "value"};
-    row_writer rows(conn, "graph_nodes", cols, g.nnodes);
-    for (std::uint64_t i = 0; i < g.nnodes; ++i) {
+    insert_chunked(conn, "graph_nodes", cols, g.nnodes, [&](std::uint64_t i, std::vector<dbr_value>& cells) {
       const dbr_graph_node n = sdk::detail::widen(&g.nodes[i]);
-      rows.add({name, sdk::make_text(n.id), json_value(n.value, n.value_len)});
-    }
-    rows.finish();
+      cells.insert(cells.end(), {name, sdk::make_text(n.id), json_value(n.value, n.value_len)});
+    });
   }
   static void insert_labels(const sdk::lent_connection& conn, const dbr_graph& g, const dbr_value& name) {
     static const char* const cols[] = {"graph_name", "node_id", "label"};
-    row_writer rows(conn, "graph_node_labels", cols, g.nnodes);
-    for (std::uint64_t i = 0; i < g.nnodes; ++i) {
+    insert_chunked(conn, "graph_node_labels", cols, g.nnodes, [&](std::uint64_t i, std::vector<dbr_value>& cells) {
       const dbr_graph_node n = sdk::detail::widen(&g.nodes[i]);
-      for (std::uint32_t l = 0; l < n.nlabels; ++l) rows.add({name, sdk::make_text(n.id), sdk::make_text(n.labels[l])});
-    }
-    rows.finish();
+      for (std::uint32_t l = 0; l < n.nlabels; ++l)
+        cells.insert(cells.end(), {name, sdk::make_text(n.id), sdk::make_text(n.labels[l])});
+    });
   }
   // ---------------------------------------------------- PostgreSQL partitions
   //
@@ -1091,13 +1076,12 @@ class graph_sql final : public sdk::mapper_plugin {
                "value jsonb) ON COMMIT DROP");
     {
       static const char* const cols[] = {"ord", "node_id", "value"};
-      row_writer rows(conn, "pg_temp.dbridge_graph_nodes_next", cols, g.nnodes);
-      for (std::uint64_t i = 0; i < g.nnodes; ++i) {
-        const dbr_graph_node n = sdk::detail::widen(&g.nodes[i]);
-        rows.add({sdk::make_int64(static_cast<std::int64_t>(i)), sdk::make_text(n.id),
-                  json_value(n.value, n.value_len)});
-      }
-      rows.finish();
+      insert_chunked(conn, "pg_temp.dbridge_graph_nodes_next", cols, g.nnodes,
+                     [&](std::uint64_t i, std::vector<dbr_value>& cells) {
+                       const dbr_graph_node n = sdk::detail::widen(&g.nodes[i]);
+                       cells.insert(cells.end(), {sdk::make_int64(static_cast<std::int64_t>(i)), sdk::make_text(n.id),
+                                                  json_value(n.value, n.value_len)});
+                     });
     }
     // The statistics of graph_nodes may not know the graph yet (a store
     // right after a store) and the fresh table has none: a nested loop could
@@ -1213,7 +1197,7 @@ class graph_sql final : public sdk::mapper_plugin {
                                                "edge_type", "weight",     "properties"};
     const bool ordered = first_id && order.size() == g.nedges;
     const auto columns = ordered ? std::span<const char* const>(cols_with_id) : std::span<const char* const>(cols);
-    insert_overlapped(conn, table, columns, g.nedges, [&](std::uint64_t r, std::vector<dbr_value>& cells) {
+    insert_chunked(conn, table, columns, g.nedges, [&](std::uint64_t r, std::vector<dbr_value>& cells) {
       const std::uint64_t i = ordered ? order[static_cast<std::size_t>(r)] : r;
       const dbr_graph_edge e = sdk::detail::widen(&g.edges[i]);
       if (ordered) cells.push_back(sdk::make_int64(*first_id + static_cast<std::int64_t>(i)));
@@ -1222,33 +1206,6 @@ class graph_sql final : public sdk::mapper_plugin {
                                  e.has_weight ? sdk::make_double(e.weight) : sdk::make_null(),
                                  json_value(e.properties, e.properties_len)});
     });
-  }
-  // Sends rows [0, n) in chunks of row_writer::rows_per_chunk, each chunk's
-  // cells built by fill(row, cells) on a second thread while the connection
-  // sends the chunk before, so the server is not left waiting for each
-  // build. Edges in from_node order read the graph at random: ~10 ms per
-  // chunk of 16k edges, ~0.3 s of a 500k-edge store with the server idle.
-  // fill must only read what the connection does not touch.
-  template <class Fill>
-  static void insert_overlapped(const sdk::lent_connection& conn, const char* table,
-                                std::span<const char* const> columns, std::uint64_t n, Fill fill) {
-    const std::uint64_t chunk = row_writer::rows_per_chunk;
-    auto build = [&](std::uint64_t lo, std::vector<dbr_value>& cells) {
-      const std::uint64_t hi = std::min(n, lo + chunk);
-      cells.clear();
-      cells.reserve(columns.size() * static_cast<std::size_t>(hi - lo));
-      for (std::uint64_t r = lo; r < hi; ++r) fill(r, cells);
-    };
-    std::vector<dbr_value> sending, building;
-    build(0, sending);
-    for (std::uint64_t lo = 0; lo < n; lo += chunk) {
-      const bool more = n - lo > chunk;
-      std::future<void> next;  // joined before `building` goes, also when the send throws
-      if (more) next = on_second_thread([&build, &building, lo] { build(lo + chunk, building); });
-      if (!sending.empty()) conn.insert_rows(table, columns, sending);
-      if (more) next.get();
-      std::swap(sending, building);
-    }
   }
 };
 
