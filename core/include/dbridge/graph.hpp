@@ -64,6 +64,7 @@ class DBRIDGE_API graph {
   bool directed() const noexcept { return kind_ == graph_kind::directed; }
 
   /// Adds the node, or replaces the value and labels of the node with this id.
+  /// The reference (like add_edge's) holds until the next add_node or add_edge.
   node& add_node(std::string id, json value = {}, std::vector<std::string> labels = {});
   /// Adds the edge, or replaces weight and properties of the edge with the
   /// same ends and type. Missing end nodes are added with a null value.
