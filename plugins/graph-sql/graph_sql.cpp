@@ -11,7 +11,6 @@
 #include <initializer_list>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <future>
 #include <optional>
 #include <span>
@@ -485,9 +484,12 @@ class mariadb_writers_lock {
 
 // MariaDB: InnoDB's foreign-key checks off for the rows a store writes
 // after its nodes, each of which references a node the same transaction has
-// just written (the caller checks that first). The session's own value is
-// put back when the scope ends; a failure to do so is swallowed, as the
-// call's own failure is the one to report.
+// just written (the caller checks that first). The setting is the
+// session's, not the transaction's, so it must be put back whatever
+// happens: restore() at the end of the work reports a failure to do so
+// (the store fails and rolls back rather than leave the session unchecked);
+// when the work itself failed, the destructor tries once and swallows its
+// own failure, as the work's is the one to report.
 class mariadb_key_checks_off {
  public:
   explicit mariadb_key_checks_off(const sdk::lent_connection& conn) : conn_(conn) {
@@ -495,10 +497,14 @@ class mariadb_key_checks_off {
                   [&](std::span<const dbr_value> row) { was_on_ = integer(row[0]) != 0; });
     conn.query("SET SESSION foreign_key_checks = 0");
   }
-  ~mariadb_key_checks_off() {
+  void restore() {
     if (!was_on_) return;
+    was_on_ = false;
+    conn_.query("SET SESSION foreign_key_checks = 1");
+  }
+  ~mariadb_key_checks_off() {
     try {
-      conn_.query("SET SESSION foreign_key_checks = 1");
+      restore();
     } catch (...) {
     }
   }
@@ -617,6 +623,7 @@ class graph_sql final : public sdk::mapper_plugin {
       }
       insert_labels(conn, g, name);
       insert_edges(conn, g, name, "graph_edges");
+      if (checked_here) checked_here->restore();
     });
   }
 
