@@ -98,7 +98,9 @@ constexpr int point_rows = 10000;
 // is fixed by the build: one build's ratio repeats across processes within
 // about 0.01, while two builds that differed by one added C API function
 // (tried and dropped) measured 1.048 and 1.061 (plain loop) and 1.061 and
-// 1.026 (stmt_requery), 10 processes each. Compare builds over several processes.
+// 1.026 (stmt_requery), 10 processes each. Compare builds over several processes,
+// and over several layouts of one build: bench/capi_layouts relinks it with
+// its code shifted and runs this program against each.
 __attribute__((noinline, aligned(64))) std::size_t probe_point_cpp(dbridge::statement& st, int n, std::int64_t& id) {
   std::size_t total = 0;
   for (int k = 0; k < n; ++k) {
