@@ -126,6 +126,21 @@ def test_integer_past_the_database_range_is_a_clear_error(url_of, tmp_path):
         with pytest.raises(dbridge.DataError) as e:
             c.cursor().execute("SELECT ?", (2**63,))
         assert "64-bit" in str(e.value)
+        # Past 64 bits SQLite would keep the digits as text, or round them to
+        # a REAL in an INTEGER or NUMERIC column: refused before anything runs.
+        cur = c.cursor()
+        cur.execute("CREATE TABLE big (i INTEGER, n NUMERIC)")
+        for v in (2**64, -2**70 - 1):
+            with pytest.raises(dbridge.DataError) as e:
+                cur.execute("INSERT INTO big VALUES (1, ?)", (v,))
+            assert "parameter 1" in str(e.value) and str(v) in str(e.value)
+        with pytest.raises(dbridge.DataError) as e:
+            cur.executemany("INSERT INTO big VALUES (?, ?)", [(1, 2), (2, 2**70 + 1)])
+        assert "parameter 2" in str(e.value)
+        cur.execute("SELECT count(*) FROM big")
+        assert cur.fetchone() == (0,)
+        cur.execute("SELECT ?", (str(2**70 + 1),))
+        assert cur.fetchone() == (str(2**70 + 1),)
     with dbridge.connect(url_of("postgres")) as c:
         cur = c.cursor()
         cur.execute("CREATE TEMPORARY TABLE pyapi_big (v bigint)")

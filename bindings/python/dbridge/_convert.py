@@ -42,14 +42,26 @@ def _offset_seconds(tzinfo_offset):
     return int(tzinfo_offset.total_seconds())
 
 
-def bind(params, values):
-    """Appends each Python value of the sequence `values` to the dbridge_params handle."""
+# Plugins whose databases have no exact number wider than 64 bits. An int
+# past 64 bits goes to the others as an exact decimal; these would take that
+# decimal as text, which a column's numeric affinity then rounds to a REAL.
+_NO_WIDE_INTS = frozenset({"sqlite"})
+
+
+def wide_ints(plugin_id):
+    """Whether ints past 64 bits may be bound (as exact decimals) on this plugin's connections."""
+    return plugin_id not in _NO_WIDE_INTS
+
+
+def bind(params, values, wide=True):
+    """Appends each Python value of the sequence `values` to the dbridge_params handle;
+    `wide` is wide_ints() of the connection the values are for."""
     err = c_void_p()
-    for v in values:
-        _bind_one(params, v, err)
+    for i, v in enumerate(values, 1):
+        _bind_one(params, v, err, wide, i)
 
 
-def bind_rows(params, rows):
+def bind_rows(params, rows, wide=True):
     """Fills the dbridge_params handle with rows (a non-empty list of equal-length
     parameter sequences) for dbridge_stmt_execute_many and returns their width.
     A column whose values share one simple type (int, float, str, bytes; None
@@ -69,7 +81,7 @@ def bind_rows(params, rows):
         if not _bind_column(params, j, column, err):
             check(lib.dbridge_params_clear(params, byref(err)), err)
             for row in rows:
-                bind(params, row)
+                bind(params, row, wide)
             break
     return width
 
@@ -110,7 +122,7 @@ def _bind_column(p, j, column, err):
     return True
 
 
-def _bind_one(p, v, err):
+def _bind_one(p, v, err, wide, position):
     e = byref(err)
     if v is None:
         status = lib.dbridge_params_add_null(p, e)
@@ -123,7 +135,11 @@ def _bind_one(p, v, err):
             status = lib.dbridge_params_add_uint64(p, v, e)
         else:
             # Past 64 bits: an exact decimal, which NUMERIC/DECIMAL columns
-            # take whole; a database without one refuses it with a DataError.
+            # take whole and a narrower column refuses with a DataError.
+            if not wide:
+                raise DataError("dbridge: parameter %d: integer %d is wider than 64 bits, and SQLite has no exact "
+                                "type for it (it would be kept as text, or rounded to a REAL in a numeric column); "
+                                "pass str(value) to keep its digits as text" % (position, v))
             s = str(v).encode()
             status = lib.dbridge_params_add_decimal(p, s, len(s), e)
     elif isinstance(v, float):
@@ -164,7 +180,7 @@ def _bind_one(p, v, err):
     elif isinstance(v, (list, tuple)):
         check(lib.dbridge_params_begin_array(p, e), err)
         for item in v:
-            _bind_one(p, item, err)
+            _bind_one(p, item, err, wide, position)
         status = lib.dbridge_params_end_array(p, e)
     else:
         raise ProgrammingError("dbridge: cannot bind a %s (%r); use None, bool, int, float, str, bytes, Decimal, "

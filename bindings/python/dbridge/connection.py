@@ -8,7 +8,7 @@ import weakref
 
 from . import _lib
 from ._lib import lib, check, byref, c_void_p, c_uint64, c_int64, c_int32, c_uint32, ctypes, text_at
-from ._convert import bind, bind_rows, BatchReader
+from ._convert import bind, bind_rows, wide_ints, BatchReader
 from .exceptions import InterfaceError, NotSupportedError, ProgrammingError
 from .types import TypeCode
 
@@ -144,6 +144,7 @@ class Connection:
         self._err = c_void_p()
         # Implicit transactions are SQL's: a Redis MULTI queues commands instead.
         self._transactional = self.has_capability("sql") and self.has_capability("transactions")
+        self._wide_ints = wide_ints(self.plugin_id)
 
     # ------------------------------------------------------------ PEP 249
     def cursor(self):
@@ -408,7 +409,7 @@ class Cursor:
             return self
         if self._params is None:
             self._params = _Params()
-        width = bind_rows(self._params.h, rows)
+        width = bind_rows(self._params.h, rows, conn._wide_ints)
         stmt = c_void_p()
         conn._call(lib.dbridge_prepare, sql, len(sql), byref(stmt))
         affected, failed, err = c_int64(), c_uint64(), conn._err
@@ -516,7 +517,7 @@ class Cursor:
             self._params = _Params()
         else:
             self._params.clear()
-        bind(self._params.h, parameters)
+        bind(self._params.h, parameters, self.connection._wide_ints)
         return self._params.h
 
     def _reset(self):
