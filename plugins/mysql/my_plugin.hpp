@@ -173,6 +173,10 @@ class column_plan {
  public:
   /// From result metadata (freed by the caller).
   void build(MYSQL_RES* meta, zero_date_mode zero_date, const session_zone& zone);
+  /// Whether meta describes the columns this plan was built from. A cached
+  /// statement's result keeps its column count but not always its types: a
+  /// parameter's type types SELECT ?, and ALTER TABLE can change a column.
+  bool describes(MYSQL_RES* meta) const;
   /// (Re)binds the buffers to stmt's result.
   void bind(MYSQL_STMT* stmt);
   /// Decodes the row just fetched; cells borrow the column buffers.
@@ -193,7 +197,17 @@ class column_plan {
     my_bool is_null = 0;
     my_bool error = 0;
   };
+  /// What of a column's metadata the plan reads (its name is in names_).
+  struct shape {
+    enum_field_types type;
+    unsigned flags, charsetnr, decimals;
+    unsigned long length;
+    bool json;
+    bool operator==(const shape&) const = default;
+  };
+  static shape shape_of(const MYSQL_FIELD& f);
   std::vector<std::string> names_, natives_;
+  std::vector<shape> shapes_;
   std::vector<dbr_column> cols_;
   std::vector<kind> kinds_;
   std::vector<MYSQL_BIND> binds_;
@@ -278,6 +292,8 @@ class my_statement final : public sdk::statement, public sdk::cursor {
   /// reads the unwanted result off the wire, proves the connection in sync
   /// (else fails it as broken), and prepares the statement anew.
   void reprepare_after_new_metadata();
+  /// Whether plan_ still describes the result the last execute began.
+  bool plan_fits();
 
   my_connection& c_;
   MYSQL_STMT* stmt_;

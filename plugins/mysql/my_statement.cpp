@@ -192,15 +192,24 @@ sdk::cursor* my_statement::execute(std::span<const dbr_value> params, dbr_exec_i
   }
   streaming_ = true;
   c_.set_streaming(this);
-  // The first result set of a re-executed statement has the shape it had
-  // last time (a changed table changes the count): keep the plan and binds.
-  if (first_plan_ && plan_.size() == mysql_stmt_field_count(stmt_)) {
+  // A re-executed statement's first result set usually has the columns it
+  // had last time: then the plan and its binds stay. Binds of other types
+  // would convert every value into the old ones (1.5 read as 1).
+  if (first_plan_ && plan_.size() == mysql_stmt_field_count(stmt_) && plan_fits()) {
     set_done_ = false;
   } else {
     start_set(plan_);
     first_plan_ = true;
   }
   return this;
+}
+
+bool my_statement::plan_fits() {
+  // The statement's own metadata, as the execute just updated it; no copy.
+  MYSQL_RES* meta = mysql_stmt_result_metadata(stmt_);
+  const bool fits = plan_.describes(meta);
+  if (meta != nullptr) mysql_free_result(meta);
+  return fits;
 }
 
 void my_statement::reprepare_after_new_metadata() {

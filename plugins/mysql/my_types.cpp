@@ -287,6 +287,21 @@ std::string native_name(const MYSQL_FIELD& f) {
   return uns ? n + " UNSIGNED" : n;
 }
 
+column_plan::shape column_plan::shape_of(const MYSQL_FIELD& f) {
+  return {f.type, f.flags, f.charsetnr, f.decimals, f.length, is_json(f)};
+}
+
+bool column_plan::describes(MYSQL_RES* meta) const {
+  const unsigned n = meta != nullptr ? mysql_num_fields(meta) : 0;
+  if (n != shapes_.size()) return false;
+  const MYSQL_FIELD* fields = mysql_fetch_fields(meta);
+  for (unsigned i = 0; i < n; ++i) {
+    const MYSQL_FIELD& f = fields[i];
+    if (!(shape_of(f) == shapes_[i]) || std::string_view(f.name, f.name_length) != names_[i]) return false;
+  }
+  return true;
+}
+
 void column_plan::build(MYSQL_RES* meta, zero_date_mode zero_date, const session_zone& zone) {
   zero_date_ = zero_date;
   zone_ = &zone;
@@ -294,6 +309,7 @@ void column_plan::build(MYSQL_RES* meta, zero_date_mode zero_date, const session
   const MYSQL_FIELD* fields = meta != nullptr ? mysql_fetch_fields(meta) : nullptr;
   names_.assign(n, std::string());
   natives_.assign(n, std::string());
+  shapes_.clear();
   kinds_.assign(n, kind::text);
   binds_.assign(n, MYSQL_BIND{});
   bufs_.clear();
@@ -303,6 +319,7 @@ void column_plan::build(MYSQL_RES* meta, zero_date_mode zero_date, const session
     const MYSQL_FIELD& f = fields[i];
     names_[i].assign(f.name, f.name_length);
     natives_[i] = native_name(f);
+    shapes_.push_back(shape_of(f));
     MYSQL_BIND& b = binds_[i];
     buffer& buf = bufs_[i];
     b.is_null = &buf.is_null;

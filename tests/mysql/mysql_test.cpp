@@ -865,3 +865,40 @@ TEST_F(Mysql, StaleSelectInsideATransactionRunsAgainAndTheTransactionGoesOn) {
   tx.commit();
   EXPECT_EQ(c().query_one("SELECT COUNT(*) FROM " + t.name).get<std::int64_t>(0), 2);
 }
+
+// A cached statement keeps its column count across runs but not always its
+// types. The plan bound for the first run converted every later value into
+// the first run's types: SELECT ? read 1.5 as 1, 'x' as 0 and 2^63 as -2^63.
+TEST_F(Mysql, CachedSelectOfAParameterReadsEachRunInItsOwnType) {
+  const std::vector<value> runs = {value(std::int64_t{1}),
+                                   value(1.5),
+                                   value(std::string("x")),
+                                   value(std::uint64_t{1} << 63),
+                                   value(bytes{0, 'a'}),
+                                   value(decimal{"1180591620717411303424.5"}),
+                                   value(date{18263}),
+                                   value(std::int64_t{-7})};
+  for (const value& v : runs) {
+    auto rows = c().query("SELECT $1", {v});
+    ASSERT_EQ(rows.columns().size(), 1u);
+    EXPECT_EQ(rows.columns()[0].type, v.type()) << v.to_string();
+    EXPECT_EQ(rows.to_vector().at(0)[0], v) << v.to_string();
+  }
+}
+
+TEST_F(Mysql, CachedSelectFollowsAColumnRetypedOrRenamedByAnotherConnection) {
+  table_guard t(c(), "retyped", "a INT, b INT");
+  connection other = connect(server_url());
+  c().execute("INSERT INTO " + t.name + " VALUES (1, 2)");
+  const std::string sql = "SELECT * FROM " + t.name;
+  EXPECT_EQ(c().query_one(sql).get<std::int64_t>(1), 2);
+  other.execute("ALTER TABLE " + t.name + " MODIFY b DOUBLE");
+  other.execute("UPDATE " + t.name + " SET b = 2.75");
+  auto rows = c().query(sql);
+  EXPECT_EQ(rows.columns()[1].type, value_type::float64);
+  EXPECT_EQ(rows.to_vector().at(0)[1], value(2.75));
+  other.execute("ALTER TABLE " + t.name + " RENAME COLUMN b TO renamed");
+  auto again = c().query(sql);
+  EXPECT_EQ(again.columns()[1].name, "renamed");
+  EXPECT_EQ(again.to_vector().at(0)[1], value(2.75));
+}
