@@ -10,6 +10,7 @@
 
 #include <dbridge/sdk/convert.hpp>
 #include <dbridge/sdk/decimal_text.hpp>
+#include <nlohmann/json.hpp>
 
 #include "sqlite_plugin.hpp"
 
@@ -344,8 +345,8 @@ void sqlite_statement::fill_cell(std::size_t i, sqlite3_value* cv, int stored, s
   switch (stored) {
     case SQLITE_INTEGER: {
       const std::int64_t v = sqlite3_value_int64(cv);
-      if (want == DBR_TYPE_BOOL) {
-        c = sdk::make_bool(v != 0);
+      if (want == DBR_TYPE_BOOL && (v == 0 || v == 1)) {
+        c = sdk::make_bool(v != 0);  // another number in a BOOLEAN column stays that number
       } else if (want == DBR_TYPE_DECIMAL) {
         char tmp[24];
         auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
@@ -393,8 +394,8 @@ void sqlite_statement::fill_cell(std::size_t i, sqlite3_value* cv, int stored, s
         case DBR_TYPE_TIME:
           c = sdk::parse_time(s, t) ? sdk::make_temporal(DBR_TYPE_TIME, t) : sdk::make_text(s);
           break;
-        case DBR_TYPE_JSON:
-          c = sdk::make_json(s);
+        case DBR_TYPE_JSON:  // SQLite stores any text in a JSON column
+          c = nlohmann::json::accept(s) ? sdk::make_json(s) : sdk::make_text(s);
           break;
         case DBR_TYPE_DECIMAL:
           c = sdk::is_decimal_literal(s) ? sdk::make_decimal(s) : sdk::make_text(s);

@@ -193,10 +193,13 @@ TEST(abi, declared_types_convert_and_fall_back_to_text) {
   s.ok("CREATE TABLE t(d DATE, ts DATETIME, tm TIME, b BOOLEAN, j JSON, n DECIMAL(10,2), i INTEGER, v VARCHAR(5))");
   s.ok("INSERT INTO t VALUES ('2024-02-29', '2024-02-29 13:45:10.250', '08:30:00', 1, '{\"a\":1}', 12.5, 7, 'x')");
   s.ok("INSERT INTO t VALUES ('not a date', '2024-13-01 00:00:00', 'noon', 0, '[]', 'abc', 8, 'y')");
+  // SQLite keeps whatever it is given: a BOOLEAN that is neither 0 nor 1,
+  // JSON that does not parse. Neither may become a wrong value.
+  s.ok("INSERT INTO t VALUES (NULL, NULL, NULL, 5, '{\"a\": 1', NULL, 9, 'z')");
   std::vector<dbr_column> cols;
   rows_t out;
   ASSERT_EQ(s.run("SELECT * FROM t ORDER BY i", {}, &out, nullptr, &cols), DBR_OK) << s.err.message();
-  ASSERT_EQ(out.size(), 2u);
+  ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(cols[0].type, static_cast<uint32_t>(DBR_TYPE_DATE));
   EXPECT_STREQ(cols[0].native_type, "DATE");
   EXPECT_EQ(cols[1].type, static_cast<uint32_t>(DBR_TYPE_TIMESTAMP));
@@ -229,8 +232,16 @@ TEST(abi, declared_types_convert_and_fall_back_to_text) {
   EXPECT_EQ(bad[2].type, static_cast<uint32_t>(DBR_TYPE_TEXT));
   EXPECT_EQ(bad[3].type, static_cast<uint32_t>(DBR_TYPE_BOOL));
   EXPECT_EQ(bad[3].i, 0);
+  EXPECT_EQ(bad[4].type, static_cast<uint32_t>(DBR_TYPE_JSON));
+  EXPECT_EQ(bad[4].s, "[]");
   EXPECT_EQ(bad[5].type, static_cast<uint32_t>(DBR_TYPE_TEXT));
   EXPECT_EQ(bad[5].s, "abc");
+
+  const auto& odd = out[2];
+  EXPECT_EQ(odd[3].type, static_cast<uint32_t>(DBR_TYPE_INT64));
+  EXPECT_EQ(odd[3].i, 5);
+  EXPECT_EQ(odd[4].type, static_cast<uint32_t>(DBR_TYPE_TEXT));
+  EXPECT_EQ(odd[4].s, "{\"a\": 1");
 }
 
 TEST(abi, placeholder_styles) {
