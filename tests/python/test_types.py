@@ -121,6 +121,17 @@ def test_sqlite_dynamic_types_in_one_column(tmp_path):
         assert [r[0] for r in cur.fetchall()] == values
 
 
+def test_sqlite_declared_columns_read_what_they_hold(tmp_path):
+    # SQLite keeps any value in any column: what a declared type cannot
+    # hold reads as it is stored, and the row stays readable.
+    with dbridge.connect("sqlite://" + str(tmp_path / "decl.db")) as c:
+        cur = c.cursor()
+        cur.execute("CREATE TABLE t (k INTEGER, j JSON, b BOOLEAN)")
+        cur.executemany("INSERT INTO t VALUES (?, ?, ?)", [(1, '{"a": [1]}', 1), (2, '{"a": 1', 5), (3, "[]", 0)])
+        cur.execute("SELECT j, b FROM t ORDER BY k")
+        assert cur.fetchall() == [({"a": [1]}, True), ('{"a": 1', 5), ([], False)]
+
+
 def test_integer_past_the_database_range_is_a_clear_error(url_of, tmp_path):
     with dbridge.connect("sqlite://" + str(tmp_path / "big.db")) as c:
         with pytest.raises(dbridge.DataError) as e:
