@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 
 #include "dbridge/error.hpp"
@@ -49,6 +50,13 @@ int hex_value(char c) {
 // Schemes whose URL body is a file path, not an authority.
 bool is_file_scheme(std::string_view scheme) {
   return scheme == "sqlite" || scheme == "sqlite3" || scheme == "file" || scheme == "duckdb";
+}
+
+// Schemes whose clients (redis-cli, Lettuce, older redis-py) read a user
+// part without ':' as the password: redis://secret@host. Shown, it would be
+// the password in the clear.
+bool lone_user_is_secret(std::string_view scheme) {
+  return scheme == "redis" || scheme == "rediss" || scheme == "redis+unix" || scheme == "rediss+unix";
 }
 
 // Schemes whose path names a Unix socket (redis+unix:///run/redis.sock).
@@ -263,6 +271,17 @@ std::string redact_userinfo(std::string_view text) {
     std::size_t end = start;
     while (end < word_end && text[end] != close) ++end;
     if (is_file_scheme(scheme)) {  // a path, never credentials: sqlite://:memory: stays as written
+      // ...unless its first segment is user:secret@, as in sqlite://u:pw@/tmp/x.db.
+      const std::string_view first = text.substr(start, end - start);
+      const std::string_view segment = first.substr(0, first.find('/'));
+      const std::size_t at = segment.rfind('@');
+      const std::size_t colon = at == std::string_view::npos ? at : segment.substr(0, at).find(':');
+      if (colon != std::string_view::npos) {
+        out.append(segment.substr(0, colon + 1));
+        out.append("***");
+        i = start + at;
+        continue;
+      }
       i = start;
       continue;
     }
@@ -281,7 +300,7 @@ std::string redact_userinfo(std::string_view text) {
         out.append(userinfo.substr(0, colon + 1));
         out.append("***");
       } else {
-        out.append(userinfo);
+        out.append(lone_user_is_secret(scheme) ? std::string_view("***") : userinfo);
       }
       i = start + at;  // the rest is copied as written
       continue;
@@ -307,21 +326,56 @@ std::string redact_userinfo(std::string_view text) {
 
 // The key=value part of redact_url: secrets in query strings and libpq
 // keyword strings ("host=h password=x"), quoted values ('a b') included.
+// The '=' of key=value at or after `from`, written plainly or as %3D (the
+// parser decodes a query's escapes, so ?password%3Dx is an option too).
+std::size_t find_equals(std::string_view text, std::size_t from, std::size_t& len) {
+  for (std::size_t i = from; i < text.size(); ++i) {
+    if (text[i] == '=') {
+      len = 1;
+      return i;
+    }
+    if (text[i] == '%' && i + 2 < text.size() && text[i + 1] == '3' && (text[i + 2] == 'D' || text[i + 2] == 'd')) {
+      len = 3;
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// An option name with its %XX escapes decoded where they are valid, for the
+// secret check only (pass%77ord is password).
+std::string lenient_decode(std::string_view key) {
+  std::string out;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    if (key[i] == '%' && i + 2 < key.size() && std::isxdigit(static_cast<unsigned char>(key[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(key[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(key.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += key[i];
+    }
+  }
+  return out;
+}
+
 std::string redact_options(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   std::size_t p = 0;
   while (p < text.size()) {
-    const std::size_t eq = text.find('=', p);
+    std::size_t eq_len = 1;
+    const std::size_t eq = find_equals(text, p, eq_len);
     if (eq == std::string_view::npos) {
       out.append(text.substr(p));
       break;
     }
     std::size_t ks = eq;
-    while (ks > p && (is_alpha(text[ks - 1]) || is_digit(text[ks - 1]) || text[ks - 1] == '_' || text[ks - 1] == '-'))
+    while (ks > p && (is_alpha(text[ks - 1]) || is_digit(text[ks - 1]) || text[ks - 1] == '_' || text[ks - 1] == '-' ||
+                      text[ks - 1] == '%'))
       --ks;
-    out.append(text.substr(p, eq + 1 - p));
-    std::size_t ve = eq + 1;
+    out.append(text.substr(p, eq + eq_len - p));
+    const std::size_t value_start = eq + eq_len;
+    std::size_t ve = value_start;
     if (ve < text.size() && text[ve] == '\'') {
       for (++ve; ve < text.size() && text[ve] != '\''; ++ve)
         if (text[ve] == '\\') ++ve;
@@ -329,10 +383,10 @@ std::string redact_options(std::string_view text) {
     } else {
       while (ve < text.size() && text[ve] != '&' && !is_space(text[ve])) ++ve;
     }
-    if (ks < eq && ve > eq + 1 && is_secret_option(text.substr(ks, eq - ks))) {
+    if (ks < eq && ve > value_start && is_secret_option(lenient_decode(text.substr(ks, eq - ks)))) {
       out.append("***");
     } else {
-      out.append(text.substr(eq + 1, ve - eq - 1));
+      out.append(text.substr(value_start, ve - value_start));
     }
     p = ve;
   }
@@ -350,7 +404,7 @@ std::optional<std::string> url::option(std::string_view key) const {
 std::string url::redacted() const {
   std::string out = scheme + "://";
   if (user || password) {
-    if (user) out += encode(*user, "");
+    if (user) out += password || !lone_user_is_secret(scheme) ? encode(*user, "") : std::string("***");
     if (password) out += ":***";
     out += '@';
   }

@@ -267,6 +267,29 @@ TEST(redact, file_urls_are_paths_not_credentials) {
             "opened sqlite://:memory: and sqlite3://:memory:");
   EXPECT_EQ(dbridge::redact_url("sqlite:///tmp/a:b.db"), "sqlite:///tmp/a:b.db");
   EXPECT_EQ(dbridge::redact_url("sqlite://:memory:?password=Secret99"), "sqlite://:memory:?password=***");
+  // Credentials written into a file URL anyway are still hidden.
+  EXPECT_EQ(dbridge::redact_url("sqlite://u:S3cretPW@/tmp/x.db"), "sqlite://u:***@/tmp/x.db");
+  EXPECT_EQ(dbridge::redact_url("opened sqlite://u:S3cretPW@/tmp/x.db."), "opened sqlite://u:***@/tmp/x.db.");
+  EXPECT_EQ(dbridge::redact_url("sqlite:///tmp/u:p@q.db"), "sqlite:///tmp/u:p@q.db");
+}
+
+TEST(redact, secret_options_written_with_escapes) {
+  // The parser decodes a query's escapes, so these are password options too.
+  EXPECT_EQ(dbridge::redact_url("postgresql://u@h/x?password%3DS3cretPW"), "postgresql://u@h/x?password%3D***");
+  EXPECT_EQ(dbridge::redact_url("postgresql://u@h/x?pass%77ord=S3cretPW&a=1"), "postgresql://u@h/x?pass%77ord=***&a=1");
+  EXPECT_EQ(dbridge::redact_url("postgresql://u@h/x?application_name=a%3Db"), "postgresql://u@h/x?application_name=a%3Db");
+  EXPECT_EQ(dbridge::redact_url("100%3D done"), "100%3D done");
+}
+
+TEST(redact, a_lone_redis_user_part_is_a_password) {
+  // redis-cli reads redis://secret@host as the password "secret".
+  EXPECT_EQ(dbridge::redact_url("redis://S3cretPW@127.0.0.1:6379/0"), "redis://***@127.0.0.1:6379/0");
+  EXPECT_EQ(dbridge::redact_url("rediss://S3cretPW@h/0"), "rediss://***@h/0");
+  EXPECT_EQ(parse_url("redis://S3cretPW@127.0.0.1:6379/0").redacted(), "redis://***@127.0.0.1:6379/0");
+  EXPECT_EQ(parse_url("redis://app:S3cretPW@h:6379/0").redacted(), "redis://app:***@h:6379/0");
+  // Other schemes' user names are not secrets.
+  EXPECT_EQ(dbridge::redact_url("postgresql://app@h/db"), "postgresql://app@h/db");
+  EXPECT_EQ(parse_url("mysql://root@h/db").redacted(), "mysql://root@h/db");
 }
 
 TEST(redact, short_passwords_never_mangle_words) {
