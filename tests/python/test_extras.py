@@ -17,6 +17,9 @@ def test_pool_hands_out_and_takes_back(url_of):
         with pytest.raises(dbridge.OperationalError) as e:
             p.acquire(timeout=0.1)
         assert e.value.category == "resource" and e.value.subcategory == "pool_exhausted"
+        # The holders it names were acquired here, in Python, not in the C API's source.
+        assert "held longest by" in str(e.value) and "C API" in str(e.value)
+        assert "capi_pool.cpp" not in str(e.value)
         a.close()  # gives it back
         assert p.metrics()["primary"]["in_use"] == 1
         with p.acquire(timeout=5) as c:  # commits and gives back at the end of the block

@@ -113,8 +113,10 @@ int32_t dbridge_pool_acquire(dbridge_pool* p, int64_t timeout_ms, dbridge_conn**
   *out = nullptr;
   if (int32_t st = check_pool(p, err)) return st;
   return guard(err, [&] {
-    if (timeout_ms < 0) return hand_out(p->p->acquire(), out);
-    return hand_out(p->p->acquire(std::chrono::milliseconds(timeout_ms)), out);
+    // No source location: the C caller's is not known, and this file's
+    // would send a leak report to the wrong place.
+    if (timeout_ms < 0) return hand_out(p->p->acquire(std::source_location{}), out);
+    return hand_out(p->p->acquire(std::chrono::milliseconds(timeout_ms), std::source_location{}), out);
   });
 }
 
@@ -123,7 +125,7 @@ int32_t dbridge_pool_acquire_read(dbridge_pool* p, dbridge_conn** out, dbridge_e
   if (out == nullptr) return bad_argument(err, "out is NULL");
   *out = nullptr;
   if (int32_t st = check_pool(p, err)) return st;
-  return guard(err, [&] { return hand_out(p->p->read(), out); });
+  return guard(err, [&] { return hand_out(p->p->read(std::source_location{}), out); });
 }
 
 void dbridge_pool_release(dbridge_conn* c) { dbridge_conn_free(c); }

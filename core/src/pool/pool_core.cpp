@@ -74,7 +74,7 @@ std::string ms_text(std::int64_t ns) {
 }
 
 std::string site_text(const std::source_location& s) {
-  if (s.file_name() == nullptr || *s.file_name() == '\0') return "an unknown place";
+  if (s.file_name() == nullptr || *s.file_name() == '\0') return "an unknown place (a call through the C API)";
   return std::string(s.file_name()) + ":" + std::to_string(s.line()) + " in " + s.function_name();
 }
 

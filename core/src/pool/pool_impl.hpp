@@ -32,7 +32,7 @@ __attribute__((visibility("hidden"))) std::int64_t mono_ns() noexcept;  ///< pre
 __attribute__((visibility("hidden"))) std::int64_t mono_coarse_ns() noexcept;
 /// "12.3 ms", for messages.
 __attribute__((visibility("hidden"))) std::string ms_text(std::int64_t ns);
-/// "file:line in function", or "an unknown place".
+/// "file:line in function", or "an unknown place (...)" for an empty one (the C API).
 __attribute__((visibility("hidden"))) std::string site_text(const std::source_location& s);
 
 /// A value only ever written under the pool lock: relaxed store of load + d,
