@@ -301,7 +301,9 @@ class Connection:
 
     def listen(self, *channels, patterns=()):
         """A Listener on this connection, joined to channels (and Redis glob patterns).
-        Iterate it for Notification tuples."""
+        Iterate it for Notification tuples. PostgreSQL runs LISTEN inside an open
+        transaction, so with autocommit off it takes effect at commit(): listen on an
+        autocommit connection, or commit first."""
         return Listener(self, channels, patterns)
 
     subscribe = listen
