@@ -123,6 +123,7 @@ _SIGNATURES = {
     # connections
     "dbridge_connect": (c_int32, [c_char_p, c_uint64, _CSTRS, _CSTRS, c_uint32, _PP, _ERR]),
     "dbridge_conn_close": (None, [_P]),
+    "dbridge_conn_try_close": (c_int32, [_P, _ERR]),
     "dbridge_conn_free": (None, [_P]),
     "dbridge_conn_is_open": (c_int32, [_P]),
     "dbridge_conn_ping": (c_int32, [_P, _ERR]),

@@ -163,9 +163,13 @@ class Connection:
 
     def close(self):
         """Closes the connection (gives it back, when pooled); a transaction
-        still open is rolled back. Idempotent."""
+        still open is rolled back. Idempotent. While another thread is inside a
+        call on this connection (e.g. blocked in Listener.wait) it raises
+        InternalError (category invalid_state) and closes nothing."""
         if self._h is None:
             return
+        err = c_void_p()
+        check(lib.dbridge_conn_try_close(self._h, byref(err)), err)
         try:
             for cur in list(self._cursors):
                 cur._free_result()
