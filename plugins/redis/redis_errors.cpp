@@ -67,10 +67,18 @@ void raise_context_error(redisContext* ctx, std::string_view during, bool cancel
   const int code = ctx != nullptr ? ctx->err : REDIS_ERR_OOM;
   const std::string detail = ctx != nullptr ? std::string(ctx->errstr) : std::string("out of memory");
   std::string what = std::string(during) + ": ";
-  if (cancelled)
-    throw sdk::error(DBR_CAT_CANCELLED, what + "cancelled (the connection was closed to interrupt the call)")
+  if (cancelled) {
+    // Cancelled on purpose, so not to be retried; but a write the server
+    // had received may have run (cancel() closes the socket, which does not
+    // stop the server), and the caller must know its outcome is unknown.
+    const bool maybe_ran = if_lost == DBR_RETRY_UNKNOWN_OUTCOME;
+    throw sdk::error(DBR_CAT_CANCELLED,
+                     what + "cancelled (the connection was closed to interrupt the call)" +
+                         (maybe_ran ? "; the command had been sent and may or may not have run" : ""))
         .native(code, domain)
+        .retry(maybe_ran ? DBR_RETRY_UNKNOWN_OUTCOME : DBR_RETRY_NONE)
         .connection_broken();
+  }
   if (code == REDIS_ERR_OOM) throw sdk::error(DBR_CAT_RESOURCE, what + "out of memory").native(code, domain);
   const bool timed_out =
       code == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || detail == std::strerror(EAGAIN));
