@@ -537,6 +537,16 @@ TEST_F(RedisTest, CancelReleasesABlockedCommand) {
   EXPECT_EQ(blocked.command({"PING"}).str, "PONG");  // CLIENT UNBLOCK keeps it usable
 }
 
+// hiredis 0.14 reads RESP2 only: after HELLO 3 the next reply broke the
+// connection with a protocol error. Refused before anything is sent.
+TEST_F(RedisTest, HelloThreeIsRefusedHelloTwoPasses) {
+  EXPECT_THROW(db().command({"HELLO", "3"}), unsupported_error);
+  EXPECT_EQ(db().command({"PING"}).str, "PONG");
+  EXPECT_EQ(db().command({"HELLO", "2"}).type, reply_type::array);
+  EXPECT_EQ(db().command({"HELLO"}).type, reply_type::array);
+  EXPECT_EQ(db().command({"PING"}).str, "PONG");
+}
+
 // cancel() with the server unable to answer CLIENT UNBLOCK (stopped with
 // SIGSTOP) closes the socket instead, after the command was sent: a write
 // may still run when the server goes on, so its outcome is unknown; a read
