@@ -84,7 +84,10 @@ const dbr_reply* redis_connection::execute_command(const sdk::argv_view& args) {
     throw backend_error(str_of(r.get()), std::string(name) + ": ");
   // MULTI/EXEC/DISCARD sent by hand keep in_transaction() truthful.
   if (r->type != REDIS_REPLY_ERROR && iequals(name, "MULTI")) in_multi_ = true;
-  if (iequals(name, "EXEC") || iequals(name, "DISCARD")) in_multi_ = false;
+  // RESET ends a MULTI as EXEC and DISCARD do (and WATCH, SELECT...: the
+  // core resets the session it hands on; the plugin tracks only the MULTI).
+  if (iequals(name, "EXEC") || iequals(name, "DISCARD") || (r->type != REDIS_REPLY_ERROR && iequals(name, "RESET")))
+    in_multi_ = false;
   // Typed here, where the server's words are known (WRONGTYPE, NOAUTH...):
   // the core sees only the error's category and code.
   if (r->type == REDIS_REPLY_ERROR) throw backend_error(str_of(r.get()));

@@ -547,6 +547,21 @@ TEST_F(RedisTest, HelloThreeIsRefusedHelloTwoPasses) {
   EXPECT_EQ(db().command({"PING"}).str, "PONG");
 }
 
+// RESET ends a MULTI opened by hand, as the server does; in_transaction()
+// and the registry said it was still open.
+TEST_F(RedisTest, ResetEndsAMultiStartedByHand) {
+  auto c = connect(url_);
+  auto state = [&] {
+    return registry::global().list([&](const connection_entry& e) { return e.id == c.id(); }).at(0).state;
+  };
+  c.command({"MULTI"});
+  ASSERT_TRUE(c.in_transaction());
+  ASSERT_EQ(state(), connection_state::in_transaction);
+  EXPECT_EQ(c.command({"RESET"}).str, "RESET");
+  EXPECT_FALSE(c.in_transaction());
+  EXPECT_NE(state(), connection_state::in_transaction);
+}
+
 // cancel() with the server unable to answer CLIENT UNBLOCK (stopped with
 // SIGSTOP) closes the socket instead, after the command was sent: a write
 // may still run when the server goes on, so its outcome is unknown; a read
