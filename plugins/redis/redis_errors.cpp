@@ -88,6 +88,16 @@ void raise_context_error(redisContext* ctx, std::string_view during, bool cancel
         .native(code, domain)
         .retry(DBR_RETRY_UNKNOWN_OUTCOME)
         .connection_broken();
+  // hiredis 0.14's reader keeps 8 levels of arrays (read.c), so a deeper
+  // reply (COMMAND DOCS, a script's nested table) is one it cannot read:
+  // not a foreign server, and the same call would fail again. The rest of
+  // the reply is still in the socket, so the connection cannot go on.
+  if (code == REDIS_ERR_PROTOCOL && detail.find("nested multi bulk") != std::string::npos)
+    throw sdk::error(DBR_CAT_UNSUPPORTED,
+                     what + "the reply nests arrays more than 7 levels deep, deeper than hiredis 0.14 can read; "
+                            "the server ran the command, and the connection is closed")
+        .native(code, domain)
+        .connection_broken();
   if (code == REDIS_ERR_PROTOCOL)
     throw sdk::error(DBR_CAT_CONNECTION, what + "protocol error (" + detail + "); is this a Redis server?")
         .native(code, domain)

@@ -562,6 +562,21 @@ TEST_F(RedisTest, ResetEndsAMultiStartedByHand) {
   EXPECT_NE(state(), connection_state::in_transaction);
 }
 
+// Debian's hiredis 0.14 reads at most 8 nested arrays; a deeper reply was
+// reported as a protocol error asking whether this is a Redis server.
+TEST_F(RedisTest, ReplyNestedDeeperThanHiredisReadsIsUnsupported) {
+  auto c = connect(url_);
+  EXPECT_EQ(c.command({"EVAL", "local t = 1 for i = 1, 5 do t = {t} end return t", "0"}).type, reply_type::array);
+  try {
+    c.command({"EVAL", "local t = 1 for i = 1, 20 do t = {t} end return t", "0"});
+    GTEST_SKIP() << "this hiredis reads replies nested 20 deep";
+  } catch (const unsupported_error& e) {
+    EXPECT_TRUE(e.connection_broken());
+    EXPECT_EQ(e.info().retry, retry_class::none);
+  }
+  EXPECT_FALSE(c.ping());
+}
+
 // cancel() with the server unable to answer CLIENT UNBLOCK (stopped with
 // SIGSTOP) closes the socket instead, after the command was sent: a write
 // may still run when the server goes on, so its outcome is unknown; a read
