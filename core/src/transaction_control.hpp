@@ -46,8 +46,9 @@ inline bool is_transaction_sql(std::string_view sql) noexcept {
 
 /// The same for a command-shaped backend's command name (Redis).
 inline bool is_transaction_command(std::string_view name) noexcept {
+  // RESET ends a MULTI too.
   return ascii_iequal_prefix(name, "MULTI") || ascii_iequal_prefix(name, "EXEC") ||
-         ascii_iequal_prefix(name, "DISCARD");
+         ascii_iequal_prefix(name, "DISCARD") || ascii_iequal_prefix(name, "RESET");
 }
 
 }  // namespace dbridge::detail

@@ -67,10 +67,18 @@ void raise_context_error(redisContext* ctx, std::string_view during, bool cancel
   const int code = ctx != nullptr ? ctx->err : REDIS_ERR_OOM;
   const std::string detail = ctx != nullptr ? std::string(ctx->errstr) : std::string("out of memory");
   std::string what = std::string(during) + ": ";
-  if (cancelled)
-    throw sdk::error(DBR_CAT_CANCELLED, what + "cancelled (the connection was closed to interrupt the call)")
+  if (cancelled) {
+    // Cancelled on purpose, so not to be retried; but a write the server
+    // had received may have run (cancel() closes the socket, which does not
+    // stop the server), and the caller must know its outcome is unknown.
+    const bool maybe_ran = if_lost == DBR_RETRY_UNKNOWN_OUTCOME;
+    throw sdk::error(DBR_CAT_CANCELLED,
+                     what + "cancelled (the connection was closed to interrupt the call)" +
+                         (maybe_ran ? "; the command had been sent and may or may not have run" : ""))
         .native(code, domain)
+        .retry(maybe_ran ? DBR_RETRY_UNKNOWN_OUTCOME : DBR_RETRY_NONE)
         .connection_broken();
+  }
   if (code == REDIS_ERR_OOM) throw sdk::error(DBR_CAT_RESOURCE, what + "out of memory").native(code, domain);
   const bool timed_out =
       code == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || detail == std::strerror(EAGAIN));
@@ -79,6 +87,16 @@ void raise_context_error(redisContext* ctx, std::string_view during, bool cancel
                                              "run, and the connection is closed")
         .native(code, domain)
         .retry(DBR_RETRY_UNKNOWN_OUTCOME)
+        .connection_broken();
+  // hiredis 0.14's reader keeps 8 levels of arrays (read.c), so a deeper
+  // reply (COMMAND DOCS, a script's nested table) is one it cannot read:
+  // not a foreign server, and the same call would fail again. The rest of
+  // the reply is still in the socket, so the connection cannot go on.
+  if (code == REDIS_ERR_PROTOCOL && detail.find("nested multi bulk") != std::string::npos)
+    throw sdk::error(DBR_CAT_UNSUPPORTED,
+                     what + "the reply nests arrays more than 7 levels deep, deeper than hiredis 0.14 can read; "
+                            "the server ran the command, and the connection is closed")
+        .native(code, domain)
         .connection_broken();
   if (code == REDIS_ERR_PROTOCOL)
     throw sdk::error(DBR_CAT_CONNECTION, what + "protocol error (" + detail + "); is this a Redis server?")

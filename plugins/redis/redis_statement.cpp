@@ -52,6 +52,15 @@ const dbr_reply* redis_connection::execute_command(const sdk::argv_view& args) {
                                                      " cannot run through command(); use the notify API "
                                                      "(dbridge::listen / listen_pattern / wait_notification)");
   }
+  // RESP3 replies (maps, sets, pushes...) are types hiredis 0.14 cannot
+  // parse: after HELLO 3 the next reply breaks the connection. HELLO 2, or
+  // HELLO without a protocol version, keeps RESP2 and may pass.
+  if (iequals(name, "HELLO") && args.size() >= 2 && args[1] != "2" &&
+      args[1].find_first_not_of("+-0123456789") == std::string_view::npos)
+    throw sdk::error(DBR_CAT_UNSUPPORTED, "HELLO " + std::string(args[1]) +
+                                              " would switch the connection to another protocol than RESP2, the "
+                                              "only one this driver reads (hiredis 0.14); use HELLO 2, or leave "
+                                              "the protocol version out");
   argp_.resize(args.size());
   argl_.resize(args.size());
   for (std::uint32_t i = 0; i < args.size(); ++i) {
@@ -75,7 +84,10 @@ const dbr_reply* redis_connection::execute_command(const sdk::argv_view& args) {
     throw backend_error(str_of(r.get()), std::string(name) + ": ");
   // MULTI/EXEC/DISCARD sent by hand keep in_transaction() truthful.
   if (r->type != REDIS_REPLY_ERROR && iequals(name, "MULTI")) in_multi_ = true;
-  if (iequals(name, "EXEC") || iequals(name, "DISCARD")) in_multi_ = false;
+  // RESET ends a MULTI as EXEC and DISCARD do (and WATCH, SELECT...: the
+  // core resets the session it hands on; the plugin tracks only the MULTI).
+  if (iequals(name, "EXEC") || iequals(name, "DISCARD") || (r->type != REDIS_REPLY_ERROR && iequals(name, "RESET")))
+    in_multi_ = false;
   // Typed here, where the server's words are known (WRONGTYPE, NOAUTH...):
   // the core sees only the error's category and code.
   if (r->type == REDIS_REPLY_ERROR) throw backend_error(str_of(r.get()));

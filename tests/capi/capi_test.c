@@ -7,6 +7,7 @@
  * fails under CI=true. */
 #include <dbridge/dbridge.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,7 @@ static void test_null_arguments(void) {
   dbridge_listener_close(NULL);
   dbridge_listener_free(NULL);
   dbridge_notification_free(NULL);
+  EXPECT(DBRIDGE_E_INVALID_ARGUMENT, dbridge_conn_try_close(NULL, NULL));
   dbridge_value_free(NULL);
 
   /* A handle of the wrong kind is refused, not misread. */
@@ -995,6 +997,87 @@ static void test_pool(const char* url, int sql) {
 
 /* ------------------------------------------------------------ servers */
 
+/* -------------------------------------------- closing during another call */
+
+struct waiter {
+  dbridge_listener* l;
+  int32_t status;
+  dbridge_notification* note;
+};
+
+static void* wait_on_listener(void* arg) {
+  struct waiter* w = (struct waiter*)arg;
+  dbridge_error* e = NULL; /* not the global err: the main thread uses that */
+  w->status = dbridge_listener_wait(w->l, 30000, &w->note, &e);
+  dbridge_error_free(e);
+  return NULL;
+}
+
+/* The text after `"name":` and any spaces in a JSON object's text. */
+static const char* json_value(const char* from, const char* name) {
+  char key[32];
+  const char* at;
+  sprintf(key, "\"%s\":", name);
+  at = strstr(from, key);
+  if (at == NULL) return NULL;
+  at += strlen(key);
+  while (*at == ' ') ++at;
+  return at;
+}
+
+/* Returns once the registry shows connection id inside a call (in_use: it
+ * holds no result, so only a call makes it so).  The registry's keys are
+ * sorted, so the first "state" after its "id" is that connection's. */
+static void until_inside_a_call(uint64_t id) {
+  int inside = 0;
+  while (!inside) {
+    char* json = NULL;
+    uint64_t n = 0;
+    dbridge_error* e = NULL;
+    if (dbridge_registry_json(&json, &n, &e) == DBRIDGE_OK) {
+      const char* at = json;
+      while ((at = json_value(at, "id")) != NULL && strtoull(at, NULL, 10) != id) continue;
+      at = at != NULL ? json_value(at, "state") : NULL;
+      inside = at != NULL && strncmp(at, "\"in_use\"", 8) == 0;
+    }
+    dbridge_string_free(json);
+    dbridge_error_free(e);
+  }
+}
+
+/* dbridge.h, THREADS: closing a connection while another thread is blocked in
+ * its listener's wait is refused (DBRIDGE_E_INVALID_STATE), and the close and
+ * free functions that cannot report leave it alone; it closed under the
+ * waiter before (Redis crashed, PostgreSQL reported "out of memory"). */
+static void test_close_during_wait(const char* url, dbridge_conn* sender) {
+  dbridge_conn* lc = connect_to(url);
+  struct waiter w = {NULL, 1, NULL};
+  pthread_t th;
+  uint64_t id = 0;
+  OK(dbridge_listener_new(lc, &w.l, &err));
+  OK(dbridge_listener_listen(w.l, S("capi_closewait"), &err));
+  OK(dbridge_conn_id(lc, &id, &err));
+  if (pthread_create(&th, NULL, wait_on_listener, &w) != 0) {
+    CHECK(!"pthread_create");
+    return;
+  }
+  until_inside_a_call(id);
+  EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_conn_try_close(lc, &err));
+  dbridge_conn_close(lc);
+  dbridge_listener_close(w.l);
+  CHECK(dbridge_conn_is_open(lc) == 1);
+  OK(dbridge_notify(sender, S("capi_closewait"), S("wake"), &err));
+  pthread_join(th, NULL);
+  CHECK(w.status == DBRIDGE_OK && w.note != NULL);
+  if (w.note != NULL) CHECK(strcmp(dbridge_notification_payload(w.note, NULL), "wake") == 0);
+  dbridge_notification_free(w.note);
+  dbridge_listener_free(w.l);
+  OK(dbridge_conn_try_close(lc, &err));
+  CHECK(dbridge_conn_is_open(lc) == 0);
+  OK(dbridge_conn_try_close(lc, &err)); /* idempotent */
+  dbridge_conn_free(lc);
+}
+
 static void test_postgres(void) {
   const char* url = server_url("DBRIDGE_TEST_POSTGRES_URL");
   struct flavor f = {
@@ -1155,6 +1238,7 @@ static void test_postgres(void) {
   EXPECT(DBRIDGE_E_INVALID_STATE, dbridge_listener_wait(l, 10, &note, &err));
   clear_error();
   dbridge_listener_free(l);
+  test_close_during_wait(url, c2);
   dbridge_conn_free(c);
   dbridge_conn_free(c2);
 
@@ -1313,6 +1397,7 @@ static void test_redis(void) {
   CHECK(strcmp(dbridge_notification_pattern(note, NULL), "capi:p.*") == 0);
   dbridge_notification_free(note);
   dbridge_listener_free(l);
+  test_close_during_wait(url, c);
 
   test_pool(url, 0);
   dbridge_conn_free(sub);

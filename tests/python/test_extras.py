@@ -80,6 +80,47 @@ def test_redis_subscribe_and_patterns(url_of, redis):
                 ("pyapi:news", "n1", None), ("pyapi:ev.x", "e1", "pyapi:ev.*")}
 
 
+def test_redis_message_bytes_that_are_not_utf8(url_of, redis):
+    # A Redis message is bytes; the str fields replace what is not UTF-8,
+    # and the *_bytes attributes keep it as published.
+    with dbridge.connect(url_of("redis")) as sub_conn:
+        with sub_conn.subscribe(patterns=["pyapi:raw.*"]) as sub:
+            redis.command("PUBLISH", b"pyapi:raw.\xff", b"\xff\xfe\x00ok")
+            n = sub.wait(5)
+            assert n.payload_bytes == b"\xff\xfe\x00ok" and n.payload == "\ufffd\ufffd\x00ok"
+            assert n.channel_bytes == b"pyapi:raw.\xff" and n.channel == "pyapi:raw.\ufffd"
+            assert n.pattern_bytes == b"pyapi:raw.*" and n.pattern == "pyapi:raw.*"
+            assert tuple(n) == (n.channel, n.payload, n.pattern, n.pid)
+
+
+@pytest.mark.parametrize("kind", ["redis", "postgres"])
+def test_close_while_another_thread_waits_is_refused(url_of, kind):
+    # dbridge.h's thread rule: closing is a second call while another thread
+    # is inside one (blocked in Listener.wait); it closed under the waiter
+    # before (Redis crashed, PostgreSQL reported "out of memory").
+    url = url_of(kind)
+    with dbridge.connect(url, autocommit=True) as sender:
+        lc = dbridge.connect(url, autocommit=True)
+        listener = lc.listen("pyapi_closewait")
+        cid = lc.id
+        got = {}
+        waiter = threading.Thread(target=lambda: got.setdefault("n", listener.wait(30)))
+        waiter.start()
+        # in_use with no result open: the waiter is inside its call.
+        while next(e["state"] for e in dbridge.registry() if e["id"] == cid) != "in_use":
+            assert waiter.is_alive()
+        with pytest.raises(dbridge.InternalError) as e:
+            lc.close()
+        assert e.value.category == "invalid_state"
+        assert not lc.closed
+        sender.notify("pyapi_closewait", "wake")
+        waiter.join(30)
+        assert not waiter.is_alive() and got["n"].payload == "wake"
+        listener.close()
+        lc.close()
+        assert lc.closed
+
+
 def test_redis_commands_and_replies(redis, key):
     try:
         assert redis.command("SET", key, "v\x00w") == "OK"

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <future>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -532,6 +535,97 @@ TEST_F(RedisTest, CancelReleasesABlockedCommand) {
   blocked.cancel();
   EXPECT_EQ(fut.get(), "cancelled");
   EXPECT_EQ(blocked.command({"PING"}).str, "PONG");  // CLIENT UNBLOCK keeps it usable
+}
+
+// hiredis 0.14 reads RESP2 only: after HELLO 3 the next reply broke the
+// connection with a protocol error. Refused before anything is sent.
+TEST_F(RedisTest, HelloThreeIsRefusedHelloTwoPasses) {
+  EXPECT_THROW(db().command({"HELLO", "3"}), unsupported_error);
+  EXPECT_EQ(db().command({"PING"}).str, "PONG");
+  EXPECT_EQ(db().command({"HELLO", "2"}).type, reply_type::array);
+  EXPECT_EQ(db().command({"HELLO"}).type, reply_type::array);
+  EXPECT_EQ(db().command({"PING"}).str, "PONG");
+}
+
+// RESET ends a MULTI opened by hand, as the server does; in_transaction()
+// and the registry said it was still open.
+TEST_F(RedisTest, ResetEndsAMultiStartedByHand) {
+  auto c = connect(url_);
+  auto state = [&] {
+    return registry::global().list([&](const connection_entry& e) { return e.id == c.id(); }).at(0).state;
+  };
+  c.command({"MULTI"});
+  ASSERT_TRUE(c.in_transaction());
+  ASSERT_EQ(state(), connection_state::in_transaction);
+  EXPECT_EQ(c.command({"RESET"}).str, "RESET");
+  EXPECT_FALSE(c.in_transaction());
+  EXPECT_NE(state(), connection_state::in_transaction);
+}
+
+// Debian's hiredis 0.14 reads at most 8 nested arrays; a deeper reply was
+// reported as a protocol error asking whether this is a Redis server.
+TEST_F(RedisTest, ReplyNestedDeeperThanHiredisReadsIsUnsupported) {
+  auto c = connect(url_);
+  EXPECT_EQ(c.command({"EVAL", "local t = 1 for i = 1, 5 do t = {t} end return t", "0"}).type, reply_type::array);
+  try {
+    c.command({"EVAL", "local t = 1 for i = 1, 20 do t = {t} end return t", "0"});
+    GTEST_SKIP() << "this hiredis reads replies nested 20 deep";
+  } catch (const unsupported_error& e) {
+    EXPECT_TRUE(e.connection_broken());
+    EXPECT_EQ(e.info().retry, retry_class::none);
+  }
+  EXPECT_FALSE(c.ping());
+}
+
+// cancel() with the server unable to answer CLIENT UNBLOCK (stopped with
+// SIGSTOP) closes the socket instead, after the command was sent: a write
+// may still run when the server goes on, so its outcome is unknown; a read
+// is simply cancelled (not to be retried: it was cancelled on purpose).
+TEST_F(RedisTest, CancelAfterSendingAWriteReportsAnUnknownOutcome) {
+  DBRIDGE_REQUIRE_SERVER_ENV("DBRIDGE_SERVERS_DIR");  // scripts/servers: where redis.pid is
+  std::ifstream pidfile(dbridge::test::env_or_empty("DBRIDGE_SERVERS_DIR") + "/redis/redis.pid");
+  pid_t server = 0;
+  ASSERT_TRUE(pidfile >> server) << "no redis.pid under DBRIDGE_SERVERS_DIR";
+  db().command({"XADD", key("stream"), "*", "f", "v"});
+  struct case_ {
+    std::vector<std::string> argv;
+    std::string listed;  // CLIENT LIST's cmd= once blocked
+    retry_class want;
+  };
+  const case_ cases[] = {
+      {{"BLPOP", key("never"), "30"}, "cmd=blpop", retry_class::unknown_outcome},
+      {{"XREAD", "BLOCK", "30000", "STREAMS", key("stream"), "$"}, "cmd=xread", retry_class::none},
+  };
+  for (const case_& c : cases) {
+    SCOPED_TRACE(c.argv[0]);
+    auto blocked = connect(url_);
+    const std::int64_t id = blocked.command({"CLIENT", "ID"}).integer;
+    auto fut = std::async(std::launch::async, [&]() -> std::optional<error_info> {
+      try {
+        std::vector<std::string_view> args(c.argv.begin(), c.argv.end());
+        blocked.command(args);
+      } catch (const cancelled_error& e) {
+        return e.info();
+      }
+      return std::nullopt;
+    });
+    // Sent and blocked in the server (polled, not slept on).
+    for (;;) {
+      auto info = db().command({"CLIENT", "LIST", "ID", std::to_string(id)}).str;
+      if (info.find(c.listed) != std::string::npos) break;
+      ASSERT_NE(fut.wait_for(0s), std::future_status::ready);
+    }
+    ASSERT_EQ(::kill(server, SIGSTOP), 0);
+    struct resume {
+      pid_t pid;
+      ~resume() { ::kill(pid, SIGCONT); }
+    } resume_server{server};
+    blocked.cancel();  // CLIENT UNBLOCK gets no answer: the socket is closed
+    const std::optional<error_info> got = fut.get();
+    ASSERT_TRUE(got.has_value()) << "the command was not cancelled";
+    EXPECT_EQ(got->retry, c.want) << got->message;
+    EXPECT_TRUE(got->connection_broken);
+  }
 }
 
 // redis+unix: the same server over its unix socket (scripts/servers exports

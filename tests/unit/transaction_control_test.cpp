@@ -25,7 +25,8 @@ TEST(TransactionControl, LeavesOrdinarySqlAlone) {
 }
 
 TEST(TransactionControl, RedisCommands) {
-  for (const char* name : {"MULTI", "multi", "EXEC", "exec", "DISCARD"}) EXPECT_TRUE(is_transaction_command(name)) << name;
+  for (const char* name : {"MULTI", "multi", "EXEC", "exec", "DISCARD", "RESET", "reset"})
+    EXPECT_TRUE(is_transaction_command(name)) << name;
   for (const char* name : {"GET", "EXECUTE", "MULTIPLY", "DISCARDS", "", "WATCH"})
     EXPECT_FALSE(is_transaction_command(name)) << name;
 }

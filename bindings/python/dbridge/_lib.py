@@ -123,6 +123,7 @@ _SIGNATURES = {
     # connections
     "dbridge_connect": (c_int32, [c_char_p, c_uint64, _CSTRS, _CSTRS, c_uint32, _PP, _ERR]),
     "dbridge_conn_close": (None, [_P]),
+    "dbridge_conn_try_close": (c_int32, [_P, _ERR]),
     "dbridge_conn_free": (None, [_P]),
     "dbridge_conn_is_open": (c_int32, [_P]),
     "dbridge_conn_ping": (c_int32, [_P, _ERR]),
@@ -232,11 +233,16 @@ def _declare():
 _declare()
 
 
+def lossy_text(raw):
+    """str of bytes the library returned: UTF-8, with bytes that are not UTF-8 replaced."""
+    return raw.decode("utf-8", "replace")
+
+
 def text_at(ptr, length):
     """Python str of (ptr, length) UTF-8 returned by the library ("" for NULL)."""
     if not ptr or not length:
         return ""
-    return ctypes.string_at(ptr, length).decode("utf-8", "replace")
+    return lossy_text(ctypes.string_at(ptr, length))
 
 
 def bytes_at(ptr, length):
@@ -266,5 +272,5 @@ def check(status, err):
     return status
 
 
-__all__ = ["lib", "check", "text_at", "bytes_at", "owned_text", "byref", "c_void_p", "c_uint64", "c_int64",
-           "c_int32", "c_uint32", "c_uint8", "c_double", "c_char_p", "ctypes"]
+__all__ = ["lib", "check", "lossy_text", "text_at", "bytes_at", "owned_text", "byref", "c_void_p", "c_uint64",
+           "c_int64", "c_int32", "c_uint32", "c_uint8", "c_double", "c_char_p", "ctypes"]

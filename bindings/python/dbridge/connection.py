@@ -7,7 +7,8 @@ import struct
 import weakref
 
 from . import _lib
-from ._lib import lib, check, byref, c_void_p, c_uint64, c_int64, c_int32, c_uint32, ctypes, text_at
+from ._lib import (lib, check, byref, c_void_p, c_uint64, c_int64, c_int32, c_uint32, ctypes, text_at, bytes_at,
+                   lossy_text)
 from ._convert import bind, bind_rows, wide_ints, BatchReader
 from .exceptions import InterfaceError, NotSupportedError, ProgrammingError
 from .types import TypeCode
@@ -121,8 +122,21 @@ def _hashable(v):
     return tuple(v) if isinstance(v, list) else v
 
 
-Notification = collections.namedtuple("Notification", "channel payload pattern pid")
-Notification.__doc__ = "One message: PostgreSQL NOTIFY or Redis PUBLISH (pattern: the PSUBSCRIBE glob that matched)."
+class Notification(collections.namedtuple("Notification", "channel payload pattern pid")):
+    """One message: PostgreSQL NOTIFY or Redis PUBLISH (pattern: the PSUBSCRIBE glob that matched).
+
+    channel, payload and pattern are str, with bytes that are not UTF-8 replaced; a Redis message
+    is any bytes, so channel_bytes, payload_bytes and pattern_bytes (None without a pattern) hold
+    them as sent. They are attributes beside the tuple, which stays (channel, payload, pattern, pid)."""
+
+    def __new__(cls, channel, payload, pattern, pid, channel_bytes=None, payload_bytes=None, pattern_bytes=None):
+        self = super().__new__(cls, channel, payload, pattern, pid)
+        self.channel_bytes = channel.encode() if channel_bytes is None else channel_bytes
+        self.payload_bytes = payload.encode() if payload_bytes is None else payload_bytes
+        if pattern_bytes is None and pattern is not None:
+            pattern_bytes = pattern.encode()
+        self.pattern_bytes = pattern_bytes
+        return self
 
 
 class Connection:
@@ -163,9 +177,13 @@ class Connection:
 
     def close(self):
         """Closes the connection (gives it back, when pooled); a transaction
-        still open is rolled back. Idempotent."""
+        still open is rolled back. Idempotent. While another thread is inside a
+        call on this connection (e.g. blocked in Listener.wait) it raises
+        InternalError (category invalid_state) and closes nothing."""
         if self._h is None:
             return
+        err = c_void_p()
+        check(lib.dbridge_conn_try_close(self._h, byref(err)), err)
         try:
             for cur in list(self._cursors):
                 cur._free_result()
@@ -685,11 +703,13 @@ class Listener(_OwnedHandle):
             return None
         try:
             n = c_uint64()
-            channel = text_at(lib.dbridge_notification_channel(out, byref(n)), n.value)
-            payload = text_at(lib.dbridge_notification_payload(out, byref(n)), n.value)
+            channel = bytes_at(lib.dbridge_notification_channel(out, byref(n)), n.value)
+            payload = bytes_at(lib.dbridge_notification_payload(out, byref(n)), n.value)
             pat = lib.dbridge_notification_pattern(out, byref(n))
-            pattern = text_at(pat, n.value) if pat else None
-            return Notification(channel, payload, pattern, lib.dbridge_notification_sender_pid(out))
+            pattern = bytes_at(pat, n.value) if pat else None
+            return Notification(lossy_text(channel), lossy_text(payload),
+                                None if pattern is None else lossy_text(pattern),
+                                lib.dbridge_notification_sender_pid(out), channel, payload, pattern)
         finally:
             lib.dbridge_notification_free(out)
 

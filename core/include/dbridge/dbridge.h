@@ -41,7 +41,16 @@
  *   A connection and everything made from it (statements, results,
  *   transactions, listeners) is used by one thread at a time; a second thread
  *   inside the same connection is reported as DBRIDGE_E_INVALID_STATE, never
- *   undefined.  dbridge_conn_cancel() may be called from any thread.  A pool
+ *   undefined.  Closing is such a call: while another thread is inside a
+ *   call on the connection (blocked in dbridge_listener_wait, running a
+ *   query), dbridge_conn_try_close fails with DBRIDGE_E_INVALID_STATE and
+ *   changes nothing, and the functions that cannot report
+ *   (dbridge_conn_close, dbridge_conn_free, dbridge_pool_release,
+ *   dbridge_pool_discard, dbridge_listener_close, dbridge_listener_free)
+ *   log the refusal and leave the connection open and the handle allocated:
+ *   a leak, never memory freed under the other thread.  Let that call return
+ *   (a wait's timeout, a notification) before closing.
+ *   dbridge_conn_cancel() may be called from any thread.  A pool
  *   handle may be used from any thread at once (acquire, metrics, close),
  *   but it must not be freed while another thread uses it.  Error objects,
  *   replies, notifications and parameter sets are plain data: one thread at
@@ -321,6 +330,10 @@ DBRIDGE_C_API int32_t dbridge_connect(const char* url, uint64_t url_len, const c
 /* Closes the connection (a pooled one goes back to its pool) and everything
  * made from it; the handle stays and refuses use.  Idempotent. */
 DBRIDGE_C_API void dbridge_conn_close(dbridge_conn* c);
+/* dbridge_conn_close that reports: DBRIDGE_E_INVALID_STATE, with nothing
+ * closed, while another thread is inside a call on c (see THREADS);
+ * DBRIDGE_OK once closed (also when it already was). */
+DBRIDGE_C_API int32_t dbridge_conn_try_close(dbridge_conn* c, dbridge_error** err);
 /* Closes when open, then releases the handle. */
 DBRIDGE_C_API void dbridge_conn_free(dbridge_conn* c);
 /* 1 when open (and not given back), 0 otherwise (also for NULL). */

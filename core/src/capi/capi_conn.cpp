@@ -4,6 +4,10 @@
 #include <chrono>
 
 
+#include <dbridge/abi.h>
+
+#include "../connection_impl.hpp"
+#include "../logging.hpp"
 #include "capi_internal.hpp"
 #include "capi_result.hpp"  // dbridge_result, for freeing a connection's spare
 
@@ -113,8 +117,40 @@ int32_t dbridge_connect(const char* url, uint64_t url_len, const char* const* op
   });
 }
 
-void dbridge_conn_close(dbridge_conn* c) {
-  if (c == nullptr || c->magic != conn_magic || c->conn == nullptr) return;
+namespace dbridge::inline v1::capi {
+
+/// The thread rule's second thread, for closing: another thread is inside a
+/// call on c (a listener's wait, a query) and still reads the connection and
+/// its children, so closing them under it would free what it uses. The
+/// closer gets the invalid_state error any second call gets (call_guard).
+int32_t refuse_during_call(const dbridge_conn* c, dbridge_error** err) noexcept {
+  if (c == nullptr || c->conn == nullptr || !c->conn->is_open()) return 0;
+  const detail::connection_impl& impl = detail::impl_of(*c->conn);
+  if (!impl.busy.load(std::memory_order_acquire)) return 0;
+  return guard(err, [&]() -> int32_t { impl.concurrent(); });
+}
+
+/// For the close and free functions that cannot report: the refusal is
+/// logged, and the connection (or listener) and its handle are left as they
+/// are, a leak rather than memory freed under the other thread.
+bool refused_silently(const dbridge_conn* c, const char* what) noexcept {
+  dbridge_error* e = nullptr;
+  if (refuse_during_call(c, &e) == 0) return false;
+  try {
+    detail::log_line(DBR_LOG_ERROR, "dbridge",
+                     std::string(what) + " refused: " + e->info.message +
+                         "; it is left open (dbridge_conn_try_close reports this as an error)");
+  } catch (...) {
+  }
+  dbridge_error_free(e);
+  return true;
+}
+
+}  // namespace dbridge::capi
+
+namespace {
+
+void close_now(dbridge_conn* c) noexcept {
   close_children(c);
   c->conn = nullptr;
   try {
@@ -127,8 +163,26 @@ void dbridge_conn_close(dbridge_conn* c) {
   std::string().swap(c->encoded_reply);
 }
 
+}  // namespace
+
+int32_t dbridge_conn_try_close(dbridge_conn* c, dbridge_error** err) {
+  if (err != nullptr) *err = nullptr;
+  if (c == nullptr || c->magic != conn_magic) return bad_argument(err, "not a connection handle");
+  if (c->conn == nullptr) return DBRIDGE_OK;
+  if (int32_t st = refuse_during_call(c, err)) return st;
+  close_now(c);
+  return DBRIDGE_OK;
+}
+
+void dbridge_conn_close(dbridge_conn* c) {
+  if (c == nullptr || c->magic != conn_magic || c->conn == nullptr) return;
+  if (refused_silently(c, "closing the connection")) return;
+  close_now(c);
+}
+
 void dbridge_conn_free(dbridge_conn* c) {
   if (c == nullptr || c->magic != conn_magic) return;
+  if (refused_silently(c, "freeing the connection")) return;
   dbridge_conn_close(c);
   c->magic = dead;
   delete c->spare_result;
@@ -620,11 +674,13 @@ int32_t dbridge_listener_new(dbridge_conn* c, dbridge_listener** out, dbridge_er
 }
 void dbridge_listener_close(dbridge_listener* l) {
   if (l == nullptr || l->magic != listener_magic) return;
+  if (refused_silently(l->parent, "closing the listener")) return;
   disown(l);
   l->l.reset();
 }
 void dbridge_listener_free(dbridge_listener* l) {
   if (l == nullptr || l->magic != listener_magic) return;
+  if (refused_silently(l->parent, "freeing the listener")) return;
   dbridge_listener_close(l);
   l->magic = dead;
   delete l;

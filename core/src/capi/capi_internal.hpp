@@ -162,6 +162,12 @@ inline void disown(capi_child* child) noexcept {
   child->parent = nullptr;
   child->prev = child->next = nullptr;
 }
+/// DBRIDGE_E_INVALID_STATE (filling *err) while another thread is inside a
+/// call on c, else 0: closing under that call would free what it uses.
+int32_t refuse_during_call(const dbridge_conn* c, dbridge_error** err) noexcept;
+/// The same for the close and free functions that return nothing: true
+/// (logged) when they must leave c alone.
+bool refused_silently(const dbridge_conn* c, const char* what) noexcept;
 /// Closes every child of c (newest first).
 void close_children(dbridge_conn* c) noexcept;
 /// 0 when c is a live connection, else the failure status.

@@ -132,6 +132,7 @@ void dbridge_pool_release(dbridge_conn* c) { dbridge_conn_free(c); }
 
 void dbridge_pool_discard(dbridge_conn* c) {
   if (c == nullptr || c->magic != conn_magic) return;
+  if (refused_silently(c, "discarding the connection")) return;
   if (c->conn != nullptr && c->pooled) {
     close_children(c);
     c->conn = nullptr;
