@@ -71,9 +71,11 @@ settings parse_settings(const dbr_url& url) {
   if (url.user != nullptr && *url.user != '\0') {
     s.user = url.user;
     if (!s.has_password)
-      throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "user '" + s.user +
-                                                     "' is given without a password; write redis://" + s.user +
-                                                     ":PASSWORD@host:port (ACL) or redis://:PASSWORD@host:port");
+      // Not named: redis-cli reads redis://secret@host as the password, so
+      // what is here may well be one.
+      throw sdk::error(DBR_CAT_INVALID_ARGUMENT,
+                       "the URL has a user part and no password; write redis://USER:PASSWORD@host:port (ACL) or "
+                       "redis://:PASSWORD@host:port (a password alone)");
   }
   bool db_in_path = false;
   if (url.database != nullptr && *url.database != '\0') {

@@ -447,6 +447,22 @@ TEST_F(RedisTest, WrongPasswordRefusedClearly) {
   }
 }
 
+TEST_F(RedisTest, ALoneUserPartIsRefusedWithoutBeingShown) {
+  // redis-cli reads redis://secret@host as the password: never echo it.
+  auto u = parse_url(url_);
+  const std::string secret = "S3cretPW-lone-9c1e";
+  const std::string url = "redis://" + secret + "@" + u.hosts[0].host + ":" + std::to_string(u.hosts[0].port) + "/0";
+  try {
+    (void)connect(url);
+    FAIL() << "a user part without a password was accepted";
+  } catch (const error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(e.category(), errc::invalid_argument) << msg;
+    EXPECT_EQ(msg.find(secret), std::string::npos) << msg;
+    EXPECT_NE(msg.find("no password"), std::string::npos) << msg;
+  }
+}
+
 TEST_F(RedisTest, RegistryRedactsPassword) {
   auto c = connect(url_, {.opened_by = "redis-registry-test"});
   auto entries = registry::global().opened_by("redis-registry-test");
