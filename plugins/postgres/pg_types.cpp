@@ -1094,15 +1094,21 @@ void check_param_count(std::uint64_t n, bool placeholder) {
       .field(DBR_ERRF_HINT, "split the statement, or pass the values as one array parameter (= ANY($1))");
 }
 
-void check_text_param(std::string_view text, std::size_t index) {
+void refuse_nul(std::string_view text, std::string_view what, const char* hint) {
   const std::size_t nul = text.find('\0');
   if (nul == std::string_view::npos) [[likely]] return;
-  throw sdk::error(DBR_CAT_DATA, "postgres: parameter $" + std::to_string(index) + " holds a NUL byte at offset " +
+  throw sdk::error(DBR_CAT_DATA, "postgres: " + std::string(what) + " holds a NUL byte at offset " +
                                      std::to_string(nul) +
                                      "; PostgreSQL text cannot store it, and it was not sent (it would have been cut "
                                      "there)")
       .subcategory(DBR_SUB_NUL_BYTE)
-      .field(DBR_ERRF_HINT, "remove the NUL byte, or store the value as bytea (pass it as bytes)");
+      .field(DBR_ERRF_HINT, hint);
+}
+
+void check_text_param(std::string_view text, std::size_t index) {
+  if (text.find('\0') == std::string_view::npos) [[likely]] return;
+  refuse_nul(text, "parameter $" + std::to_string(index),
+             "remove the NUL byte, or store the value as bytea (pass it as bytes)");
 }
 
 void check_timestamp_param(Oid target, const dbr_value& v, std::size_t index) {

@@ -113,6 +113,9 @@ void check_text_param(std::string_view text, std::size_t index);
 /// a timestamp(tz) parameter lies before PostgreSQL's first: no binary form
 /// holds it, and its text (year -290278) reads as a zone displacement.
 void check_timestamp_param(Oid target, const dbr_value& v, std::size_t index);
+/// The same refusal for any text libpq would cut at a NUL (identifiers,
+/// channel names, payloads): `what` names it in the message.
+void refuse_nul(std::string_view text, std::string_view what, const char* hint);
 /// Binary encoding only (COPY BINARY); false when there is none for the pair.
 bool encode_binary(Oid target, const dbr_value& v, std::string& buf);
 /// The parameter type to declare for a value when the server has not told

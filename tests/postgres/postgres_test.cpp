@@ -696,6 +696,28 @@ TEST_F(Client, NulInsideATextParameterIsRefusedNamingIt) {
   EXPECT_EQ(c().query_one("SELECT length(c) FROM " + t.name).get<std::int64_t>(0), 3);
 }
 
+// libpq passes channel names and payloads as C strings: notify("a\0secret")
+// went to channel "a", and a listener on "b\0c" heard "b".
+TEST_F(Client, NulInAChannelOrPayloadIsRefusedBeforeSending) {
+  auto sender = connect(server_url());
+  const std::string channel = "dbr_nulchan_" + std::to_string(::getpid());
+  const std::string cut = channel + "_b";
+  listener l(c());
+  l.listen(channel);
+  expect_nul_refused([&] { notify(sender, channel + std::string("\0secret", 7), "p1"); },
+                     "offset " + std::to_string(channel.size()));
+  expect_nul_refused([&] { notify(sender, channel, std::string("x\0y", 3)); }, "payload");
+  expect_nul_refused([&] { l.listen(cut + std::string("\0c", 2)); }, "offset " + std::to_string(cut.size()));
+  // Neither refused notification was sent, and the listener is not on `cut`:
+  // the first notification to arrive is the marker sent after them.
+  notify(sender, cut, "to-b");
+  notify(sender, channel, "marker");
+  auto n = l.wait(10s);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->channel, channel);
+  EXPECT_EQ(n->payload, "marker");
+}
+
 // More parameters than libpq can read the description of (7498) used to
 // drop the connection as "lost synchronization" and come back retryable;
 // 65536 overflowed the protocol's 16-bit count.
