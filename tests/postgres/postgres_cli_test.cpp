@@ -224,6 +224,30 @@ TEST_F(Cli, postgres_cli_CopyFromLeavesGeneratedColumnsOut) {
             "7:1:2,8:2:4");
 }
 
+// What `copy --to` writes must load back: real's largest value (above
+// FLT_MAX once read as a double), 24:00:00, and dates before year 1.
+TEST_F(Cli, postgres_cli_CopyToThenFromRoundTripsEdgeValues) {
+  db().execute("CREATE TABLE " + table_ + " (id int, r real, t time, d date, ts timestamp)");
+  db().execute("INSERT INTO " + table_ +
+               " VALUES (1, '3.4028235e38', '24:00:00', '0044-03-15 BC', '0044-03-15 10:00:00.5 BC'), "
+               "(2, '-3.4028235e38', '23:59:59.999999', '4713-01-01 BC', '0001-12-31 23:59:59 BC'), "
+               "(3, '1.5', '00:00:00', '0001-01-01', '0001-01-01 00:00:00')");
+  const std::string all = "SELECT string_agg(concat_ws('|', id, r, t, d, ts), ',' ORDER BY id) FROM " + table_;
+  const std::string before = db().query_one(all).get<std::string>(0);
+  const std::string out_path = dir_ + "/edge.csv";
+  auto e = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--to", out_path});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  db().execute("DELETE FROM " + table_);
+  auto r = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--from", out_path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(db().query_one(all).get<std::string>(0), before);
+  // Past real's range is still refused before anything is stored.
+  auto big = run_process(DBRIDGE_EXE, {"copy", url_, table_, "--from", write_file("big.csv", "4,3.5e38,,,\n")});
+  EXPECT_EQ(big.exit_code, 1);
+  EXPECT_NE(big.err.find("out of range"), std::string::npos) << big.err;
+  EXPECT_EQ(count_rows(), 3);
+}
+
 // Issue 11: `dbridge query URL "COPY ..."` spun forever; it fails at once
 // (coreutils' timeout bounds the run, so a regression fails instead of hanging).
 TEST_F(Cli, postgres_cli_QueryRefusesCopyAtOnce) {
