@@ -718,6 +718,20 @@ TEST_F(Client, NulInAChannelOrPayloadIsRefusedBeforeSending) {
   EXPECT_EQ(n->payload, "marker");
 }
 
+// Table and column names reach the driver as C strings: copy_in into
+// "t\0x" loaded table "t", and columns("t\0x") listed t's columns.
+TEST_F(Client, NulInATableOrColumnNameIsRefusedBeforeReachingTheDriver) {
+  table_guard t(c(), "nulname");
+  c().execute("CREATE TABLE " + t.name + " (a int)");
+  const std::string cut = t.name + std::string("\0x", 2);
+  const std::string at = "offset " + std::to_string(t.name.size());
+  expect_nul_refused([&] { copy_in in(c(), cut, {"a"}); }, at);
+  expect_nul_refused([&] { copy_in in(c(), t.name, {std::string("a\0b", 3)}); }, "offset 1");
+  expect_nul_refused([&] { (void)c().columns(cut); }, at);
+  expect_nul_refused([&] { (void)c().indexes(t.name, std::string("public\0x", 8)); }, "offset 6");
+  EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 0);
+}
+
 // More parameters than libpq can read the description of (7498) used to
 // drop the connection as "lost synchronization" and come back retryable;
 // 65536 overflowed the protocol's 16-bit count.
