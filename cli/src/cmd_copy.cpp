@@ -99,6 +99,22 @@ std::vector<column_spec> table_columns(connection& conn, const std::string& tabl
   return cols;
 }
 
+/// The table's PostgreSQL generated columns (GENERATED ALWAYS AS ... STORED):
+/// COPY cannot load them and COPY ... TO leaves them out, so the default
+/// column list leaves them out too. Identity columns take values; they stay.
+std::vector<std::string> generated_columns(connection& conn, const std::string& table) {
+  if (conn.scheme() != "postgresql" && conn.scheme() != "postgres") return {};
+  const auto [schema, name] = split_table(table);
+  std::vector<std::string> out;
+  for (const row& r : conn.query("SELECT a.attname::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1 AND "
+                                 "($2 = '' OR n.nspname = $2) AND a.attnum > 0 AND NOT a.attisdropped AND "
+                                 "a.attgenerated <> '' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+                                 {name, schema}))
+    out.push_back(r.get<std::string>(0));
+  return out;
+}
+
 /// Redraws "[#####-----]  42%  12345 rows" on a terminal, at most ten times a second.
 class progress_bar {
  public:
@@ -170,7 +186,9 @@ int copy_from(const copy_options& o, char delim) {
   }
   std::vector<column_spec> cols;
   if (wanted.empty()) {
-    cols = all;
+    const std::vector<std::string> generated = generated_columns(conn, o.table);
+    for (const column_spec& c : all)
+      if (std::find(generated.begin(), generated.end(), c.name) == generated.end()) cols.push_back(c);
   } else {
     for (const std::string& w : wanted) {
       auto it = std::find_if(all.begin(), all.end(), [&](const column_spec& c) { return c.name == w; });

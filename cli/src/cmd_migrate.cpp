@@ -46,7 +46,10 @@ int print_status(connection& conn, const std::vector<migration>& steps, output_f
 int run_migrate(const migrate_cmd_options& o) {
   const dbridge::url u = parse_cli_url(o.url);
   require_known_scheme(u);
-  const std::vector<migration> steps = load_migrations(o.dir);
+  std::vector<std::string> near_misses;
+  const std::vector<migration> steps = load_migrations(o.dir, near_misses);
+  for (const std::string& f : near_misses)
+    std::fputs(fmt::format("dbridge: warning: ignoring {} in {}\n", f, o.dir).c_str(), stderr);
   connection conn = connect(o.url, connect_options{.opened_by = "dbridge migrate"});
   if (o.status) return print_status(conn, steps, o.format);
 

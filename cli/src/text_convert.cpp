@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <vector>
 
@@ -70,41 +71,87 @@ int infinity_of(std::string_view s) {
   return 0;
 }
 
-value to_date(std::string_view s) {
-  if (const int inf = infinity_of(s)) return value(date{0, static_cast<std::int8_t>(inf)});
+constexpr std::int64_t micros_per_day = 86'400'000'000LL;
+
+/// PostgreSQL's ISO DateStyle (what `copy --to` writes) ends dates before
+/// year 1 in " BC": year Y BC is astronomical year 1 - Y. Takes the suffix
+/// off s; era_of then moves the day read from the rest.
+bool strip_bc(std::string_view& s) {
+  if (s.size() < 3 || s.substr(s.size() - 3) != " BC") return false;
+  s.remove_suffix(3);
+  return true;
+}
+
+/// Moves `micros` (since 1970) from year Y to year 1 - Y, same month, day and time.
+std::int64_t to_bc(std::string_view text, std::int64_t micros) {
+  std::int64_t days = micros / micros_per_day, rest = micros % micros_per_day;
+  if (rest < 0) {
+    rest += micros_per_day;
+    --days;
+  }
+  std::int64_t y = 0;
+  unsigned m = 0, d = 0;
+  sdk::civil_from_days(days, y, m, d);
+  if (y < 1) bad(text, "a date (there is no year 0 BC)");
+  return sdk::days_from_civil(1 - y, m, d) * micros_per_day + rest;
+}
+
+value to_date(std::string_view text) {
+  if (const int inf = infinity_of(text)) return value(date{0, static_cast<std::int8_t>(inf)});
+  std::string_view s = text;
+  const bool bc = strip_bc(s);
   std::int64_t d = 0;
-  if (!sdk::parse_date(s, d)) bad(s, "a date (write YYYY-MM-DD)");
+  if (!sdk::parse_date(s, d)) bad(text, "a date (write YYYY-MM-DD, or YYYY-MM-DD BC)");
+  if (bc) d = to_bc(text, d * micros_per_day) / micros_per_day;
   return value(date{static_cast<std::int32_t>(d), 0});
 }
 
-value to_timestamp(std::string_view s) {
-  if (const int inf = infinity_of(s)) return value(timestamp{0, static_cast<std::int8_t>(inf)});
+value to_timestamp(std::string_view text) {
+  if (const int inf = infinity_of(text)) return value(timestamp{0, static_cast<std::int8_t>(inf)});
+  std::string_view s = text;
+  const bool bc = strip_bc(s);
   std::int64_t us = 0;
-  if (!sdk::parse_timestamp(s, us)) bad(s, "a timestamp (write YYYY-MM-DD HH:MM:SS[.ffffff])");
+  if (!sdk::parse_timestamp(s, us)) bad(text, "a timestamp (write YYYY-MM-DD HH:MM:SS[.ffffff][ BC])");
+  if (bc) us = to_bc(text, us);
   return value(timestamp{us, 0});
 }
 
 /// Without an offset the text is UTC.
-value to_timestamptz(std::string_view s) {
-  if (const int inf = infinity_of(s)) return value(timestamptz{0, 0, static_cast<std::int8_t>(inf)});
+value to_timestamptz(std::string_view text) {
+  if (const int inf = infinity_of(text)) return value(timestamptz{0, 0, static_cast<std::int8_t>(inf)});
+  std::string_view s = text;
+  const bool bc = strip_bc(s);
   std::int64_t utc = 0;
   std::int32_t off = 0;
   if (!sdk::parse_timestamptz(s, utc, off) && !sdk::parse_timestamp(s, utc))
-    bad(s, "a timestamp (write YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM])");
+    bad(text, "a timestamp (write YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM][ BC])");
+  // The era belongs to the local date; the offset moves the instant after.
+  if (bc) utc = to_bc(text, utc + std::int64_t{off} * 1'000'000) - std::int64_t{off} * 1'000'000;
   return value(timestamptz{utc, off, 0});
+}
+
+/// PostgreSQL's time types run to 24:00:00 inclusive (the end of a day), a
+/// value sdk::parse_time, which reads times of day, does not take.
+bool parse_time_to_24(std::string_view s, std::int64_t& micros) {
+  if (sdk::parse_time(s, micros)) return true;
+  if (s.substr(0, 2) != "24") return false;
+  std::int64_t rest = 0;
+  if (!sdk::parse_time("00" + std::string(s.substr(2)), rest) || rest != 0) return false;
+  micros = micros_per_day;
+  return true;
 }
 
 value to_time(std::string_view s, bool with_zone) {
   std::int64_t t = 0;
   if (!with_zone) {
-    if (!sdk::parse_time(s, t)) bad(s, "a time of day (write HH:MM:SS[.ffffff])");
+    if (!parse_time_to_24(s, t)) bad(s, "a time of day (write HH:MM:SS[.ffffff], up to 24:00:00)");
     return value(time_of_day{t, std::nullopt});
   }
   // The codec reads offsets after a timestamp: on the epoch's day, the local
   // time it read is the time of day.
   std::int64_t utc = 0;
   std::int32_t off = 0;
-  if (!sdk::parse_time(s, t)) {
+  if (!parse_time_to_24(s, t)) {
     if (!sdk::parse_timestamptz("1970-01-01 " + std::string(s), utc, off))
       bad(s, "a time of day (write HH:MM:SS[.ffffff][+HH:MM])");
     t = utc + std::int64_t{off} * 1'000'000;
@@ -316,9 +363,17 @@ value convert_scalar(const column_spec& c, std::string_view raw) {
       auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
       if (t.empty() || end != t.data() + t.size() || (ec != std::errc() && ec != std::errc::result_out_of_range))
         bad(raw, "a number (write e.g. 1.5, -2e10, NaN, Infinity)");
-      if (ec == std::errc::result_out_of_range ||
-          (c.kind == column_kind::float32 && std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()))
+      if (ec == std::errc::result_out_of_range)
         throw conversion_error(fmt::format("{} is out of range for {}", quote_for_message(raw), c.type_name));
+      if (c.kind == column_kind::float32) {
+        // Rounded to float first, as PostgreSQL's float4in does (strtof):
+        // 3.4028235e38, above FLT_MAX in double, is FLT_MAX as a real.
+        const std::string digits(t);
+        const float f = std::strtof(digits.c_str(), nullptr);
+        if (std::isfinite(d) && std::isinf(f))
+          throw conversion_error(fmt::format("{} is out of range for {}", quote_for_message(raw), c.type_name));
+        return value(static_cast<double>(f));
+      }
       return value(d);
     }
     case column_kind::numeric: {

@@ -345,6 +345,22 @@ inline connection_impl& live(const std::unique_ptr<connection_impl>& p) {
   return *p;
 }
 
+/// Names (tables, columns, schemas) cross the ABI as C strings: one holding a
+/// NUL would reach the driver cut there, naming another object. `what` says
+/// which name, for the message.
+inline void refuse_nul_in_name(std::string_view name, std::string_view what) {
+  const std::size_t nul = name.find('\0');
+  if (nul == std::string_view::npos) [[likely]] return;
+  error_info i;
+  i.category = errc::data;
+  i.subcategory = suberrc::nul_byte;
+  i.native_domain = "dbridge";
+  i.message = std::string(what) + " holds a NUL byte at offset " + std::to_string(nul) +
+              "; it was not sent (the driver would have read the name cut there)";
+  i.hint = "remove the NUL byte from the name";
+  throw_error(std::move(i));
+}
+
 /// Holds a connection for one call: refuses a second thread (invalid_state_error),
 /// serialises GLOBAL_SERIAL plugins, and keeps the registry state current.
 class call_guard {

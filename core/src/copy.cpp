@@ -49,6 +49,8 @@ std::vector<std::string> table_columns(connection& conn, std::string_view table)
 copy_in::copy_in(connection& conn, std::string_view table, std::vector<std::string> columns) : conn_(&conn) {
   if (table.empty()) throw_error(errc::invalid_argument, "copy_in needs a table name");
   detail::connection_impl& c = bulk_impl(conn);
+  detail::refuse_nul_in_name(table, "the table name");
+  for (const auto& col : columns) detail::refuse_nul_in_name(col, "the column name");
   const std::string t(table);
   // Every row must be exactly as wide as what the plugin will read, and a
   // plugin given no column list reads the table's full width: so the core

@@ -13,6 +13,8 @@ using detail::live;
 namespace {
 result introspect(detail::connection_impl& c, std::uint32_t what, std::string_view schema, std::string_view table) {
   c.require(DBR_CAP_INTROSPECT, reinterpret_cast<const void*>(c.rec->introspect.list), "introspect");
+  detail::refuse_nul_in_name(schema, "the schema name");
+  detail::refuse_nul_in_name(table, "the table name");
   const std::string s(schema), t(table);
   detail::call_guard g(c);
   c.slot->touch();

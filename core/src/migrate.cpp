@@ -258,12 +258,32 @@ dbridge::transaction begin_sqlite_locked(connection& conn) {
   }
 }
 
-[[noreturn]] void rethrow_step_failure(const error& e, const migration& m, sql_dialect d) {
+// A step that commits or rolls back its own transaction leaves whatever it
+// ran before that point (and after it, outside any transaction) applied,
+// and the engine can no longer roll the step back as one.
+constexpr const char* ended_own_transaction =
+    "the step ended its own transaction (COMMIT, ROLLBACK or BEGIN in it), so what it ran may be partly applied; "
+    "the step is not recorded. Remove COMMIT/ROLLBACK/BEGIN from the migration (the engine runs each step in a "
+    "transaction of its own), check what it left in the database, and run migrate again";
+
+/// Whether the step's transaction is still open after its body ran. A lost
+/// connection answers no; its failure keeps its own message.
+bool step_transaction_open(connection& conn) {
+  try {
+    return conn.in_transaction();
+  } catch (const error&) {
+    return true;
+  }
+}
+
+[[noreturn]] void rethrow_step_failure(const error& e, const migration& m, sql_dialect d, bool tx_open) {
   error_info info = e.info();
   info.message = fmt::format("migration {} failed: {}", m.label(), info.message);
   if (d == sql_dialect::mysql)
     info.message += " (MariaDB commits DDL at once: statements of this step before the failing one stay applied; "
                     "the step is not recorded)";
+  else if (!tx_open)
+    info.message += fmt::format(" ({})", ended_own_transaction);
   else
     info.message += " (the step was rolled back and is not recorded)";
   throw_error(std::move(info));
@@ -295,7 +315,7 @@ bool apply_step(connection& conn, const migration_sql& q, const migration& m, sq
       run_body(conn, m, d);
       record_step(conn, q, m, d, std::chrono::steady_clock::now() - start);
     } catch (const error& e) {
-      rethrow_step_failure(e, m, d);
+      rethrow_step_failure(e, m, d, true);
     }
     return true;
   }
@@ -311,10 +331,18 @@ bool apply_step(connection& conn, const migration_sql& q, const migration& m, sq
   }
   try {
     run_body(conn, m, d);
+  } catch (const error& e) {
+    rethrow_step_failure(e, m, d, e.connection_broken() || step_transaction_open(conn));
+  }
+  // Recorded outside the step's transaction, the record would stand for
+  // work that may be partly applied, and a rerun could not be told apart.
+  if (!step_transaction_open(conn))
+    throw_error(errc::invalid_state, fmt::format("migration {}: {}", m.label(), ended_own_transaction));
+  try {
     record_step(conn, q, m, d, std::chrono::steady_clock::now() - start);
     tx.commit();
   } catch (const error& e) {
-    rethrow_step_failure(e, m, d);
+    rethrow_step_failure(e, m, d, true);
   }
   return true;
 }

@@ -3,6 +3,7 @@
 // files with per-dialect variants.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -29,7 +30,11 @@ std::string read_whole(const std::filesystem::path& p) {
   std::ostringstream text;
   text << in.rdbuf();
   if (!in && !in.eof()) throw_error(errc::resource, "cannot read migration " + p.string());
-  return text.str();
+  std::string all = text.str();
+  // Editors on Windows start UTF-8 files with a byte order mark, which no
+  // SQL parser takes as the start of a statement.
+  if (all.starts_with("\xEF\xBB\xBF")) all.erase(0, 3);
+  return all;
 }
 
 /// A migration file's parts: NNNN_name[.dialect].sql. Empty version when the
@@ -66,6 +71,18 @@ std::optional<file_name_parts> parse_file_name(const std::string& file) {
   return parts;
 }
 
+/// Why a file that parse_file_name skipped looks meant as a migration, or
+/// empty when it does not (README.md, seed data...).
+std::string near_miss(const std::string& file) {
+  std::string lower = file;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!lower.ends_with(".sql")) return {};
+  if (!file.ends_with(".sql")) return "the extension must be .sql in lower case";
+  const std::size_t digits = file.find_first_not_of("0123456789");
+  if (digits == 0) return "the name must start with its version number (NNNN_name.sql)";
+  return "the version number must be followed by '_' and a name (NNNN_name.sql)";
+}
+
 }  // namespace
 
 sql_dialect dialect_of(const connection& conn) {
@@ -79,6 +96,11 @@ sql_dialect dialect_of(const connection& conn) {
 }
 
 std::vector<migration> load_migrations(const std::filesystem::path& dir) {
+  std::vector<std::string> ignored;
+  return load_migrations(dir, ignored);
+}
+
+std::vector<migration> load_migrations(const std::filesystem::path& dir, std::vector<std::string>& near_misses) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     throw_error(errc::not_found, "migration folder " + dir.string() + " does not exist or is not a folder");
@@ -91,7 +113,10 @@ std::vector<migration> load_migrations(const std::filesystem::path& dir) {
     if (!entry.is_regular_file()) continue;
     const std::string file = entry.path().filename().string();
     const std::optional<file_name_parts> parts = parse_file_name(file);
-    if (!parts) continue;
+    if (!parts) {
+      if (std::string why = near_miss(file); !why.empty()) near_misses.push_back(file + ": " + why);
+      continue;
+    }
     auto [it, fresh] = by_version.try_emplace(parts->version);
     migration& m = it->second;
     if (fresh) {

@@ -491,6 +491,9 @@ session_zone& pg_connection::zone() {
 }
 
 std::string pg_connection::quote_ident(std::string_view name) {
+  // PQescapeIdentifier stops at a NUL: "b\0c" would name "b".
+  refuse_nul(name, "the name \"" + std::string(name.substr(0, name.find('\0'))) + "\\0...\"",
+             "remove the NUL byte from the name");
   char* q = PQescapeIdentifier(conn_, name.data(), name.size());
   if (q == nullptr)
     throw sdk::error(DBR_CAT_INVALID_ARGUMENT, "postgres: cannot quote identifier: " + std::string(PQerrorMessage(conn_)));
@@ -672,6 +675,10 @@ void pg_connection::unlisten(std::string_view channel, std::uint32_t flags) {
 }
 
 void pg_connection::notify_channel(std::string_view channel, std::string_view payload) {
+  // Both travel as C strings: cut at a NUL, "a\0secret" would notify "a".
+  const char* hint = "remove the NUL byte (encode binary payloads, e.g. as base64)";
+  refuse_nul(channel, "the channel name", hint);
+  refuse_nul(payload, "the payload", hint);
   const std::string ch(channel), pl(payload);
   const char* params[] = {ch.c_str(), pl.c_str()};
   exec("SELECT pg_notify($1, $2)", params);

@@ -129,6 +129,7 @@ void pg_connection::batch_add_sql(std::string_view sql, std::span<const dbr_valu
     std::string& b = p.data[i];
     b.clear();
     const Oid t = natural_type(v);
+    check_timestamp_param(t, v, i + 1);
     if (t != 0 && encode_binary(t, v, b)) {
       p.types[i] = t;
       p.formats[i] = 1;

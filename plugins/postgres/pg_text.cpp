@@ -86,11 +86,7 @@ void append_timestamp(std::int64_t micros, std::string& b) {
     rest += micros_per_day;
     --days;
   }
-  bool bc = false;
-  append_date(days, b, bc);
-  b.push_back(' ');
-  sdk::append_datetime(b, [&](char* buf) { return sdk::format_time(rest, buf); });
-  if (bc) b += " BC";
+  append_timestamp_at(days, rest, b);
 }
 
 dbr_value keep_text(const std::string& s, arena& a) { return sdk::make_text(a.keep(s)); }
@@ -282,7 +278,7 @@ bool parse_interval(std::string_view s, dbr_value& out) noexcept {
   return true;
 }
 
-bool parse_temporal(codec c, std::string_view s, dbr_value& out) noexcept {
+bool parse_temporal(codec c, std::string_view s, dbr_value& out) {
   scanner sc{s};
   switch (c) {
     case codec::t_date: {
@@ -314,7 +310,11 @@ bool parse_temporal(codec c, std::string_view s, dbr_value& out) noexcept {
       std::int32_t off = 0;
       if (!sc.day(days) || !sc.eat(' ') || !sc.clock(t) || (tz && !sc.offset(off))) return false;
       sc.era(days);
-      out.u.ts.micros = days * micros_per_day + t - std::int64_t{off} * 1000000;
+      std::int64_t at = 0;
+      if (__builtin_mul_overflow(days, micros_per_day, &at) || __builtin_add_overflow(at, t, &at) ||
+          __builtin_sub_overflow(at, std::int64_t{off} * 1000000, &at))
+        timestamp_past_range(s);
+      out.u.ts.micros = at;
       out.u.ts.offset_s = off;
       return sc.done();
     }
@@ -465,6 +465,14 @@ void decode_extra(codec c, const char* p, int len, dbr_value& out, arena& a) {
     }
   }
   out = keep_text(b, a);
+}
+
+void append_timestamp_at(std::int64_t days, std::int64_t micros_of_day, std::string& b) {
+  bool bc = false;
+  append_date(days, b, bc);
+  b.push_back(' ');
+  sdk::append_datetime(b, [&](char* buf) { return sdk::format_time(micros_of_day, buf); });
+  if (bc) b += " BC";
 }
 
 // ------------------------------------------------------ text -> typed value

@@ -26,6 +26,10 @@ namespace {
 // PostgreSQL counts dates and timestamps from 2000-01-01.
 constexpr std::int64_t pg_epoch_days = 10957;
 constexpr std::int64_t pg_epoch_micros = 946684800000000LL;
+// PostgreSQL's first timestamp, 4714-11-24 00:00 BC, in its own count
+// (MIN_TIMESTAMP in datatype/timestamp.h). Its last one lies past what
+// int64 microseconds since 1970 reach, so only the low end needs a check.
+constexpr std::int64_t pg_min_timestamp = -211813488000000000LL;
 
 inline std::uint16_t be16(const char* p) noexcept {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
@@ -51,6 +55,27 @@ inline void put64(std::string& b, std::uint64_t v) {
 }
 
 }  // namespace
+
+void timestamp_past_range(std::int64_t pg_micros) {
+  constexpr std::int64_t day = 86400000000LL;
+  std::int64_t days = pg_micros / day, rest = pg_micros % day;
+  if (rest < 0) {
+    rest += day;
+    --days;
+  }
+  std::string shown;
+  append_timestamp_at(days + pg_epoch_days, rest, shown);
+  timestamp_past_range(shown);
+}
+
+void timestamp_past_range(std::string_view shown) {
+  throw sdk::error(DBR_CAT_DATA, "postgres: the timestamp " + std::string(shown) +
+                                     " from the server lies past the end of dbridge's timestamp range "
+                                     "(64-bit microseconds since 1970 end at 294247-01-10 04:00:54.775807), "
+                                     "so it cannot be read as a timestamp")
+      .sqlstate("22008")
+      .field(DBR_ERRF_HINT, "read it as text (col::text), or clamp it in the query (LEAST(col, '294247-01-01'))");
+}
 
 void malformed(const char* type, int len) {
   throw sdk::error(DBR_CAT_DATA, std::string("postgres: malformed binary ") + type + " value (" +
@@ -633,8 +658,8 @@ void decode_cell(codec c, const char* p, int len, dbr_value& out, arena& a, code
         out.flags = DBR_VF_POS_INFINITY;
       else if (t == std::numeric_limits<std::int64_t>::min())
         out.flags = DBR_VF_NEG_INFINITY;
-      else
-        out.u.ts.micros = t + pg_epoch_micros;
+      else if (__builtin_add_overflow(t, pg_epoch_micros, &out.u.ts.micros))
+        timestamp_past_range(t);
       return;
     }
     case codec::interval:
@@ -939,12 +964,12 @@ bool encode_binary(Oid target, const dbr_value& v, std::string& b) {
       return true;
     case oid::date: {
       if (t != DBR_TYPE_DATE) return false;
-      std::int64_t d = v.u.ts.micros - pg_epoch_days;
+      std::int64_t d = 0;
       if (v.flags & DBR_VF_POS_INFINITY)
         d = INT32_MAX;
       else if (v.flags & DBR_VF_NEG_INFINITY)
         d = INT32_MIN;
-      else if (d <= INT32_MIN || d >= INT32_MAX)
+      else if (__builtin_sub_overflow(v.u.ts.micros, pg_epoch_days, &d) || d <= INT32_MIN || d >= INT32_MAX)
         return false;
       put32(b, static_cast<std::uint32_t>(d));
       return true;
@@ -952,11 +977,16 @@ bool encode_binary(Oid target, const dbr_value& v, std::string& b) {
     case oid::timestamp:
     case oid::timestamptz: {
       if (t != (target == oid::timestamp ? DBR_TYPE_TIMESTAMP : DBR_TYPE_TIMESTAMPTZ)) return false;
-      std::int64_t us = v.u.ts.micros - pg_epoch_micros;
+      std::int64_t us = 0;
       if (v.flags & DBR_VF_POS_INFINITY)
         us = INT64_MAX;
       else if (v.flags & DBR_VF_NEG_INFINITY)
         us = INT64_MIN;
+      else if (__builtin_sub_overflow(v.u.ts.micros, pg_epoch_micros, &us) || us < pg_min_timestamp)
+        // Sent as it is, such a value would wrap into a valid one (or the
+        // -infinity sentinel). Parameters are refused by
+        // check_timestamp_param; COPY reports the cell.
+        return false;
       put64(b, static_cast<std::uint64_t>(us));
       return true;
     }
@@ -1064,19 +1094,39 @@ void check_param_count(std::uint64_t n, bool placeholder) {
       .field(DBR_ERRF_HINT, "split the statement, or pass the values as one array parameter (= ANY($1))");
 }
 
-void check_text_param(std::string_view text, std::size_t index) {
+void refuse_nul(std::string_view text, std::string_view what, const char* hint) {
   const std::size_t nul = text.find('\0');
   if (nul == std::string_view::npos) [[likely]] return;
-  throw sdk::error(DBR_CAT_DATA, "postgres: parameter $" + std::to_string(index) + " holds a NUL byte at offset " +
+  throw sdk::error(DBR_CAT_DATA, "postgres: " + std::string(what) + " holds a NUL byte at offset " +
                                      std::to_string(nul) +
                                      "; PostgreSQL text cannot store it, and it was not sent (it would have been cut "
                                      "there)")
       .subcategory(DBR_SUB_NUL_BYTE)
-      .field(DBR_ERRF_HINT, "remove the NUL byte, or store the value as bytea (pass it as bytes)");
+      .field(DBR_ERRF_HINT, hint);
+}
+
+void check_text_param(std::string_view text, std::size_t index) {
+  if (text.find('\0') == std::string_view::npos) [[likely]] return;
+  refuse_nul(text, "parameter $" + std::to_string(index),
+             "remove the NUL byte, or store the value as bytea (pass it as bytes)");
+}
+
+void check_timestamp_param(Oid target, const dbr_value& v, std::size_t index) {
+  if ((target != oid::timestamp && target != oid::timestamptz) ||
+      (v.type != DBR_TYPE_TIMESTAMP && v.type != DBR_TYPE_TIMESTAMPTZ) ||
+      (v.flags & (DBR_VF_POS_INFINITY | DBR_VF_NEG_INFINITY)) || v.u.ts.micros >= pg_min_timestamp + pg_epoch_micros)
+    [[likely]] return;
+  std::string shown;
+  render_text(v, shown);
+  throw sdk::error(DBR_CAT_DATA, "postgres: parameter $" + std::to_string(index) + ", the timestamp " + shown +
+                                     ", lies before PostgreSQL's first timestamp (4714-11-24 00:00:00 BC); it was "
+                                     "not sent")
+      .sqlstate("22008");
 }
 
 int encode_param(Oid target, const dbr_value& v, std::string& b, std::size_t index) {
   b.clear();
+  check_timestamp_param(target, v, index);
   if (v.type == DBR_TYPE_ARRAY) array_shape(v);  // a ragged one fails here, whatever the format
   // Text targets and numerics take text: identical bytes, or the server's
   // own exact parser.

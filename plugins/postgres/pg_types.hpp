@@ -70,6 +70,13 @@ void decode_text_typed(codec c, codec elem, const char* p, int len, dbr_value& o
 [[noreturn]] void refuse_lower_bound(std::string_view bounds);
 /// The data error for a malformed binary value of `type`.
 [[noreturn]] void malformed(const char* type, int len);
+/// Throws a data error (22008) for a timestamp PostgreSQL holds but dbridge's
+/// int64 microseconds since 1970 cannot: its last ~30 years. The first form
+/// takes PostgreSQL's own count (micros since 2000), the second its text.
+[[noreturn]] void timestamp_past_range(std::int64_t pg_micros);
+[[noreturn]] void timestamp_past_range(std::string_view shown);
+/// "YYYY-MM-DD HH:MM:SS[.ffffff][ BC]" of a day since 1970 and a time of day.
+void append_timestamp_at(std::int64_t days, std::int64_t micros_of_day, std::string& b);
 
 /// Reusable storage for PQexecPrepared's parameter arrays.
 struct param_buffers {
@@ -102,6 +109,13 @@ void check_param_count(std::uint64_t n, bool placeholder = false);
 /// when a text-format parameter holds a NUL byte: libpq sends text
 /// parameters as C strings, so the server would get only the part before it.
 void check_text_param(std::string_view text, std::size_t index);
+/// Throws a data error (22008) naming parameter `index` when a timestamp for
+/// a timestamp(tz) parameter lies before PostgreSQL's first: no binary form
+/// holds it, and its text (year -290278) reads as a zone displacement.
+void check_timestamp_param(Oid target, const dbr_value& v, std::size_t index);
+/// The same refusal for any text libpq would cut at a NUL (identifiers,
+/// channel names, payloads): `what` names it in the message.
+void refuse_nul(std::string_view text, std::string_view what, const char* hint);
 /// Binary encoding only (COPY BINARY); false when there is none for the pair.
 bool encode_binary(Oid target, const dbr_value& v, std::string& buf);
 /// The parameter type to declare for a value when the server has not told

@@ -138,6 +138,21 @@ TEST_P(migrate_cli, two_processes_at_once_apply_each_file_once) {
   EXPECT_EQ(people(), 2);
 }
 
+// A BOM (Windows editors) used to reach the server as the start of the first
+// statement, a syntax error; near-miss names were skipped without a word.
+TEST_P(migrate_cli, a_bom_is_not_sql_and_near_miss_names_are_warned_about) {
+  write("0002_add_alice.sql", "\xEF\xBB\xBFINSERT INTO mig_people VALUES (1, 'alice');");
+  write("0004-dash.sql", "INSERT INTO mig_people VALUES (4, 'dash');");
+  write("0005_upper.SQL", "INSERT INTO mig_people VALUES (5, 'upper');");
+  write("notes.txt", "not a migration, not a near miss");
+  const process_result r = run({});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(people(), 2);
+  EXPECT_NE(r.err.find("warning: ignoring 0004-dash.sql"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("warning: ignoring 0005_upper.SQL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("notes.txt"), std::string::npos) << r.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(backends, migrate_cli, ::testing::ValuesIn(backends),
                          [](const auto& i) { return std::string(i.param.name); });
 

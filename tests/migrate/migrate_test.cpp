@@ -171,6 +171,37 @@ TEST_P(migrate_test, a_failing_step_is_not_recorded_and_rolled_back_where_ddl_is
   }
 }
 
+// A step with its own COMMIT left its first half applied: it used to be
+// recorded (or, failing after the COMMIT, reported as "rolled back") and the
+// next run applied it again.
+TEST_P(migrate_test, a_step_that_ends_its_own_transaction_is_refused_unrecorded_without_claiming_a_rollback) {
+  if (dialect() == dbridge::sql_dialect::mysql) GTEST_SKIP() << "MariaDB steps run without a transaction";
+  auto steps = three_steps();
+  steps[1].sql = "INSERT INTO mig_log VALUES (21); COMMIT; INSERT INTO mig_log VALUES (22);";
+  try {
+    dbridge::migrate(*db_, steps);
+    FAIL() << "the step that committed was recorded";
+  } catch (const dbridge::invalid_state_error& e) {
+    EXPECT_NE(std::string(e.what()).find("0002_create_a"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(recorded(), 1);
+  EXPECT_FALSE(db_->in_transaction());
+
+  db_->execute_script("DELETE FROM mig_log");
+  steps[1].sql = "INSERT INTO mig_log VALUES (31); COMMIT; INSERT INTO mig_log VALUES (32);\n"
+                 "INSERT INTO mig_no_such_table VALUES (1);";
+  try {
+    dbridge::migrate(*db_, steps);
+    FAIL() << "the failing step did not throw";
+  } catch (const dbridge::not_found_error& e) {
+    EXPECT_EQ(e.subcategory(), dbridge::suberrc::undefined_table);
+    EXPECT_EQ(std::string(e.what()).find("rolled back"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(recorded(), 1);
+  // What the claim would have hidden: the part before the COMMIT stayed.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM mig_log WHERE version = 31"), 1);
+}
+
 TEST_P(migrate_test, a_callback_step_runs_in_the_steps_transaction) {
   std::vector<migration> steps(2);
   steps[0].version = 1, steps[0].name = "create_log", steps[0].sql = "CREATE TABLE mig_log (version INT NOT NULL)";

@@ -696,6 +696,42 @@ TEST_F(Client, NulInsideATextParameterIsRefusedNamingIt) {
   EXPECT_EQ(c().query_one("SELECT length(c) FROM " + t.name).get<std::int64_t>(0), 3);
 }
 
+// libpq passes channel names and payloads as C strings: notify("a\0secret")
+// went to channel "a", and a listener on "b\0c" heard "b".
+TEST_F(Client, NulInAChannelOrPayloadIsRefusedBeforeSending) {
+  auto sender = connect(server_url());
+  const std::string channel = "dbr_nulchan_" + std::to_string(::getpid());
+  const std::string cut = channel + "_b";
+  listener l(c());
+  l.listen(channel);
+  expect_nul_refused([&] { notify(sender, channel + std::string("\0secret", 7), "p1"); },
+                     "offset " + std::to_string(channel.size()));
+  expect_nul_refused([&] { notify(sender, channel, std::string("x\0y", 3)); }, "payload");
+  expect_nul_refused([&] { l.listen(cut + std::string("\0c", 2)); }, "offset " + std::to_string(cut.size()));
+  // Neither refused notification was sent, and the listener is not on `cut`:
+  // the first notification to arrive is the marker sent after them.
+  notify(sender, cut, "to-b");
+  notify(sender, channel, "marker");
+  auto n = l.wait(10s);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->channel, channel);
+  EXPECT_EQ(n->payload, "marker");
+}
+
+// Table and column names reach the driver as C strings: copy_in into
+// "t\0x" loaded table "t", and columns("t\0x") listed t's columns.
+TEST_F(Client, NulInATableOrColumnNameIsRefusedBeforeReachingTheDriver) {
+  table_guard t(c(), "nulname");
+  c().execute("CREATE TABLE " + t.name + " (a int)");
+  const std::string cut = t.name + std::string("\0x", 2);
+  const std::string at = "offset " + std::to_string(t.name.size());
+  expect_nul_refused([&] { copy_in in(c(), cut, {"a"}); }, at);
+  expect_nul_refused([&] { copy_in in(c(), t.name, {std::string("a\0b", 3)}); }, "offset 1");
+  expect_nul_refused([&] { (void)c().columns(cut); }, at);
+  expect_nul_refused([&] { (void)c().indexes(t.name, std::string("public\0x", 8)); }, "offset 6");
+  EXPECT_EQ(c().query_one("SELECT count(*) FROM " + t.name).get<std::int64_t>(0), 0);
+}
+
 // More parameters than libpq can read the description of (7498) used to
 // drop the connection as "lost synchronization" and come back retryable;
 // 65536 overflowed the protocol's 16-bit count.

@@ -4,6 +4,7 @@
 // multi-dimensional arrays, timestamptz in the session's zone, edge values.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -246,4 +247,43 @@ TEST_F(Values, PipelinesReadAndBindTheSameValues) {
   EXPECT_EQ(r[2], value("[1,6)"));
   EXPECT_EQ(r[3], value(timestamptz{days_from_civil(2024, 1, 1) * day_us, 19800, 0}));
   c().execute("RESET TimeZone");
+}
+
+// PostgreSQL's timestamps run ~30 years past where int64 microseconds since
+// 1970 end (294247-01-10): shifting them from PostgreSQL's 2000-based count
+// overflowed, and '294247-06-01' read as "-290307-05-12T15:58:10".
+TEST_F(Values, TimestampsPastDbridgesRangeAreADataErrorNotAWrappedValue) {
+  const std::int64_t last = std::numeric_limits<std::int64_t>::max();
+  for (const char* extra : {"", ", 1::money"}) {  // binary, then the text fallback
+    SCOPED_TRACE(extra);
+    for (const char* v : {"'294247-06-01'::timestamp", "'294276-12-31 23:59:59.999999'::timestamp",
+                          "'294276-12-31 00:00:00+00'::timestamptz"}) {
+      SCOPED_TRACE(v);
+      try {
+        const record r = c().query_one(std::string("SELECT ") + v + extra);
+        ADD_FAILURE() << "read as " << r[0].to_string();
+      } catch (const data_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22008") << e.what();
+        EXPECT_NE(std::string(e.what()).find(std::string(v).substr(1, 10)), std::string::npos) << e.what();
+      }
+    }
+    // The last microsecond dbridge holds still reads exactly.
+    const record r = c().query_one(std::string("SELECT '294247-01-10 04:00:54.775807'::timestamp") + extra);
+    EXPECT_EQ(r[0], value(timestamp{last}));
+  }
+  // And back: a parameter before PostgreSQL's first timestamp (4714-11-24 BC)
+  // must be refused, not wrapped round into 294247 or sent as -infinity.
+  const std::int64_t pg_epoch = days_from_civil(2000, 1, 1) * day_us;
+  for (const std::int64_t us : {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::min() + pg_epoch,
+                                std::numeric_limits<std::int64_t>::min() + pg_epoch - 1}) {
+    SCOPED_TRACE(us);
+    try {
+      const record r = c().query_one("SELECT $1::timestamp::text", {timestamp{us}});
+      ADD_FAILURE() << "stored as " << r.get<std::string>(0);
+    } catch (const data_error& e) {
+      EXPECT_EQ(e.sqlstate(), "22008") << e.what();
+    }
+  }
+  EXPECT_EQ(c().query_one("SELECT $1::timestamp::text", {timestamp{last}}).get<std::string>(0),
+            "294247-01-10 04:00:54.775807");
 }

@@ -140,5 +140,10 @@ DBRIDGE_API std::vector<migration_status> migration_status_of(connection& conn, 
 /// or an unknown dialect suffix are invalid_argument_error; a missing folder
 /// is not_found_error.
 DBRIDGE_API std::vector<migration> load_migrations(const std::filesystem::path& dir);
+/// The same, adding to near_misses each skipped file that looks meant as a
+/// migration ("0006-dash.sql", "0007_x.SQL"), as "FILE: why", for the caller
+/// to warn about: they are skipped, not errors.
+DBRIDGE_API std::vector<migration> load_migrations(const std::filesystem::path& dir,
+                                                   std::vector<std::string>& near_misses);
 
 }  // namespace dbridge
