@@ -86,18 +86,24 @@ void connection_impl::concurrent() const {
                   "connection per thread or a pool");
 }
 
-void check_sql_text(std::string_view sql, std::string_view driver) {
-  const std::size_t nul = sql.find('\0');
-  if (nul == std::string_view::npos) [[likely]] return;
+void throw_nul_byte(std::string_view what, std::size_t offset, std::string_view why, std::string_view hint,
+                    std::string_view driver) {
   error_info info;
   info.category = errc::data;
   info.subcategory = suberrc::nul_byte;
   info.native_domain = "dbridge";
   info.driver = std::string(driver);
-  info.message = "the SQL text holds a NUL byte at offset " + std::to_string(nul) +
-                 " (0-based); it was not sent, since the database would run only the text before it";
-  info.hint = "remove the NUL byte from the statement; pass binary data as a bytes parameter instead";
+  info.message = std::string(what) + " holds a NUL byte at offset " + std::to_string(offset) +
+                 " (0-based); it was not sent, since " + std::string(why);
+  info.hint = std::string(hint);
   throw_error(std::move(info));
+}
+
+void check_sql_text(std::string_view sql, std::string_view driver) {
+  const std::size_t nul = sql.find('\0');
+  if (nul == std::string_view::npos) [[likely]] return;
+  throw_nul_byte("the SQL text", nul, "the database would run only the text before it",
+                 "remove the NUL byte from the statement; pass binary data as a bytes parameter instead", driver);
 }
 
 dbr_stmt* connection_impl::prepare(std::string_view sql, std::uint32_t flags, std::uint32_t& nparams) {

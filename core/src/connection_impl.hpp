@@ -345,20 +345,18 @@ inline connection_impl& live(const std::unique_ptr<connection_impl>& p) {
   return *p;
 }
 
+/// The data/nul_byte error for text the core refuses to send: `what` holds a
+/// NUL at `offset`, and `why` says what sending it would have done.
+[[noreturn]] void throw_nul_byte(std::string_view what, std::size_t offset, std::string_view why,
+                                 std::string_view hint, std::string_view driver = {});
+
 /// Names (tables, columns, schemas) cross the ABI as C strings: one holding a
 /// NUL would reach the driver cut there, naming another object. `what` says
 /// which name, for the message.
 inline void refuse_nul_in_name(std::string_view name, std::string_view what) {
   const std::size_t nul = name.find('\0');
   if (nul == std::string_view::npos) [[likely]] return;
-  error_info i;
-  i.category = errc::data;
-  i.subcategory = suberrc::nul_byte;
-  i.native_domain = "dbridge";
-  i.message = std::string(what) + " holds a NUL byte at offset " + std::to_string(nul) +
-              "; it was not sent (the driver would have read the name cut there)";
-  i.hint = "remove the NUL byte from the name";
-  throw_error(std::move(i));
+  throw_nul_byte(what, nul, "the driver would have read the name cut there", "remove the NUL byte from the name");
 }
 
 /// Holds a connection for one call: refuses a second thread (invalid_state_error),
