@@ -181,17 +181,79 @@ std::string json_text(const ojson& j, int indent) {
   return j.dump(indent, ' ', false, ojson::error_handler_t::replace);
 }
 
+std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  // The second byte's range also rules out overlong forms and surrogates.
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 1;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 2;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 3;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n >= s.size()) return 0;
+  const auto d = static_cast<unsigned char>(s[i + 1]);
+  if (d < lo || d > hi) return 0;
+  for (std::size_t k = 2; k <= n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return n + 1;
+}
+
+namespace {
+
+std::uint32_t code_point(std::string_view seq) noexcept {
+  const auto b = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(seq[k])); };
+  switch (seq.size()) {
+    case 2: return (b(0) & 0x1F) << 6 | (b(1) & 0x3F);
+    case 3: return (b(0) & 0x0F) << 12 | (b(1) & 0x3F) << 6 | (b(2) & 0x3F);
+    case 4: return (b(0) & 0x07) << 18 | (b(1) & 0x3F) << 12 | (b(2) & 0x3F) << 6 | (b(3) & 0x3F);
+    default: return b(0);
+  }
+}
+
+// C1 controls (8-bit CSI, OSC...) that terminals may act on, and the
+// overrides that make text display in an order other than it is stored.
+bool terminal_hazard(std::uint32_t cp) noexcept {
+  return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+}  // namespace
+
 std::string escape_controls(std::string_view s, bool backslash) {
   std::string r;
   r.reserve(s.size());
-  for (char ch : s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const char ch = s[i];
     const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) {
+      const std::size_t n = utf8_length_at(s, i);
+      if (n == 0) {
+        r += fmt::format("\\x{:02x}", c);
+        ++i;
+        continue;
+      }
+      const std::string_view seq = s.substr(i, n);
+      if (const std::uint32_t cp = code_point(seq); terminal_hazard(cp)) r += fmt::format("\\u{:04x}", cp);
+      else r.append(seq);
+      i += n;
+      continue;
+    }
     if (ch == '\\' && backslash) r += "\\\\";
     else if (ch == '\n') r += "\\n";
     else if (ch == '\r') r += "\\r";
     else if (ch == '\t') r += "\\t";
     else if (c < 0x20 || c == 0x7f) r += fmt::format("\\x{:02x}", c);
     else r.push_back(ch);
+    ++i;
   }
   return r;
 }

@@ -68,9 +68,21 @@ std::string_view default_fix(errc category) noexcept;
 
 // ---- plain output -----------------------------------------------------------
 
-/// s on one line: \n, \r, \t and other control bytes escaped (\x1b), and
-/// backslashes doubled when `backslash` (so a line reads back unambiguously).
+/// s on one line: \n, \r, \t and other control bytes escaped (\x1b), C1
+/// controls and bidirectional overrides too (\u009b, \u202e), each byte of
+/// invalid UTF-8 as \xNN, and backslashes doubled when `backslash` (so a line
+/// reads back unambiguously). A stored value cannot drive the terminal.
 std::string escape_controls(std::string_view s, bool backslash);
+
+/// The length of the well-formed UTF-8 sequence at s[i] (1 to 4), or 0 when
+/// the bytes there are not one (RFC 3629: shortest form, no surrogates, at
+/// most U+10FFFF).
+std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept;
+inline bool valid_utf8(std::string_view s) noexcept {
+  for (std::size_t i = 0, n; i < s.size(); i += n)
+    if ((n = utf8_length_at(s, i)) == 0) return false;
+  return true;
+}
 
 /// Writes to stdout (no formatting, no scrubbing: callers print redacted URLs only).
 void out(std::string_view text);

@@ -236,6 +236,22 @@ TEST_F(command, csv_quotes_per_rfc4180) {
   EXPECT_EQ(r.out, "x,y,z,n,e,i\r\n\"a,b\",\"say \"\"hi\"\"\",\"l1\nl2\",,\"\",7\r\n");
 }
 
+// A stored value must not drive the terminal: C1 controls (8-bit CSI),
+// bidirectional overrides and invalid UTF-8 are shown escaped, like ESC.
+TEST_F(command, table_output_escapes_what_a_terminal_would_act_on) {
+  const process_result r = run({"query", db_url(),
+                                "SELECT char(155) || '2J' AS c1, char(8238) || 'abc' AS bidi, "
+                                "CAST(x'9b324a' AS TEXT) AS raw, char(27) || '[31m' AS esc, 'é日本' AS fine"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\\u009b2J"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\\u202eabc"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\\x9b2J"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\\x1b[31m"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("é日本"), std::string::npos) << r.out;
+  for (const char* raw : {"\xc2\x9b", "\xe2\x80\xae", "\x1b", "\x9b"})
+    EXPECT_EQ(r.out.find(raw), std::string::npos) << r.out;
+}
+
 TEST_F(command, table_output_is_aligned_and_counts_rows) {
   const std::string url = db_url();
   exec_ok(url, "CREATE TABLE t(name TEXT, qty INTEGER)");
