@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <sys/stat.h>
 
 #include "commands.hpp"
@@ -269,25 +270,15 @@ int copy_to(const copy_options& o, char delim) {
   sql += ")";
 
   const bool to_stdout = o.to == "-";
-  // A file is written under a temporary name and renamed at the end, so a
-  // failed export never leaves a truncated FILE behind.
-  const std::string tmp = to_stdout ? std::string() : fmt::format("{}.dbridge-{}.tmp", o.to, ::getpid());
-  file_ptr owned;
+  std::optional<replacing_file> file;
   std::FILE* dst = stdout;
   if (!to_stdout) {
-    owned.reset(std::fopen(tmp.c_str(), "wb"));
-    if (!owned)
+    file.emplace(o.to);
+    if (file->get() == nullptr)
       return report_failure("resource", fmt::format("cannot write {}: {}", o.to, std::strerror(errno)),
                             "check the path given to --to");
-    dst = owned.get();
+    dst = file->get();
   }
-  struct tmp_remover {
-    const std::string& path;
-    bool keep = false;
-    ~tmp_remover() {
-      if (!keep && !path.empty()) std::remove(path.c_str());
-    }
-  } cleanup{tmp};
 
   const auto t0 = clock::now();
   progress_bar bar(::isatty(STDERR_FILENO) == 1 && !to_stdout, 0);
@@ -308,11 +299,8 @@ int copy_to(const copy_options& o, char delim) {
     }
   }
   bar.clear();
-  if (!to_stdout) {
-    if (std::fclose(owned.release()) != 0 || std::rename(tmp.c_str(), o.to.c_str()) != 0)
-      return report_failure("resource", fmt::format("could not write {}: {}", o.to, std::strerror(errno)));
-    cleanup.keep = true;
-  }
+  if (file && !file->commit())
+    return report_failure("resource", fmt::format("could not write {}: {}", o.to, std::strerror(errno)));
   const std::uint64_t rows = lines - (o.header && lines > 0 ? 1 : 0);
   const std::string summary = fmt::format("{} rows copied in {:.2f} s\n", rows, seconds_since(t0));
   // With the data on stdout the summary must not mix into it.

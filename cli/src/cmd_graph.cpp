@@ -105,14 +105,17 @@ int run_export(const graph_cmd_options& o) {
   graph_store store(conn);
   const graph_stats s = store.stats(o.name);
   const bool to_stdout = o.file.empty() || o.file == "-";
-  file_ptr owned(nullptr, std::fclose);
+  // A failed export (a value the format cannot hold, a lost connection)
+  // leaves the file that was there, not a truncated one.
+  std::optional<replacing_file> file;
   if (!to_stdout) {
-    owned.reset(std::fopen(o.file.c_str(), "wb"));
-    if (!owned) return report_failure("resource", fmt::format("cannot write {}: {}", o.file, std::strerror(errno)));
+    file.emplace(o.file);
+    if (file->get() == nullptr)
+      return report_failure("resource", fmt::format("cannot write {}: {}", o.file, std::strerror(errno)));
   }
   const graph_format f = !o.format.empty() ? graph_format_named(o.format)
                                            : graph_format_of_file(o.file).value_or(graph_format::json);
-  auto writer = make_graph_writer(f, to_stdout ? stdout : owned.get());
+  auto writer = make_graph_writer(f, to_stdout ? stdout : file->get());
   graph_progress progress("exported", s.nodes + s.edges);
   writer->begin(s.name, s.directed);
   // Streamed: a graph larger than memory passes through one item at a time.
@@ -120,7 +123,7 @@ int run_export(const graph_cmd_options& o) {
       o.name, [&](const node& n) { writer->node(n), progress.node(); },
       [&](const edge& e) { writer->edge(e), progress.edge(); });
   writer->end();
-  if (owned && std::fclose(owned.release()) != 0)
+  if (file && !file->commit())
     return report_failure("resource", fmt::format("cannot write {}: {}", o.file, std::strerror(errno)));
   if (!to_stdout)
     out(fmt::format("exported {}: {} nodes, {} edges to {}\n", o.name, progress.nodes(), progress.edges(), o.file));

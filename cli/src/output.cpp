@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <variant>
 
+#include <unistd.h>
+
 namespace dbridge::cli {
 
 namespace {
@@ -256,6 +258,24 @@ std::string escape_controls(std::string_view s, bool backslash) {
     ++i;
   }
   return r;
+}
+
+replacing_file::replacing_file(std::string path)
+    : path_(std::move(path)), tmp_(fmt::format("{}.dbridge-{}.tmp", path_, ::getpid())) {
+  file_ = std::fopen(tmp_.c_str(), "wb");
+}
+
+replacing_file::~replacing_file() {
+  if (file_ != nullptr) std::fclose(file_);
+  if (!committed_) std::remove(tmp_.c_str());
+}
+
+bool replacing_file::commit() {
+  std::FILE* f = file_;
+  file_ = nullptr;
+  if (f == nullptr || std::fclose(f) != 0 || std::rename(tmp_.c_str(), path_.c_str()) != 0) return false;
+  committed_ = true;
+  return true;
 }
 
 void out(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }

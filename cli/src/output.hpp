@@ -84,6 +84,26 @@ inline bool valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
+/// A file written under a temporary name beside `path` and renamed over it
+/// by commit(): a failed export leaves neither a truncated file nor, where
+/// one was, the loss of it. Without commit() the temporary is removed.
+class replacing_file {
+ public:
+  explicit replacing_file(std::string path);
+  ~replacing_file();
+  replacing_file(const replacing_file&) = delete;
+  replacing_file& operator=(const replacing_file&) = delete;
+  /// The open temporary, or nullptr when it could not be created (errno says why).
+  std::FILE* get() const noexcept { return file_; }
+  /// Closes the temporary and renames it to the path; false (errno set) when either fails.
+  bool commit();
+
+ private:
+  std::string path_, tmp_;
+  std::FILE* file_ = nullptr;
+  bool committed_ = false;
+};
+
 /// Writes to stdout (no formatting, no scrubbing: callers print redacted URLs only).
 void out(std::string_view text);
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "dbridge/connection.hpp"
@@ -149,6 +150,21 @@ TEST_P(graph_cli, a_missing_graph_and_a_broken_file_fail_cleanly) {
   EXPECT_NE(r.err.find("line 1"), std::string::npos) << r.err;
   r = run({"graph", "stats", url_, graph("broken")});
   EXPECT_EQ(r.exit_code, 1) << "a failed import left a graph behind";
+}
+
+TEST_P(graph_cli, a_failed_export_leaves_the_file_that_was_there) {
+  // A node id GraphML cannot carry fails the export part way through.
+  std::ofstream(file("ctrl.jsonl")) << "{\"kind\":\"node\",\"id\":\"ok\"}\n{\"kind\":\"node\",\"id\":\"a\\u0001b\"}\n";
+  process_result r = run({"graph", "import", url_, graph("ctrl"), file("ctrl.jsonl")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ofstream(file("keep.graphml")) << "precious";
+  r = run({"graph", "export", url_, graph("ctrl"), "-o", file("keep.graphml")});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  std::ifstream in(file("keep.graphml"));
+  const std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "precious");
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(file("keep.graphml")).parent_path()))
+    EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << entry.path();
 }
 
 /// JSON Lines with a graph line, n nodes (value {"i": i}, one label) and two
