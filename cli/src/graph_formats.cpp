@@ -158,11 +158,24 @@ class jsonl_writer final : public graph_writer {
 };
 
 /// Text for an XML attribute or element. XML 1.0 cannot hold most control
-/// characters at all, so they are refused rather than silently dropped.
+/// characters, U+FFFE, U+FFFF or bytes that are not UTF-8 at all, so they
+/// are refused rather than written into a file no parser reads back.
 std::string xml_escaped(std::string_view s, std::string_view what) {
   std::string out;
   out.reserve(s.size());
-  for (const char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const std::size_t n = utf8_length_at(s, i);
+      const bool non_character = n == 3 && s.compare(i, 2, "\xEF\xBF") == 0 &&
+                                 (static_cast<unsigned char>(s[i + 2]) == 0xBE || static_cast<unsigned char>(s[i + 2]) == 0xBF);
+      if (n == 0 || non_character)
+        throw_error(errc::data, fmt::format("{} {} holds {} GraphML (XML 1.0) cannot carry; export as json or jsonl instead",
+                                            what, json_quoted(s), n == 0 ? "bytes that are not UTF-8, which" : "U+FFFE or U+FFFF, which"));
+      out.append(s, i, n);
+      i += n - 1;
+      continue;
+    }
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -249,8 +262,8 @@ void read_json_document(std::FILE* in, const graph_sink& sink) {
   ojson doc;
   try {
     doc = ojson::parse(text);
-  } catch (const ojson::parse_error& e) {
-    throw_error(errc::data, fmt::format("the graph file is not JSON: {}", e.what()));
+  } catch (const ojson::exception& e) {  // a syntax error, or a number past a double (1e999)
+    throw_error(errc::data, fmt::format("the graph file cannot be read as JSON: {}", e.what()));
   }
   if (!doc.is_object()) throw_error(errc::data, "a JSON graph file holds one object with \"nodes\" and \"edges\"");
   if (const ojson* d = member(doc, {"directed"}); d != nullptr && d->is_boolean() && sink.directed)
@@ -264,6 +277,8 @@ void read_json_document(std::FILE* in, const graph_sink& sink) {
       for (const auto& e : *edges) ++i, sink.edge(edge_from_json(e));
   } catch (const dbridge::error& e) {
     throw_error(errc::data, fmt::format("item {} of the graph file: {}", i, e.info().message));
+  } catch (const ojson::exception& e) {  // a member of the wrong JSON type
+    throw_error(errc::data, fmt::format("item {} of the graph file: {}", i, e.what()));
   }
 }
 
@@ -283,8 +298,8 @@ void read_json_lines(std::FILE* in, const graph_sink& sink) {
         if (j.contains("directed") && j["directed"].is_boolean() && sink.directed) sink.directed(j["directed"].get<bool>());
       } else
         throw_error(errc::data, "each line needs \"kind\": \"graph\", \"node\" or \"edge\"");
-    } catch (const ojson::parse_error& e) {
-      throw_error(errc::data, fmt::format("line {} of the graph file is not JSON: {}", line_no, e.what()));
+    } catch (const ojson::exception& e) {  // a syntax error, or a number past a double (1e999)
+      throw_error(errc::data, fmt::format("line {} of the graph file cannot be read as JSON: {}", line_no, e.what()));
     } catch (const dbridge::error& e) {
       throw_error(errc::data, fmt::format("line {} of the graph file: {}", line_no, e.info().message));
     }
@@ -471,7 +486,7 @@ class graphml_reader {
       if (!text.empty() && text.front() == '[') {
         try {
           n.labels = labels_of(ojson::parse(text));
-        } catch (const ojson::parse_error&) {
+        } catch (const ojson::exception&) {
           fail("node " + id_ + ": labels '" + text + "' is not a JSON array");
         }
       } else {

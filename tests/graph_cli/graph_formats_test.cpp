@@ -151,6 +151,27 @@ TEST(graph_files_of_other_tools, broken_files_are_data_errors_with_their_place) 
     EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
   }
   EXPECT_THROW(read_text(graph_format::graphml, "<graphml><graph><hyperedge/></graph></graphml>"), dbridge::data_error);
+  // A number past a double is the file's fault, not an internal error.
+  EXPECT_THROW(read_text(graph_format::json, R"({"nodes":[{"id":"a","value":1e999}]})"), dbridge::data_error);
+  try {
+    read_text(graph_format::jsonl, "{\"kind\":\"node\",\"id\":\"a\"}\n{\"kind\":\"node\",\"id\":\"b\",\"value\":-1e999}\n");
+    FAIL() << "an overflowing number was accepted";
+  } catch (const dbridge::data_error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(graph_files_of_other_tools, graphml_refuses_what_xml_cannot_carry) {
+  // U+FFFE, U+FFFF and bytes that are not UTF-8 would make a file no XML
+  // parser reads back; JSON carries them.
+  for (const std::string& id : {std::string("a\xEF\xBF\xBF"), std::string("a\xEF\xBF\xBE"), std::string("a\x9b")}) {
+    dbridge::graph g(dbridge::graph_kind::directed);
+    g.add_node(id);
+    EXPECT_THROW(round_trip(g, graph_format::graphml), dbridge::data_error) << id;
+  }
+  dbridge::graph fine(dbridge::graph_kind::directed);
+  fine.add_node("a\xEF\xBF\xBD \xF0\x9F\x8C\x8D");  // U+FFFD and an emoji are XML characters
+  EXPECT_EQ(round_trip(fine, graph_format::graphml).nodes().size(), 1u);
 }
 
 }  // namespace
