@@ -217,6 +217,38 @@ TEST_P(graph_suite, two_graphs_with_the_same_node_ids_are_kept_apart) {
   EXPECT_TRUE(store_->load(name("two")) == two);
 }
 
+// MariaDB's PAD SPACE collations took "c" and "c " for one key: a store of
+// graph "c " replaced graph "c", and nodes "a" and "a " failed as duplicates.
+TEST_P(graph_suite, names_ids_and_types_differing_by_trailing_spaces_or_case_are_apart) {
+  graph one, two;
+  one.add_node("x", json{"1"});
+  two.add_node("a", json{"1"}, {"L", "L "});
+  two.add_node("a ", json{"2"});
+  two.add_node("A", json{"3"});
+  two.add_edge("s", "a", "T");
+  two.add_edge("s", "a ", "T ");
+  two.add_edge("s", "A", "T");
+  store_->store(one, name("c"));
+  store_->store(two, name("c") + " ");
+  EXPECT_TRUE(store_->load(name("c")) == one) << "graph \"c \" replaced graph \"c\"";
+  const graph back = store_->load(name("c") + " ");
+  EXPECT_TRUE(back == two);
+  EXPECT_EQ(back.node_count(), 4u);
+  auto ids = [](std::vector<dbridge::reached> r) {
+    std::vector<std::string> out;
+    for (const auto& x : r) out.push_back(x.id);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(ids(store_->neighbors(name("c") + " ", "s", {.depth = 1})), (std::vector<std::string>{"A", "a", "a "}));
+  EXPECT_EQ(ids(store_->neighbors(name("c") + " ", "s", {.edge_type = "T", .depth = 1})),
+            (std::vector<std::string>{"A", "a"}));
+  EXPECT_EQ(ids(store_->neighbors(name("c") + " ", "a ", {.dir = direction::in, .depth = 1})),
+            (std::vector<std::string>{"s"}));
+  store_->remove(name("c") + " ");
+  EXPECT_TRUE(store_->load(name("c")) == one);
+}
+
 TEST_P(graph_suite, a_missing_graph_is_not_found) {
   EXPECT_THROW(store_->load(name("never")), dbridge::not_found_error);
   EXPECT_THROW(store_->stats(name("never")), dbridge::not_found_error);
