@@ -249,6 +249,42 @@ TEST_P(graph_suite, names_ids_and_types_differing_by_trailing_spaces_or_case_are
   EXPECT_TRUE(store_->load(name("c")) == one);
 }
 
+// Ids, labels and types cross the ABI as C strings: node "e\0f" was stored
+// as "e", and "e\0f" beside "e\0g" failed as a duplicate naming no node.
+TEST_P(graph_suite, a_nul_byte_in_an_id_label_type_or_name_is_refused_before_anything_is_stored) {
+  using namespace std::string_literals;
+  graph old;
+  old.add_node("keep", json{"1"});
+  store_->store(old, name("nul"));
+  const auto refused = [&](const graph& g, const std::string& graph_name, const std::string& names) {
+    for (const bool merge : {false, true}) {
+      try {
+        merge ? store_->merge(g, graph_name) : store_->store(g, graph_name);
+        ADD_FAILURE() << "stored a NUL byte: " << names;
+      } catch (const dbridge::data_error& e) {
+        EXPECT_EQ(e.subcategory(), dbridge::suberrc::nul_byte) << e.what();
+        EXPECT_NE(std::string(e.what()).find(names), std::string::npos) << e.what();
+      }
+    }
+  };
+  graph ids;
+  ids.add_node("ok");
+  ids.add_node("e\0f"s);
+  ids.add_node("e\0g"s);
+  refused(ids, name("nul"), R"(node "e\u0000f")");
+  graph label;
+  label.add_node("a", json{}, {"x\0y"s});
+  refused(label, name("nul"), R"(label "x\u0000y" of node "a")");
+  graph type;
+  type.add_edge("a", "b", "T\0U"s);
+  refused(type, name("nul"), R"(edge "a" -> "b" (type "T\u0000U"))");
+  refused(old, name("nul") + "\0x"s, R"(graph name ")" + name("nul") + R"(\u0000x")");
+  EXPECT_TRUE(store_->load(name("nul")) == old);
+  std::size_t mine = 0;
+  for (const auto& st : store_->list()) mine += st.name.rfind(prefix_, 0) == 0;
+  EXPECT_EQ(mine, 1u);
+}
+
 TEST_P(graph_suite, a_missing_graph_is_not_found) {
   EXPECT_THROW(store_->load(name("never")), dbridge::not_found_error);
   EXPECT_THROW(store_->stats(name("never")), dbridge::not_found_error);

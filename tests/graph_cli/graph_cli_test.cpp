@@ -151,6 +151,17 @@ TEST_P(graph_cli, a_missing_graph_and_a_broken_file_fail_cleanly) {
   EXPECT_EQ(r.exit_code, 1) << "a failed import left a graph behind";
 }
 
+// A NUL byte in a node id was cut there: "e\u0000f" stored and exported as "e".
+TEST_P(graph_cli, a_nul_in_a_node_id_is_refused_naming_the_node) {
+  std::ofstream(file("nul.json")) << R"({"directed":true,"nodes":[{"id":"ok"},{"id":"e\u0000f","value":1}],"edges":[]})";
+  process_result r = run({"graph", "import", url_, graph("nul"), file("nul.json")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(R"(node "e\u0000f")"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("NUL"), std::string::npos) << r.err;
+  r = run({"graph", "stats", url_, graph("nul")});
+  EXPECT_EQ(r.exit_code, 1) << "a refused import left a graph behind";
+}
+
 /// JSON Lines with a graph line, n nodes (value {"i": i}, one label) and two
 /// edges per node, every node before the edges that name it.
 std::string people_jsonl(int n, bool directed) {
