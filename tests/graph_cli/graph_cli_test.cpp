@@ -162,6 +162,14 @@ TEST_P(graph_cli, a_nul_in_a_node_id_is_refused_naming_the_node) {
   EXPECT_EQ(r.exit_code, 1) << "a refused import left a graph behind";
 }
 
+// A label given twice failed with the mapper's duplicate-key error, naming no node.
+TEST_P(graph_cli, a_label_given_twice_is_kept_once) {
+  std::ofstream(file("dup.json")) << R"({"directed":true,"nodes":[{"id":"a","labels":["x","x"]}],"edges":[]})";
+  const process_result r = run({"graph", "import", url_, graph("dup"), file("dup.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(exported("dup")["nodes"][0]["labels"], json::array({"x"}));
+}
+
 /// JSON Lines with a graph line, n nodes (value {"i": i}, one label) and two
 /// edges per node, every node before the edges that name it.
 std::string people_jsonl(int n, bool directed) {

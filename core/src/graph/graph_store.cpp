@@ -397,12 +397,17 @@ struct abi_graph {
       out.struct_size = sizeof out;
       refuse_nul(n.id, [&] { return "the id of node " + shown(n.id); });
       out.id = n.id.c_str();
-      out.nlabels = static_cast<uint32_t>(n.labels.size());
-      out.labels = labels.data() + labels.size();
+      // Labels are a set: a label given twice is stored once (the mappers'
+      // key on a node's labels refused the second as a duplicate).
+      const std::size_t first = labels.size();
       for (const auto& l : n.labels) {
         refuse_nul(l, [&] { return "label " + shown(l) + " of node " + shown(n.id); });
-        labels.push_back(l.c_str());
+        if (std::none_of(labels.begin() + static_cast<std::ptrdiff_t>(first), labels.end(),
+                         [&](const char* seen) { return l == seen; }))
+          labels.push_back(l.c_str());
       }
+      out.nlabels = static_cast<uint32_t>(labels.size() - first);
+      out.labels = labels.data() + first;
       if (!n.value.text.empty()) {
         out.value = n.value.text.c_str();
         out.value_len = n.value.text.size();
