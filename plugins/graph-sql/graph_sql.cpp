@@ -228,6 +228,36 @@ struct sql_text {
            "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', k.rel, k.conname);\n"
            "EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s ON DELETE RESTRICT', k.rel, k.conname, k.def);\n"
            "END LOOP; END $do$"});
+    // utf8mb4_bin is a PAD SPACE collation: 'c' and 'c ' are one key, so a
+    // store of graph "c " replaced graph "c", and nodes "a" and "a " of one
+    // graph failed as duplicates. utf8mb4_nopad_bin compares every byte, as
+    // PostgreSQL and SQLite do. MariaDB refuses to change a column's
+    // collation under a foreign key (even with foreign_key_checks off), so
+    // graph-sql's own keys (InnoDB's names for step 1's unnamed keys) are
+    // dropped and added back; each statement can be rerun, since MariaDB
+    // commits DDL at once and a failed step is run again from its start.
+    // Turning PAD SPACE into NO PAD only splits keys, so no stored row
+    // can collide.
+    if (my) {
+      const std::string c = " COLLATE utf8mb4_nopad_bin";
+      const std::string key = " varchar(255)" + c + " NOT NULL";
+      const std::string table = "DEFAULT CHARSET=utf8mb4" + c;
+      out.push_back(
+          {7, "graph_keys_nopad",
+           "ALTER TABLE graph_edges DROP FOREIGN KEY IF EXISTS graph_edges_ibfk_1, "
+           "DROP FOREIGN KEY IF EXISTS graph_edges_ibfk_2, " + table + ", MODIFY graph_name" + key +
+               ", MODIFY from_node" + key + ", MODIFY to_node" + key + ", MODIFY edge_type varchar(255)" + c +
+               ";\nALTER TABLE graph_node_labels DROP FOREIGN KEY IF EXISTS graph_node_labels_ibfk_1, " + table +
+               ", MODIFY graph_name" + key + ", MODIFY node_id" + key + ", MODIFY label" + key +
+               ";\nALTER TABLE graph_nodes " + table + ", MODIFY graph_name" + key + ", MODIFY node_id" + key +
+               ";\nALTER TABLE dbridge_graphs " + table + ", MODIFY graph_name" + key +
+               ";\nALTER TABLE graph_edges ADD CONSTRAINT graph_edges_ibfk_1 FOREIGN KEY IF NOT EXISTS "
+               "(graph_name, from_node) REFERENCES graph_nodes (graph_name, node_id), "
+               "ADD CONSTRAINT graph_edges_ibfk_2 FOREIGN KEY IF NOT EXISTS "
+               "(graph_name, to_node) REFERENCES graph_nodes (graph_name, node_id)"
+               ";\nALTER TABLE graph_node_labels ADD CONSTRAINT graph_node_labels_ibfk_1 FOREIGN KEY IF NOT EXISTS "
+               "(graph_name, node_id) REFERENCES graph_nodes (graph_name, node_id)"});
+    }
     return out;
   }
   std::string upsert_graph(bool keep_kind) const {
@@ -256,7 +286,11 @@ struct sql_text {
     return sql + " ON CONFLICT (graph_name, node_id) DO UPDATE SET value = excluded.value";
   }
   std::string walk(std::uint32_t direction, bool typed) const {
-    const std::string start = d == dialect::mariadb ? "CAST($2 AS CHAR(255))" : "$2";
+    // The walk's column takes its anchor's collation, under which UNION
+    // tells reached nodes apart: the connection's (utf8mb4_general_ci by
+    // default) would fold "a" into "A" and "a ".
+    const std::string start =
+        d == dialect::mariadb ? "CAST($2 AS CHAR(255) CHARACTER SET utf8mb4) COLLATE utf8mb4_nopad_bin" : "$2";
     const std::string type = typed ? " AND e.edge_type = $3" : "";
     const std::string depth = typed ? "$4" : "$3";
     if (d == dialect::postgres) return walk_postgres(direction, type, depth);

@@ -51,9 +51,11 @@ class graph_sql_schema : public ::testing::TestWithParam<sql_backend> {
   }
   // PostgreSQL has a third step (its edge indexes, node id first), a
   // fourth (no graph_nodes(graph_name) index), a fifth (edge indexes
-  // compared byte for byte) and a sixth (node keys ON DELETE RESTRICT).
+  // compared byte for byte) and a sixth (node keys ON DELETE RESTRICT);
+  // MariaDB a seventh (keys compared without padding).
   std::vector<std::int64_t> all_versions() const {
     if (std::string(GetParam().dialect) == "postgres") return {1, 2, 3, 4, 5, 6};
+    if (std::string(GetParam().dialect) == "mariadb") return {1, 2, 7};
     return {1, 2};
   }
   std::vector<std::int64_t> recorded_versions() {
@@ -208,6 +210,62 @@ TEST_P(graph_sql_schema, the_node_keys_are_restrict_and_a_users_key_is_left_alon
   }
   EXPECT_TRUE(store.load("gs_keys") == g);
   store.remove("gs_keys");  // gs_user_ref goes with the schema in TearDown
+}
+
+// A MariaDB database made by graph-sql 0.5.9 (tables in utf8mb4_bin, a PAD
+// SPACE collation) gets step 7 and keeps its graphs; after it, graph "c "
+// and node "a " are keys of their own, and graph-sql's foreign keys still hold.
+TEST_P(graph_sql_schema, a_mariadb_database_made_by_0_5_9_gets_keys_compared_without_padding) {
+  if (std::string(GetParam().dialect) != "mariadb") GTEST_SKIP() << "step 7 is MariaDB's";
+  dbridge::graph g;
+  g.add_node("a", dbridge::json{"1"}, {"L"});
+  g.add_edge("a", "b", "LINK", 2.0);
+  {
+    dbridge::graph_store store(*conn_, "graph-sql");
+    store.store(g, "gs_pad");
+  }
+  // Back to what 0.5.9 left: step 1's utf8mb4_bin columns, no step 7.
+  conn_->execute_script(std::string("DELETE FROM ") + record_table + " WHERE version >= 7");
+  conn_->execute_script(
+      "ALTER TABLE graph_edges DROP FOREIGN KEY graph_edges_ibfk_1, DROP FOREIGN KEY graph_edges_ibfk_2, "
+      "CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; "
+      "ALTER TABLE graph_node_labels DROP FOREIGN KEY graph_node_labels_ibfk_1, "
+      "CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; "
+      "ALTER TABLE graph_nodes CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; "
+      "ALTER TABLE dbridge_graphs CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; "
+      "ALTER TABLE graph_edges ADD FOREIGN KEY (graph_name, from_node) REFERENCES graph_nodes (graph_name, node_id), "
+      "ADD FOREIGN KEY (graph_name, to_node) REFERENCES graph_nodes (graph_name, node_id); "
+      "ALTER TABLE graph_node_labels ADD FOREIGN KEY (graph_name, node_id) REFERENCES graph_nodes (graph_name, node_id)");
+  EXPECT_EQ(conn_->query_one("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND "
+                             "table_name = 'graph_nodes' AND data_type = 'varchar' AND collation_name = 'utf8mb4_bin'")
+                .get<std::int64_t>(0),
+            2);
+  dbridge::graph_store store(*conn_, "graph-sql");
+  EXPECT_EQ(recorded_versions(), all_versions());
+  EXPECT_EQ(conn_->query_one("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND "
+                             "table_name IN ('dbridge_graphs', 'graph_nodes', 'graph_edges', 'graph_node_labels') "
+                             "AND data_type = 'varchar' AND collation_name <> 'utf8mb4_nopad_bin'")
+                .get<std::int64_t>(0),
+            0);
+  EXPECT_EQ(conn_->query_one("SELECT COUNT(*) FROM information_schema.referential_constraints WHERE "
+                             "constraint_schema = DATABASE() AND referenced_table_name = 'graph_nodes'")
+                .get<std::int64_t>(0),
+            3);
+  EXPECT_TRUE(store.load("gs_pad") == g);
+  dbridge::graph padded;
+  padded.add_node("a");
+  padded.add_node("a ");
+  store.store(padded, "gs_pad ");
+  EXPECT_TRUE(store.load("gs_pad") == g) << "graph \"gs_pad \" replaced graph \"gs_pad\"";
+  EXPECT_TRUE(store.load("gs_pad ") == padded);
+  try {
+    conn_->execute("INSERT INTO graph_edges (graph_name, from_node, to_node) VALUES ('gs_pad', 'zz', 'a')");
+    ADD_FAILURE() << "an edge from a missing node was inserted";
+  } catch (const dbridge::error& e) {
+    EXPECT_EQ(e.subcategory(), dbridge::suberrc::foreign_key_violation) << e.what();
+  }
+  store.remove("gs_pad ");
+  store.remove("gs_pad");
 }
 
 // SQLite's store raises the page cache for its transaction only: the

@@ -217,6 +217,91 @@ TEST_P(graph_suite, two_graphs_with_the_same_node_ids_are_kept_apart) {
   EXPECT_TRUE(store_->load(name("two")) == two);
 }
 
+// MariaDB's PAD SPACE collations took "c" and "c " for one key: a store of
+// graph "c " replaced graph "c", and nodes "a" and "a " failed as duplicates.
+TEST_P(graph_suite, names_ids_and_types_differing_by_trailing_spaces_or_case_are_apart) {
+  graph one, two;
+  one.add_node("x", json{"1"});
+  two.add_node("a", json{"1"}, {"L", "L "});
+  two.add_node("a ", json{"2"});
+  two.add_node("A", json{"3"});
+  two.add_edge("s", "a", "T");
+  two.add_edge("s", "a ", "T ");
+  two.add_edge("s", "A", "T");
+  store_->store(one, name("c"));
+  store_->store(two, name("c") + " ");
+  EXPECT_TRUE(store_->load(name("c")) == one) << "graph \"c \" replaced graph \"c\"";
+  const graph back = store_->load(name("c") + " ");
+  EXPECT_TRUE(back == two);
+  EXPECT_EQ(back.node_count(), 4u);
+  auto ids = [](std::vector<dbridge::reached> r) {
+    std::vector<std::string> out;
+    for (const auto& x : r) out.push_back(x.id);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(ids(store_->neighbors(name("c") + " ", "s", {.depth = 1})), (std::vector<std::string>{"A", "a", "a "}));
+  EXPECT_EQ(ids(store_->neighbors(name("c") + " ", "s", {.edge_type = "T", .depth = 1})),
+            (std::vector<std::string>{"A", "a"}));
+  EXPECT_EQ(ids(store_->neighbors(name("c") + " ", "a ", {.dir = direction::in, .depth = 1})),
+            (std::vector<std::string>{"s"}));
+  store_->remove(name("c") + " ");
+  EXPECT_TRUE(store_->load(name("c")) == one);
+}
+
+// Ids, labels and types cross the ABI as C strings: node "e\0f" was stored
+// as "e", and "e\0f" beside "e\0g" failed as a duplicate naming no node.
+TEST_P(graph_suite, a_nul_byte_in_an_id_label_type_or_name_is_refused_before_anything_is_stored) {
+  using namespace std::string_literals;
+  graph old;
+  old.add_node("keep", json{"1"});
+  store_->store(old, name("nul"));
+  const auto refused = [&](const graph& g, const std::string& graph_name, const std::string& names) {
+    for (const bool merge : {false, true}) {
+      try {
+        merge ? store_->merge(g, graph_name) : store_->store(g, graph_name);
+        ADD_FAILURE() << "stored a NUL byte: " << names;
+      } catch (const dbridge::data_error& e) {
+        EXPECT_EQ(e.subcategory(), dbridge::suberrc::nul_byte) << e.what();
+        EXPECT_NE(std::string(e.what()).find(names), std::string::npos) << e.what();
+      }
+    }
+  };
+  graph ids;
+  ids.add_node("ok");
+  ids.add_node("e\0f"s);
+  ids.add_node("e\0g"s);
+  refused(ids, name("nul"), R"(node "e\u0000f")");
+  graph label;
+  label.add_node("a", json{}, {"x\0y"s});
+  refused(label, name("nul"), R"(label "x\u0000y" of node "a")");
+  graph type;
+  type.add_edge("a", "b", "T\0U"s);
+  refused(type, name("nul"), R"(edge "a" -> "b" (type "T\u0000U"))");
+  refused(old, name("nul") + "\0x"s, R"(graph name ")" + name("nul") + R"(\u0000x")");
+  EXPECT_TRUE(store_->load(name("nul")) == old);
+  std::size_t mine = 0;
+  for (const auto& st : store_->list()) mine += st.name.rfind(prefix_, 0) == 0;
+  EXPECT_EQ(mine, 1u);
+}
+
+// Labels are a set: one given twice failed the store with the mapper's
+// duplicate-key error, naming no node.
+TEST_P(graph_suite, a_label_given_twice_is_stored_once) {
+  graph g;
+  g.add_node("a", json{"1"}, {"x", "y", "x", "x"});
+  g.add_node("b", json{}, {"x"});
+  for (const bool merge : {false, true}) {
+    merge ? store_->merge(g, name("dup")) : store_->store(g, name("dup"));
+    const graph back = store_->load(name("dup"));
+    ASSERT_NE(back.find_node("a"), nullptr);
+    auto labels = back.find_node("a")->labels;
+    std::sort(labels.begin(), labels.end());
+    EXPECT_EQ(labels, (std::vector<std::string>{"x", "y"}));
+    EXPECT_EQ(back.find_node("b")->labels, (std::vector<std::string>{"x"}));
+  }
+}
+
 TEST_P(graph_suite, a_missing_graph_is_not_found) {
   EXPECT_THROW(store_->load(name("never")), dbridge::not_found_error);
   EXPECT_THROW(store_->stats(name("never")), dbridge::not_found_error);

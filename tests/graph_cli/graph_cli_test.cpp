@@ -167,6 +167,25 @@ TEST_P(graph_cli, a_failed_export_leaves_the_file_that_was_there) {
     EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << entry.path();
 }
 
+// A NUL byte in a node id was cut there: "e\u0000f" stored and exported as "e".
+TEST_P(graph_cli, a_nul_in_a_node_id_is_refused_naming_the_node) {
+  std::ofstream(file("nul.json")) << R"({"directed":true,"nodes":[{"id":"ok"},{"id":"e\u0000f","value":1}],"edges":[]})";
+  process_result r = run({"graph", "import", url_, graph("nul"), file("nul.json")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(R"(node "e\u0000f")"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("NUL"), std::string::npos) << r.err;
+  r = run({"graph", "stats", url_, graph("nul")});
+  EXPECT_EQ(r.exit_code, 1) << "a refused import left a graph behind";
+}
+
+// A label given twice failed with the mapper's duplicate-key error, naming no node.
+TEST_P(graph_cli, a_label_given_twice_is_kept_once) {
+  std::ofstream(file("dup.json")) << R"({"directed":true,"nodes":[{"id":"a","labels":["x","x"]}],"edges":[]})";
+  const process_result r = run({"graph", "import", url_, graph("dup"), file("dup.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(exported("dup")["nodes"][0]["labels"], json::array({"x"}));
+}
+
 /// JSON Lines with a graph line, n nodes (value {"i": i}, one label) and two
 /// edges per node, every node before the edges that name it.
 std::string people_jsonl(int n, bool directed) {

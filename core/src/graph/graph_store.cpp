@@ -4,6 +4,7 @@
 // node and edge records and back.
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <span>
@@ -19,6 +20,7 @@
 #include "dbridge/migrate.hpp"
 #include "dbridge/plugin_catalog.hpp"
 #include "cell_abi.hpp"
+#include "connection_impl.hpp"
 #include "graph_json.hpp"
 #include "plugin/capability.hpp"
 #include "plugin/host.hpp"
@@ -335,6 +337,35 @@ std::vector<std::byte> packed_at(const std::vector<T>& items, std::size_t size) 
 }
 
 // The ABI view of a graph; points into g, which must outlive it.
+// A name shown in an error, with control bytes (the NUL above all) escaped
+// so the message shows where they are.
+std::string shown(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '"' || c == '\\') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, c == '"' || c == '\\' ? "\\%c" : "\\u%04x", c == '"' || c == '\\' ? c : u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// Ids, labels and types cross the ABI as C strings: one holding a NUL would
+// reach the mapper cut there ("e\0f" stored as "e"), so it is refused before
+// the mapper sees any of the graph. `what()` names the node or edge (built
+// only on a refusal: this runs for every id of a large graph).
+template <class What>
+void refuse_nul(std::string_view text, const What& what) {
+  const std::size_t nul = text.find('\0');
+  if (nul == std::string_view::npos) [[likely]] return;
+  detail::throw_nul_byte(what(), nul, "the graph mapper would have read it cut there",
+                         "remove the NUL byte; nothing of the graph was stored");
+}
+
 struct abi_graph {
   std::vector<dbr_graph_node> nodes;
   std::vector<dbr_graph_edge> edges;
@@ -364,10 +395,19 @@ struct abi_graph {
       dbr_graph_node& out = nodes[i];
       std::memset(&out, 0, sizeof out);
       out.struct_size = sizeof out;
+      refuse_nul(n.id, [&] { return "the id of node " + shown(n.id); });
       out.id = n.id.c_str();
-      out.nlabels = static_cast<uint32_t>(n.labels.size());
-      out.labels = labels.data() + labels.size();
-      for (const auto& l : n.labels) labels.push_back(l.c_str());
+      // Labels are a set: a label given twice is stored once (the mappers'
+      // key on a node's labels refused the second as a duplicate).
+      const std::size_t first = labels.size();
+      for (const auto& l : n.labels) {
+        refuse_nul(l, [&] { return "label " + shown(l) + " of node " + shown(n.id); });
+        if (std::none_of(labels.begin() + static_cast<std::ptrdiff_t>(first), labels.end(),
+                         [&](const char* seen) { return l == seen; }))
+          labels.push_back(l.c_str());
+      }
+      out.nlabels = static_cast<uint32_t>(labels.size() - first);
+      out.labels = labels.data() + first;
       if (!n.value.text.empty()) {
         out.value = n.value.text.c_str();
         out.value_len = n.value.text.size();
@@ -381,6 +421,13 @@ struct abi_graph {
       dbr_graph_edge& out = edges[i];
       std::memset(&out, 0, sizeof out);
       out.struct_size = sizeof out;
+      const auto edge_part = [&](const char* part) {
+        return [&e, part] { return "the " + std::string(part) + " of edge " + shown(e.from) + " -> " + shown(e.to) +
+                                   " (type " + shown(e.type) + ")"; };
+      };
+      refuse_nul(e.from, edge_part("from node"));
+      refuse_nul(e.to, edge_part("to node"));
+      refuse_nul(e.type, edge_part("type"));
       out.from = e.from.c_str();
       out.to = e.to.c_str();
       out.type = e.type.c_str();
@@ -554,7 +601,7 @@ std::unique_ptr<graph_store::impl> open_store(connection& conn, std::shared_ptr<
 void check_name(std::string_view name) {
   if (name.empty()) throw_error(errc::invalid_argument, "a graph needs a name");
   if (name.size() > 255) throw_error(errc::invalid_argument, "graph names are at most 255 bytes");
-  if (name.find('\0') != std::string_view::npos) throw_error(errc::invalid_argument, "a graph name holds a NUL byte");
+  refuse_nul(name, [&] { return "graph name " + shown(name); });
 }
 }  // namespace
 
