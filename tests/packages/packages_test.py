@@ -215,6 +215,13 @@ def sqlite_members(version=None, tmp=None):
     return [regular("plugin.toml", manifest), regular("libdbridge_sqlite.so", lib, 0o755)]
 
 
+def with_library(members, lib):
+    """sqlite_members() with another library, plugin.toml stamped with its sha256."""
+    manifest = members[0][1].replace(hashlib.sha256(members[1][1]).hexdigest().encode(),
+                                     hashlib.sha256(lib).hexdigest().encode())
+    return [regular("plugin.toml", manifest), regular("libdbridge_sqlite.so", lib, 0o755)]
+
+
 def installed_dirs(scope):
     if not os.path.isdir(scope):
         return []
@@ -281,6 +288,13 @@ def group_hostile(env, tmp):
     wrong = dict(files)
     wrong["plugin.toml"] = "0" * 64
     hostile("badsha", base, ["checksum mismatch", "'plugin.toml'"], files=wrong)
+    # plugin.toml's [library] sha256 is what the loader checks: a package whose
+    # [files] entry is honest but whose manifest names another build must not
+    # install (it would never load).
+    lib_sha = hashlib.sha256(base[1][1]).hexdigest()
+    check(lib_sha.encode() in base[0][1], "the built plugin.toml names its library's sha256")
+    stale = regular("plugin.toml", base[0][1].replace(lib_sha.encode(), b"0" * 64))
+    hostile("libsha", [stale, base[1]], ["checksum mismatch", "plugin.toml [library] sha256 is " + "0" * 64, lib_sha])
     hostile("idmismatch", base, ["identity mismatch", "plugin.toml says sqlite"], pid="other")
     hostile("vermismatch", base, ["identity mismatch", sv(0)], version=sv(9))
     hostile("platform", base, ["wrong platform", "aarch64-linux-gnu"], platform="aarch64-linux-gnu")
@@ -288,7 +302,7 @@ def group_hostile(env, tmp):
     # A library for another CPU: e_machine patched, package otherwise consistent.
     lib = bytearray(base[1][1])
     lib[18:20] = (183 if lib[18] != 183 else 62).to_bytes(2, "little")
-    hostile("elfmachine", [base[0], regular("libdbridge_sqlite.so", bytes(lib), 0o755)],
+    hostile("elfmachine", with_library(base, bytes(lib)),
             ["wrong platform", "another CPU architecture"])
     # A library that needs a shared library this machine does not have.
     src = os.path.join(tmp, "needs")
@@ -302,7 +316,7 @@ def group_hostile(env, tmp):
     subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(src, "libdbridge_sqlite.so"),
                     os.path.join(src, "lib.c"), os.path.join(src, "libdbrmissing.so.9")], check=True)
     needy = open(os.path.join(src, "libdbridge_sqlite.so"), "rb").read()
-    hostile("missinglib", [base[0], regular("libdbridge_sqlite.so", needy, 0o755)],
+    hostile("missinglib", with_library(base, needy),
             ["missing library", "libdbrmissing.so.9", "apt-get install libfake9"], needs=["libdbrmissing.so.9"])
     hostile("empty", [], ["missing file", "'plugin.toml'"], files={"plugin.toml": "0" * 64}, unpacked=0)
 
