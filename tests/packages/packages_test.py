@@ -344,6 +344,22 @@ def group_install(env, tmp):
     check("42" in out, "a query runs through the installed package", out)
     out = env.ok("plugin", "install", v100)
     check("already installed" in out, "installing it again is a no-op that says so", out)
+    # With that version installed, another archive of it is still checked in
+    # full, and is never taken for the installed copy.
+    before = tree_digest(env.user_scope)
+    sym = tarfile.TarInfo("link")
+    sym.type = tarfile.SYMTYPE
+    sym.linkname = "/etc/passwd"
+    hostile_v100 = craft(os.path.join(tmp, "same-hostile.dbrpkg"), sqlite_members() + [(sym, b"")])
+    env.fails("plugin", "install", hostile_v100, expect=["link entry", "'link'"],
+              what="a hostile archive of the installed version is refused as hostile")
+    other = craft(os.path.join(tmp, "same-other.dbrpkg"), sqlite_members())
+    env.fails("plugin", "install", other,
+              expect=["already installed", "from a different package", sha256(v100), sha256(other),
+                      f"dbridge plugin remove sqlite@{sv(0)}"],
+              what="an archive of the installed version with other bytes is refused")
+    check(tree_digest(env.user_scope) == before, "refusing them left the installed copy as it was")
+    check(os.listdir(os.path.join(env.user_scope, ".staging")) == [], "and no staging behind")
 
     env.ok("plugin", "install", v101)
     check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}", f"sqlite-{sv(1)}"], "second version side by side",
@@ -368,6 +384,8 @@ def group_install(env, tmp):
     env.ok("plugin", "remove", f"sqlite@{sv(0)}")
     env.fails("plugin", "install", v100, expect=["already installed", "--allow-downgrade"],
               what="an older version needs --allow-downgrade")
+    env.fails("plugin", "install", hostile_v100, expect=["link entry", "'link'"],
+              what="a hostile archive of an older version is refused as hostile, not as a downgrade")
     env.ok("plugin", "install", "--allow-downgrade", v100)
     check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}", f"sqlite-{sv(1)}"], "downgrade installs beside")
     env.ok("plugin", "remove", f"sqlite@{sv(1)}")
@@ -497,6 +515,16 @@ def group_repo(env, tmp):
     check("built for aarch64-linux-gnu" in err and "ABI 2" in err, "the refusal says why each was passed over", err)
     out = env.ok("plugin", "install", f"sqlite@{sv(0)}", "--repo", "file://" + repo)
     check(f"installed sqlite {sv(0)}" in out, "an exact version from a file:// URL", out)
+    env.ok("plugin", "remove", "sqlite")
+    # An installed copy that came from other bytes than the signed index names.
+    local = craft(os.path.join(tmp, "local-same-version.dbrpkg"), sqlite_members())
+    env.ok("plugin", "install", local)
+    before = tree_digest(env.user_scope)
+    signed = sha256(os.path.join(repo, f"dbridge-sqlite-{sv(0)}-%s.dbrpkg" % ARGS.platform))
+    env.fails("plugin", "install", f"sqlite@={sv(0)}", "--repo", repo,
+              expect=["already installed", "from a different package", sha256(local), signed],
+              what="an installed copy whose archive differs from the index entry is reported, not kept silently")
+    check(tree_digest(env.user_scope) == before, "the refusal changed nothing installed")
     env.ok("plugin", "remove", "sqlite")
     env.ok("plugin", "pin", "sqlite", sv(0))
     out = env.ok("plugin", "install", "sqlite", "--repo", repo)
