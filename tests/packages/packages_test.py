@@ -378,7 +378,19 @@ def group_install(env, tmp):
     text = open(cfg).read()
     check(f'sqlite = "{sv(0)}"' not in text and "# my settings" in text, "unpin removes the pin only", text)
 
-    env.ok("plugin", "remove", f"sqlite@{sv(1)}")
+    # A pin nothing installed can satisfy would fail every connection.
+    before = open(cfg).read()
+    env.fails("plugin", "pin", "sqlite", sv(7), expect=["not found", sv(7), f"installed: {sv(0)}, {sv(1)}"],
+              what="pinning a version that is not installed is refused")
+    env.fails("plugin", "pin", "nosuch", "1.0.0", expect=["not found", "no plugin with that id is installed"],
+              what="pinning a plugin that is not installed is refused")
+    check(open(cfg).read() == before, "a refused pin leaves dbridge.toml as it was", open(cfg).read())
+    env.ok("plugin", "pin", "sqlite", sv(1))
+    out = env.ok("plugin", "remove", f"sqlite@{sv(1)}")
+    check("unpinned sqlite" in out and sv(1) in out, "removing the pinned version says it dropped the pin", out)
+    check(f'sqlite = "{sv(1)}"' not in open(cfg).read(), "and the pin is gone", open(cfg).read())
+    out = env.ok("which", "sqlite")
+    check(f"sqlite-{sv(0)}" in out, "the remaining version serves the scheme", out)
     check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}"], "remove ID@VERSION removes that one")
     env.ok("plugin", "install", v101)
     env.ok("plugin", "remove", f"sqlite@{sv(0)}")
@@ -526,14 +538,17 @@ def group_repo(env, tmp):
               what="an installed copy whose archive differs from the index entry is reported, not kept silently")
     check(tree_digest(env.user_scope) == before, "the refusal changed nothing installed")
     env.ok("plugin", "remove", "sqlite")
-    env.ok("plugin", "pin", "sqlite", sv(0))
+    # `plugin pin` pins installed versions only; a dbridge.toml written by
+    # hand (or copied from another machine) may still name one.
+    cfg = os.path.join(env.config, "dbridge", "dbridge.toml")
+    with open(cfg, "a") as f:
+        f.write('\n[pins]\nsqlite = "%s"\n' % sv(0))
     out = env.ok("plugin", "install", "sqlite", "--repo", repo)
     check(f"installed sqlite {sv(0)}" in out, "a pin chooses the version installed from a repository", out)
     env.ok("plugin", "unpin", "sqlite")
     env.ok("plugin", "remove", "sqlite")
 
     # Repositories configured in dbridge.toml.
-    cfg = os.path.join(env.config, "dbridge", "dbridge.toml")
     with open(cfg, "a") as f:
         f.write('\n[[repository]]\nurl = "file://%s"\n' % repo)
     out = env.ok("plugin", "install", "sqlite")
