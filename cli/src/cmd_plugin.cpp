@@ -8,7 +8,9 @@
 #include <functional>
 
 #include "commands.hpp"
+#include "dbridge/plugin_catalog.hpp"
 #include "plugin/manifest.hpp"
+#include "plugin/semver.hpp"
 #include "package/installer.hpp"
 #include "package/package_archive.hpp"
 #include "package/package_error.hpp"
@@ -64,6 +66,31 @@ void say_installed(const pkg::install_result& r, pkg::scope_kind scope, const st
   }
 }
 
+// The versions of `id` that discovery finds now (every scope and search
+// folder: the set a pin chooses among), sorted.
+std::vector<std::string> discovered_versions(const std::string& id) {
+  auto& catalog = plugin_catalog::global();
+  catalog.rescan();
+  std::vector<std::string> have;
+  for (const auto& p : catalog.plugins())
+    if (p.id == id) have.push_back(p.version);
+  return have;
+}
+
+// The installed version a pin to `version` selects: the catalog's rule
+// (pick_version), equal by semver precedence.
+std::optional<std::string> pinned_match(const std::vector<std::string>& have, const std::string& version) {
+  for (const auto& v : have)
+    if (v == version || detail::compare_versions(v, version) == 0) return v;
+  return std::nullopt;
+}
+
+std::string join_versions(const std::vector<std::string>& have) {
+  std::string s;
+  for (const auto& v : have) s += (s.empty() ? "" : ", ") + v;
+  return s;
+}
+
 bool looks_like_file(const std::string& target) {
   std::error_code ec;
   return (target.size() > 7 && target.compare(target.size() - 7, 7, ".dbrpkg") == 0) ||
@@ -115,6 +142,14 @@ int run_plugin_remove(const plugin_cmd_options& o) {
   return guarded([&] {
     auto [id, version] = split_at(o.target);
     for (const auto& f : pkg::remove_installed(scope_of(o), id, version)) out("removed " + f.string() + "\n");
+    // A pin to a version no longer installed would fail every connection
+    // to the plugin; the same version may still be found in another scope.
+    const auto pins = pkg::read_pins();
+    if (auto pin = pins.find(id); pin != pins.end() && !pinned_match(discovered_versions(id), pin->second)) {
+      pkg::write_pin(id, "");
+      out(fmt::format("unpinned {} in {}: its pinned version {} is no longer installed\n", id,
+                      pkg::user_config_path().string(), pin->second));
+    }
     return exit_ok;
   });
 }
@@ -152,10 +187,30 @@ int run_plugin_pin(const plugin_cmd_options& o) {
     if (!o.version.empty() && !detail::parse_semver(o.version)) {
       throw usage_error("'" + o.version + "' is not a version like 1.2.0", "pin an exact installed version");
     }
-    pkg::write_pin(o.target, o.version);
-    out(o.version.empty() ? fmt::format("unpinned {} in {}\n", o.target, pkg::user_config_path().string())
-                          : fmt::format("pinned {} to {} in {}\n", o.target, o.version,
-                                        pkg::user_config_path().string()));
+    if (o.version.empty()) {
+      pkg::write_pin(o.target, "");
+      out(fmt::format("unpinned {} in {}\n", o.target, pkg::user_config_path().string()));
+      return exit_ok;
+    }
+    // A pin to something discovery cannot find fails every connection to
+    // the plugin, so only an installed version may be pinned.
+    const auto have = discovered_versions(o.target);
+    if (have.empty()) {
+      throw pkg::package_error(pkg::package_errc::not_found,
+                               "cannot pin '" + o.target + "': no plugin with that id is installed",
+                               "install it first (`dbridge plugin install " + o.target +
+                                   "@=" + o.version + "`); `dbridge plugins` lists what is installed");
+    }
+    const auto match = pinned_match(have, o.version);
+    if (!match) {
+      throw pkg::package_error(pkg::package_errc::not_found,
+                               "cannot pin " + o.target + " to " + o.version + ": that version is not installed (installed: " +
+                                   join_versions(have) + ")",
+                               "pin one of the installed versions, or install it first (`dbridge plugin install " +
+                                   o.target + "@=" + o.version + "`)");
+    }
+    pkg::write_pin(o.target, *match);
+    out(fmt::format("pinned {} to {} in {}\n", o.target, *match, pkg::user_config_path().string()));
     return exit_ok;
   });
 }

@@ -215,6 +215,13 @@ def sqlite_members(version=None, tmp=None):
     return [regular("plugin.toml", manifest), regular("libdbridge_sqlite.so", lib, 0o755)]
 
 
+def with_library(members, lib):
+    """sqlite_members() with another library, plugin.toml stamped with its sha256."""
+    manifest = members[0][1].replace(hashlib.sha256(members[1][1]).hexdigest().encode(),
+                                     hashlib.sha256(lib).hexdigest().encode())
+    return [regular("plugin.toml", manifest), regular("libdbridge_sqlite.so", lib, 0o755)]
+
+
 def installed_dirs(scope):
     if not os.path.isdir(scope):
         return []
@@ -281,6 +288,13 @@ def group_hostile(env, tmp):
     wrong = dict(files)
     wrong["plugin.toml"] = "0" * 64
     hostile("badsha", base, ["checksum mismatch", "'plugin.toml'"], files=wrong)
+    # plugin.toml's [library] sha256 is what the loader checks: a package whose
+    # [files] entry is honest but whose manifest names another build must not
+    # install (it would never load).
+    lib_sha = hashlib.sha256(base[1][1]).hexdigest()
+    check(lib_sha.encode() in base[0][1], "the built plugin.toml names its library's sha256")
+    stale = regular("plugin.toml", base[0][1].replace(lib_sha.encode(), b"0" * 64))
+    hostile("libsha", [stale, base[1]], ["checksum mismatch", "plugin.toml [library] sha256 is " + "0" * 64, lib_sha])
     hostile("idmismatch", base, ["identity mismatch", "plugin.toml says sqlite"], pid="other")
     hostile("vermismatch", base, ["identity mismatch", sv(0)], version=sv(9))
     hostile("platform", base, ["wrong platform", "aarch64-linux-gnu"], platform="aarch64-linux-gnu")
@@ -288,7 +302,7 @@ def group_hostile(env, tmp):
     # A library for another CPU: e_machine patched, package otherwise consistent.
     lib = bytearray(base[1][1])
     lib[18:20] = (183 if lib[18] != 183 else 62).to_bytes(2, "little")
-    hostile("elfmachine", [base[0], regular("libdbridge_sqlite.so", bytes(lib), 0o755)],
+    hostile("elfmachine", with_library(base, bytes(lib)),
             ["wrong platform", "another CPU architecture"])
     # A library that needs a shared library this machine does not have.
     src = os.path.join(tmp, "needs")
@@ -302,7 +316,7 @@ def group_hostile(env, tmp):
     subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(src, "libdbridge_sqlite.so"),
                     os.path.join(src, "lib.c"), os.path.join(src, "libdbrmissing.so.9")], check=True)
     needy = open(os.path.join(src, "libdbridge_sqlite.so"), "rb").read()
-    hostile("missinglib", [base[0], regular("libdbridge_sqlite.so", needy, 0o755)],
+    hostile("missinglib", with_library(base, needy),
             ["missing library", "libdbrmissing.so.9", "apt-get install libfake9"], needs=["libdbrmissing.so.9"])
     hostile("empty", [], ["missing file", "'plugin.toml'"], files={"plugin.toml": "0" * 64}, unpacked=0)
 
@@ -330,6 +344,22 @@ def group_install(env, tmp):
     check("42" in out, "a query runs through the installed package", out)
     out = env.ok("plugin", "install", v100)
     check("already installed" in out, "installing it again is a no-op that says so", out)
+    # With that version installed, another archive of it is still checked in
+    # full, and is never taken for the installed copy.
+    before = tree_digest(env.user_scope)
+    sym = tarfile.TarInfo("link")
+    sym.type = tarfile.SYMTYPE
+    sym.linkname = "/etc/passwd"
+    hostile_v100 = craft(os.path.join(tmp, "same-hostile.dbrpkg"), sqlite_members() + [(sym, b"")])
+    env.fails("plugin", "install", hostile_v100, expect=["link entry", "'link'"],
+              what="a hostile archive of the installed version is refused as hostile")
+    other = craft(os.path.join(tmp, "same-other.dbrpkg"), sqlite_members())
+    env.fails("plugin", "install", other,
+              expect=["already installed", "from a different package", sha256(v100), sha256(other),
+                      f"dbridge plugin remove sqlite@{sv(0)}"],
+              what="an archive of the installed version with other bytes is refused")
+    check(tree_digest(env.user_scope) == before, "refusing them left the installed copy as it was")
+    check(os.listdir(os.path.join(env.user_scope, ".staging")) == [], "and no staging behind")
 
     env.ok("plugin", "install", v101)
     check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}", f"sqlite-{sv(1)}"], "second version side by side",
@@ -348,12 +378,26 @@ def group_install(env, tmp):
     text = open(cfg).read()
     check(f'sqlite = "{sv(0)}"' not in text and "# my settings" in text, "unpin removes the pin only", text)
 
-    env.ok("plugin", "remove", f"sqlite@{sv(1)}")
+    # A pin nothing installed can satisfy would fail every connection.
+    before = open(cfg).read()
+    env.fails("plugin", "pin", "sqlite", sv(7), expect=["not found", sv(7), f"installed: {sv(0)}, {sv(1)}"],
+              what="pinning a version that is not installed is refused")
+    env.fails("plugin", "pin", "nosuch", "1.0.0", expect=["not found", "no plugin with that id is installed"],
+              what="pinning a plugin that is not installed is refused")
+    check(open(cfg).read() == before, "a refused pin leaves dbridge.toml as it was", open(cfg).read())
+    env.ok("plugin", "pin", "sqlite", sv(1))
+    out = env.ok("plugin", "remove", f"sqlite@{sv(1)}")
+    check("unpinned sqlite" in out and sv(1) in out, "removing the pinned version says it dropped the pin", out)
+    check(f'sqlite = "{sv(1)}"' not in open(cfg).read(), "and the pin is gone", open(cfg).read())
+    out = env.ok("which", "sqlite")
+    check(f"sqlite-{sv(0)}" in out, "the remaining version serves the scheme", out)
     check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}"], "remove ID@VERSION removes that one")
     env.ok("plugin", "install", v101)
     env.ok("plugin", "remove", f"sqlite@{sv(0)}")
     env.fails("plugin", "install", v100, expect=["already installed", "--allow-downgrade"],
               what="an older version needs --allow-downgrade")
+    env.fails("plugin", "install", hostile_v100, expect=["link entry", "'link'"],
+              what="a hostile archive of an older version is refused as hostile, not as a downgrade")
     env.ok("plugin", "install", "--allow-downgrade", v100)
     check(installed_dirs(env.user_scope) == [f"sqlite-{sv(0)}", f"sqlite-{sv(1)}"], "downgrade installs beside")
     env.ok("plugin", "remove", f"sqlite@{sv(1)}")
@@ -484,14 +528,27 @@ def group_repo(env, tmp):
     out = env.ok("plugin", "install", f"sqlite@{sv(0)}", "--repo", "file://" + repo)
     check(f"installed sqlite {sv(0)}" in out, "an exact version from a file:// URL", out)
     env.ok("plugin", "remove", "sqlite")
-    env.ok("plugin", "pin", "sqlite", sv(0))
+    # An installed copy that came from other bytes than the signed index names.
+    local = craft(os.path.join(tmp, "local-same-version.dbrpkg"), sqlite_members())
+    env.ok("plugin", "install", local)
+    before = tree_digest(env.user_scope)
+    signed = sha256(os.path.join(repo, f"dbridge-sqlite-{sv(0)}-%s.dbrpkg" % ARGS.platform))
+    env.fails("plugin", "install", f"sqlite@={sv(0)}", "--repo", repo,
+              expect=["already installed", "from a different package", sha256(local), signed],
+              what="an installed copy whose archive differs from the index entry is reported, not kept silently")
+    check(tree_digest(env.user_scope) == before, "the refusal changed nothing installed")
+    env.ok("plugin", "remove", "sqlite")
+    # `plugin pin` pins installed versions only; a dbridge.toml written by
+    # hand (or copied from another machine) may still name one.
+    cfg = os.path.join(env.config, "dbridge", "dbridge.toml")
+    with open(cfg, "a") as f:
+        f.write('\n[pins]\nsqlite = "%s"\n' % sv(0))
     out = env.ok("plugin", "install", "sqlite", "--repo", repo)
     check(f"installed sqlite {sv(0)}" in out, "a pin chooses the version installed from a repository", out)
     env.ok("plugin", "unpin", "sqlite")
     env.ok("plugin", "remove", "sqlite")
 
     # Repositories configured in dbridge.toml.
-    cfg = os.path.join(env.config, "dbridge", "dbridge.toml")
     with open(cfg, "a") as f:
         f.write('\n[[repository]]\nurl = "file://%s"\n' % repo)
     out = env.ok("plugin", "install", "sqlite")

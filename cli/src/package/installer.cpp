@@ -154,21 +154,15 @@ install_result install_archive(const fs::path& archive, const install_request& r
   result.version = head.version;
   result.folder = scope / (head.id + "-" + head.version);
   std::string newest;
-  for (const auto& p : list_installed(scope)) {
+  std::optional<installed_package> same;
+  for (auto& p : list_installed(scope)) {
     if (p.info.id != head.id) continue;
     if (p.info.version == head.version) {
-      result.already_installed = true;
+      same = std::move(p);
       continue;
     }
     result.other_versions.push_back(p.info.version);
     if (detail::compare_versions(p.info.version, newest) > 0 || newest.empty()) newest = p.info.version;
-  }
-  if (result.already_installed) return result;
-  if (!newest.empty() && detail::compare_versions(head.version, newest) < 0 && !request.allow_downgrade) {
-    throw package_error(package_errc::already_installed,
-                        head.id + " " + newest + " is installed (" + scope_name(request.scope) + "), newer than " +
-                            head.version,
-                        "pass --allow-downgrade to install the older version beside it");
   }
 
   const fs::path staging = staging_folder(scope, head.id + "-" + head.version);
@@ -179,6 +173,34 @@ install_result install_archive(const fs::path& archive, const install_request& r
                           x.info.id + " " + x.info.version + " needs " +
                               describe_missing(x.missing_libraries, x.info) + ", not found on this machine",
                           "install the system package named above, then run the install again");
+    }
+    // Only now, with the archive checked like any other: what is installed
+    // must not decide the answer for a hostile archive, nor keep a copy
+    // that came from other bytes than the ones the user (or the index) asked for.
+    if (!same && !newest.empty() && detail::compare_versions(head.version, newest) < 0 && !request.allow_downgrade) {
+      throw package_error(package_errc::already_installed,
+                          head.id + " " + newest + " is installed (" + scope_name(request.scope) + "), newer than " +
+                              head.version,
+                          "pass --allow-downgrade to install the older version beside it");
+    }
+    if (same) {
+      const std::string recorded = same->info.installed ? same->info.installed->archive_sha256 : "";
+      if (recorded != archive_sha) {
+        throw package_error(
+            package_errc::already_installed,
+            head.id + " " + head.version + " is already installed (" + scope_name(request.scope) + ") in " +
+                same->folder.string() + ", but from a different package: " +
+                (recorded.empty() ? "the installed copy records no archive sha256"
+                                  : "the installed copy's archive sha256 is " + recorded) +
+                ", the package " + archive.filename().string() + " has " + archive_sha + "; nothing was changed",
+            std::string("to replace it, run `dbridge plugin remove ") +
+                (request.scope == scope_kind::system ? "--system " : "") + head.id + "@" + head.version +
+                "`, then install again");
+      }
+      result.already_installed = true;
+      std::error_code ec;
+      fs::remove_all(staging, ec);
+      return result;
     }
     x.info.installed = installed_from{redact_url(request.from), archive_sha, utc_now()};
     const fs::path toml = staging / package_file_name;

@@ -452,6 +452,18 @@ extracted_package extract_package(const fs::path& archive_path, const fs::path& 
                         where + ": plugin.toml [library] path '" + lib.string() + "' is not a file of the package",
                         "do not install this archive");
   }
+  // The library's bytes were checked against package.toml [files] above; the
+  // loader checks them against plugin.toml [library] sha256, so an archive
+  // where the two disagree would install and then never load.
+  const std::string& lib_sha = p.files.at(lib.filename().string());
+  if (m.info->sha256 != lib_sha) {
+    throw package_error(package_errc::checksum_mismatch,
+                        where + ": plugin.toml [library] sha256 is " + m.info->sha256 + ", but '" +
+                            lib.filename().string() + "' in the package has sha256 " + lib_sha +
+                            "; nothing was installed",
+                        "the package is inconsistent (its library and manifest come from different builds); "
+                        "do not install it, and tell its maintainer to pack it again with `dbridge plugin pack`");
+  }
   out.missing_libraries = unresolved_libraries(lib);
   return out;
 }

@@ -26,7 +26,7 @@ enum class package_errc {
   bad_manifest,       ///< package.toml, plugin.toml, index.toml or a list file is malformed
   bad_signature,      ///< index signature missing, invalid or from an untrusted key
   not_found,          ///< no such package, version, repository or file
-  already_installed,  ///< refused downgrade
+  already_installed,  ///< refused downgrade, or the installed copy of this version came from another archive
   io,                 ///< the file system or network failed
 };
 
